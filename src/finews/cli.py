@@ -1,0 +1,194 @@
+"""The ``finews`` command line: a thin layer over the library.
+
+Exit status (documented in docs/cli.md):
+0 everything went through · 1 a fatal error (nothing or little done) ·
+2 usage error · 3 some input items were skipped · 4 some source failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from finews.config import Settings, load_settings
+from finews.errors import FinewsError
+from finews.formats.jekyll import JekyllOptions
+from finews.store import Store
+
+EXIT_OK = 0
+EXIT_FATAL = 1
+EXIT_USAGE = 2
+EXIT_SKIPPED = 3
+EXIT_SOURCE_FAILED = 4
+
+app = typer.Typer(
+    name="finews",
+    help="Aggregate Chinese financial news into a database, a site, feeds and a Jekyll export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Bring articles in from files.", no_args_is_help=True)
+export_app = typer.Typer(help="Write the stored articles out in another format.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+err = Console(stderr=True)
+out = Console()
+
+
+@dataclass
+class Context:
+    settings: Settings
+
+    def open_store(self) -> Store:
+        return Store.open(self.settings.db_url)
+
+
+def _ctx(ctx: typer.Context) -> Context:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Context)
+    return obj
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database: a file path or SQLAlchemy URL [env FINEWS_DB]."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Settings file (TOML) [env FINEWS_CONFIG]."),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, markup=False)],
+        force=True,
+    )
+    ctx.obj = Context(load_settings(config, db=db))
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled,
+        transient=True,
+    )
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# -- import / export ---------------------------------------------------------
+
+
+@import_app.command("jekyll")
+def import_jekyll_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Post files or folders of posts.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Import posts of the original "金融消息" Jekyll site (every layout it used)."""
+    from finews.importers.jekyll import find_posts, import_jekyll
+
+    c = _ctx(ctx)
+    with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
+        total = sum(1 for _ in find_posts(paths))
+        task = bar.add_task("importing", total=total)
+        report = import_jekyll(store, paths, progress=lambda n: bar.advance(task, n))
+    if as_json:
+        _emit_json(report.as_dict())
+    else:
+        counts = report.saved.counts
+        out.print(
+            f"{report.files} files: {counts['new']} new, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {len(report.skipped)} skipped"
+        )
+        for path, reason in report.skipped:
+            err.print(f"[yellow]skipped[/] {path}: {reason}", markup=True, highlight=False)
+    if report.skipped:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+@export_app.command("jekyll")
+def export_jekyll_cmd(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Argument(help="Folder of the Jekyll site.")],
+    ascii_slugs: Annotated[
+        bool | None,
+        typer.Option("--ascii-slugs/--original-slugs", help="Clean ASCII category slugs."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Write every stored article as a post in the original site's latest layout."""
+    from finews.outputs.jekyll_export import export_jekyll
+
+    c = _ctx(ctx)
+    j = c.settings.jekyll
+    options = JekyllOptions(
+        site_url=j.site_url,
+        share_link=j.share_link,
+        ascii_slugs=j.ascii_slugs if ascii_slugs is None else ascii_slugs,
+    )
+    with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
+        task = bar.add_task("exporting", total=store.count())
+        report = export_jekyll(store, out_dir, options, progress=lambda n: bar.advance(task, n))
+    if as_json:
+        _emit_json(report.as_dict())
+    else:
+        out.print(
+            f"{report.posts} posts in {len(report.categories)} categories, "
+            f"{report.written} files written to {out_dir}"
+        )
+
+
+# -- information -------------------------------------------------------------
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Articles per source and per media, with the oldest and newest times."""
+    with _ctx(ctx).open_store() as store:
+        data = store.stats()
+    if as_json:
+        _emit_json(data)
+        return
+    out.print(f"{data['articles']} articles, {data['revisions']} earlier revisions")
+    for key in ("sources", "media"):
+        table = Table(key, "articles", "oldest", "newest")
+        for row in data[key]:
+            table.add_row(row["name"] or "—", str(row["articles"]), row["oldest"], row["newest"])
+        out.print(table)
+
+
+def main() -> None:
+    """Console entry point: user-facing errors become one line and an exit status."""
+    try:
+        app()
+    except FinewsError as exc:
+        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        sys.exit(EXIT_FATAL)

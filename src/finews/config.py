@@ -1,0 +1,287 @@
+"""Configuration in one place: a TOML file plus ``FINEWS_*`` variables.
+
+Every setting is declared once, as a field of the frozen dataclasses below,
+with its type, default and help text.  The loader reads the TOML file
+(``FINEWS_CONFIG``, else ``$XDG_CONFIG_HOME/finews/config.toml`` if present),
+then lets an environment variable named ``FINEWS_<SECTION>_<KEY>``
+(``FINEWS_HTTP_TIMEOUT``) override each value, then validates.  Short aliases
+exist for the settings users reach for most: ``FINEWS_DB`` and
+``FINEWS_UPSTREAM_OVERRIDE``.  Nothing else in finews reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from finews.errors import ConfigError
+
+DESKTOP_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    timeout: float = field(default=10.0, metadata=_doc("seconds per request (connect, read)"))
+    max_bytes: int = field(
+        default=8 * 1024 * 1024, metadata=_doc("largest response body accepted, in bytes")
+    )
+    retries: int = field(default=3, metadata=_doc("retries on timeouts, resets, 5xx and 429"))
+    backoff: float = field(default=1.0, metadata=_doc("first retry delay in seconds, doubled"))
+    max_backoff: float = field(default=60.0, metadata=_doc("cap on one retry delay"))
+    host_spacing: float = field(
+        default=1.0, metadata=_doc("minimum seconds between two requests to one host")
+    )
+    concurrency: int = field(default=2, metadata=_doc("requests in flight at once"))
+    user_agent: str = field(default=DESKTOP_UA, metadata=_doc("User-Agent header"))
+
+
+@dataclass(frozen=True)
+class EastmoneySettings:
+    fast_columns: tuple[int, ...] = field(
+        default=(102,), metadata=_doc("7x24 fastColumn ids polled by eastmoney.fast")
+    )
+    news_columns: tuple[int, ...] = field(
+        default=(344, 350, 353, 349, 407, 408),
+        metadata=_doc("getNewsByColumns column ids polled by eastmoney.column"),
+    )
+    page_size: int = field(default=50, metadata=_doc("items asked for per list request"))
+    fulltext: bool = field(default=True, metadata=_doc("fetch each new item's full text"))
+    fulltext_retries: int = field(
+        default=5, metadata=_doc("polling rounds that retry a missing full text")
+    )
+    list_base: str = field(
+        default="https://np-listapi.eastmoney.com", metadata=_doc("list API base URL")
+    )
+    article_base: str = field(
+        default="https://newsinfo.eastmoney.com", metadata=_doc("article JSON API base URL")
+    )
+    page_base: str = field(
+        default="https://finance.eastmoney.com", metadata=_doc("article HTML page base URL")
+    )
+
+
+@dataclass(frozen=True)
+class SourcesSettings:
+    enabled: tuple[str, ...] = field(
+        default=("eastmoney.fast", "eastmoney.column"),
+        metadata=_doc("source keys polled by `finews fetch` with no arguments"),
+    )
+
+
+@dataclass(frozen=True)
+class JekyllSettings:
+    site_url: str = field(
+        default="//finews.withounder.com", metadata=_doc("site root used in back-links")
+    )
+    share_link: str = field(
+        default="http://finews.zning.xyz/html_News/NewsShare.html?infoCode={id}",
+        metadata=_doc("share-link template of media-news posts; {id} is the upstream id"),
+    )
+    ascii_slugs: bool = field(
+        default=False,
+        metadata=_doc("clean ASCII slugs (cai-lian-she → cailianshe, Choice → choice)"),
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = field(default="", metadata=_doc("database: a file path or an SQLAlchemy URL"))
+    data_dir: str = field(default="", metadata=_doc("folder for the database and the site"))
+    upstream_override: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata=_doc("host=base URL pairs that redirect requests for a host"),
+    )
+    http: HttpSettings = field(default_factory=HttpSettings)
+    sources: SourcesSettings = field(default_factory=SourcesSettings)
+    eastmoney: EastmoneySettings = field(default_factory=EastmoneySettings)
+    jekyll: JekyllSettings = field(default_factory=JekyllSettings)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser()
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL of the store (a bare path means SQLite)."""
+        target = self.db or str(self.data_path / "finews.db")
+        if "://" in target:
+            return target
+        return "sqlite:///" + str(Path(target).expanduser().resolve())
+
+
+ALIASES = {"FINEWS_DB": "db", "FINEWS_UPSTREAM_OVERRIDE": "upstream_override"}
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "finews" / "config.toml"
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "finews"
+
+
+def parse_override(text: str) -> dict[str, str]:
+    """``host=http://base,host2=http://base2`` → a mapping; bases lose a trailing ``/``."""
+    result: dict[str, str] = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        host, sep, base = part.partition("=")
+        if not sep or not host.strip() or "://" not in base:
+            raise ConfigError(f"upstream override {part!r} is not host=scheme://base")
+        result[host.strip().lower()] = base.strip().rstrip("/")
+    return result
+
+
+def _coerce(value: Any, kind: Any, name: str) -> Any:
+    """Turn a TOML or environment value into the declared type, or say why not."""
+    origin = typing.get_origin(kind)
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind is float:
+            return float(value)
+        if kind is str:
+            if not isinstance(value, str | int | float):
+                raise ValueError(value)
+            return str(value)
+        if origin is tuple:
+            (item_kind, _) = typing.get_args(kind)
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(_coerce(i.strip() if isinstance(i, str) else i, item_kind, name)
+                         for i in items if not (isinstance(i, str) and not i.strip()))
+        if origin is Mapping or kind is Mapping:
+            if isinstance(value, str):
+                return parse_override(value)
+            if isinstance(value, Mapping):
+                return parse_override(",".join(f"{k}={v}" for k, v in value.items()))
+            raise ValueError(value)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name}: {value!r} is not a valid {kind}") from None
+    raise ConfigError(f"setting {name}: unsupported type {kind}")
+
+
+def _build(cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(sorted(prefix + u for u in unknown))}")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        kind = hints[f.name]
+        dotted = prefix + f.name
+        if is_dataclass(kind):
+            sub = table.get(f.name, {})
+            if not isinstance(sub, Mapping):
+                raise ConfigError(f"setting {dotted} must be a table")
+            values[f.name] = _build(kind, sub, env, dotted + ".")  # type: ignore[arg-type]
+            continue
+        env_name = "FINEWS_" + dotted.replace(".", "_").upper()
+        if env_name in env:
+            values[f.name] = _coerce(env[env_name], kind, dotted)
+        elif f.name in table:
+            values[f.name] = _coerce(table[f.name], kind, dotted)
+    return cls(**values)
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read the settings: file, then environment, then explicit overrides (CLI flags)."""
+    env = dict(os.environ if env is None else env)
+    for alias, key in ALIASES.items():
+        if alias in env:
+            env["FINEWS_" + key.upper()] = env[alias]
+    path: Path | None
+    if config_file is not None:
+        path = Path(config_file)
+    elif env.get("FINEWS_CONFIG"):
+        path = Path(env["FINEWS_CONFIG"])
+    else:
+        path = default_config_path(env)
+        if not path.exists():
+            path = None
+    table: dict[str, Any] = {}
+    if path is not None:
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+    settings: Settings = _build(Settings, table, env, "")
+    if not settings.data_dir:
+        settings = replace(settings, data_dir=str(default_data_dir(env)))
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    if clean:
+        settings = replace(settings, **clean)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    checks = [
+        (s.http.timeout > 0, "http.timeout must be positive"),
+        (s.http.max_bytes >= 1024, "http.max_bytes must be at least 1024"),
+        (s.http.retries >= 0, "http.retries must not be negative"),
+        (s.http.host_spacing >= 0, "http.host_spacing must not be negative"),
+        (s.http.concurrency >= 1, "http.concurrency must be at least 1"),
+        (1 <= s.eastmoney.page_size <= 200, "eastmoney.page_size must be 1..200"),
+        ("{id}" in s.jekyll.share_link, "jekyll.share_link must contain {id}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def describe_settings() -> list[tuple[str, str, str, str]]:
+    """(dotted name, environment variable, default, help) for every setting; used by docs."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def walk(cls: type[Any], prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            kind = hints[f.name]
+            dotted = prefix + f.name
+            if is_dataclass(kind):
+                walk(kind, dotted + ".")  # type: ignore[arg-type]
+                continue
+            default = f.default if f.default is not f.default_factory else ""  # type: ignore[comparison-overlap]
+            if callable(f.default_factory):  # type: ignore[misc]
+                default = f.default_factory()  # type: ignore[misc]
+            env_name = "FINEWS_" + dotted.replace(".", "_").upper()
+            rows.append((dotted, env_name, repr(default), f.metadata.get("help", "")))
+
+    walk(Settings, "")
+    return rows

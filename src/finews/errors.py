@@ -1,0 +1,71 @@
+"""The one exception tree users can see.
+
+Everything finews raises on purpose derives from :class:`FinewsError`; the
+CLI turns these into a one-line message and an exit status, never a traceback.
+Programming errors (``TypeError``, ``KeyError`` …) are deliberately *not*
+wrapped, so they stay loud.
+
+    FinewsError
+    ├── ConfigError            bad settings file or FINEWS_* variable
+    ├── StoreError             the database cannot be opened or written
+    ├── InputError             one input item could not be understood
+    │   └── JekyllFormatError  a post file that is not a post of the original site
+    └── SourceError            an upstream could not be polled
+        ├── FetchError         transport failure after retries (timeout, reset, 5xx …)
+        └── UpstreamFormatError  the upstream answered, but not in the documented shape
+"""
+
+from __future__ import annotations
+
+
+class FinewsError(Exception):
+    """Root of every error finews raises deliberately."""
+
+
+class ConfigError(FinewsError):
+    """A setting is missing, malformed or out of range."""
+
+
+class StoreError(FinewsError):
+    """The store could not be opened, migrated or written."""
+
+
+class InputError(FinewsError):
+    """One input item (a file, an upstream item) could not be understood.
+
+    ``where`` names the item (a path, a source key and id) so that a report can
+    say which one was skipped.
+    """
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{self.where}: {base}" if self.where else base
+
+
+class JekyllFormatError(InputError):
+    """A file is not a post in any layout of the original Jekyll site."""
+
+
+class SourceError(FinewsError):
+    """An upstream source could not be polled."""
+
+    def __init__(self, message: str, source: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{self.source}: {base}" if self.source else base
+
+
+class FetchError(SourceError):
+    """The request failed at the transport or HTTP level, after any retries."""
+
+
+class UpstreamFormatError(SourceError):
+    """The upstream answered, but not in the documented shape (``data: null``,
+    an empty body, HTML where JSON was expected, …)."""

@@ -1,0 +1,1 @@
+"""File formats finews reads and writes (the original site's Jekyll posts)."""

@@ -1,0 +1,1 @@
+"""Importers: bring articles from files into the store."""

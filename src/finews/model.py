@@ -1,0 +1,136 @@
+"""The article model: one immutable record per upstream item.
+
+Everything downstream of a source (processing, store, outputs) speaks this
+type only.  It is frozen so that a stage cannot change what an earlier stage
+saw; stages return new instances with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+"""Every naive upstream time is Beijing time (UTC+8, no DST since 1991)."""
+
+ROLLING_CATEGORY = "emnews"
+"""The site section of Eastmoney's rolling news in the original system."""
+
+
+@dataclass(frozen=True, slots=True)
+class StockTag:
+    """A stock an article is about, in a normalised code (``600928.SH``).
+
+    ``origin`` says where the tag came from (``upstream``, ``marker``,
+    ``text`` …) so that a reader can judge how far to trust it.
+    """
+
+    code: str
+    name: str = ""
+    origin: str = "upstream"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "name": self.name, "origin": self.origin}
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news item as finews keeps it.
+
+    ``source`` + ``upstream_id`` identify the item; seeing it again is an
+    update of the same article, never a second one.  ``raw`` is the upstream
+    payload exactly as received (a JSON item, a post file) and is never
+    interpreted after normalisation.
+    """
+
+    source: str
+    upstream_id: str
+    title: str
+    published: datetime
+    media: str = ""
+    url: str = ""
+    digest: str = ""
+    body_html: str = ""
+    stocks: tuple[StockTag, ...] = ()
+    important: bool = False
+    category: str = ""
+    """The site section when it is not derived from the media (``emnews``
+    for Eastmoney rolling news, or the section an imported post declared)."""
+    body_complete: bool = True
+    """False when the body is only what a list gave and full text is still due."""
+    raw: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.source or not self.upstream_id:
+            raise ValueError("an article needs a source and an upstream id")
+        if self.published.tzinfo is None:
+            raise ValueError("published must be timezone-aware")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.upstream_id)
+
+    @property
+    def published_beijing(self) -> datetime:
+        return self.published.astimezone(BEIJING)
+
+    def content_hash(self) -> str:
+        """A stable hash of what a reader sees.
+
+        ``raw`` is left out on purpose: upstream payloads carry counters
+        (comments, shares) that change on every poll and must not turn an
+        unchanged article into a revision.
+        """
+        payload = {
+            "title": self.title,
+            "published": int(self.published.timestamp()),
+            "media": self.media,
+            "url": self.url,
+            "digest": self.digest,
+            "body_html": self.body_html,
+            "stocks": [s.as_dict() for s in self.stocks],
+            "important": self.important,
+            "category": self.category,
+        }
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()
+
+
+def beijing_naive(value: datetime) -> datetime:
+    """Attach Beijing time to a naive datetime (upstreams send naive local times)."""
+    if value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=BEIJING)
+
+
+def from_epoch(seconds: int | float | str) -> datetime:
+    """An aware datetime from Unix seconds (CLS ``ctime``, WSCN ``display_time``)."""
+    return datetime.fromtimestamp(int(float(seconds)), tz=timezone.utc).astimezone(BEIJING)
+
+
+def parse_beijing(text: str) -> datetime:
+    """Parse the upstream time forms: ``YYYY-MM-DD HH:MM:SS`` or with slashes.
+
+    A zone suffix (``+0800``, ``+08:00``) is honoured; without one the time is
+    Beijing time.  Raises :class:`ValueError` on anything else.
+    """
+    cleaned = text.strip().replace("/", "-").replace("T", " ")
+    if not cleaned:
+        raise ValueError("empty time")
+    for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M %z"):
+        try:
+            return datetime.strptime(cleaned, fmt)
+        except ValueError:
+            pass
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(cleaned, fmt).replace(tzinfo=BEIJING)
+        except ValueError:
+            pass
+    raise ValueError(f"unrecognised time {text!r}")
+
+
+UTC_PLUS_8 = timezone(timedelta(hours=8))

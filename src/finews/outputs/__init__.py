@@ -1,0 +1,1 @@
+"""Outputs: what finews publishes from the store (Jekyll export, site, feeds …)."""

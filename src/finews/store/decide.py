@@ -1,0 +1,79 @@
+"""The pure decision between an incoming article and what the store holds.
+
+Like reader's ``Decider``: no database, no network, no clock.  The store
+reads the existing row, asks :func:`decide`, and applies the intent in the
+same transaction.  Keeping this pure makes the update rules testable alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from finews.model import Article
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An article as the store holds it."""
+
+    id: int
+    article: Article
+    revision: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Insert:
+    article: Article
+
+
+@dataclass(frozen=True)
+class Update:
+    """Replace ``old`` with ``new``; keep ``old`` as a revision if content changed."""
+
+    old: Stored
+    new: Article
+    content_changed: bool
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    old: Stored
+
+
+Intent = Insert | Update | Unchanged
+
+
+def merge(old: Article, new: Article) -> Article:
+    """What the article becomes when ``new`` is seen after ``old``.
+
+    A list item seen again after its full text was fetched carries less than
+    the stored article; an empty field in ``new`` never erases a filled one.
+    """
+    if not new.body_html and old.body_html:
+        new = replace(new, body_html=old.body_html, body_complete=old.body_complete)
+    if not new.digest and old.digest:
+        new = replace(new, digest=old.digest)
+    if not new.title and old.title:
+        new = replace(new, title=old.title)
+    if not new.media and old.media:
+        new = replace(new, media=old.media)
+    if not new.url and old.url:
+        new = replace(new, url=old.url)
+    if not new.stocks and old.stocks:
+        new = replace(new, stocks=old.stocks)
+    if not new.category and old.category:
+        new = replace(new, category=old.category)
+    if old.important and not new.important:
+        new = replace(new, important=True)
+    return new
+
+
+def decide(existing: Stored | None, incoming: Article) -> Intent:
+    if existing is None:
+        return Insert(incoming)
+    merged = merge(existing.article, incoming)
+    changed = merged.content_hash() != existing.content_hash
+    if changed or merged.body_complete != existing.article.body_complete:
+        return Update(existing, merged, content_changed=changed)
+    return Unchanged(existing)

@@ -1,0 +1,62 @@
+"""Schema migrations, numbered and recorded in ``schema_migrations``.
+
+A new database is created at the current schema in one step and every known
+migration is recorded as applied.  An existing database runs the migrations
+it has not recorded yet, each in its own transaction, in order.  To change
+the schema: change :mod:`finews.store.schema` *and* append a migration here
+that brings an older database to the same shape.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, inspect
+
+from finews.store import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _create_v1(conn: Connection) -> None:
+    schema.metadata.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "articles, revisions, stocks", _create_v1),
+)
+
+
+def current_version() -> int:
+    return MIGRATIONS[-1].version
+
+
+def migrate(conn: Connection) -> list[int]:
+    """Bring the database to the current schema; return the versions applied."""
+    now = int(time.time())
+    if not inspect(conn).has_table("schema_migrations"):
+        schema.metadata.create_all(conn)
+        conn.execute(
+            schema.schema_migrations.insert(),
+            [{"version": m.version, "name": m.name, "applied_at": now} for m in MIGRATIONS],
+        )
+        return [m.version for m in MIGRATIONS]
+    done = {row[0] for row in conn.execute(schema.schema_migrations.select())}
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version in done:
+            continue
+        migration.apply(conn)
+        conn.execute(
+            schema.schema_migrations.insert(),
+            {"version": migration.version, "name": migration.name, "applied_at": now},
+        )
+        applied.append(migration.version)
+    return applied

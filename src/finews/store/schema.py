@@ -1,0 +1,93 @@
+"""Table definitions: the current schema, as SQLAlchemy Core metadata.
+
+Times are stored as integer Unix seconds (UTC): portable across SQLite and
+PostgreSQL, sortable, and free of driver time-zone surprises.  Structured
+fields (stocks) are JSON text so that the row is self-contained; the
+``article_stocks`` table repeats them for indexed per-stock queries.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", BigInteger, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("upstream_id", String(200), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("published_at", BigInteger, nullable=False),
+    Column("media", Text, nullable=False, default=""),
+    Column("category", Text, nullable=False, default=""),
+    Column("url", Text, nullable=False, default=""),
+    Column("digest", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("stocks", Text, nullable=False, default="[]"),
+    Column("important", Boolean, nullable=False, default=False),
+    Column("body_complete", Boolean, nullable=False, default=True),
+    Column("raw", Text, nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("first_seen_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("fulltext_attempts", Integer, nullable=False, default=0),
+    UniqueConstraint("source", "upstream_id", name="uq_articles_source_upstream"),
+)
+Index("ix_articles_published", articles.c.published_at)
+Index("ix_articles_media_published", articles.c.media, articles.c.published_at)
+Index("ix_articles_updated", articles.c.updated_at)
+
+article_revisions = Table(
+    "article_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+    Column("media", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("stocks", Text, nullable=False),
+    Column("important", Boolean, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("replaced_at", BigInteger, nullable=False),
+    UniqueConstraint("article_id", "revision", name="uq_revisions_article_revision"),
+)
+
+article_stocks = Table(
+    "article_stocks",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("name", Text, nullable=False, default=""),
+    Column("origin", String(32), nullable=False, default=""),
+    UniqueConstraint("article_id", "code", name="uq_article_stocks"),
+)
+Index("ix_article_stocks_code", article_stocks.c.code, article_stocks.c.article_id)

@@ -1,0 +1,341 @@
+"""The :class:`Store`: a narrow interface over SQLAlchemy Core.
+
+Every write is one transaction: a batch of articles, their stock rows and
+their previous revisions are committed together or not at all, so a crash
+leaves the last committed state and never half an article.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from finews.errors import StoreError
+from finews.model import Article, StockTag, from_epoch
+from finews.store import schema
+from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
+from finews.store.migrations import migrate
+
+A = schema.articles
+
+
+@dataclass
+class SaveReport:
+    """What one :meth:`Store.save` did, item by item and in total."""
+
+    outcomes: list[str] = field(default_factory=list)
+    """'new', 'updated' or 'unchanged', in the order the articles came."""
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self.outcomes)
+
+    def __iadd__(self, other: SaveReport) -> SaveReport:
+        self.outcomes.extend(other.outcomes)
+        return self
+
+
+def _stocks_json(stocks: Sequence[StockTag]) -> str:
+    return json.dumps([s.as_dict() for s in stocks], ensure_ascii=False)
+
+
+def _stocks_from_json(text: str) -> tuple[StockTag, ...]:
+    return tuple(StockTag(**item) for item in json.loads(text or "[]"))
+
+
+def _row_values(article: Article) -> dict[str, Any]:
+    return {
+        "source": article.source,
+        "upstream_id": article.upstream_id,
+        "title": article.title,
+        "published_at": int(article.published.timestamp()),
+        "media": article.media,
+        "category": article.category,
+        "url": article.url,
+        "digest": article.digest,
+        "body_html": article.body_html,
+        "stocks": _stocks_json(article.stocks),
+        "important": article.important,
+        "body_complete": article.body_complete,
+        "raw": article.raw,
+        "content_hash": article.content_hash(),
+    }
+
+
+def row_to_article(row: RowMapping) -> Article:
+    return Article(
+        source=row["source"],
+        upstream_id=row["upstream_id"],
+        title=row["title"],
+        published=from_epoch(row["published_at"]),
+        media=row["media"],
+        url=row["url"],
+        digest=row["digest"],
+        body_html=row["body_html"],
+        stocks=_stocks_from_json(row["stocks"]),
+        important=bool(row["important"]),
+        category=row["category"],
+        body_complete=bool(row.get("body_complete", True)),
+        raw=row["raw"],
+    )
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    """WAL, full fsync on commit, foreign keys, and write transactions that
+    take the write lock up front (``BEGIN IMMEDIATE``) so that two writers
+    queue on the busy timeout instead of failing on a lock upgrade."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let the begin hook issue BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("finews_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """Articles in a database; open with :meth:`Store.open`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open (creating and migrating if needed) the store at an SQLAlchemy URL."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"not a database URL: {url!r} ({exc})") from None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(parsed)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use database {parsed!r}: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            _sqlite_pragmas(engine)
+        store = cls(engine)
+        try:
+            with store._write() as conn:
+                migrate(conn)
+        except OperationalError as exc:
+            raise StoreError(f"cannot open database {parsed!r}: {exc.orig}") from None
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self) -> Any:
+        return self.engine.execution_options(finews_write=True).begin()
+
+    # -- writing -----------------------------------------------------------
+    def save(self, articles: Iterable[Article], *, now: float | None = None) -> SaveReport:
+        """Store a batch of articles in one transaction.
+
+        The same article twice (same source and upstream id) is one row; a
+        changed one is updated and its previous content kept as a revision.
+        """
+        batch = list(articles)
+        report = SaveReport()
+        if not batch:
+            return report
+        stamp = int(now if now is not None else time.time())
+        try:
+            with self._write() as conn:
+                existing = self._load_existing(conn, {a.key for a in batch})
+                for article in batch:
+                    intent = decide(existing.get(article.key), article)
+                    stored = self._apply(conn, intent, stamp)
+                    existing[article.key] = stored
+                    report.outcomes.append(_outcome(intent))
+        except OperationalError as exc:
+            raise StoreError(f"database write failed: {exc.orig}") from None
+        return report
+
+    def _load_existing(
+        self, conn: Connection, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], Stored]:
+        found: dict[tuple[str, str], Stored] = {}
+        key_list = sorted(keys)
+        for start in range(0, len(key_list), 400):
+            chunk = key_list[start : start + 400]
+            rows = conn.execute(select(A).where(tuple_(A.c.source, A.c.upstream_id).in_(chunk)))
+            for row in rows.mappings():
+                found[(row["source"], row["upstream_id"])] = Stored(
+                    id=row["id"],
+                    article=row_to_article(row),
+                    revision=row["revision"],
+                    content_hash=row["content_hash"],
+                )
+        return found
+
+    def _apply(self, conn: Connection, intent: Intent, stamp: int) -> Stored:
+        if isinstance(intent, Unchanged):
+            return intent.old
+        if isinstance(intent, Insert):
+            values = _row_values(intent.article)
+            result = conn.execute(
+                insert(A).values(**values, revision=1, first_seen_at=stamp, updated_at=stamp)
+            )
+            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+            self._replace_stocks(conn, new_id, intent.article.stocks)
+            return Stored(new_id, intent.article, 1, values["content_hash"])
+        assert isinstance(intent, Update)
+        old = intent.old
+        revision = old.revision
+        if intent.content_changed:
+            conn.execute(
+                insert(schema.article_revisions).values(
+                    article_id=old.id,
+                    revision=old.revision,
+                    **{
+                        k: v
+                        for k, v in _row_values(old.article).items()
+                        if k not in {"source", "upstream_id", "body_complete"}
+                    },
+                    replaced_at=stamp,
+                )
+            )
+            revision += 1
+        values = _row_values(intent.new)
+        conn.execute(
+            update(A).where(A.c.id == old.id).values(**values, revision=revision, updated_at=stamp)
+        )
+        if intent.new.stocks != old.article.stocks:
+            self._replace_stocks(conn, old.id, intent.new.stocks)
+        return Stored(old.id, intent.new, revision, values["content_hash"])
+
+    @staticmethod
+    def _replace_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
+        conn.execute(delete(schema.article_stocks).where(schema.article_stocks.c.article_id == article_id))
+        unique = {s.code: s for s in stocks}
+        if unique:
+            conn.execute(
+                insert(schema.article_stocks),
+                [
+                    {"article_id": article_id, "code": s.code, "name": s.name, "origin": s.origin}
+                    for s in unique.values()
+                ],
+            )
+
+    # -- reading -----------------------------------------------------------
+    def get(self, source: str, upstream_id: str) -> Article | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(A).where(A.c.source == source, A.c.upstream_id == upstream_id)
+            ).mappings().first()
+        return row_to_article(row) if row else None
+
+    def revisions(self, source: str, upstream_id: str) -> list[tuple[int, str, str]]:
+        """(revision, title, body_html) of every earlier version, oldest first."""
+        R = schema.article_revisions
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(R.c.revision, R.c.title, R.c.body_html)
+                .join(A, A.c.id == R.c.article_id)
+                .where(A.c.source == source, A.c.upstream_id == upstream_id)
+                .order_by(R.c.revision)
+            )
+            return [(r[0], r[1], r[2]) for r in rows]
+
+    def iter_articles(self, *, newest_first: bool = False, chunk: int = 1000) -> Iterator[Article]:
+        """Every stored article, ordered by publication time, streamed in chunks."""
+        order = (A.c.published_at.desc(), A.c.id.desc()) if newest_first else (A.c.published_at, A.c.id)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=chunk).execute(select(A).order_by(*order))
+            for row in result.mappings():
+                yield row_to_article(row)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(A)).scalar_one())
+
+    def stats(self) -> dict[str, Any]:
+        """Articles per source and per media, with the oldest and newest times."""
+
+        def group(conn: Connection, column: Any) -> list[dict[str, Any]]:
+            rows = conn.execute(
+                select(column, func.count(), func.min(A.c.published_at), func.max(A.c.published_at))
+                .group_by(column)
+                .order_by(func.count().desc(), column)
+            )
+            return [
+                {
+                    "name": r[0],
+                    "articles": r[1],
+                    "oldest": from_epoch(r[2]).isoformat(),
+                    "newest": from_epoch(r[3]).isoformat(),
+                }
+                for r in rows
+            ]
+
+        with self.engine.connect() as conn:
+            total, oldest, newest = conn.execute(
+                select(func.count(), func.min(A.c.published_at), func.max(A.c.published_at))
+            ).one()
+            revisions = conn.execute(
+                select(func.count()).select_from(schema.article_revisions)
+            ).scalar_one()
+            return {
+                "articles": total,
+                "revisions": revisions,
+                "oldest": from_epoch(oldest).isoformat() if oldest is not None else None,
+                "newest": from_epoch(newest).isoformat() if newest is not None else None,
+                "sources": group(conn, A.c.source),
+                "media": group(conn, A.c.media),
+            }
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` ('ok' when healthy); 'ok' elsewhere."""
+        if self.dialect != "sqlite":
+            return "ok"
+        with self.engine.connect() as conn:
+            return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar_one())
+
+
+def _outcome(intent: Intent) -> str:
+    if isinstance(intent, Insert):
+        return "new"
+    if isinstance(intent, Update):
+        return "updated"
+    return "unchanged"
+
+
+__all__ = ["SaveReport", "Store", "SQLAlchemyError"]
