@@ -39,7 +39,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 import_app = typer.Typer(help="Bring articles in from files.", no_args_is_help=True)
-export_app = typer.Typer(help="Write the stored articles out in another format.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Write the stored articles out in another format.", no_args_is_help=True
+)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
@@ -183,6 +185,43 @@ def stats(
         for row in data[key]:
             table.add_row(row["name"] or "—", str(row["articles"]), row["oldest"], row["newest"])
         out.print(table)
+
+
+@app.command("config")
+def config_cmd(
+    ctx: typer.Context,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the settings reference as Markdown.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show the effective settings (file, environment and flags applied)."""
+    from dataclasses import asdict
+
+    from finews.config import describe_settings
+
+    if markdown:
+        sys.stdout.write(settings_reference(describe_settings()))
+        return
+    data = asdict(_ctx(ctx).settings)
+    data["db_url"] = _ctx(ctx).settings.db_url
+    if as_json:
+        _emit_json(data)
+    else:
+        out.print_json(data=data)
+
+
+def settings_reference(rows: list[tuple[str, str, str, str]]) -> str:
+    lines = [
+        "| setting | environment variable | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for dotted, env_name, default, help_text in rows:
+        shown = default.replace("|", "\\|")
+        if len(shown) > 60:
+            shown = shown[:57] + "…"
+        lines.append(f"| `{dotted}` | `{env_name}` | `{shown}` | {help_text} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:

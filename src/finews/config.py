@@ -91,7 +91,7 @@ class JekyllSettings:
     )
     ascii_slugs: bool = field(
         default=False,
-        metadata=_doc("clean ASCII slugs (cai-lian-she → cailianshe, Choice → choice)"),
+        metadata=_doc("clean ASCII category slugs (财联社 → cai-lian-she), not the original ones"),
     )
 
 
@@ -174,8 +174,11 @@ def _coerce(value: Any, kind: Any, name: str) -> Any:
         if origin is tuple:
             (item_kind, _) = typing.get_args(kind)
             items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(_coerce(i.strip() if isinstance(i, str) else i, item_kind, name)
-                         for i in items if not (isinstance(i, str) and not i.strip()))
+            return tuple(
+                _coerce(i.strip() if isinstance(i, str) else i, item_kind, name)
+                for i in items
+                if not (isinstance(i, str) and not i.strip())
+            )
         if origin is Mapping or kind is Mapping:
             if isinstance(value, str):
                 return parse_override(value)
@@ -277,9 +280,9 @@ def describe_settings() -> list[tuple[str, str, str, str]]:
             if is_dataclass(kind):
                 walk(kind, dotted + ".")  # type: ignore[arg-type]
                 continue
-            default = f.default if f.default is not f.default_factory else ""  # type: ignore[comparison-overlap]
-            if callable(f.default_factory):  # type: ignore[misc]
-                default = f.default_factory()  # type: ignore[misc]
+            default: Any = f.default
+            if callable(f.default_factory):
+                default = f.default_factory()
             env_name = "FINEWS_" + dotted.replace(".", "_").upper()
             rows.append((dotted, env_name, repr(default), f.metadata.get("help", "")))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -108,7 +108,7 @@ def beijing_naive(value: datetime) -> datetime:
 
 def from_epoch(seconds: int | float | str) -> datetime:
     """An aware datetime from Unix seconds (CLS ``ctime``, WSCN ``display_time``)."""
-    return datetime.fromtimestamp(int(float(seconds)), tz=timezone.utc).astimezone(BEIJING)
+    return datetime.fromtimestamp(int(float(seconds)), tz=UTC).astimezone(BEIJING)
 
 
 def parse_beijing(text: str) -> datetime:

@@ -2,11 +2,15 @@
 
 Two kinds of post exist.  *Media news* (categories = pinyin slug of the media):
 
-    <front matter><body HTML>\\n\\n<share link>\\n\\n[返回X新闻](site/category/slug.html)｜[返回首页](site/)
+    <front matter><body HTML>⏎⏎<share link>⏎⏎
+    [返回X新闻](site/category/slug.html)｜[返回首页](site/)
 
 *Rolling news* (categories = ``emnews``), latest layout:
 
-    <front matter>> digest\\n\\n<body HTML>\\n\\n<article URL>\\n\\n[返回东财滚动新闻](site/emnews/)｜[返回首页](site/)
+    <front matter>> digest⏎⏎<body HTML>⏎⏎<article URL>⏎⏎
+    [返回东财滚动新闻](site/emnews/)｜[返回首页](site/)
+
+(⏎ is a newline; the last line has none; the back-links are one line.)
 
 Older rolling layouts put the digest as a plain paragraph, had no body, put
 the back-links on two lines or left them out, and used other site domains.
@@ -64,7 +68,7 @@ def decode_post(data: bytes, where: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise JekyllFormatError(
-            f"not UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})", where
+            f"not UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})", where
         ) from None
 
 
@@ -83,15 +87,39 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, str], str]:
     return _parse_header(header, where), body
 
 
+_SIMPLE_LINE = re.compile(
+    r"^(?P<key>[A-Za-z_][A-Za-z0-9_-]*):"
+    r'(?: (?:"(?P<q>[^"\\]*)"|(?P<plain>[^\s\[{&*!|>\'"%@`#][^#]*?)))?\s*$'
+)
+
+
 def _parse_header(header: str, where: str) -> dict[str, str]:
-    """YAML first; the original wrote titles with raw quotes, which YAML rejects,
-    so fall back to the line form ``key: value`` it actually produced."""
+    """Front matter as strings.
+
+    The original wrote one ``key: value`` per line; that form is read
+    directly (fast, and most posts are in it).  Anything else goes through
+    YAML.  The original also wrote titles with raw quotes, which YAML
+    rejects; for those the line form it actually produced is read leniently.
+    """
+    fields: dict[str, str] = {}
+    for line in header.splitlines():
+        match = _SIMPLE_LINE.match(line)
+        if match is None or ": " in (match.group("plain") or ""):
+            break
+        fields[match.group("key")] = match.group("q") or match.group("plain") or ""
+    else:
+        if fields:
+            return fields
     try:
-        loaded = yaml.load(header, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str
+        loaded = yaml.load(header, Loader=yaml.BaseLoader)
     except yaml.YAMLError:
         loaded = None
     if isinstance(loaded, dict):
         return {str(k): _first(v) for k, v in loaded.items()}
+    return _lenient_header(header, where)
+
+
+def _lenient_header(header: str, where: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for line in header.splitlines():
         if not line.strip() or line.startswith((" ", "#")):
@@ -216,30 +244,29 @@ def tag_of(article: Article) -> str:
     return ROLLING_TAG if is_rolling(article) else f"{article.media or 'finews'}新闻"
 
 
-def _yaml_scalar(value: str) -> str:
-    """``value`` as the original wrote it when that is valid YAML, else escaped.
+_YAML_UNPRINTABLE = re.compile("[\x7f-\x84\x86-\x9f]")
+_YAML_PLAIN_SAFE = re.compile(r"^[A-Za-z\u3400-\u9fff][^:#\x00-\x1f\x7f-\x9f\"'\\]*(?<! )$")
+_YAML_RESERVED = re.compile(r"^(?:y|n|yes|no|true|false|on|off|null)$", re.IGNORECASE)
 
-    The original wrote titles as ``"..."`` with no escaping, and tags bare.
-    Where that would be invalid or mean something else (a quote, a
-    backslash, a newline, a YAML indicator), write a JSON string, which is a
-    valid YAML double-quoted scalar.  See docs/jekyll-format.md.
+
+def _yaml_quoted(value: str) -> str:
+    """A YAML double-quoted scalar, written as the original wrote titles when it can.
+
+    ``json.dumps`` leaves a title without ``"``, ``\\`` or control characters
+    exactly as ``"title"``, the original's form; otherwise it escapes them,
+    which the original did not (its YAML broke).  Characters YAML forbids
+    even inside quotes (DEL, C1 controls) are escaped as ``\\uXXXX``.
+    See docs/jekyll-format.md.
     """
-    try:
-        if yaml.safe_load(f"k: {value}") == {"k": value}:
-            return value
-    except yaml.YAMLError:
-        pass
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _yaml_title(title: str) -> str:
-    plain = f'"{title}"'
-    try:
-        if yaml.safe_load(f"k: {plain}") == {"k": title}:
-            return plain
-    except yaml.YAMLError:
-        pass
-    return json.dumps(title, ensure_ascii=False)
+def _yaml_scalar(value: str) -> str:
+    """A bare scalar as the original wrote ``categories``/``tags``, quoted if unsafe."""
+    if _YAML_PLAIN_SAFE.match(value) and not _YAML_RESERVED.match(value):
+        return value
+    return _yaml_quoted(value)
 
 
 def format_date(value: datetime) -> str:
@@ -253,7 +280,7 @@ def render_post(article: Article, options: JekyllOptions) -> str:
     front = (
         "---\n"
         "layout: post\n"
-        f"title: {_yaml_title(article.title)}\n"
+        f"title: {_yaml_quoted(article.title)}\n"
         f"date: {format_date(article.published)}\n"
         f"categories: {_yaml_scalar(category)}\n"
         f"tags: {_yaml_scalar(tag)}\n"
@@ -298,7 +325,7 @@ def render_category_page(category: str, title: str) -> str:
         f"category: {category}\n"
         f"permalink: {permalink}\n"
         "---\n"
-        "<ul class=\"post-list\">\n"
+        '<ul class="post-list">\n'
         f"{{% for post in site.categories.{category} %}}"
         '<li><span class="post-meta">{{ post.date | date: "%Y-%m-%d %H:%M" }}</span> '
         '<a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>\n'

@@ -46,7 +46,9 @@ def find_posts(paths: Iterable[Path]) -> Iterator[Path]:
     """Files named on the command line as they are; folders searched for posts."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix in POST_SUFFIXES and p.is_file())
+            yield from sorted(
+                p for p in path.rglob("*") if p.suffix in POST_SUFFIXES and p.is_file()
+            )
         else:
             yield path
 

@@ -29,9 +29,7 @@ def _create_v1(conn: Connection) -> None:
     schema.metadata.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "articles, revisions, stocks", _create_v1),
-)
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "articles, revisions, stocks", _create_v1),)
 
 
 def current_version() -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     RowMapping,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -38,6 +39,9 @@ from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decid
 from finews.store.migrations import migrate
 
 A = schema.articles
+# Statements built once: SQLAlchemy then reuses their compiled form for every row.
+_INSERT_ARTICLE = insert(A)
+_UPDATE_ARTICLE = update(A).where(A.c.id == bindparam("article_id"))
 
 
 @dataclass
@@ -212,10 +216,11 @@ class Store:
         if isinstance(intent, Insert):
             values = _row_values(intent.article)
             result = conn.execute(
-                insert(A).values(**values, revision=1, first_seen_at=stamp, updated_at=stamp)
+                _INSERT_ARTICLE,
+                {**values, "revision": 1, "first_seen_at": stamp, "updated_at": stamp},
             )
             new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-            self._replace_stocks(conn, new_id, intent.article.stocks)
+            self._insert_stocks(conn, new_id, intent.article.stocks)
             return Stored(new_id, intent.article, 1, values["content_hash"])
         assert isinstance(intent, Update)
         old = intent.old
@@ -236,15 +241,22 @@ class Store:
             revision += 1
         values = _row_values(intent.new)
         conn.execute(
-            update(A).where(A.c.id == old.id).values(**values, revision=revision, updated_at=stamp)
+            _UPDATE_ARTICLE,
+            {**values, "revision": revision, "updated_at": stamp, "article_id": old.id},
         )
         if intent.new.stocks != old.article.stocks:
             self._replace_stocks(conn, old.id, intent.new.stocks)
         return Stored(old.id, intent.new, revision, values["content_hash"])
 
+    @classmethod
+    def _replace_stocks(cls, conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
+        conn.execute(
+            delete(schema.article_stocks).where(schema.article_stocks.c.article_id == article_id)
+        )
+        cls._insert_stocks(conn, article_id, stocks)
+
     @staticmethod
-    def _replace_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
-        conn.execute(delete(schema.article_stocks).where(schema.article_stocks.c.article_id == article_id))
+    def _insert_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
         unique = {s.code: s for s in stocks}
         if unique:
             conn.execute(
@@ -258,9 +270,11 @@ class Store:
     # -- reading -----------------------------------------------------------
     def get(self, source: str, upstream_id: str) -> Article | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(A).where(A.c.source == source, A.c.upstream_id == upstream_id)
-            ).mappings().first()
+            row = (
+                conn.execute(select(A).where(A.c.source == source, A.c.upstream_id == upstream_id))
+                .mappings()
+                .first()
+            )
         return row_to_article(row) if row else None
 
     def revisions(self, source: str, upstream_id: str) -> list[tuple[int, str, str]]:
@@ -277,7 +291,9 @@ class Store:
 
     def iter_articles(self, *, newest_first: bool = False, chunk: int = 1000) -> Iterator[Article]:
         """Every stored article, ordered by publication time, streamed in chunks."""
-        order = (A.c.published_at.desc(), A.c.id.desc()) if newest_first else (A.c.published_at, A.c.id)
+        order = (
+            (A.c.published_at.desc(), A.c.id.desc()) if newest_first else (A.c.published_at, A.c.id)
+        )
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=chunk).execute(select(A).order_by(*order))
             for row in result.mappings():
@@ -338,4 +354,4 @@ def _outcome(intent: Intent) -> str:
     return "unchanged"
 
 
-__all__ = ["SaveReport", "Store", "SQLAlchemyError"]
+__all__ = ["SQLAlchemyError", "SaveReport", "Store"]

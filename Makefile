@@ -1,0 +1,35 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint install docs clean
+
+$(BIN)/finews: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/finews
+
+## run: import the bundled real posts of the original site into the embedded SQLite store
+run: install
+	$(BIN)/finews import jekyll tests/data/jekyll/real; $(BIN)/finews stats
+
+## lint: ruff (lint + format check) and mypy on the package
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+## test: lint, types and the whole test suite
+test: lint
+	$(BIN)/pytest
+
+## docs: regenerate the generated parts of docs/
+docs: install
+	$(BIN)/python scripts/update_config_doc.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

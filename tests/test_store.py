@@ -1,0 +1,149 @@
+"""The store on a real SQLite file: idempotent, revisioned, transactional."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from conftest import SEED
+from finews.errors import StoreError
+from finews.formats.jekyll import parse_post
+from finews.model import BEIJING, Article, StockTag
+from finews.store import Store, decide
+from finews.store.decide import Insert, Stored, Unchanged, Update
+from finews.store.migrations import current_version
+
+
+def seed_article() -> Article:
+    return parse_post(SEED.read_text(encoding="utf-8"), str(SEED))
+
+
+def flash(n: int, **kw: object) -> Article:
+    base = Article(
+        source="eastmoney.fast",
+        upstream_id=f"20260519{n:010d}",
+        title=f"快讯{n}",
+        published=datetime(2026, 5, 19, 9, 30, n % 60, tzinfo=BEIJING),
+        media="东方财富",
+        digest=f"摘要{n}",
+        stocks=(StockTag("600519.SH", "贵州茅台"),),
+        raw='{"code": "x"}',
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_database_file_is_wal_and_migrations_are_recorded(tmp_path: Path, store: Store) -> None:
+    store.save([seed_article()])
+    con = sqlite3.connect(tmp_path / "finews.db")
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations")]
+    assert versions[-1] == current_version()
+    con.close()
+
+
+def test_same_article_twice_is_one_row(store: Store) -> None:
+    a = seed_article()
+    assert store.save([a]).outcomes == ["new"]
+    assert store.save([a]).outcomes == ["unchanged"]
+    assert store.save([a, a]).outcomes == ["unchanged", "unchanged"]
+    assert store.count() == 1
+    got = store.get(a.source, a.upstream_id)
+    assert got == a
+    assert got is not None and got.raw == a.raw
+
+
+def test_changed_body_is_an_update_with_the_old_revision_kept(store: Store) -> None:
+    a = seed_article()
+    store.save([a])
+    b = replace(a, body_html=a.body_html + "<p>更正</p>")
+    assert store.save([b]).outcomes == ["updated"]
+    assert store.count() == 1
+    assert store.get(a.source, a.upstream_id) == b
+    revisions = store.revisions(a.source, a.upstream_id)
+    assert [(r, t) for r, t, _ in revisions] == [(1, a.title)]
+    assert revisions[0][2] == a.body_html
+    assert store.stats()["revisions"] == 1
+
+
+def test_volatile_raw_payload_alone_is_not_a_revision(store: Store) -> None:
+    a = flash(1, raw='{"pinglun_Num": 1}')
+    store.save([a])
+    assert store.save([replace(a, raw='{"pinglun_Num": 7}')]).outcomes == ["unchanged"]
+
+
+def test_list_item_seen_again_does_not_erase_fetched_full_text(store: Store) -> None:
+    listed = flash(2, body_html="", body_complete=False)
+    store.save([listed])
+    full = replace(listed, body_html="<p>全文</p>", body_complete=True)
+    assert store.save([full]).outcomes == ["updated"]
+    assert store.save([listed]).outcomes == ["unchanged"]
+    got = store.get(listed.source, listed.upstream_id)
+    assert got is not None and got.body_html == "<p>全文</p>" and got.body_complete
+
+
+def test_decide_is_pure_and_follows_the_rules() -> None:
+    a = flash(3)
+    assert isinstance(decide(None, a), Insert)
+    stored = Stored(1, a, 1, a.content_hash())
+    assert isinstance(decide(stored, a), Unchanged)
+    changed = decide(stored, replace(a, title="新标题"))
+    assert isinstance(changed, Update) and changed.content_changed
+
+
+def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
+    good = flash(4)
+    bad = flash(5, stocks=(StockTag(None, "x"),))  # type: ignore[arg-type]  # NOT NULL violation
+    with pytest.raises(IntegrityError):
+        store.save([good, bad])
+    assert store.count() == 0
+    assert store.get(good.source, good.upstream_id) is None
+
+
+def test_stock_rows_follow_the_article(store: Store, tmp_path: Path) -> None:
+    a = flash(6)
+    store.save([a])
+    store.save([replace(a, stocks=(StockTag("000001.SZ", "平安银行"),))])
+    con = sqlite3.connect(tmp_path / "finews.db")
+    assert con.execute("SELECT code FROM article_stocks").fetchall() == [("000001.SZ",)]
+    con.close()
+
+
+def test_iteration_is_ordered_by_time(store: Store) -> None:
+    store.save([flash(9), flash(7), flash(8)])
+    assert [a.upstream_id[-1] for a in store.iter_articles()] == ["7", "8", "9"]
+    assert [a.upstream_id[-1] for a in store.iter_articles(newest_first=True)] == ["9", "8", "7"]
+
+
+def test_stats(store: Store) -> None:
+    store.save([flash(1), flash(2), seed_article()])
+    s = store.stats()
+    assert s["articles"] == 3
+    assert {r["name"]: r["articles"] for r in s["sources"]} == {"eastmoney.fast": 2, "jekyll": 1}
+    assert {r["name"]: r["articles"] for r in s["media"]} == {"东方财富": 2, "财联社": 1}
+    assert s["oldest"].startswith("2021-12-29T21:45:37+08:00")
+
+
+def test_reopening_keeps_data_and_schema(db_url: str) -> None:
+    with Store.open(db_url) as s:
+        s.save([flash(1)])
+    with Store.open(db_url) as s:
+        assert s.count() == 1
+        assert s.integrity_check() == "ok"
+
+
+def test_unusable_database_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StoreError):
+        Store.open(f"sqlite:///{tmp_path / 'dir.db'}")
+    with pytest.raises(StoreError):
+        Store.open("nonsense://")
+
+
+def test_article_needs_aware_time() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        Article(source="s", upstream_id="1", title="t", published=datetime(2026, 1, 1))
