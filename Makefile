@@ -13,9 +13,9 @@ $(BIN)/finews: pyproject.toml
 
 install: $(BIN)/finews
 
-## run: import the bundled real posts of the original site into the embedded SQLite store
+## run: one polling round of every enabled source into the embedded SQLite store
 run: install
-	$(BIN)/finews import jekyll tests/data/jekyll/real; $(BIN)/finews stats
+	$(BIN)/finews fetch; status=$$?; $(BIN)/finews stats; exit $$status
 
 ## lint: ruff (lint + format check) and mypy on the package
 lint: install

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from finews.store import Store
+from standin import HOSTS, EastmoneyStandin, real_posts
 
 DATA = Path(__file__).parent / "data"
 JEKYLL_REAL = DATA / "jekyll" / "real"
@@ -53,3 +55,43 @@ def run_cli(
         env=full_env,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def httpserver() -> Iterator[Any]:
+    """A real threaded HTTP server on 127.0.0.1 (pytest-httpserver), one per test."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def upstream(httpserver: Any) -> EastmoneyStandin:
+    """The Eastmoney stand-in on 127.0.0.1 with real 7×24 items and real posts as columns."""
+    import re
+
+    standin = EastmoneyStandin()
+    posts = real_posts()
+    standin.add_column_posts(344, posts[:40])
+    standin.add_column_posts(350, posts[30:60])  # 10 items appear in two columns
+    standin.add_fast_articles()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(standin)
+    return standin
+
+
+@pytest.fixture
+def upstream_env(httpserver: Any, upstream: EastmoneyStandin) -> dict[str, str]:
+    """Settings that send every Eastmoney host to the stand-in, with politeness delays off."""
+    base = httpserver.url_for("").rstrip("/")
+    return {
+        "FINEWS_UPSTREAM_OVERRIDE": ",".join(f"{h}={base}" for h in HOSTS),
+        "FINEWS_HTTP_HOST_SPACING": "0",
+        "FINEWS_HTTP_BACKOFF": "0.01",
+        "FINEWS_HTTP_TIMEOUT": "2",
+        "FINEWS_EASTMONEY_NEWS_COLUMNS": "344,350",
+    }

@@ -165,6 +165,75 @@ def export_jekyll_cmd(
         )
 
 
+# -- fetching ----------------------------------------------------------------
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Source keys (default: the enabled ones).", show_default=False),
+    ] = None,
+    backfill: Annotated[
+        int, typer.Option("--backfill", min=0, help="Page back up to N items per source.")
+    ] = 0,
+    fulltext: Annotated[
+        bool | None,
+        typer.Option("--fulltext/--no-fulltext", help="Fetch each new item's full text."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """One polling round of the configured sources; a summary per source."""
+    from finews.fetch import Fetcher
+    from finews.ingest import fetch_round, policy_from_settings
+    from finews.sources import build_sources
+
+    c = _ctx(ctx)
+    chosen = build_sources(c.settings, sources or [])
+    with (
+        c.open_store() as store,
+        Fetcher(policy_from_settings(c.settings)) as fetcher,
+        _progress(err.is_terminal and not as_json) as bar,
+    ):
+        tasks = {s.key: bar.add_task(s.key, total=None) for s in chosen}
+        reports = fetch_round(
+            store,
+            fetcher,
+            chosen,
+            backfill=backfill,
+            fulltext=c.settings.eastmoney.fulltext if fulltext is None else fulltext,
+            fulltext_retries=c.settings.eastmoney.fulltext_retries,
+            on_items=lambda key, n: bar.advance(tasks[key], n),
+        )
+    if as_json:
+        _emit_json({"sources": [r.as_dict() for r in reports]})
+    else:
+        table = Table("source", "new", "updated", "unchanged", "failed", "full text", "status")
+        for r in reports:
+            table.add_row(
+                r.source,
+                str(r.new),
+                str(r.updated),
+                str(r.unchanged),
+                str(r.failed),
+                f"{r.fulltext_fetched} ok, {r.fulltext_pending} pending",
+                "ok" if r.ok else "[red]FAILED[/]",
+            )
+        out.print(table)
+        for r in reports:
+            if not r.ok:
+                err.print(f"[red]{r.source} failed:[/] {r.error}", markup=True, highlight=False)
+            for problem in r.problems[:10]:
+                err.print(f"[yellow]{r.source}:[/] {problem}", markup=True, highlight=False)
+            if len(r.problems) > 10:
+                err.print(f"{r.source}: … and {len(r.problems) - 10} more (see -v)")
+    if any(not r.ok for r in reports):
+        raise typer.Exit(EXIT_SOURCE_FAILED)
+    if any(r.failed for r in reports):
+        raise typer.Exit(EXIT_SKIPPED)
+
+
 # -- information -------------------------------------------------------------
 
 

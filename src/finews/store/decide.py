@@ -48,9 +48,15 @@ def merge(old: Article, new: Article) -> Article:
     """What the article becomes when ``new`` is seen after ``old``.
 
     A list item seen again after its full text was fetched carries less than
-    the stored article; an empty field in ``new`` never erases a filled one.
+    the stored article: what came with the full text (body, the article's
+    own media credit) stays, and an empty field in ``new`` never erases a
+    filled one.  A list that changes a title or digest is still an update.
     """
-    if not new.body_html and old.body_html:
+    if old.body_complete and not new.body_complete:
+        new = replace(
+            new, body_html=old.body_html, body_complete=True, media=old.media or new.media
+        )
+    elif not new.body_html and old.body_html:
         new = replace(new, body_html=old.body_html, body_complete=old.body_complete)
     if not new.digest and old.digest:
         new = replace(new, digest=old.digest)

@@ -299,6 +299,46 @@ class Store:
             for row in result.mappings():
                 yield row_to_article(row)
 
+    def known(self, source: str, upstream_ids: Sequence[str]) -> set[str]:
+        """Which of these upstream ids of a source are stored already."""
+        found: set[str] = set()
+        ids = list(dict.fromkeys(upstream_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 400):
+                rows = conn.execute(
+                    select(A.c.upstream_id).where(
+                        A.c.source == source, A.c.upstream_id.in_(ids[start : start + 400])
+                    )
+                )
+                found.update(r[0] for r in rows)
+        return found
+
+    def pending_fulltext(self, source: str, max_attempts: int, limit: int) -> list[Article]:
+        """Stored articles of a source whose full text is still due, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(A)
+                .where(
+                    A.c.source == source,
+                    A.c.body_complete.is_(False),
+                    A.c.fulltext_attempts < max_attempts,
+                )
+                .order_by(A.c.published_at.desc())
+                .limit(limit)
+            )
+            return [row_to_article(r) for r in rows.mappings()]
+
+    def note_fulltext_failure(self, source: str, upstream_ids: Sequence[str]) -> None:
+        """Count one more failed full-text attempt for each of these articles."""
+        if not upstream_ids:
+            return
+        with self._write() as conn:
+            conn.execute(
+                update(A)
+                .where(A.c.source == source, A.c.upstream_id.in_(list(upstream_ids)))
+                .values(fulltext_attempts=A.c.fulltext_attempts + 1)
+            )
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(A)).scalar_one())

@@ -1,0 +1,258 @@
+"""Polite, robust HTTP: the only place finews talks to upstream servers.
+
+The :class:`Fetcher` wraps one ``httpx.Client`` (injectable, so tests and
+users can give it their own transport) and adds what the sources need:
+
+* host overrides: a request for ``np-listapi.eastmoney.com`` goes to the
+  configured base URL instead, path and query kept (mirrors, proxies, tests);
+* timeouts on by default and a cap on the body size, counted after
+  decompression (a gzip bomb stops at the cap);
+* spacing between two requests to one site (every ``*.eastmoney.com`` host
+  shares one clock) and a cap on requests in flight;
+* retries with exponential backoff and jitter on timeouts, connection errors,
+  5xx and 429, honouring ``Retry-After``;
+* conditional requests (``ETag`` / ``Last-Modified``) for repeated URLs.
+
+Failures after the retries raise :class:`~finews.errors.FetchError`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from finews.config import DESKTOP_UA
+from finews.errors import FetchError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How politely and how persistently to fetch (from the ``[http]`` settings)."""
+
+    timeout: float = 10.0
+    max_bytes: int = 8 * 1024 * 1024
+    retries: int = 3
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    host_spacing: float = 1.0
+    concurrency: int = 2
+    user_agent: str = DESKTOP_UA
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    not_modified: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def site_of(host: str) -> str:
+    """The registrable part of a host, roughly: ``np-listapi.eastmoney.com`` → ``eastmoney.com``.
+
+    Spacing is per site, not per host name, because an upstream's rate limit
+    usually covers all of its API hosts.  IP addresses are their own site.
+    """
+    parts = host.lower().rstrip(".").split(".")
+    if len(parts) <= 2 or all(p.isdigit() for p in parts):
+        return host.lower()
+    return ".".join(parts[-2:])
+
+
+def apply_override(url: str, overrides: Mapping[str, str]) -> str:
+    """Send ``url`` to the override base URL of its host, path and query kept."""
+    parts = urlsplit(url)
+    base = overrides.get((parts.hostname or "").lower())
+    if not base:
+        return url
+    b = urlsplit(base)
+    path = b.path.rstrip("/") + parts.path
+    return urlunsplit((b.scheme, b.netloc, path, parts.query, parts.fragment))
+
+
+def _cache_key(url: str, volatile: frozenset[str]) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in volatile]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def short_url(url: str) -> str:
+    """The URL without its query, for messages a person reads."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class Fetcher:
+    """GET with the politeness and robustness above; thread-safe."""
+
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        client: httpx.Client | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.policy = policy
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(policy.timeout),
+            follow_redirects=True,
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._sleep = sleep
+        self._clock = clock
+        self._wall = wall_clock
+        self._slots = threading.BoundedSemaphore(policy.concurrency)
+        self._site_locks: dict[str, threading.Lock] = {}
+        self._site_next: dict[str, float] = {}
+        self._locks_guard = threading.Lock()
+        self._validators: dict[str, tuple[str | None, str | None, Response]] = {}
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- politeness ----------------------------------------------------------
+    def _wait_turn(self, site: str) -> None:
+        with self._locks_guard:
+            lock = self._site_locks.setdefault(site, threading.Lock())
+        with lock:
+            now = self._clock()
+            ready = self._site_next.get(site, 0.0)
+            if ready > now:
+                self._sleep(ready - now)
+            self._site_next[site] = max(now, ready) + self.policy.host_spacing
+
+    def _delay(self, attempt: int) -> float:
+        base = min(self.policy.max_backoff, self.policy.backoff * (2**attempt))
+        return float(base * random.uniform(0.5, 1.0))
+
+    # -- requests ------------------------------------------------------------
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        volatile: frozenset[str] = frozenset(),
+        conditional: bool = True,
+    ) -> Response:
+        """GET ``url`` (before any override); raise FetchError after the retries.
+
+        ``volatile`` names query parameters (cache-busters) that do not make a
+        different resource, for the conditional-request cache.
+        """
+        if params:
+            sep = "&" if urlsplit(url).query else "?"
+            url = url + sep + urlencode({k: str(v) for k, v in params.items()})
+        host = urlsplit(url).hostname or ""
+        target = apply_override(url, self.policy.overrides)
+        key = _cache_key(url, volatile)
+        shown = short_url(url)
+        last_error = ""
+        for attempt in range(self.policy.retries + 1):
+            request_headers = dict(headers or {})
+            cached = self._validators.get(key) if conditional else None
+            if cached:
+                etag, modified, _ = cached
+                if etag:
+                    request_headers["If-None-Match"] = etag
+                if modified:
+                    request_headers["If-Modified-Since"] = modified
+            self._wait_turn(site_of(host))
+            wait: float | None = None
+            try:
+                with self._slots:
+                    response = self._send(target, request_headers)
+            except httpx.TimeoutException:
+                last_error = f"timed out after {self.policy.timeout:g} s"
+            except httpx.TransportError as exc:
+                last_error = f"connection failed: {type(exc).__name__}: {exc}"
+            else:
+                if response.status == 304 and cached:
+                    return Response(url, 200, cached[2].headers, cached[2].content, True)
+                if response.status not in RETRY_STATUSES:
+                    if response.status >= 400:
+                        raise FetchError(f"GET {shown}: HTTP {response.status}")
+                    if conditional and (
+                        "etag" in response.headers or "last-modified" in response.headers
+                    ):
+                        self._validators[key] = (
+                            response.headers.get("etag"),
+                            response.headers.get("last-modified"),
+                            response,
+                        )
+                    return Response(url, response.status, response.headers, response.content)
+                last_error = f"HTTP {response.status}"
+                wait = retry_after_seconds(response.headers.get("retry-after"), self._wall())
+                if wait is not None and wait > self.policy.max_backoff:
+                    raise FetchError(
+                        f"GET {shown}: HTTP {response.status}, Retry-After {wait:.0f} s "
+                        f"is longer than http.max_backoff ({self.policy.max_backoff:g} s)"
+                    )
+            if attempt < self.policy.retries:
+                delay = wait if wait is not None else self._delay(attempt)
+                log.info("GET %s: %s; retry %d in %.1f s", shown, last_error, attempt + 1, delay)
+                self._sleep(delay)
+        raise FetchError(f"GET {shown}: {last_error} (after {self.policy.retries + 1} attempts)")
+
+    def _send(self, url: str, headers: Mapping[str, str]) -> Response:
+        self.requests_sent += 1
+        with self.client.stream("GET", url, headers=headers) as response:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
+                raise FetchError(
+                    f"GET {short_url(url)}: body of {int(declared):,} bytes is over the "
+                    f"{self.policy.max_bytes:,}-byte limit"
+                )
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.policy.max_bytes:
+                    raise FetchError(
+                        f"GET {short_url(url)}: body over the {self.policy.max_bytes:,}-byte limit"
+                    )
+                chunks.append(chunk)
+            return Response(
+                url, response.status_code, dict(response.headers.items()), b"".join(chunks)
+            )

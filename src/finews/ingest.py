@@ -1,0 +1,208 @@
+"""One polling round: list → full text → store, per source, never all-or-nothing.
+
+The only orchestrator between sources and the store (miniflux's "handler"):
+adapters yield normalised pages, this module decides how far to page, which
+items need their full text, and saves each page in one transaction.  One bad
+item is reported and skipped; one failing source is reported and the others
+go on; an item whose full text cannot be fetched is stored with what the list
+gave and retried on later rounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from finews.config import Settings
+from finews.errors import SourceError
+from finews.fetch import Fetcher, FetchPolicy
+from finews.model import Article
+from finews.sources.base import Source
+from finews.store import Store
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_PAGES = 3
+"""Without --backfill, page on while whole pages are new, at most this many pages."""
+RETRY_PER_ROUND = 20
+"""Earlier items whose full text is still due, retried per source per round."""
+
+
+@dataclass
+class SourceReport:
+    source: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    """Items that could not be normalised or stored (reported, skipped)."""
+    fulltext_fetched: int = 0
+    fulltext_pending: int = 0
+    """Items stored without their full text this round (retried later)."""
+    pages: int = 0
+    seconds: float = 0.0
+    error: str = ""
+    """Why the source itself failed, if it did (items before the failure are stored)."""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "fulltext_fetched": self.fulltext_fetched,
+            "fulltext_pending": self.fulltext_pending,
+            "pages": self.pages,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "problems": self.problems,
+        }
+
+
+def policy_from_settings(settings: Settings) -> FetchPolicy:
+    h = settings.http
+    return FetchPolicy(
+        timeout=h.timeout,
+        max_bytes=h.max_bytes,
+        retries=h.retries,
+        backoff=h.backoff,
+        max_backoff=h.max_backoff,
+        host_spacing=h.host_spacing,
+        concurrency=h.concurrency,
+        user_agent=h.user_agent,
+        overrides=dict(settings.upstream_override),
+    )
+
+
+def _complete_all(
+    source: Source, fetcher: Fetcher, articles: Sequence[Article], report: SourceReport
+) -> tuple[list[Article], list[str]]:
+    done: list[Article] = []
+    failed: list[str] = []
+    for article in articles:
+        try:
+            done.append(source.complete(fetcher, article))
+            report.fulltext_fetched += 1
+        except SourceError as exc:
+            log.info("%s", exc)
+            report.problems.append(str(exc))
+            failed.append(article.upstream_id)
+            done.append(article)
+    return done, failed
+
+
+def poll_source(
+    store: Store,
+    fetcher: Fetcher,
+    source: Source,
+    *,
+    backfill: int = 0,
+    fulltext: bool = True,
+    fulltext_retries: int = 5,
+    on_items: Callable[[int], None] | None = None,
+) -> SourceReport:
+    """One round of one source; never raises for upstream trouble."""
+    report = SourceReport(source.key)
+    started = time.monotonic()
+    seen = 0
+    failed_this_round: set[str] = set()
+    try:
+        for page in source.pages(fetcher):
+            report.pages += 1
+            report.failed += len(page.skipped)
+            report.problems.extend(f"item {ident}: {why}" for ident, why in page.skipped)
+            articles = list(page.articles)
+            known = store.known(source.key, [a.upstream_id for a in articles])
+            fresh = [a for a in articles if a.upstream_id not in known]
+            failed_ids: list[str] = []
+            if fulltext:
+                due = [a for a in fresh if not a.body_complete]
+                completed, failed_ids = _complete_all(source, fetcher, due, report)
+                by_key = {a.key: a for a in completed}
+                articles = [by_key.get(a.key, a) for a in articles]
+            counts = store.save(articles).counts
+            store.note_fulltext_failure(source.key, failed_ids)
+            failed_this_round.update(failed_ids)
+            report.fulltext_pending += len(failed_ids)
+            report.new += counts["new"]
+            report.updated += counts["updated"]
+            report.unchanged += counts["unchanged"]
+            seen += len(page.articles) + len(page.skipped)
+            if on_items:
+                on_items(len(page.articles) + len(page.skipped))
+            if backfill:
+                if seen >= backfill:
+                    break
+            elif len(fresh) < len(articles) or report.pages >= CATCH_UP_PAGES:
+                break
+    except SourceError as exc:
+        log.info("%s", exc)
+        report.error = str(exc)
+    if fulltext and report.ok:
+        _retry_pending(store, fetcher, source, fulltext_retries, report, failed_this_round)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _retry_pending(
+    store: Store,
+    fetcher: Fetcher,
+    source: Source,
+    max_attempts: int,
+    report: SourceReport,
+    tried: set[str],
+) -> None:
+    """Full text for items of earlier rounds that were stored without it."""
+    pending = [
+        a
+        for a in store.pending_fulltext(source.key, max_attempts, RETRY_PER_ROUND + len(tried))
+        if a.upstream_id not in tried
+    ][:RETRY_PER_ROUND]
+    if not pending:
+        return
+    completed, failed_ids = _complete_all(source, fetcher, pending, report)
+    done = [a for a in completed if a.body_complete]
+    if done:
+        report.updated += store.save(done).counts["updated"]
+    store.note_fulltext_failure(source.key, failed_ids)
+
+
+def fetch_round(
+    store: Store,
+    fetcher: Fetcher,
+    sources: Sequence[Source],
+    *,
+    backfill: int = 0,
+    fulltext: bool = True,
+    fulltext_retries: int = 5,
+    on_items: Callable[[str, int], None] | None = None,
+) -> list[SourceReport]:
+    """One polling round of every source, one after the other.
+
+    Sources run in turn rather than in parallel: the Eastmoney ones share
+    one site and its spacing, so parallel requests would only queue.
+    """
+    reports = []
+    for source in sources:
+        callback = (lambda n, key=source.key: on_items(key, n)) if on_items else None
+        reports.append(
+            poll_source(
+                store,
+                fetcher,
+                source,
+                backfill=backfill,
+                fulltext=fulltext,
+                fulltext_retries=fulltext_retries,
+                on_items=callback,
+            )
+        )
+    return reports

@@ -1,0 +1,1 @@
+"""Processing of normalised articles: clean, stocks, dedup."""

@@ -1,0 +1,68 @@
+"""Upstream stock identifiers → one normalised form (``600519.SH``).
+
+Pure functions; each returns ``None`` for something that is not a stock we
+can name (a sector board ``90.BK0800``, a fund, an unknown market), and the
+raw payload keeps the original either way.
+"""
+
+from __future__ import annotations
+
+import re
+
+_A_SHARE = re.compile(r"^\d{6}$")
+_HK = re.compile(r"^\d{4,5}$")
+_US = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+
+
+def a_share_exchange(code: str) -> str | None:
+    """SH, SZ or BJ for a six-digit A-share code, by its prefix."""
+    if not _A_SHARE.match(code):
+        return None
+    if code.startswith(("60", "68", "90")):
+        return "SH"
+    if code.startswith(("00", "30", "20")):
+        return "SZ"
+    if code.startswith(("43", "83", "87", "88", "92", "4", "8")):
+        return "BJ"
+    return None
+
+
+def from_eastmoney(value: str) -> str | None:
+    """Eastmoney ``<marketId>.<code>``: 1 SH, 0 SZ/BJ, 116 HK, 105/106/107 US."""
+    market, sep, code = value.strip().partition(".")
+    if not sep or not code:
+        return None
+    if market == "1" and _A_SHARE.match(code):
+        return f"{code}.SH"
+    if market == "0" and _A_SHARE.match(code):
+        exchange = a_share_exchange(code)
+        return f"{code}.{'BJ' if exchange == 'BJ' else 'SZ'}"
+    if market in {"116", "128"} and _HK.match(code):
+        return f"{code.zfill(5)}.HK"
+    if market in {"105", "106", "107"} and _US.match(code.upper()):
+        return f"{code.upper()}.US"
+    return None
+
+
+def from_prefixed(value: str) -> str | None:
+    """``sh600519`` / ``SZ000001`` / ``bj430047`` (财联社, Sina ``cn``)."""
+    text = value.strip().lower()
+    match = re.fullmatch(r"(sh|sz|bj)(\d{6})", text)
+    if match:
+        return f"{match.group(2)}.{match.group(1).upper()}"
+    match = re.fullmatch(r"hk(\d{4,5})", text)
+    if match:
+        return f"{match.group(1).zfill(5)}.HK"
+    return None
+
+
+def from_eastmoney_marker(value: str) -> str | None:
+    """Inline markers in Eastmoney HTML: ``600928|1|1`` (chart) or ``106,NIO`` (keytip)."""
+    if "|" in value:
+        code, _, rest = value.partition("|")
+        market = rest.split("|")[0]
+        return from_eastmoney(f"{market}.{code}")
+    if "," in value:
+        market, _, code = value.partition(",")
+        return from_eastmoney(f"{market}.{code}")
+    return None
