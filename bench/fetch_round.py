@@ -19,13 +19,12 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from standin import EastmoneyStandin, real_fast_items  # noqa: E402
-
-from finews.config import load_settings  # noqa: E402
-from finews.fetch import Fetcher  # noqa: E402
-from finews.ingest import fetch_round, policy_from_settings  # noqa: E402
-from finews.sources import build_sources  # noqa: E402
-from finews.store import Store  # noqa: E402
+from finews.config import load_settings
+from finews.fetch import Fetcher
+from finews.ingest import fetch_round, policy_from_settings
+from finews.sources import build_sources
+from finews.store import Store
+from standin import EastmoneyStandin, real_fast_items
 
 
 def replicate(n: int) -> list[dict[str, object]]:
@@ -47,7 +46,9 @@ def main(n: int) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     env = {
-        "FINEWS_UPSTREAM_OVERRIDE": f"np-listapi.eastmoney.com={base},newsinfo.eastmoney.com={base}",
+        "FINEWS_UPSTREAM_OVERRIDE": ",".join(
+            f"{host}={base}" for host in ("np-listapi.eastmoney.com", "newsinfo.eastmoney.com")
+        ),
         "FINEWS_HTTP_HOST_SPACING": "0",
         "FINEWS_EASTMONEY_PAGE_SIZE": "200",
     }
