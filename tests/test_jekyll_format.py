@@ -41,7 +41,7 @@ def test_seed_fields_recovered() -> None:
     assert a.published == datetime(2021, 12, 29, 21, 45, 37, tzinfo=BEIJING)
     assert a.media == "财联社"
     assert a.upstream_id == "NW202112292230344237"
-    assert a.category == "cailianshe"
+    assert a.category == ""  # the media's own slug: listed under the media
     assert a.body_html.startswith("<!-- EM_StockImg_Start -->")
     assert a.body_html.endswith('<p class="em_media">（文章来源：财联社）</p>')
     assert "infoCode=NW202112292230344237" in a.url

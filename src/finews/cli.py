@@ -234,6 +234,44 @@ def fetch(
         raise typer.Exit(EXIT_SKIPPED)
 
 
+# -- publishing --------------------------------------------------------------
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: <data_dir>/site).")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Render every page again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Render the static site (pages, feeds, sitemaps), incrementally by default."""
+    from finews.site import SiteOptions, build_site
+
+    c = _ctx(ctx)
+    site = c.settings.site
+    target = out_dir or Path(site.out or c.settings.data_path / "site")
+    options = SiteOptions(
+        title=site.title,
+        base_url=site.base_url,
+        page_size=site.page_size,
+        feed_size=site.feed_size,
+        templates=site.templates,
+    )
+    with c.open_store() as store:
+        report = build_site(store, target, options, full=full)
+    if as_json:
+        _emit_json({**report.as_dict(), "out": str(target)})
+    else:
+        kind = "full" if report.full else "incremental"
+        out.print(
+            f"{kind} build of {target}: {report.articles} article pages considered, "
+            f"{report.rendered} pages rendered, {report.written} written, "
+            f"{report.unchanged} unchanged, {report.deleted} removed in {report.seconds:.2f} s"
+        )
+
+
 # -- information -------------------------------------------------------------
 
 

@@ -96,6 +96,21 @@ class JekyllSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    title: str = field(default="金融消息", metadata=_doc("site title"))
+    base_url: str = field(
+        default="http://127.0.0.1:8000/",
+        metadata=_doc("absolute URL of the site root, used in feeds and sitemaps only"),
+    )
+    out: str = field(default="", metadata=_doc("output folder (default: <data_dir>/site)"))
+    page_size: int = field(default=50, metadata=_doc("articles per listing page"))
+    feed_size: int = field(default=50, metadata=_doc("entries per feed"))
+    templates: str = field(
+        default="", metadata=_doc("folder of templates that override the packaged ones")
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = field(default="", metadata=_doc("database: a file path or an SQLAlchemy URL"))
     data_dir: str = field(default="", metadata=_doc("folder for the database and the site"))
@@ -107,6 +122,7 @@ class Settings:
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     eastmoney: EastmoneySettings = field(default_factory=EastmoneySettings)
     jekyll: JekyllSettings = field(default_factory=JekyllSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def data_path(self) -> Path:
@@ -262,6 +278,9 @@ def _validate(s: Settings) -> None:
         (s.http.concurrency >= 1, "http.concurrency must be at least 1"),
         (1 <= s.eastmoney.page_size <= 200, "eastmoney.page_size must be 1..200"),
         ("{id}" in s.jekyll.share_link, "jekyll.share_link must contain {id}"),
+        (s.site.page_size >= 1, "site.page_size must be at least 1"),
+        (s.site.feed_size >= 1, "site.feed_size must be at least 1"),
+        ("://" in s.site.base_url, "site.base_url must be an absolute URL"),
     ]
     for ok, message in checks:
         if not ok:

@@ -26,10 +26,29 @@ class Migration:
 
 
 def _create_v1(conn: Connection) -> None:
+    """Unreachable in practice: a database without the migrations table is created at the
+    current schema in one step (see :func:`migrate`)."""
     schema.metadata.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "articles, revisions, stocks", _create_v1),)
+def _v2_changes(conn: Connection) -> None:
+    """Sections, a change counter and tombstones, for incremental site builds (issue #4)."""
+    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN section TEXT NOT NULL DEFAULT ''")
+    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0")
+    conn.exec_driver_sql(
+        "UPDATE articles SET section = CASE WHEN category != '' THEN category ELSE media END, "
+        "change_seq = id"
+    )
+    for index in schema.articles.indexes:
+        if index.name in {"ix_articles_section_published", "ix_articles_change_seq"}:
+            index.create(conn)
+    schema.article_tombstones.create(conn)  # with its indexes
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "articles, revisions, stocks", _create_v1),
+    Migration(2, "sections, change counter, tombstones", _v2_changes),
+)
 
 
 def current_version() -> int:

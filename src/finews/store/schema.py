@@ -1,8 +1,11 @@
 """Table definitions: the current schema, as SQLAlchemy Core metadata.
 
 Times are stored as integer Unix seconds (UTC): portable across SQLite and
-PostgreSQL, sortable, and free of driver time-zone surprises.  Structured
-fields (stocks) are JSON text so that the row is self-contained; the
+PostgreSQL, sortable, and free of driver time-zone surprises.  ``section`` is
+where the article is listed on the site (its ``category`` if set, else its
+media) and ``change_seq`` a counter raised by every write, so that a site
+build can ask "what changed since my last build" with one indexed query.
+Structured fields (stocks) are JSON text so that the row is self-contained; the
 ``article_stocks`` table repeats them for indexed per-stock queries.
 """
 
@@ -54,11 +57,28 @@ articles = Table(
     Column("first_seen_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("fulltext_attempts", Integer, nullable=False, default=0),
+    Column("section", Text, nullable=False, default=""),
+    Column("change_seq", BigInteger, nullable=False, default=0),
     UniqueConstraint("source", "upstream_id", name="uq_articles_source_upstream"),
 )
+Index("ix_articles_section_published", articles.c.section, articles.c.published_at)
+Index("ix_articles_change_seq", articles.c.change_seq)
 Index("ix_articles_published", articles.c.published_at)
 Index("ix_articles_media_published", articles.c.media, articles.c.published_at)
 Index("ix_articles_updated", articles.c.updated_at)
+
+article_tombstones = Table(
+    "article_tombstones",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("upstream_id", String(200), nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+    Column("section", Text, nullable=False),
+    Column("change_seq", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger, nullable=False),
+)
+Index("ix_tombstones_change_seq", article_tombstones.c.change_seq)
 
 article_revisions = Table(
     "article_revisions",

@@ -39,6 +39,7 @@ from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decid
 from finews.store.migrations import migrate
 
 A = schema.articles
+T = schema.article_tombstones
 # Statements built once: SQLAlchemy then reuses their compiled form for every row.
 _INSERT_ARTICLE = insert(A)
 _UPDATE_ARTICLE = update(A).where(A.c.id == bindparam("article_id"))
@@ -84,7 +85,13 @@ def _row_values(article: Article) -> dict[str, Any]:
         "body_complete": article.body_complete,
         "raw": article.raw,
         "content_hash": article.content_hash(),
+        "section": section_of(article),
     }
+
+
+def section_of(article: Article) -> str:
+    """Where the site lists the article: its declared category, else its media."""
+    return article.category or article.media or article.source
 
 
 def row_to_article(row: RowMapping) -> Article:
@@ -183,10 +190,11 @@ class Store:
         stamp = int(now if now is not None else time.time())
         try:
             with self._write() as conn:
+                seq = self._next_seq(conn)
                 existing = self._load_existing(conn, {a.key for a in batch})
                 for article in batch:
                     intent = decide(existing.get(article.key), article)
-                    stored = self._apply(conn, intent, stamp)
+                    stored = self._apply(conn, intent, stamp, seq)
                     existing[article.key] = stored
                     report.outcomes.append(_outcome(intent))
         except OperationalError as exc:
@@ -210,14 +218,77 @@ class Store:
                 )
         return found
 
-    def _apply(self, conn: Connection, intent: Intent, stamp: int) -> Stored:
+    @staticmethod
+    def _next_seq(conn: Connection) -> int:
+        """The change counter for this write; serial because writes hold the write lock."""
+        latest = conn.execute(
+            select(
+                func.max(A.c.change_seq),
+                select(func.max(T.c.change_seq)).scalar_subquery(),
+            )
+        ).one()
+        return max(latest[0] or 0, latest[1] or 0) + 1
+
+    def delete(self, keys: Iterable[tuple[str, str]], *, now: float | None = None) -> int:
+        """Remove articles (and their revisions and stock rows), leaving tombstones so
+        that an incremental site build removes their pages."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return 0
+        stamp = int(now if now is not None else time.time())
+        with self._write() as conn:
+            seq = self._next_seq(conn)
+            rows = conn.execute(
+                select(A.c.id, A.c.source, A.c.upstream_id, A.c.published_at, A.c.section).where(
+                    tuple_(A.c.source, A.c.upstream_id).in_(wanted)
+                )
+            ).all()
+            if not rows:
+                return 0
+            conn.execute(
+                insert(T),
+                [
+                    {
+                        "source": r.source,
+                        "upstream_id": r.upstream_id,
+                        "published_at": r.published_at,
+                        "section": r.section,
+                        "change_seq": seq,
+                        "deleted_at": stamp,
+                    }
+                    for r in rows
+                ],
+            )
+            ids = [r.id for r in rows]
+            conn.execute(
+                delete(schema.article_stocks).where(schema.article_stocks.c.article_id.in_(ids))
+            )
+            conn.execute(
+                delete(schema.article_revisions).where(
+                    schema.article_revisions.c.article_id.in_(ids)
+                )
+            )
+            conn.execute(delete(A).where(A.c.id.in_(ids)))
+        return len(rows)
+
+    def snapshot(self) -> Any:
+        """A connection inside one read transaction: a consistent view for a site build."""
+        return self.engine.connect()
+
+    def _apply(self, conn: Connection, intent: Intent, stamp: int, seq: int) -> Stored:
         if isinstance(intent, Unchanged):
             return intent.old
         if isinstance(intent, Insert):
             values = _row_values(intent.article)
             result = conn.execute(
                 _INSERT_ARTICLE,
-                {**values, "revision": 1, "first_seen_at": stamp, "updated_at": stamp},
+                {
+                    **values,
+                    "revision": 1,
+                    "first_seen_at": stamp,
+                    "updated_at": stamp,
+                    "change_seq": seq,
+                },
             )
             new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             self._insert_stocks(conn, new_id, intent.article.stocks)
@@ -233,16 +304,37 @@ class Store:
                     **{
                         k: v
                         for k, v in _row_values(old.article).items()
-                        if k not in {"source", "upstream_id", "body_complete"}
+                        if k not in {"source", "upstream_id", "body_complete", "section"}
                     },
                     replaced_at=stamp,
                 )
             )
             revision += 1
         values = _row_values(intent.new)
+        old_published = int(old.article.published.timestamp())
+        old_section = section_of(old.article)
+        if old_published != values["published_at"] or old_section != values["section"]:
+            # The article moves on the site (another day, another section): a
+            # tombstone for where it was lets an incremental build clean up there.
+            conn.execute(
+                insert(T).values(
+                    source=old.article.source,
+                    upstream_id=old.article.upstream_id,
+                    published_at=old_published,
+                    section=old_section,
+                    change_seq=seq,
+                    deleted_at=stamp,
+                )
+            )
         conn.execute(
             _UPDATE_ARTICLE,
-            {**values, "revision": revision, "updated_at": stamp, "article_id": old.id},
+            {
+                **values,
+                "revision": revision,
+                "updated_at": stamp,
+                "article_id": old.id,
+                "change_seq": seq,
+            },
         )
         if intent.new.stocks != old.article.stocks:
             self._replace_stocks(conn, old.id, intent.new.stocks)

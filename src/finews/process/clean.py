@@ -1,0 +1,72 @@
+"""The body a reader sees: upstream HTML through an allowlist sanitiser (nh3).
+
+The raw upstream body stays in the store untouched; this runs when a page
+or feed is published.  Eastmoney specifics handled here: chart blocks between
+``<!-- EM_StockImg_Start -->`` and ``<!-- EM_StockImg_End -->`` (dropped),
+the trailing ``<p class="em_media">（文章来源：…）</p>`` (dropped; the media
+is shown beside the article), the full-width paragraph indent ``　　``.
+Output never contains script, event handlers, ``javascript:`` URLs, forms,
+iframes or style attributes; links open in a new tab with
+``rel="noopener noreferrer nofollow"``; images load lazily without a referrer
+(Eastmoney's image hosts refuse foreign referrers).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "b", "em", "i", "u", "s", "sub", "sup", "span", "blockquote", "pre",
+    "code", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption",
+    "h2", "h3", "h4", "h5", "h6", "hr", "img", "a", "figure", "figcaption", "dl", "dt", "dd",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+DROP_WITH_CONTENT = {"script", "style", "iframe", "form", "object", "embed", "noscript", "template"}
+
+_CHART_BLOCK = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
+_EM_MEDIA = re.compile(r'<p class="em_media">.*?</p>', re.S)
+_INDENT = re.compile(r"(<p[^>]*>)(?:\s|　|&nbsp;|&#12288;)+")
+_EMPTY_P = re.compile(r"<p>(?:\s|<br>)*</p>")
+_HEADING = re.compile(r"<(/?)h1>")
+_A_TAG = re.compile(r"<a ")
+_IMG_TAG = re.compile(r"<img ")
+
+
+def clean_body(body: str) -> str:
+    """Sanitised HTML for publishing; '' for a body with nothing left."""
+    if not body:
+        return ""
+    text = _CHART_BLOCK.sub("", body)
+    text = _EM_MEDIA.sub("", text)
+    text = _HEADING.sub(r"<\1h2>", text)
+    cleaned = nh3.clean(
+        text,
+        tags=ALLOWED_TAGS,
+        clean_content_tags=DROP_WITH_CONTENT,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    # Added here rather than by nh3's set_tag_attribute_values, whose attribute order
+    # changes from run to run (a hash map): pages must be byte-for-byte reproducible.
+    cleaned = _A_TAG.sub('<a target="_blank" ', cleaned)
+    cleaned = _IMG_TAG.sub(
+        '<img loading="lazy" decoding="async" referrerpolicy="no-referrer" ', cleaned
+    )
+    cleaned = _INDENT.sub(r"\1", cleaned)
+    return _EMPTY_P.sub("", cleaned).strip()
+
+
+def text_to_html(text: str) -> str:
+    """Plain text (a digest) as escaped paragraphs."""
+    paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
+    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)

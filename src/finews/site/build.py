@@ -1,0 +1,635 @@
+"""``finews build``: the site, rendered from one snapshot of the store.
+
+Incremental by default.  The store's change counter says which articles
+changed since the last build (tombstones say which went away or moved);
+from those the build derives the pages that may change — their article
+pages, their sections' pages, their days (and the neighbouring days, whose
+prev/next links may move), their months' sitemaps, and the few global pages
+(home, feeds, indexes).  Each of those pages gets a hash of its inputs; a
+page whose hash is in the manifest is neither rendered nor written.
+``--full`` renders everything and removes whatever the last build wrote
+that no longer exists.  Incremental and full builds run the same page code,
+so they produce the same bytes.
+
+Publishing order keeps a reader's view whole: article pages first, then the
+listings and feeds that link to them, then removals; each file is replaced
+atomically (temporary file + rename).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from sqlalchemy import Connection
+
+from finews import __version__
+from finews.formats.jekyll import ROLLING_TAG as ROLLING_TITLE
+from finews.model import BEIJING, ROLLING_CATEGORY, Article
+from finews.outputs.files import write_atomic
+from finews.process.clean import clean_body, text_to_html
+from finews.site import paths
+from finews.site.manifest import MANIFEST_DIR, Manifest
+from finews.store import Store
+from finews.store import sitequeries as q
+from finews.store.sitequeries import Item
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    title: str = "金融消息"
+    base_url: str = "http://127.0.0.1:8000/"
+    """Absolute URL of the site root, for feeds and sitemaps (pages link relatively)."""
+    page_size: int = 50
+    feed_size: int = 50
+    home_per_section: int = 5
+    home_newest: int = 30
+    templates: str = ""
+    """A folder whose templates override the packaged ones, file by file."""
+
+
+@dataclass
+class BuildReport:
+    full: bool = False
+    articles: int = 0
+    rendered: int = 0
+    written: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, BEIJING).isoformat()
+
+
+def _rfc822(ts: int) -> str:
+    return email.utils.format_datetime(datetime.fromtimestamp(ts, BEIJING))
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _light(it: Item) -> tuple[object, ...]:
+    """What a listing shows of an item (the body is not part of it)."""
+    return it[:8]
+
+
+def section_title(section: str) -> str:
+    """How a section is named to readers (the rolling-news section has a key, not a name)."""
+    return ROLLING_TITLE if section == ROLLING_CATEGORY else section
+
+
+class _Builder:
+    def __init__(self, store: Store, out: Path, options: SiteOptions, full: bool) -> None:
+        self.store = store
+        self.out = out
+        self.o = options
+        self.force_full = full
+        loaders: list[Any] = []
+        if options.templates:
+            loaders.append(FileSystemLoader(options.templates))
+        loaders.append(PackageLoader("finews.site", "templates"))
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(["html", "xml"]),
+            keep_trailing_newline=True,
+        )
+        self.site = {"title": options.title}
+        self.config_hash = self._config_hash()
+        self.report = BuildReport()
+        self.produced: dict[str, str] = {}
+        self.manifest: Manifest | None = None
+        self.full = full
+
+    def _config_hash(self) -> str:
+        sources = []
+        for folder in [TEMPLATES, STATIC, *([Path(self.o.templates)] if self.o.templates else [])]:
+            for path in sorted(folder.glob("*")):
+                if path.is_file():
+                    sources.append((path.name, path.read_bytes()))
+        return _digest(__version__, sorted(vars(self.o).items()), sources)
+
+    # -- emitting pages ----------------------------------------------------------
+    def emit(self, path: str, key: tuple[object, ...], render: Callable[[], str | bytes]) -> None:
+        digest = _digest(self.config_hash, path, key)
+        self.produced[path] = digest
+        assert self.manifest is not None
+        if not self.full and self.manifest.pages.get(path) == digest:
+            self.report.unchanged += 1
+            return
+        content = render()
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        self.report.rendered += 1
+        if write_atomic(self.out / path, data):
+            self.report.written += 1
+
+    def render(self, template: str, path: str, **context: Any) -> str:
+        return self.env.get_template(template).render(
+            site=self.site, root=paths.root_of(path), **context
+        )
+
+    # -- the build ---------------------------------------------------------------
+    def run(self) -> BuildReport:
+        started = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.manifest = manifest = Manifest(self.out)
+        try:
+            with self.store.snapshot() as conn:
+                self._build(conn, manifest)
+        finally:
+            manifest.close()
+        self.report.full = self.full
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _build(self, conn: Connection, manifest: Manifest) -> None:
+        watermark = q.max_seq(conn)
+        counts = q.section_counts(conn)
+        slugs = paths.section_slugs(name for name, _, _ in counts)
+        old_slugs = manifest.slugs()
+        moved = any(old_slugs.get(name, slug) != slug for name, slug in slugs.items())
+        self.full = (
+            self.force_full
+            or manifest.watermark is None
+            or manifest.meta.get("config") != self.config_hash
+            or moved
+        )
+        self.slugs = slugs
+        day_counts = q.day_counts(conn)
+
+        if self.full:
+            everything = q.all_items(conn)
+            by_section: dict[str, list[Item]] = defaultdict(list)
+            by_day: dict[int, list[Item]] = defaultdict(list)
+            for it in everything:
+                by_section[it.section].append(it)
+                by_day[q.beijing_day_number(it.published_at)].append(it)
+            self.report.articles = self._article_pages_full(conn)
+            sections = dict(by_section)
+            days = dict(by_day)
+            months = {paths.day_name(d)[:7] for d in days}
+            removed_article_paths: set[str] = set()
+        else:
+            since = manifest.watermark or 0
+            changed = q.changed_since(conn, since)
+            tombs = q.tombstones_since(conn, since)
+            self.report.articles = self._article_pages(conn, changed)
+            touched_sections = {it.section for it in changed} | {t[3] for t in tombs}
+            sections = {s: q.section_items(conn, s) for s in sorted(touched_sections)}
+            touched_days = {q.beijing_day_number(it.published_at) for it in changed}
+            touched_days |= {q.beijing_day_number(t[2]) for t in tombs}
+            days = self._days_with_neighbours(conn, touched_days, [d for d, _ in day_counts])
+            months = {paths.day_name(d)[:7] for d in touched_days}
+            removed_article_paths = {paths.article_path(t[0], t[1], t[2]) for t in tombs}
+
+        for section, items in sorted(sections.items()):
+            if items:
+                self._section_pages(conn, section, items)
+        day_numbers = [d for d, _ in day_counts]
+        for day in sorted(days):
+            if days[day]:
+                self._day_page(day, days[day], day_numbers)
+        for month in sorted(months):
+            self._month_sitemap(conn, month)
+        self._global_pages(conn, counts, day_counts)
+
+        removed = self._removals(manifest, sections, days, months, removed_article_paths)
+        manifest.commit(
+            {p: h for p, h in self.produced.items() if manifest.pages.get(p) != h},
+            removed,
+            watermark=watermark,
+            config_hash=self.config_hash,
+            slugs=slugs,
+        )
+
+    def _days_with_neighbours(
+        self, conn: Connection, touched: set[int], existing: Sequence[int]
+    ) -> dict[int, list[Item]]:
+        import bisect
+
+        wanted = set(touched)
+        for day in touched:
+            i = bisect.bisect_left(existing, day)
+            if i > 0:
+                wanted.add(existing[i - 1])
+            j = bisect.bisect_right(existing, day)
+            if j < len(existing):
+                wanted.add(existing[j])
+        result: dict[int, list[Item]] = {}
+        for day in wanted:
+            start = day * q.DAY - q.BEIJING_OFFSET
+            result[day] = q.items_between(conn, start, start + q.DAY)
+        return result
+
+    # -- article pages -----------------------------------------------------------
+    def _article_view(self, row_id: int, a: Article) -> tuple[str, tuple[object, ...], Any]:
+        published_at = int(a.published.timestamp())
+        path = paths.article_path(a.source, a.upstream_id, published_at)
+        section = a.category or a.media or a.source
+        slug = self.slugs.get(section, "")
+        key = (a.content_hash(), section, slug)
+
+        def context() -> dict[str, Any]:
+            body = clean_body(a.body_html)
+            return {
+                "has_body": bool(body),
+                "title": a.title,
+                "iso": _iso(published_at),
+                "long_time": a.published_beijing.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)",
+                "day": paths.day_of(published_at),
+                "media": a.media,
+                "section": section_title(section),
+                "slug": slug,
+                "stocks": [s.code for s in a.stocks],
+                "digest": a.digest,
+                "body": body or text_to_html(a.digest) or text_to_html(a.title),
+                "url": a.url if a.url.startswith(("http://", "https://")) else "",
+                "important": a.important,
+            }
+
+        return path, key, context
+
+    def _emit_article(self, row_id: int, a: Article) -> None:
+        path, key, context = self._article_view(row_id, a)
+        self.emit(path, key, lambda: self.render("article.html", path, a=context()))
+
+    def _article_pages_full(self, conn: Connection) -> int:
+        n = 0
+        for row_id, article in q.iter_all_articles(conn):
+            self._emit_article(row_id, article)
+            n += 1
+        return n
+
+    def _article_pages(self, conn: Connection, changed: list[Item]) -> int:
+        n = 0
+        for row_id, article in q.articles_by_id(conn, [it.id for it in changed]):
+            self._emit_article(row_id, article)
+            n += 1
+        return n
+
+    # -- listings ------------------------------------------------------------------
+    def _view_items(self, items: Iterable[Item]) -> list[dict[str, Any]]:
+        return [
+            {
+                "title": it.title,
+                "path": paths.article_path(it.source, it.upstream_id, it.published_at),
+                "iso": _iso(it.published_at),
+                "short_time": datetime.fromtimestamp(it.published_at, BEIJING).strftime(
+                    "%m-%d %H:%M"
+                ),
+                "media": it.media,
+                "important": it.important,
+            }
+            for it in items
+        ]
+
+    def _section_pages(self, conn: Connection, section: str, items: list[Item]) -> None:
+        slug = self.slugs[section]
+        size = self.o.page_size
+        full_chunks = len(items) // size
+        prefix = f"c/{slug}/"
+
+        def chunk_path(k: int) -> str:
+            return f"{prefix}p{k}.html"
+
+        for k in range(1, full_chunks):
+            chunk = items[(k - 1) * size : k * size]
+            path = chunk_path(k)
+            newer = chunk_path(k + 1) if k + 1 < full_chunks else f"{prefix}index.html"
+            older = chunk_path(k - 1) if k > 1 else None
+            self._list_page(
+                path,
+                heading=f"{section_title(section)}（第 {k} 页）",
+                subtitle="",
+                items=chunk,
+                newer=newer,
+                older=older,
+                feed_prefix=None,
+            )
+        newest = items[(full_chunks - 1) * size :] if full_chunks >= 1 else items
+        self._list_page(
+            f"{prefix}index.html",
+            heading=section_title(section),
+            subtitle=f"共 {len(items)} 条",
+            items=newest,
+            newer=None,
+            older=chunk_path(full_chunks - 1) if full_chunks >= 2 else None,
+            feed_prefix="",
+        )
+        title = f"{self.o.title} · {section_title(section)}"
+        self._feeds(conn, prefix, title, items[-self.o.feed_size :])
+
+    def _list_page(
+        self,
+        path: str,
+        *,
+        heading: str,
+        subtitle: str,
+        items: Sequence[Item],
+        newer: str | None,
+        older: str | None,
+        feed_prefix: str | None,
+        show_media: bool = True,
+        labels: tuple[str, str] = ("较新", "较早"),
+    ) -> None:
+        ordered = list(reversed(items))
+        key = (heading, subtitle, tuple(_light(it) for it in ordered), newer, older, feed_prefix)
+
+        def link(target: str | None, label: str) -> dict[str, str] | None:
+            if target is None:
+                return None
+            return {"href": paths.root_of(path) + target, "label": label}
+
+        self.emit(
+            path,
+            key,
+            lambda: self.render(
+                "list.html",
+                path,
+                heading=heading,
+                subtitle=subtitle,
+                items=self._view_items(ordered),
+                newer=link(newer, labels[0]),
+                older=link(older, labels[1]),
+                feed_prefix=feed_prefix,
+                show_media=show_media,
+            ),
+        )
+
+    def _day_page(self, day: int, items: list[Item], day_numbers: Sequence[int]) -> None:
+        import bisect
+
+        i = bisect.bisect_left(day_numbers, day)
+        prev_day = day_numbers[i - 1] if i > 0 else None
+        next_day = day_numbers[i + 1] if i + 1 < len(day_numbers) else None
+        name = paths.day_name(day)
+        self._list_page(
+            f"d/{name}.html",
+            heading=f"{name} 的消息",
+            subtitle=f"共 {len(items)} 条",
+            items=items,
+            newer=f"d/{paths.day_name(next_day)}.html" if next_day is not None else None,
+            older=f"d/{paths.day_name(prev_day)}.html" if prev_day is not None else None,
+            feed_prefix=None,
+            labels=(
+                paths.day_name(next_day) if next_day is not None else "",
+                paths.day_name(prev_day) if prev_day is not None else "",
+            ),
+        )
+
+    # -- feeds -------------------------------------------------------------------
+    def _feeds(self, conn: Connection, prefix: str, title: str, items: Sequence[Item]) -> None:
+        ordered = list(reversed(items))
+        key = (title, tuple((it.id, it.content_hash, it.section) for it in ordered))
+        cache: dict[str, Any] = {}
+
+        def entries() -> list[dict[str, Any]]:
+            if "entries" not in cache:
+                found = dict(q.articles_by_id(conn, [it.id for it in ordered]))
+                cache["entries"] = [self._entry(found[it.id]) for it in ordered if it.id in found]
+            return cache["entries"]  # type: ignore[no-any-return]
+
+        base = self.o.base_url.rstrip("/") + "/"
+        updated = ordered[0].published_at if ordered else 0
+        feed = {
+            "title": title,
+            "id": base + prefix + "atom.xml",
+            "self_url": base + prefix + "atom.xml",
+            "home_url": base + prefix + ("index.html"),
+            "updated": _iso(updated),
+            "updated_rfc822": _rfc822(updated),
+        }
+        self.emit(
+            prefix + "atom.xml",
+            key,
+            lambda: self.render("atom.xml", "", feed=feed, entries=entries()),
+        )
+        rss = {**feed, "self_url": base + prefix + "rss.xml"}
+        self.emit(
+            prefix + "rss.xml", key, lambda: self.render("rss.xml", "", feed=rss, entries=entries())
+        )
+        self.emit(
+            prefix + "feed.json", key, lambda: self._json_feed(feed, base + prefix, entries())
+        )
+
+    def _entry(self, a: Article) -> dict[str, Any]:
+        ts = int(a.published.timestamp())
+        base = self.o.base_url.rstrip("/") + "/"
+        body = clean_body(a.body_html) or text_to_html(a.digest) or text_to_html(a.title)
+        return {
+            "id": f"tag:finews,2021:{a.source}/{a.upstream_id}",
+            "title": a.title,
+            "iso": _iso(ts),
+            "rfc822": _rfc822(ts),
+            "url": base + paths.article_path(a.source, a.upstream_id, ts),
+            "media": a.media or a.source,
+            "section": section_title(a.category or a.media or a.source),
+            "digest": a.digest,
+            "content": body,
+        }
+
+    def _json_feed(
+        self, feed: dict[str, Any], prefix_url: str, entries: list[dict[str, Any]]
+    ) -> str:
+        document = {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": feed["title"],
+            "home_page_url": feed["home_url"],
+            "feed_url": prefix_url + "feed.json",
+            "language": "zh-CN",
+            "items": [
+                {
+                    "id": e["id"],
+                    "url": e["url"],
+                    "title": e["title"],
+                    "content_html": e["content"],
+                    **({"summary": e["digest"]} if e["digest"] else {}),
+                    "date_published": e["iso"],
+                    "authors": [{"name": e["media"]}],
+                    "tags": [e["section"]],
+                }
+                for e in entries
+            ],
+        }
+        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+    # -- global pages ------------------------------------------------------------
+    def _global_pages(
+        self,
+        conn: Connection,
+        counts: list[tuple[str, int, int]],
+        day_counts: list[tuple[int, int]],
+    ) -> None:
+        newest = q.newest_items(conn, max(self.o.home_newest, self.o.feed_size))
+        per_section: dict[str, list[Item]] = defaultdict(list)
+        for it in q.newest_per_section(conn, self.o.home_per_section):
+            per_section[it.section].append(it)
+        ordered_sections = sorted(counts, key=lambda c: (-c[2], c[0]))
+        home_newest = newest[: self.o.home_newest]
+        key = (
+            tuple(_light(it) for it in home_newest),
+            tuple(
+                (name, tuple(_light(it) for it in per_section[name]))
+                for name, _, _ in ordered_sections
+            ),
+        )
+
+        def home() -> str:
+            sections = [
+                {
+                    "name": section_title(name),
+                    "slug": self.slugs[name],
+                    "entries": self._view_items(
+                        sorted(per_section[name], key=lambda it: (-it.published_at, -it.id))
+                    ),
+                }
+                for name, _, _ in ordered_sections
+            ]
+            return self.render(
+                "home.html", "index.html", newest=self._view_items(home_newest), sections=sections
+            )
+
+        self.emit("index.html", key, home)
+        self._feeds(conn, "", self.o.title, list(reversed(newest[: self.o.feed_size])))
+
+        listing = [
+            {
+                "name": section_title(name),
+                "slug": self.slugs[name],
+                "count": count,
+                "newest": datetime.fromtimestamp(latest, BEIJING).strftime("%Y-%m-%d %H:%M"),
+            }
+            for name, count, latest in ordered_sections
+        ]
+        self.emit(
+            "c/index.html",
+            (tuple(tuple(x.values()) for x in listing),),
+            lambda: self.render("sections.html", "c/index.html", sections=listing),
+        )
+
+        months: dict[str, dict[str, Any]] = {}
+        for day, count in reversed(day_counts):
+            name = paths.day_name(day)
+            month = months.setdefault(name[:7], {"name": name[:7], "count": 0, "days": []})
+            month["count"] += count
+            month["days"].append({"day": name, "count": count})
+        self.emit(
+            "d/index.html",
+            (tuple(day_counts),),
+            lambda: self.render("archive.html", "d/index.html", months=list(months.values())),
+        )
+
+        base = self.o.base_url.rstrip("/") + "/"
+        maps = [{"loc": f"{base}sitemaps/{m}.xml"} for m in sorted(months)]
+        maps.append({"loc": f"{base}sitemaps/sections.xml"})
+        self.emit(
+            "sitemap.xml",
+            (tuple(m["loc"] for m in maps),),
+            lambda: self.render("sitemap-index.xml", "", maps=maps),
+        )
+        section_urls = [{"loc": base + "index.html", "lastmod": ""}, {"loc": base + "c/index.html"}]
+        for name, count, _ in sorted(counts):
+            slug = self.slugs[name]
+            section_urls.append({"loc": f"{base}c/{slug}/index.html"})
+            section_urls.extend(
+                {"loc": f"{base}c/{slug}/p{k}.html"} for k in range(1, count // self.o.page_size)
+            )
+        self.emit(
+            "sitemaps/sections.xml",
+            (tuple(u["loc"] for u in section_urls),),
+            lambda: self.render("sitemap.xml", "", urls=section_urls),
+        )
+        root404 = "/" + self.o.base_url.split("://", 1)[-1].partition("/")[2]
+        self.emit(
+            "404.html",
+            (root404,),
+            lambda: self.env.get_template("404.html").render(site=self.site, root=root404),
+        )
+        css = (STATIC / "style.css").read_bytes()
+        self.emit("assets/style.css", (hashlib.sha1(css).hexdigest(),), lambda: css)
+
+    def _month_sitemap(self, conn: Connection, month: str) -> None:
+        year, mon = int(month[:4]), int(month[5:7])
+        start = int(datetime(year, mon, 1, tzinfo=BEIJING).timestamp())
+        nxt = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=BEIJING)
+        items = q.items_between(conn, start, int(nxt.timestamp()))
+        if not items:
+            return
+        base = self.o.base_url.rstrip("/") + "/"
+        key = tuple((it.source, it.upstream_id, it.published_at) for it in items)
+
+        def render() -> str:
+            urls = [
+                {
+                    "loc": base + paths.article_path(it.source, it.upstream_id, it.published_at),
+                    "lastmod": _iso(it.published_at),
+                }
+                for it in items
+            ]
+            days = sorted({paths.day_of(it.published_at) for it in items})
+            urls.extend({"loc": f"{base}d/{d}.html", "lastmod": ""} for d in days)
+            return self.render("sitemap.xml", "", urls=urls)
+
+        self.emit(f"sitemaps/{month}.xml", key, render)
+
+    # -- removals ------------------------------------------------------------------
+    def _removals(
+        self,
+        manifest: Manifest,
+        sections: dict[str, list[Item]],
+        days: dict[int, list[Item]],
+        months: set[str],
+        article_paths: set[str],
+    ) -> set[str]:
+        if self.full:
+            stale = {p for p in manifest.pages if p not in self.produced}
+        else:
+            scopes = tuple(f"c/{self.slugs.get(s, '')}/" for s in sections if s in self.slugs)
+            scoped_days = {f"d/{paths.day_name(d)}.html" for d in days}
+            scoped_months = {f"sitemaps/{m}.xml" for m in months}
+            stale = {
+                p
+                for p in manifest.pages
+                if p not in self.produced
+                and (
+                    p.startswith(scopes)
+                    or p in scoped_days
+                    or p in scoped_months
+                    or p in article_paths
+                )
+            }
+            stale |= {p for p in article_paths if p not in self.produced}
+        for path in sorted(stale):
+            target = self.out / path
+            if MANIFEST_DIR in Path(path).parts:
+                continue
+            try:
+                target.unlink()
+                self.report.deleted += 1
+            except FileNotFoundError:
+                pass
+        return stale
+
+
+def build_site(store: Store, out: Path, options: SiteOptions, *, full: bool = False) -> BuildReport:
+    """Render the site into ``out`` (incrementally unless ``full``)."""
+    return _Builder(store, out, options, full).run()

@@ -1,0 +1,171 @@
+"""Read queries for the site build, run on one snapshot connection.
+
+Listings only need light rows (no body); article pages and feeds read the
+full rows of the few articles they show.  Every query here is indexed:
+``change_seq``, ``(section, published_at)`` or ``published_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Row, and_, func, or_, select
+
+from finews.model import Article
+from finews.store import schema
+from finews.store.sqlstore import row_to_article
+
+A = schema.articles
+T = schema.article_tombstones
+DAY = 86400
+BEIJING_OFFSET = 8 * 3600
+
+
+class Item(NamedTuple):
+    """An article as a listing shows it."""
+
+    id: int
+    source: str
+    upstream_id: str
+    title: str
+    published_at: int
+    media: str
+    section: str
+    important: bool
+    content_hash: str
+
+
+_LIGHT = (
+    A.c.id,
+    A.c.source,
+    A.c.upstream_id,
+    A.c.title,
+    A.c.published_at,
+    A.c.media,
+    A.c.section,
+    A.c.important,
+    A.c.content_hash,
+)
+_ORDER = (A.c.published_at, A.c.id)
+
+
+def _items(rows: Iterable[Row[Any]]) -> list[Item]:
+    return [Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows]
+
+
+def beijing_day_number(published_at: int) -> int:
+    return (published_at + BEIJING_OFFSET) // DAY
+
+
+def max_seq(conn: Connection) -> int:
+    a = conn.execute(select(func.max(A.c.change_seq))).scalar() or 0
+    t = conn.execute(select(func.max(T.c.change_seq))).scalar() or 0
+    return int(max(a, t))
+
+
+def changed_since(conn: Connection, seq: int) -> list[Item]:
+    return _items(conn.execute(select(*_LIGHT).where(A.c.change_seq > seq).order_by(*_ORDER)))
+
+
+def tombstones_since(conn: Connection, seq: int) -> list[tuple[str, str, int, str]]:
+    rows = conn.execute(
+        select(T.c.source, T.c.upstream_id, T.c.published_at, T.c.section).where(
+            T.c.change_seq > seq
+        )
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def all_items(conn: Connection) -> list[Item]:
+    return _items(conn.execute(select(*_LIGHT).order_by(*_ORDER)))
+
+
+def section_counts(conn: Connection) -> list[tuple[str, int, int]]:
+    """(section, articles, newest published_at) for every section."""
+    rows = conn.execute(
+        select(A.c.section, func.count(), func.max(A.c.published_at)).group_by(A.c.section)
+    )
+    return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+
+def section_items(conn: Connection, section: str) -> list[Item]:
+    return _items(conn.execute(select(*_LIGHT).where(A.c.section == section).order_by(*_ORDER)))
+
+
+def items_between(conn: Connection, start: int, end: int) -> list[Item]:
+    """Articles with start <= published_at < end, oldest first."""
+    return _items(
+        conn.execute(
+            select(*_LIGHT)
+            .where(A.c.published_at >= start, A.c.published_at < end)
+            .order_by(*_ORDER)
+        )
+    )
+
+
+def day_counts(conn: Connection) -> list[tuple[int, int]]:
+    """(Beijing day number, articles) for every day with articles, oldest first."""
+    day = (A.c.published_at + BEIJING_OFFSET) // DAY
+    rows = conn.execute(select(day, func.count()).group_by(day).order_by(day))
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def newest_items(conn: Connection, limit: int) -> list[Item]:
+    return _items(
+        conn.execute(select(*_LIGHT).order_by(A.c.published_at.desc(), A.c.id.desc()).limit(limit))
+    )
+
+
+def newest_per_section(conn: Connection, limit: int) -> list[Item]:
+    ranked = select(
+        *_LIGHT,
+        func.row_number()
+        .over(partition_by=A.c.section, order_by=(A.c.published_at.desc(), A.c.id.desc()))
+        .label("rank"),
+    ).subquery()
+    rows = conn.execute(select(*[ranked.c[c.name] for c in _LIGHT]).where(ranked.c.rank <= limit))
+    return _items(rows)
+
+
+def newest_articles(conn: Connection, limit: int, section: str | None = None) -> list[Article]:
+    query = select(A)
+    if section is not None:
+        query = query.where(A.c.section == section)
+    rows = conn.execute(query.order_by(A.c.published_at.desc(), A.c.id.desc()).limit(limit))
+    return [row_to_article(r) for r in rows.mappings()]
+
+
+def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[int, Article]]:
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(select(A).where(A.c.id.in_(ids[start : start + 500])))
+        for r in rows.mappings():
+            yield r["id"], row_to_article(r)
+
+
+def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int, Article]]:
+    """Every article with its id, in id order, a chunk at a time (bounded memory)."""
+    last = 0
+    while True:
+        rows = conn.execute(select(A).where(A.c.id > last).order_by(A.c.id).limit(chunk)).mappings()
+        batch = list(rows)
+        if not batch:
+            return
+        for r in batch:
+            yield r["id"], row_to_article(r)
+        last = batch[-1]["id"]
+
+
+def position_in_section(conn: Connection, section: str, published_at: int, row_id: int) -> int:
+    """How many articles of the section sort before (published_at, id)."""
+    return int(
+        conn.execute(
+            select(func.count()).where(
+                A.c.section == section,
+                or_(
+                    A.c.published_at < published_at,
+                    and_(A.c.published_at == published_at, A.c.id < row_id),
+                ),
+            )
+        ).scalar_one()
+    )

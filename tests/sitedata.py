@@ -1,0 +1,29 @@
+"""A fixed set of real articles for the site tests.
+
+The real posts in tests/data/jekyll/real (with the seed) and the first 40 real
+7×24 items of tests/data/eastmoney (normalised by the real adapter, list
+content only), so the site shows both kinds, stocks and important items.
+"""
+
+from __future__ import annotations
+
+from finews.model import Article
+from finews.sources.eastmoney import normalise_fast
+from finews.store import Store
+from standin import real_fast_items, real_posts
+
+BASE_URL = "https://news.example.org/finews/"
+
+
+def real_articles(fast: int = 40, posts: int | None = None) -> list[Article]:
+    jekyll = real_posts()
+    if posts is not None:
+        jekyll = jekyll[:posts]
+    items = [normalise_fast(i, "https://finance.eastmoney.com") for i in real_fast_items()[:fast]]
+    return jekyll + items
+
+
+def populate(store: Store, **kw: int | None) -> list[Article]:
+    articles = real_articles(**kw)  # type: ignore[arg-type]
+    store.save(articles)
+    return articles

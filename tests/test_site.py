@@ -1,0 +1,188 @@
+"""The static site: golden output, incremental = full, links, feeds, atomic publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from finews.site import SiteOptions, build_site
+from finews.site.manifest import MANIFEST_DIR
+from finews.store import Store
+from sitedata import BASE_URL, populate
+from standin import real_fast_items
+
+GOLDEN = Path(__file__).parent / "golden" / "site"
+OPTIONS = SiteOptions(base_url=BASE_URL, page_size=10, feed_size=20)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and MANIFEST_DIR not in p.parts
+    }
+
+
+def broken_links(root: Path) -> list[str]:
+    """Relative links in HTML pages that point at no file."""
+    missing = []
+    for page in root.rglob("*.html"):
+        if page.name == "404.html":
+            continue
+        for href in re.findall(r'href="([^"#?]+)"', page.read_text(encoding="utf-8")):
+            if "://" in href or href.startswith(("mailto:", "/")):
+                continue
+            if not (page.parent / href).resolve().exists():
+                missing.append(f"{page.relative_to(root)} -> {href}")
+    return missing
+
+
+def test_golden_output(tmp_path: Path, store: Store) -> None:
+    """A fixed set of real articles builds to the committed tree, file by file.
+
+    Regenerate after an intended change: REGENERATE_GOLDEN=1 pytest tests/test_site.py
+    """
+    populate(store, fast=12, posts=12)
+    out = tmp_path / "site"
+    build_site(store, out, OPTIONS)
+    built = tree(out)
+    if os.environ.get("REGENERATE_GOLDEN"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for name, data in built.items():
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / name).write_bytes(data)
+    expected = tree(GOLDEN)
+    assert sorted(built) == sorted(expected)
+    for name in expected:
+        assert built[name] == expected[name], f"{name} differs from the golden tree"
+
+
+def test_page_set_and_links(tmp_path: Path, store: Store) -> None:
+    articles = populate(store)
+    out = tmp_path / "site"
+    report = build_site(store, out, OPTIONS)
+    assert report.full and report.articles == len(articles)
+    for name in [
+        "index.html", "404.html", "atom.xml", "rss.xml", "feed.json", "sitemap.xml",
+        "c/index.html", "d/index.html", "assets/style.css", "c/emnews/index.html",
+        "c/cai-lian-she/index.html", "d/2021-12-08.html", "d/2026-06-16.html",
+        "a/2021-12-29/jekyll.NW202112292230344237.html",
+    ]:  # fmt: skip
+        assert (out / name).is_file(), name
+    assert broken_links(out) == []
+    # pagination covers the whole history of a section, newest first on the index
+    emnews = sorted((out / "c" / "emnews").glob("p*.html"))
+    assert emnews, "the rolling-news section should have older pages"
+    listed = set()
+    for page in [*emnews, out / "c" / "emnews" / "index.html"]:
+        listed |= set(re.findall(r'href="\.\./\.\./(a/[^"]+)"', page.read_text(encoding="utf-8")))
+    assert len(listed) == sum(1 for a in articles if a.category == "emnews")
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert 'lang="zh-CN"' in home and "http" not in home.split("<body>")[1].split("</nav>")[0]
+    article = (out / "a/2021-12-29/jekyll.NW202112292230344237.html").read_text(encoding="utf-8")
+    assert "西安银行" in article and "(UTC+8)" in article and "<script" not in article
+    assert "EM_StockImg" not in article and "webquoteklinepic" not in article
+    assert 'href="../../c/cai-lian-she/index.html"' in article
+    assert 'href="../../index.html"' in article
+
+
+def test_feeds_are_valid(tmp_path: Path, store: Store) -> None:
+    populate(store)
+    out = tmp_path / "site"
+    build_site(store, out, OPTIONS)
+    for folder in [out, out / "c" / "emnews", out / "c" / "cai-lian-she"]:
+        for name in ["atom.xml", "rss.xml"]:
+            parsed = feedparser.parse((folder / name).read_bytes())
+            assert not parsed.bozo, (folder / name, parsed.get("bozo_exception"))
+            assert parsed.entries
+            assert len(parsed.entries) <= OPTIONS.feed_size
+            ids = [e.id for e in parsed.entries]
+            assert len(set(ids)) == len(ids) and all(i.startswith("tag:finews,2021:") for i in ids)
+            assert all(e.link.startswith(BASE_URL) for e in parsed.entries)
+        atom = (folder / "atom.xml").read_text(encoding="utf-8")
+        stamps = re.findall(r"<(?:updated|published)>([^<]+)<", atom)
+        assert stamps and all(s.endswith("+08:00") for s in stamps)
+        feed = json.loads((folder / "feed.json").read_text(encoding="utf-8"))
+        assert feed["version"] == "https://jsonfeed.org/version/1.1"
+        assert all({"id", "url", "content_html", "date_published"} <= set(i) for i in feed["items"])
+        dates = [i["date_published"] for i in feed["items"]]
+        assert dates == sorted(dates, reverse=True)
+    top = feedparser.parse((out / "atom.xml").read_bytes())
+    newest = real_fast_items()[0]  # the newest real 7×24 item is the newest article
+    assert top.entries[0].id == f"tag:finews,2021:eastmoney.fast/{newest['code']}"
+    assert top.entries[0].title == newest["title"]
+
+
+def test_incremental_equals_full_after_add_update_delete_move(tmp_path: Path, store: Store) -> None:
+    articles = populate(store, fast=30)
+    inc = tmp_path / "inc"
+    first = build_site(store, inc, OPTIONS)
+    assert first.full
+    again = build_site(store, inc, OPTIONS)
+    assert not again.full and again.rendered == 0 and again.written == 0
+
+    emnews = [a for a in articles if a.category == "emnews"]
+    fast = [a for a in articles if a.source == "eastmoney.fast"]
+    newcomers = [
+        replace(a, upstream_id=a.upstream_id + "9", title=a.title + "（新）",
+                published=a.published + timedelta(days=1))
+        for a in fast[:3]
+    ]  # fmt: skip
+    store.save(newcomers)
+    store.save([replace(emnews[5], title="更正后的标题", body_html="<p>更正</p>")])
+    store.save([replace(fast[4], media="证券时报", category="")])  # moves to another section
+    store.save([replace(fast[6], published=fast[6].published - timedelta(days=3))])  # another day
+    store.delete([emnews[0].key, emnews[1].key, fast[10].key])
+    report = build_site(store, inc, OPTIONS)
+    assert not report.full
+    assert 0 < report.rendered < first.rendered / 2
+    assert report.deleted >= 3
+
+    full = tmp_path / "full"
+    build_site(store, full, OPTIONS, full=True)
+    a, b = tree(inc), tree(full)
+    assert sorted(a) == sorted(b)
+    for name in b:
+        assert a[name] == b[name], name
+    assert broken_links(inc) == []
+
+
+def test_template_override_and_config_change_rebuild(tmp_path: Path, store: Store) -> None:
+    populate(store, fast=5, posts=5)
+    out = tmp_path / "site"
+    build_site(store, out, OPTIONS)
+    custom = tmp_path / "templates"
+    custom.mkdir()
+    (custom / "404.html").write_text("<p>自定义 404</p>\n", encoding="utf-8")
+    report = build_site(store, out, replace(OPTIONS, templates=str(custom)))
+    assert report.full  # templates changed: everything again
+    assert (out / "404.html").read_text(encoding="utf-8") == "<p>自定义 404</p>\n"
+
+
+def test_no_temporary_files_are_left(tmp_path: Path, store: Store) -> None:
+    populate(store, fast=5, posts=5)
+    out = tmp_path / "site"
+    build_site(store, out, OPTIONS)
+    assert not [p for p in out.rglob(".tmp-*")]
+
+
+@pytest.mark.parametrize("kind", ["incremental", "full"])
+def test_cli_build(tmp_path: Path, kind: str) -> None:
+    from conftest import SEED, run_cli
+
+    db = str(tmp_path / "f.db")
+    run_cli("--db", db, "import", "jekyll", str(SEED))
+    args = ["--db", db, "build", "--out", str(tmp_path / "site"), "--json"]
+    result = run_cli(*args, *(["--full"] if kind == "full" else []))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["full"] and report["articles"] == 1
+    assert (tmp_path / "site" / "index.html").exists()

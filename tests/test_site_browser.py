@@ -1,0 +1,121 @@
+"""The built site in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from finews.site import SiteOptions, build_site
+from finews.store import Store
+from sitedata import populate
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (CI installs it)",
+)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A plain static file server on 127.0.0.1, without a log line per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def served_site(tmp_path: Path, store: Store) -> Iterator[str]:
+    populate(store)
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(page_size=20))
+    handler = functools.partial(QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def test_home_category_and_article_render_cleanly(served_site: str, browser: Any) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors: list[str] = []
+    failed: list[str] = []
+    external: list[tuple[str, str | None]] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on(
+        "response",
+        lambda r: (
+            failed.append(f"{r.status} {r.url}")
+            if r.url.startswith(served_site) and r.status >= 400
+            else None
+        ),
+    )
+
+    def outside(route: Any) -> None:
+        # No network here: answer upstream images with nothing, and note who asked.
+        external.append((route.request.url, route.request.headers.get("referer")))
+        route.fulfill(status=204, body="")
+
+    page.route(lambda url: not url.startswith(served_site), outside)
+
+    page.goto(served_site + "index.html")
+    assert page.locator("h1").first.inner_text() == "最新消息"
+    assert page.locator("ul.items li").count() >= 30
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=False)
+
+    page.locator("header nav a", has_text="来源").click()
+    page.locator("a", has_text="财联社").first.click()
+    assert page.url.endswith("c/cai-lian-she/index.html")
+    page.screenshot(path=str(ARTIFACTS / "category.png"))
+
+    page.locator("ul.items a", has_text="西安银行").click()
+    assert "西安银行" in page.locator("article h1").inner_text()
+    body = page.locator("article .body")
+    assert body.locator("img").count() >= 1
+    assert body.locator("img").first.get_attribute("referrerpolicy") == "no-referrer"
+    page.screenshot(path=str(ARTIFACTS / "article.png"), full_page=False)
+
+    page.locator("a", has_text="返回首页").click()
+    assert page.url.endswith("index.html")
+
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone
+    page.goto(served_site + "d/index.html")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(ARTIFACTS / "archive-phone.png"))
+
+    assert errors == []
+    assert failed == []
+    assert all(referer is None for _, referer in external), external
