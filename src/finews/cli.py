@@ -12,7 +12,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,7 +23,10 @@ from rich.table import Table
 from finews.config import Settings, load_settings
 from finews.errors import FinewsError
 from finews.formats.jekyll import JekyllOptions
-from finews.store import Store
+
+if TYPE_CHECKING:
+    from finews.store import Store
+
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -54,6 +57,8 @@ class Context:
     settings: Settings
 
     def open_store(self) -> Store:
+        from finews.store import Store  # SQLAlchemy is a quarter of a second to import
+
         return Store.open(self.settings.db_url)
 
 

@@ -13,19 +13,23 @@ from functools import lru_cache
 
 from xpinyin import Pinyin
 
-_PINYIN = Pinyin()
+
+@lru_cache(maxsize=1)
+def _pinyin() -> Pinyin:
+    """xpinyin reads its dictionary when built: only when a slug is first needed."""
+    return Pinyin()
 
 
 @lru_cache(maxsize=4096)
 def original_slug(media: str) -> str:
     """The slug the original system produced for a media name."""
-    return str(_PINYIN.get_pinyin(media)).replace("-", "")
+    return str(_pinyin().get_pinyin(media)).replace("-", "")
 
 
 @lru_cache(maxsize=4096)
 def ascii_slug(media: str) -> str:
     """A clean URL slug: lower-case ASCII letters and digits joined by ``-``."""
-    spelled = str(_PINYIN.get_pinyin(media, "-")).lower()
+    spelled = str(_pinyin().get_pinyin(media, "-")).lower()
     cleaned = re.sub(r"[^a-z0-9]+", "-", spelled).strip("-")
     return cleaned or "media"
 

@@ -19,18 +19,32 @@ atomically (temporary file + rename).
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
+import html
 import json
 import logging
+import multiprocessing
+import os
+import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    Template,
+    select_autoescape,
+)
+from markupsafe import Markup
 from sqlalchemy import Connection
 
 from finews import __version__
@@ -76,8 +90,14 @@ class BuildReport:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
 
 
+@functools.lru_cache(maxsize=65536)
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, BEIJING).isoformat()
+
+
+@functools.lru_cache(maxsize=65536)
+def _short(ts: int) -> str:
+    return datetime.fromtimestamp(ts, BEIJING).strftime("%m-%d %H:%M")
 
 
 def _rfc822(ts: int) -> str:
@@ -91,6 +111,30 @@ def _digest(*parts: object) -> str:
 def _light(it: Item) -> tuple[object, ...]:
     """What a listing shows of an item (the body is not part of it)."""
     return it[:8]
+
+
+PARALLEL_FROM = 3000
+"""Below this many articles a full build renders in one process (forking costs more)."""
+MAX_WORKERS = 4
+BATCH = 400
+_WORKER_BUILDER: _Builder | None = None
+
+
+def _batched(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _render_article_batch(batch: list[tuple[Any, ...]]) -> list[tuple[str, str, bool]]:
+    builder = _WORKER_BUILDER
+    assert builder is not None, "worker started without a builder"
+    return [builder.render_article(*q.article_from_row(row)) for row in batch]
 
 
 def section_title(section: str) -> str:
@@ -112,10 +156,14 @@ class _Builder:
             loader=ChoiceLoader(loaders),
             autoescape=select_autoescape(["html", "xml"]),
             keep_trailing_newline=True,
+            auto_reload=False,
         )
+        self._templates: dict[str, Template] = {}
+        self._chrome: dict[str, dict[str, Markup]] = {}
         self.site = {"title": options.title}
         self.config_hash = self._config_hash()
         self.report = BuildReport()
+        self._clock = time.perf_counter()
         self.produced: dict[str, str] = {}
         self.manifest: Manifest | None = None
         self.full = full
@@ -133,7 +181,7 @@ class _Builder:
         digest = _digest(self.config_hash, path, key)
         self.produced[path] = digest
         assert self.manifest is not None
-        if not self.full and self.manifest.pages.get(path) == digest:
+        if not self.full and self.manifest.get(path) == digest:
             self.report.unchanged += 1
             return
         content = render()
@@ -143,9 +191,27 @@ class _Builder:
             self.report.written += 1
 
     def render(self, template: str, path: str, **context: Any) -> str:
-        return self.env.get_template(template).render(
-            site=self.site, root=paths.root_of(path), **context
+        return self.render_at(template, paths.root_of(path), **context)
+
+    def render_at(self, template: str, root: str, **context: Any) -> str:
+        compiled = self._templates.get(template)
+        if compiled is None:
+            compiled = self._templates[template] = self.env.get_template(template)
+        return compiled.render(
+            site=self.site, root=Markup(root), chrome=self.chrome(root), **context
         )
+
+    def chrome(self, root: str) -> dict[str, Markup]:
+        """The header and footer of a page at this depth, rendered once per depth:
+        they are the same on every page, and most of a small page's render time."""
+        if root not in self._chrome:
+            template = self.env.get_template("chrome.html")
+            module = template.make_module({"site": self.site, "root": Markup(root)})
+            self._chrome[root] = {
+                "header": Markup(str(module.header()).strip()),  # type: ignore[attr-defined]
+                "footer": Markup(str(module.footer()).strip()),  # type: ignore[attr-defined]
+            }
+        return self._chrome[root]
 
     # -- the build ---------------------------------------------------------------
     def run(self) -> BuildReport:
@@ -175,51 +241,83 @@ class _Builder:
         )
         self.slugs = slugs
         day_counts = q.day_counts(conn)
+        self._phase("counts")
 
+        totals = {name: count for name, count, _ in counts}
+        # sections: name -> (absolute position of the first item loaded, items from there on)
+        sections: dict[str, tuple[int, list[Item]]] = {}
         if self.full:
-            everything = q.all_items(conn)
+            manifest.load_all()
             by_section: dict[str, list[Item]] = defaultdict(list)
             by_day: dict[int, list[Item]] = defaultdict(list)
-            for it in everything:
+            for it in q.all_items(conn):
                 by_section[it.section].append(it)
                 by_day[q.beijing_day_number(it.published_at)].append(it)
+            self._phase("listing rows")
             self.report.articles = self._article_pages_full(conn)
-            sections = dict(by_section)
+            self._phase("article pages")
+            sections = {name: (0, items) for name, items in by_section.items()}
             days = dict(by_day)
-            months = {paths.day_name(d)[:7] for d in days}
+            sitemap_days = set(days)
             removed_article_paths: set[str] = set()
         else:
             since = manifest.watermark or 0
             changed = q.changed_since(conn, since)
             tombs = q.tombstones_since(conn, since)
             self.report.articles = self._article_pages(conn, changed)
-            touched_sections = {it.section for it in changed} | {t[3] for t in tombs}
-            sections = {s: q.section_items(conn, s) for s in sorted(touched_sections)}
+            earliest: dict[str, int] = {}
+            for section, published_at in [(it.section, it.published_at) for it in changed] + [
+                (t[3], t[2]) for t in tombs
+            ]:
+                earliest[section] = min(earliest.get(section, published_at), published_at)
+            for section, published_at in sorted(earliest.items()):
+                offset = self._first_affected(conn, section, published_at, totals.get(section, 0))
+                sections[section] = (offset, q.section_items_from(conn, section, offset))
             touched_days = {q.beijing_day_number(it.published_at) for it in changed}
             touched_days |= {q.beijing_day_number(t[2]) for t in tombs}
             days = self._days_with_neighbours(conn, touched_days, [d for d, _ in day_counts])
-            months = {paths.day_name(d)[:7] for d in touched_days}
+            sitemap_days = touched_days
             removed_article_paths = {paths.article_path(t[0], t[1], t[2]) for t in tombs}
 
-        for section, items in sorted(sections.items()):
+        self._phase("changes")
+        for section, (offset, items) in sorted(sections.items()):
             if items:
-                self._section_pages(conn, section, items)
+                self._section_pages(conn, section, items, offset, totals[section])
+        self._phase("section pages and feeds")
         day_numbers = [d for d, _ in day_counts]
         for day in sorted(days):
             if days[day]:
                 self._day_page(day, days[day], day_numbers)
-        for month in sorted(months):
-            self._month_sitemap(conn, month)
+        for day in sorted(sitemap_days):
+            self._day_sitemap(day, days.get(day))
+        self._phase("day pages and sitemaps")
         self._global_pages(conn, counts, day_counts)
+        self._phase("home, indexes, feeds")
 
-        removed = self._removals(manifest, sections, days, months, removed_article_paths)
+        removed = self._removals(manifest, sections, days, sitemap_days, removed_article_paths)
         manifest.commit(
-            {p: h for p, h in self.produced.items() if manifest.pages.get(p) != h},
+            {p: h for p, h in self.produced.items() if manifest.get(p) != h},
             removed,
             watermark=watermark,
             config_hash=self.config_hash,
             slugs=slugs,
         )
+
+    def _first_affected(self, conn: Connection, section: str, published_at: int, total: int) -> int:
+        """Where the pages of a section start to change: the chunk before the one
+        holding the earliest changed item (its "newer" link may move), never past
+        what the index page and the feed need.  A multiple of the page size."""
+        size = self.o.page_size
+        position = q.count_before(conn, section, published_at)
+        chunk = max(0, position // size - 1)
+        last_needed = max(0, min(total // size - 1, (total - self.o.feed_size) // size))
+        return min(chunk, last_needed) * size
+
+    def _phase(self, name: str) -> None:
+        """Log how long the phase that just ended took (``-v`` shows it)."""
+        now = time.perf_counter()
+        log.info("build: %-24s %6.2f s", name, now - self._clock)
+        self._clock = now
 
     def _days_with_neighbours(
         self, conn: Connection, touched: set[int], existing: Sequence[int]
@@ -249,21 +347,45 @@ class _Builder:
         key = (a.content_hash(), section, slug)
 
         def context() -> dict[str, Any]:
+            """The page's parts, escaped here with html.escape (C) rather than one
+            Jinja expression each: article pages are most of a build's pages."""
+            e = html.escape
+            root = paths.root_of(path)
             body = clean_body(a.body_html)
+            day = paths.day_of(published_at)
+            title = section_title(section)
+            stocks = " ".join(s.code for s in a.stocks)
+            meta = (
+                f'<span><time datetime="{_iso(published_at)}">'
+                f"{a.published_beijing.strftime('%Y-%m-%d %H:%M:%S')} (UTC+8)</time></span>"
+                f"<span>{e(a.media)}</span>"
+                f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
+                + (f"<span>{e(stocks)}</span>" if stocks else "")
+            )
+            url = a.url if a.url.startswith(("http://", "https://")) else ""
+            link = (
+                f'<p class="meta">原文：<a href="{e(url)}" rel="noopener noreferrer nofollow" '
+                f'target="_blank">{e(url)}</a></p>\n'
+                if url
+                else ""
+            )
+            back = (
+                f'<a href="{root}c/{e(slug)}/index.html">返回{e(title)}</a> ｜ '
+                f'<a href="{root}d/{day}.html">{day} 全部消息</a> ｜ '
+                f'<a href="{root}index.html">返回首页</a>'
+            )
             return {
-                "has_body": bool(body),
                 "title": a.title,
-                "iso": _iso(published_at),
-                "long_time": a.published_beijing.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)",
-                "day": paths.day_of(published_at),
-                "media": a.media,
-                "section": section_title(section),
-                "slug": slug,
-                "stocks": [s.code for s in a.stocks],
-                "digest": a.digest,
-                "body": body or text_to_html(a.digest) or text_to_html(a.title),
-                "url": a.url if a.url.startswith(("http://", "https://")) else "",
-                "important": a.important,
+                "mark": Markup('<span class="important-mark">【重要】</span>')
+                if a.important
+                else "",
+                "meta": Markup(meta),
+                "lead": Markup(f"<blockquote>{e(a.digest)}</blockquote>\n")
+                if a.digest and body
+                else "",
+                "body": Markup(body or text_to_html(a.digest) or text_to_html(a.title)),
+                "source_link": Markup(link),
+                "backlinks": Markup(back),
             }
 
         return path, key, context
@@ -273,11 +395,47 @@ class _Builder:
         self.emit(path, key, lambda: self.render("article.html", path, a=context()))
 
     def _article_pages_full(self, conn: Connection) -> int:
+        """Every article page; on several cores, rendered by worker processes.
+
+        The rows are read here, from this build's snapshot, and handed to the
+        workers in batches, so every page shows the same state as the listings.
+        """
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if workers < 2 or q.article_count(conn) < PARALLEL_FROM:
+            n = 0
+            for row_id, article in q.iter_all_articles(conn):
+                self._emit_article(row_id, article)
+                n += 1
+            return n
+        rows = q.iter_article_rows(conn)
+        global _WORKER_BUILDER
+        _WORKER_BUILDER = self
         n = 0
-        for row_id, article in q.iter_all_articles(conn):
-            self._emit_article(row_id, article)
-            n += 1
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending: list[Future[list[tuple[str, str, bool]]]] = []
+            for batch in _batched(rows, BATCH):
+                pending.append(pool.submit(_render_article_batch, batch))
+                n += len(batch)
+                if len(pending) >= workers * 2:
+                    self._collect(pending.pop(0).result())
+            for future in pending:
+                self._collect(future.result())
+        _WORKER_BUILDER = None
         return n
+
+    def _collect(self, results: list[tuple[str, str, bool]]) -> None:
+        for path, digest, written in results:
+            self.produced[path] = digest
+            self.report.rendered += 1
+            self.report.written += int(written)
+
+    def render_article(self, row_id: int, article: Article) -> tuple[str, str, bool]:
+        """Render and write one article page (in a worker); (path, input hash, written)."""
+        path, key, context = self._article_view(row_id, article)
+        digest = _digest(self.config_hash, path, key)
+        data = self.render("article.html", path, a=context()).encode("utf-8")
+        return path, digest, write_atomic(self.out / path, data)
 
     def _article_pages(self, conn: Connection, changed: list[Item]) -> int:
         n = 0
@@ -293,26 +451,34 @@ class _Builder:
                 "title": it.title,
                 "path": paths.article_path(it.source, it.upstream_id, it.published_at),
                 "iso": _iso(it.published_at),
-                "short_time": datetime.fromtimestamp(it.published_at, BEIJING).strftime(
-                    "%m-%d %H:%M"
-                ),
+                "short_time": _short(it.published_at),
                 "media": it.media,
                 "important": it.important,
             }
             for it in items
         ]
 
-    def _section_pages(self, conn: Connection, section: str, items: list[Item]) -> None:
+    def _section_pages(
+        self, conn: Connection, section: str, items: list[Item], offset: int, total: int
+    ) -> None:
+        """Pages of a section: fixed chunks counted from its oldest article
+        (``p1.html`` = the oldest ``page_size``), so that new articles change only
+        the newest pages; ``index.html`` shows the newest full chunk and what
+        came after it.  ``items`` are the section's articles from position
+        ``offset`` on (a multiple of the page size)."""
         slug = self.slugs[section]
         size = self.o.page_size
-        full_chunks = len(items) // size
+        full_chunks = total // size
         prefix = f"c/{slug}/"
 
         def chunk_path(k: int) -> str:
             return f"{prefix}p{k}.html"
 
-        for k in range(1, full_chunks):
-            chunk = items[(k - 1) * size : k * size]
+        def chunk_items(k: int) -> list[Item]:
+            start = (k - 1) * size - offset
+            return items[start : start + size]
+
+        for k in range(offset // size + 1, full_chunks):
             path = chunk_path(k)
             newer = chunk_path(k + 1) if k + 1 < full_chunks else f"{prefix}index.html"
             older = chunk_path(k - 1) if k > 1 else None
@@ -320,16 +486,16 @@ class _Builder:
                 path,
                 heading=f"{section_title(section)}（第 {k} 页）",
                 subtitle="",
-                items=chunk,
+                items=chunk_items(k),
                 newer=newer,
                 older=older,
                 feed_prefix=None,
             )
-        newest = items[(full_chunks - 1) * size :] if full_chunks >= 1 else items
+        newest = items[max(0, (full_chunks - 1) * size - offset) :] if full_chunks >= 1 else items
         self._list_page(
             f"{prefix}index.html",
             heading=section_title(section),
-            subtitle=f"共 {len(items)} 条",
+            subtitle=f"共 {total} 条",
             items=newest,
             newer=None,
             older=chunk_path(full_chunks - 1) if full_chunks >= 2 else None,
@@ -481,8 +647,8 @@ class _Builder:
     ) -> None:
         newest = q.newest_items(conn, max(self.o.home_newest, self.o.feed_size))
         per_section: dict[str, list[Item]] = defaultdict(list)
-        for it in q.newest_per_section(conn, self.o.home_per_section):
-            per_section[it.section].append(it)
+        for name, _, _ in counts:
+            per_section[name] = q.newest_in_section(conn, name, self.o.home_per_section)
         ordered_sections = sorted(counts, key=lambda c: (-c[2], c[0]))
         home_newest = newest[: self.o.home_newest]
         key = (
@@ -539,7 +705,7 @@ class _Builder:
         )
 
         base = self.o.base_url.rstrip("/") + "/"
-        maps = [{"loc": f"{base}sitemaps/{m}.xml"} for m in sorted(months)]
+        maps = [{"loc": f"{base}sitemaps/{paths.day_name(d)}.xml"} for d, _ in day_counts]
         maps.append({"loc": f"{base}sitemaps/sections.xml"})
         self.emit(
             "sitemap.xml",
@@ -562,19 +728,18 @@ class _Builder:
         self.emit(
             "404.html",
             (root404,),
-            lambda: self.env.get_template("404.html").render(site=self.site, root=root404),
+            lambda: self.render_at("404.html", root404),
         )
         css = (STATIC / "style.css").read_bytes()
         self.emit("assets/style.css", (hashlib.sha1(css).hexdigest(),), lambda: css)
 
-    def _month_sitemap(self, conn: Connection, month: str) -> None:
-        year, mon = int(month[:4]), int(month[5:7])
-        start = int(datetime(year, mon, 1, tzinfo=BEIJING).timestamp())
-        nxt = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=BEIJING)
-        items = q.items_between(conn, start, int(nxt.timestamp()))
+    def _day_sitemap(self, day: int, items: list[Item] | None) -> None:
+        """One sitemap per day (article pages and the day page): a day's sitemap is
+        small to rewrite, and the 50,000-URL limit per file is never near."""
         if not items:
             return
         base = self.o.base_url.rstrip("/") + "/"
+        name = paths.day_name(day)
         key = tuple((it.source, it.upstream_id, it.published_at) for it in items)
 
         def render() -> str:
@@ -585,49 +750,53 @@ class _Builder:
                 }
                 for it in items
             ]
-            days = sorted({paths.day_of(it.published_at) for it in items})
-            urls.extend({"loc": f"{base}d/{d}.html", "lastmod": ""} for d in days)
+            urls.append({"loc": f"{base}d/{name}.html", "lastmod": ""})
             return self.render("sitemap.xml", "", urls=urls)
 
-        self.emit(f"sitemaps/{month}.xml", key, render)
+        self.emit(f"sitemaps/{name}.xml", key, render)
 
     # -- removals ------------------------------------------------------------------
     def _removals(
         self,
         manifest: Manifest,
-        sections: dict[str, list[Item]],
+        sections: dict[str, tuple[int, list[Item]]],
         days: dict[int, list[Item]],
-        months: set[str],
+        sitemap_days: set[int],
         article_paths: set[str],
     ) -> set[str]:
+        """Pages the last build wrote that this one no longer produces.
+
+        A full build owns every page; an incremental one only the pages it
+        looked at: the chunks of a section from where it started, the days and
+        day sitemaps it rebuilt, the article pages of tombstones.
+        """
         if self.full:
-            stale = {p for p in manifest.pages if p not in self.produced}
+            stale = {p for p in manifest.paths() if p not in self.produced}
         else:
-            scopes = tuple(f"c/{self.slugs.get(s, '')}/" for s in sections if s in self.slugs)
-            scoped_days = {f"d/{paths.day_name(d)}.html" for d in days}
-            scoped_months = {f"sitemaps/{m}.xml" for m in months}
-            stale = {
-                p
-                for p in manifest.pages
-                if p not in self.produced
-                and (
-                    p.startswith(scopes)
-                    or p in scoped_days
-                    or p in scoped_months
-                    or p in article_paths
-                )
-            }
-            stale |= {p for p in article_paths if p not in self.produced}
+            candidates: set[str] = set(article_paths)
+            for section, (offset, _) in sections.items():
+                slug = self.slugs.get(section) or manifest.slugs().get(section)
+                if not slug:
+                    continue
+                first = offset // self.o.page_size + 1
+                for path in manifest.under(f"c/{slug}/"):
+                    chunk = re.fullmatch(rf"c/{re.escape(slug)}/p(\d+)\.html", path)
+                    if chunk is None or int(chunk.group(1)) >= first:
+                        candidates.add(path)
+            candidates |= {f"d/{paths.day_name(d)}.html" for d in days}
+            candidates |= {f"sitemaps/{paths.day_name(d)}.xml" for d in sitemap_days}
+            stale = {p for p in candidates if p not in self.produced}
+        removed: set[str] = set()
         for path in sorted(stale):
-            target = self.out / path
             if MANIFEST_DIR in Path(path).parts:
                 continue
             try:
-                target.unlink()
+                (self.out / path).unlink()
                 self.report.deleted += 1
             except FileNotFoundError:
                 pass
-        return stale
+            removed.add(path)
+        return removed
 
 
 def build_site(store: Store, out: Path, options: SiteOptions, *, full: bool = False) -> BuildReport:

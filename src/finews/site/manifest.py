@@ -24,8 +24,34 @@ class Manifest:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, hash TEXT)")
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        self.pages: dict[str, str] = dict(self.conn.execute("SELECT path, hash FROM pages"))
         self.meta: dict[str, str] = dict(self.conn.execute("SELECT key, value FROM meta"))
+        self._cache: dict[str, str | None] = {}
+        self._all = False
+
+    def load_all(self) -> None:
+        """Read every page's hash (a full build compares them all)."""
+        self._cache = dict(self.conn.execute("SELECT path, hash FROM pages"))
+        self._all = True
+
+    def get(self, path: str) -> str | None:
+        """The input hash the page was last built from (an incremental build asks
+        about a few pages only, so they are read one by one, not all)."""
+        if path not in self._cache and not self._all:
+            row = self.conn.execute("SELECT hash FROM pages WHERE path = ?", (path,)).fetchone()
+            self._cache[path] = row[0] if row else None
+        return self._cache.get(path)
+
+    def paths(self) -> list[str]:
+        if not self._all:
+            self.load_all()
+        return list(self._cache)
+
+    def under(self, prefix: str) -> list[str]:
+        """Pages whose path starts with ``prefix``."""
+        rows = self.conn.execute(
+            "SELECT path FROM pages WHERE path >= ? AND path < ?", (prefix, prefix + "\uffff")
+        )
+        return [r[0] for r in rows]
 
     @property
     def watermark(self) -> int | None:

@@ -6,6 +6,7 @@ back to the top from a page), so the output can be served from any path.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -19,6 +20,7 @@ _UNSAFE = re.compile(r"[^0-9A-Za-z_.-]+")
 EPOCH_DAY = date(1970, 1, 1)
 
 
+@functools.lru_cache(maxsize=65536)
 def day_of(published_at: int) -> str:
     return datetime.fromtimestamp(published_at, BEIJING).strftime("%Y-%m-%d")
 

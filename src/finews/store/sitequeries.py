@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, and_, func, or_, select
+from sqlalchemy import Connection, Row, func, select
 
 from finews.model import Article
 from finews.store import schema
@@ -89,8 +89,32 @@ def section_counts(conn: Connection) -> list[tuple[str, int, int]]:
     return [(r[0], int(r[1]), int(r[2])) for r in rows]
 
 
-def section_items(conn: Connection, section: str) -> list[Item]:
-    return _items(conn.execute(select(*_LIGHT).where(A.c.section == section).order_by(*_ORDER)))
+def section_items_from(conn: Connection, section: str, offset: int) -> list[Item]:
+    """A section's articles from absolute position ``offset`` on, oldest first."""
+    query = select(*_LIGHT).where(A.c.section == section).order_by(*_ORDER)
+    if offset:
+        query = query.offset(offset)
+    return _items(conn.execute(query))
+
+
+def count_before(conn: Connection, section: str, published_at: int) -> int:
+    """How many articles of a section were published before ``published_at``."""
+    return int(
+        conn.execute(
+            select(func.count()).where(A.c.section == section, A.c.published_at < published_at)
+        ).scalar_one()
+    )
+
+
+def newest_in_section(conn: Connection, section: str, limit: int) -> list[Item]:
+    return _items(
+        conn.execute(
+            select(*_LIGHT)
+            .where(A.c.section == section)
+            .order_by(A.c.published_at.desc(), A.c.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def items_between(conn: Connection, start: int, end: int) -> list[Item]:
@@ -117,28 +141,22 @@ def newest_items(conn: Connection, limit: int) -> list[Item]:
     )
 
 
-def newest_per_section(conn: Connection, limit: int) -> list[Item]:
-    ranked = select(
-        *_LIGHT,
-        func.row_number()
-        .over(partition_by=A.c.section, order_by=(A.c.published_at.desc(), A.c.id.desc()))
-        .label("rank"),
-    ).subquery()
-    rows = conn.execute(select(*[ranked.c[c.name] for c in _LIGHT]).where(ranked.c.rank <= limit))
-    return _items(rows)
-
-
 def newest_articles(conn: Connection, limit: int, section: str | None = None) -> list[Article]:
-    query = select(A)
+    query = select(*_PUBLISHED)
     if section is not None:
         query = query.where(A.c.section == section)
     rows = conn.execute(query.order_by(A.c.published_at.desc(), A.c.id.desc()).limit(limit))
     return [row_to_article(r) for r in rows.mappings()]
 
 
+_PUBLISHED = [c for c in A.c if c.name != "raw"]
+"""Every column but the raw payload: pages never show it, and it is most of a row's bytes."""
+_PUBLISHED_NAMES = [c.name for c in _PUBLISHED]
+
+
 def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[int, Article]]:
     for start in range(0, len(ids), 500):
-        rows = conn.execute(select(A).where(A.c.id.in_(ids[start : start + 500])))
+        rows = conn.execute(select(*_PUBLISHED).where(A.c.id.in_(ids[start : start + 500])))
         for r in rows.mappings():
             yield r["id"], row_to_article(r)
 
@@ -147,7 +165,9 @@ def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int
     """Every article with its id, in id order, a chunk at a time (bounded memory)."""
     last = 0
     while True:
-        rows = conn.execute(select(A).where(A.c.id > last).order_by(A.c.id).limit(chunk)).mappings()
+        rows = conn.execute(
+            select(*_PUBLISHED).where(A.c.id > last).order_by(A.c.id).limit(chunk)
+        ).mappings()
         batch = list(rows)
         if not batch:
             return
@@ -156,16 +176,25 @@ def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int
         last = batch[-1]["id"]
 
 
-def position_in_section(conn: Connection, section: str, published_at: int, row_id: int) -> int:
-    """How many articles of the section sort before (published_at, id)."""
-    return int(
-        conn.execute(
-            select(func.count()).where(
-                A.c.section == section,
-                or_(
-                    A.c.published_at < published_at,
-                    and_(A.c.published_at == published_at, A.c.id < row_id),
-                ),
-            )
-        ).scalar_one()
-    )
+def article_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(A)).scalar_one())
+
+
+def iter_article_rows(conn: Connection, chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
+    """Every article row (no raw payload) as a plain tuple, in id order; cheap to send
+    to another process, which turns it into an Article with :func:`article_from_row`."""
+    last = 0
+    while True:
+        batch = conn.execute(
+            select(*_PUBLISHED).where(A.c.id > last).order_by(A.c.id).limit(chunk)
+        ).all()
+        if not batch:
+            return
+        for row in batch:
+            yield tuple(row)
+        last = batch[-1][0]
+
+
+def article_from_row(row: tuple[Any, ...]) -> tuple[int, Article]:
+    mapping = dict(zip(_PUBLISHED_NAMES, row, strict=True))
+    return mapping["id"], row_to_article(mapping)  # type: ignore[arg-type]

@@ -108,7 +108,7 @@ def row_to_article(row: RowMapping) -> Article:
         important=bool(row["important"]),
         category=row["category"],
         body_complete=bool(row.get("body_complete", True)),
-        raw=row["raw"],
+        raw=row.get("raw", ""),
     )
 
 
