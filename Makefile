@@ -13,9 +13,9 @@ $(BIN)/finews: pyproject.toml
 
 install: $(BIN)/finews
 
-## run: one polling round of every enabled source into the embedded SQLite store
+## run: one polling round of every enabled source into the embedded SQLite store, then the site
 run: install
-	$(BIN)/finews fetch; status=$$?; $(BIN)/finews stats; exit $$status
+	$(BIN)/finews fetch; status=$$?; $(BIN)/finews build && $(BIN)/finews stats; exit $$status
 
 ## lint: ruff (lint + format check) and mypy on the package
 lint: install

@@ -200,3 +200,14 @@ def test_cli_build(tmp_path: Path, kind: str) -> None:
     report = json.loads(result.stdout)
     assert report["full"] and report["articles"] == 1
     assert (tmp_path / "site" / "index.html").exists()
+
+
+def test_parallel_full_build_equals_single_process(tmp_path: Path, store: Store) -> None:
+    populate(store)
+    single, parallel = tmp_path / "one", tmp_path / "two"
+    build_site(store, single, replace(OPTIONS, workers=1), full=True)
+    report = build_site(store, parallel, replace(OPTIONS, workers=2), full=True)
+    assert report.articles == store.count()
+    assert tree(single) == tree(parallel)
+    # the manifest a parallel build leaves makes the next build a no-op
+    assert build_site(store, parallel, OPTIONS).rendered == 0

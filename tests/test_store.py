@@ -147,3 +147,49 @@ def test_unusable_database_is_a_store_error(tmp_path: Path) -> None:
 def test_article_needs_aware_time() -> None:
     with pytest.raises(ValueError, match="timezone"):
         Article(source="s", upstream_id="1", title="t", published=datetime(2026, 1, 1))
+
+
+def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
+    """A database at schema 1 (before sections and change counters) gets migration 2."""
+    db = tmp_path / "old.db"
+    with Store.open(f"sqlite:///{db}") as s:
+        s.save([seed_article(), flash(1)])
+    con = sqlite3.connect(db)
+    con.executescript(
+        """
+        DROP INDEX ix_articles_section_published;
+        DROP INDEX ix_articles_change_seq;
+        ALTER TABLE articles DROP COLUMN section;
+        ALTER TABLE articles DROP COLUMN change_seq;
+        DROP TABLE article_tombstones;
+        DELETE FROM schema_migrations WHERE version > 1;
+        """
+    )
+    con.commit()
+    con.close()
+    with Store.open(f"sqlite:///{db}") as s:
+        assert s.count() == 2
+        assert s.integrity_check() == "ok"
+        s.save([flash(2)])
+    con = sqlite3.connect(db)
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations")] == [1, 2]
+    sections = dict(con.execute("SELECT upstream_id, section FROM articles"))
+    assert sections[seed_article().upstream_id] == "财联社"
+    assert sections[flash(1).upstream_id] == "东方财富"
+    seqs = [r[0] for r in con.execute("SELECT change_seq FROM articles ORDER BY id")]
+    assert seqs[2] > max(seqs[:2]) > 0
+    con.close()
+
+
+def test_delete_leaves_tombstones_and_moves_leave_one_too(store: Store, tmp_path: Path) -> None:
+    a, b = flash(1), flash(2)
+    store.save([a, b])
+    store.save([replace(a, media="证券时报")])  # another section
+    assert store.delete([b.key, ("nope", "1")]) == 1
+    assert store.get(b.source, b.upstream_id) is None
+    con = sqlite3.connect(tmp_path / "finews.db")
+    tombs = con.execute(
+        "SELECT upstream_id, section FROM article_tombstones ORDER BY id"
+    ).fetchall()
+    assert tombs == [(a.upstream_id, "东方财富"), (b.upstream_id, "东方财富")]
+    con.close()

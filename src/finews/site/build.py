@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import gc
 import hashlib
 import html
 import json
@@ -74,6 +75,9 @@ class SiteOptions:
     home_newest: int = 30
     templates: str = ""
     """A folder whose templates override the packaged ones, file by file."""
+    workers: int = 0
+    """Processes rendering article pages in a full build: 0 = one per core (up to 4)
+    from 3,000 articles on, 1 = this process only."""
 
 
 @dataclass
@@ -174,7 +178,8 @@ class _Builder:
             for path in sorted(folder.glob("*")):
                 if path.is_file():
                     sources.append((path.name, path.read_bytes()))
-        return _digest(__version__, sorted(vars(self.o).items()), sources)
+        options = sorted((k, v) for k, v in vars(self.o).items() if k != "workers")
+        return _digest(__version__, options, sources)
 
     # -- emitting pages ----------------------------------------------------------
     def emit(self, path: str, key: tuple[object, ...], render: Callable[[], str | bytes]) -> None:
@@ -339,12 +344,14 @@ class _Builder:
         return result
 
     # -- article pages -----------------------------------------------------------
-    def _article_view(self, row_id: int, a: Article) -> tuple[str, tuple[object, ...], Any]:
+    def _article_view(
+        self, row_id: int, a: Article, content_hash: str
+    ) -> tuple[str, tuple[object, ...], Any]:
         published_at = int(a.published.timestamp())
         path = paths.article_path(a.source, a.upstream_id, published_at)
         section = a.category or a.media or a.source
         slug = self.slugs.get(section, "")
-        key = (a.content_hash(), section, slug)
+        key = (content_hash, section, slug)
 
         def context() -> dict[str, Any]:
             """The page's parts, escaped here with html.escape (C) rather than one
@@ -390,8 +397,8 @@ class _Builder:
 
         return path, key, context
 
-    def _emit_article(self, row_id: int, a: Article) -> None:
-        path, key, context = self._article_view(row_id, a)
+    def _emit_article(self, row_id: int, a: Article, content_hash: str) -> None:
+        path, key, context = self._article_view(row_id, a, content_hash)
         self.emit(path, key, lambda: self.render("article.html", path, a=context()))
 
     def _article_pages_full(self, conn: Connection) -> int:
@@ -400,11 +407,12 @@ class _Builder:
         The rows are read here, from this build's snapshot, and handed to the
         workers in batches, so every page shows the same state as the listings.
         """
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if workers < 2 or q.article_count(conn) < PARALLEL_FROM:
+        workers = self.o.workers or min(os.cpu_count() or 1, MAX_WORKERS)
+        automatic = self.o.workers == 0
+        if workers < 2 or (automatic and q.article_count(conn) < PARALLEL_FROM):
             n = 0
-            for row_id, article in q.iter_all_articles(conn):
-                self._emit_article(row_id, article)
+            for row_id, article, content_hash in q.iter_all_articles(conn):
+                self._emit_article(row_id, article, content_hash)
                 n += 1
             return n
         rows = q.iter_article_rows(conn)
@@ -412,6 +420,10 @@ class _Builder:
         _WORKER_BUILDER = self
         n = 0
         context = multiprocessing.get_context("fork")
+        # Objects the workers inherit are moved out of the garbage collector's reach:
+        # otherwise each worker's collections walk (and copy, page by page) the parent's
+        # whole heap.
+        gc.freeze()
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: list[Future[list[tuple[str, str, bool]]]] = []
             for batch in _batched(rows, BATCH):
@@ -421,6 +433,7 @@ class _Builder:
                     self._collect(pending.pop(0).result())
             for future in pending:
                 self._collect(future.result())
+        gc.unfreeze()
         _WORKER_BUILDER = None
         return n
 
@@ -430,17 +443,19 @@ class _Builder:
             self.report.rendered += 1
             self.report.written += int(written)
 
-    def render_article(self, row_id: int, article: Article) -> tuple[str, str, bool]:
+    def render_article(
+        self, row_id: int, article: Article, content_hash: str
+    ) -> tuple[str, str, bool]:
         """Render and write one article page (in a worker); (path, input hash, written)."""
-        path, key, context = self._article_view(row_id, article)
+        path, key, context = self._article_view(row_id, article, content_hash)
         digest = _digest(self.config_hash, path, key)
         data = self.render("article.html", path, a=context()).encode("utf-8")
         return path, digest, write_atomic(self.out / path, data)
 
     def _article_pages(self, conn: Connection, changed: list[Item]) -> int:
         n = 0
-        for row_id, article in q.articles_by_id(conn, [it.id for it in changed]):
-            self._emit_article(row_id, article)
+        for row_id, article, content_hash in q.articles_by_id(conn, [it.id for it in changed]):
+            self._emit_article(row_id, article, content_hash)
             n += 1
         return n
 
@@ -570,7 +585,7 @@ class _Builder:
 
         def entries() -> list[dict[str, Any]]:
             if "entries" not in cache:
-                found = dict(q.articles_by_id(conn, [it.id for it in ordered]))
+                found = {i: a for i, a, _ in q.articles_by_id(conn, [it.id for it in ordered])}
                 cache["entries"] = [self._entry(found[it.id]) for it in ordered if it.id in found]
             return cache["entries"]  # type: ignore[no-any-return]
 

@@ -154,14 +154,14 @@ _PUBLISHED = [c for c in A.c if c.name != "raw"]
 _PUBLISHED_NAMES = [c.name for c in _PUBLISHED]
 
 
-def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[int, Article]]:
+def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[int, Article, str]]:
     for start in range(0, len(ids), 500):
         rows = conn.execute(select(*_PUBLISHED).where(A.c.id.in_(ids[start : start + 500])))
         for r in rows.mappings():
-            yield r["id"], row_to_article(r)
+            yield r["id"], row_to_article(r), r["content_hash"]
 
 
-def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int, Article]]:
+def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int, Article, str]]:
     """Every article with its id, in id order, a chunk at a time (bounded memory)."""
     last = 0
     while True:
@@ -172,7 +172,7 @@ def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int
         if not batch:
             return
         for r in batch:
-            yield r["id"], row_to_article(r)
+            yield r["id"], row_to_article(r), r["content_hash"]
         last = batch[-1]["id"]
 
 
@@ -195,6 +195,7 @@ def iter_article_rows(conn: Connection, chunk: int = 2000) -> Iterator[tuple[Any
         last = batch[-1][0]
 
 
-def article_from_row(row: tuple[Any, ...]) -> tuple[int, Article]:
+def article_from_row(row: tuple[Any, ...]) -> tuple[int, Article, str]:
+    """(id, article, stored content hash) from a row of :func:`iter_article_rows`."""
     mapping = dict(zip(_PUBLISHED_NAMES, row, strict=True))
-    return mapping["id"], row_to_article(mapping)  # type: ignore[arg-type]
+    return mapping["id"], row_to_article(mapping), mapping["content_hash"]  # type: ignore[arg-type]
