@@ -56,6 +56,13 @@ out = Console()
 class Context:
     settings: Settings
 
+    def processor(self) -> Any:
+        """Stock tagging and the other per-article processing (docs/understanding.md)."""
+        from finews.process.pipeline import Processor
+
+        override = self.settings.data_path / "a_shares.csv"
+        return Processor.default(override if override.exists() else None)
+
     def open_store(self) -> Store:
         from finews.store import Store  # SQLAlchemy is a quarter of a second to import
 
@@ -123,7 +130,9 @@ def import_jekyll_cmd(
     with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
         total = sum(1 for _ in find_posts(paths))
         task = bar.add_task("importing", total=total)
-        report = import_jekyll(store, paths, progress=lambda n: bar.advance(task, n))
+        report = import_jekyll(
+            store, paths, progress=lambda n: bar.advance(task, n), process=c.processor()
+        )
     if as_json:
         _emit_json(report.as_dict())
     else:
@@ -136,6 +145,24 @@ def import_jekyll_cmd(
             err.print(f"[yellow]skipped[/] {path}: {reason}", markup=True, highlight=False)
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
+
+
+@export_app.command("json")
+def export_json_cmd(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Argument(help="File to write, or - for standard output.")],
+) -> None:
+    """One JSON object per line per article: id, source, media, title, time, url,
+    stocks with their origin, reprint cluster, importance."""
+    c = _ctx(ctx)
+    with c.open_store() as store:
+        handle = sys.stdout if str(out_file) == "-" else out_file.open("w", encoding="utf-8")
+        try:
+            for record in store.export_rows():
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        finally:
+            if handle is not sys.stdout:
+                handle.close()
 
 
 @export_app.command("jekyll")
@@ -210,6 +237,7 @@ def fetch(
             fulltext=c.settings.eastmoney.fulltext if fulltext is None else fulltext,
             fulltext_retries=c.settings.eastmoney.fulltext_retries,
             on_items=lambda key, n: bar.advance(tasks[key], n),
+            process=c.processor(),
         )
     if as_json:
         _emit_json({"sources": [r.as_dict() for r in reports]})
@@ -297,6 +325,95 @@ def stats(
         for row in data[key]:
             table.add_row(row["name"] or "—", str(row["articles"]), row["oldest"], row["newest"])
         out.print(table)
+
+
+@app.command()
+def stocks(
+    ctx: typer.Context,
+    code: Annotated[
+        str | None, typer.Argument(help="A stock: 600519, 600519.SH or a name.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Articles to list.")] = 30,
+    refresh: Annotated[
+        Path | None,
+        typer.Option("--refresh", help="Install a newer A-share list (CSV: ts_code,name,…)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """An article timeline for one stock (newest first), or refresh the stock list."""
+    import shutil
+
+    from finews.process.stocks import load_directory
+
+    c = _ctx(ctx)
+    if refresh is not None:
+        directory = load_directory(refresh)  # validates the file before it replaces anything
+        target = c.settings.data_path / "a_shares.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(refresh, target)
+        out.print(f"{len(directory.display)} stocks installed in {target}; run `finews reprocess`")
+        return
+    if not code:
+        raise typer.BadParameter("name a stock, or use --refresh FILE")
+    override = c.settings.data_path / "a_shares.csv"
+    directory = load_directory(override if override.exists() else None)
+    resolved = resolve_stock(code, directory.names, directory.display)
+    if resolved is None:
+        err.print(f"[red]error:[/] unknown stock {code!r}", markup=True, highlight=False)
+        raise typer.Exit(EXIT_FATAL)
+    with c.open_store() as store:
+        timeline = store.stock_timeline(resolved, limit)
+    name = directory.display.get(resolved, "")
+    if as_json:
+        _emit_json(
+            {
+                "code": resolved,
+                "name": name,
+                "articles": [
+                    {
+                        "time": a.published_beijing.isoformat(),
+                        "title": a.title,
+                        "media": a.media,
+                        "source": a.source,
+                        "url": a.url,
+                        "origin": origin,
+                    }
+                    for a, origin in timeline
+                ],
+            }
+        )
+        return
+    table = Table("time (UTC+8)", "title", "media", "tag from", title=f"{resolved} {name}")
+    for a, origin in timeline:
+        table.add_row(a.published_beijing.strftime("%Y-%m-%d %H:%M"), a.title, a.media, origin)
+    out.print(table)
+
+
+def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) -> str | None:
+    """600519 / 600519.SH / sh600519 / 贵州茅台 → 600519.SH."""
+    from finews.process.stockcodes import a_share_exchange, from_prefixed
+    from finews.process.stocks import normalise_name
+
+    text = query.strip()
+    if text.upper() in display:
+        return text.upper()
+    if text.isdigit() and len(text) == 6 and a_share_exchange(text):
+        return f"{text}.{a_share_exchange(text)}"
+    prefixed = from_prefixed(text)
+    if prefixed:
+        return prefixed
+    return names.get(normalise_name(text))
+
+
+@app.command()
+def reprocess(ctx: typer.Context) -> None:
+    """Run stock tagging and reprint clustering again over every stored article."""
+    c = _ctx(ctx)
+    process = c.processor()
+    with c.open_store() as store, _progress(err.is_terminal) as bar:
+        task = bar.add_task("reprocessing", total=store.count())
+        changed = store.reprocess(process, progress=lambda n: bar.advance(task, n))
+    out.print(f"stocks changed on {changed} articles; clusters rebuilt")
 
 
 @app.command("config")

@@ -109,6 +109,7 @@ def poll_source(
     fulltext: bool = True,
     fulltext_retries: int = 5,
     on_items: Callable[[int], None] | None = None,
+    process: Callable[[Article], Article] = lambda a: a,
 ) -> SourceReport:
     """One round of one source; never raises for upstream trouble."""
     report = SourceReport(source.key)
@@ -129,7 +130,7 @@ def poll_source(
                 completed, failed_ids = _complete_all(source, fetcher, due, report)
                 by_key = {a.key: a for a in completed}
                 articles = [by_key.get(a.key, a) for a in articles]
-            counts = store.save(articles).counts
+            counts = store.save([process(a) for a in articles]).counts
             store.note_fulltext_failure(source.key, failed_ids)
             failed_this_round.update(failed_ids)
             report.fulltext_pending += len(failed_ids)
@@ -148,7 +149,7 @@ def poll_source(
         log.info("%s", exc)
         report.error = str(exc)
     if fulltext and report.ok:
-        _retry_pending(store, fetcher, source, fulltext_retries, report, failed_this_round)
+        _retry_pending(store, fetcher, source, fulltext_retries, report, failed_this_round, process)
     report.seconds = time.monotonic() - started
     return report
 
@@ -160,6 +161,7 @@ def _retry_pending(
     max_attempts: int,
     report: SourceReport,
     tried: set[str],
+    process: Callable[[Article], Article],
 ) -> None:
     """Full text for items of earlier rounds that were stored without it."""
     pending = [
@@ -170,7 +172,7 @@ def _retry_pending(
     if not pending:
         return
     completed, failed_ids = _complete_all(source, fetcher, pending, report)
-    done = [a for a in completed if a.body_complete]
+    done = [process(a) for a in completed if a.body_complete]
     if done:
         report.updated += store.save(done).counts["updated"]
     store.note_fulltext_failure(source.key, failed_ids)
@@ -185,6 +187,7 @@ def fetch_round(
     fulltext: bool = True,
     fulltext_retries: int = 5,
     on_items: Callable[[str, int], None] | None = None,
+    process: Callable[[Article], Article] = lambda a: a,
 ) -> list[SourceReport]:
     """One polling round of every source, one after the other.
 
@@ -203,6 +206,7 @@ def fetch_round(
                 fulltext=fulltext,
                 fulltext_retries=fulltext_retries,
                 on_items=callback,
+                process=process,
             )
         )
     return reports

@@ -66,6 +66,7 @@ def import_jekyll(
     store: Store,
     paths: Iterable[Path],
     progress: Callable[[int], None] | None = None,
+    process: Callable[[Article], Article] = lambda a: a,
 ) -> ImportReport:
     report = ImportReport()
     pending: list[Article] = []
@@ -78,7 +79,7 @@ def import_jekyll(
     for path in find_posts(paths):
         report.files += 1
         try:
-            pending.append(read_post(path))
+            pending.append(process(read_post(path)))
         except InputError as exc:
             log.info("skipped %s", exc)
             report.skipped.append((str(path), str(exc).removeprefix(f"{path}: ")))

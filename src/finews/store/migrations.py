@@ -45,9 +45,21 @@ def _v2_changes(conn: Connection) -> None:
     schema.article_tombstones.create(conn)  # with its indexes
 
 
+def _v3_clusters(conn: Connection) -> None:
+    """Reprint clusters: a cluster per article, MinHash signatures, LSH buckets (issue #5)."""
+    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN cluster_id INTEGER")
+    conn.exec_driver_sql("UPDATE articles SET cluster_id = id")
+    for index in schema.articles.indexes:
+        if index.name == "ix_articles_cluster":
+            index.create(conn)
+    schema.article_signatures.create(conn)
+    schema.lsh_buckets.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
+    Migration(3, "reprint clusters", _v3_clusters),
 )
 
 

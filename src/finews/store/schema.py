@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -59,10 +60,29 @@ articles = Table(
     Column("fulltext_attempts", Integer, nullable=False, default=0),
     Column("section", Text, nullable=False, default=""),
     Column("change_seq", BigInteger, nullable=False, default=0),
+    Column("cluster_id", Integer, nullable=True),
     UniqueConstraint("source", "upstream_id", name="uq_articles_source_upstream"),
 )
 Index("ix_articles_section_published", articles.c.section, articles.c.published_at)
 Index("ix_articles_change_seq", articles.c.change_seq)
+Index("ix_articles_cluster", articles.c.cluster_id)
+
+article_signatures = Table(
+    "article_signatures",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("signature", LargeBinary, nullable=False),
+)
+
+lsh_buckets = Table(
+    "lsh_buckets",
+    metadata,
+    Column("band_key", BigInteger, nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+)
+Index("ix_lsh_buckets_key", lsh_buckets.c.band_key, lsh_buckets.c.published_at)
+Index("ix_lsh_buckets_article", lsh_buckets.c.article_id)
 Index("ix_articles_published", articles.c.published_at)
 Index("ix_articles_media_published", articles.c.media, articles.c.published_at)
 Index("ix_articles_updated", articles.c.updated_at)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from finews.errors import StoreError
 from finews.model import Article, StockTag, from_epoch
-from finews.store import schema
+from finews.process import dedup
+from finews.store import clusters, schema
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
 from finews.store.migrations import migrate
 
@@ -195,6 +196,16 @@ class Store:
                 for article in batch:
                     intent = decide(existing.get(article.key), article)
                     stored = self._apply(conn, intent, stamp, seq)
+                    if isinstance(intent, Insert) or (
+                        isinstance(intent, Update) and intent.content_changed
+                    ):
+                        clusters.assign(
+                            conn,
+                            stored.id,
+                            int(stored.article.published.timestamp()),
+                            dedup.signature(stored.article),
+                            fresh=isinstance(intent, Insert),
+                        )
                     existing[article.key] = stored
                     report.outcomes.append(_outcome(intent))
         except OperationalError as exc:
@@ -430,6 +441,93 @@ class Store:
                 .where(A.c.source == source, A.c.upstream_id.in_(list(upstream_ids)))
                 .values(fulltext_attempts=A.c.fulltext_attempts + 1)
             )
+
+    def stock_timeline(self, code: str, limit: int = 50) -> list[tuple[Article, str]]:
+        """Articles tagged with a stock, newest first, with the tag's origin."""
+        S = schema.article_stocks
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(A, S.c.origin.label("tag_origin"))
+                .join(S, S.c.article_id == A.c.id)
+                .where(S.c.code == code)
+                .order_by(A.c.published_at.desc(), A.c.id.desc())
+                .limit(limit)
+            )
+            return [(row_to_article(r), r["tag_origin"]) for r in rows.mappings()]
+
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """One plain record per article, oldest first, for `finews export json`."""
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=1000).execute(
+                select(A).order_by(A.c.published_at, A.c.id)
+            )
+            for row in result.mappings():
+                a = row_to_article(row)
+                yield {
+                    "id": f"{a.source}/{a.upstream_id}",
+                    "source": a.source,
+                    "upstream_id": a.upstream_id,
+                    "media": a.media,
+                    "title": a.title,
+                    "time": a.published_beijing.isoformat(),
+                    "url": a.url,
+                    "stocks": [s.as_dict() for s in a.stocks],
+                    "cluster": row["cluster_id"],
+                    "important": a.important,
+                }
+
+    def reprocess(
+        self,
+        process: Callable[[Article], Article],
+        *,
+        batch: int = 500,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Run the processing again over every stored article (after the stock list or
+        the rules changed) and rebuild the reprint clusters from scratch, oldest first.
+        Changed stocks update the article in place (no revision: the upstream content
+        did not change); every article gets a new change counter so the site follows."""
+        with self._write() as conn:
+            conn.execute(delete(schema.lsh_buckets))
+            conn.execute(delete(schema.article_signatures))
+        last: tuple[int, int] = (-(2**62), 0)
+        changed = 0
+        while True:
+            with self._write() as conn:
+                rows = (
+                    conn.execute(
+                        select(A)
+                        .where(tuple_(A.c.published_at, A.c.id) > last)
+                        .order_by(A.c.published_at, A.c.id)
+                        .limit(batch)
+                    )
+                    .mappings()
+                    .all()
+                )
+                if not rows:
+                    return changed
+                seq = self._next_seq(conn)
+                for row in rows:
+                    before = row_to_article(row)
+                    after = replace(process(before), media=before.media)  # sections stay
+                    if after.stocks != before.stocks:
+                        changed += 1
+                        self._replace_stocks(conn, row["id"], after.stocks)
+                    conn.execute(
+                        update(A)
+                        .where(A.c.id == row["id"])
+                        .values(
+                            stocks=_stocks_json(after.stocks),
+                            content_hash=after.content_hash(),
+                            change_seq=seq,
+                        )
+                    )
+                    clusters.assign(
+                        conn, row["id"], row["published_at"], dedup.signature(after), fresh=True
+                    )
+                last = (rows[-1]["published_at"], rows[-1]["id"])
+            if progress:
+                progress(len(rows))
 
     def count(self) -> int:
         with self.engine.connect() as conn:

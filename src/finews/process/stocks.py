@@ -1,0 +1,203 @@
+"""Which stocks an article is about, as normalised codes, each with its origin.
+
+Origins, most trusted first:
+``upstream`` the upstream's structured field (Eastmoney ``stockList``, 财联社
+``stock_list`` …, set by the source adapters); ``marker`` Eastmoney's inline
+markers in the body HTML (``data-code="600928|1|1"``, ``<span id="stock_1.600928">``);
+``code`` a six-digit code in the text that is marked as one (``(600519)``,
+``600519.SH``, ``SZ000001``); ``name`` a stock's name in the text, matched with
+an Aho–Corasick automaton over every A-share name and the names the upstreams'
+own tags use.
+
+Care for names that are ordinary words (``ambiguous_names.txt``: ports,
+places, media, 太阳能, 机器人 …): such a name counts only next to its code or
+when an upstream tagged the stock.  Codes are never taken from bare numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+import ahocorasick
+
+from finews.model import Article, StockTag
+from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker
+
+ORIGIN_RANK = {"upstream": 0, "marker": 1, "code": 2, "name": 3}
+
+_TAGS = re.compile(r"<[^>]+>")
+_MARKER = re.compile(r'data-code="(?P<code>[^"]+)"|id="(?:stock|quote)_(?P<em>\d+\.[0-9A-Za-z]+)"')
+_CHART = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
+_CODE = re.compile(
+    r"(?<![0-9A-Za-z])(?:(?P<pre>SH|SZ|BJ|sh|sz|bj)\s?(?P<c1>\d{6})"
+    r"|(?P<c2>\d{6})\.(?P<post>SH|SZ|BJ|sh|sz|bj)"
+    r"|[（(](?P<c3>\d{6})[）)]"
+    r"|(?:代码|代碼)[:：]?\s*(?P<c4>\d{6}))(?![0-9])"
+)
+# A stock name directly followed by these is part of a longer word: 中国银行业协会, 银行间.
+_BAD_NEXT = ("业", "间", "保险", "监督", "研究院", "研究所", "协会")
+
+
+def normalise_name(name: str) -> str:
+    """Full-width letters to ASCII, no spaces: 万  科Ａ → 万科A."""
+    return unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "")
+
+
+@dataclass(frozen=True, eq=False)
+class StockDirectory:
+    """Every known A-share: code → name, and every name (and alias) → code."""
+
+    names: dict[str, str]
+    """normalised name or alias → code"""
+    display: dict[str, str]
+    """code → its current name"""
+    ambiguous: frozenset[str]
+
+    @classmethod
+    def from_rows(
+        cls,
+        listed: Iterable[tuple[str, str]],
+        aliases: Iterable[tuple[str, str]] = (),
+        ambiguous: Iterable[str] = (),
+    ) -> StockDirectory:
+        names: dict[str, str] = {}
+        display: dict[str, str] = {}
+        for code, name in listed:
+            clean = normalise_name(name)
+            display[code] = clean
+            names[clean] = code
+            base = re.sub(r"^\*?ST|[AB]$", "", clean)
+            if len(base) >= 3 and base not in names:
+                names[base] = code  # 万科A → 万科? too short; *ST国华 → 国华? too short
+        for code, name in aliases:
+            clean = normalise_name(name)
+            if len(clean) >= 2 and clean not in names:
+                names[clean] = code
+                display.setdefault(code, clean)
+        return cls(names, display, frozenset(normalise_name(a) for a in ambiguous))
+
+    @property
+    def automaton(self) -> ahocorasick.Automaton:
+        """Built on first use and kept (the directory is immutable)."""
+        cached: ahocorasick.Automaton | None = self.__dict__.get("_automaton")
+        if cached is None:
+            cached = ahocorasick.Automaton()
+            for name, code in self.names.items():
+                cached.add_word(name, (name, code))
+            cached.make_automaton()
+            object.__setattr__(self, "_automaton", cached)
+        return cached
+
+
+def _read_csv(text: str, code_col: str, name_col: str) -> list[tuple[str, str]]:
+    return [
+        (r[code_col], r[name_col]) for r in csv.DictReader(text.splitlines()) if r.get(name_col)
+    ]
+
+
+def load_directory(override: Path | None = None) -> StockDirectory:
+    """The packaged stock list (or ``override``, a newer CSV), its aliases and the
+    ambiguous names."""
+    data = resources.files("finews") / "data"
+    listed_text = (
+        override.read_text(encoding="utf-8")
+        if override is not None and override.exists()
+        else (data / "a_shares.csv").read_text(encoding="utf-8")
+    )
+    aliases = _read_csv((data / "stock_aliases.csv").read_text(encoding="utf-8"), "ts_code", "name")
+    ambiguous = [
+        line.strip()
+        for line in (data / "ambiguous_names.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    return StockDirectory.from_rows(_read_csv(listed_text, "ts_code", "name"), aliases, ambiguous)
+
+
+def plain_text(article: Article) -> str:
+    """Title, digest and body as text (chart blocks and tags removed, entities decoded)."""
+    body = _TAGS.sub(" ", _CHART.sub(" ", article.body_html))
+    return html.unescape(f"{article.title}\n{article.digest}\n{body}")
+
+
+def marker_codes(body_html: str) -> list[str]:
+    found: list[str] = []
+    for match in _MARKER.finditer(body_html):
+        value = match.group("code") or ""
+        if match.group("em"):
+            market, _, symbol = match.group("em").partition(".")
+            value = f"{symbol}|{market}"
+        code = from_eastmoney_marker(value.replace("K ", ""))
+        if code:
+            found.append(code)
+    return found
+
+
+def text_codes(text: str, directory: StockDirectory) -> list[str]:
+    found = []
+    for match in _CODE.finditer(text):
+        symbol = match.group("c1") or match.group("c2") or match.group("c3") or match.group("c4")
+        exchange = (match.group("pre") or match.group("post") or "").upper()
+        guessed = a_share_exchange(symbol)
+        if guessed is None or (exchange and exchange != guessed):
+            continue
+        code = f"{symbol}.{guessed}"
+        if code in directory.display:
+            found.append(code)
+    return found
+
+
+def text_names(text: str, directory: StockDirectory, confirmed: set[str]) -> list[tuple[str, str]]:
+    """(code, name) of names found in the text, leftmost-longest, with the context rules."""
+    found: list[tuple[str, str]] = []
+    for end, (name, code) in directory.automaton.iter_long(text):
+        start = end - len(name) + 1
+        following = text[end + 1 : end + 4]
+        if following.startswith(_BAD_NEXT):
+            continue
+        if name in directory.ambiguous and code not in confirmed:
+            near = text[end + 1 : end + 12]
+            if code.split(".")[0] not in near:
+                continue
+        if start > 0 and text[start - 1] == "*" and not name.startswith("*"):
+            pass
+        found.append((code, name))
+    return found
+
+
+@dataclass(frozen=True)
+class StockTagger:
+    directory: StockDirectory
+
+    def tag(self, article: Article) -> Article:
+        """The article with every stock it is about, each once, most trusted origin first."""
+        tags: dict[str, StockTag] = {}
+
+        def add(code: str, name: str, origin: str) -> None:
+            current = tags.get(code)
+            if current is None or ORIGIN_RANK[origin] < ORIGIN_RANK[current.origin]:
+                tags[code] = StockTag(code, name or self.directory.display.get(code, ""), origin)
+            elif not current.name and name:
+                tags[code] = replace(current, name=name)
+
+        for tag in article.stocks:
+            add(tag.code, tag.name or self.directory.display.get(tag.code, ""), tag.origin)
+        for code in marker_codes(article.body_html):
+            add(code, "", "marker")
+        text = plain_text(article)
+        codes = text_codes(text, self.directory)
+        for code in codes:
+            add(code, "", "code")
+        confirmed = set(tags) | set(codes)
+        for code, name in text_names(text, self.directory, confirmed):
+            add(code, self.directory.display.get(code, name), "name")
+        ordered = tuple(sorted(tags.values(), key=lambda t: (ORIGIN_RANK[t.origin], t.code)))
+        if ordered == article.stocks:
+            return article
+        return replace(article, stocks=ordered)
