@@ -1,0 +1,171 @@
+"""Stock tagging and reprint clustering on real articles (real posts, real 7×24 items)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import JEKYLL_HANDMADE, SEED, run_cli
+from finews.formats.jekyll import parse_post
+from finews.model import Article, StockTag
+from finews.process.pipeline import Processor
+from finews.process.stocks import StockTagger, load_directory
+from finews.store import Store
+from sitedata import real_articles
+from standin import real_fast_items
+
+TAGGER = StockTagger(load_directory())
+
+
+def text_article(text: str, **kw: object) -> Article:
+    """A real 7×24 item with its text replaced (the sentences below are hand-written)."""
+    base = real_articles(fast=1, posts=0)[0]
+    fields: dict[str, object] = {"title": "", "digest": "", "stocks": ()}
+    fields.update(kw)
+    return replace(base, body_html=f"<p>{text}</p>", **fields)  # type: ignore[arg-type]
+
+
+def codes(article: Article) -> dict[str, str]:
+    return {s.code: s.origin for s in TAGGER.tag(article).stocks}
+
+
+def test_markers_in_real_eastmoney_html() -> None:
+    seed = parse_post(SEED.read_text(encoding="utf-8"), str(SEED))
+    assert codes(seed) == {"600928.SH": "marker"}
+    latest = JEKYLL_HANDMADE / "2022-05-26-202205262391921712.md"
+    post = parse_post(latest.read_text(encoding="utf-8"), str(latest))
+    tags = codes(post)
+    assert tags["NIO.US"] == "marker"  # data-code="106,NIO"
+    assert not any(code.startswith("BK") for code in tags)  # sector boards are not stocks
+
+
+def test_codes_in_text_only_when_marked_as_codes() -> None:
+    assert codes(text_article("贵州茅台(600519)股价创新高"))["600519.SH"] in {"code", "name"}
+    assert codes(text_article("平安银行 SZ000001 公告")) == {"000001.SZ": "code"}
+    assert "000001.SZ" in codes(text_article("代码：000001 今日复牌"))
+    assert codes(text_article("成交额600519元，涨幅300750")) == {}
+    assert codes(text_article("指数 000001.SH 上涨")) == {}  # an index, not 平安银行
+
+
+def test_names_that_are_ordinary_words() -> None:
+    assert codes(text_article("连云港港口吞吐量创新高，太阳能装机大增，机器人产业提速")) == {}
+    assert codes(text_article("连云港(601008)涨停")) == {"601008.SH": "code"}
+    assert "601988.SH" not in codes(text_article("中国银行业协会发布报告"))
+    assert "601988.SH" in codes(text_article("中国银行发布公告"))
+    # an upstream tag confirms an ambiguous name
+    confirmed = text_article("机器人涨停", stocks=(StockTag("300024.SZ", "", "upstream"),))
+    assert codes(confirmed) == {"300024.SZ": "upstream"}
+
+
+def test_real_fast_items_keep_upstream_tags_and_add_text_ones() -> None:
+    processor = Processor(TAGGER)
+    seen_text = 0
+    for article in real_articles(fast=150, posts=0):
+        tagged = processor(article)
+        upstream = {s.code for s in article.stocks}
+        assert upstream <= {s.code for s in tagged.stocks}
+        seen_text += sum(1 for s in tagged.stocks if s.origin in {"name", "code"})
+    assert seen_text > 5
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<span data-code="garbage|x|y">x</span><span data-code=",,,">y</span>',
+        "<div>" * 5000 + "平安银行" + "</div>" * 5000,
+        "<p>" + "平安银行公告。" * 200_000 + "</p>",  # a 4 MB body
+        '<p>\udcff broken <a href="javascript:alert(1)">x</a></p>',
+    ],
+)
+def test_bad_bodies_are_tagged_without_crashing(body: str) -> None:
+    base = text_article("")
+    tagged = Processor(TAGGER)(replace(base, body_html=body))
+    assert isinstance(tagged.stocks, tuple)
+
+
+def flash(item: dict[str, object], **kw: object) -> Article:
+    from finews.sources.eastmoney import normalise_fast
+
+    return replace(normalise_fast(item, "https://finance.eastmoney.com"), **kw)  # type: ignore[arg-type]
+
+
+def cluster_of(store: Store, article: Article) -> int:
+    with store.engine.connect() as conn:
+        return int(
+            conn.exec_driver_sql(
+                "SELECT cluster_id FROM articles WHERE source = ? AND upstream_id = ?", article.key
+            ).scalar_one()
+        )
+
+
+def test_reprints_share_a_cluster_and_other_stories_do_not(store: Store) -> None:
+    items = real_fast_items()
+    original = flash(items[0])
+    # the same real story as another outlet would reprint it: dateline, credit, a longer text
+    reprint = replace(
+        original,
+        source="cls.telegraph",
+        upstream_id="9000001",
+        title="",
+        digest="财联社6月16日电，" + original.digest + "（证券时报）",
+        published=original.published + timedelta(minutes=3),
+    )
+    other = flash(items[1])
+    late = replace(reprint, upstream_id="9000002", published=original.published + timedelta(days=5))
+    store.save([original, other])
+    store.save([reprint, late])
+    assert cluster_of(store, reprint) == cluster_of(store, original)
+    assert cluster_of(store, other) != cluster_of(store, original)
+    assert cluster_of(store, late) != cluster_of(store, original)  # outside the time window
+
+
+def test_real_flash_stream_clusters_few(store: Store) -> None:
+    articles = [flash(i) for i in real_fast_items()]
+    store.save(articles)
+    with store.engine.connect() as conn:
+        clusters = conn.exec_driver_sql(
+            "SELECT COUNT(DISTINCT cluster_id) FROM articles"
+        ).scalar_one()
+    # one outlet's own stream is mostly distinct stories
+    assert clusters >= len(articles) * 0.9
+
+
+def test_cli_stocks_reprocess_and_export_json(tmp_path: Path) -> None:
+    db = str(tmp_path / "f.db")
+    run_cli(
+        "--db",
+        db,
+        "import",
+        "jekyll",
+        str(SEED),
+        str(JEKYLL_HANDMADE / "2022-05-26-202205262391921712.md"),
+    )
+    result = run_cli("--db", db, "stocks", "600928", "--json")
+    assert result.returncode == 0, result.stderr
+    timeline = json.loads(result.stdout)
+    assert timeline["name"] == "西安银行" and timeline["articles"][0]["origin"] == "marker"
+    assert (
+        json.loads(run_cli("--db", db, "stocks", "西安银行", "--json").stdout)["code"]
+        == "600928.SH"
+    )
+    assert run_cli("--db", db, "stocks", "不存在的公司").returncode == 1
+    assert run_cli("--db", db, "reprocess").returncode == 0
+    lines = run_cli("--db", db, "export", "json", "-").stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 2
+    assert {
+        "id",
+        "source",
+        "media",
+        "title",
+        "time",
+        "url",
+        "stocks",
+        "cluster",
+        "important",
+    } <= set(records[0])
+    assert any(s["code"] == "600928.SH" for r in records for s in r["stocks"])
