@@ -75,6 +75,8 @@ class SiteOptions:
     home_newest: int = 30
     templates: str = ""
     """A folder whose templates override the packaged ones, file by file."""
+    stock_size: int = 100
+    """Articles on a stock's page."""
     workers: int = 0
     """Processes rendering article pages in a full build: 0 = one per core (up to 4)
     from 3,000 articles on, 1 = this process only."""
@@ -110,6 +112,10 @@ def _rfc822(ts: int) -> str:
 
 def _digest(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _item_path(it: Item) -> str:
+    return paths.article_path(it.source, it.upstream_id, it.published_at)
 
 
 def _light(it: Item) -> tuple[object, ...]:
@@ -167,6 +173,9 @@ class _Builder:
         self.site = {"title": options.title}
         self.config_hash = self._config_hash()
         self.report = BuildReport()
+        self.peers: dict[int, list[Item]] = {}
+        self.stock_names: dict[str, str] = {}
+        self.cluster_of: dict[int, int] = {}
         self._clock = time.perf_counter()
         self.produced: dict[str, str] = {}
         self.manifest: Manifest | None = None
@@ -249,15 +258,31 @@ class _Builder:
         self._phase("counts")
 
         totals = {name: count for name, count, _ in counts}
+        stock_index = q.stock_index(conn)
+        self.stock_names = {code: name for code, _, name in stock_index}
         # sections: name -> (absolute position of the first item loaded, items from there on)
         sections: dict[str, tuple[int, list[Item]]] = {}
+        stocks: dict[str, list[Item]] = {}
         if self.full:
             manifest.load_all()
             by_section: dict[str, list[Item]] = defaultdict(list)
             by_day: dict[int, list[Item]] = defaultdict(list)
+            by_cluster: dict[int, list[Item]] = defaultdict(list)
+            by_id: dict[int, Item] = {}
             for it in q.all_items(conn):
                 by_section[it.section].append(it)
                 by_day[q.beijing_day_number(it.published_at)].append(it)
+                by_cluster[it.cluster].append(it)
+                by_id[it.id] = it
+            self.set_peers({c: m for c, m in by_cluster.items() if len(m) > 1})
+            by_stock: dict[str, list[Item]] = defaultdict(list)
+            for code, article_id in q.all_stock_pairs(conn):
+                if article_id in by_id:
+                    by_stock[code].append(by_id[article_id])
+            stocks = {
+                code: sorted(items, key=lambda it: (-it.published_at, -it.id))[: self.o.stock_size]
+                for code, items in by_stock.items()
+            }
             self._phase("listing rows")
             self.report.articles = self._article_pages_full(conn)
             self._phase("article pages")
@@ -269,20 +294,32 @@ class _Builder:
             since = manifest.watermark or 0
             changed = q.changed_since(conn, since)
             tombs = q.tombstones_since(conn, since)
-            self.report.articles = self._article_pages(conn, changed)
+            clusters = {it.cluster for it in changed} | {t.cluster for t in tombs if t.cluster}
+            members = q.cluster_members(conn, sorted(clusters))
+            self.set_peers({c: m for c, m in members.items() if len(m) > 1})
+            # a reprint changes the "also reported by" of every article of its cluster
+            to_render = {it.id for it in changed}
+            for group in members.values():
+                to_render.update(it.id for it in group)
+            self.report.articles = self._article_pages(conn, sorted(to_render))
+            codes = q.stock_codes_of(conn, [it.id for it in changed])
+            codes |= {code for t in tombs for code in t.stocks}
+            stocks = {code: q.stock_items(conn, code, self.o.stock_size) for code in sorted(codes)}
             earliest: dict[str, int] = {}
             for section, published_at in [(it.section, it.published_at) for it in changed] + [
-                (t[3], t[2]) for t in tombs
+                (t.section, t.published_at) for t in tombs
             ]:
                 earliest[section] = min(earliest.get(section, published_at), published_at)
             for section, published_at in sorted(earliest.items()):
                 offset = self._first_affected(conn, section, published_at, totals.get(section, 0))
                 sections[section] = (offset, q.section_items_from(conn, section, offset))
             touched_days = {q.beijing_day_number(it.published_at) for it in changed}
-            touched_days |= {q.beijing_day_number(t[2]) for t in tombs}
+            touched_days |= {q.beijing_day_number(t.published_at) for t in tombs}
             days = self._days_with_neighbours(conn, touched_days, [d for d, _ in day_counts])
             sitemap_days = touched_days
-            removed_article_paths = {paths.article_path(t[0], t[1], t[2]) for t in tombs}
+            removed_article_paths = {
+                paths.article_path(t.source, t.upstream_id, t.published_at) for t in tombs
+            }
 
         self._phase("changes")
         for section, (offset, items) in sorted(sections.items()):
@@ -296,10 +333,16 @@ class _Builder:
         for day in sorted(sitemap_days):
             self._day_sitemap(day, days.get(day))
         self._phase("day pages and sitemaps")
-        self._global_pages(conn, counts, day_counts)
+        for code, items in sorted(stocks.items()):
+            if items:
+                self._stock_pages(conn, code, items)
+        self._phase("stock pages")
+        self._global_pages(conn, counts, day_counts, stock_index)
         self._phase("home, indexes, feeds")
 
-        removed = self._removals(manifest, sections, days, sitemap_days, removed_article_paths)
+        removed = self._removals(
+            manifest, sections, days, sitemap_days, removed_article_paths, set(stocks)
+        )
         manifest.commit(
             {p: h for p, h in self.produced.items() if manifest.get(p) != h},
             removed,
@@ -317,6 +360,11 @@ class _Builder:
         chunk = max(0, position // size - 1)
         last_needed = max(0, min(total // size - 1, (total - self.o.feed_size) // size))
         return min(chunk, last_needed) * size
+
+    def set_peers(self, peers: dict[int, list[Item]]) -> None:
+        """Reprint clusters with more than one article, for "also reported by"."""
+        self.peers = peers
+        self.cluster_of = {it.id: cluster for cluster, group in peers.items() for it in group}
 
     def _phase(self, name: str) -> None:
         """Log how long the phase that just ended took (``-v`` shows it)."""
@@ -351,7 +399,11 @@ class _Builder:
         path = paths.article_path(a.source, a.upstream_id, published_at)
         section = a.category or a.media or a.source
         slug = self.slugs.get(section, "")
-        key = (content_hash, section, slug)
+        peers = [
+            it for it in self.peers.get(self.cluster_of.get(row_id, -1), ()) if it.id != row_id
+        ]
+        peer_key = tuple((it.id, it.media, it.title, it.published_at) for it in peers)
+        key = (content_hash, section, slug, peer_key)
 
         def context() -> dict[str, Any]:
             """The page's parts, escaped here with html.escape (C) rather than one
@@ -361,13 +413,17 @@ class _Builder:
             body = clean_body(a.body_html)
             day = paths.day_of(published_at)
             title = section_title(section)
-            stocks = " ".join(s.code for s in a.stocks)
+            stocks = " ".join(
+                f'<a href="{root}s/{e(s.code)}/index.html" title="{e(s.code)}">'
+                f"{e(s.name or s.code)}</a>"
+                for s in a.stocks
+            )
             meta = (
                 f'<span><time datetime="{_iso(published_at)}">'
                 f"{a.published_beijing.strftime('%Y-%m-%d %H:%M:%S')} (UTC+8)</time></span>"
                 f"<span>{e(a.media)}</span>"
                 f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
-                + (f"<span>{e(stocks)}</span>" if stocks else "")
+                + (f'<span class="stocks">{stocks}</span>' if stocks else "")
             )
             url = a.url if a.url.startswith(("http://", "https://")) else ""
             link = (
@@ -376,6 +432,14 @@ class _Builder:
                 if url
                 else ""
             )
+            also = ""
+            if peers:
+                links = "".join(
+                    f'<li><a href="{root}{_item_path(p)}">{e(p.media)}：{e(p.title)}</a> '
+                    f"<time>{_short(p.published_at)}</time></li>"
+                    for p in peers
+                )
+                also = f'<section class="also"><h2>也报道了此事</h2><ul>{links}</ul></section>\n'
             back = (
                 f'<a href="{root}c/{e(slug)}/index.html">返回{e(title)}</a> ｜ '
                 f'<a href="{root}d/{day}.html">{day} 全部消息</a> ｜ '
@@ -391,7 +455,7 @@ class _Builder:
                 if a.digest and body
                 else "",
                 "body": Markup(body or text_to_html(a.digest) or text_to_html(a.title)),
-                "source_link": Markup(link),
+                "source_link": Markup(link + also),
                 "backlinks": Markup(back),
             }
 
@@ -452,9 +516,9 @@ class _Builder:
         data = self.render("article.html", path, a=context()).encode("utf-8")
         return path, digest, write_atomic(self.out / path, data)
 
-    def _article_pages(self, conn: Connection, changed: list[Item]) -> int:
+    def _article_pages(self, conn: Connection, ids: list[int]) -> int:
         n = 0
-        for row_id, article, content_hash in q.articles_by_id(conn, [it.id for it in changed]):
+        for row_id, article, content_hash in q.articles_by_id(conn, ids):
             self._emit_article(row_id, article, content_hash)
             n += 1
         return n
@@ -518,6 +582,23 @@ class _Builder:
         )
         title = f"{self.o.title} · {section_title(section)}"
         self._feeds(conn, prefix, title, items[-self.o.feed_size :])
+
+    def _stock_pages(self, conn: Connection, code: str, items: list[Item]) -> None:
+        """A stock's newest articles (``items``, newest first) and its feeds."""
+        name = self.stock_names.get(code, "")
+        heading = f"{name}（{code}）" if name else code
+        prefix = f"s/{code}/"
+        ordered = list(reversed(items))
+        self._list_page(
+            f"{prefix}index.html",
+            heading=heading,
+            subtitle=f"最新 {len(items)} 条相关消息",
+            items=ordered,
+            newer=None,
+            older=None,
+            feed_prefix="",
+        )
+        self._feeds(conn, prefix, f"{self.o.title} · {heading}", ordered[-self.o.feed_size :])
 
     def _list_page(
         self,
@@ -659,8 +740,17 @@ class _Builder:
         conn: Connection,
         counts: list[tuple[str, int, int]],
         day_counts: list[tuple[int, int]],
+        stock_index: list[tuple[str, int, str]],
     ) -> None:
-        newest = q.newest_items(conn, max(self.o.home_newest, self.o.feed_size))
+        wanted = max(self.o.home_newest, self.o.feed_size)
+        # one entry per reprint cluster: the newest report stands for the story
+        newest: list[Item] = []
+        seen_clusters: set[int] = set()
+        for it in q.newest_items(conn, wanted * 3):
+            if it.cluster not in seen_clusters:
+                seen_clusters.add(it.cluster)
+                newest.append(it)
+        newest = newest[:wanted]
         per_section: dict[str, list[Item]] = defaultdict(list)
         for name, _, _ in counts:
             per_section[name] = q.newest_in_section(conn, name, self.o.home_per_section)
@@ -701,6 +791,13 @@ class _Builder:
             }
             for name, count, latest in ordered_sections
         ]
+        ranked = sorted(stock_index, key=lambda s: (-s[1], s[0]))
+        stock_rows = [{"code": c, "name": n, "count": k} for c, k, n in ranked]
+        self.emit(
+            "s/index.html",
+            (tuple(ranked),),
+            lambda: self.render("stocks.html", "s/index.html", stocks=stock_rows),
+        )
         self.emit(
             "c/index.html",
             (tuple(tuple(x.values()) for x in listing),),
@@ -778,6 +875,7 @@ class _Builder:
         days: dict[int, list[Item]],
         sitemap_days: set[int],
         article_paths: set[str],
+        stock_codes: set[str],
     ) -> set[str]:
         """Pages the last build wrote that this one no longer produces.
 
@@ -798,6 +896,8 @@ class _Builder:
                     chunk = re.fullmatch(rf"c/{re.escape(slug)}/p(\d+)\.html", path)
                     if chunk is None or int(chunk.group(1)) >= first:
                         candidates.add(path)
+            for code in stock_codes:
+                candidates.update(manifest.under(f"s/{code}/"))
             candidates |= {f"d/{paths.day_name(d)}.html" for d in days}
             candidates |= {f"sitemaps/{paths.day_name(d)}.xml" for d in sitemap_days}
             stale = {p for p in candidates if p not in self.produced}

@@ -56,10 +56,19 @@ def _v3_clusters(conn: Connection) -> None:
     schema.lsh_buckets.create(conn)
 
 
+def _v4_tombstone_stocks(conn: Connection) -> None:
+    """Tombstones remember the stocks an article had, so stock pages follow (issue #5)."""
+    conn.exec_driver_sql(
+        "ALTER TABLE article_tombstones ADD COLUMN stocks TEXT NOT NULL DEFAULT '[]'"
+    )
+    conn.exec_driver_sql("ALTER TABLE article_tombstones ADD COLUMN cluster_id INTEGER")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
     Migration(3, "reprint clusters", _v3_clusters),
+    Migration(4, "stocks and clusters in tombstones", _v4_tombstone_stocks),
 )
 
 

@@ -97,6 +97,8 @@ article_tombstones = Table(
     Column("section", Text, nullable=False),
     Column("change_seq", BigInteger, nullable=False),
     Column("deleted_at", BigInteger, nullable=False),
+    Column("stocks", Text, nullable=False, default="[]"),
+    Column("cluster_id", Integer, nullable=True),
 )
 Index("ix_tombstones_change_seq", article_tombstones.c.change_seq)
 

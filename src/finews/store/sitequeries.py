@@ -7,6 +7,7 @@ full rows of the few articles they show.  Every query here is indexed:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ from finews.store.sqlstore import row_to_article
 
 A = schema.articles
 T = schema.article_tombstones
+S = schema.article_stocks
 DAY = 86400
 BEIJING_OFFSET = 8 * 3600
 
@@ -34,6 +36,7 @@ class Item(NamedTuple):
     section: str
     important: bool
     content_hash: str
+    cluster: int
 
 
 _LIGHT = (
@@ -46,12 +49,15 @@ _LIGHT = (
     A.c.section,
     A.c.important,
     A.c.content_hash,
+    A.c.cluster_id,
 )
 _ORDER = (A.c.published_at, A.c.id)
 
 
 def _items(rows: Iterable[Row[Any]]) -> list[Item]:
-    return [Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows]
+    return [
+        Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9] or r[0]) for r in rows
+    ]
 
 
 def beijing_day_number(published_at: int) -> int:
@@ -68,13 +74,73 @@ def changed_since(conn: Connection, seq: int) -> list[Item]:
     return _items(conn.execute(select(*_LIGHT).where(A.c.change_seq > seq).order_by(*_ORDER)))
 
 
-def tombstones_since(conn: Connection, seq: int) -> list[tuple[str, str, int, str]]:
+class Tombstone(NamedTuple):
+    """Where an article was (deleted, or moved to another day, section, stocks or cluster)."""
+
+    source: str
+    upstream_id: str
+    published_at: int
+    section: str
+    stocks: list[str]
+    cluster: int | None
+
+
+def tombstones_since(conn: Connection, seq: int) -> list[Tombstone]:
     rows = conn.execute(
-        select(T.c.source, T.c.upstream_id, T.c.published_at, T.c.section).where(
-            T.c.change_seq > seq
+        select(
+            T.c.source, T.c.upstream_id, T.c.published_at, T.c.section, T.c.stocks, T.c.cluster_id
+        ).where(T.c.change_seq > seq)
+    )
+    return [
+        Tombstone(r[0], r[1], r[2], r[3], [s["code"] for s in json.loads(r[4] or "[]")], r[5])
+        for r in rows
+    ]
+
+
+def stock_codes_of(conn: Connection, ids: list[int]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(select(S.c.code).where(S.c.article_id.in_(ids[start : start + 500])))
+        found.update(r[0] for r in rows)
+    return found
+
+
+def stock_index(conn: Connection) -> list[tuple[str, int, str]]:
+    """(code, articles, a name) of every stock with articles."""
+    rows = conn.execute(select(S.c.code, func.count(), func.max(S.c.name)).group_by(S.c.code))
+    return [(r[0], int(r[1]), r[2] or "") for r in rows]
+
+
+def stock_items(conn: Connection, code: str, limit: int) -> list[Item]:
+    return _items(
+        conn.execute(
+            select(*_LIGHT)
+            .join(S, S.c.article_id == A.c.id)
+            .where(S.c.code == code)
+            .order_by(A.c.published_at.desc(), A.c.id.desc())
+            .limit(limit)
         )
     )
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def all_stock_pairs(conn: Connection) -> list[tuple[str, int]]:
+    return [(r[0], r[1]) for r in conn.execute(select(S.c.code, S.c.article_id))]
+
+
+def cluster_members(conn: Connection, clusters: list[int]) -> dict[int, list[Item]]:
+    """Every article of these reprint clusters, oldest first, by cluster."""
+    found: dict[int, list[Item]] = {}
+    for start in range(0, len(clusters), 500):
+        rows = _items(
+            conn.execute(
+                select(*_LIGHT)
+                .where(A.c.cluster_id.in_(clusters[start : start + 500]))
+                .order_by(*_ORDER)
+            )
+        )
+        for it in rows:
+            found.setdefault(it.cluster, []).append(it)
+    return found
 
 
 def all_items(conn: Connection) -> list[Item]:

@@ -250,9 +250,15 @@ class Store:
         with self._write() as conn:
             seq = self._next_seq(conn)
             rows = conn.execute(
-                select(A.c.id, A.c.source, A.c.upstream_id, A.c.published_at, A.c.section).where(
-                    tuple_(A.c.source, A.c.upstream_id).in_(wanted)
-                )
+                select(
+                    A.c.id,
+                    A.c.source,
+                    A.c.upstream_id,
+                    A.c.published_at,
+                    A.c.section,
+                    A.c.stocks,
+                    A.c.cluster_id,
+                ).where(tuple_(A.c.source, A.c.upstream_id).in_(wanted))
             ).all()
             if not rows:
                 return 0
@@ -266,6 +272,8 @@ class Store:
                         "section": r.section,
                         "change_seq": seq,
                         "deleted_at": stamp,
+                        "stocks": r.stocks,
+                        "cluster_id": r.cluster_id,
                     }
                     for r in rows
                 ],
@@ -281,6 +289,24 @@ class Store:
             )
             conn.execute(delete(A).where(A.c.id.in_(ids)))
         return len(rows)
+
+    @staticmethod
+    def _tombstone(
+        conn: Connection, article: Article, seq: int, stamp: int, article_id: int
+    ) -> None:
+        cluster = conn.execute(select(A.c.cluster_id).where(A.c.id == article_id)).scalar()
+        conn.execute(
+            insert(T).values(
+                source=article.source,
+                upstream_id=article.upstream_id,
+                published_at=int(article.published.timestamp()),
+                section=section_of(article),
+                change_seq=seq,
+                deleted_at=stamp,
+                stocks=_stocks_json(article.stocks),
+                cluster_id=cluster,
+            )
+        )
 
     def snapshot(self) -> Any:
         """A connection inside one read transaction: a consistent view for a site build."""
@@ -324,19 +350,14 @@ class Store:
         values = _row_values(intent.new)
         old_published = int(old.article.published.timestamp())
         old_section = section_of(old.article)
-        if old_published != values["published_at"] or old_section != values["section"]:
-            # The article moves on the site (another day, another section): a
+        if (
+            old_published != values["published_at"]
+            or old_section != values["section"]
+            or old.article.stocks != intent.new.stocks
+        ):
+            # The article moves on the site (another day, section or stocks): a
             # tombstone for where it was lets an incremental build clean up there.
-            conn.execute(
-                insert(T).values(
-                    source=old.article.source,
-                    upstream_id=old.article.upstream_id,
-                    published_at=old_published,
-                    section=old_section,
-                    change_seq=seq,
-                    deleted_at=stamp,
-                )
-            )
+            self._tombstone(conn, old.article, seq, stamp, old.id)
         conn.execute(
             _UPDATE_ARTICLE,
             {
@@ -513,6 +534,7 @@ class Store:
                     if after.stocks != before.stocks:
                         changed += 1
                         self._replace_stocks(conn, row["id"], after.stocks)
+                        self._tombstone(conn, before, seq, int(time.time()), row["id"])
                     conn.execute(
                         update(A)
                         .where(A.c.id == row["id"])
