@@ -8,6 +8,7 @@ content only), so the site shows both kinds, stocks and important items.
 from __future__ import annotations
 
 from finews.model import Article
+from finews.process.pipeline import Processor
 from finews.sources.eastmoney import normalise_fast
 from finews.store import Store
 from standin import real_fast_items, real_posts
@@ -24,6 +25,8 @@ def real_articles(fast: int = 40, posts: int | None = None) -> list[Article]:
 
 
 def populate(store: Store, **kw: int | None) -> list[Article]:
-    articles = real_articles(**kw)  # type: ignore[arg-type]
+    """Store the real articles as finews ingests them (stock tagging first)."""
+    processor = Processor.default()
+    articles = [processor(a) for a in real_articles(**kw)]  # type: ignore[arg-type]
     store.save(articles)
     return articles

@@ -211,3 +211,38 @@ def test_parallel_full_build_equals_single_process(tmp_path: Path, store: Store)
     assert tree(single) == tree(parallel)
     # the manifest a parallel build leaves makes the next build a no-op
     assert build_site(store, parallel, OPTIONS).rendered == 0
+
+
+def test_stock_pages_and_also_reported_by(tmp_path: Path, store: Store) -> None:
+    articles = populate(store, fast=40, posts=None)
+    fast = [a for a in articles if a.source == "eastmoney.fast"]
+    # the same real flash as a second outlet reprints it (hand-made reprint of real text)
+    reprint = replace(
+        fast[0],
+        source="cls.telegraph",
+        upstream_id="9000001",
+        media="财联社",
+        category="",
+        digest="财联社6月16日电，" + fast[0].digest,
+        published=fast[0].published + timedelta(minutes=2),
+    )
+    store.save([reprint])
+    out = tmp_path / "site"
+    build_site(store, out, OPTIONS)
+    original = (out / "a" / "2026-06-16" / f"eastmoney.fast.{fast[0].upstream_id}.html").read_text(
+        encoding="utf-8"
+    )
+    assert "也报道了此事" in original and "财联社：" in original
+    # one entry per story on the home page
+    home = (out / "index.html").read_text(encoding="utf-8")
+    newest, per_source = home.split("<h2>各来源最新</h2>")
+    assert newest.count(fast[0].title) == 1  # collapsed in the newest list
+    assert per_source.count(fast[0].title) == 2  # but under each outlet that reported it
+    # stock pages: every tagged stock has one, linked from the article and listed in the index
+    seed_page = (out / "a/2021-12-29/jekyll.NW202112292230344237.html").read_text(encoding="utf-8")
+    assert 'href="../../s/600928.SH/index.html"' in seed_page
+    stock = (out / "s" / "600928.SH" / "index.html").read_text(encoding="utf-8")
+    assert "西安银行" in stock and "打出金融科技" in stock
+    assert (out / "s" / "600928.SH" / "atom.xml").exists()
+    assert "600928.SH" in (out / "s" / "index.html").read_text(encoding="utf-8")
+    assert broken_links(out) == []

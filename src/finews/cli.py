@@ -173,6 +173,10 @@ def export_jekyll_cmd(
         bool | None,
         typer.Option("--ascii-slugs/--original-slugs", help="Clean ASCII category slugs."),
     ] = None,
+    clean: Annotated[
+        bool,
+        typer.Option("--clean-body", help="Write the sanitised body, not the upstream HTML."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Write every stored article as a post in the original site's latest layout."""
@@ -184,6 +188,7 @@ def export_jekyll_cmd(
         site_url=j.site_url,
         share_link=j.share_link,
         ascii_slugs=j.ascii_slugs if ascii_slugs is None else ascii_slugs,
+        clean_body=clean,
     )
     with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
         task = bar.add_task("exporting", total=store.count())

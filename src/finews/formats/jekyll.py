@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePath
 
@@ -58,6 +58,8 @@ class JekyllOptions:
     site_url: str = "//finews.withounder.com"
     share_link: str = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={id}"
     ascii_slugs: bool = False
+    clean_body: bool = False
+    """Write the sanitised body instead of the upstream HTML as the original did."""
 
 
 # -- parsing ---------------------------------------------------------------
@@ -289,6 +291,10 @@ def render_post(article: Article, options: JekyllOptions) -> str:
         "---\n"
     )
     site = options.site_url.rstrip("/")
+    if options.clean_body:
+        from finews.process.clean import clean_body
+
+        article = replace(article, body_html=clean_body(article.body_html, article.url))
     if is_rolling(article):
         quote = "\n".join(f"> {line}" if line else ">" for line in article.digest.split("\n"))
         middle = f"{quote}\n\n{article.body_html}" if article.body_html else quote

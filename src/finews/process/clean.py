@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urljoin
 
 import nh3
 
@@ -40,11 +41,33 @@ _A_TAG = re.compile(r"<a ")
 _IMG_TAG = re.compile(r"<img ")
 
 
-def clean_body(body: str) -> str:
-    """Sanitised HTML for publishing; '' for a body with nothing left."""
+_RELATIVE = re.compile(
+    r'(?P<attr>\b(?:href|src))=(?P<q>["\'])(?P<url>(?!https?:|mailto:|#)[^"\']*)(?P=q)'
+)
+
+
+def absolute_urls(body: str, base: str) -> str:
+    """Relative and protocol-relative links and images made absolute against ``base``."""
+    if not base.startswith(("http://", "https://")):
+        base = "https://finance.eastmoney.com/"
+
+    def fix(match: re.Match[str]) -> str:
+        url = match.group("url").strip()
+        absolute = urljoin(base, url) if url else url
+        return f'{match.group("attr")}="{html.escape(absolute, quote=True)}"'
+
+    return _RELATIVE.sub(fix, body)
+
+
+def clean_body(body: str, base_url: str = "") -> str:
+    """Sanitised HTML for publishing; '' for a body with nothing left.
+
+    ``base_url`` (the article's own URL) resolves relative links and images.
+    """
     if not body:
         return ""
     text = _CHART_BLOCK.sub("", body)
+    text = absolute_urls(text, base_url)
     text = _EM_MEDIA.sub("", text)
     text = _HEADING.sub(r"<\1h2>", text)
     cleaned = nh3.clean(

@@ -410,7 +410,7 @@ class _Builder:
             Jinja expression each: article pages are most of a build's pages."""
             e = html.escape
             root = paths.root_of(path)
-            body = clean_body(a.body_html)
+            body = clean_body(a.body_html, a.url)
             day = paths.day_of(published_at)
             title = section_title(section)
             stocks = " ".join(
@@ -696,7 +696,7 @@ class _Builder:
     def _entry(self, a: Article) -> dict[str, Any]:
         ts = int(a.published.timestamp())
         base = self.o.base_url.rstrip("/") + "/"
-        body = clean_body(a.body_html) or text_to_html(a.digest) or text_to_html(a.title)
+        body = clean_body(a.body_html, a.url) or text_to_html(a.digest) or text_to_html(a.title)
         return {
             "id": f"tag:finews,2021:{a.source}/{a.upstream_id}",
             "title": a.title,

@@ -1,7 +1,9 @@
 """Schema migrations, numbered and recorded in ``schema_migrations``.
 
 A new database is created at the current schema in one step and every known
-migration is recorded as applied.  An existing database runs the migrations
+migration is recorded as applied.  A migration describes the tables it creates
+as they were at its version, never through the current metadata of a table a
+later migration changes.  An existing database runs the migrations
 it has not recorded yet, each in its own transaction, in order.  To change
 the schema: change :mod:`finews.store.schema` *and* append a migration here
 that brings an older database to the same shape.
@@ -13,7 +15,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, inspect
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+)
 
 from finews.store import schema
 
@@ -42,7 +55,22 @@ def _v2_changes(conn: Connection) -> None:
     for index in schema.articles.indexes:
         if index.name in {"ix_articles_section_published", "ix_articles_change_seq"}:
             index.create(conn)
-    schema.article_tombstones.create(conn)  # with its indexes
+    # The table as it was at version 2 (migration 4 adds columns): a migration never
+    # creates a table from the current metadata when a later migration changes it.
+    v2 = MetaData()
+    tombstones = Table(
+        "article_tombstones",
+        v2,
+        Column("id", Integer, primary_key=True),
+        Column("source", String(64), nullable=False),
+        Column("upstream_id", String(200), nullable=False),
+        Column("published_at", BigInteger, nullable=False),
+        Column("section", Text, nullable=False),
+        Column("change_seq", BigInteger, nullable=False),
+        Column("deleted_at", BigInteger, nullable=False),
+    )
+    Index("ix_tombstones_change_seq", tombstones.c.change_seq)
+    tombstones.create(conn)  # with its index
 
 
 def _v3_clusters(conn: Connection) -> None:
