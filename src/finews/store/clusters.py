@@ -16,11 +16,6 @@ from finews.process import dedup
 MAX_CANDIDATES = 50
 """Candidates compared per article: those sharing the most bands (most similar) first."""
 
-_CANDIDATES = text(
-    "SELECT article_id FROM lsh_buckets"
-    " WHERE band_key IN :keys AND published_at BETWEEN :lo AND :hi AND article_id != :me"
-    " GROUP BY article_id ORDER BY COUNT(*) DESC LIMIT :limit"
-).bindparams(bindparam("keys", expanding=True))
 _SIGNATURES = text(
     "SELECT s.article_id, s.signature, a.cluster_id, a.published_at"
     " FROM article_signatures s JOIN articles a ON a.id = s.article_id"
@@ -29,10 +24,33 @@ _SIGNATURES = text(
 _DROP_BUCKETS = text("DELETE FROM lsh_buckets WHERE article_id = :me")
 _DROP_SIGNATURE = text("DELETE FROM article_signatures WHERE article_id = :me")
 _ADD_SIGNATURE = text("INSERT INTO article_signatures (article_id, signature) VALUES (:me, :sig)")
-_ADD_BUCKET = text(
-    "INSERT INTO lsh_buckets (band_key, article_id, published_at) VALUES (:key, :me, :at)"
-)
 _SET_CLUSTER = text("UPDATE articles SET cluster_id = :cluster WHERE id = :me")
+
+
+def _mark(conn: Connection) -> str:
+    """The DB-API placeholder of the connection's driver (``?`` for sqlite3, ``%s`` else)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _candidates(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> list[int]:
+    """Articles sharing a band, most shared first; plain driver SQL, as it runs per article."""
+    m = _mark(conn)
+    marks = ",".join([m] * len(sig.bands))
+    sql = (
+        f"SELECT article_id FROM lsh_buckets WHERE band_key IN ({marks})"
+        f" AND published_at BETWEEN {m} AND {m} AND article_id != {m}"
+        f" GROUP BY article_id ORDER BY COUNT(*) DESC LIMIT {MAX_CANDIDATES}"
+    )
+    params = (*sig.bands, published_at - dedup.WINDOW, published_at + dedup.WINDOW, me)
+    return [r[0] for r in conn.exec_driver_sql(sql, params)]
+
+
+def _add_buckets(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> None:
+    m = _mark(conn)
+    conn.exec_driver_sql(
+        f"INSERT INTO lsh_buckets (band_key, article_id, published_at) VALUES ({m}, {m}, {m})",
+        [(key, me, published_at) for key in sig.bands],
+    )
 
 
 def assign(
@@ -51,19 +69,7 @@ def assign(
         conn.execute(_DROP_SIGNATURE, {"me": article_id})
     cluster = article_id
     if sig is not None:
-        candidates = [
-            r[0]
-            for r in conn.execute(
-                _CANDIDATES,
-                {
-                    "keys": list(sig.bands),
-                    "lo": published_at - dedup.WINDOW,
-                    "hi": published_at + dedup.WINDOW,
-                    "me": article_id,
-                    "limit": MAX_CANDIDATES,
-                },
-            )
-        ]
+        candidates = _candidates(conn, sig, published_at, article_id)
         best: tuple[tuple[float, int], int] | None = None
         if candidates:
             for other_id, data, other_cluster, other_time in conn.execute(
@@ -76,8 +82,6 @@ def assign(
         if best is not None:
             cluster = best[1]
         conn.execute(_ADD_SIGNATURE, {"me": article_id, "sig": sig.to_bytes()})
-        conn.execute(
-            _ADD_BUCKET, [{"key": k, "me": article_id, "at": published_at} for k in sig.bands]
-        )
+        _add_buckets(conn, sig, published_at, article_id)
     conn.execute(_SET_CLUSTER, {"cluster": cluster, "me": article_id})
     return cluster
