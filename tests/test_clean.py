@@ -73,3 +73,8 @@ def test_jekyll_export_can_write_the_clean_body(tmp_path) -> None:  # type: igno
     assert (tmp_path / "raw" / name).read_bytes() == SEED.read_bytes()
     clean = (tmp_path / "clean" / name).read_text(encoding="utf-8")
     assert "EM_StockImg" not in clean and clean.startswith("---\nlayout: post\n")
+
+
+def test_eastmoney_boilerplate_paragraphs_are_dropped() -> None:
+    body = '<p>正文。</p><p class="em_ad">主力资金加仓名单实时更新，点击查看&gt;&gt;</p><p>续。</p>'
+    assert clean_body(body) == "<p>正文。</p><p>续。</p>"

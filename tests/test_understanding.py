@@ -43,6 +43,22 @@ def test_markers_in_real_eastmoney_html() -> None:
     assert not any(code.startswith("BK") for code in tags)  # sector boards are not stocks
 
 
+def test_upstream_code_forms() -> None:
+    from finews.process.stockcodes import from_eastmoney, from_prefixed, from_sina
+
+    assert from_eastmoney("1.600519") == "600519.SH"
+    assert from_eastmoney("0.000001") == "000001.SZ"
+    assert from_eastmoney("0.430047") == "430047.BJ"
+    assert from_eastmoney("116.00700") == "00700.HK"
+    assert from_eastmoney("105.AAPL") == "AAPL.US"
+    assert from_eastmoney("90.BK0800") is None and from_eastmoney("garbage") is None
+    assert from_prefixed("SZ000001") == "000001.SZ" and from_prefixed("sh600519") == "600519.SH"
+    assert from_sina("cn", "sh600030") == "600030.SH"
+    assert from_sina("hk", "06030") == "06030.HK"
+    assert from_sina("us", "jpm") == "JPM.US"
+    assert from_sina("fund", "510300") is None
+
+
 def test_codes_in_text_only_when_marked_as_codes() -> None:
     assert codes(text_article("贵州茅台(600519)股价创新高"))["600519.SH"] in {"code", "name"}
     assert codes(text_article("平安银行 SZ000001 公告")) == {"000001.SZ": "code"}
@@ -166,6 +182,8 @@ def test_cli_stocks_reprocess_and_export_json(tmp_path: Path) -> None:
         "url",
         "stocks",
         "cluster",
+        "canonical",
         "important",
     } <= set(records[0])
+    assert all(r["canonical"] for r in records)  # two different stories: each stands alone
     assert any(s["code"] == "600928.SH" for r in records for s in r["stocks"])

@@ -34,6 +34,9 @@ DROP_WITH_CONTENT = {"script", "style", "iframe", "form", "object", "embed", "no
 
 _CHART_BLOCK = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
 _EM_MEDIA = re.compile(r'<p class="em_media">.*?</p>', re.S)
+# Eastmoney marks its own inserts (ads, "主力资金加仓名单实时更新…") with a class on <p>;
+# article paragraphs have none.
+_BOILERPLATE = re.compile(r'<p\s+class="[^"]*"[^>]*>.*?</p>', re.S)
 _INDENT = re.compile(r"(<p[^>]*>)(?:\s|　|&nbsp;|&#12288;)+")
 _EMPTY_P = re.compile(r"<p>(?:\s|<br>)*</p>")
 _HEADING = re.compile(r"<(/?)h1>")
@@ -69,6 +72,7 @@ def clean_body(body: str, base_url: str = "") -> str:
     text = _CHART_BLOCK.sub("", body)
     text = absolute_urls(text, base_url)
     text = _EM_MEDIA.sub("", text)
+    text = _BOILERPLATE.sub("", text)
     text = _HEADING.sub(r"<\1h2>", text)
     cleaned = nh3.clean(
         text,

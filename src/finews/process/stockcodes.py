@@ -56,6 +56,18 @@ def from_prefixed(value: str) -> str | None:
     return None
 
 
+def from_sina(market: str, symbol: str) -> str | None:
+    """Sina ``ext.stocks`` entries: ``cn``/``sh600030``, ``hk``/``06030``, ``us``/``jpm``."""
+    market = market.strip().lower()
+    if market == "cn":
+        return from_prefixed(symbol)
+    if market == "hk" and _HK.match(symbol.strip()):
+        return f"{symbol.strip().zfill(5)}.HK"
+    if market == "us" and _US.match(symbol.strip().upper()):
+        return f"{symbol.strip().upper()}.US"
+    return None
+
+
 def from_eastmoney_marker(value: str) -> str | None:
     """Inline markers in Eastmoney HTML: ``600928|1|1`` (chart) or ``106,NIO`` (keytip)."""
     if "|" in value:

@@ -477,8 +477,20 @@ class Store:
             return [(row_to_article(r), r["tag_origin"]) for r in rows.mappings()]
 
     def export_rows(self) -> Iterator[dict[str, Any]]:
-        """One plain record per article, oldest first, for `finews export json`."""
+        """One plain record per article, oldest first, for `finews export json`.
+
+        ``canonical`` marks the report that stands for its reprint cluster: the
+        earliest one with its full text (the earliest at all when none has it).
+        """
         with self.engine.connect() as conn:
+            canonical: dict[int, tuple[int, int, int]] = {}
+            for article_id, cluster, published_at, complete in conn.execute(
+                select(A.c.id, A.c.cluster_id, A.c.published_at, A.c.body_complete)
+            ):
+                rank = (0 if complete else 1, published_at, article_id)
+                key = cluster or article_id
+                if key not in canonical or rank < canonical[key]:
+                    canonical[key] = rank
             result = conn.execution_options(yield_per=1000).execute(
                 select(A).order_by(A.c.published_at, A.c.id)
             )
@@ -494,6 +506,7 @@ class Store:
                     "url": a.url,
                     "stocks": [s.as_dict() for s in a.stocks],
                     "cluster": row["cluster_id"],
+                    "canonical": canonical[row["cluster_id"] or row["id"]][2] == row["id"],
                     "important": a.important,
                 }
 
