@@ -16,10 +16,44 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from finews.model import Article, StockTag
+from finews.process.stockcodes import (
+    a_share_exchange,
+    from_eastmoney,
+    from_prefixed,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus" / "flash"
 SOURCES = {"cls": "cls.telegraph", "eastmoney": "eastmoney.fast", "ths": "ths.flash"}
+
+
+THS_MARKETS = {"17": "SH", "33": "SZ", "151": "BJ"}
+
+
+def upstream_codes(record: dict) -> list[tuple[str, str]]:
+    """The A-share stocks an upstream tagged (indexes such as sz399006 and funds left out)."""
+    return [(c, n) for c, n in _upstream_codes(record) if a_share_exchange(c[:6]) == c[7:]]
+
+
+def _upstream_codes(record: dict) -> list[tuple[str, str]]:
+    raw = record.get("raw") or {}
+    found = []
+    if record["source"] == "cls":
+        for s in raw.get("stock_list") or []:
+            code = from_prefixed(str(s.get("StockID", "")))
+            if code and not code.endswith(".HK"):
+                found.append((code, str(s.get("name", ""))))
+    elif record["source"] == "eastmoney":
+        for s in raw.get("stockList") or []:
+            code = from_eastmoney(str(s))
+            if code and code.split(".")[1] in {"SH", "SZ", "BJ"}:
+                found.append((code, ""))
+    else:
+        for s in raw.get("stock") or []:
+            market = THS_MARKETS.get(str(s.get("stockMarket")))
+            if market:
+                found.append((f"{s.get('stockCode')}.{market}", str(s.get("name", ""))))
+    return found
 
 
 def _flash(record: dict[str, object]) -> Article:
@@ -35,9 +69,8 @@ def _flash(record: dict[str, object]) -> Article:
         digest=str(record.get("brief") or "")[:200],
         body_html="".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip()),
         stocks=tuple(
-            StockTag(str(s.get("code")), str(s.get("name") or ""), "upstream")
-            for s in record.get("stocks") or []  # type: ignore[attr-defined]
-            if isinstance(s, dict) and s.get("code")
+            StockTag(code, name, "upstream")
+            for code, name in dict(upstream_codes(record)).items()  # type: ignore[arg-type]
         ),
         important=str(record.get("level") or "") in {"A", "B"},
         raw=json.dumps(record.get("raw"), ensure_ascii=False),

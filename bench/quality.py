@@ -28,42 +28,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from corpus import SHARED, _flash
+from corpus import SHARED, _flash, upstream_codes
 
 from finews.process import dedup
 from finews.process.clean import clean_body
-from finews.process.stockcodes import a_share_exchange, from_eastmoney, from_prefixed
 from finews.process.stocks import StockTagger, load_directory, marker_codes
 from finews.store import Store
 
 HERE = Path(__file__).resolve().parent / "quality"
-THS_MARKETS = {"17": "SH", "33": "SZ", "151": "BJ"}
-
-
-def upstream_codes(record: dict) -> list[tuple[str, str]]:
-    """The A-share stocks an upstream tagged (indexes such as sz399006 and funds left out)."""
-    return [(c, n) for c, n in _upstream_codes(record) if a_share_exchange(c[:6]) == c[7:]]
-
-
-def _upstream_codes(record: dict) -> list[tuple[str, str]]:
-    raw = record.get("raw") or {}
-    found = []
-    if record["source"] == "cls":
-        for s in raw.get("stock_list") or []:
-            code = from_prefixed(str(s.get("StockID", "")))
-            if code and not code.endswith(".HK"):
-                found.append((code, str(s.get("name", ""))))
-    elif record["source"] == "eastmoney":
-        for s in raw.get("stockList") or []:
-            code = from_eastmoney(str(s))
-            if code and code.split(".")[1] in {"SH", "SZ", "BJ"}:
-                found.append((code, ""))
-    else:
-        for s in raw.get("stock") or []:
-            market = THS_MARKETS.get(str(s.get("stockMarket")))
-            if market:
-                found.append((f"{s.get('stockCode')}.{market}", str(s.get("name", ""))))
-    return found
 
 
 def records() -> list[dict]:
