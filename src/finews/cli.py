@@ -25,6 +25,7 @@ from finews.errors import FinewsError
 from finews.formats.jekyll import JekyllOptions
 
 if TYPE_CHECKING:
+    from finews.process.pipeline import Processor
     from finews.store import Store
 
 
@@ -56,7 +57,7 @@ out = Console()
 class Context:
     settings: Settings
 
-    def processor(self) -> Any:
+    def processor(self) -> Processor:
         """Stock tagging and the other per-article processing (docs/understanding.md)."""
         from finews.process.pipeline import Processor
 

@@ -30,36 +30,40 @@ class StoreError(FinewsError):
     """The store could not be opened, migrated or written."""
 
 
-class InputError(FinewsError):
+class _Located(FinewsError):
+    """An error about one named thing; ``str(e)`` is ``"<thing>: <message>"``."""
+
+    def __init__(self, message: str, context: str = "") -> None:
+        super().__init__(message)
+        self.context = context
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{self.context}: {base}" if self.context else base
+
+
+class InputError(_Located):
     """One input item (a file, an upstream item) could not be understood.
 
     ``where`` names the item (a path, a source key and id) so that a report can
     say which one was skipped.
     """
 
-    def __init__(self, message: str, where: str = "") -> None:
-        super().__init__(message)
-        self.where = where
-
-    def __str__(self) -> str:
-        base = super().__str__()
-        return f"{self.where}: {base}" if self.where else base
+    @property
+    def where(self) -> str:
+        return self.context
 
 
 class JekyllFormatError(InputError):
     """A file is not a post in any layout of the original Jekyll site."""
 
 
-class SourceError(FinewsError):
-    """An upstream source could not be polled."""
+class SourceError(_Located):
+    """An upstream source could not be polled; ``source`` is its key."""
 
-    def __init__(self, message: str, source: str = "") -> None:
-        super().__init__(message)
-        self.source = source
-
-    def __str__(self) -> str:
-        base = super().__str__()
-        return f"{self.source}: {base}" if self.source else base
+    @property
+    def source(self) -> str:
+        return self.context
 
 
 class FetchError(SourceError):

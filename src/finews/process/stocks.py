@@ -73,9 +73,11 @@ class StockDirectory:
             clean = normalise_name(name)
             display[code] = clean
             names[clean] = code
+            # the name without *ST / ST or a share-class letter, as the text often has it
+            # (京东方A → 京东方); two-character leftovers (万科, 国华) are too ambiguous
             base = re.sub(r"^\*?ST|[AB]$", "", clean)
             if len(base) >= 3 and base not in names:
-                names[base] = code  # 万科A → 万科? too short; *ST国华 → 国华? too short
+                names[base] = code
         for code, name in aliases:
             clean = normalise_name(name)
             if len(clean) >= 2 and clean not in names:
@@ -157,7 +159,6 @@ def text_names(text: str, directory: StockDirectory, confirmed: set[str]) -> lis
     """(code, name) of names found in the text, leftmost-longest, with the context rules."""
     found: list[tuple[str, str]] = []
     for end, (name, code) in directory.automaton.iter_long(text):
-        start = end - len(name) + 1
         following = text[end + 1 : end + 4]
         if following.startswith(_BAD_NEXT):
             continue
@@ -165,8 +166,6 @@ def text_names(text: str, directory: StockDirectory, confirmed: set[str]) -> lis
             near = text[end + 1 : end + 12]
             if code.split(".")[0] not in near:
                 continue
-        if start > 0 and text[start - 1] == "*" and not name.startswith("*"):
-            pass
         found.append((code, name))
     return found
 
