@@ -77,6 +77,8 @@ class SiteOptions:
     """A folder whose templates override the packaged ones, file by file."""
     stock_size: int = 100
     """Articles on a stock's page."""
+    stock_feed_size: int = 20
+    """Entries in a stock's feeds (thousands of stocks: their feeds are most of the feed work)."""
     workers: int = 0
     """Processes rendering article pages in a full build: 0 = one per core (up to 4)
     from 3,000 articles on, 1 = this process only."""
@@ -175,6 +177,9 @@ class _Builder:
         self.report = BuildReport()
         self.peers: dict[int, list[Item]] = {}
         self.stock_names: dict[str, str] = {}
+        # feed entries by article id: an article is in its section's, its stocks' and the
+        # site's feeds, and its body is cleaned once per build, not once per feed
+        self._entry_cache: dict[int, dict[str, Any]] = {}
         self.cluster_of: dict[int, int] = {}
         self._clock = time.perf_counter()
         self.produced: dict[str, str] = {}
@@ -598,7 +603,7 @@ class _Builder:
             older=None,
             feed_prefix="",
         )
-        self._feeds(conn, prefix, f"{self.o.title} · {heading}", ordered[-self.o.feed_size :])
+        self._feeds(conn, prefix, f"{self.o.title} · {heading}", ordered[-self.o.stock_feed_size :])
 
     def _list_page(
         self,
@@ -666,8 +671,12 @@ class _Builder:
 
         def entries() -> list[dict[str, Any]]:
             if "entries" not in cache:
-                found = {i: a for i, a, _ in q.articles_by_id(conn, [it.id for it in ordered])}
-                cache["entries"] = [self._entry(found[it.id]) for it in ordered if it.id in found]
+                missing = [it.id for it in ordered if it.id not in self._entry_cache]
+                for i, a, _ in q.articles_by_id(conn, missing):
+                    self._entry_cache[i] = self._entry(a)
+                cache["entries"] = [
+                    self._entry_cache[it.id] for it in ordered if it.id in self._entry_cache
+                ]
             return cache["entries"]  # type: ignore[no-any-return]
 
         base = self.o.base_url.rstrip("/") + "/"
