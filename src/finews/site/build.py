@@ -741,7 +741,8 @@ class _Builder:
                 for e in entries
             ],
         }
-        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+        # compact: json's C encoder does not indent, and feeds are many
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
     # -- global pages ------------------------------------------------------------
     def _global_pages(

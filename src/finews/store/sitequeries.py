@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 
 from finews.model import Article
 from finews.store import schema
@@ -220,9 +220,12 @@ _PUBLISHED = [c for c in A.c if c.name != "raw"]
 _PUBLISHED_NAMES = [c.name for c in _PUBLISHED]
 
 
+_BY_IDS = select(*_PUBLISHED).where(A.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[int, Article, str]]:
     for start in range(0, len(ids), 500):
-        rows = conn.execute(select(*_PUBLISHED).where(A.c.id.in_(ids[start : start + 500])))
+        rows = conn.execute(_BY_IDS, {"ids": ids[start : start + 500]})
         for r in rows.mappings():
             yield r["id"], row_to_article(r), r["content_hash"]
 
