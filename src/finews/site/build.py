@@ -18,12 +18,8 @@ atomically (temporary file + rename).
 
 from __future__ import annotations
 
-import email.utils
-import functools
 import gc
 import hashlib
-import html
-import json
 import logging
 import multiprocessing
 import os
@@ -49,11 +45,12 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from finews import __version__
-from finews.formats.jekyll import ROLLING_TAG as ROLLING_TITLE
-from finews.model import BEIJING, ROLLING_CATEGORY, Article
+from finews.model import BEIJING, Article
 from finews.outputs.files import write_atomic
-from finews.process.clean import clean_body, text_to_html
 from finews.site import paths
+from finews.site.article import article_parts
+from finews.site.feeds import feed_entry, json_feed
+from finews.site.formats import iso_time, rfc822_time, section_title, short_time
 from finews.site.manifest import MANIFEST_DIR, Manifest
 from finews.store import Store
 from finews.store import sitequeries as q
@@ -98,26 +95,8 @@ class BuildReport:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
 
 
-@functools.lru_cache(maxsize=65536)
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, BEIJING).isoformat()
-
-
-@functools.lru_cache(maxsize=65536)
-def _short(ts: int) -> str:
-    return datetime.fromtimestamp(ts, BEIJING).strftime("%m-%d %H:%M")
-
-
-def _rfc822(ts: int) -> str:
-    return email.utils.format_datetime(datetime.fromtimestamp(ts, BEIJING))
-
-
 def _digest(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
-
-
-def _item_path(it: Item) -> str:
-    return paths.article_path(it.source, it.upstream_id, it.published_at)
 
 
 def _light(it: Item) -> tuple[object, ...]:
@@ -147,11 +126,6 @@ def _render_article_batch(batch: list[tuple[Any, ...]]) -> list[tuple[str, str, 
     builder = _WORKER_BUILDER
     assert builder is not None, "worker started without a builder"
     return [builder.render_article(*q.article_from_row(row)) for row in batch]
-
-
-def section_title(section: str) -> str:
-    """How a section is named to readers (the rolling-news section has a key, not a name)."""
-    return ROLLING_TITLE if section == ROLLING_CATEGORY else section
 
 
 class _Builder:
@@ -411,58 +385,7 @@ class _Builder:
         key = (content_hash, section, slug, peer_key)
 
         def context() -> dict[str, Any]:
-            """The page's parts, escaped here with html.escape (C) rather than one
-            Jinja expression each: article pages are most of a build's pages."""
-            e = html.escape
-            root = paths.root_of(path)
-            body = clean_body(a.body_html, a.url)
-            day = paths.day_of(published_at)
-            title = section_title(section)
-            stocks = " ".join(
-                f'<a href="{root}s/{e(s.code)}/index.html" title="{e(s.code)}">'
-                f"{e(s.name or s.code)}</a>"
-                for s in a.stocks
-            )
-            meta = (
-                f'<span><time datetime="{_iso(published_at)}">'
-                f"{a.published_beijing.strftime('%Y-%m-%d %H:%M:%S')} (UTC+8)</time></span>"
-                f"<span>{e(a.media)}</span>"
-                f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
-                + (f'<span class="stocks">{stocks}</span>' if stocks else "")
-            )
-            url = a.url if a.url.startswith(("http://", "https://")) else ""
-            link = (
-                f'<p class="meta">原文：<a href="{e(url)}" rel="noopener noreferrer nofollow" '
-                f'target="_blank">{e(url)}</a></p>\n'
-                if url
-                else ""
-            )
-            also = ""
-            if peers:
-                links = "".join(
-                    f'<li><a href="{root}{_item_path(p)}">{e(p.media)}：{e(p.title)}</a> '
-                    f"<time>{_short(p.published_at)}</time></li>"
-                    for p in peers
-                )
-                also = f'<section class="also"><h2>也报道了此事</h2><ul>{links}</ul></section>\n'
-            back = (
-                f'<a href="{root}c/{e(slug)}/index.html">返回{e(title)}</a> ｜ '
-                f'<a href="{root}d/{day}.html">{day} 全部消息</a> ｜ '
-                f'<a href="{root}index.html">返回首页</a>'
-            )
-            return {
-                "title": a.title,
-                "mark": Markup('<span class="important-mark">【重要】</span>')
-                if a.important
-                else "",
-                "meta": Markup(meta),
-                "lead": Markup(f"<blockquote>{e(a.digest)}</blockquote>\n")
-                if a.digest and body
-                else "",
-                "body": Markup(body or text_to_html(a.digest) or text_to_html(a.title)),
-                "source_link": Markup(link + also),
-                "backlinks": Markup(back),
-            }
+            return article_parts(a, path, section, slug, peers)
 
         return path, key, context
 
@@ -534,8 +457,8 @@ class _Builder:
             {
                 "title": it.title,
                 "path": paths.article_path(it.source, it.upstream_id, it.published_at),
-                "iso": _iso(it.published_at),
-                "short_time": _short(it.published_at),
+                "iso": iso_time(it.published_at),
+                "short_time": short_time(it.published_at),
                 "media": it.media,
                 "important": it.important,
             }
@@ -673,7 +596,7 @@ class _Builder:
             if "entries" not in cache:
                 missing = [it.id for it in ordered if it.id not in self._entry_cache]
                 for i, a, _ in q.articles_by_id(conn, missing):
-                    self._entry_cache[i] = self._entry(a)
+                    self._entry_cache[i] = feed_entry(a, self.o.base_url)
                 cache["entries"] = [
                     self._entry_cache[it.id] for it in ordered if it.id in self._entry_cache
                 ]
@@ -686,8 +609,8 @@ class _Builder:
             "id": base + prefix + "atom.xml",
             "self_url": base + prefix + "atom.xml",
             "home_url": base + prefix + ("index.html"),
-            "updated": _iso(updated),
-            "updated_rfc822": _rfc822(updated),
+            "updated": iso_time(updated),
+            "updated_rfc822": rfc822_time(updated),
         }
         self.emit(
             prefix + "atom.xml",
@@ -698,51 +621,7 @@ class _Builder:
         self.emit(
             prefix + "rss.xml", key, lambda: self.render("rss.xml", "", feed=rss, entries=entries())
         )
-        self.emit(
-            prefix + "feed.json", key, lambda: self._json_feed(feed, base + prefix, entries())
-        )
-
-    def _entry(self, a: Article) -> dict[str, Any]:
-        ts = int(a.published.timestamp())
-        base = self.o.base_url.rstrip("/") + "/"
-        body = clean_body(a.body_html, a.url) or text_to_html(a.digest) or text_to_html(a.title)
-        return {
-            "id": f"tag:finews,2021:{a.source}/{a.upstream_id}",
-            "title": a.title,
-            "iso": _iso(ts),
-            "rfc822": _rfc822(ts),
-            "url": base + paths.article_path(a.source, a.upstream_id, ts),
-            "media": a.media or a.source,
-            "section": section_title(a.category or a.media or a.source),
-            "digest": a.digest,
-            "content": body,
-        }
-
-    def _json_feed(
-        self, feed: dict[str, Any], prefix_url: str, entries: list[dict[str, Any]]
-    ) -> str:
-        document = {
-            "version": "https://jsonfeed.org/version/1.1",
-            "title": feed["title"],
-            "home_page_url": feed["home_url"],
-            "feed_url": prefix_url + "feed.json",
-            "language": "zh-CN",
-            "items": [
-                {
-                    "id": e["id"],
-                    "url": e["url"],
-                    "title": e["title"],
-                    "content_html": e["content"],
-                    **({"summary": e["digest"]} if e["digest"] else {}),
-                    "date_published": e["iso"],
-                    "authors": [{"name": e["media"]}],
-                    "tags": [e["section"]],
-                }
-                for e in entries
-            ],
-        }
-        # compact: json's C encoder does not indent, and feeds are many
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+        self.emit(prefix + "feed.json", key, lambda: json_feed(feed, base + prefix, entries()))
 
     # -- global pages ------------------------------------------------------------
     def _global_pages(
@@ -868,7 +747,7 @@ class _Builder:
             urls = [
                 {
                     "loc": base + paths.article_path(it.source, it.upstream_id, it.published_at),
-                    "lastmod": _iso(it.published_at),
+                    "lastmod": iso_time(it.published_at),
                 }
                 for it in items
             ]

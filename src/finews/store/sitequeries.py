@@ -207,14 +207,6 @@ def newest_items(conn: Connection, limit: int) -> list[Item]:
     )
 
 
-def newest_articles(conn: Connection, limit: int, section: str | None = None) -> list[Article]:
-    query = select(*_PUBLISHED)
-    if section is not None:
-        query = query.where(A.c.section == section)
-    rows = conn.execute(query.order_by(A.c.published_at.desc(), A.c.id.desc()).limit(limit))
-    return [row_to_article(r) for r in rows.mappings()]
-
-
 _PUBLISHED = [c for c in A.c if c.name != "raw"]
 """Every column but the raw payload: pages never show it, and it is most of a row's bytes."""
 _PUBLISHED_NAMES = [c.name for c in _PUBLISHED]

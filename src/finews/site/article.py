@@ -1,0 +1,71 @@
+"""The parts of an article page.  Pure: an article in, escaped HTML fragments out.
+
+The fragments are escaped here with ``html.escape`` (C) rather than by one Jinja
+expression each: article pages are most of a build's pages.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from markupsafe import Markup
+
+from finews.model import Article
+from finews.process.clean import clean_body, text_to_html
+from finews.site import paths
+from finews.site.formats import iso_time, item_path, section_title, short_time
+from finews.store.sitequeries import Item
+
+
+def article_parts(
+    a: Article, path: str, section: str, slug: str, peers: Sequence[Item]
+) -> dict[str, Any]:
+    """What ``article.html`` shows; ``peers`` are the other reports of the same story."""
+    e = html.escape
+    root = paths.root_of(path)
+    published_at = int(a.published.timestamp())
+    body = clean_body(a.body_html, a.url)
+    day = paths.day_of(published_at)
+    title = section_title(section)
+    stocks = " ".join(
+        f'<a href="{root}s/{e(s.code)}/index.html" title="{e(s.code)}">{e(s.name or s.code)}</a>'
+        for s in a.stocks
+    )
+    meta = (
+        f'<span><time datetime="{iso_time(published_at)}">'
+        f"{a.published_beijing.strftime('%Y-%m-%d %H:%M:%S')} (UTC+8)</time></span>"
+        f"<span>{e(a.media)}</span>"
+        f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
+        + (f'<span class="stocks">{stocks}</span>' if stocks else "")
+    )
+    url = a.url if a.url.startswith(("http://", "https://")) else ""
+    link = (
+        f'<p class="meta">原文：<a href="{e(url)}" rel="noopener noreferrer nofollow" '
+        f'target="_blank">{e(url)}</a></p>\n'
+        if url
+        else ""
+    )
+    also = ""
+    if peers:
+        links = "".join(
+            f'<li><a href="{root}{item_path(p)}">{e(p.media)}：{e(p.title)}</a> '
+            f"<time>{short_time(p.published_at)}</time></li>"
+            for p in peers
+        )
+        also = f'<section class="also"><h2>也报道了此事</h2><ul>{links}</ul></section>\n'
+    back = (
+        f'<a href="{root}c/{e(slug)}/index.html">返回{e(title)}</a> ｜ '
+        f'<a href="{root}d/{day}.html">{day} 全部消息</a> ｜ '
+        f'<a href="{root}index.html">返回首页</a>'
+    )
+    return {
+        "title": a.title,
+        "mark": Markup('<span class="important-mark">【重要】</span>') if a.important else "",
+        "meta": Markup(meta),
+        "lead": Markup(f"<blockquote>{e(a.digest)}</blockquote>\n") if a.digest and body else "",
+        "body": Markup(body or text_to_html(a.digest) or text_to_html(a.title)),
+        "source_link": Markup(link + also),
+        "backlinks": Markup(back),
+    }
