@@ -23,6 +23,7 @@ import logging
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -35,6 +36,8 @@ from finews.errors import FetchError
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+VALIDATOR_CACHE = 256
+"""URLs whose validators (and bodies) are kept for conditional requests."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,9 @@ class Fetcher:
         self._site_locks: dict[str, threading.Lock] = {}
         self._site_next: dict[str, float] = {}
         self._locks_guard = threading.Lock()
-        self._validators: dict[str, tuple[str | None, str | None, Response]] = {}
+        # ETag / Last-Modified and the body they validate, for the most recent URLs only:
+        # a long-running process must not keep every article it ever fetched
+        self._validators: OrderedDict[str, tuple[str | None, str | None, Response]] = OrderedDict()
         self.requests_sent = 0
 
     def close(self) -> None:
@@ -221,6 +226,9 @@ class Fetcher:
                             response.headers.get("last-modified"),
                             response,
                         )
+                        self._validators.move_to_end(key)
+                        while len(self._validators) > VALIDATOR_CACHE:
+                            self._validators.popitem(last=False)
                     return Response(url, response.status, response.headers, response.content)
                 last_error = f"HTTP {response.status}"
                 wait = retry_after_seconds(response.headers.get("retry-after"), self._wall())
