@@ -122,6 +122,14 @@ def _batched(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
         yield batch
 
 
+def _render_job_slice(bounds: tuple[int, int]) -> list[bool]:
+    """Render and write planned pages ``bounds`` of the builder's job list (in a worker)."""
+    builder = _WORKER_BUILDER
+    assert builder is not None, "worker started without a builder"
+    start, end = bounds
+    return [builder._write(path, render) for path, render in builder._jobs[start:end]]
+
+
 def _render_article_batch(batch: list[tuple[Any, ...]]) -> list[tuple[str, str, bool]]:
     builder = _WORKER_BUILDER
     assert builder is not None, "worker started without a builder"
@@ -154,6 +162,11 @@ class _Builder:
         # feed entries by article id: an article is in its section's, its stocks' and the
         # site's feeds, and its body is cleaned once per build, not once per feed
         self._entry_cache: dict[int, dict[str, Any]] = {}
+        # full builds on several cores: listing pages are planned, then rendered by workers
+        self._deferred: list[tuple[str, Callable[[], str | bytes]]] | None = None
+        self._jobs: list[tuple[str, Callable[[], str | bytes]]] = []
+        self._feed_ids: set[int] = set()
+        self._feed_articles: dict[int, Article] | None = None
         self.cluster_of: dict[int, int] = {}
         self._clock = time.perf_counter()
         self.produced: dict[str, str] = {}
@@ -177,11 +190,17 @@ class _Builder:
         if not self.full and self.manifest.get(path) == digest:
             self.report.unchanged += 1
             return
+        if self._deferred is not None:  # planned now, rendered by the workers later
+            self._deferred.append((path, render))
+            return
+        self.report.rendered += 1
+        if self._write(path, render):
+            self.report.written += 1
+
+    def _write(self, path: str, render: Callable[[], str | bytes]) -> bool:
         content = render()
         data = content.encode("utf-8") if isinstance(content, str) else content
-        self.report.rendered += 1
-        if write_atomic(self.out / path, data):
-            self.report.written += 1
+        return write_atomic(self.out / path, data)
 
     def render(self, template: str, path: str, **context: Any) -> str:
         return self.render_at(template, paths.root_of(path), **context)
@@ -265,6 +284,8 @@ class _Builder:
             self._phase("listing rows")
             self.report.articles = self._article_pages_full(conn)
             self._phase("article pages")
+            if self._workers(conn) > 1:
+                self._deferred = []  # listings are planned, then rendered in parallel
             sections = {name: (0, items) for name, items in by_section.items()}
             days = dict(by_day)
             sitemap_days = set(days)
@@ -318,6 +339,9 @@ class _Builder:
         self._phase("stock pages")
         self._global_pages(conn, counts, day_counts, stock_index)
         self._phase("home, indexes, feeds")
+        if self._deferred is not None:
+            self._render_deferred(conn)
+            self._phase("listings rendered in parallel")
 
         removed = self._removals(
             manifest, sections, days, sitemap_days, removed_article_paths, set(stocks)
@@ -399,9 +423,8 @@ class _Builder:
         The rows are read here, from this build's snapshot, and handed to the
         workers in batches, so every page shows the same state as the listings.
         """
-        workers = self.o.workers or min(os.cpu_count() or 1, MAX_WORKERS)
-        automatic = self.o.workers == 0
-        if workers < 2 or (automatic and q.article_count(conn) < PARALLEL_FROM):
+        workers = self._workers(conn)
+        if workers < 2:
             n = 0
             for row_id, article, content_hash in q.iter_all_articles(conn):
                 self._emit_article(row_id, article, content_hash)
@@ -428,6 +451,38 @@ class _Builder:
         gc.unfreeze()
         _WORKER_BUILDER = None
         return n
+
+    def _workers(self, conn: Connection) -> int:
+        """How many processes render a full build (1: this one only)."""
+        workers = self.o.workers or min(os.cpu_count() or 1, MAX_WORKERS)
+        if self.o.workers == 0 and q.article_count(conn) < PARALLEL_FROM:
+            return 1
+        return workers
+
+    def _render_deferred(self, conn: Connection) -> None:
+        """Render the planned listing pages, feeds and sitemaps in worker processes.
+
+        The articles the feeds show are read here, from this build's snapshot,
+        before the workers start; they only render and write.
+        """
+        jobs = self._deferred or []
+        self._deferred = None
+        self._feed_articles = {i: a for i, a, _ in q.articles_by_id(conn, sorted(self._feed_ids))}
+        global _WORKER_BUILDER
+        _WORKER_BUILDER = self
+        gc.freeze()
+        workers = self._workers(conn)
+        context = multiprocessing.get_context("fork")
+        self._jobs = jobs
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            step = max(1, len(jobs) // (workers * 4))
+            slices = [(start, min(len(jobs), start + step)) for start in range(0, len(jobs), step)]
+            for written in pool.map(_render_job_slice, slices):
+                self.report.rendered += len(written)
+                self.report.written += sum(written)
+        gc.unfreeze()
+        _WORKER_BUILDER = None
+        self._jobs = []
 
     def _collect(self, results: list[tuple[str, str, bool]]) -> None:
         for path, digest, written in results:
@@ -592,10 +647,18 @@ class _Builder:
         key = (title, tuple((it.id, it.content_hash, it.section) for it in ordered))
         cache: dict[str, Any] = {}
 
+        self._feed_ids.update(it.id for it in ordered)
+
         def entries() -> list[dict[str, Any]]:
             if "entries" not in cache:
                 missing = [it.id for it in ordered if it.id not in self._entry_cache]
-                for i, a, _ in q.articles_by_id(conn, missing):
+                if self._feed_articles is not None:  # fetched from the snapshot before forking
+                    found = [
+                        (i, self._feed_articles[i]) for i in missing if i in self._feed_articles
+                    ]
+                else:
+                    found = [(i, a) for i, a, _ in q.articles_by_id(conn, missing)]
+                for i, a in found:
                     self._entry_cache[i] = feed_entry(a, self.o.base_url)
                 cache["entries"] = [
                     self._entry_cache[it.id] for it in ordered if it.id in self._entry_cache
