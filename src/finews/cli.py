@@ -81,11 +81,11 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database: a file path or SQLAlchemy URL [env FINEWS_DB]."),
+        typer.Option("--db", help="Database: a file path or SQLAlchemy URL (or set FINEWS_DB)."),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Settings file (TOML) [env FINEWS_CONFIG]."),
+        typer.Option("--config", help="Settings file, TOML (or set FINEWS_CONFIG)."),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
 ) -> None:
