@@ -57,12 +57,16 @@ out = Console()
 class Context:
     settings: Settings
 
+    @property
+    def stock_list(self) -> Path:
+        """Where `finews stocks --refresh` installs a newer list (used when present)."""
+        return self.settings.data_path / "a_shares.csv"
+
     def processor(self) -> Processor:
-        """Stock tagging and the other per-article processing (docs/understanding.md)."""
+        """Stock tagging and the other per-article processing (docs/quality.md)."""
         from finews.process.pipeline import Processor
 
-        override = self.settings.data_path / "a_shares.csv"
-        return Processor.default(override if override.exists() else None)
+        return Processor.default(self.stock_list)
 
     def open_store(self) -> Store:
         from finews.store import Store  # SQLAlchemy is a quarter of a second to import
@@ -354,15 +358,14 @@ def stocks(
     c = _ctx(ctx)
     if refresh is not None:
         directory = load_directory(refresh)  # validates the file before it replaces anything
-        target = c.settings.data_path / "a_shares.csv"
+        target = c.stock_list
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(refresh, target)
         out.print(f"{len(directory.display)} stocks installed in {target}; run `finews reprocess`")
         return
     if not code:
         raise typer.BadParameter("name a stock, or use --refresh FILE")
-    override = c.settings.data_path / "a_shares.csv"
-    directory = load_directory(override if override.exists() else None)
+    directory = load_directory(c.stock_list)
     resolved = resolve_stock(code, directory.names, directory.display)
     if resolved is None:
         err.print(f"[red]error:[/] unknown stock {code!r}", markup=True, highlight=False)
