@@ -7,8 +7,10 @@ Exit status (documented in docs/cli.md):
 
 from __future__ import annotations
 
+import html
 import json
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +21,10 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from finews.config import Settings, load_settings
-from finews.errors import FinewsError
+from finews.errors import FinewsError, RequestError
 from finews.formats.jekyll import JekyllOptions
 
 if TYPE_CHECKING:
@@ -301,6 +304,7 @@ def build(
         page_size=site.page_size,
         feed_size=site.feed_size,
         templates=site.templates,
+        search_form=site.search_form,
     )
     with c.open_store() as store:
         report = build_site(store, target, options, full=full)
@@ -313,6 +317,132 @@ def build(
             f"{report.rendered} pages rendered, {report.written} written, "
             f"{report.unchanged} unchanged, {report.deleted} removed in {report.seconds:.2f} s"
         )
+
+
+# -- search ------------------------------------------------------------------
+
+_MARK = re.compile(r"(<mark>.*?</mark>)")
+
+
+def _marked(fragment: str) -> Text:
+    """A highlighted HTML fragment (escaped text and ``<mark>``) as Rich text."""
+    text = Text()
+    for piece in _MARK.split(fragment):
+        if piece.startswith("<mark>"):
+            text.append(html.unescape(piece[6:-7]), style="bold yellow")
+        elif piece:
+            text.append(html.unescape(piece))
+    return text
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[list[str], typer.Argument(help="What to look for (words, a stock code …).")],
+    source: Annotated[str | None, typer.Option(help="Only this source (eastmoney.fast …).")] = None,
+    media: Annotated[str | None, typer.Option(help="Only this media (财联社 …).")] = None,
+    stock: Annotated[str | None, typer.Option(help="Only articles tagged with this stock.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Not older than: 2026-08-01, '2026-08-01 09:30', 24h, 7d.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Older than this time.")] = None,
+    important: Annotated[
+        bool | None, typer.Option("--important/--any", help="Only important flashes.")
+    ] = None,
+    recent: Annotated[bool, typer.Option("--recent", help="Newest first, not best first.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many results.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many results.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Full-text search in Chinese (and English) over every stored article."""
+    from finews.search.service import Filters, parse_time
+    from finews.search.service import search as run_search
+
+    filters = Filters(
+        source=source,
+        media=media,
+        stock=stock,
+        since=parse_time(since) if since else None,
+        until=parse_time(until) if until else None,
+        important=important or None,
+    )
+    with _ctx(ctx).open_store() as store:
+        found = run_search(
+            store, " ".join(query), filters, limit=limit, offset=offset, recent_first=recent
+        )
+    if as_json:
+        _emit_json({"query": " ".join(query), **found.as_dict()})
+        return
+    if not found.results:
+        err.print("no articles found")
+        return
+    for result in found.results:
+        a = result.article
+        line = Text(f"{a.published_beijing:%Y-%m-%d %H:%M}  {a.media or a.source}  ", style="dim")
+        line.append_text(_marked(result.title_html) if a.title else _marked(result.snippet_html))
+        out.print(line)
+        if a.title and result.snippet_html:
+            out.print(Text("    ").append_text(_marked(result.snippet_html)))
+    shown = f"{offset + 1}–{offset + len(found.results)}"
+    err.print(f"{shown} of {found.total} articles")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default 127.0.0.1: this machine only).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    site_dir: Annotated[
+        Path | None, typer.Option("--site", help="The built site (default: <data_dir>/site).")
+    ] = None,
+) -> None:
+    """Serve the site with search, the JSON API and live updates (Ctrl-C stops)."""
+    import uvicorn
+
+    from finews.site import SiteOptions, build_site
+    from finews.web.app import ServeOptions, create_app
+
+    c = _ctx(ctx)
+    s = c.settings
+    target = site_dir or Path(s.site.out or s.data_path / "site")
+    if not (target / "index.html").exists():
+        err.print(f"no site in {target} yet: building it first")
+        with c.open_store() as store:
+            build_site(
+                store,
+                target,
+                SiteOptions(
+                    title=s.site.title,
+                    base_url=s.site.base_url,
+                    page_size=s.site.page_size,
+                    feed_size=s.site.feed_size,
+                    templates=s.site.templates,
+                    search_form=s.site.search_form,
+                ),
+            )
+    app_ = create_app(
+        ServeOptions(
+            db_url=s.db_url,
+            site_dir=target,
+            title=s.site.title,
+            search_form=s.site.search_form,
+            templates=s.site.templates,
+            root_path=s.serve.root_path,
+            poll_interval=s.serve.poll_interval,
+        )
+    )
+    bind = host or s.serve.host
+    err.print(f"serving {target} on http://{bind}:{port or s.serve.port}/ (Ctrl-C stops)")
+    uvicorn.run(
+        app_,
+        host=bind,
+        port=port or s.serve.port,
+        log_level="warning",
+        proxy_headers=False,
+        timeout_graceful_shutdown=3,
+    )
 
 
 # -- information -------------------------------------------------------------
@@ -466,6 +596,9 @@ def main() -> None:
     """Console entry point: user-facing errors become one line and an exit status."""
     try:
         app()
+    except RequestError as exc:
+        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        sys.exit(EXIT_USAGE)
     except FinewsError as exc:
         err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
         sys.exit(EXIT_FATAL)

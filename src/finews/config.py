@@ -108,6 +108,24 @@ class SiteSettings:
     templates: str = field(
         default="", metadata=_doc("folder of templates that override the packaged ones")
     )
+    search_form: bool = field(
+        default=True,
+        metadata=_doc("a search box in the page header (it needs `finews serve`)"),
+    )
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    host: str = field(
+        default="127.0.0.1", metadata=_doc("address `finews serve` binds to (loopback only)")
+    )
+    port: int = field(default=8000, metadata=_doc("port `finews serve` listens on"))
+    root_path: str = field(
+        default="", metadata=_doc("path prefix when served behind a proxy, e.g. /news")
+    )
+    poll_interval: float = field(
+        default=0.5, metadata=_doc("seconds between checks for new articles (live updates)")
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,7 @@ class Settings:
     eastmoney: EastmoneySettings = field(default_factory=EastmoneySettings)
     jekyll: JekyllSettings = field(default_factory=JekyllSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     @property
     def data_path(self) -> Path:
@@ -281,6 +300,12 @@ def _validate(s: Settings) -> None:
         (s.site.page_size >= 1, "site.page_size must be at least 1"),
         (s.site.feed_size >= 1, "site.feed_size must be at least 1"),
         ("://" in s.site.base_url, "site.base_url must be an absolute URL"),
+        (0 < s.serve.port < 65536, "serve.port must be 1..65535"),
+        (s.serve.poll_interval > 0, "serve.poll_interval must be positive"),
+        (
+            not s.serve.root_path or s.serve.root_path.startswith("/"),
+            "serve.root_path must start with /",
+        ),
     ]
     for ok, message in checks:
         if not ok:

@@ -8,6 +8,7 @@ wrapped, so they stay loud.
     FinewsError
     ├── ConfigError            bad settings file or FINEWS_* variable
     ├── StoreError             the database cannot be opened or written
+    ├── RequestError           a parameter of a search or API request is not usable
     ├── InputError             one input item could not be understood
     │   └── JekyllFormatError  a post file that is not a post of the original site
     └── SourceError            an upstream could not be polled
@@ -28,6 +29,11 @@ class ConfigError(FinewsError):
 
 class StoreError(FinewsError):
     """The store could not be opened, migrated or written."""
+
+
+class RequestError(FinewsError):
+    """A parameter a user gave a search or an API call cannot be used (a time that is
+    not a time, an unknown sort); the CLI exits 2, the API answers 400."""
 
 
 class _Located(FinewsError):

@@ -209,4 +209,6 @@ def fetch_round(
                 process=process,
             )
         )
+        report = reports[-1]
+        store.record_poll(source.key, ok=report.ok, error=report.error, new=report.new)
     return reports

@@ -76,6 +76,8 @@ class SiteOptions:
     """Articles on a stock's page."""
     stock_feed_size: int = 20
     """Entries in a stock's feeds (thousands of stocks: their feeds are most of the feed work)."""
+    search_form: bool = True
+    """A search box in the header, for sites served by ``finews serve`` (its ``/search``)."""
     workers: int = 0
     """Processes rendering article pages in a full build: 0 = one per core (up to 4)
     from 3,000 articles on, 1 = this process only."""
@@ -154,7 +156,7 @@ class _Builder:
         )
         self._templates: dict[str, Template] = {}
         self._chrome: dict[str, dict[str, Markup]] = {}
-        self.site = {"title": options.title}
+        self.site = {"title": options.title, "search": options.search_form}
         self.config_hash = self._config_hash()
         self.report = BuildReport()
         self.peers: dict[int, list[Item]] = {}
@@ -562,6 +564,7 @@ class _Builder:
             newer=None,
             older=chunk_path(full_chunks - 1) if full_chunks >= 2 else None,
             feed_prefix="",
+            live=f"section:{section}",
         )
         title = f"{self.o.title} · {section_title(section)}"
         self._feeds(conn, prefix, title, items[-self.o.feed_size :])
@@ -580,6 +583,7 @@ class _Builder:
             newer=None,
             older=None,
             feed_prefix="",
+            live=f"stock:{code}",
         )
         self._feeds(conn, prefix, f"{self.o.title} · {heading}", ordered[-self.o.stock_feed_size :])
 
@@ -595,9 +599,18 @@ class _Builder:
         feed_prefix: str | None,
         show_media: bool = True,
         labels: tuple[str, str] = ("较新", "较早"),
+        live: str = "",
     ) -> None:
         ordered = list(reversed(items))
-        key = (heading, subtitle, tuple(_light(it) for it in ordered), newer, older, feed_prefix)
+        key = (
+            heading,
+            subtitle,
+            tuple(_light(it) for it in ordered),
+            newer,
+            older,
+            feed_prefix,
+            live,
+        )
 
         def link(target: str | None, label: str) -> dict[str, str] | None:
             if target is None:
@@ -617,6 +630,7 @@ class _Builder:
                 older=link(older, labels[1]),
                 feed_prefix=feed_prefix,
                 show_media=show_media,
+                live=live,
             ),
         )
 

@@ -32,13 +32,18 @@ def feed_entry(a: Article, base_url: str) -> dict[str, Any]:
     }
 
 
-def json_feed(feed: dict[str, Any], prefix_url: str, entries: list[dict[str, Any]]) -> str:
-    """A JSON Feed 1.1 document."""
+def json_feed(
+    feed: dict[str, Any],
+    prefix_url: str,
+    entries: list[dict[str, Any]],
+    feed_url: str | None = None,
+) -> str:
+    """A JSON Feed 1.1 document (at ``<prefix_url>feed.json`` unless ``feed_url`` says)."""
     document = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": feed["title"],
         "home_page_url": feed["home_url"],
-        "feed_url": prefix_url + "feed.json",
+        "feed_url": feed_url or prefix_url + "feed.json",
         "language": "zh-CN",
         "items": [
             {

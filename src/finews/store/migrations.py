@@ -26,9 +26,10 @@ from sqlalchemy import (
     Table,
     Text,
     inspect,
+    select,
 )
 
-from finews.store import schema
+from finews.store import fulltext, schema
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,33 @@ def _v4_tombstone_stocks(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE article_tombstones ADD COLUMN cluster_id INTEGER")
 
 
+def _v5_fulltext(conn: Connection) -> None:
+    """The full-text index, filled from the stored articles, and the sources' health
+    (issue #6)."""
+    from finews.store.sqlstore import row_to_article  # the store imports this module
+
+    schema.source_status.create(conn)  # unchanged since: safe to create from the metadata
+    fulltext.create(conn)
+    if not fulltext.available(conn):
+        return
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(schema.articles).where(schema.articles.c.id > last).order_by("id").limit(1000)
+        ).mappings()
+        batch = [(row["id"], row_to_article(row)) for row in rows]
+        if not batch:
+            return
+        fulltext.index(conn, batch)
+        last = batch[-1][0]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
     Migration(3, "reprint clusters", _v3_clusters),
     Migration(4, "stocks and clusters in tombstones", _v4_tombstone_stocks),
+    Migration(5, "full-text index, source status", _v5_fulltext),
 )
 
 
@@ -109,6 +132,7 @@ def migrate(conn: Connection) -> list[int]:
     now = int(time.time())
     if not inspect(conn).has_table("schema_migrations"):
         schema.metadata.create_all(conn)
+        fulltext.create(conn)
         conn.execute(
             schema.schema_migrations.insert(),
             [{"version": m.version, "name": m.name, "applied_at": now} for m in MIGRATIONS],

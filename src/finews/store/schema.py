@@ -123,6 +123,19 @@ article_revisions = Table(
     UniqueConstraint("article_id", "revision", name="uq_revisions_article_revision"),
 )
 
+source_status = Table(
+    "source_status",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("last_attempt_at", BigInteger, nullable=False),
+    Column("last_success_at", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("last_new", Integer, nullable=False, default=0),
+    Column("polls", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+)
+
 article_stocks = Table(
     "article_stocks",
     metadata,

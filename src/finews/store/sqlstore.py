@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     tuple_,
     update,
 )
@@ -35,7 +36,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from finews.errors import StoreError
 from finews.model import Article, StockTag, from_epoch
 from finews.process import dedup
-from finews.store import clusters, schema
+from finews.store import clusters, fulltext, schema
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
 from finews.store.migrations import migrate
 
@@ -60,6 +61,20 @@ class SaveReport:
     def __iadd__(self, other: SaveReport) -> SaveReport:
         self.outcomes.extend(other.outcomes)
         return self
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: int
+    article: Article
+    score: float
+    cluster: int
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
 
 
 def _stocks_json(stocks: Sequence[StockTag]) -> str:
@@ -193,6 +208,7 @@ class Store:
             with self._write() as conn:
                 seq = self._next_seq(conn)
                 existing = self._load_existing(conn, {a.key for a in batch})
+                to_index: dict[int, Article] = {}
                 for article in batch:
                     intent = decide(existing.get(article.key), article)
                     stored = self._apply(conn, intent, stamp, seq)
@@ -206,8 +222,11 @@ class Store:
                             dedup.signature(stored.article),
                             fresh=isinstance(intent, Insert),
                         )
+                    if not isinstance(intent, Unchanged):
+                        to_index[stored.id] = stored.article
                     existing[article.key] = stored
                     report.outcomes.append(_outcome(intent))
+                fulltext.index(conn, to_index.items())
         except OperationalError as exc:
             raise StoreError(f"database write failed: {exc.orig}") from None
         return report
@@ -279,6 +298,7 @@ class Store:
                 ],
             )
             ids = [r.id for r in rows]
+            fulltext.unindex(conn, ids)
             conn.execute(
                 delete(schema.article_stocks).where(schema.article_stocks.c.article_id.in_(ids))
             )
@@ -541,11 +561,13 @@ class Store:
                 if not rows:
                     return changed
                 seq = self._next_seq(conn)
+                retag: list[tuple[int, Article]] = []
                 for row in rows:
                     before = row_to_article(row)
                     after = replace(process(before), media=before.media)  # sections stay
                     if after.stocks != before.stocks:
                         changed += 1
+                        retag.append((row["id"], after))
                         self._replace_stocks(conn, row["id"], after.stocks)
                         self._tombstone(conn, before, seq, int(time.time()), row["id"])
                     conn.execute(
@@ -560,9 +582,157 @@ class Store:
                     clusters.assign(
                         conn, row["id"], row["published_at"], dedup.signature(after), fresh=True
                     )
+                fulltext.index(conn, retag)
                 last = (rows[-1]["published_at"], rows[-1]["id"])
             if progress:
                 progress(len(rows))
+
+    def search(
+        self,
+        expression: str,
+        filters: fulltext.Filters | None = None,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        recent_first: bool = False,
+        now: int | None = None,
+    ) -> SearchPage:
+        """One page of the articles matching an FTS5 expression (built by
+        :mod:`finews.search.query`, never raw user text), best first."""
+        with self.engine.connect() as conn:
+            if not fulltext.available(conn):
+                raise StoreError(f"search needs SQLite (this store is {self.dialect})")
+            try:
+                ranked, total = fulltext.search(
+                    conn,
+                    expression,
+                    filters or fulltext.Filters(),
+                    limit=limit,
+                    offset=offset,
+                    recent_first=recent_first,
+                    now=int(now if now is not None else time.time()),
+                )
+            except OperationalError as exc:
+                raise StoreError(f"search failed: {exc.orig}") from None
+            found = self._by_ids(conn, [i for i, _ in ranked])
+        hits = [SearchHit(i, found[i][0], score, found[i][1]) for i, score in ranked if i in found]
+        return SearchPage(hits, total)
+
+    @staticmethod
+    def _by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[Article, int]]:
+        """Articles by row id, with their cluster."""
+        found: dict[int, tuple[Article, int]] = {}
+        for start in range(0, len(ids), 400):
+            rows = conn.execute(select(A).where(A.c.id.in_(ids[start : start + 400])))
+            for row in rows.mappings():
+                found[row["id"]] = (row_to_article(row), row["cluster_id"] or row["id"])
+        return found
+
+    # -- listings for the API and the live page ------------------------------------
+    def list_articles(
+        self,
+        filters: fulltext.Filters | None = None,
+        *,
+        before: tuple[int, int] | None = None,
+        limit: int = 50,
+    ) -> list[tuple[int, Article, int]]:
+        """(id, article, cluster) newest first, from just after the ``before`` cursor
+        (published_at, id) on: keyset pagination, stable while articles arrive."""
+        params: dict[str, Any] = {"limit": limit}
+        where = fulltext.filter_sql(filters or fulltext.Filters(), params)
+        if before is not None:
+            where.append("(a.published_at, a.id) < (:b_published, :b_id)")
+            params.update(b_published=before[0], b_id=before[1])
+        sql = "SELECT a.id FROM articles a"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY a.published_at DESC, a.id DESC LIMIT :limit"
+        with self.engine.connect() as conn:
+            ids = [int(r[0]) for r in conn.execute(text(sql), params)]
+            found = self._by_ids(conn, ids)
+        return [(i, *found[i]) for i in ids if i in found]
+
+    def find(self, source: str, upstream_id: str) -> tuple[int, Article, int] | None:
+        """(id, article, cluster) of one article."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(A.c.id).where(A.c.source == source, A.c.upstream_id == upstream_id)
+            ).first()
+            if row is None:
+                return None
+            found = self._by_ids(conn, [int(row[0])])
+        return (int(row[0]), *found[int(row[0])]) if found else None
+
+    def latest_id(self) -> int:
+        """The highest article row id (0 for an empty store); new articles get higher ones."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(A.c.id))).scalar() or 0)
+
+    def articles_after(self, article_id: int, limit: int = 200) -> list[tuple[int, Article, int]]:
+        """(id, article, cluster) of the articles stored after row ``article_id``, oldest first."""
+        with self.engine.connect() as conn:
+            ids = [
+                int(r[0])
+                for r in conn.execute(
+                    select(A.c.id).where(A.c.id > article_id).order_by(A.c.id).limit(limit)
+                )
+            ]
+            found = self._by_ids(conn, ids)
+        return [(i, *found[i]) for i in ids if i in found]
+
+    # -- the sources' health ----------------------------------------------------------
+    def record_poll(
+        self, source: str, *, ok: bool, error: str = "", new: int = 0, now: float | None = None
+    ) -> None:
+        """Remember how a source's latest poll went (for ``/api/sources`` and alerts)."""
+        stamp = int(now if now is not None else time.time())
+        S = schema.source_status
+        with self._write() as conn:
+            row = conn.execute(select(S).where(S.c.source == source)).mappings().first()
+            values = {
+                "last_attempt_at": stamp,
+                "last_error": "" if ok else error[:2000],
+                "last_new": new,
+            }
+            if ok:
+                values["last_success_at"] = stamp
+            if row is None:
+                conn.execute(
+                    insert(S).values(
+                        source=source,
+                        consecutive_failures=0 if ok else 1,
+                        polls=1,
+                        failures=0 if ok else 1,
+                        **values,
+                    )
+                )
+            else:
+                conn.execute(
+                    update(S)
+                    .where(S.c.source == source)
+                    .values(
+                        consecutive_failures=0 if ok else row["consecutive_failures"] + 1,
+                        polls=row["polls"] + 1,
+                        failures=row["failures"] + (0 if ok else 1),
+                        **values,
+                    )
+                )
+
+    def source_status(self) -> dict[str, dict[str, Any]]:
+        """Per source: its latest poll (if any) and its stored articles."""
+        S = schema.source_status
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(S)).mappings():
+                out[row["source"]] = {k: v for k, v in row.items() if k != "source"}
+            counts = conn.execute(
+                select(A.c.source, func.count(), func.max(A.c.published_at)).group_by(A.c.source)
+            )
+            for source, count, newest in counts:
+                entry = out.setdefault(source, {})
+                entry["articles"] = int(count)
+                entry["newest_at"] = newest
+        return out
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -619,4 +789,4 @@ def _outcome(intent: Intent) -> str:
     return "unchanged"
 
 
-__all__ = ["SQLAlchemyError", "SaveReport", "Store"]
+__all__ = ["SQLAlchemyError", "SaveReport", "SearchHit", "SearchPage", "Store"]

@@ -1,0 +1,95 @@
+"""Names that mean the same thing to a reader: 英伟达 / Nvidia / NVDA, 央行 / 中国人民银行,
+600928 / 西安银行.
+
+Built from the packaged stock list (code, current name, former names, the name without
+``ST`` or a share-class letter) plus the curated ``data/search_aliases.txt``.  Groups that
+share a name are merged (中国银行 is both a stock and a curated line).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from finews.process.stocks import StockDirectory, load_directory
+
+
+def fold(term: str) -> str:
+    """The lookup key of a term: NFKC, lower case, no spaces."""
+    return unicodedata.normalize("NFKC", term).lower().replace(" ", "").replace("\u3000", "")
+
+
+@dataclass(frozen=True)
+class AliasTable:
+    groups: dict[str, tuple[str, ...]]
+    """folded term → every name of its group (the term itself first)"""
+
+    def expand(self, term: str) -> tuple[str, ...]:
+        """The term and its aliases (just the term when it has none)."""
+        group = self.groups.get(fold(term))
+        if not group:
+            return (term,)
+        return (term, *(g for g in group if fold(g) != fold(term)))
+
+    def words(self) -> Iterable[str]:
+        """Every name in the table, for the segmenter's dictionary."""
+        seen: set[str] = set()
+        for group in self.groups.values():
+            for name in group:
+                if name not in seen:
+                    seen.add(name)
+                    yield name
+
+    @classmethod
+    def from_groups(cls, groups: Iterable[Iterable[str]]) -> AliasTable:
+        parent: dict[str, str] = {}
+        display: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for group in groups:
+            names = [n.strip() for n in group if n.strip()]
+            keys = [fold(n) for n in names]
+            for name, key in zip(names, keys, strict=True):
+                parent.setdefault(key, key)
+                display.setdefault(key, name)
+            for key in keys[1:]:
+                parent[find(key)] = find(keys[0])
+        members: dict[str, list[str]] = {}
+        for key in parent:
+            members.setdefault(find(key), []).append(display[key])
+        table = {key: tuple(members[find(key)]) for key in parent}
+        return cls({k: v for k, v in table.items() if len(v) > 1})
+
+
+def stock_groups(directory: StockDirectory) -> list[list[str]]:
+    """One group per stock: its code, current name and every other name it goes by."""
+    by_code: dict[str, list[str]] = {}
+    for code, name in directory.display.items():
+        by_code.setdefault(code, [code[:6], name])
+    for name, code in directory.names.items():
+        by_code.setdefault(code, [code[:6]]).append(name)
+    return list(by_code.values())
+
+
+def curated_groups() -> list[list[str]]:
+    text = (resources.files("finews") / "data" / "search_aliases.txt").read_text(encoding="utf-8")
+    return [
+        line.split("|")
+        for line in (raw.strip() for raw in text.splitlines())
+        if line and not line.startswith("#")
+    ]
+
+
+@cache
+def default_aliases() -> AliasTable:
+    """The packaged table (the packaged stock list, not a user's newer one, so that the
+    index and the queries always agree)."""
+    return AliasTable.from_groups([*stock_groups(load_directory()), *curated_groups()])

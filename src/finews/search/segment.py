@@ -1,0 +1,66 @@
+"""Chinese word segmentation for the index and for queries, with jieba.
+
+SQLite's tokenizers see a run of Chinese characters as one word; jieba cuts it into
+words first and the index stores them separated by spaces (FTS5's ``unicode61``
+then splits on the spaces and folds case).  Both sides use the same dictionary —
+jieba's plus every name of the alias table (stock names, 英伟达, 央行 …) — and no HMM
+guessing of unknown words, so that a query cuts the way the text was cut.
+
+- the index uses jieba's *search mode*: a long word is also indexed by the shorter
+  dictionary words inside it (西安银行 → 西安, 银行, 西安银行), so 银行 finds it;
+- a query uses the precise mode: 西安银行 stays one word.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+
+import jieba
+
+from finews.search.aliases import default_aliases
+
+# A token worth indexing has a letter, a digit or an ideograph.
+_WORDLIKE = re.compile(r"\w")
+# Weight of the added names: well above the product of the parts' probabilities, so that
+# 西安银行 stays one word, without swallowing its neighbours.
+_USER_WORD_FREQ = 2000
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+
+
+def tokenizer() -> jieba.Tokenizer:
+    """jieba with the alias names added; built on first use (about a second) and kept."""
+    global _tokenizer
+    with _lock:
+        if _tokenizer is None:
+            jieba.setLogLevel(logging.WARNING)
+            made = jieba.Tokenizer()
+            made.initialize()
+            for word in default_aliases().words():
+                if len(word) >= 2 and not word.isascii():
+                    made.add_word(word, _USER_WORD_FREQ)
+            _tokenizer = made
+        return _tokenizer
+
+
+def _words(tokens: Iterator[str]) -> Iterator[str]:
+    for token in tokens:
+        token = token.strip()
+        if token and _WORDLIKE.search(token):
+            yield token
+
+
+def index_text(text: str) -> str:
+    """Text as the index stores it: search-mode words separated by spaces."""
+    if not text:
+        return ""
+    return " ".join(_words(tokenizer().cut_for_search(text, HMM=False)))
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a piece of query text, in order (precise mode)."""
+    return list(_words(tokenizer().cut(text, HMM=False)))

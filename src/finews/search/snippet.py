@@ -1,0 +1,46 @@
+"""Highlighted snippets, computed on the original text (the index holds segmented text).
+Pure; the output is escaped HTML with ``<mark>`` around the matches."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+_SPACES = re.compile(r"\s+")
+
+
+def _pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    usable = [t for t in terms if t.strip()]
+    if not usable:
+        return None
+    return re.compile("|".join(re.escape(t) for t in usable), re.I)
+
+
+def highlight(text: str, terms: Sequence[str]) -> str:
+    """The whole text, escaped, with every match marked."""
+    pattern = _pattern(terms)
+    if pattern is None:
+        return html.escape(text)
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out.append(html.escape(text[last : match.start()]))
+        out.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def snippet(text: str, terms: Sequence[str], width: int = 120) -> str:
+    """A window of about ``width`` characters around the first match, marked."""
+    text = _SPACES.sub(" ", text).strip()
+    pattern = _pattern(terms)
+    match = pattern.search(text) if pattern else None
+    start = 0 if match is None else max(0, match.start() - width // 4)
+    piece = text[start : start + width]
+    return (
+        ("…" if start > 0 else "")
+        + highlight(piece, terms)
+        + ("…" if start + width < len(text) else "")
+    )

@@ -1,0 +1,274 @@
+"""The JSON API: articles, one article, search, sources; its OpenAPI description is
+generated from these models (``/api/openapi.json``).
+
+Every endpoint reads the store in a worker thread (plain ``def`` endpoints) and
+answers 400 with ``{"detail": …}`` for a parameter it cannot use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from finews.errors import RequestError
+from finews.model import Article
+from finews.process.clean import clean_body
+from finews.search import service
+from finews.site import paths
+from finews.store import Store
+from finews.store.fulltext import Filters
+from finews.store.sqlstore import section_of
+
+router = APIRouter(prefix="/api")
+
+STALE_AFTER = 3600
+"""A source whose last successful poll is older than this (seconds) is 'stale'."""
+
+
+class StockOut(BaseModel):
+    code: str = Field(examples=["600928.SH"])
+    name: str = Field(examples=["西安银行"])
+    origin: str = Field(description="upstream, marker, code or name: where the tag came from")
+
+
+class ArticleOut(BaseModel):
+    source: str = Field(examples=["eastmoney.fast"])
+    id: str = Field(description="the upstream's id, unique within the source")
+    title: str
+    time: str = Field(description="RFC 3339, Beijing time", examples=["2021-12-29T21:45:37+08:00"])
+    media: str
+    section: str
+    url: str = Field(description="the original article")
+    path: str = Field(description="the article page, relative to the site root")
+    digest: str
+    stocks: list[StockOut]
+    important: bool
+    cluster: int = Field(description="reprints of one story share a cluster")
+    reprint: bool = Field(description="true when an earlier article told the same story")
+
+
+class ArticleDetail(ArticleOut):
+    body_html: str = Field(description="the cleaned body (safe HTML)")
+
+
+class ArticlePage(BaseModel):
+    articles: list[ArticleOut]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next (older) page; null on the last page"
+    )
+
+
+class SearchHitOut(ArticleOut):
+    score: float = Field(description="BM25 blended with recency; lower is better")
+    title_html: str = Field(description="the title, escaped, matches in <mark>")
+    snippet_html: str = Field(description="a passage, escaped, matches in <mark>")
+
+
+class SearchOut(BaseModel):
+    query: str
+    total: int
+    offset: int
+    results: list[SearchHitOut]
+
+
+class SourceOut(BaseModel):
+    source: str
+    health: str = Field(description="ok, failing, stale or unknown (never polled here)")
+    articles: int
+    newest: str | None
+    last_attempt: str | None
+    last_success: str | None
+    consecutive_failures: int
+    last_error: str
+
+
+def article_out(article_id: int, a: Article, cluster: int) -> dict[str, Any]:
+    ts = int(a.published.timestamp())
+    return {
+        "source": a.source,
+        "id": a.upstream_id,
+        "title": a.title,
+        "time": a.published_beijing.isoformat(),
+        "media": a.media,
+        "section": section_of(a),
+        "url": a.url,
+        "path": paths.article_path(a.source, a.upstream_id, ts),
+        "digest": a.digest,
+        "stocks": [s.as_dict() for s in a.stocks],
+        "important": a.important,
+        "cluster": cluster,
+        "reprint": cluster != article_id,
+    }
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _time(value: str | None, name: str) -> int | None:
+    if not value:
+        return None
+    try:
+        return service.parse_time(value)
+    except RequestError as exc:
+        raise HTTPException(400, f"{name}: {exc}") from None
+
+
+def filters_from(
+    source: str | None,
+    media: str | None,
+    stock: str | None,
+    since: str | None,
+    until: str | None,
+    important: bool | None,
+) -> Filters:
+    return Filters(
+        source=source or None,
+        media=media or None,
+        stock=stock or None,
+        since=_time(since, "since"),
+        until=_time(until, "until"),
+        important=important,
+    )
+
+
+def encode_cursor(published_at: int, article_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{published_at}:{article_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        published, article_id = raw.split(":")
+        return int(published), int(article_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(400, "cursor: not a cursor this API gave out") from None
+
+
+Source = Annotated[str | None, Query(description="a source key, e.g. eastmoney.fast")]
+Media = Annotated[str | None, Query(description="a media name, e.g. 财联社")]
+Stock = Annotated[str | None, Query(description="a stock code: 600928, 600928.SH, sh600928")]
+Since = Annotated[
+    str | None, Query(description="not older than: 2026-08-01, 2026-08-01 09:30, 24h, 7d")
+]
+Until = Annotated[str | None, Query(description="older than this time")]
+Important = Annotated[bool | None, Query(description="only important (or only other) articles")]
+
+
+@router.get("/articles", response_model=ArticlePage, summary="Articles, newest first")
+def list_articles(
+    request: Request,
+    source: Source = None,
+    media: Media = None,
+    stock: Stock = None,
+    since: Since = None,
+    until: Until = None,
+    important: Important = None,
+    cursor: Annotated[str | None, Query(description="from a previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    filters = filters_from(source, media, stock, since, until, important)
+    before = decode_cursor(cursor) if cursor else None
+    rows = _store(request).list_articles(filters, before=before, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        last_id, last, _ = rows[-1]
+        next_cursor = encode_cursor(int(last.published.timestamp()), last_id)
+    return {"articles": [article_out(*r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/articles/{source}/{upstream_id}",
+    response_model=ArticleDetail,
+    summary="One article, with its cleaned body",
+    responses={404: {"description": "no such article"}},
+)
+def get_article(request: Request, source: str, upstream_id: str) -> dict[str, Any]:
+    found = _store(request).find(source, upstream_id)
+    if found is None:
+        raise HTTPException(404, f"no article {source}/{upstream_id}")
+    article_id, article, cluster = found
+    return {
+        **article_out(article_id, article, cluster),
+        "body_html": clean_body(article.body_html, article.url),
+    }
+
+
+@router.get("/search", response_model=SearchOut, summary="Full-text search")
+def search(
+    request: Request,
+    q: Annotated[str, Query(description="words, a phrase in quotes, -excluded, a stock code")],
+    source: Source = None,
+    media: Media = None,
+    stock: Stock = None,
+    since: Since = None,
+    until: Until = None,
+    important: Important = None,
+    sort: Annotated[str, Query(pattern="^(relevance|recent)$")] = "relevance",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> dict[str, Any]:
+    filters = filters_from(source, media, stock, since, until, important)
+    found = service.search(
+        _store(request), q, filters, limit=limit, offset=offset, recent_first=sort == "recent"
+    )
+    return {
+        "query": q,
+        "total": found.total,
+        "offset": offset,
+        "results": [
+            {
+                **article_out(r.id, r.article, r.cluster),
+                "score": round(r.score, 4),
+                "title_html": r.title_html,
+                "snippet_html": r.snippet_html,
+            }
+            for r in found.results
+        ],
+    }
+
+
+def _iso(ts: int | None) -> str | None:
+    from finews.site.formats import iso_time
+
+    return iso_time(ts) if ts else None
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="Sources and their health")
+def sources(request: Request) -> list[dict[str, Any]]:
+    from finews.sources.registry import known_sources
+
+    status = _store(request).source_status()
+    now = time.time()
+    out = []
+    for key in sorted(set(known_sources()) | set(status)):
+        s = status.get(key, {})
+        if "last_attempt_at" not in s:
+            health = "unknown"
+        elif s.get("consecutive_failures"):
+            health = "failing"
+        elif now - (s.get("last_success_at") or 0) > STALE_AFTER:
+            health = "stale"
+        else:
+            health = "ok"
+        out.append(
+            {
+                "source": key,
+                "health": health,
+                "articles": s.get("articles", 0),
+                "newest": _iso(s.get("newest_at")),
+                "last_attempt": _iso(s.get("last_attempt_at")),
+                "last_success": _iso(s.get("last_success_at")),
+                "consecutive_failures": s.get("consecutive_failures", 0),
+                "last_error": s.get("last_error", ""),
+            }
+        )
+    return out

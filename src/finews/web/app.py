@@ -1,0 +1,181 @@
+"""The ASGI app of ``finews serve``.
+
+    /                      the built site (static files; HTML pages get live.js)
+    /search                the search page, server-rendered (works without JavaScript)
+    /feeds/search.{atom,rss,json}   a search or a filtered listing as a feed
+    /api/…                 the JSON API (articles, one article, search, sources)
+    /api/stream            Server-Sent Events: new articles as they are stored
+    /api/openapi.json      the API's OpenAPI description
+
+Every response carries a Content-Security-Policy that allows scripts from this server
+only (no inline script, so nothing an article body smuggles in can run), plus caching
+headers; responses are gzip-compressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from finews import __version__
+from finews.errors import RequestError, StoreError
+from finews.store import Store
+from finews.web import api
+from finews.web.live import Hub
+from finews.web.pages import LIVE_SCRIPT, SiteFiles, Templates, search_feed, search_page
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+    "media-src 'self' https: http:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    db_url: str
+    site_dir: Path
+    title: str = "金融消息"
+    search_form: bool = True
+    templates: str = ""
+    root_path: str = ""
+    """Where the app is mounted behind a proxy (``/news``); empty at the root."""
+    poll_interval: float = 0.5
+    """How often (seconds) the store is checked for new articles."""
+
+
+def _cache_control(path: str) -> str:
+    if path.startswith(("/api/", "/search", "/feeds/")):
+        return "no-cache"
+    if path.startswith(("/assets/", "/_finews/")):
+        return "public, max-age=3600"
+    return "public, max-age=60"
+
+
+class Headers:
+    """Security and caching headers on every response (a plain ASGI middleware, so that
+    the event stream is not buffered)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cache = _cache_control(scope["path"]).encode()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                extra = [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                if b"cache-control" not in present:
+                    extra.append((b"cache-control", cache))
+                message["headers"] = headers + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(options: ServeOptions) -> FastAPI:
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store.open(options.db_url)
+        hub = Hub(store, options.poll_interval)
+        app.state.store = store
+        app.state.hub = hub
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            store.close()
+
+    app = FastAPI(
+        title="finews",
+        version=__version__,
+        description="Chinese financial news: articles, search and live updates.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from a CDN
+        redoc_url=None,
+        lifespan=lifespan,
+        root_path=options.root_path,
+    )
+    templates = Templates(options.title, options.search_form, options.templates)
+    root = options.root_path.rstrip("/") + "/"
+    script_tag = f'<script src="{root}{LIVE_SCRIPT}" data-root="{root}" defer></script>\n'
+
+    @app.exception_handler(RequestError)
+    async def request_error(_: Request, exc: RequestError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    app.include_router(api.router)
+
+    @app.get("/api/stream", include_in_schema=True, summary="New articles (Server-Sent Events)")
+    async def stream(request: Request) -> StreamingResponse:
+        """``event: article`` with the article as JSON; ``id`` is its row id, so a
+        reconnecting client (``Last-Event-ID``) gets what it missed."""
+        last = request.headers.get("last-event-id", "")
+        hub: Hub = request.app.state.hub
+        return StreamingResponse(
+            hub.stream(int(last) if last.isdigit() else None),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search(request: Request) -> HTMLResponse:
+        html, status = search_page(
+            request.app.state.store, templates, dict(request.query_params.items())
+        )
+        return HTMLResponse(html, status_code=status)
+
+    media_types = {
+        "atom": "application/atom+xml; charset=utf-8",
+        "rss": "application/rss+xml; charset=utf-8",
+        "json": "application/feed+json; charset=utf-8",
+    }
+
+    @app.get("/feeds/search.{kind}", include_in_schema=False)
+    def feed(request: Request, kind: str) -> Response:
+        if kind not in media_types:
+            raise HTTPException(404, "feeds are .atom, .rss or .json")
+        body = search_feed(
+            request.app.state.store,
+            templates,
+            dict(request.query_params.items()),
+            kind,
+            str(request.base_url),
+        )
+        return Response(body, media_type=media_types[kind])
+
+    live_js = Path(str(resources.files("finews.web") / "static" / "live.js"))
+
+    @app.get(f"/{LIVE_SCRIPT}", include_in_schema=False)
+    def live_script() -> FileResponse:
+        return FileResponse(live_js, media_type="text/javascript")
+
+    app.mount("/", SiteFiles(options.site_dir, script_tag.encode()), name="site")
+    app.add_middleware(GZipMiddleware, minimum_size=800)
+    app.add_middleware(Headers)
+    return app

@@ -1,0 +1,199 @@
+"""What ``finews serve`` serves besides the API: the built site (with the live-update
+script added to its HTML pages), the server-rendered search page and search feeds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from finews.errors import RequestError
+from finews.search import service
+from finews.site.feeds import feed_entry, json_feed
+from finews.site.formats import iso_time, rfc822_time
+from finews.store import Store
+from finews.store.fulltext import Filters
+
+LIVE_SCRIPT = "_finews/live.js"
+PAGE_SIZE = 20
+
+
+class Templates:
+    """The site's templates (and a user's overrides) plus the server's own pages."""
+
+    def __init__(self, site_title: str, search_form: bool, user_templates: str = "") -> None:
+        loaders: list[Any] = []
+        if user_templates:
+            loaders.append(FileSystemLoader(user_templates))
+        loaders += [
+            PackageLoader("finews.web", "templates"),
+            PackageLoader("finews.site", "templates"),
+        ]
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(["html", "xml"]),
+            keep_trailing_newline=True,
+        )
+        self.site = {"title": site_title, "search": search_form}
+        chrome = self.env.get_template("chrome.html").make_module(
+            {"site": self.site, "root": Markup("")}
+        )
+        self.chrome = {
+            "header": Markup(str(chrome.header()).strip()),  # type: ignore[attr-defined]
+            "footer": Markup(str(chrome.footer()).strip()),  # type: ignore[attr-defined]
+        }
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.env.get_template(name).render(
+            site=self.site, root=Markup(""), chrome=self.chrome, **context
+        )
+
+
+class SiteFiles(StaticFiles):
+    """The built site.  HTML pages get the live-update script before ``</body>``; the
+    pages on disk stay plain static files that work without a server."""
+
+    def __init__(self, directory: Path, script_tag: bytes) -> None:
+        super().__init__(directory=directory, html=True, check_dir=False)
+        self.script_tag = script_tag
+        self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        path = str(full_path)
+        if isinstance(response, FileResponse) and path.endswith(".html"):
+            key = (stat_result.st_mtime_ns, stat_result.st_size)
+            cached = self._cache.get(path)
+            if cached is None or cached[0] != key:
+                body = Path(path).read_bytes()
+                at = body.rfind(b"</body>")
+                body = body[:at] + self.script_tag + body[at:] if at >= 0 else body
+                if len(self._cache) > 4096:
+                    self._cache.clear()
+                self._cache[path] = cached = (key, body)
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            return Response(cached[1], status_code, headers=headers, media_type="text/html")
+        return response
+
+
+def search_page(
+    store: Store,
+    templates: Templates,
+    params: dict[str, str],
+) -> tuple[str, int]:
+    """The search page for the query string ``params``: (HTML, status)."""
+    text = params.get("q", "").strip()
+    page = max(1, min(500, int(params["page"]) if params.get("page", "").isdigit() else 1))
+    error = ""
+    results: service.Results | None = None
+    try:
+        filters = Filters(
+            source=params.get("source") or None,
+            media=params.get("media") or None,
+            stock=params.get("stock") or None,
+            since=service.parse_time(params["since"]) if params.get("since") else None,
+        )
+        if text:
+            results = service.search(
+                store,
+                text,
+                filters,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+                recent_first=params.get("sort") == "recent",
+            )
+    except RequestError as exc:
+        error = str(exc)
+    kept = {k: v for k, v in params.items() if k != "page" and v}
+
+    def page_link(n: int) -> str:
+        return "search?" + urlencode({**kept, "page": n})
+
+    total = results.total if results else 0
+    html = templates.render(
+        "search.html",
+        q=text,
+        params=params,
+        error=error,
+        results=[
+            {
+                "path": r.path,
+                "title": Markup(r.title_html),
+                "snippet": Markup(r.snippet_html),
+                "time": r.article.published_beijing.strftime("%Y-%m-%d %H:%M"),
+                "iso": r.article.published_beijing.isoformat(),
+                "media": r.article.media or r.article.source,
+                "important": r.article.important,
+            }
+            for r in (results.results if results else [])
+        ],
+        total=total,
+        page=page,
+        newer=page_link(page - 1) if page > 1 else None,
+        older=page_link(page + 1) if page * PAGE_SIZE < total else None,
+        feed_query=urlencode(kept),
+    )
+    return html, 400 if error else 200
+
+
+def search_feed(
+    store: Store,
+    templates: Templates,
+    params: dict[str, str],
+    kind: str,
+    base_url: str,
+) -> str:
+    """A saved search (or a filtered listing) as an Atom, RSS or JSON feed.
+
+    Like RSSHub's parameters: ``q`` searches, ``filter`` must appear, ``filterout``
+    must not (both space-separated words), ``limit`` caps the entries (≤ 100)."""
+    limit = max(1, min(100, int(params["limit"]) if params.get("limit", "").isdigit() else 50))
+    filters = Filters(
+        source=params.get("source") or None,
+        media=params.get("media") or None,
+        stock=params.get("stock") or None,
+        since=service.parse_time(params["since"]) if params.get("since") else None,
+        important=True if params.get("important") in {"1", "true"} else None,
+    )
+    words = [params.get("q", ""), params.get("filter", "")]
+    words += [f"-{w}" for w in params.get("filterout", "").split() if w]
+    text = " ".join(w for w in words if w.strip())
+    if params.get("q") or params.get("filter"):
+        found = service.search(store, text, filters, limit=limit, recent_first=True)
+        articles = [r.article for r in found.results]
+    else:
+        rows = store.list_articles(filters, limit=limit * 2)
+        out = [w for w in params.get("filterout", "").split() if w]
+        articles = [a for _, a, _ in rows if not any(w in a.title or w in a.digest for w in out)][
+            :limit
+        ]
+    entries = [feed_entry(a, base_url) for a in articles]
+    query = urlencode({k: v for k, v in params.items() if v})
+    title = f"{templates.site['title']} · 搜索：{text}" if text else str(templates.site["title"])
+    updated = int(articles[0].published.timestamp()) if articles else 0
+    feed = {
+        "title": title,
+        "id": f"{base_url}feeds/search.atom?{query}",
+        "self_url": f"{base_url}feeds/search.{kind}?{query}",
+        "home_url": f"{base_url}search?{query}",
+        "updated": iso_time(updated),
+        "updated_rfc822": rfc822_time(updated),
+    }
+    if kind == "json":
+        return json_feed(feed, base_url, entries, feed_url=feed["self_url"])
+    return templates.env.get_template("atom.xml" if kind == "atom" else "rss.xml").render(
+        site=templates.site, feed=feed, entries=entries
+    )

@@ -1,0 +1,54 @@
+// finews live updates: lists marked data-live get new articles as they are stored.
+// Added to pages by `finews serve` only; the static site works without it.
+(function () {
+  "use strict";
+  var me = document.currentScript;
+  var root = (me && me.dataset.root) || "/";
+  var lists = Array.prototype.slice.call(document.querySelectorAll("ul.items[data-live]"));
+  if (!lists.length || !window.EventSource) return;
+  var MAX_ADDED = 100;
+
+  function wanted(list, a) {
+    var scope = list.dataset.live;
+    if (scope === "all") return !a.reprint;
+    if (scope.indexOf("section:") === 0) return a.section === scope.slice(8);
+    if (scope.indexOf("stock:") === 0) return a.stocks.indexOf(scope.slice(6)) >= 0;
+    return false;
+  }
+
+  function item(a, showMedia) {
+    var li = document.createElement("li");
+    li.className = "live-new" + (a.important ? " important" : "");
+    li.dataset.id = String(a.id);
+    var time = document.createElement("time");
+    time.dateTime = a.time;
+    time.textContent = a.short_time;
+    var span = document.createElement("span");
+    var link = document.createElement("a");
+    link.href = root + a.path;
+    link.textContent = a.title;
+    span.appendChild(link);
+    if (showMedia) {
+      var media = document.createElement("span");
+      media.className = "media";
+      media.textContent = a.media;
+      span.appendChild(media);
+    }
+    li.appendChild(time);
+    li.appendChild(span);
+    return li;
+  }
+
+  var source = new EventSource(root + "api/stream");
+  source.addEventListener("article", function (event) {
+    var a = JSON.parse(event.data);
+    lists.forEach(function (list) {
+      if (!wanted(list, a) || list.querySelector('li[data-id="' + a.id + '"]')) return;
+      var showMedia = !!list.querySelector(".media") || list.dataset.live !== "all";
+      list.insertBefore(item(a, showMedia), list.firstChild);
+      var added = list.querySelectorAll("li.live-new, li[data-id]");
+      if (added.length > MAX_ADDED && list.lastElementChild) list.removeChild(list.lastElementChild);
+    });
+    document.dispatchEvent(new CustomEvent("finews:article", { detail: a }));
+  });
+})();

@@ -1,0 +1,221 @@
+"""Full-text search in Chinese on real articles, in a real SQLite store (issue #6)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from conftest import DATA, run_cli
+from finews.model import BEIJING, Article, StockTag
+from finews.process.pipeline import Processor
+from finews.search.query import parse
+from finews.search.service import parse_time, search
+from finews.store import Store
+from finews.store.fulltext import Filters, body_text
+from sitedata import populate
+
+SEED_ID = "NW202112292230344237"
+
+
+def cls_flashes() -> list[Article]:
+    """Seven real 财联社 flashes (tests/data/flash/cls_search.jsonl), as stored articles."""
+    out = []
+    for line in (DATA / "flash" / "cls_search.jsonl").read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        out.append(
+            Article(
+                source="cls.telegraph",
+                upstream_id=r["id"],
+                title=r["title"],
+                published=datetime.fromisoformat(r["datetime"]),
+                media="财联社",
+                url=r["shareurl"],
+                digest=r["brief"],
+                body_html=f"<p>{r['content']}</p>",
+                important=r["level"] in {"A", "B"},
+                raw=json.dumps(r["raw"], ensure_ascii=False),
+            )
+        )
+    return out
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    populate(store)
+    processor = Processor.default()
+    store.save([processor(a) for a in cls_flashes()])
+    return store
+
+
+def ids(store: Store, query: str, **kw: object) -> list[str]:
+    return [r.article.upstream_id for r in search(store, query, limit=100, **kw).results]  # type: ignore[arg-type]
+
+
+def titles(store: Store, query: str) -> list[str]:
+    return [r.article.title for r in search(store, query, limit=100).results]
+
+
+def test_the_seed_is_the_first_hit_for_its_bank_and_its_subject(filled: Store) -> None:
+    found = search(filled, "西安银行 抗疫")
+    assert found.results[0].article.upstream_id == SEED_ID
+    assert "<mark>西安银行</mark>" in found.results[0].title_html
+    assert "<mark>" in found.results[0].snippet_html
+
+
+def test_two_character_words_four_character_names_english_and_mixed(filled: Store) -> None:
+    assert SEED_ID in ids(filled, "银行")  # a word inside 西安银行
+    assert SEED_ID in ids(filled, "西安银行")
+    assert ids(filled, "NVIDIA") and ids(filled, "nvidia") == ids(filled, "NVIDIA")
+    mixed = titles(filled, "A股 解禁")
+    assert mixed and all("解禁" in t for t in mixed)
+    # the title counts more than the body: the flash titled with the word comes first
+    assert "解禁" in titles(filled, "解禁")[0]
+
+
+def test_a_stock_code_finds_articles_that_only_name_the_company(filled: Store) -> None:
+    seed = filled.get("jekyll", SEED_ID)
+    assert seed is not None and "600928" not in seed.title + body_text(seed)
+    assert "600928.SH" in {s.code for s in seed.stocks}
+    for query in ("600928", "600928.SH", "sh600928"):
+        assert SEED_ID in ids(filled, query), query
+
+
+def test_aliases_find_each_other(filled: Store) -> None:
+    # the real flashes use one name or the other, never both
+    says_nvidia = {a.upstream_id for a in cls_flashes() if "NVIDIA" in a.digest}
+    says_yingweida = {a.upstream_id for a in cls_flashes() if "英伟达" in a.digest}
+    assert says_nvidia and says_yingweida and not says_nvidia & says_yingweida
+    for query in ("NVIDIA", "英伟达", "NVDA", "nvidia"):
+        assert says_nvidia | says_yingweida <= set(ids(filled, query)), query
+    pboc_only = {a.upstream_id for a in cls_flashes() if "中国人民银行" in a.title + a.digest}
+    assert pboc_only and pboc_only <= set(ids(filled, "央行"))
+    assert {"2373493"} <= set(ids(filled, "人民银行"))  # says 央行 only
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"',
+        '""',
+        "'",
+        "*",
+        "银行*",
+        "OR",
+        "银行 OR 保险",
+        "NEAR(银行 保险)",
+        "NOT",
+        "AND AND",
+        "(",
+        ")",
+        "((银行",
+        "{title}: 银行",
+        "title:银行",
+        "^银行",
+        "-",
+        "--银行",
+        "-银行",
+        '"银行',
+        "银行\x00保险",
+        "\\",
+        "😀 银行",
+        "%_%",
+        "' OR 1=1 --",
+        "<script>alert(1)</script>",
+        "银" * 600,
+        "　",
+        "",
+    ],
+)
+def test_hostile_queries_never_fail(filled: Store, hostile: str) -> None:
+    found = search(filled, hostile)
+    assert found.total >= len(found.results)
+    for r in found.results:
+        assert "<script>" not in r.title_html + r.snippet_html
+
+
+def test_exclusions_and_phrases(filled: Store) -> None:
+    everything = set(ids(filled, "财联社"))
+    kept = search(filled, "财联社 -解禁", limit=100).results
+    assert kept and {r.article.upstream_id for r in kept} < everything
+    assert all("解禁" not in r.article.title + body_text(r.article) for r in kept)
+    assert ids(filled, '"限售股 解禁"')
+
+
+def test_filters(filled: Store) -> None:
+    only_cls = ids(filled, "财联社", filters=Filters(source="cls.telegraph"))
+    assert only_cls and all(i.isdigit() for i in only_cls)
+    by_stock = ids(filled, "银行", filters=Filters(stock="600928"))
+    assert by_stock == [SEED_ID]
+    since = parse_time("2026-06-01")
+    recent = search(filled, "财联社", Filters(since=since), limit=100).results
+    assert recent and all(r.article.published.timestamp() >= since for r in recent)
+    important = search(filled, "财联社", Filters(important=True), limit=100).results
+    assert all(r.article.important for r in important)
+
+
+def test_the_index_follows_updates_deletes_and_reprocessing(store: Store) -> None:
+    flash = cls_flashes()[0]
+    store.save([flash])
+    assert ids(store, "解禁") == [flash.upstream_id]
+    store.save([replace(flash, title="完全不同的标题", digest="新的摘要", body_html="<p>新的正文</p>")])
+    assert ids(store, "解禁") == []
+    assert ids(store, "摘要") == [flash.upstream_id]
+    store.reprocess(lambda a: replace(a, stocks=(StockTag("600928.SH", "西安银行", "name"),)))
+    assert ids(store, "600928") == [flash.upstream_id]
+    store.delete([flash.key])
+    assert ids(store, "摘要") == []
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM article_fts")).scalar_one() == 0
+
+
+def test_ranking_prefers_recent_articles_among_equals(store: Store) -> None:
+    """Two articles equal but for their age: the newer one ranks first."""
+    base = cls_flashes()[0]
+    old = replace(base, upstream_id="old", published=datetime(2020, 1, 1, tzinfo=BEIJING))
+    new = replace(base, upstream_id="new")
+    store.save([old, new])
+    assert ids(store, "解禁") == ["new", "old"]
+
+
+def test_query_parsing_is_plain_text() -> None:
+    assert parse("a OR b").fts() == '"a" AND "OR" AND "b"'
+    assert parse('say "hi').fts() == '"say" AND "hi"'
+    assert parse("。。。").fts() is None
+    assert parse('"').fts() is None
+    assert parse("-银行").fts() is None  # only an exclusion: nothing to look for
+
+
+def test_a_v4_database_gets_its_index_when_migrated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    store = Store.open(url)
+    store.save(cls_flashes())
+    with store.engine.begin() as conn:  # back to how version 4 left it
+        conn.execute(text("DROP TABLE article_fts"))
+        conn.execute(text("DROP TABLE source_status"))
+        conn.execute(text("DELETE FROM schema_migrations WHERE version = 5"))
+    store.close()
+    reopened = Store.open(url)
+    assert ids(reopened, "解禁")
+    assert reopened.source_status()["cls.telegraph"]["articles"] == 7
+    reopened.close()
+
+
+def test_cli_search(tmp_path: Path, store: Store, db_url: str) -> None:
+    populate(store)
+    env = {"FINEWS_DB": db_url}
+    result = run_cli("search", "西安银行", "抗疫", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["results"][0]["id"] == SEED_ID
+    assert data["results"][0]["path"].startswith("a/2021-12-29/")
+    plain = run_cli("search", "西安银行", env=env)
+    assert plain.returncode == 0 and "西安银行" in plain.stdout and "of 1 articles" in plain.stderr
+    bad = run_cli("search", "银行", "--since", "yesterday-ish", env=env)
+    assert bad.returncode == 2 and "not a time" in bad.stderr
+    nothing = run_cli("search", "'\"(", env=env)
+    assert nothing.returncode == 0 and "no articles" in nothing.stderr
