@@ -25,8 +25,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,8 +36,7 @@ from finews.model import Article
 from finews.process.pipeline import Processor
 from finews.search.query import parse
 from finews.search.service import search as finews_search
-from finews.store import Store
-from finews.store import fulltext
+from finews.store import Store, fulltext
 from finews.store.fulltext import Filters
 
 ROOT = Path(__file__).resolve().parent
@@ -94,14 +91,17 @@ def build_indexes(db: Path) -> dict[str, tuple[float, int]]:
         conn.exec_driver_sql("DELETE FROM article_fts")
         started = time.perf_counter()
         last = 0
-        from finews.store.sqlstore import row_to_article
-
         from sqlalchemy import select
+
         from finews.store import schema
+        from finews.store.sqlstore import row_to_article
 
         while True:
             rows = conn.execute(
-                select(schema.articles).where(schema.articles.c.id > last).order_by("id").limit(2000)
+                select(schema.articles)
+                .where(schema.articles.c.id > last)
+                .order_by("id")
+                .limit(2000)
             ).mappings()
             batch = [(row["id"], row_to_article(row)) for row in rows]
             if not batch:
@@ -115,7 +115,10 @@ def build_indexes(db: Path) -> dict[str, tuple[float, int]]:
     raw.execute("DROP TABLE IF EXISTS tri")
     started = time.perf_counter()
     raw.execute("CREATE VIRTUAL TABLE tri USING fts5(title, body, tokenize='trigram')")
-    raw.execute("INSERT INTO tri(rowid, title, body) SELECT id, title, plain(digest || ' ' || body_html) FROM articles")
+    raw.execute(
+        "INSERT INTO tri(rowid, title, body) "
+        "SELECT id, title, plain(digest || ' ' || body_html) FROM articles"
+    )
     raw.commit()
     sizes["trigram"] = (time.perf_counter() - started, table_bytes(raw, "tri"))
     sizes["jieba"] = (sizes["jieba"][0], table_bytes(raw, "article_fts"))
@@ -154,12 +157,17 @@ def where_filters(filters: Filters, params: list[object]) -> str:
         params.append(filters.since)
     if filters.stock:
         codes = fulltext.stock_codes(filters.stock)
-        out.append(f"a.id IN (SELECT article_id FROM article_stocks WHERE code IN ({','.join('?' * len(codes))}))")
+        out.append(
+            "a.id IN (SELECT article_id FROM article_stocks "
+            f"WHERE code IN ({','.join('?' * len(codes))}))"
+        )
         params.extend(codes)
     return "".join(" AND " + c for c in out)
 
 
-def like_method(conn: sqlite3.Connection, text: str, filters: Filters, limit: int | None) -> tuple[list[int], int]:
+def like_method(
+    conn: sqlite3.Connection, text: str, filters: Filters, limit: int | None
+) -> tuple[list[int], int]:
     words = [w for w in text.replace('"', " ").split() if w]
     params: list[object] = []
     conds = []
@@ -174,7 +182,9 @@ def like_method(conn: sqlite3.Connection, text: str, filters: Filters, limit: in
     return [r[0] for r in conn.execute(sql, params)], total
 
 
-def trigram_method(conn: sqlite3.Connection, text: str, filters: Filters, limit: int | None) -> tuple[list[int], int]:
+def trigram_method(
+    conn: sqlite3.Connection, text: str, filters: Filters, limit: int | None
+) -> tuple[list[int], int]:
     words = [w for w in text.replace('"', " ").split() if w]
     params: list[object] = []
     match = [w for w in words if len(w) >= 3]
@@ -209,10 +219,12 @@ def jieba_all(store: Store, text: str, filters: Filters) -> list[int]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def timed_runs(fn: Callable[[str, Filters], object], queries: list[tuple[str, Filters]]) -> list[float]:
+def timed_runs(
+    fn: Callable[[str, Filters], object], queries: list[tuple[str, Filters]]
+) -> list[float]:
     for text, filters in queries[:10]:  # warm the page cache
         fn(text, filters)
     out = []
@@ -239,7 +251,11 @@ def main() -> None:
     for name, (seconds, size) in sizes.items():
         print(f"index {name:8s}: built in {seconds:6.1f} s, {size / 1e6:6.1f} MB")
 
-    queries = [filters_of(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    queries = [
+        filters_of(line)
+        for line in QUERIES.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     store = Store.open(f"sqlite:///{db}")
     raw = sqlite3.connect(db)
     raw.create_function("plain", 1, plain_text, deterministic=True)
@@ -261,8 +277,14 @@ def main() -> None:
         relevant_total += len(union)
         for name, ids in sets.items():
             found[name] += len(ids)
-    print(f"\n{len(queries)} queries over {args.size:,} articles; recall = share of the union of all methods' matches ({relevant_total:,})")
-    print(f"{'method':12s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'recall':>7s} {'p95 vs jieba':>13s}")
+    print(
+        f"\n{len(queries)} queries over {args.size:,} articles; recall = share of the "
+        f"union of all methods' matches ({relevant_total:,})"
+    )
+    print(
+        f"{'method':12s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'recall':>7s} "
+        f"{'p95 vs jieba':>13s}"
+    )
     base_p95 = percentile(latencies["jieba-fts5"], 95)
     for name, values in latencies.items():
         p95 = percentile(values, 95)
@@ -272,11 +294,22 @@ def main() -> None:
         )
     groups: dict[str, list[float]] = {}
     for (text, filters), ms in zip(queries, latencies["jieba-fts5"], strict=True):
-        kind = "filtered" if filters != Filters() else ("code" if re.fullmatch(r"\d{6}", text) else ("two words" if " " in text else f"{len(text)} chars"))
+        kind = (
+            "filtered"
+            if filters != Filters()
+            else (
+                "code"
+                if re.fullmatch(r"\d{6}", text)
+                else ("two words" if " " in text else f"{len(text)} chars")
+            )
+        )
         groups.setdefault(kind, []).append(ms)
     print("\njieba-fts5 by kind of query:")
     for kind, values in sorted(groups.items()):
-        print(f"  {kind:10s} n={len(values):3d} p50 {statistics.median(values):6.2f} ms  p95 {percentile(values, 95):6.2f} ms")
+        print(
+            f"  {kind:10s} n={len(values):3d} p50 {statistics.median(values):6.2f} ms  "
+            f"p95 {percentile(values, 95):6.2f} ms"
+        )
 
 
 if __name__ == "__main__":

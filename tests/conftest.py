@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,22 @@ JEKYLL_REAL = DATA / "jekyll" / "real"
 JEKYLL_HANDMADE = DATA / "jekyll" / "handmade"
 SEED = JEKYLL_REAL / "seed-2021-12-29-NW202112292230344237.txt"
 BROKEN_REAL = JEKYLL_REAL / "_posts" / "-202205262391921712.md"
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (CI installs it)",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +112,14 @@ def upstream_env(httpserver: Any, upstream: EastmoneyStandin) -> dict[str, str]:
         "FINEWS_HTTP_TIMEOUT": "2",
         "FINEWS_EASTMONEY_NEWS_COLUMNS": "344,350",
     }
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()

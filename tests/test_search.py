@@ -162,7 +162,9 @@ def test_the_index_follows_updates_deletes_and_reprocessing(store: Store) -> Non
     flash = cls_flashes()[0]
     store.save([flash])
     assert ids(store, "解禁") == [flash.upstream_id]
-    store.save([replace(flash, title="完全不同的标题", digest="新的摘要", body_html="<p>新的正文</p>")])
+    store.save(
+        [replace(flash, title="完全不同的标题", digest="新的摘要", body_html="<p>新的正文</p>")]
+    )
     assert ids(store, "解禁") == []
     assert ids(store, "摘要") == [flash.upstream_id]
     store.reprocess(lambda a: replace(a, stocks=(StockTag("600928.SH", "西安银行", "name"),)))

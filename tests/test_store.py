@@ -166,6 +166,8 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         ALTER TABLE articles DROP COLUMN cluster_id;
         DROP TABLE lsh_buckets;
         DROP TABLE article_signatures;
+        DROP TABLE article_fts;
+        DROP TABLE source_status;
         DELETE FROM schema_migrations WHERE version > 1;
         """
     )
@@ -176,7 +178,8 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         assert s.integrity_check() == "ok"
         s.save([flash(2)])
     con = sqlite3.connect(db)
-    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations")] == [1, 2, 3, 4]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations")] == [1, 2, 3, 4, 5]
+    assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     sections = dict(con.execute("SELECT upstream_id, section FROM articles"))
     assert sections[seed_article().upstream_id] == "财联社"
     assert sections[flash(1).upstream_id] == "东方财富"

@@ -18,6 +18,7 @@ atomically (temporary file + rename).
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import logging
@@ -808,8 +809,11 @@ class _Builder:
             (root404,),
             lambda: self.render_at("404.html", root404),
         )
-        css = (STATIC / "style.css").read_bytes()
-        self.emit("assets/style.css", (hashlib.sha1(css).hexdigest(),), lambda: css)
+        for asset in ("style.css", "favicon.svg"):
+            data = (STATIC / asset).read_bytes()
+            self.emit(
+                f"assets/{asset}", (hashlib.sha1(data).hexdigest(),), functools.partial(bytes, data)
+            )
 
     def _day_sitemap(self, day: int, items: list[Item] | None) -> None:
         """One sitemap per day (article pages and the day page): a day's sitemap is

@@ -1,0 +1,301 @@
+"""``finews serve`` on a real uvicorn server: API contract, search page, search feeds,
+live updates over SSE, headers (issue #6)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import httpx
+import pytest
+
+from finews.site import SiteOptions, build_site
+from finews.store import Store
+from sitedata import BASE_URL, populate
+from test_search import SEED_ID, cls_flashes
+from webserver import serving
+
+
+@pytest.fixture
+def site(tmp_path: Path, store: Store, db_url: str) -> Iterator[tuple[str, Store, Path]]:
+    populate(store)
+    store.save(cls_flashes())
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(base_url=BASE_URL))
+    with serving(db_url, out) as base:
+        yield base, store, out
+
+
+@pytest.fixture
+def client(site: tuple[str, Store, Path]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site[0], timeout=10) as c:
+        yield c
+
+
+# -- the contract: every answer has exactly the fields its OpenAPI schema declares -----
+
+
+def _schema(openapi: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in ref:
+        return openapi["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]  # type: ignore[no-any-return]
+    return ref
+
+
+def conforms(openapi: dict[str, Any], schema: dict[str, Any], value: Any, where: str) -> None:
+    """A small structural check: object keys, required fields, array items, types."""
+    schema = _schema(openapi, schema)
+    if "anyOf" in schema:
+        errors = []
+        for option in schema["anyOf"]:
+            try:
+                conforms(openapi, option, value, where)
+                return
+            except AssertionError as exc:
+                errors.append(str(exc))
+        raise AssertionError(f"{where}: matches no option: {errors}")
+    kind = schema.get("type")
+    if kind == "object":
+        assert isinstance(value, dict), where
+        props = schema.get("properties", {})
+        assert set(value) == set(props), f"{where}: {set(value) ^ set(props)}"
+        for name, sub in props.items():
+            conforms(openapi, sub, value[name], f"{where}.{name}")
+    elif kind == "array":
+        assert isinstance(value, list), where
+        for i, item in enumerate(value):
+            conforms(openapi, schema["items"], item, f"{where}[{i}]")
+    elif kind == "string":
+        assert isinstance(value, str), where
+    elif kind == "integer":
+        assert isinstance(value, int) and not isinstance(value, bool), where
+    elif kind == "number":
+        assert isinstance(value, int | float), where
+    elif kind == "boolean":
+        assert isinstance(value, bool), where
+    elif kind == "null":
+        assert value is None, where
+
+
+def check(client: httpx.Client, openapi: dict[str, Any], path: str, **params: Any) -> Any:
+    response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    template = next(
+        p
+        for p in openapi["paths"]
+        if p.count("/") == path.count("/")
+        and all(
+            a == b or a.startswith("{") for a, b in zip(p.split("/"), path.split("/"), strict=True)
+        )
+    )
+    schema = openapi["paths"][template]["get"]["responses"]["200"]["content"]["application/json"]
+    conforms(openapi, schema["schema"], response.json(), path)
+    return response.json()
+
+
+def test_every_endpoint_answers_as_its_schema_says(client: httpx.Client) -> None:
+    openapi = client.get("api/openapi.json").json()
+    assert {
+        "/api/articles",
+        "/api/articles/{source}/{upstream_id}",
+        "/api/search",
+        "/api/sources",
+    } <= set(openapi["paths"])
+    page = check(client, openapi, "/api/articles", limit=5)
+    assert len(page["articles"]) == 5 and page["next_cursor"]
+    one = check(client, openapi, f"/api/articles/jekyll/{SEED_ID}")
+    assert one["title"].endswith("西安银行抗疫在行动") and "<p>" in one["body_html"]
+    found = check(client, openapi, "/api/search", q="西安银行 抗疫")
+    assert found["results"][0]["id"] == SEED_ID
+    sources = check(client, openapi, "/api/sources")
+    assert {s["source"] for s in sources} >= {"eastmoney.fast", "jekyll", "cls.telegraph"}
+
+
+def test_cursor_pagination_visits_every_article_once_newest_first(
+    client: httpx.Client, site: tuple[str, Store, Path]
+) -> None:
+    seen: list[tuple[str, str]] = []
+    times: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 17}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("api/articles", params=params).json()
+        seen += [(a["source"], a["id"]) for a in page["articles"]]
+        times += [a["time"] for a in page["articles"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == site[1].count()
+    epochs = [time.mktime(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) for t in times]
+    assert epochs == sorted(epochs, reverse=True)
+
+
+def test_filters_and_bad_parameters(client: httpx.Client) -> None:
+    cls = client.get("api/articles", params={"source": "cls.telegraph", "limit": 200}).json()
+    assert len(cls["articles"]) == 7 and cls["next_cursor"] is None
+    stock = client.get("api/articles", params={"stock": "600928"}).json()["articles"]
+    assert [a["id"] for a in stock] == [SEED_ID]
+    important = client.get("api/articles", params={"important": "true", "limit": 200}).json()
+    assert all(a["important"] for a in important["articles"])
+    since = client.get("api/articles", params={"since": "2026-06-01", "limit": 200}).json()
+    assert since["articles"] and all(a["time"] >= "2026-06-01" for a in since["articles"])
+    for params in ({"cursor": "not-a-cursor"}, {"since": "soon"}, {"limit": 0}, {"limit": 1000}):
+        response = client.get("api/articles", params=params)
+        assert response.status_code in {400, 422}, params
+        assert "detail" in response.json()
+    assert client.get("api/articles/jekyll/nope").status_code == 404
+    assert client.get("api/search", params={"q": "银行", "sort": "weird"}).status_code == 422
+    assert client.get("api/search", params={"q": "' OR 1=1 -- \"(*"}).status_code == 200
+
+
+def test_article_bodies_come_out_clean(client: httpx.Client, site: tuple[str, Store, Path]) -> None:
+    store = site[1]
+    evil = replace(
+        cls_flashes()[0],
+        upstream_id="evil",
+        body_html='<p onclick="x()">正文<script>alert(1)</script><img src="x" onerror="y()"></p>',
+    )
+    store.save([evil])
+    body = client.get("api/articles/cls.telegraph/evil").json()["body_html"]
+    assert "script" not in body and "onerror" not in body and "onclick" not in body
+    assert "正文" in body
+
+
+def test_headers_compression_and_caching(client: httpx.Client) -> None:
+    home = client.get("", headers={"Accept-Encoding": "gzip"})
+    assert home.status_code == 200
+    csp = home.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert home.headers["content-encoding"] == "gzip"
+    assert "max-age" in home.headers["cache-control"]
+    assert home.headers["x-content-type-options"] == "nosniff"
+    assert client.get("api/articles").headers["cache-control"] == "no-cache"
+    css = client.get("assets/style.css")
+    assert css.headers["cache-control"] == "public, max-age=3600"
+    again = client.get("assets/style.css", headers={"If-None-Match": css.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("no/such/page.html").status_code == 404
+
+
+def test_served_pages_get_the_live_script_the_files_on_disk_do_not(
+    client: httpx.Client, site: tuple[str, Store, Path]
+) -> None:
+    served = client.get("").text
+    assert '<script src="/_finews/live.js" data-root="/" defer></script>' in served
+    on_disk = (site[2] / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in on_disk and 'data-live="all"' in on_disk
+    assert client.get("_finews/live.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_search_page_works_without_javascript(client: httpx.Client) -> None:
+    page = client.get("search", params={"q": "西安银行 抗疫"})
+    assert page.status_code == 200
+    assert "<mark>西安银行</mark>" in page.text
+    assert f"a/2021-12-29/jekyll.{SEED_ID}.html" in page.text
+    assert "feeds/search.atom?q=" in page.text
+    hostile = client.get("search", params={"q": "<script>alert(1)</script>"})
+    assert hostile.status_code == 200 and "<script>alert" not in hostile.text
+    assert client.get("search", params={"q": "银行", "since": "whenever"}).status_code == 400
+
+
+def test_saved_searches_are_feeds(client: httpx.Client) -> None:
+    atom = client.get("feeds/search.atom", params={"q": "央行"})
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(atom.content)
+    assert not parsed.bozo, parsed.bozo_exception
+    assert parsed.entries and all(e.id.startswith("tag:finews,2021:") for e in parsed.entries)
+    rss = feedparser.parse(client.get("feeds/search.rss", params={"q": "央行", "limit": 2}).content)
+    assert not rss.bozo and len(rss.entries) == 2
+    out = client.get("feeds/search.json", params={"source": "cls.telegraph", "filterout": "解禁"})
+    items = out.json()["items"]
+    assert items and all("解禁" not in i["title"] for i in items)
+    assert len(items) == 7 - sum("解禁" in a.title for a in cls_flashes())
+
+
+def _read_events(
+    response: httpx.Response, found: list[dict[str, Any]], stop: threading.Event
+) -> None:
+    """Collect the stream's events until told to stop (the test then closes the stream
+    under this thread's feet: that read error is the end, not a failure)."""
+    buffer = ""
+    try:
+        for chunk in response.iter_text():
+            buffer += chunk
+            while "\n\n" in buffer:
+                block, buffer = buffer.split("\n\n", 1)
+                data = [line[6:] for line in block.splitlines() if line.startswith("data: ")]
+                ids = [line[4:] for line in block.splitlines() if line.startswith("id: ")]
+                if data:
+                    found.append({**json.loads("".join(data)), "_event_id": ids[0]})
+            if stop.is_set():
+                return
+    except (httpx.ReadError, httpx.StreamClosed, httpx.RemoteProtocolError):
+        if not stop.is_set():
+            raise
+
+
+def test_new_articles_are_pushed_to_open_streams(site: tuple[str, Store, Path]) -> None:
+    base, store, _ = site
+    found: list[dict[str, Any]] = []
+    stop = threading.Event()
+    with httpx.Client(base_url=base, timeout=10) as c, c.stream("GET", "api/stream") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        reader = threading.Thread(target=_read_events, args=(response, found, stop), daemon=True)
+        reader.start()
+        time.sleep(0.3)
+        fresh = replace(cls_flashes()[1], upstream_id="live-1", title="直播测试：新消息")
+        started = time.monotonic()
+        store.save([fresh])
+        while not found and time.monotonic() - started < 3:
+            time.sleep(0.05)
+        stop.set()
+    assert found, "no event within 3 s"
+    event = found[0]
+    assert event["upstream_id"] == "live-1" and event["title"] == "直播测试：新消息"
+    assert event["path"].startswith("a/") and event["section"] == "财联社"
+    # a client that reconnects with the last id it saw gets what it missed
+    store.save([replace(fresh, upstream_id="live-2", title="错过的消息")])
+    with (
+        httpx.Client(base_url=base, timeout=10) as c,
+        c.stream("GET", "api/stream", headers={"Last-Event-ID": event["_event_id"]}) as response,
+    ):
+        missed: list[dict[str, Any]] = []
+        stop = threading.Event()
+        reader = threading.Thread(target=_read_events, args=(response, missed, stop), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 3
+        while not missed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+    assert [e["upstream_id"] for e in missed][:1] == ["live-2"]
+
+
+def test_source_health_follows_the_polls(
+    client: httpx.Client, site: tuple[str, Store, Path]
+) -> None:
+    store = site[1]
+    store.record_poll("eastmoney.fast", ok=True, new=3)
+    store.record_poll("eastmoney.column", ok=False, error="FetchError: 503 after 3 retries")
+    health = {s["source"]: s for s in client.get("api/sources").json()}
+    assert health["eastmoney.fast"]["health"] == "ok"
+    assert health["eastmoney.column"]["health"] == "failing"
+    assert health["eastmoney.column"]["last_error"].startswith("FetchError")
+    assert (
+        health["cls.telegraph"]["health"] == "unknown" and health["cls.telegraph"]["articles"] == 7
+    )
+    store.record_poll("eastmoney.column", ok=True)
+    column = {s["source"]: s for s in client.get("api/sources").json()}["eastmoney.column"]
+    assert column["health"] == "ok" and column["consecutive_failures"] == 0
+
+
+def test_gzip_of_the_api(client: httpx.Client) -> None:
+    raw = client.get("api/articles", params={"limit": 100}, headers={"Accept-Encoding": "gzip"})
+    assert raw.headers["content-encoding"] == "gzip"
+    assert json.loads(raw.content)["articles"]  # httpx decodes; the body was compressed

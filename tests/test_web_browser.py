@@ -1,0 +1,131 @@
+"""``finews serve`` (the real command) in a real browser: search, and live updates
+(issue #6).  Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import ARTIFACTS, needs_chromium
+from finews.site import SiteOptions, build_site
+from finews.store import Store
+from sitedata import populate
+from test_search import SEED_ID, cls_flashes
+
+pytestmark = needs_chromium
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def finews_serve(tmp_path: Path, store: Store, db_url: str) -> Iterator[str]:
+    """`finews serve` as a user starts it, on a free port of 127.0.0.1."""
+    populate(store)
+    store.save(cls_flashes())
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(page_size=20))
+    port = free_port()
+    env = {
+        **os.environ,
+        "FINEWS_DB": db_url,
+        "FINEWS_SITE_OUT": str(out),
+        "FINEWS_SERVE_POLL_INTERVAL": "0.2",
+    }
+    log = tmp_path / "serve.log"
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "finews", "serve", "--port", str(port)],
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base + "api/sources", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            handle.close()
+            raise RuntimeError(f"finews serve did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+        handle.close()
+
+
+def watch(page: Any) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return errors
+
+
+def test_type_a_query_and_see_results(finews_serve: str, browser: Any) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors = watch(page)
+    page.goto(finews_serve)
+    page.fill("header form.search input[name=q]", "西安银行 抗疫")
+    page.press("header form.search input[name=q]", "Enter")
+    page.wait_for_selector("ol.results li")
+    first = page.locator("ol.results li a").first
+    assert "西安银行" in first.inner_text()
+    assert page.locator("ol.results li mark").count() >= 2
+    page.screenshot(path=str(ARTIFACTS / "search.png"))
+    first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"jekyll.{SEED_ID}.html")
+    assert errors == []
+
+
+def test_home_page_shows_a_new_article_without_reloading(
+    finews_serve: str, browser: Any, store: Store
+) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors = watch(page)
+    page.goto(finews_serve)
+    page.wait_for_function("document.querySelectorAll('ul.items[data-live]').length > 0")
+    page.evaluate("window.__loaded = true")  # gone if the page reloads
+    time.sleep(0.5)  # the event stream is open
+    # new content (a copy of a stored flash would be a reprint, which home collapses)
+    fresh = replace(
+        cls_flashes()[2],
+        upstream_id="browser-live",
+        title="实时推送测试：新消息到达首页",
+        digest="一条在测试中写入的新消息，内容与任何已存消息都不同。",
+        body_html="<p>一条在测试中写入的新消息，内容与任何已存消息都不同。</p>",
+    )
+    started = time.monotonic()
+    store.save([fresh])
+    page.wait_for_selector("ul.items[data-live='all'] li >> text=实时推送测试", timeout=3000)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3
+    assert page.evaluate("window.__loaded") is True
+    first = page.locator("ul.items[data-live='all'] li").first
+    assert "实时推送测试" in first.inner_text()
+    href = first.locator("a").get_attribute("href")
+    assert href and href.endswith("cls.telegraph.browser-live.html")
+    page.screenshot(path=str(ARTIFACTS / "live-home.png"))
+    assert errors == []

@@ -1,0 +1,35 @@
+"""The real ``finews serve`` app on a real uvicorn server on 127.0.0.1, for tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from finews.web.app import ServeOptions, create_app
+
+
+@contextmanager
+def serving(db_url: str, site_dir: Path, **options: object) -> Iterator[str]:
+    """Run the app in a thread; yield its base URL (``http://127.0.0.1:PORT/``)."""
+    app = create_app(ServeOptions(db_url=db_url, site_dir=site_dir, poll_interval=0.2, **options))  # type: ignore[arg-type]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(10)
