@@ -199,6 +199,7 @@ def test_a_v4_database_gets_its_index_when_migrated(tmp_path: Path) -> None:
     with store.engine.begin() as conn:  # back to how version 4 left it
         conn.execute(text("DROP TABLE article_fts"))
         conn.execute(text("DROP TABLE source_status"))
+        conn.execute(text("DROP INDEX ix_articles_search"))
         conn.execute(text("DELETE FROM schema_migrations WHERE version = 5"))
     store.close()
     reopened = Store.open(url)

