@@ -186,6 +186,15 @@ def test_a_broken_source_is_reported_and_the_other_stored(
     assert not report["eastmoney.fast"]["ok"]
     assert message in report["eastmoney.fast"]["error"]
     assert report["eastmoney.column"]["ok"] and report["eastmoney.column"]["new"] == 60
+    # the store remembers how each source's poll went (the API's /api/sources reads it)
+    status = {
+        r[0]: r[1:]
+        for r in rows(
+            tmp_path, "SELECT source, consecutive_failures, last_error, last_new FROM source_status"
+        )
+    }
+    assert status["eastmoney.fast"][0] == 1 and message in status["eastmoney.fast"][1]
+    assert status["eastmoney.column"] == (0, "", 60)
 
 
 def test_retries_recover_from_5xx_and_429(
