@@ -122,8 +122,7 @@ def main() -> None:
         search = "api/search?" + urllib.parse.urlencode({"q": args.query})
         targets = {"article page": article, "home page": "", "search API": search}
         print(
-            f"wrk -t2 -c{args.connections} -d{args.seconds}s on loopback, "
-            f"search for {args.query!r}"
+            f"wrk -t2 -c{args.connections} -d{args.seconds}s on loopback, search for {args.query!r}"
         )
         print(f"{'target':14s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'non-2xx':>8s}")
         for name, path in targets.items():
