@@ -75,9 +75,62 @@ class EastmoneySettings:
 @dataclass(frozen=True)
 class SourcesSettings:
     enabled: tuple[str, ...] = field(
-        default=("eastmoney.fast", "eastmoney.column"),
-        metadata=_doc("source keys polled by `finews fetch` with no arguments"),
+        default=(
+            "eastmoney.fast",
+            "eastmoney.column",
+            "cls.telegraph",
+            "ths.flash",
+            "sina.zhibo",
+            "wscn.live",
+            "jin10.flash",
+        ),
+        metadata=_doc("source keys polled by `finews fetch` / `finews run` with no arguments"),
     )
+    feeds: bool = field(
+        default=True, metadata=_doc("also poll the RSS/Atom/JSON feeds added with `finews feeds`")
+    )
+
+
+@dataclass(frozen=True)
+class ClsSettings:
+    base: str = field(default="https://www.cls.cn", metadata=_doc("财联社 API base URL"))
+    app: str = field(default="CailianpressWeb", metadata=_doc("the signed `app` parameter"))
+    sv: str = field(default="8.7.9", metadata=_doc("web version `sv` (changes with the site)"))
+    category: str = field(default="", metadata=_doc("telegraph category: empty = all, red = 加红"))
+    page_size: int = field(default=20, metadata=_doc("items asked for per request"))
+
+
+@dataclass(frozen=True)
+class ThsSettings:
+    base: str = field(default="https://news.10jqka.com.cn", metadata=_doc("同花顺 7×24 base URL"))
+    page_size: int = field(default=50, metadata=_doc("items asked for per request"))
+
+
+@dataclass(frozen=True)
+class SinaSettings:
+    base: str = field(default="https://zhibo.sina.com.cn", metadata=_doc("新浪 7×24 base URL"))
+    zhibo_id: int = field(default=152, metadata=_doc("channel: 152 财经, 151 政经, 155 市场 …"))
+    page_size: int = field(default=20, metadata=_doc("items asked for per request"))
+
+
+@dataclass(frozen=True)
+class WscnSettings:
+    base: str = field(
+        default="https://api-one-wscn.awtmt.com", metadata=_doc("华尔街见闻 API base URL")
+    )
+    channel: str = field(default="global-channel", metadata=_doc("live channel"))
+    page_size: int = field(default=50, metadata=_doc("items asked for per request (≤ 100)"))
+
+
+@dataclass(frozen=True)
+class Jin10Settings:
+    base: str = field(
+        default="https://flash-api.jin10.com", metadata=_doc("金十 flash API base URL")
+    )
+    app_id: str = field(
+        default="bVBF4FyRTn5NJF5n", metadata=_doc("x-app-id header (taken from jin10.com's JS)")
+    )
+    version: str = field(default="1.0.0", metadata=_doc("x-version header"))
 
 
 @dataclass(frozen=True)
@@ -139,6 +192,11 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     eastmoney: EastmoneySettings = field(default_factory=EastmoneySettings)
+    cls: ClsSettings = field(default_factory=ClsSettings)
+    ths: ThsSettings = field(default_factory=ThsSettings)
+    sina: SinaSettings = field(default_factory=SinaSettings)
+    wscn: WscnSettings = field(default_factory=WscnSettings)
+    jin10: Jin10Settings = field(default_factory=Jin10Settings)
     jekyll: JekyllSettings = field(default_factory=JekyllSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)

@@ -1,0 +1,169 @@
+"""Local stand-ins for the upstream APIs, serving bundled real items (``data/demo``).
+
+Used by ``finews demo`` (no network needed) and by the tests.  Each stand-in answers in
+the documented shape of its upstream (the envelopes are written after
+shared/docs/upstream-apis.md, the items are real captures) and honours its paging:
+
+- 财联社 ``/v1/roll/get_roll_list`` — checks the ``sign`` (errno 10012 when wrong),
+  ``last_time`` paging;
+- 同花顺 ``/tapp/news/push/stock/`` — ``page`` / ``pagesize``;
+- Eastmoney ``/comm/web/getFastNewsList`` — ``sortEnd`` paging.
+
+Items are *released* over time: the oldest ``initial`` of each source at the start, then
+one more every ``interval`` seconds, round-robin, so a demo shows news arriving.  Faults
+can be injected per path (an HTTP status for the next N requests) to test recovery.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from finews.sources.cls import sign
+
+HOSTS = {
+    "cls.telegraph": ("www.cls.cn",),
+    "ths.flash": ("news.10jqka.com.cn",),
+    "eastmoney.fast": ("np-listapi.eastmoney.com",),
+}
+
+
+def bundled(name: str) -> list[dict[str, Any]]:
+    """The bundled real items of ``cls``, ``ths`` or ``eastmoney``, newest first."""
+    path = resources.files("finews") / "data" / "demo" / f"{name}.jsonl.gz"
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+class Upstreams:
+    def __init__(
+        self,
+        *,
+        initial: int = 40,
+        interval: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+        items: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        data = items or {
+            "cls": bundled("cls"),
+            "ths": bundled("ths"),
+            "eastmoney": bundled("eastmoney"),
+        }
+        # oldest first, to be released in that order
+        self.pending = {name: list(reversed(rows)) for name, rows in data.items()}
+        self.initial = initial
+        self.interval = interval
+        self.clock = clock
+        self.started = clock()
+        self.faults: dict[str, list[int]] = {}
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- what is visible now ---------------------------------------------------------
+    def released(self, name: str) -> list[dict[str, Any]]:
+        """The items of a source released so far, newest first."""
+        rows = self.pending[name]
+        extra = 0
+        if self.interval > 0:
+            ticks = int((self.clock() - self.started) / self.interval)
+            sources = sorted(self.pending)
+            # one item per tick, round-robin over the sources
+            extra = ticks // len(sources) + (1 if ticks % len(sources) > sources.index(name) else 0)
+        count = min(len(rows), self.initial + extra)
+        return list(reversed(rows[:count]))
+
+    def release_all(self) -> None:
+        self.initial = max(len(rows) for rows in self.pending.values())
+
+    def fail(self, path: str, *statuses: int) -> None:
+        """The next requests to ``path`` answer with these HTTP statuses, in turn."""
+        with self._lock:
+            self.faults.setdefault(path, []).extend(statuses)
+
+    # -- answers -------------------------------------------------------------------------
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, bytes]:
+        with self._lock:
+            self.requests.append(path)
+            queued = self.faults.get(path)
+            if queued:
+                return queued.pop(0), b'{"error": "injected fault"}'
+        if path == "/v1/roll/get_roll_list":
+            return 200, self._cls(query)
+        if path == "/tapp/news/push/stock/":
+            return 200, self._ths(query)
+        if path == "/comm/web/getFastNewsList":
+            return 200, self._eastmoney(query)
+        return 404, b'{"error": "not found"}'
+
+    def _cls(self, query: dict[str, str]) -> bytes:
+        if query.get("sign") != sign(query):
+            return _json({"errno": 10012, "msg": "签名错误"})
+        last_time = int(query.get("last_time") or 0)
+        size = int(query.get("rn") or 20)
+        rows = self.released("cls")
+        if last_time:
+            rows = [r for r in rows if int(r["ctime"]) < last_time]
+        return _json({"errno": 0, "msg": "", "data": {"roll_data": rows[:size]}})
+
+    def _ths(self, query: dict[str, str]) -> bytes:
+        page = max(1, int(query.get("page") or 1))
+        size = int(query.get("pagesize") or 20)
+        rows = self.released("ths")[(page - 1) * size : page * size]
+        return _json({"code": "200", "msg": "success", "data": {"list": rows}})
+
+    def _eastmoney(self, query: dict[str, str]) -> bytes:
+        size = int(query.get("pageSize") or 50)
+        sort_end = query.get("sortEnd") or ""
+        rows = self.released("eastmoney")
+        if sort_end:
+            rows = [r for r in rows if int(r["realSort"]) < int(sort_end)]
+        page = rows[:size]
+        cursor = page[-1]["realSort"] if page else ""
+        return _json(
+            {"code": "1", "message": "success", "data": {"fastNewsList": page, "sortEnd": cursor}}
+        )
+
+    # -- serving -----------------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        upstreams = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                status, body = upstreams.answer(
+                    parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+                )
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://{host}:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def override(self, base: str) -> dict[str, str]:
+        """``upstream_override`` pairs that send every stood-in host here."""
+        return {host: base for hosts in HOSTS.values() for host in hosts}
+
+
+def _json(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,88 @@
+"""Helpers the live-feed adapters share: titles from 【…】, item loops, envelopes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from finews.errors import UpstreamFormatError
+from finews.model import Article, StockTag
+from finews.sources.base import Page
+
+log = logging.getLogger(__name__)
+
+_BRACKETED = re.compile(r"^\s*【(?P<title>[^】]{2,120})】")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    return _TAGS.sub("", text or "").strip()
+
+
+def title_from_text(text: str, limit: int = 60) -> str:
+    """The leading 【…】 of a flash, else its first ``limit`` characters."""
+    clean = plain(text)
+    match = _BRACKETED.match(clean)
+    if match:
+        return match.group("title").strip()
+    return clean[:limit].rstrip() + ("…" if len(clean) > limit else "")
+
+
+def raw_json(item: Any) -> str:
+    return json.dumps(item, ensure_ascii=False)
+
+
+def unique_tags(tags: list[StockTag]) -> tuple[StockTag, ...]:
+    return tuple({t.code: t for t in tags}.values())
+
+
+def normalise_items(
+    items: Any,
+    normalise: Callable[[dict[str, Any]], Article | None],
+    source: str,
+    ident_key: str = "id",
+) -> Page:
+    """Every item of a list through ``normalise``; a bad item is skipped and reported.
+    ``normalise`` returns None for an item that is deliberately not an article (a locked
+    VIP item, an economic-data row): skipped with the reason it logs."""
+    if not isinstance(items, list):
+        raise UpstreamFormatError("the item list is missing or not a list", source)
+    articles: list[Article] = []
+    skipped: list[tuple[str, str]] = []
+    for position, item in enumerate(items):
+        ident = (
+            str(item.get(ident_key, f"#{position}")) if isinstance(item, dict) else f"#{position}"
+        )
+        try:
+            if not isinstance(item, dict):
+                raise TypeError("item is not an object")
+            article = normalise(item)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = (
+                f"missing {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+            )
+            log.info("%s: skipped item %s: %s", source, ident, reason)
+            skipped.append((ident, reason))
+            continue
+        if article is None:
+            skipped.append((ident, "not an article (locked or a data row)"))
+        else:
+            articles.append(article)
+    return Page(tuple(articles), tuple(skipped))
+
+
+def paged(
+    fetch_page: Callable[[Any], tuple[Page, Any]], first: Any, max_pages: int = 1000
+) -> Iterator[Page]:
+    """Pages newest first: ``fetch_page(cursor)`` gives a page and the next cursor; ends on
+    an empty page or a cursor that does not move."""
+    cursor = first
+    for _ in range(max_pages):
+        page, following = fetch_page(cursor)
+        yield page
+        if (not page.articles and not page.skipped) or following is None or following == cursor:
+            return
+        cursor = following
