@@ -111,6 +111,7 @@ def upstream_env(httpserver: Any, upstream: EastmoneyStandin) -> dict[str, str]:
         "FINEWS_HTTP_BACKOFF": "0.01",
         "FINEWS_HTTP_TIMEOUT": "2",
         "FINEWS_EASTMONEY_NEWS_COLUMNS": "344,350",
+        "FINEWS_SOURCES_ENABLED": "eastmoney.fast,eastmoney.column",
     }
 
 

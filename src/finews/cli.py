@@ -445,6 +445,136 @@ def serve(
     )
 
 
+# -- the always-on aggregator --------------------------------------------------
+
+
+def _run(settings: Settings, host: str | None, port: int | None, banner: str) -> None:
+    from finews.run.runner import Runner
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger("finews.run").setLevel(logging.INFO)
+
+    def ready(url: str) -> None:
+        err.print(banner.format(url=url or "(web app off)"), highlight=False)
+
+    runner = Runner(settings, host=host, port=port, on_ready=ready)
+    try:
+        stats = runner.run()
+    except KeyboardInterrupt:
+        err.print("stopped at once (a second signal): uncommitted work was rolled back")
+        sys.exit(130)
+    err.print(
+        f"stopped: {stats.polls} polls ({stats.failed_polls} failed), "
+        f"{stats.new_articles} new articles, {stats.builds} site builds, "
+        f"{stats.alerts_sent} alerts sent"
+    )
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Web app address (default 127.0.0.1: this machine only).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Web app port (default 8000).")] = None,
+) -> None:
+    """Poll every enabled source on its schedule, store, rebuild the site, send alerts and
+    serve the web app — until Ctrl-C (docs/run.md)."""
+    settings = _ctx(ctx).settings
+    _run(
+        settings,
+        host,
+        port,
+        f"finews run: {len(settings.sources.enabled)} sources into {settings.db_url}; "
+        "open {url} (Ctrl-C stops)",
+    )
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Web app port (0: any free port).")] = 8000,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the demo's database and site (default: a new temp folder)."),
+    ] = None,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between two new items at the stand-in upstreams.")
+    ] = 3.0,
+) -> None:
+    """finews without network access: bundled real flashes (财联社, 同花顺, 东方财富) replayed
+    by local stand-in upstreams, new ones every few seconds, through the whole pipeline."""
+    import dataclasses
+    import tempfile
+
+    from finews.demo.upstreams import Upstreams
+
+    base_settings = _ctx(ctx).settings
+    folder = data or Path(tempfile.mkdtemp(prefix="finews-demo-"))
+    upstreams = Upstreams(initial=40, interval=interval)
+    base = upstreams.start()
+    s = base_settings
+    settings = dataclasses.replace(
+        s,
+        db=f"sqlite:///{folder / 'finews.db'}",
+        data_dir=str(folder),
+        upstream_override=upstreams.override(base),
+        sources=dataclasses.replace(
+            s.sources, enabled=("cls.telegraph", "ths.flash", "eastmoney.fast"), feeds=False
+        ),
+        eastmoney=dataclasses.replace(s.eastmoney, fulltext=False),
+        http=dataclasses.replace(s.http, host_spacing=0.0, retries=1),
+        site=dataclasses.replace(s.site, out=str(folder / "site")),
+        run=dataclasses.replace(
+            s.run, interval=5.0, min_interval=2.0, max_interval=10.0, build_delay=0.5
+        ),
+    )
+    try:
+        _run(
+            settings,
+            None,
+            port,
+            f"finews demo: stand-in upstreams at {base}, data in {folder}\n"
+            "open {url} — new flashes arrive every few seconds (Ctrl-C stops)",
+        )
+    finally:
+        upstreams.stop()
+
+
+@app.command()
+def sources(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Each source's health: last success, last error, failures in a row, newest item."""
+    import time
+
+    from finews.run.health import report
+
+    c = _ctx(ctx)
+    with c.open_store() as store:
+        statuses = store.source_status()
+    health = report(
+        statuses, list(c.settings.sources.enabled), time.time(), c.settings.run.stale_after
+    )
+    if as_json:
+        _emit_json([h.as_dict() for h in health])
+        return
+    table = Table("source", "health", "articles", "newest", "last success", "why")
+    colours = {"ok": "green", "failing": "red", "stale": "yellow", "unknown": "dim"}
+    for h in health:
+        d = h.as_dict()
+        table.add_row(
+            h.source,
+            Text(h.state, style=colours.get(h.state, "")),
+            str(h.articles),
+            (d["newest"] or "—")[:16].replace("T", " "),
+            (d["last_success"] or "—")[:16].replace("T", " "),
+            h.reason,
+        )
+    out.print(table)
+
+
 # -- information -------------------------------------------------------------
 
 

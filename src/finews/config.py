@@ -182,6 +182,50 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    interval: float = field(
+        default=60.0, metadata=_doc("seconds between two polls of a source, to start with")
+    )
+    min_interval: float = field(
+        default=15.0, metadata=_doc("shortest interval, reached while a source is busy")
+    )
+    max_interval: float = field(
+        default=600.0, metadata=_doc("longest interval, reached while a source is quiet")
+    )
+    max_backoff: float = field(
+        default=900.0, metadata=_doc("longest wait after failed polls (it never gives up)")
+    )
+    jitter: float = field(default=0.1, metadata=_doc("± this fraction on every delay"))
+    stale_after: float = field(
+        default=3600.0,
+        metadata=_doc("a source with nothing new for this long (seconds) is reported stale"),
+    )
+    workers: int = field(default=4, metadata=_doc("sources polled at the same time"))
+    serve: bool = field(default=True, metadata=_doc("serve the web app in `finews run`"))
+    build: bool = field(default=True, metadata=_doc("rebuild the site after new articles"))
+    build_delay: float = field(
+        default=2.0, metadata=_doc("seconds to gather new articles before a site build")
+    )
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    keywords: tuple[str, ...] = field(
+        default=(), metadata=_doc("words (and their aliases) that trigger an alert")
+    )
+    stocks: tuple[str, ...] = field(
+        default=(), metadata=_doc("stock codes whose tagged articles trigger an alert")
+    )
+    important: bool = field(default=False, metadata=_doc("alert on every important article"))
+    webhooks: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("FORMAT:URL, FORMAT = generic, dingtalk, feishu, wecom or telegram"),
+    )
+    retries: int = field(default=8, metadata=_doc("attempts per alert before giving up"))
+    timeout: float = field(default=10.0, metadata=_doc("seconds per webhook request"))
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = field(default="", metadata=_doc("database: a file path or an SQLAlchemy URL"))
     data_dir: str = field(default="", metadata=_doc("folder for the database and the site"))
@@ -200,6 +244,8 @@ class Settings:
     jekyll: JekyllSettings = field(default_factory=JekyllSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    run: RunSettings = field(default_factory=RunSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
     def data_path(self) -> Path:
@@ -359,6 +405,13 @@ def _validate(s: Settings) -> None:
         (s.site.feed_size >= 1, "site.feed_size must be at least 1"),
         ("://" in s.site.base_url, "site.base_url must be an absolute URL"),
         (0 < s.serve.port < 65536, "serve.port must be 1..65535"),
+        (
+            0 < s.run.min_interval <= s.run.interval <= s.run.max_interval,
+            "run: need 0 < min_interval <= interval <= max_interval",
+        ),
+        (0 <= s.run.jitter < 1, "run.jitter must be in [0, 1)"),
+        (s.run.workers >= 1, "run.workers must be at least 1"),
+        (s.alerts.retries >= 1, "alerts.retries must be at least 1"),
         (s.serve.poll_interval > 0, "serve.poll_interval must be positive"),
         (
             not s.serve.root_path or s.serve.root_path.startswith("/"),

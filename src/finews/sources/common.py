@@ -78,10 +78,18 @@ def paged(
     fetch_page: Callable[[Any], tuple[Page, Any]], first: Any, max_pages: int = 1000
 ) -> Iterator[Page]:
     """Pages newest first: ``fetch_page(cursor)`` gives a page and the next cursor; ends on
-    an empty page or a cursor that does not move."""
+    an empty page or a cursor that does not move.  An item already given by an earlier
+    page of the same walk is not given again."""
     cursor = first
+    seen: set[str] = set()
     for _ in range(max_pages):
         page, following = fetch_page(cursor)
+        # overlapping pages (财联社's last_time + 1) would look like known items and end
+        # a catch-up early: what an earlier page of this walk gave is dropped
+        fresh = tuple(a for a in page.articles if a.upstream_id not in seen)
+        seen.update(a.upstream_id for a in fresh)
+        if len(fresh) != len(page.articles):
+            page = Page(fresh, page.skipped)
         yield page
         if (not page.articles and not page.skipped) or following is None or following == cursor:
             return

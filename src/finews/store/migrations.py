@@ -117,12 +117,19 @@ def _v5_fulltext(conn: Connection) -> None:
         last = batch[-1][0]
 
 
+def _v6_alerts(conn: Connection) -> None:
+    """Alert deliveries and their watermark (issue #7)."""
+    schema.alert_state.create(conn)  # unchanged since: safe to create from the metadata
+    schema.alert_deliveries.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
     Migration(3, "reprint clusters", _v3_clusters),
     Migration(4, "stocks and clusters in tombstones", _v4_tombstone_stocks),
     Migration(5, "full-text index, source status", _v5_fulltext),
+    Migration(6, "alert deliveries", _v6_alerts),
 )
 
 

@@ -145,6 +145,31 @@ source_status = Table(
     Column("failures", Integer, nullable=False, default=0),
 )
 
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("upstream_id", String(200), nullable=False),
+    Column("webhook", Text, nullable=False),
+    Column("reasons", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger, nullable=True),
+    UniqueConstraint("source", "upstream_id", "webhook", name="uq_alert_once"),
+)
+Index("ix_alert_due", alert_deliveries.c.status, alert_deliveries.c.next_attempt_at)
+
 article_stocks = Table(
     "article_stocks",
     metadata,

@@ -1,0 +1,147 @@
+"""Alerts: a new article that matches a watchlist is pushed once to every webhook.
+
+- **Matching** (pure): keywords (and their aliases: 央行 also matches 中国人民银行) in the
+  title, digest or text; stock codes among the article's tags; optionally every
+  important article.
+- **Once**: the store records (article, webhook) deliveries under a unique key, and a
+  watermark of the articles already matched, both in the database — a restart neither
+  re-sends nor misses anything.  On a store that has articles but no watermark yet, the
+  watermark starts at the newest article: no flood of alerts for the back catalogue.
+- **Delivery** runs apart from ingestion, with retries and capped backoff; a failing
+  webhook only delays its own messages.
+
+Webhook formats: ``generic`` (a JSON POST of the article), ``dingtalk``, ``feishu``,
+``wecom`` (their bot message shapes) and ``telegram`` (``sendMessage``; the URL carries
+the bot token and ``chat_id``).  A webhook is configured as ``format:url``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from finews.errors import ConfigError
+from finews.model import Article
+from finews.search.aliases import default_aliases, fold
+from finews.store.fulltext import body_text, stock_codes
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("generic", "dingtalk", "feishu", "wecom", "telegram")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    format: str
+    url: str
+
+    @classmethod
+    def parse(cls, spec: str) -> Webhook:
+        kind, sep, url = spec.partition(":")
+        if not sep or kind not in FORMATS or not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"alerts.webhooks: {spec!r} is not FORMAT:URL with FORMAT one of "
+                f"{', '.join(FORMATS)}"
+            )
+        return cls(kind, url)
+
+    @property
+    def key(self) -> str:
+        return f"{self.format}:{self.url}"
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    keywords: tuple[str, ...] = ()
+    stocks: tuple[str, ...] = ()
+    important: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.keywords or self.stocks or self.important)
+
+    def expanded_keywords(self) -> list[tuple[str, tuple[str, ...]]]:
+        aliases = default_aliases()
+        return [(k, tuple(fold(a) for a in aliases.expand(k))) for k in self.keywords if k.strip()]
+
+    def reasons(self, article: Article) -> list[str]:
+        """Why the article matches (empty: it does not)."""
+        found: list[str] = []
+        text = fold(f"{article.title}\n{body_text(article)}")
+        for keyword, names in self.expanded_keywords():
+            if any(n and n in text for n in names):
+                found.append(f"关键词 {keyword}")
+        tagged = {s.code for s in article.stocks}
+        for stock in self.stocks:
+            if tagged & set(stock_codes(stock)):
+                found.append(f"股票 {stock}")
+        if self.important and article.important:
+            found.append("重要")
+        return found
+
+
+def _text(article: Article, reasons: Iterable[str], link: str) -> str:
+    time = article.published_beijing.strftime("%m-%d %H:%M")
+    return (
+        f"【{article.title}】\n{time} {article.media or article.source}\n"
+        f"{article.digest[:300]}\n{link}\n（{'、'.join(reasons)}）"
+    )
+
+
+def payload(
+    hook: Webhook, article: Article, reasons: list[str], link: str
+) -> tuple[str, dict[str, Any]]:
+    """(URL, JSON body) of one alert for one webhook."""
+    text = _text(article, reasons, link)
+    if hook.format == "dingtalk":
+        return hook.url, {"msgtype": "text", "text": {"content": text}}
+    if hook.format == "feishu":
+        return hook.url, {"msg_type": "text", "content": {"text": text}}
+    if hook.format == "wecom":
+        return hook.url, {"msgtype": "text", "text": {"content": text}}
+    if hook.format == "telegram":
+        parts = urlsplit(hook.url)
+        chat = parse_qs(parts.query).get("chat_id", [""])[0]
+        url = hook.url.split("?", 1)[0]
+        return url, {"chat_id": chat, "text": text, "disable_web_page_preview": True}
+    return hook.url, {
+        "source": article.source,
+        "id": article.upstream_id,
+        "title": article.title,
+        "time": article.published_beijing.isoformat(),
+        "media": article.media,
+        "url": article.url,
+        "link": link,
+        "digest": article.digest,
+        "stocks": [s.as_dict() for s in article.stocks],
+        "important": article.important,
+        "reasons": reasons,
+    }
+
+
+def accepted(response: httpx.Response, hook: Webhook) -> bool:
+    """Whether the receiver took the message (bots answer 200 with an error code inside)."""
+    if response.status_code >= 300:
+        return False
+    if hook.format in {"dingtalk", "wecom"}:
+        try:
+            return int(response.json().get("errcode", 0)) == 0
+        except (ValueError, AttributeError):
+            return True
+    if hook.format == "feishu":
+        try:
+            body = response.json()
+            return int(body.get("code", body.get("StatusCode", 0))) == 0
+        except (ValueError, AttributeError):
+            return True
+    if hook.format == "telegram":
+        try:
+            return bool(response.json().get("ok", True))
+        except (ValueError, AttributeError):
+            return True
+    return True

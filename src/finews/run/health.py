@@ -1,0 +1,93 @@
+"""A source's health from what the store remembers of its polls.  Pure.
+
+- ``failing``: its last poll failed (the error is shown);
+- ``stale``: it answers, but its newest article is older than ``stale_after`` — the
+  silent failure, where a feed stops updating and nobody notices — or no poll has
+  succeeded for ``stale_after``;
+- ``ok``; ``unknown`` when it was never polled into this store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from finews.site.formats import iso_time
+
+
+@dataclass(frozen=True)
+class Health:
+    source: str
+    state: str
+    reason: str
+    articles: int
+    newest_at: int | None
+    last_attempt_at: int | None
+    last_success_at: int | None
+    consecutive_failures: int
+    last_error: str
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(ts: int | None) -> str | None:
+            return iso_time(ts) if ts else None
+
+        return {
+            "source": self.source,
+            "health": self.state,
+            "reason": self.reason,
+            "articles": self.articles,
+            "newest": iso(self.newest_at),
+            "last_attempt": iso(self.last_attempt_at),
+            "last_success": iso(self.last_success_at),
+            "consecutive_failures": self.consecutive_failures,
+            "last_error": self.last_error,
+        }
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def assess(source: str, status: dict[str, Any], now: float, stale_after: float) -> Health:
+    attempt = status.get("last_attempt_at")
+    success = status.get("last_success_at")
+    newest = status.get("newest_at")
+    failures = int(status.get("consecutive_failures") or 0)
+    if attempt is None:
+        state, reason = "unknown", "never polled into this store"
+    elif failures:
+        state = "failing"
+        reason = f"{failures} failed poll(s) in a row: {status.get('last_error') or '?'}"
+    elif success is None or now - success > stale_after:
+        state, reason = (
+            "stale",
+            "no successful poll for " + (_age(now - success) if success else "ever"),
+        )
+    elif newest is None or now - newest > stale_after:
+        state = "stale"
+        reason = "answers, but nothing new for " + (_age(now - newest) if newest else "ever")
+    else:
+        state, reason = "ok", f"newest item {_age(max(0.0, now - newest))} old"
+    return Health(
+        source=source,
+        state=state,
+        reason=reason,
+        articles=int(status.get("articles") or 0),
+        newest_at=newest,
+        last_attempt_at=attempt,
+        last_success_at=success,
+        consecutive_failures=failures,
+        last_error=str(status.get("last_error") or ""),
+    )
+
+
+def report(
+    statuses: dict[str, dict[str, Any]], sources: list[str], now: float, stale_after: float
+) -> list[Health]:
+    """Health of the given sources and of every other source the store has seen."""
+    keys = sorted(set(sources) | set(statuses))
+    return [assess(k, statuses.get(k, {}), now, stale_after) for k in keys]

@@ -1,0 +1,357 @@
+"""The ``finews run`` process: poll, process, store, publish, alert, serve — until told
+to stop.
+
+One asyncio loop coordinates; the blocking work (HTTP polls through the thread-safe
+fetcher, SQLite writes, site builds) runs in worker threads:
+
+- the scheduler (:mod:`finews.run.schedule`) says which sources are due; each due
+  source is polled in a thread (``run.workers`` at once), its outcome recorded in the
+  store (source health) and in the schedule;
+- new articles ask for a site build; builds are gathered for ``run.build_delay`` seconds
+  and run one at a time (incremental, atomic per file);
+- new articles are matched against the watchlists and queued for the webhooks
+  (:mod:`finews.run.alerts`); a separate task delivers them with retries;
+- the web app (search, API, live updates) runs on the same loop under uvicorn; its live
+  updates see new articles through the store like any other reader.
+
+SIGINT/SIGTERM: no new polls start; the polls in flight finish (each page is one
+transaction: stored or not), a pending build runs, the web server stops.  A second
+signal stops at once (SQLite rolls back whatever was not committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import httpx
+
+from finews.config import Settings
+from finews.fetch import Fetcher
+from finews.ingest import SourceReport, fetch_round, policy_from_settings
+from finews.process.pipeline import Processor
+from finews.run import alerts
+from finews.run.schedule import Policy, Schedule
+from finews.site import SiteOptions, build_site, paths
+from finews.sources.base import Source
+from finews.sources.registry import build_sources
+from finews.store import Store, alertqueue
+
+log = logging.getLogger("finews.run")
+
+
+def site_options(settings: Settings) -> SiteOptions:
+    s = settings.site
+    return SiteOptions(
+        title=s.title,
+        base_url=s.base_url,
+        page_size=s.page_size,
+        feed_size=s.feed_size,
+        templates=s.templates,
+        search_form=s.search_form,
+    )
+
+
+def site_dir(settings: Settings) -> Path:
+    return Path(settings.site.out or settings.data_path / "site")
+
+
+@dataclass
+class RunStats:
+    polls: int = 0
+    failed_polls: int = 0
+    new_articles: int = 0
+    builds: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+    started: float = field(default_factory=time.time)
+
+
+class Runner:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sources: list[Source] | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        on_ready: Callable[[str], None] | None = None,
+        processor: Processor | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sources = sources if sources is not None else build_sources(settings)
+        self.host = host or settings.serve.host
+        self.port = port if port is not None else settings.serve.port
+        self.on_ready = on_ready
+        self.processor = processor
+        r = settings.run
+        self.policy = Policy(r.interval, r.min_interval, r.max_interval, r.max_backoff, r.jitter)
+        self.stats = RunStats()
+        self.stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._build_wanted = asyncio.Event()
+        self._alerts_wanted = asyncio.Event()
+        self._polls: set[asyncio.Task[None]] = set()
+        self._random = random.Random()
+        a = settings.alerts
+        self.watchlist = alerts.Watchlist(a.keywords, a.stocks, a.important)
+        self.webhooks = [alerts.Webhook.parse(w) for w in a.webhooks]
+        self.url = ""
+
+    # -- entry point -------------------------------------------------------------------
+    def run(self) -> RunStats:
+        asyncio.run(self.main())
+        return self.stats
+
+    async def main(self) -> None:
+        self.store = Store.open(self.settings.db_url)
+        self.fetcher = Fetcher(policy_from_settings(self.settings))
+        if self.processor is None:
+            self.processor = await anyio.to_thread.run_sync(
+                lambda: Processor.default(self.settings.data_path / "a_shares.csv")
+            )
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop)
+        server_task: asyncio.Task[None] | None = None
+        server: Any = None
+        try:
+            if self.settings.run.build:
+                await self._build()  # the site exists before anyone asks for it
+            if self.settings.run.serve:
+                server, server_task = await self._start_server()
+            tasks = [asyncio.create_task(self._schedule(), name="schedule")]
+            if self.settings.run.build:
+                tasks.append(asyncio.create_task(self._builder(), name="builder"))
+            if self.webhooks and not self.watchlist.empty:
+                tasks.append(asyncio.create_task(self._alerter(), name="alerts"))
+            if self.on_ready:
+                self.on_ready(self.url)
+            await self.stopping.wait()
+            log.info("stopping: waiting for %d poll(s) in flight", len(self._polls))
+            await asyncio.gather(*self._polls, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.settings.run.build and self._build_wanted.is_set():
+                await self._build()
+        finally:
+            if server is not None:
+                server.should_exit = True
+                if server_task is not None:
+                    await asyncio.gather(server_task, return_exceptions=True)
+            self.fetcher.close()
+            self.store.close()
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+
+    def stop(self) -> None:
+        if self.stopping.is_set():
+            raise KeyboardInterrupt  # a second signal: stop now
+        log.info("stop requested")
+        self.stopping.set()
+        self._wake.set()
+
+    # -- polling -------------------------------------------------------------------------
+    async def _schedule(self) -> None:
+        by_key = {s.key: s for s in self.sources}
+        schedule = Schedule.start(list(by_key), self.policy, time.monotonic())
+        limit = asyncio.Semaphore(self.settings.run.workers)
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            for key in schedule.due(now):
+                schedule.started(key)
+                task = asyncio.create_task(self._poll(schedule, by_key[key], limit))
+                self._polls.add(task)
+                task.add_done_callback(self._polls.discard)
+            upcoming = schedule.next_due()
+            wait = 1.0 if upcoming is None else max(0.05, min(5.0, upcoming - time.monotonic()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _poll(self, schedule: Schedule, source: Source, limit: asyncio.Semaphore) -> None:
+        async with limit:
+            report = await anyio.to_thread.run_sync(self._poll_blocking, source)
+        delay = schedule.finished(
+            source.key,
+            now=time.monotonic(),
+            ok=report.ok,
+            new=report.new,
+            rand=self._random.random(),
+        )
+        self.stats.polls += 1
+        self.stats.new_articles += report.new
+        if report.ok:
+            log.info(
+                "%s: %d new, %d updated (%.1f s); next poll in %.0f s",
+                source.key,
+                report.new,
+                report.updated,
+                report.seconds,
+                delay,
+            )
+        else:
+            self.stats.failed_polls += 1
+            log.warning("%s failed: %s; retrying in %.0f s", source.key, report.error, delay)
+        if report.new or report.updated:
+            self._build_wanted.set()
+            self._alerts_wanted.set()
+        self._wake.set()
+
+    def _poll_blocking(self, source: Source) -> SourceReport:
+        assert self.processor is not None
+        try:
+            return fetch_round(
+                self.store,
+                self.fetcher,
+                [source],
+                fulltext=self.settings.eastmoney.fulltext,
+                process=self.processor,
+            )[0]
+        except Exception as exc:  # a bug or a store failure must not end the process
+            log.exception("%s: poll crashed", source.key)
+            report = SourceReport(source.key, error=f"{type(exc).__name__}: {exc}")
+            with contextlib.suppress(Exception):
+                self.store.record_poll(source.key, ok=False, error=report.error)
+            return report
+
+    # -- the site ------------------------------------------------------------------------
+    async def _builder(self) -> None:
+        while True:
+            await self._build_wanted.wait()
+            await asyncio.sleep(self.settings.run.build_delay)
+            await self._build()
+
+    async def _build(self) -> None:
+        self._build_wanted.clear()
+        try:
+            report = await anyio.to_thread.run_sync(
+                lambda: build_site(self.store, site_dir(self.settings), site_options(self.settings))
+            )
+        except Exception:
+            log.exception("site build failed (the published site is unchanged)")
+            self._build_wanted.set()
+            return
+        self.stats.builds += 1
+        log.info("site: %d pages written in %.2f s", report.written, report.seconds)
+
+    # -- alerts --------------------------------------------------------------------------
+    async def _alerter(self) -> None:
+        await anyio.to_thread.run_sync(self._match_alerts)  # sets the watermark on a new store
+        async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._alerts_wanted.wait(), 1.0)
+                self._alerts_wanted.clear()
+                await anyio.to_thread.run_sync(self._match_alerts)
+                await self._deliver(client)
+
+    def _match_alerts(self) -> None:
+        while True:
+            _, rows = alertqueue.unmatched(self.store)
+            if not rows:
+                return
+            matches = []
+            for _, article in rows:
+                reasons = self.watchlist.reasons(article)
+                if reasons:
+                    matches += [(article, hook.key, reasons) for hook in self.webhooks]
+            alertqueue.enqueue(self.store, matches, rows[-1][0])
+
+    async def _deliver(self, client: httpx.AsyncClient) -> None:
+        pending = await anyio.to_thread.run_sync(alertqueue.due, self.store)
+        hooks = {h.key: h for h in self.webhooks}
+        base = self.settings.site.base_url.rstrip("/") + "/"
+        for delivery in pending:
+            hook = hooks.get(delivery.webhook)
+            if hook is None:  # removed from the settings since
+                await anyio.to_thread.run_sync(
+                    functools.partial(
+                        alertqueue.record,
+                        self.store,
+                        delivery.id,
+                        ok=False,
+                        error="webhook no longer configured",
+                    )
+                )
+                continue
+            a = delivery.article
+            link = base + paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
+            url, body = alerts.payload(hook, a, delivery.reasons, link)
+            error = ""
+            try:
+                response = await client.post(url, json=body)
+                ok = alerts.accepted(response, hook)
+                if not ok:
+                    error = f"HTTP {response.status_code}: {response.text[:200]}"
+            except httpx.HTTPError as exc:
+                ok, error = False, f"{type(exc).__name__}: {exc}"
+            attempts = delivery.attempts + 1
+            retry_at = None
+            if not ok and attempts < self.settings.alerts.retries:
+                retry_at = time.time() + min(3600.0, 5.0 * 2 ** (attempts - 1))
+            if ok:
+                self.stats.alerts_sent += 1
+            elif retry_at is None:
+                self.stats.alerts_failed += 1
+                log.warning("alert for %s to %s given up: %s", a.key, hook.format, error)
+            await anyio.to_thread.run_sync(
+                functools.partial(
+                    alertqueue.record,
+                    self.store,
+                    delivery.id,
+                    ok=ok,
+                    error=error,
+                    retry_at=retry_at,
+                )
+            )
+
+    # -- the web app ---------------------------------------------------------------------
+    async def _start_server(self) -> tuple[Any, asyncio.Task[None]]:
+        import uvicorn
+
+        from finews.web.app import ServeOptions, create_app
+
+        s = self.settings
+        app = create_app(
+            ServeOptions(
+                db_url=s.db_url,
+                site_dir=site_dir(s),
+                title=s.site.title,
+                search_form=s.site.search_form,
+                templates=s.site.templates,
+                root_path=s.serve.root_path,
+                poll_interval=s.serve.poll_interval,
+            )
+        )
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:  # the runner owns the signals
+                yield
+
+        server = Server(
+            uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", lifespan="on")
+        )
+        task = asyncio.create_task(server.serve(), name="web")
+        while not server.started:
+            if task.done():
+                task.result()  # raises why it could not start (port in use …)
+                raise RuntimeError("the web server stopped while starting")
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://{self.host}:{port}/"
+        return server, task
