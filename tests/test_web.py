@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import feedparser
 import httpx
 import pytest
 
+from finews.model import BEIJING
 from finews.site import SiteOptions, build_site
 from finews.store import Store
 from sitedata import BASE_URL, populate
@@ -281,18 +283,31 @@ def test_source_health_follows_the_polls(
     client: httpx.Client, site: tuple[str, Store, Path]
 ) -> None:
     store = site[1]
-    store.record_poll("eastmoney.fast", ok=True, new=3)
+    store.record_poll("eastmoney.fast", ok=True, new=0)
     store.record_poll("eastmoney.column", ok=False, error="FetchError: 503 after 3 retries")
     health = {s["source"]: s for s in client.get("api/sources").json()}
-    assert health["eastmoney.fast"]["health"] == "ok"
+    # it answers, but its newest item is from June: the silent failure
+    assert health["eastmoney.fast"]["health"] == "stale"
+    assert "nothing new" in health["eastmoney.fast"]["reason"]
     assert health["eastmoney.column"]["health"] == "failing"
-    assert health["eastmoney.column"]["last_error"].startswith("FetchError")
-    assert (
-        health["cls.telegraph"]["health"] == "unknown" and health["cls.telegraph"]["articles"] == 7
+    assert "FetchError" in health["eastmoney.column"]["reason"]
+    assert health["cls.telegraph"]["health"] == "unknown"
+    assert health["cls.telegraph"]["articles"] == 7
+    fresh = replace(
+        cls_flashes()[0],
+        source="eastmoney.fast",
+        upstream_id="now",
+        published=datetime.now(BEIJING),
+        title="刚刚到达",
+        digest="刚刚到达的消息",
     )
+    store.save([fresh])
     store.record_poll("eastmoney.column", ok=True)
-    column = {s["source"]: s for s in client.get("api/sources").json()}["eastmoney.column"]
-    assert column["health"] == "ok" and column["consecutive_failures"] == 0
+    health = {s["source"]: s for s in client.get("api/sources").json()}
+    assert health["eastmoney.fast"]["health"] == "ok"
+    assert health["eastmoney.column"]["consecutive_failures"] == 0
+    page = client.get("status")
+    assert page.status_code == 200 and "eastmoney.fast" in page.text and "health-ok" in page.text
 
 
 def test_gzip_of_the_api(client: httpx.Client) -> None:

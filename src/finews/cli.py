@@ -431,6 +431,7 @@ def serve(
             templates=s.site.templates,
             root_path=s.serve.root_path,
             poll_interval=s.serve.poll_interval,
+            stale_after=s.run.stale_after,
         )
     )
     bind = host or s.serve.host

@@ -335,6 +335,7 @@ class Runner:
                 templates=s.site.templates,
                 root_path=s.serve.root_path,
                 poll_interval=s.serve.poll_interval,
+                stale_after=s.run.stale_after,
             )
         )
 

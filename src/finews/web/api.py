@@ -26,9 +26,6 @@ from finews.store.sqlstore import section_of
 
 router = APIRouter(prefix="/api")
 
-STALE_AFTER = 3600
-"""A source whose last successful poll is older than this (seconds) is 'stale'."""
-
 
 class StockOut(BaseModel):
     code: str = Field(examples=["600928.SH"])
@@ -79,6 +76,7 @@ class SearchOut(BaseModel):
 class SourceOut(BaseModel):
     source: str
     health: str = Field(description="ok, failing, stale or unknown (never polled here)")
+    reason: str = Field(description="why, in words")
     articles: int
     newest: str | None
     last_attempt: str | None
@@ -236,39 +234,13 @@ def search(
     }
 
 
-def _iso(ts: int | None) -> str | None:
-    from finews.site.formats import iso_time
-
-    return iso_time(ts) if ts else None
-
-
 @router.get("/sources", response_model=list[SourceOut], summary="Sources and their health")
 def sources(request: Request) -> list[dict[str, Any]]:
+    from finews.run.health import report
     from finews.sources.registry import known_sources
 
-    status = _store(request).source_status()
-    now = time.time()
-    out = []
-    for key in sorted(set(known_sources()) | set(status)):
-        s = status.get(key, {})
-        if "last_attempt_at" not in s:
-            health = "unknown"
-        elif s.get("consecutive_failures"):
-            health = "failing"
-        elif now - (s.get("last_success_at") or 0) > STALE_AFTER:
-            health = "stale"
-        else:
-            health = "ok"
-        out.append(
-            {
-                "source": key,
-                "health": health,
-                "articles": s.get("articles", 0),
-                "newest": _iso(s.get("newest_at")),
-                "last_attempt": _iso(s.get("last_attempt_at")),
-                "last_success": _iso(s.get("last_success_at")),
-                "consecutive_failures": s.get("consecutive_failures", 0),
-                "last_error": s.get("last_error", ""),
-            }
-        )
-    return out
+    stale_after: float = request.app.state.stale_after
+    health = report(
+        _store(request).source_status(), list(known_sources()), time.time(), stale_after
+    )
+    return [h.as_dict() for h in health]

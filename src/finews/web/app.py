@@ -51,6 +51,8 @@ class ServeOptions:
     """Where the app is mounted behind a proxy (``/news``); empty at the root."""
     poll_interval: float = 0.5
     """How often (seconds) the store is checked for new articles."""
+    stale_after: float = 3600.0
+    """A source with nothing new for this long is reported stale."""
 
 
 def _cache_control(path: str) -> str:
@@ -100,6 +102,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         hub = Hub(store, options.poll_interval)
         app.state.store = store
         app.state.hub = hub
+        app.state.stale_after = options.stale_after
         await hub.start()
         try:
             yield
@@ -168,6 +171,22 @@ def create_app(options: ServeOptions) -> FastAPI:
             str(request.base_url),
         )
         return Response(body, media_type=media_types[kind])
+
+    @app.get("/status", response_class=HTMLResponse, include_in_schema=False)
+    def status(request: Request) -> HTMLResponse:
+        """Each source's health, for a person (the API has it as JSON)."""
+        import time
+
+        from finews.run.health import report
+        from finews.sources.registry import known_sources
+
+        health = report(
+            request.app.state.store.source_status(),
+            list(known_sources()),
+            time.time(),
+            options.stale_after,
+        )
+        return HTMLResponse(templates.render("status.html", sources=[h.as_dict() for h in health]))
 
     live_js = Path(str(resources.files("finews.web") / "static" / "live.js"))
 
