@@ -49,11 +49,15 @@ import_app = typer.Typer(help="Bring articles in from files.", no_args_is_help=T
 export_app = typer.Typer(
     help="Write the stored articles out in another format.", no_args_is_help=True
 )
+feeds_app = typer.Typer(
+    help="Your own RSS, Atom and JSON Feed subscriptions (and OPML).", no_args_is_help=True
+)
+app.add_typer(feeds_app, name="feeds")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
 err = Console(stderr=True)
-out = Console()
+out = Console(soft_wrap=True)  # long paths and titles stay on one line when piped
 
 
 @dataclass
@@ -233,14 +237,15 @@ def fetch(
     from finews.fetch import Fetcher
     from finews.ingest import fetch_round, policy_from_settings
     from finews.sources import build_sources
+    from finews.store.feedlist import listed
 
     c = _ctx(ctx)
-    chosen = build_sources(c.settings, sources or [])
     with (
         c.open_store() as store,
         Fetcher(policy_from_settings(c.settings)) as fetcher,
         _progress(err.is_terminal and not as_json) as bar,
     ):
+        chosen = build_sources(c.settings, sources or [], listed(store))
         tasks = {s.key: bar.add_task(s.key, total=None) for s in chosen}
         reports = fetch_round(
             store,
@@ -444,6 +449,93 @@ def serve(
         proxy_headers=False,
         timeout_graceful_shutdown=3,
     )
+
+
+# -- user feeds ----------------------------------------------------------------
+
+
+@feeds_app.command("add")
+def feeds_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="The feed's URL (RSS, Atom or JSON Feed).")],
+    title: Annotated[str, typer.Option(help="Shown as the media of its articles.")] = "",
+) -> None:
+    """Subscribe to a feed; `finews run` and `finews fetch` poll it as source feed.<id>."""
+    from finews.store import feedlist
+
+    if not url.startswith(("http://", "https://")):
+        err.print(f"error: not an http(s) URL: {url}")
+        raise typer.Exit(EXIT_USAGE)
+    with _ctx(ctx).open_store() as store:
+        feed, new = feedlist.add(store, url, title)
+    out.print(f"{'added' if new else 'already there:'} {feed.key} {feed.url}")
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    ctx: typer.Context,
+    feed: Annotated[str, typer.Argument(help="feed.<id>, <id> or the URL.")],
+) -> None:
+    """Unsubscribe (the articles already stored stay)."""
+    from finews.store import feedlist
+
+    with _ctx(ctx).open_store() as store:
+        if not feedlist.remove(store, feed):
+            err.print(f"error: no feed {feed}")
+            raise typer.Exit(EXIT_USAGE)
+    out.print(f"removed {feed}")
+
+
+@feeds_app.command("list")
+def feeds_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """The feeds you subscribed to."""
+    from finews.store import feedlist
+
+    with _ctx(ctx).open_store() as store:
+        feeds = feedlist.listed(store)
+    if as_json:
+        _emit_json([{"key": f.key, "url": f.url, "title": f.title} for f in feeds])
+        return
+    table = Table("source", "title", "url")
+    for f in feeds:
+        table.add_row(f.key, f.title or "—", f.url)
+    out.print(table)
+
+
+@feeds_app.command("import")
+def feeds_import(
+    ctx: typer.Context,
+    opml: Annotated[Path, typer.Argument(help="An OPML file (from another reader).")],
+) -> None:
+    """Subscribe to every feed of an OPML file (folders included)."""
+    from finews.sources.feeds import read_opml
+    from finews.store import feedlist
+
+    found = read_opml(opml.read_bytes(), str(opml))
+    with _ctx(ctx).open_store() as store:
+        added = sum(feedlist.add(store, url, title)[1] for url, title in found)
+    out.print(f"{len(found)} feeds in {opml}: {added} added, {len(found) - added} already there")
+
+
+@feeds_app.command("export")
+def feeds_export(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="OPML file to write, or - for stdout.")] = "-",
+) -> None:
+    """Your feeds as OPML 2.0, for another reader."""
+    from finews.outputs.files import write_atomic
+    from finews.sources.feeds import write_opml
+    from finews.store import feedlist
+
+    with _ctx(ctx).open_store() as store:
+        text = write_opml([(f.url, f.title) for f in feedlist.listed(store)])
+    if target == "-":
+        sys.stdout.write(text)
+    else:
+        write_atomic(Path(target), text.encode("utf-8"))
 
 
 # -- the always-on aggregator --------------------------------------------------

@@ -45,7 +45,7 @@ from finews.run.schedule import Policy, Schedule
 from finews.site import SiteOptions, build_site, paths
 from finews.sources.base import Source
 from finews.sources.registry import build_sources
-from finews.store import Store, alertqueue
+from finews.store import Store, alertqueue, feedlist
 
 log = logging.getLogger("finews.run")
 
@@ -89,7 +89,7 @@ class Runner:
         processor: Processor | None = None,
     ) -> None:
         self.settings = settings
-        self.sources = sources if sources is not None else build_sources(settings)
+        self.sources = sources
         self.host = host or settings.serve.host
         self.port = port if port is not None else settings.serve.port
         self.on_ready = on_ready
@@ -115,6 +115,8 @@ class Runner:
 
     async def main(self) -> None:
         self.store = Store.open(self.settings.db_url)
+        if self.sources is None:
+            self.sources = build_sources(self.settings, feeds=feedlist.listed(self.store))
         self.fetcher = Fetcher(policy_from_settings(self.settings))
         if self.processor is None:
             self.processor = await anyio.to_thread.run_sync(
@@ -166,7 +168,7 @@ class Runner:
 
     # -- polling -------------------------------------------------------------------------
     async def _schedule(self) -> None:
-        by_key = {s.key: s for s in self.sources}
+        by_key = {s.key: s for s in self.sources or []}
         schedule = Schedule.start(list(by_key), self.policy, time.monotonic())
         limit = asyncio.Semaphore(self.settings.run.workers)
         while not self.stopping.is_set():

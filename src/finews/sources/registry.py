@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 
 from finews.config import Settings
 from finews.errors import ConfigError
 from finews.sources.base import Source
 from finews.sources.cls import CLS_SOURCE, ClsTelegraph
 from finews.sources.eastmoney import COLUMN_SOURCE, FAST_SOURCE, EastmoneyColumns, EastmoneyFast
+from finews.sources.feeds import FeedSource
 from finews.sources.jin10 import JIN10_SOURCE, Jin10Flash
 from finews.sources.sina import SINA_SOURCE, SinaZhibo
 from finews.sources.ths import THS_SOURCE, ThsFlash
 from finews.sources.wscn import WSCN_SOURCE, WscnLive
+from finews.store.feedlist import UserFeed
 
 BUILTIN = (
     FAST_SOURCE,
@@ -51,10 +54,20 @@ def factories(settings: Settings) -> dict[str, Callable[[], Source]]:
     }
 
 
-def build_sources(settings: Settings, keys: tuple[str, ...] | list[str] = ()) -> list[Source]:
-    """The sources named by ``keys`` (the enabled ones when empty), configured."""
-    wanted = list(keys) or list(settings.sources.enabled)
+def build_sources(
+    settings: Settings,
+    keys: tuple[str, ...] | list[str] = (),
+    feeds: Sequence[UserFeed] = (),
+) -> list[Source]:
+    """The sources named by ``keys`` — by default the enabled ones and (unless
+    ``sources.feeds`` is off) the user's enabled feeds — configured."""
     made = factories(settings)
+    for feed in feeds:
+        made[feed.key] = functools.partial(FeedSource, feed.url, feed.key, feed.title)
+    wanted = list(keys) or [
+        *settings.sources.enabled,
+        *(f.key for f in feeds if f.enabled and settings.sources.feeds),
+    ]
     unknown = [k for k in wanted if k not in made]
     if unknown:
         raise ConfigError(

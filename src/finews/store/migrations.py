@@ -118,9 +118,10 @@ def _v5_fulltext(conn: Connection) -> None:
 
 
 def _v6_alerts(conn: Connection) -> None:
-    """Alert deliveries and their watermark (issue #7)."""
+    """Alert deliveries and their watermark, feeds added by the user (issue #7)."""
     schema.alert_state.create(conn)  # unchanged since: safe to create from the metadata
     schema.alert_deliveries.create(conn)
+    schema.user_feeds.create(conn)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -129,7 +130,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "reprint clusters", _v3_clusters),
     Migration(4, "stocks and clusters in tombstones", _v4_tombstone_stocks),
     Migration(5, "full-text index, source status", _v5_fulltext),
-    Migration(6, "alert deliveries", _v6_alerts),
+    Migration(6, "alert deliveries, user feeds", _v6_alerts),
 )
 
 

@@ -145,6 +145,16 @@ source_status = Table(
     Column("failures", Integer, nullable=False, default=0),
 )
 
+user_feeds = Table(
+    "user_feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("added_at", BigInteger, nullable=False),
+)
+
 alert_state = Table(
     "alert_state",
     metadata,
