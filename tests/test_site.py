@@ -246,3 +246,18 @@ def test_stock_pages_and_also_reported_by(tmp_path: Path, store: Store) -> None:
     assert (out / "s" / "600928.SH" / "atom.xml").exists()
     assert "600928.SH" in (out / "s" / "index.html").read_text(encoding="utf-8")
     assert broken_links(out) == []
+
+
+def test_important_news_has_its_own_page_and_feeds(tmp_path: Path, store: Store) -> None:
+    articles = populate(store)
+    important = {f"{a.source}/{a.upstream_id}" for a in articles if a.important}
+    assert important, "the real items include highlighted ones"
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(base_url=BASE_URL))
+    atom = feedparser.parse((out / "important" / "atom.xml").read_bytes())
+    assert not atom.bozo
+    ids = {e.id.removeprefix("tag:finews,2021:") for e in atom.entries}
+    assert ids and ids <= important
+    assert len(ids) == min(len(important), 50)
+    page = (out / "important" / "index.html").read_text(encoding="utf-8")
+    assert 'data-live="important"' in page and page.count('<li class="important">') == len(ids)

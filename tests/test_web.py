@@ -176,7 +176,9 @@ def test_headers_compression_and_caching(client: httpx.Client) -> None:
     csp = home.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert home.headers["content-encoding"] == "gzip"
-    assert "max-age" in home.headers["cache-control"]
+    assert home.headers["cache-control"] == "no-cache" and home.headers["etag"]
+    revalidated = client.get("", headers={"If-None-Match": home.headers["etag"]})
+    assert revalidated.status_code == 304
     assert home.headers["x-content-type-options"] == "nosniff"
     assert client.get("api/articles").headers["cache-control"] == "no-cache"
     css = client.get("assets/style.css")

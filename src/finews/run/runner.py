@@ -150,6 +150,9 @@ class Runner:
                 await self._build()
         finally:
             if server is not None:
+                hub = getattr(server.config.app.state, "hub", None)
+                if hub is not None:
+                    await hub.stop()  # ends the event streams, which would hold the server
                 server.should_exit = True
                 if server_task is not None:
                     await asyncio.gather(server_task, return_exceptions=True)
@@ -347,7 +350,14 @@ class Runner:
                 yield
 
         server = Server(
-            uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                app,
+                host=self.host,
+                port=self.port,
+                log_level="warning",
+                lifespan="on",
+                timeout_graceful_shutdown=3,
+            )
         )
         task = asyncio.create_task(server.serve(), name="web")
         while not server.started:

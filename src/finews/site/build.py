@@ -749,6 +749,25 @@ class _Builder:
         self.emit("index.html", key, home)
         self._feeds(conn, "", self.o.title, list(reversed(newest[: self.o.feed_size])))
 
+        # important news only (财联社 A/B, 金十 important, 新浪 焦点, highlighted titles …)
+        important = q.newest_important(conn, max(self.o.page_size, self.o.feed_size))
+        self._list_page(
+            "important/index.html",
+            heading="重要消息",
+            subtitle=f"最新 {len(important)} 条",
+            items=list(reversed(important[: self.o.page_size])),
+            newer=None,
+            older=None,
+            feed_prefix="",
+            live="important",
+        )
+        self._feeds(
+            conn,
+            "important/",
+            f"{self.o.title} · 重要消息",
+            list(reversed(important[: self.o.feed_size])),
+        )
+
         listing = [
             {
                 "name": section_title(name),

@@ -207,6 +207,18 @@ def newest_items(conn: Connection, limit: int) -> list[Item]:
     )
 
 
+def newest_important(conn: Connection, limit: int) -> list[Item]:
+    """The newest important articles (加红, level A/B, 焦点, highlighted titles …)."""
+    return _items(
+        conn.execute(
+            select(*_LIGHT)
+            .where(A.c.important.is_(True))
+            .order_by(A.c.published_at.desc(), A.c.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 _PUBLISHED = [c for c in A.c if c.name != "raw"]
 """Every column but the raw payload: pages never show it, and it is most of a row's bytes."""
 _PUBLISHED_NAMES = [c.name for c in _PUBLISHED]

@@ -56,11 +56,11 @@ class ServeOptions:
 
 
 def _cache_control(path: str) -> str:
-    if path.startswith(("/api/", "/search", "/feeds/")):
-        return "no-cache"
+    """Assets may be cached an hour; everything else is revalidated on every use
+    (``no-cache`` + the ETag → a 304 costs nothing), since a news page changes by the minute."""
     if path.startswith(("/assets/", "/_finews/")):
         return "public, max-age=3600"
-    return "public, max-age=60"
+    return "no-cache"
 
 
 class Headers:

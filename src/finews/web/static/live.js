@@ -11,6 +11,7 @@
   function wanted(list, a) {
     var scope = list.dataset.live;
     if (scope === "all") return !a.reprint;
+    if (scope === "important") return a.important;
     if (scope.indexOf("section:") === 0) return a.section === scope.slice(8);
     if (scope.indexOf("stock:") === 0) return a.stocks.indexOf(scope.slice(6)) >= 0;
     return false;

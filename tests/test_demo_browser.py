@@ -1,0 +1,73 @@
+"""``finews demo`` as a new user runs it, checked in a real browser (issue #7): the home
+page is populated within 10 seconds, and new flashes arrive without a reload."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import ARTIFACTS, needs_chromium
+
+pytestmark = needs_chromium
+
+
+def test_demo_home_page_is_populated_within_ten_seconds(tmp_path: Path, browser: Any) -> None:
+    log = tmp_path / "demo.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINEWS_")}
+    started = time.monotonic()
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "finews",
+                "demo",
+                "--port",
+                "0",
+                "--data",
+                str(tmp_path / "demo"),
+                "--interval",
+                "1",
+            ],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = None
+            while url is None and time.monotonic() - started < 10:
+                match = re.search(r"open (http://127\.0\.0\.1:\d+/)", log.read_text())
+                url = match.group(1) if match else None
+                time.sleep(0.1)
+            assert url, log.read_text()
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            while True:
+                page.goto(url)
+                items = page.locator("ul.items[data-live='all'] li").count()
+                if items >= 20 or time.monotonic() - started > 10:
+                    break
+                time.sleep(0.3)
+            elapsed = time.monotonic() - started
+            assert items >= 20, f"{items} items after {elapsed:.1f} s"
+            assert elapsed <= 10
+            first = page.locator("ul.items[data-live='all'] li a").first.inner_text()
+            page.wait_for_function(
+                "first => document.querySelector(\"ul.items[data-live='all'] li a\")"
+                ".textContent !== first",
+                arg=first,
+                timeout=15000,
+            )  # a newer flash arrived on the open page
+            page.screenshot(path=str(ARTIFACTS / "demo-home.png"))
+            assert errors == []
+        finally:
+            process.terminate()
+            process.wait(15)
+    assert process.returncode == 0, log.read_text()
+    assert "stopped:" in log.read_text()
