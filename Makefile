@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint install docs clean
+.PHONY: run demo test lint install docs clean
 
 $(BIN)/finews: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +13,13 @@ $(BIN)/finews: pyproject.toml
 
 install: $(BIN)/finews
 
-## run: one polling round of every enabled source into the embedded SQLite store, then the site
+## run: the always-on aggregator on the embedded SQLite store (Ctrl-C stops)
 run: install
-	$(BIN)/finews fetch; status=$$?; $(BIN)/finews build && $(BIN)/finews stats; exit $$status
+	$(BIN)/finews run
+
+## demo: the whole pipeline on bundled real flashes, no network needed (Ctrl-C stops)
+demo: install
+	$(BIN)/finews demo
 
 ## lint: ruff (lint + format check) and mypy on the package
 lint: install
