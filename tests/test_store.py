@@ -182,7 +182,14 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         assert s.integrity_check() == "ok"
         s.save([flash(2)])
     con = sqlite3.connect(db)
-    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations")] == [1, 2, 3, 4, 5, 6]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations")] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     sections = dict(con.execute("SELECT upstream_id, section FROM articles"))
     assert sections[seed_article().upstream_id] == "财联社"

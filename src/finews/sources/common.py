@@ -60,7 +60,7 @@ def normalise_items(
             if not isinstance(item, dict):
                 raise TypeError("item is not an object")
             article = normalise(item)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             reason = (
                 f"missing {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
             )

@@ -125,7 +125,7 @@ def _normalise_all(items: Any, normalise: Callable[[dict[str, Any]], Article], s
             if not isinstance(item, dict):
                 raise TypeError("item is not an object")
             articles.append(normalise(item))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             log.info("%s: skipped item %s: %s", source, ident, reason)
             skipped.append((ident, reason))
