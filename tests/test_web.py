@@ -316,3 +316,18 @@ def test_gzip_of_the_api(client: httpx.Client) -> None:
     raw = client.get("api/articles", params={"limit": 100}, headers={"Accept-Encoding": "gzip"})
     assert raw.headers["content-encoding"] == "gzip"
     assert json.loads(raw.content)["articles"]  # httpx decodes; the body was compressed
+
+
+def test_cached_searches_follow_changes_to_the_articles(
+    client: httpx.Client, site: tuple[str, Store, Path]
+) -> None:
+    store = site[1]
+    first = client.get("api/search", params={"q": "缓存测试"}).json()
+    assert first["total"] == 0
+    assert client.get("api/search", params={"q": "缓存测试"}).json() == first  # from the cache
+    fresh = replace(cls_flashes()[0], upstream_id="cache-1", title="缓存测试：新到的消息")
+    store.save([fresh])
+    after = client.get("api/search", params={"q": "缓存测试"}).json()
+    assert after["total"] == 1 and after["results"][0]["id"] == "cache-1"
+    store.delete([fresh.key])
+    assert client.get("api/search", params={"q": "缓存测试"}).json()["total"] == 0

@@ -734,6 +734,12 @@ class Store:
                 entry["newest_at"] = newest
         return out
 
+    def version(self) -> int:
+        """A number that grows with every change to the articles (insert, update, delete):
+        what a cache of query results is keyed on."""
+        with self.engine.connect() as conn:
+            return self._next_seq(conn) - 1
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(A)).scalar_one())

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -200,6 +203,29 @@ def get_article(request: Request, source: str, upstream_id: str) -> dict[str, An
     }
 
 
+class ResultCache:
+    """Answers to identical searches, keyed with the store's version: any change to the
+    articles makes every entry stale.  A popular query costs one version lookup."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, store: Store, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        full = (store.version(), *key)
+        with self._lock:
+            if full in self._entries:
+                self._entries.move_to_end(full)
+                return self._entries[full]
+        value = compute()
+        with self._lock:
+            self._entries[full] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+
 @router.get("/search", response_model=SearchOut, summary="Full-text search")
 def search(
     request: Request,
@@ -215,8 +241,23 @@ def search(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> dict[str, Any]:
     filters = filters_from(source, media, stock, since, until, important)
+    store = _store(request)
+    cache: ResultCache = request.app.state.search_cache
+    # relative times (since=24h) move with the clock: such searches are not cached
+    key = None if since or until else ("api", q, filters, sort, limit, offset)
+    if key is None:
+        return _search_answer(store, q, filters, sort, limit, offset)
+    answer: dict[str, Any] = cache.get_or_compute(
+        store, key, lambda: _search_answer(store, q, filters, sort, limit, offset)
+    )
+    return answer
+
+
+def _search_answer(
+    store: Store, q: str, filters: Filters, sort: str, limit: int, offset: int
+) -> dict[str, Any]:
     found = service.search(
-        _store(request), q, filters, limit=limit, offset=offset, recent_first=sort == "recent"
+        store, q, filters, limit=limit, offset=offset, recent_first=sort == "recent"
     )
     return {
         "query": q,

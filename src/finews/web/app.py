@@ -103,6 +103,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         app.state.store = store
         app.state.hub = hub
         app.state.stale_after = options.stale_after
+        app.state.search_cache = api.ResultCache()
         await hub.start()
         try:
             yield
