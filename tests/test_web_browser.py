@@ -108,7 +108,7 @@ def test_home_page_shows_a_new_article_without_reloading(
     page.goto(finews_serve)
     page.wait_for_function("document.querySelectorAll('ul.items[data-live]').length > 0")
     page.evaluate("window.__loaded = true")  # gone if the page reloads
-    time.sleep(0.5)  # the event stream is open
+    page.wait_for_function("() => document.documentElement.dataset.live === 'connected'")
     # new content (a copy of a stored flash would be a reprint, which home collapses)
     fresh = replace(
         cls_flashes()[2],

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,6 +29,9 @@ from finews.store.sqlstore import section_of
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
+REPLAY_SECONDS = 10.0
+"""A new connection gets the events of this many seconds before it (the page's script
+loads after the page: what arrived in between is not lost)."""
 QUEUE_SIZE = 500
 """Events a slow client may fall behind by before it is disconnected (it reconnects
 and catches up with Last-Event-ID)."""
@@ -64,6 +69,9 @@ class Hub:
         self.interval = interval
         self.last_id = 0
         self._queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        # the latest events, replayed to a new connection: an article stored while a page
+        # was loading its script would otherwise be missed
+        self._recent: deque[tuple[float, dict[str, Any]]] = deque(maxlen=100)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -96,6 +104,7 @@ class Hub:
                 self.publish(event_of(article_id, article, cluster))
 
     def publish(self, event: dict[str, Any]) -> None:
+        self._recent.append((time.monotonic(), event))
         for queue in list(self._queues):
             try:
                 queue.put_nowait(event)
@@ -112,7 +121,12 @@ class Hub:
         horizon = self.last_id  # later articles arrive through the queue
         try:
             yield "retry: 2000\n: finews live updates\n\n"
-            if last_event_id is not None and last_event_id < horizon:
+            if last_event_id is None:
+                cutoff = time.monotonic() - REPLAY_SECONDS
+                for stamp, recent in list(self._recent):
+                    if stamp >= cutoff and recent["id"] <= horizon:
+                        yield format_event(recent)
+            elif last_event_id < horizon:
                 missed = await anyio.to_thread.run_sync(self.store.articles_after, last_event_id)
                 for article_id, article, cluster in missed:
                     if article_id <= horizon:

@@ -65,6 +65,13 @@ class SiteFiles(StaticFiles):
         self.script_tag = script_tag
         self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
 
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # the build's own files (.finews/manifest.sqlite3) and any dotfile stay private
+        parts = path.replace("\\", "/").split("/")
+        if any(part.startswith(".") and part != "." for part in parts):
+            return Response("Not Found", 404, media_type="text/plain")
+        return await super().get_response(path, scope)
+
     def file_response(
         self,
         full_path: str | os.PathLike[str],

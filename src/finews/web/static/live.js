@@ -41,10 +41,18 @@
   }
 
   var source = new EventSource(root + "api/stream");
+  source.addEventListener("open", function () {
+    document.documentElement.dataset.live = "connected";
+  });
   source.addEventListener("article", function (event) {
     var a = JSON.parse(event.data);
     lists.forEach(function (list) {
       if (!wanted(list, a) || list.querySelector('li[data-id="' + a.id + '"]')) return;
+      var href = root + a.path;
+      var known = Array.prototype.some.call(list.querySelectorAll("a"), function (link) {
+        return link.getAttribute("href") === href || link.href === new URL(href, location.href).href;
+      });
+      if (known) return; // already on the page (a replayed event, or the page was rebuilt)
       var showMedia = !!list.querySelector(".media") || list.dataset.live !== "all";
       list.insertBefore(item(a, showMedia), list.firstChild);
       var added = list.querySelectorAll("li.live-new, li[data-id]");
