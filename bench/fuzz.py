@@ -32,12 +32,16 @@ def main() -> int:
     for name, (strategy, target) in TARGETS.items():
         if args.only and args.only != name:
             continue
-        count = 0
+        counter = [0]
 
-        def counted(value: object, target=target) -> None:
-            nonlocal count
-            count += 1
-            target(value)
+        def make(target: object = target, counter: list[int] = counter) -> object:
+            def counted(value: object) -> None:
+                counter[0] += 1
+                target(value)  # type: ignore[operator]
+
+            return counted
+
+        counted = make()
 
         run = settings(
             max_examples=args.examples,
@@ -52,7 +56,10 @@ def main() -> int:
         except Exception:
             failures += 1
             result = "FAILED\n" + traceback.format_exc(limit=3)
-        print(f"{name:18s} {count:9,d} {time.perf_counter() - started:8.1f}  {result}", flush=True)
+        print(
+            f"{name:18s} {counter[0]:9,d} {time.perf_counter() - started:8.1f}  {result}",
+            flush=True,
+        )
     return failures
 
 
