@@ -41,14 +41,14 @@ def main() -> int:
 
             return counted
 
-        counted = make()
+        run_one = make()
 
         run = settings(
             max_examples=args.examples,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
-        )(given(strategy)(counted))
+        )(given(strategy)(run_one))
         started = time.perf_counter()
         try:
             run()
