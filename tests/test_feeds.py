@@ -47,7 +47,11 @@ def test_feeds_from_opml_are_polled_in_all_three_formats(
     opml = tmp_path / "subscriptions.opml"
     opml.write_text(OPML.format(base=base), encoding="utf-8")
     db = tmp_path / "feeds.db"
-    env = {"FINEWS_HTTP_HOST_SPACING": "0", "FINEWS_HTTP_BACKOFF": "0.01"}
+    env = {
+        "FINEWS_HTTP_HOST_SPACING": "0",
+        "FINEWS_HTTP_BACKOFF": "0.01",
+        "FINEWS_SOURCES_FEEDS_PRIVATE": "true",  # the test server is on loopback
+    }
 
     imported = run_cli("--db", str(db), "feeds", "import", str(opml), env=env)
     assert imported.returncode == 0, imported.stderr
@@ -99,3 +103,35 @@ def test_bad_opml_and_bad_urls_are_clear_errors(tmp_path: Path) -> None:
     )
     result = run_cli("--db", str(tmp_path / "x.db"), "feeds", "add", "file:///etc/passwd")
     assert result.returncode == 2 and "not an http(s) URL" in result.stderr
+
+
+def test_user_feeds_cannot_reach_internal_addresses_unless_allowed(
+    tmp_path: Path, store: Store, httpserver: Any
+) -> None:
+    """A feed URL is user input: by default it may not point into the machine's own
+    network (loopback here; private and link-local ranges alike)."""
+    populate(store)
+    build_site(store, tmp_path / "site", SiteOptions(feed_size=5))
+    httpserver.expect_request("/atom.xml").respond_with_data(
+        (tmp_path / "site" / "atom.xml").read_bytes(), content_type="application/atom+xml"
+    )
+    db = tmp_path / "ssrf.db"
+    url = httpserver.url_for("/atom.xml")
+    assert run_cli("--db", str(db), "feeds", "add", url).returncode == 0
+    refused = run_cli("--db", str(db), "fetch", "--json", "feed.1")
+    report = json.loads(refused.stdout)["sources"][0]
+    assert refused.returncode == 4 and "internal address (127.0.0.1)" in report["error"]
+    assert httpserver.log == []  # not even asked
+    allowed = run_cli(
+        "--db", str(db), "fetch", "--json", "feed.1", env={"FINEWS_SOURCES_FEEDS_PRIVATE": "1"}
+    )
+    assert json.loads(allowed.stdout)["sources"][0]["new"] == 5
+    for internal in (
+        "http://10.1.2.3/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/x",
+        "http://192.168.0.1/",
+    ):
+        from finews.sources.feeds import private_address
+
+        assert private_address(internal), internal

@@ -89,6 +89,10 @@ class SourcesSettings:
     feeds: bool = field(
         default=True, metadata=_doc("also poll the RSS/Atom/JSON feeds added with `finews feeds`")
     )
+    feeds_private: bool = field(
+        default=False,
+        metadata=_doc("let user feeds reach private, loopback and link-local addresses"),
+    )
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import ipaddress
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 import feedparser
 import lxml.etree
 
-from finews.errors import InputError, UpstreamFormatError
+from finews.errors import FetchError, InputError, UpstreamFormatError
 from finews.fetch import Fetcher
 from finews.fetch.decode import decode_text
 from finews.model import Article, from_epoch
@@ -118,14 +121,43 @@ def parse_json_feed(payload: Any, key: str, media: str, now: int) -> tuple[str, 
 ACCEPT = "application/feed+json, application/atom+xml, application/rss+xml, */*;q=0.5"
 
 
+def private_address(url: str) -> str | None:
+    """The private, loopback, link-local or otherwise internal address a URL's host
+    resolves to, if any (a feed URL must not reach into the machine's own network)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return None  # unresolvable: the fetch will fail and say so
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
+
+
 @dataclass
 class FeedSource:
     url: str
     key: str
     media: str = ""
+    allow_private: bool = False
+
+    def _check(self, url: str) -> None:
+        if self.allow_private:
+            return
+        internal = private_address(url)
+        if internal:
+            raise FetchError(
+                f"refused: {urlsplit(url).hostname} is an internal address ({internal}); "
+                "set sources.feeds_private to allow it",
+                self.key,
+            )
 
     def pages(self, fetcher: Fetcher) -> Iterator[Page]:
+        self._check(self.url)
         response = fetcher.get(self.url, headers={"Accept": ACCEPT})
+        self._check(response.url)  # where redirects led
         now = int(time.time())
         body = response.content.lstrip()
         if "json" in response.content_type or body.startswith(b"{"):

@@ -63,7 +63,13 @@ def build_sources(
     ``sources.feeds`` is off) the user's enabled feeds — configured."""
     made = factories(settings)
     for feed in feeds:
-        made[feed.key] = functools.partial(FeedSource, feed.url, feed.key, feed.title)
+        made[feed.key] = functools.partial(
+            FeedSource,
+            feed.url,
+            feed.key,
+            feed.title,
+            allow_private=settings.sources.feeds_private,
+        )
     wanted = list(keys) or [
         *settings.sources.enabled,
         *(f.key for f in feeds if f.enabled and settings.sources.feeds),
