@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from finews.config import Settings
 from finews.errors import SourceError
 from finews.fetch import Fetcher, FetchPolicy
-from finews.model import Article
+from finews.model import Article, from_epoch
 from finews.sources.base import Source
 from finews.store import Store
 
@@ -100,6 +100,28 @@ def _complete_all(
     return done, failed
 
 
+FUTURE_SLACK = 600
+"""An upstream clock may run this far (seconds) ahead of ours before we correct it."""
+
+
+def _not_in_the_future(store: Store, article: Article, report: SourceReport) -> Article:
+    """An item dated well after now (a broken upstream clock) would sit on top of every
+    listing for as long as the clock is wrong: it is dated when first seen (an item seen
+    before keeps its stored time), and the upstream's time stays in ``raw``."""
+    now = time.time()
+    if article.published.timestamp() <= now + FUTURE_SLACK:
+        return article
+    stored = store.get(article.source, article.upstream_id)
+    if stored is not None and stored.published.timestamp() <= now + FUTURE_SLACK:
+        return replace(article, published=stored.published)
+    report.problems.append(
+        f"item {article.upstream_id}: dated {article.published.isoformat()}, in the future; "
+        "stored as now"
+    )
+    log.warning("%s/%s: dated in the future, stored as now", article.source, article.upstream_id)
+    return replace(article, published=from_epoch(int(now)))
+
+
 def poll_source(
     store: Store,
     fetcher: Fetcher,
@@ -130,6 +152,7 @@ def poll_source(
                 completed, failed_ids = _complete_all(source, fetcher, due, report)
                 by_key = {a.key: a for a in completed}
                 articles = [by_key.get(a.key, a) for a in articles]
+            articles = [_not_in_the_future(store, a, report) for a in articles]
             counts = store.save([process(a) for a in articles]).counts
             store.note_fulltext_failure(source.key, failed_ids)
             failed_this_round.update(failed_ids)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -62,7 +63,7 @@ class Upstreams:
         self.interval = interval
         self.clock = clock
         self.started = clock()
-        self.faults: dict[str, list[int]] = {}
+        self.faults: dict[str, list[int | str]] = {}
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -83,18 +84,20 @@ class Upstreams:
     def release_all(self) -> None:
         self.initial = max(len(rows) for rows in self.pending.values())
 
-    def fail(self, path: str, *statuses: int) -> None:
-        """The next requests to ``path`` answer with these HTTP statuses, in turn."""
+    def fail(self, path: str, *faults: int | str) -> None:
+        """The next requests to ``path`` misbehave, in turn: an HTTP status (503, or 429 with
+        ``Retry-After: 1``), or one of :data:`FAULTS`."""
         with self._lock:
-            self.faults.setdefault(path, []).extend(statuses)
+            self.faults.setdefault(path, []).extend(faults)
 
     # -- answers -------------------------------------------------------------------------
-    def answer(self, path: str, query: dict[str, str]) -> tuple[int, bytes]:
+    def fault(self, path: str) -> int | str | None:
         with self._lock:
             self.requests.append(path)
             queued = self.faults.get(path)
-            if queued:
-                return queued.pop(0), b'{"error": "injected fault"}'
+            return queued.pop(0) if queued else None
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, bytes]:
         if path == "/v1/roll/get_roll_list":
             return 200, self._cls(query)
         if path == "/tapp/news/push/stock/":
@@ -138,13 +141,30 @@ class Upstreams:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
+                fault = upstreams.fault(parts.path)
+                if fault == "reset":  # drop the connection without an answer
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 status, body = upstreams.answer(
                     parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
                 )
+                headers = {"Content-Type": "application/json; charset=utf-8"}
+                body, status, headers = misbehave(fault, body, status, headers)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if fault == "trickle":  # a byte at a time, slower than any timeout
+                    try:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(0.5)
+                    except OSError:  # the client gave up: as it should
+                        return
+                    return
                 self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -163,6 +183,75 @@ class Upstreams:
     def override(self, base: str) -> dict[str, str]:
         """``upstream_override`` pairs that send every stood-in host here."""
         return {host: base for hosts in HOSTS.values() for host in hosts}
+
+
+FAULTS = (
+    "reset",  # the connection is dropped
+    "trickle",  # the body comes a byte every half second
+    "garbage",  # 200 with bytes that are no JSON
+    "truncated",  # 200 with the first half of the JSON
+    "gzipbomb",  # 200, gzip, 10 KB that inflate to 50 MB
+    "badutf8",  # 200 with invalid UTF-8 inside the JSON strings
+    "gbk",  # 200 with the JSON in GBK, labelled UTF-8
+    "html",  # 200 with an HTML error page (a captcha, a login wall)
+    "empty",  # 200 with no body
+    "duplicates",  # 200, every item twice and out of order
+    "future",  # 200, the items' times a year ahead
+)
+
+
+def misbehave(
+    fault: int | str | None, body: bytes, status: int, headers: dict[str, str]
+) -> tuple[bytes, int, dict[str, str]]:
+    """A good answer turned into a faulty one."""
+    if fault is None or fault in {"trickle"}:
+        return body, status, headers
+    if isinstance(fault, int):
+        extra = {"Retry-After": "1"} if fault == 429 else {}
+        return b'{"error": "injected fault"}', fault, {**headers, **extra}
+    if fault == "garbage":
+        return bytes(range(256)) * 4, 200, headers
+    if fault == "truncated":
+        return body[: len(body) // 2], 200, headers
+    if fault == "gzipbomb":
+        bomb = gzip.compress(b"\x00" * 50_000_000, compresslevel=9)
+        return bomb, 200, {**headers, "Content-Encoding": "gzip"}
+    if fault == "badutf8":
+        return body.replace(b"\xe8", b"\xff\xfe", 3), 200, headers
+    if fault == "gbk":
+        return body.decode("utf-8").encode("gbk", "replace"), 200, headers
+    if fault == "html":
+        page = "<html><body>访问过于频繁，请完成验证 aliyunCaptcha</body></html>".encode()
+        return page, 200, {**headers, "Content-Type": "text/html; charset=utf-8"}
+    if fault == "empty":
+        return b"", 200, headers
+    if fault in {"duplicates", "future"}:
+        payload = json.loads(body)
+        rows = _item_list(payload)
+        if rows is not None:
+            if fault == "duplicates":
+                doubled = rows + list(reversed(rows))
+                rows.clear()
+                rows.extend(doubled)
+            else:
+                for row in rows:
+                    for key in ("ctime", "rtime"):
+                        if key in row:
+                            row[key] = int(row[key]) + 365 * 86400
+                    if "showTime" in row:
+                        row["showTime"] = "2099-01-01 00:00:00"
+        return _json(payload), 200, headers
+    return body, status, headers
+
+
+def _item_list(payload: Any) -> list[Any] | None:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
+        return None
+    for key in ("roll_data", "list", "fastNewsList"):
+        if isinstance(data.get(key), list):
+            return data[key]  # type: ignore[no-any-return]
+    return None
 
 
 def _json(payload: Any) -> bytes:

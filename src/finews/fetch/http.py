@@ -117,6 +117,10 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+TOTAL_TIMEOUTS = 3
+"""A response body must be complete within this many ``timeout``s."""
+
+
 class Fetcher:
     """GET with the politeness and robustness above; thread-safe."""
 
@@ -254,7 +258,15 @@ class Fetcher:
                 )
             chunks: list[bytes] = []
             size = 0
+            # httpx's timeout is per read: a server that trickles a byte at a time never
+            # trips it.  The whole body must arrive within a few timeouts.
+            deadline = self._clock() + TOTAL_TIMEOUTS * self.policy.timeout
             for chunk in response.iter_bytes():
+                if self._clock() > deadline:
+                    raise FetchError(
+                        f"GET {short_url(url)}: body too slow, not complete after "
+                        f"{TOTAL_TIMEOUTS * self.policy.timeout:.0f} s (timed out)"
+                    )
                 size += len(chunk)
                 if size > self.policy.max_bytes:
                     raise FetchError(
