@@ -24,3 +24,13 @@ def test_parsers_survive_generated_input(name: str) -> None:
         target(value)
 
     run()
+
+
+def test_regression_an_absurd_timestamp_is_a_skipped_item_not_a_crash() -> None:
+    """Found by bench/fuzz.py: ``ctime`` 6.8e16 made the platform raise OSError (errno 75)
+    from inside an adapter, which no item loop expected."""
+    from finews.sources import cls
+    from finews.sources.common import normalise_items
+
+    page = normalise_items([{"id": 1, "ctime": 6.77680361916768e16}], cls.normalise, "cls")
+    assert page.articles == () and "plausible" in page.skipped[0][1]

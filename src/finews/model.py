@@ -107,8 +107,16 @@ def beijing_naive(value: datetime) -> datetime:
 
 
 def from_epoch(seconds: int | float | str) -> datetime:
-    """An aware datetime from Unix seconds (CLS ``ctime``, WSCN ``display_time``)."""
-    return datetime.fromtimestamp(int(float(seconds)), tz=UTC).astimezone(BEIJING)
+    """An aware datetime from Unix seconds (CLS ``ctime``, WSCN ``display_time``).
+    Raises :class:`ValueError` for a number no clock gives (before 1970, after 2200):
+    the platform would raise OSError or OverflowError instead (found by fuzzing)."""
+    value = int(float(seconds))
+    if not 0 <= value <= _LATEST_EPOCH:
+        raise ValueError(f"not a plausible time: {seconds!r}")
+    return datetime.fromtimestamp(value, tz=UTC).astimezone(BEIJING)
+
+
+_LATEST_EPOCH = 7_258_118_400  # 2200-01-01
 
 
 def parse_beijing(text: str) -> datetime:
