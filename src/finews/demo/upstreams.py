@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
@@ -51,7 +52,10 @@ class Upstreams:
         interval: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
         items: dict[str, list[dict[str, Any]]] | None = None,
+        endless: bool = False,
     ) -> None:
+        """``endless``: once every bundled item is out, go on with copies of them under new
+        ids and later times (for load tests that need news without end)."""
         data = items or {
             "cls": bundled("cls"),
             "ths": bundled("ths"),
@@ -61,6 +65,7 @@ class Upstreams:
         self.pending = {name: list(reversed(rows)) for name, rows in data.items()}
         self.initial = initial
         self.interval = interval
+        self.endless = endless
         self.clock = clock
         self.started = clock()
         self.faults: dict[str, list[int | str]] = {}
@@ -72,14 +77,17 @@ class Upstreams:
     def released(self, name: str) -> list[dict[str, Any]]:
         """The items of a source released so far, newest first."""
         rows = self.pending[name]
+        if self.endless:
+            rows = _Replicas(name, rows)  # type: ignore[assignment]
         extra = 0
         if self.interval > 0:
             ticks = int((self.clock() - self.started) / self.interval)
             sources = sorted(self.pending)
             # one item per tick, round-robin over the sources
             extra = ticks // len(sources) + (1 if ticks % len(sources) > sources.index(name) else 0)
-        count = min(len(rows), self.initial + extra)
-        return list(reversed(rows[:count]))
+        count = self.initial + extra if self.endless else min(len(rows), self.initial + extra)
+        newest = [rows[i] for i in range(max(0, count - 2000), count)]  # a window is enough
+        return list(reversed(newest))
 
     def release_all(self) -> None:
         self.initial = max(len(rows) for rows in self.pending.values())
@@ -183,6 +191,34 @@ class Upstreams:
     def override(self, base: str) -> dict[str, str]:
         """``upstream_override`` pairs that send every stood-in host here."""
         return {host: base for hosts in HOSTS.values() for host in hosts}
+
+
+class _Replicas:
+    """Item ``i`` of an endless source: the bundled item ``i mod n``, its ids and times moved
+    on by one day per round, so that copies are new items in the right order."""
+
+    def __init__(self, name: str, rows: list[dict[str, Any]]) -> None:
+        self.name = name
+        self.rows = rows
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        rounds, position = divmod(index, len(self.rows))
+        item = dict(self.rows[position])
+        if rounds == 0:
+            return item
+        if self.name == "cls":
+            item["id"] = int(item["id"]) + rounds * 100_000_000
+            item["ctime"] = int(item["ctime"]) + rounds * 86400
+        elif self.name == "ths":
+            item["seq"] = str(int(item["seq"]) + rounds * 1_000_000_000)
+            item["id"] = str(int(item.get("id") or 0) + rounds * 1_000_000_000)
+            item["ctime"] = str(int(item["ctime"]) + rounds * 86400)
+        else:
+            item["code"] = f"{item['code']}{rounds:03d}"
+            item["realSort"] = str(int(item["realSort"]) + rounds * 10**15)
+            shown = datetime.strptime(item["showTime"], "%Y-%m-%d %H:%M:%S")
+            item["showTime"] = (shown + timedelta(days=rounds)).strftime("%Y-%m-%d %H:%M:%S")
+        return item
 
 
 FAULTS = (
