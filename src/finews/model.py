@@ -142,3 +142,18 @@ def parse_beijing(text: str) -> datetime:
 
 
 UTC_PLUS_8 = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class UserFeed:
+    """An RSS, Atom or JSON Feed a user subscribed to (kept in the store)."""
+
+    id: int
+    url: str
+    title: str
+    enabled: bool
+
+    @property
+    def key(self) -> str:
+        """The source key of the feed's articles: ``feed.<id>``."""
+        return f"feed.{self.id}"

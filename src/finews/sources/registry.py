@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from finews.config import Settings
 from finews.errors import ConfigError
+from finews.model import UserFeed
 from finews.sources.base import Source
 from finews.sources.cls import CLS_SOURCE, ClsTelegraph
 from finews.sources.eastmoney import COLUMN_SOURCE, FAST_SOURCE, EastmoneyColumns, EastmoneyFast
@@ -15,7 +16,6 @@ from finews.sources.jin10 import JIN10_SOURCE, Jin10Flash
 from finews.sources.sina import SINA_SOURCE, SinaZhibo
 from finews.sources.ths import THS_SOURCE, ThsFlash
 from finews.sources.wscn import WSCN_SOURCE, WscnLive
-from finews.store.feedlist import UserFeed
 
 BUILTIN = (
     FAST_SOURCE,

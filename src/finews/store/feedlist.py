@@ -4,27 +4,14 @@ import and ``finews run`` all see the same list."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 
+from finews.model import UserFeed
 from finews.store import schema
 from finews.store.sqlstore import Store
 
 F = schema.user_feeds
-
-
-@dataclass(frozen=True)
-class UserFeed:
-    id: int
-    url: str
-    title: str
-    enabled: bool
-
-    @property
-    def key(self) -> str:
-        """The source key of the feed's articles: ``feed.<id>``."""
-        return f"feed.{self.id}"
 
 
 def add(store: Store, url: str, title: str = "") -> tuple[UserFeed, bool]:
