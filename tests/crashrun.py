@@ -71,7 +71,7 @@ def check(db: Path, site: Path, before: int, report: CrashReport) -> int:
 
 def crash_cycles(work: Path, cycles: int, seed: int = 8) -> CrashReport:
     rnd = random.Random(seed)
-    upstreams = Upstreams(initial=20, interval=0.01)
+    upstreams = Upstreams(initial=20, interval=0.01, endless=True)
     base = upstreams.start()
     db = work / "crash.db"
     site = work / "site"
