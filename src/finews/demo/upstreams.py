@@ -173,7 +173,10 @@ class Upstreams:
                     except OSError:  # the client gave up: as it should
                         return
                     return
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except OSError:  # the client went away (killed, timed out): its business
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
