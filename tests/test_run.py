@@ -433,3 +433,18 @@ def test_sources_command_reports_health(tmp_path: Path) -> None:
     assert health["wscn.live"]["health"] == "unknown"
     table = run_cli("--db", str(db), "sources")
     assert table.returncode == 0 and "failing" in table.stdout
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        env = {"FINEWS_DATA_DIR": str(tmp_path), "FINEWS_SOURCES_ENABLED": "ths.flash"}
+        for command in (["run", "--port", port], ["serve", "--port", port]):
+            result = run_cli("--db", str(tmp_path / "p.db"), *command, env=env, timeout=60)
+            assert result.returncode == 1, (command, result.stderr)
+            assert "cannot serve on 127.0.0.1" in result.stderr
+            assert "Traceback" not in result.stderr

@@ -407,7 +407,7 @@ def serve(
     import uvicorn
 
     from finews.site import SiteOptions, build_site
-    from finews.web.app import ServeOptions, create_app
+    from finews.web.app import ServeOptions, create_app, listen
 
     c = _ctx(ctx)
     s = c.settings
@@ -440,15 +440,12 @@ def serve(
         )
     )
     bind = host or s.serve.host
-    err.print(f"serving {target} on http://{bind}:{port or s.serve.port}/ (Ctrl-C stops)")
-    uvicorn.run(
-        app_,
-        host=bind,
-        port=port or s.serve.port,
-        log_level="warning",
-        proxy_headers=False,
-        timeout_graceful_shutdown=3,
+    sock = listen(bind, s.serve.port if port is None else port)
+    err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
+    server = uvicorn.Server(
+        uvicorn.Config(app_, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=3)
     )
+    server.run(sockets=[sock])
 
 
 # -- user feeds ----------------------------------------------------------------

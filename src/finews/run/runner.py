@@ -37,6 +37,7 @@ import anyio.to_thread
 import httpx
 
 from finews.config import Settings
+from finews.errors import ConfigError
 from finews.fetch import Fetcher
 from finews.ingest import SourceReport, fetch_round, policy_from_settings
 from finews.process.pipeline import Processor
@@ -328,7 +329,7 @@ class Runner:
     async def _start_server(self) -> tuple[Any, asyncio.Task[None]]:
         import uvicorn
 
-        from finews.web.app import ServeOptions, create_app
+        from finews.web.app import ServeOptions, create_app, listen
 
         s = self.settings
         app = create_app(
@@ -359,11 +360,12 @@ class Runner:
                 timeout_graceful_shutdown=3,
             )
         )
-        task = asyncio.create_task(server.serve(), name="web")
+        sock = listen(self.host, self.port)  # a ConfigError if the port is taken
+        task = asyncio.create_task(server.serve(sockets=[sock]), name="web")
         while not server.started:
             if task.done():
-                task.result()  # raises why it could not start (port in use …)
-                raise RuntimeError("the web server stopped while starting")
+                task.result()
+                raise ConfigError(f"the web server on {self.host}:{self.port} did not start")
             await asyncio.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://{self.host}:{port}/"

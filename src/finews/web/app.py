@@ -14,6 +14,7 @@ headers; responses are gzip-compressed.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finews import __version__
-from finews.errors import RequestError, StoreError
+from finews.errors import ConfigError, RequestError, StoreError
 from finews.store import Store
 from finews.web import api
 from finews.web.live import Hub
@@ -92,6 +93,24 @@ class Headers:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket, or a :class:`ConfigError` saying why not (the port is taken,
+    the address is not this machine's) — uvicorn itself would exit the process."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, _, _, _, address = infos[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc} (another port: --port)"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def create_app(options: ServeOptions) -> FastAPI:
