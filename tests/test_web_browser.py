@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from conftest import ARTIFACTS, needs_chromium
+from finews.model import BEIJING
 from finews.site import SiteOptions, build_site
 from finews.store import Store
 from sitedata import populate
@@ -113,6 +115,7 @@ def test_home_page_shows_a_new_article_without_reloading(
     fresh = replace(
         cls_flashes()[2],
         upstream_id="browser-live",
+        published=datetime.now(BEIJING),
         title="实时推送测试：新消息到达首页",
         digest="一条在测试中写入的新消息，内容与任何已存消息都不同。",
         body_html="<p>一条在测试中写入的新消息，内容与任何已存消息都不同。</p>",

@@ -53,8 +53,21 @@
         return link.getAttribute("href") === href || link.href === new URL(href, location.href).href;
       });
       if (known) return; // already on the page (a replayed event, or the page was rebuilt)
+      // newest first: the item goes before the first one older than it; an item older
+      // than everything shown is not news for this list (the page chose its newest)
+      var when = Date.parse(a.time);
+      var rows = list.querySelectorAll("li");
+      var before = null;
+      for (var i = 0; i < rows.length; i += 1) {
+        var stamp = rows[i].querySelector("time");
+        if (stamp && Date.parse(stamp.dateTime || stamp.getAttribute("datetime")) < when) {
+          before = rows[i];
+          break;
+        }
+      }
+      if (!before && rows.length) return;
       var showMedia = !!list.querySelector(".media") || list.dataset.live !== "all";
-      list.insertBefore(item(a, showMedia), list.firstChild);
+      list.insertBefore(item(a, showMedia), before);
       var added = list.querySelectorAll("li.live-new, li[data-id]");
       if (added.length > MAX_ADDED && list.lastElementChild) list.removeChild(list.lastElementChild);
     });
