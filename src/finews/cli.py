@@ -57,7 +57,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
 err = Console(stderr=True)
-out = Console(soft_wrap=True)  # long paths and titles stay on one line when piped
+# long paths and titles stay on one line, and tables are not squeezed to 80 columns, when piped
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 @dataclass
