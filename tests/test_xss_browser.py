@@ -126,6 +126,13 @@ def test_no_vector_runs_anywhere(hostile_site: tuple[str, Store, Path], browser:
         "search?q=" + quote("标题"),
         "search?q=" + quote(VECTORS[0]),
         "status",
+        # the feeds as a browser shows them (XML and JSON documents)
+        "atom.xml",
+        "rss.xml",
+        "feed.json",
+        "important/atom.xml",
+        "feeds/search.atom?q=" + quote("标题"),
+        "api/articles/cls.telegraph/xss1",
     ]
     assert len(pages) > len(VECTORS)
     for path in pages:
