@@ -28,16 +28,15 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import httpx
 
 from finews.config import Settings
-from finews.errors import ConfigError
 from finews.fetch import Fetcher
 from finews.ingest import SourceReport, fetch_round, policy_from_settings
 from finews.process.pipeline import Processor
@@ -47,6 +46,9 @@ from finews.site import SiteOptions, build_site, paths
 from finews.sources.base import Source
 from finews.sources.registry import build_sources
 from finews.store import Store, alertqueue, feedlist
+
+if TYPE_CHECKING:
+    from finews.web.process import WebProcess
 
 log = logging.getLogger("finews.run")
 
@@ -127,13 +129,12 @@ class Runner:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
-        server_task: asyncio.Task[None] | None = None
-        server: Any = None
+        web: WebProcess | None = None
         try:
             if self.settings.run.build:
                 await self._build()  # the site exists before anyone asks for it
             if self.settings.run.serve:
-                server, server_task = await self._start_server()
+                web = await self._start_server()
             tasks = [asyncio.create_task(self._schedule(), name="schedule")]
             if self.settings.run.build:
                 tasks.append(asyncio.create_task(self._builder(), name="builder"))
@@ -150,13 +151,8 @@ class Runner:
             if self.settings.run.build and self._build_wanted.is_set():
                 await self._build()
         finally:
-            if server is not None:
-                hub = getattr(server.config.app.state, "hub", None)
-                if hub is not None:
-                    await hub.stop()  # ends the event streams, which would hold the server
-                server.should_exit = True
-                if server_task is not None:
-                    await asyncio.gather(server_task, return_exceptions=True)
+            if web is not None:
+                await anyio.to_thread.run_sync(web.stop)
             self.fetcher.close()
             self.store.close()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -326,47 +322,21 @@ class Runner:
             )
 
     # -- the web app ---------------------------------------------------------------------
-    async def _start_server(self) -> tuple[Any, asyncio.Task[None]]:
-        import uvicorn
-
-        from finews.web.app import ServeOptions, create_app, listen
+    async def _start_server(self) -> WebProcess:
+        from finews.web.app import ServeOptions
+        from finews.web.process import WebProcess
 
         s = self.settings
-        app = create_app(
-            ServeOptions(
-                db_url=s.db_url,
-                site_dir=site_dir(s),
-                title=s.site.title,
-                search_form=s.site.search_form,
-                templates=s.site.templates,
-                root_path=s.serve.root_path,
-                poll_interval=s.serve.poll_interval,
-                stale_after=s.run.stale_after,
-            )
+        options = ServeOptions(
+            db_url=s.db_url,
+            site_dir=site_dir(s),
+            title=s.site.title,
+            search_form=s.site.search_form,
+            templates=s.site.templates,
+            root_path=s.serve.root_path,
+            poll_interval=s.serve.poll_interval,
+            stale_after=s.run.stale_after,
         )
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self) -> Iterator[None]:  # the runner owns the signals
-                yield
-
-        server = Server(
-            uvicorn.Config(
-                app,
-                host=self.host,
-                port=self.port,
-                log_level="warning",
-                lifespan="on",
-                timeout_graceful_shutdown=3,
-            )
-        )
-        sock = listen(self.host, self.port)  # a ConfigError if the port is taken
-        task = asyncio.create_task(server.serve(sockets=[sock]), name="web")
-        while not server.started:
-            if task.done():
-                task.result()
-                raise ConfigError(f"the web server on {self.host}:{self.port} did not start")
-            await asyncio.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://{self.host}:{port}/"
-        return server, task
+        web = await anyio.to_thread.run_sync(WebProcess, options, self.host, self.port)
+        self.url = f"http://{self.host}:{web.port}/"
+        return web

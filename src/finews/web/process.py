@@ -1,0 +1,96 @@
+"""The web app in its own process, for ``finews run``.
+
+Polling, processing and site builds are CPU work in Python; so is answering HTTP.  In one
+process they share one interpreter lock: under a flood of requests ingestion slowed to a
+fifth (bench/load.py).  In its own process the web app has its own interpreter — and
+needs nothing from the runner: it reads the store, and its live updates see new articles
+there like any other reader.
+
+The child reports over a pipe that it listens (or why it cannot: a taken port is a
+:class:`ConfigError` in the parent), and stops when asked, when the parent's pipe closes
+(the parent was killed), or on its own SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from finews.errors import ConfigError
+from finews.web.app import ServeOptions
+
+START_TIMEOUT = 60.0
+
+
+def _child(options: ServeOptions, host: str, port: int, conn: Connection) -> None:
+    import uvicorn
+
+    from finews.web.app import create_app, listen
+
+    try:
+        sock = listen(host, port)
+    except ConfigError as exc:
+        conn.send(("error", str(exc)))
+        return
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(options), log_level="warning", lifespan="on", timeout_graceful_shutdown=3
+        )
+    )
+
+    def watch_parent() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            conn.recv()  # "stop", or EOFError when the parent is gone
+        server.should_exit = True
+
+    threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
+    startup = server.startup
+
+    async def announced_startup(sockets: Any = None) -> None:
+        await startup(sockets=sockets)
+        if server.started:
+            conn.send(("ready", sock.getsockname()[1]))
+
+    server.startup = announced_startup  # type: ignore[method-assign]
+    server.run(sockets=[sock])
+
+
+class WebProcess:
+    """``finews serve``'s app, run by ``finews run`` in a child process."""
+
+    def __init__(self, options: ServeOptions, host: str, port: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child_conn = context.Pipe()
+        self.process = context.Process(
+            target=_child, args=(options, host, port, child_conn), name="finews-web"
+        )
+        self.process.start()
+        child_conn.close()
+        if not self.conn.poll(START_TIMEOUT):
+            self.stop()
+            raise ConfigError(f"the web app on {host}:{port} did not start")
+        try:
+            kind, value = self.conn.recv()
+        except EOFError:
+            self.stop()
+            raise ConfigError(f"the web app on {host}:{port} did not start") from None
+        if kind == "error":
+            self.stop()
+            raise ConfigError(str(value))
+        self.port = int(value)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask it to stop (streams close, requests in flight finish), then insist."""
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send("stop")
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.conn.close()
