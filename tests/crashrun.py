@@ -39,6 +39,19 @@ def _links(html: str) -> list[str]:
     return [h for h in re.findall(r'href="([^"#?]+)"', html) if not h.startswith(("http", "/"))]
 
 
+def _stored(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(db, timeout=1)
+        try:
+            return int(con.execute("SELECT count(*) FROM articles").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
 def check(db: Path, site: Path, before: int, report: CrashReport) -> int:
     con = sqlite3.connect(db)
     try:
@@ -100,7 +113,11 @@ def crash_cycles(work: Path, cycles: int, seed: int = 8) -> CrashReport:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(rnd.uniform(0.5, 5.0) + (4.0 if report.cycles == 0 else 0))
+            if report.cycles == 0:  # the first cycle: let something be committed first
+                deadline = time.monotonic() + 90
+                while time.monotonic() < deadline and _stored(db) == 0:
+                    time.sleep(0.2)
+            time.sleep(rnd.uniform(0.5, 5.0))
             process.send_signal(signal.SIGKILL)
             process.wait(10)
             report.cycles += 1

@@ -133,13 +133,14 @@ class Runner:
         try:
             if self.settings.run.build:
                 await self._build()  # the site exists before anyone asks for it
-            if self.settings.run.serve:
-                web = await self._start_server()
+            # polling starts at once; the web app's process starts meanwhile (a second)
             tasks = [asyncio.create_task(self._schedule(), name="schedule")]
             if self.settings.run.build:
                 tasks.append(asyncio.create_task(self._builder(), name="builder"))
             if self.webhooks and not self.watchlist.empty:
                 tasks.append(asyncio.create_task(self._alerter(), name="alerts"))
+            if self.settings.run.serve:
+                web = await self._start_server()
             if self.on_ready:
                 self.on_ready(self.url)
             await self.stopping.wait()
