@@ -331,3 +331,10 @@ def test_cached_searches_follow_changes_to_the_articles(
     assert after["total"] == 1 and after["results"][0]["id"] == "cache-1"
     store.delete([fresh.key])
     assert client.get("api/search", params={"q": "缓存测试"}).json()["total"] == 0
+
+
+def test_absurd_numbers_in_query_strings_are_clamped(client: httpx.Client) -> None:
+    huge = "9" * 5000
+    assert client.get("search", params={"q": "银行", "page": huge}).status_code == 200
+    assert client.get("feeds/search.atom", params={"q": "银行", "limit": huge}).status_code == 200
+    assert client.get("api/articles", params={"limit": huge}).status_code == 422

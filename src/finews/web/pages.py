@@ -96,6 +96,15 @@ class SiteFiles(StaticFiles):
         return response
 
 
+def bounded(text: str, default: int, low: int, high: int) -> int:
+    """A small number from a query parameter; anything else is the default (a 5,000-digit
+    "number" would otherwise cost Python's int() a ValueError)."""
+    value = text.strip()
+    if not value.isdigit() or len(value) > 6:
+        return default if not value.isdigit() else high
+    return max(low, min(high, int(value)))
+
+
 def search_page(
     store: Store,
     templates: Templates,
@@ -103,7 +112,7 @@ def search_page(
 ) -> tuple[str, int]:
     """The search page for the query string ``params``: (HTML, status)."""
     text = params.get("q", "").strip()
-    page = max(1, min(500, int(params["page"]) if params.get("page", "").isdigit() else 1))
+    page = bounded(params.get("page", ""), 1, 1, 500)
     error = ""
     results: service.Results | None = None
     try:
@@ -167,7 +176,7 @@ def search_feed(
 
     Like RSSHub's parameters: ``q`` searches, ``filter`` must appear, ``filterout``
     must not (both space-separated words), ``limit`` caps the entries (≤ 100)."""
-    limit = max(1, min(100, int(params["limit"]) if params.get("limit", "").isdigit() else 50))
+    limit = bounded(params.get("limit", ""), 50, 1, 100)
     filters = Filters(
         source=params.get("source") or None,
         media=params.get("media") or None,
