@@ -161,7 +161,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         last = request.headers.get("last-event-id", "")
         hub: Hub = request.app.state.hub
         return StreamingResponse(
-            hub.stream(int(last) if last.isdigit() else None),
+            hub.stream(int(last) if last.isdigit() and len(last) < 19 else None),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
