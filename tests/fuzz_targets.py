@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,7 @@ from finews.search.query import parse
 from finews.sources import cls, eastmoney, jin10, sina, ths, wscn
 from finews.sources.common import normalise_items
 from finews.sources.feeds import parse_json_feed, parse_xml_feed, read_opml
+from htmlcheck import dangerous
 
 # -- strategies --------------------------------------------------------------------------
 
@@ -159,14 +159,9 @@ def raw_bytes(data: bytes) -> None:
         decode_json(response, "fuzz")
 
 
-_DANGER = re.compile(
-    r"<\s*(script|iframe|object|embed|style|form|base|meta)\b|\son\w+\s*=|javascript:", re.I
-)
-
-
 def cleaner(html: str) -> None:
     out = clean_body(html, "https://finance.eastmoney.com/a/1.html")
-    assert not _DANGER.search(out), out
+    assert dangerous(out) == [], out
 
 
 def jekyll(text: str) -> None:

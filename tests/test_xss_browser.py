@@ -25,6 +25,7 @@ from conftest import ARTIFACTS, DATA, needs_chromium
 from finews.model import BEIJING, Article, StockTag
 from finews.site import SiteOptions, build_site
 from finews.store import Store
+from htmlcheck import dangerous
 from webserver import serving
 
 pytestmark = needs_chromium
@@ -40,34 +41,6 @@ for (const name of ["alert", "confirm", "prompt", "print"]) {
   window[name] = function () { window.__xss += 1; };
 }
 """
-BAD_TAGS = {"script", "iframe", "frame", "object", "embed", "style", "form", "base", "meta", "link"}
-
-
-def dangerous(fragment: str) -> list[str]:
-    """What in an HTML fragment could run script: bad elements, on* attributes,
-    javascript:/data: URLs (text that merely looks like markup is fine)."""
-    import lxml.html
-
-    found = []
-    for root in lxml.html.fragments_fromstring(f"<div>{fragment}</div>"):
-        if not hasattr(root, "iter"):
-            continue
-        for el in root.iter():
-            tag = el.tag if isinstance(el.tag, str) else ""
-            if tag.lower() in BAD_TAGS:
-                found.append(tag)
-            for name, value in el.attrib.items():
-                if name.lower().startswith("on"):
-                    found.append(name)
-                if re.match(r"\s*(javascript|vbscript|data):", value, re.I) and name in {
-                    "href",
-                    "src",
-                    "action",
-                    "formaction",
-                    "background",
-                }:
-                    found.append(f"{name}={value[:20]}")
-    return found
 
 
 def hostile(i: int, vector: str) -> Article:

@@ -130,11 +130,13 @@ class Runner:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
         web: WebProcess | None = None
+        tasks: list[asyncio.Task[None]] = []
+        clean = False
         try:
             if self.settings.run.build:
                 await self._build()  # the site exists before anyone asks for it
             # polling starts at once; the web app's process starts meanwhile (a second)
-            tasks = [asyncio.create_task(self._schedule(), name="schedule")]
+            tasks.append(asyncio.create_task(self._schedule(), name="schedule"))
             if self.settings.run.build:
                 tasks.append(asyncio.create_task(self._builder(), name="builder"))
             if self.webhooks and not self.watchlist.empty:
@@ -144,14 +146,19 @@ class Runner:
             if self.on_ready:
                 self.on_ready(self.url)
             await self.stopping.wait()
-            log.info("stopping: waiting for %d poll(s) in flight", len(self._polls))
-            await asyncio.gather(*self._polls, return_exceptions=True)
+            clean = True
+        finally:
+            # however it ends (a signal, or the web app that could not start): no new poll,
+            # the ones in flight finish before the store closes under them
+            self.stopping.set()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if self.settings.run.build and self._build_wanted.is_set():
+            if self._polls:
+                log.info("stopping: waiting for %d poll(s) in flight", len(self._polls))
+            await asyncio.gather(*self._polls, return_exceptions=True)
+            if clean and self.settings.run.build and self._build_wanted.is_set():
                 await self._build()
-        finally:
             if web is not None:
                 await anyio.to_thread.run_sync(web.stop)
             self.fetcher.close()
