@@ -556,6 +556,10 @@ class _Builder:
                 older=older,
                 feed_prefix=None,
             )
+        # feeds first: a page is never published before what it links to (a crash between
+        # the two would leave a dead link)
+        title = f"{self.o.title} · {section_title(section)}"
+        self._feeds(conn, prefix, title, items[-self.o.feed_size :])
         newest = items[max(0, (full_chunks - 1) * size - offset) :] if full_chunks >= 1 else items
         self._list_page(
             f"{prefix}index.html",
@@ -567,8 +571,6 @@ class _Builder:
             feed_prefix="",
             live=f"section:{section}",
         )
-        title = f"{self.o.title} · {section_title(section)}"
-        self._feeds(conn, prefix, title, items[-self.o.feed_size :])
 
     def _stock_pages(self, conn: Connection, code: str, items: list[Item]) -> None:
         """A stock's newest articles (``items``, newest first) and its feeds."""
@@ -576,6 +578,7 @@ class _Builder:
         heading = f"{name}（{code}）" if name else code
         prefix = f"s/{code}/"
         ordered = list(reversed(items))
+        self._feeds(conn, prefix, f"{self.o.title} · {heading}", ordered[-self.o.stock_feed_size :])
         self._list_page(
             f"{prefix}index.html",
             heading=heading,
@@ -586,7 +589,6 @@ class _Builder:
             feed_prefix="",
             live=f"stock:{code}",
         )
-        self._feeds(conn, prefix, f"{self.o.title} · {heading}", ordered[-self.o.stock_feed_size :])
 
     def _list_page(
         self,
@@ -746,11 +748,17 @@ class _Builder:
                 "home.html", "index.html", newest=self._view_items(home_newest), sections=sections
             )
 
-        self.emit("index.html", key, home)
         self._feeds(conn, "", self.o.title, list(reversed(newest[: self.o.feed_size])))
+        self.emit("index.html", key, home)
 
         # important news only (财联社 A/B, 金十 important, 新浪 焦点, highlighted titles …)
         important = q.newest_important(conn, max(self.o.page_size, self.o.feed_size))
+        self._feeds(
+            conn,
+            "important/",
+            f"{self.o.title} · 重要消息",
+            list(reversed(important[: self.o.feed_size])),
+        )
         self._list_page(
             "important/index.html",
             heading="重要消息",
@@ -760,12 +768,6 @@ class _Builder:
             older=None,
             feed_prefix="",
             live="important",
-        )
-        self._feeds(
-            conn,
-            "important/",
-            f"{self.o.title} · 重要消息",
-            list(reversed(important[: self.o.feed_size])),
         )
 
         listing = [
