@@ -53,6 +53,50 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'finews.db'}"
 
 
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+BACKENDS = ["sqlite", "postgresql"]
+"""The stores a parametrised test runs on.  PostgreSQL and Redis come from
+``scripts/services.sh`` (``.ci/run`` starts them); without them those tests are skipped
+on a developer's machine and fail on CI."""
+
+
+def _service(url: str, what: str) -> str:
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is not running: CI starts it with scripts/services.sh")
+    pytest.skip(f'{what} is not running (eval "$(scripts/services.sh)" starts it)')
+
+
+def postgres_url() -> str:
+    """A PostgreSQL database emptied for this test (its public schema dropped)."""
+    from sqlalchemy import create_engine
+
+    url = _service(POSTGRES_URL, "PostgreSQL")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    return url
+
+
+def redis_url() -> str:
+    """Redis, emptied for this test."""
+    import redis
+
+    url = _service(REDIS_URL, "Redis")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+def backend_url(backend: str, tmp_path: Path) -> str:
+    return postgres_url() if backend == "postgresql" else f"sqlite:///{tmp_path / 'finews.db'}"
+
+
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     s = Store.open(db_url)

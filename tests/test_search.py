@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from conftest import DATA, run_cli
+from conftest import BACKENDS, DATA, backend_url, run_cli
 from finews.model import BEIJING, Article, StockTag
 from finews.process.pipeline import Processor
 from finews.search.query import parse
@@ -20,6 +20,12 @@ from finews.store.fulltext import Filters, body_text
 from sitedata import populate
 
 SEED_ID = "NW202112292230344237"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test of this file that uses the store runs on SQLite and on PostgreSQL."""
+    return backend_url(request.param, tmp_path)
 
 
 def cls_flashes() -> list[Article]:
@@ -171,8 +177,9 @@ def test_the_index_follows_updates_deletes_and_reprocessing(store: Store) -> Non
     assert ids(store, "600928") == [flash.upstream_id]
     store.delete([flash.key])
     assert ids(store, "摘要") == []
+    index_table = "article_search" if store.dialect == "postgresql" else "article_fts"
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM article_fts")).scalar_one() == 0
+        assert conn.execute(text(f"SELECT count(*) FROM {index_table}")).scalar_one() == 0
 
 
 def test_ranking_prefers_recent_articles_among_equals(store: Store) -> None:

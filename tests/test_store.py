@@ -8,15 +8,22 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from conftest import SEED
+from conftest import BACKENDS, SEED, backend_url
 from finews.errors import StoreError
 from finews.formats.jekyll import parse_post
 from finews.model import BEIJING, Article, StockTag
 from finews.store import Store, decide
 from finews.store.decide import Insert, Stored, Unchanged, Update
 from finews.store.migrations import current_version
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test of this file that uses the store runs on SQLite and on PostgreSQL."""
+    return backend_url(request.param, tmp_path)
 
 
 def seed_article() -> Article:
@@ -37,8 +44,9 @@ def flash(n: int, **kw: object) -> Article:
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
-def test_database_file_is_wal_and_migrations_are_recorded(tmp_path: Path, store: Store) -> None:
-    store.save([seed_article()])
+def test_database_file_is_wal_and_migrations_are_recorded(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'finews.db'}") as store:
+        store.save([seed_article()])
     con = sqlite3.connect(tmp_path / "finews.db")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations")]
@@ -104,13 +112,12 @@ def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
     assert store.get(good.source, good.upstream_id) is None
 
 
-def test_stock_rows_follow_the_article(store: Store, tmp_path: Path) -> None:
+def test_stock_rows_follow_the_article(store: Store) -> None:
     a = flash(6)
     store.save([a])
     store.save([replace(a, stocks=(StockTag("000001.SZ", "平安银行"),))])
-    con = sqlite3.connect(tmp_path / "finews.db")
-    assert con.execute("SELECT code FROM article_stocks").fetchall() == [("000001.SZ",)]
-    con.close()
+    with store.engine.connect() as con:
+        assert con.execute(text("SELECT code FROM article_stocks")).all() == [("000001.SZ",)]
 
 
 def test_iteration_is_ordered_by_time(store: Store) -> None:
@@ -199,15 +206,14 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
     con.close()
 
 
-def test_delete_leaves_tombstones_and_moves_leave_one_too(store: Store, tmp_path: Path) -> None:
+def test_delete_leaves_tombstones_and_moves_leave_one_too(store: Store) -> None:
     a, b = flash(1), flash(2)
     store.save([a, b])
     store.save([replace(a, media="证券时报")])  # another section
     assert store.delete([b.key, ("nope", "1")]) == 1
     assert store.get(b.source, b.upstream_id) is None
-    con = sqlite3.connect(tmp_path / "finews.db")
-    tombs = con.execute(
-        "SELECT upstream_id, section FROM article_tombstones ORDER BY id"
-    ).fetchall()
+    with store.engine.connect() as con:
+        tombs = con.execute(
+            text("SELECT upstream_id, section FROM article_tombstones ORDER BY id")
+        ).all()
     assert tombs == [(a.upstream_id, "东方财富"), (b.upstream_id, "东方财富")]
-    con.close()

@@ -18,6 +18,7 @@ characters, and a lone character a prefix, so that an unknown word still finds i
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from finews.search import segment
@@ -53,6 +54,21 @@ class Query:
         }
         return sorted(seen, key=lambda s: (-len(s), s))
 
+    def tsquery(self) -> str | None:
+        """The same query as a PostgreSQL ``tsquery`` literal (for ``CAST(:q AS tsquery)``),
+        or None when there is nothing to look for.  Words are cut into the index's tokens
+        (:func:`lexemes`); a phrase becomes ``<->``, a prefix ``:*``."""
+        if self.empty:
+            return None
+        rendered = [_ts_render(t) for t in self.required]
+        if any(r is None for r in rendered):
+            return None  # a required term with nothing to match matches nothing
+        expression = " & ".join(r for r in rendered if r)
+        excluded = [r for r in (_ts_render(t) for t in self.excluded) if r]
+        if excluded:
+            expression = f"({expression}) & !({' | '.join(excluded)})"
+        return expression
+
     def fts(self) -> str | None:
         """The FTS5 MATCH expression, or None when there is nothing to look for."""
         if self.empty:
@@ -61,6 +77,40 @@ class Query:
         if self.excluded:
             expression = f"({expression}) NOT ({' OR '.join(_render(t) for t in self.excluded)})"
         return expression
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def lexemes(text: str) -> list[str]:
+    """Text cut the way SQLite's ``unicode61`` tokenizer cuts it (runs of letters and
+    digits; case folded, diacritics removed), so that both stores index and match the
+    same tokens."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return _TOKEN.findall(unicodedata.normalize("NFC", plain))
+
+
+def ts_quote(lexeme: str) -> str:
+    """A lexeme as a quoted ``tsvector``/``tsquery`` literal."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _ts_alternative(text: str, prefix: bool) -> str | None:
+    tokens = lexemes(text)
+    if not tokens:
+        return None
+    parts = [ts_quote(t) for t in tokens]
+    if prefix:
+        parts[-1] += ":*"
+    return parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
+
+
+def _ts_render(term: Term) -> str | None:
+    parts = [p for p in (_ts_alternative(a, term.prefix) for a in term.alternatives) if p]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
 
 
 def _is_cjk_phrase(text: str) -> bool:

@@ -100,11 +100,10 @@ def search(
 ) -> Results:
     """Search the store for what a user typed.  Never fails on the text itself."""
     query = parse(text)
-    expression = query.fts()
-    if expression is None:
+    if query.empty:
         return Results(query, [], 0, offset)
     page = store.search(
-        expression, filters, limit=limit, offset=offset, recent_first=recent_first, now=now
+        query, filters, limit=limit, offset=offset, recent_first=recent_first, now=now
     )
     terms = query.highlight_terms()
     results = [

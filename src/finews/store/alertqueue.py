@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finews.model import Article
@@ -53,10 +54,11 @@ def enqueue(
     Returns how many deliveries were new (a pair already queued is left alone)."""
     stamp = int(now if now is not None else time.time())
     added = 0
+    dialect_insert = postgres_insert if store.dialect == "postgresql" else sqlite_insert
     with store._write() as conn:
         for article, webhook, reasons in matches:
             statement = (
-                sqlite_insert(D)
+                dialect_insert(D)
                 .values(
                     source=article.source,
                     upstream_id=article.upstream_id,

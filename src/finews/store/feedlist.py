@@ -25,7 +25,8 @@ def add(store: Store, url: str, title: str = "") -> tuple[UserFeed, bool]:
         result = conn.execute(
             insert(F).values(url=url, title=title, enabled=True, added_at=int(time.time()))
         )
-        return UserFeed(int(result.inserted_primary_key[0]), url, title, True), True
+        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return UserFeed(new_id, url, title, True), True
 
 
 def remove(store: Store, ident: str) -> bool:

@@ -7,7 +7,8 @@ the articles tagged with it even where the text only names the company.  The sto
 keeps it in step inside its write transactions.  Ranking is BM25 blended with recency:
 the score is divided by ``1 + age / RECENCY_SCALE``.
 
-SQLite only for now; on another database, :func:`available` is false and search says so.
+On PostgreSQL the same documents go into a GIN-indexed ``tsvector``
+(:mod:`finews.store.fts_postgres`); this module picks the one the connection needs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from sqlalchemy import Connection, text
 
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
+from finews.search.query import Query
 from finews.search.segment import index_text
+from finews.store import fts_postgres
 
 TABLE = "article_fts"
 WEIGHTS = (8.0, 1.0, 4.0)
@@ -40,11 +43,17 @@ _CHART = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*
 
 
 def available(conn: Connection) -> bool:
-    return conn.dialect.name == "sqlite"
+    return conn.dialect.name in {"sqlite", "postgresql"}
+
+
+def _postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
 
 
 def create(conn: Connection) -> None:
-    if available(conn):
+    if _postgres(conn):
+        fts_postgres.create(conn)
+    elif available(conn):
         conn.exec_driver_sql(_CREATE)
 
 
@@ -74,6 +83,9 @@ def index(conn: Connection, rows: Iterable[tuple[int, Article]]) -> None:
     """(Re)index articles by id: their previous row, if any, is replaced."""
     if not available(conn):
         return
+    if _postgres(conn):
+        fts_postgres.index(conn, ((i, document(article)) for i, article in rows))
+        return
     values = [(article_id, *document(article)) for article_id, article in rows]
     if not values:
         return
@@ -83,7 +95,9 @@ def index(conn: Connection, rows: Iterable[tuple[int, Article]]) -> None:
 
 
 def unindex(conn: Connection, ids: Sequence[int]) -> None:
-    if available(conn) and ids:
+    if _postgres(conn):
+        fts_postgres.unindex(conn, ids)
+    elif available(conn) and ids:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = ?", [(i,) for i in ids])
 
@@ -131,7 +145,7 @@ def filter_sql(filters: Filters, params: dict[str, Any], alias: str = "a") -> li
         params["until"] = filters.until
     if filters.important is not None:
         where.append(f"{alias}.important = :important")
-        params["important"] = 1 if filters.important else 0
+        params["important"] = bool(filters.important)
     if filters.stock:
         codes = stock_codes(filters.stock)
         names = ", ".join(f":stock{i}" for i in range(len(codes)))
@@ -144,7 +158,7 @@ def filter_sql(filters: Filters, params: dict[str, Any], alias: str = "a") -> li
 
 def search(
     conn: Connection,
-    expression: str,
+    query: Query,
     filters: Filters,
     *,
     limit: int,
@@ -153,8 +167,25 @@ def search(
     now: int,
 ) -> tuple[list[tuple[int, float]], int]:
     """(article id, score) of one page of matches, best first, and the number of matches."""
-    params: dict[str, Any] = {"q": expression, "now": now, "scale": RECENCY_SCALE}
+    params: dict[str, Any] = {"now": now, "scale": RECENCY_SCALE}
     conditions = filter_sql(filters, params)
+    if _postgres(conn):
+        tsquery = query.tsquery()
+        if tsquery is None:
+            return [], 0
+        return fts_postgres.search(
+            conn,
+            tsquery,
+            conditions,
+            params,
+            limit=limit,
+            offset=offset,
+            recent_first=recent_first,
+        )
+    expression = query.fts()
+    if expression is None:
+        return [], 0
+    params["q"] = expression
     # The index drives (CROSS JOIN keeps SQLite from starting at an articles index and
     # running the MATCH once per row), and the ranking reads the narrow covering index
     # instead of the wide article rows: half the time of a plain join on common words.

@@ -11,6 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,14 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from finews.errors import StoreError
 from finews.model import Article, StockTag, from_epoch
 from finews.process import dedup
+from finews.search.query import Query
 from finews.store import clusters, fulltext, schema
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
 from finews.store.migrations import migrate
 
 A = schema.articles
 T = schema.article_tombstones
+WRITE_LOCK = 0x66696E657773  # "finews": the PostgreSQL advisory lock writers take turns on
 # Statements built once: SQLAlchemy then reuses their compiled form for every row.
 _INSERT_ARTICLE = insert(A)
 _UPDATE_ARTICLE = update(A).where(A.c.id == bindparam("article_id"))
@@ -164,6 +167,8 @@ class Store:
             parsed = make_url(url)
         except ArgumentError as exc:
             raise StoreError(f"not a database URL: {url!r} ({exc})") from None
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -177,6 +182,7 @@ class Store:
             with store._write() as conn:
                 migrate(conn)
         except OperationalError as exc:
+            engine.dispose()
             raise StoreError(f"cannot open database {parsed!r}: {exc.orig}") from None
         return store
 
@@ -189,8 +195,18 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _write(self) -> Any:
-        return self.engine.execution_options(finews_write=True).begin()
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction.  Writers take turns: on SQLite through ``BEGIN IMMEDIATE``,
+        on PostgreSQL through a transaction-scoped advisory lock taken first thing.  Taking
+        turns is what keeps ``change_seq`` in commit order (an incremental build that has
+        seen N never misses a later commit numbered N or less) and makes a save
+        idempotent across processes: the second of two workers storing one article finds
+        the first one's row and leaves it alone."""
+        with self.engine.execution_options(finews_write=True).begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            yield conn
 
     # -- writing -----------------------------------------------------------
     def save(self, articles: Iterable[Article], *, now: float | None = None) -> SaveReport:
@@ -329,7 +345,10 @@ class Store:
         )
 
     def snapshot(self) -> Any:
-        """A connection inside one read transaction: a consistent view for a site build."""
+        """A connection inside one read transaction: a consistent view for a site build
+        (on PostgreSQL a REPEATABLE READ transaction; SQLite's WAL reads are snapshots)."""
+        if self.dialect == "postgresql":
+            return self.engine.connect().execution_options(isolation_level="REPEATABLE READ")
         return self.engine.connect()
 
     def _apply(self, conn: Connection, intent: Intent, stamp: int, seq: int) -> Stored:
@@ -589,7 +608,7 @@ class Store:
 
     def search(
         self,
-        expression: str,
+        query: Query,
         filters: fulltext.Filters | None = None,
         *,
         limit: int = 20,
@@ -597,15 +616,15 @@ class Store:
         recent_first: bool = False,
         now: int | None = None,
     ) -> SearchPage:
-        """One page of the articles matching an FTS5 expression (built by
-        :mod:`finews.search.query`, never raw user text), best first."""
+        """One page of the articles matching a parsed query (never raw user text: see
+        :mod:`finews.search.query`), best first."""
         with self.engine.connect() as conn:
             if not fulltext.available(conn):
-                raise StoreError(f"search needs SQLite (this store is {self.dialect})")
+                raise StoreError(f"search needs SQLite or PostgreSQL (not {self.dialect})")
             try:
                 ranked, total = fulltext.search(
                     conn,
-                    expression,
+                    query,
                     filters or fulltext.Filters(),
                     limit=limit,
                     offset=offset,

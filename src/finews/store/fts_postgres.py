@@ -1,0 +1,113 @@
+"""The full-text index on PostgreSQL: a GIN-indexed ``tsvector`` per article (issue #9).
+
+The same jieba segmentation as on SQLite (:func:`finews.store.fulltext.document`), and the
+same tokens: the segmented text is cut by :func:`finews.search.query.lexemes`, which
+mimics SQLite's ``unicode61`` tokenizer, and the ``tsvector`` is written as a literal with
+explicit positions and weights — PostgreSQL's own parser never sees the text, so neither
+its locale nor a text-search configuration changes what is indexed.  Title words weigh
+``A``, tags (media, category, stocks) ``B``, body ``D``; columns are spaced apart so that a
+phrase never runs from one into the next.  A query is the :meth:`Query.tsquery` of the
+same parsed query the SQLite store matches with FTS5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from finews.search.query import lexemes, ts_quote
+
+TABLE = "article_search"
+RANK_WEIGHTS = "{0.125, 0, 0.5, 1.0}"
+"""ts_rank's weights for D, C, B, A: body 1, tags 4, title 8, as the SQLite store's BM25."""
+_MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
+_MAX_POSITIONS_PER_LEXEME = 255
+_MAX_LEXEME_BYTES = 500
+_COLUMN_GAP = 16
+
+_CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+    " article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+    " document TSVECTOR NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_document ON {TABLE} USING GIN (document)",
+)
+_UPSERT = text(
+    f"INSERT INTO {TABLE} (article_id, document) VALUES (:id, CAST(:doc AS tsvector)) "
+    "ON CONFLICT (article_id) DO UPDATE SET document = excluded.document"
+)
+_DELETE = text(f"DELETE FROM {TABLE} WHERE article_id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
+def create(conn: Connection) -> None:
+    for statement in _CREATE:
+        conn.exec_driver_sql(statement)
+
+
+def tsvector(columns: Sequence[tuple[str, str]]) -> str:
+    """A ``tsvector`` literal of (segmented text, weight letter) columns, in order."""
+    positions: dict[str, list[int]] = {}
+    weights: dict[tuple[str, int], str] = {}
+    position = 1
+    for column_text, weight in columns:
+        for token in lexemes(column_text):
+            if len(token.encode()) <= _MAX_LEXEME_BYTES:
+                at = min(position, _MAX_POSITION)
+                seen = positions.setdefault(token, [])
+                if len(seen) < _MAX_POSITIONS_PER_LEXEME and (not seen or seen[-1] != at):
+                    seen.append(at)
+                    weights[(token, at)] = weight
+            position += 1
+        position += _COLUMN_GAP
+    return " ".join(
+        ts_quote(token) + ":" + ",".join(f"{at}{weights[(token, at)]}" for at in ats)
+        for token, ats in positions.items()
+    )
+
+
+def document(title: str, body: str, tags: str) -> str:
+    """The ``tsvector`` literal of an article's segmented title, body and tags."""
+    return tsvector([(title, "A"), (tags, "B"), (body, "")])
+
+
+def index(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, str]]]) -> None:
+    values = [{"id": article_id, "doc": document(*columns)} for article_id, columns in rows]
+    if values:
+        conn.execute(_UPSERT, values)
+
+
+def unindex(conn: Connection, ids: Sequence[int]) -> None:
+    if ids:
+        conn.execute(_DELETE, {"ids": list(ids)})
+
+
+def search(
+    conn: Connection,
+    tsquery: str,
+    conditions: list[str],
+    params: dict[str, Any],
+    *,
+    limit: int,
+    offset: int,
+    recent_first: bool,
+) -> tuple[list[tuple[int, float]], int]:
+    """(article id, score) of one page, best first (lowest score, as BM25 on SQLite),
+    and the number of matches."""
+    params = {**params, "q": tsquery}
+    join = f"FROM {TABLE} s JOIN articles a ON a.id = s.article_id WHERE " + " AND ".join(
+        ["s.document @@ CAST(:q AS tsquery)", *conditions]
+    )
+    score = (
+        f"-ts_rank('{RANK_WEIGHTS}', s.document, CAST(:q AS tsquery)) "
+        "/ (1.0 + GREATEST(0, :now - a.published_at) * 1.0 / :scale)"
+    )
+    order = "a.published_at DESC, a.id DESC" if recent_first else "score, a.id DESC"
+    rows = conn.execute(
+        text(f"SELECT a.id, {score} AS score {join} ORDER BY {order} LIMIT :limit OFFSET :offset"),
+        {**params, "limit": limit, "offset": offset},
+    ).all()
+    total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
+    return [(int(r[0]), float(r[1])) for r in rows], int(total)
