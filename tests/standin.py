@@ -50,6 +50,8 @@ class EastmoneyStandin:
     faults: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     log: list[str] = field(default_factory=list)
     """Paths requested, in order (query included)."""
+    arrivals: list[float] = field(default_factory=list)
+    """time.monotonic() of every request, in arrival order."""
 
     # -- content --------------------------------------------------------------
     def add_column_posts(self, column: int, posts: Iterable[Article]) -> None:
@@ -121,6 +123,7 @@ class EastmoneyStandin:
     # -- serving --------------------------------------------------------------
     def __call__(self, request: Request) -> Response:
         self.log.append(request.full_path)
+        self.arrivals.append(time.monotonic())
         for prefix, queue in self.faults.items():
             if request.path.startswith(prefix) and queue:
                 response = self._misbehave(queue.pop(0), request)

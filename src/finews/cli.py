@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from finews.config import Settings, load_settings
-from finews.errors import FinewsError, RequestError
+from finews.errors import ConfigError, FinewsError, RequestError
 from finews.formats.jekyll import JekyllOptions
 
 if TYPE_CHECKING:
@@ -664,6 +664,76 @@ def sources(
             h.reason,
         )
     out.print(table)
+
+
+# -- beyond one machine (issue #9) ---------------------------------------------
+
+
+def _celery(settings: Settings, poll_keys: list[str] | None = None) -> Any:
+    try:
+        from finews.distributed.tasks import make_app
+    except ImportError as exc:
+        raise ConfigError(
+            f"workers need the scale extra: pip install 'finews[scale]' ({exc})"
+        ) from None
+    return make_app(settings, poll_keys=poll_keys)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Tasks at once (default: worker.concurrency).")
+    ] = None,
+    name: Annotated[
+        str, typer.Option(help="Worker name, unique among the workers (default: pid@host).")
+    ] = "",
+    pool: Annotated[
+        str, typer.Option(help="Celery pool: threads (default), prefork or solo.")
+    ] = "threads",
+) -> None:
+    """A Celery worker: runs the polls and full-text fetches the scheduler queues, writing to
+    the store (PostgreSQL for several machines) — docs/deployment.md."""
+    import os
+    import socket
+
+    settings = _ctx(ctx).settings
+    app = _celery(settings)
+    if pool not in {"threads", "prefork", "solo"}:
+        raise ConfigError(f"unknown pool {pool!r}: threads, prefork or solo")
+    with _ctx(ctx).open_store():
+        pass  # the store exists and is migrated before the first task
+    argv = [
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency or settings.worker.concurrency}",
+        f"--pool={pool}",
+        f"--hostname={name or f'finews-{os.getpid()}@{socket.gethostname()}'}",
+        "--queues=finews.poll,finews.fulltext",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    app.worker_main(argv)
+
+
+@app.command()
+def scheduler(ctx: typer.Context) -> None:
+    """Celery beat: queues a poll of every enabled source (and user feed) every
+    ``worker.poll_every`` seconds for the workers — run exactly one."""
+    from finews.store import feedlist
+
+    c = _ctx(ctx)
+    with c.open_store() as store:
+        feeds = feedlist.listed(store, enabled_only=True) if c.settings.sources.feeds else []
+    keys = [*c.settings.sources.enabled, *(f.key for f in feeds)]
+    app = _celery(c.settings, keys)
+    logging.getLogger(__name__).info(
+        "scheduler: %d sources every %g s via %s",
+        len(keys),
+        c.settings.worker.poll_every,
+        c.settings.worker.redis,
+    )
+    app.Beat(loglevel="INFO").run()
 
 
 # -- information -------------------------------------------------------------

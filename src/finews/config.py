@@ -213,6 +213,29 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    redis: str = field(
+        default="redis://127.0.0.1:6379/0",
+        metadata=_doc("Redis URL: the task broker and the shared per-site request spacing"),
+    )
+    concurrency: int = field(default=4, metadata=_doc("tasks one `finews worker` runs at once"))
+    poll_every: float = field(
+        default=60.0, metadata=_doc("seconds between two polls of a source by `finews scheduler`")
+    )
+    visibility_timeout: float = field(
+        default=600.0,
+        metadata=_doc("seconds before a task taken by a worker that died is handed out again"),
+    )
+    egress: str = field(
+        default="",
+        metadata=_doc(
+            "name of this worker's outgoing address: workers with the same name share "
+            "per-site spacing (upstreams limit per address)"
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class AlertSettings:
     keywords: tuple[str, ...] = field(
         default=(), metadata=_doc("words (and their aliases) that trigger an alert")
@@ -250,6 +273,7 @@ class Settings:
     serve: ServeSettings = field(default_factory=ServeSettings)
     run: RunSettings = field(default_factory=RunSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
     def data_path(self) -> Path:
@@ -416,6 +440,10 @@ def _validate(s: Settings) -> None:
         (0 <= s.run.jitter < 1, "run.jitter must be in [0, 1)"),
         (s.run.workers >= 1, "run.workers must be at least 1"),
         (s.alerts.retries >= 1, "alerts.retries must be at least 1"),
+        (s.worker.concurrency >= 1, "worker.concurrency must be at least 1"),
+        (s.worker.poll_every > 0, "worker.poll_every must be positive"),
+        (s.worker.visibility_timeout > 0, "worker.visibility_timeout must be positive"),
+        ("://" in s.worker.redis, "worker.redis must be a URL (redis://host:port/db)"),
         (s.serve.poll_interval > 0, "serve.poll_interval must be positive"),
         (
             not s.serve.root_path or s.serve.root_path.startswith("/"),

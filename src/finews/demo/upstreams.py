@@ -70,6 +70,8 @@ class Upstreams:
         self.started = clock()
         self.faults: dict[str, list[int | str]] = {}
         self.requests: list[str] = []
+        self.arrivals: list[tuple[float, str]] = []
+        """(time.monotonic(), path) of every request, in arrival order."""
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -102,6 +104,7 @@ class Upstreams:
     def fault(self, path: str) -> int | str | None:
         with self._lock:
             self.requests.append(path)
+            self.arrivals.append((time.monotonic(), path))
             queued = self.faults.get(path)
             return queued.pop(0) if queued else None
 

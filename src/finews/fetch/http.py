@@ -132,8 +132,13 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        turn: Callable[[str, float], float] | None = None,
     ) -> None:
+        """``turn(site, spacing)``, when given, reserves the site's next request slot
+        somewhere shared (Redis, for workers on several machines: issue #9) and returns
+        the seconds to wait for it; by default the spacing is kept in this process."""
         self.policy = policy
+        self._turn = turn
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(policy.timeout),
             follow_redirects=True,
@@ -162,6 +167,11 @@ class Fetcher:
 
     # -- politeness ----------------------------------------------------------
     def _wait_turn(self, site: str) -> None:
+        if self._turn is not None:
+            wait = self._turn(site, self.policy.host_spacing)
+            if wait > 0:
+                self._sleep(wait)
+            return
         with self._locks_guard:
             lock = self._site_locks.setdefault(site, threading.Lock())
         with lock:

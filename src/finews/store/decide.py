@@ -29,11 +29,15 @@ class Insert:
 
 @dataclass(frozen=True)
 class Update:
-    """Replace ``old`` with ``new``; keep ``old`` as a revision if content changed."""
+    """Replace ``old`` with ``new``; keep ``old`` as a revision if ``keep_revision``."""
 
     old: Stored
     new: Article
     content_changed: bool
+    keep_revision: bool = True
+    """False when the change only completes the text of a list item stored without it
+    (a full text fetched later, e.g. by a worker's own task): that is no new version
+    of the story, and the list's digest is not worth keeping."""
 
 
 @dataclass(frozen=True)
@@ -81,5 +85,8 @@ def decide(existing: Stored | None, incoming: Article) -> Intent:
     merged = merge(existing.article, incoming)
     changed = merged.content_hash() != existing.content_hash
     if changed or merged.body_complete != existing.article.body_complete:
-        return Update(existing, merged, content_changed=changed)
+        completing = merged.body_complete and not existing.article.body_complete
+        return Update(
+            existing, merged, content_changed=changed, keep_revision=changed and not completing
+        )
     return Unchanged(existing)

@@ -372,7 +372,7 @@ class Store:
         assert isinstance(intent, Update)
         old = intent.old
         revision = old.revision
-        if intent.content_changed:
+        if intent.keep_revision:
             conn.execute(
                 insert(schema.article_revisions).values(
                     article_id=old.id,

@@ -1,0 +1,227 @@
+"""The Celery side of finews: a poll of a source and the full-text fetch of one article
+are tasks; ``finews worker`` runs them, ``finews scheduler`` (Celery beat) sends the polls.
+
+Why this shape:
+
+- **A poll** lists a source's pages and stores them (one transaction per page, as
+  ``finews run`` does), then queues a full-text task for each of the source's articles
+  still without their text.  A Redis key per article (``SET NX`` with an expiry) keeps
+  two polls from queueing the same fetch twice.
+- **Nothing is lost when a worker dies**: tasks are acknowledged only when done
+  (``acks_late``), so Redis hands a dead worker's task to another one after
+  ``worker.visibility_timeout``; a full-text claim expires on the same clock.
+- **Nothing is stored twice**: every write takes the store's write lock (an advisory lock
+  on PostgreSQL), finds the rows already there and updates or leaves them; the unique
+  key (source, upstream id) backs it up.  Running a task twice is harmless.
+- **Politeness holds across workers**: the fetcher reserves each request's slot in Redis
+  (:mod:`finews.distributed.spacing`).
+- A poll that finds its source already being polled (a slow poll overlapping the next
+  tick) returns at once; scheduled polls that wait longer than a tick are dropped
+  (``expires``) rather than pile up while no worker runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+
+from finews.config import Settings
+from finews.errors import SourceError
+from finews.fetch import Fetcher
+from finews.ingest import SourceReport, policy_from_settings, poll_source
+from finews.process.pipeline import Processor
+from finews.sources.base import Source
+from finews.sources.registry import build_sources
+from finews.store import Store, feedlist
+
+log = logging.getLogger(__name__)
+
+POLL = "finews.poll"
+FULLTEXT = "finews.fulltext"
+POLL_QUEUE = "finews.poll"
+FULLTEXT_QUEUE = "finews.fulltext"
+"""Two queues, both consumed by every worker: a backlog of full-text fetches never holds
+up the polls (a poll queued behind it would expire unrun)."""
+FULLTEXT_PER_POLL = 200
+"""Full-text fetches a poll queues at most (the oldest wait for the next poll)."""
+
+
+class WorkerContext:
+    """What a worker process keeps between tasks: one store, one fetcher (spacing in
+    Redis), the processor and a Redis client.  Built on first use, after any fork."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._fetcher: Fetcher | None = None
+        self._processor: Processor | None = None
+        self._redis: Any = None
+
+    @property
+    def redis(self) -> Any:
+        with self._lock:
+            if self._redis is None:
+                import redis
+
+                self._redis = redis.Redis.from_url(self.settings.worker.redis)
+            return self._redis
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                self._store = Store.open(self.settings.db_url)
+            return self._store
+
+    @property
+    def fetcher(self) -> Fetcher:
+        from finews.distributed.spacing import RedisSpacing
+
+        spacing = RedisSpacing(self.redis, self.settings.worker.egress)
+        with self._lock:
+            if self._fetcher is None:
+                self._fetcher = Fetcher(policy_from_settings(self.settings), turn=spacing)
+            return self._fetcher
+
+    @property
+    def processor(self) -> Processor:
+        with self._lock:
+            if self._processor is None:
+                self._processor = Processor.default(self.settings.data_path / "a_shares.csv")
+            return self._processor
+
+    def source(self, key: str) -> Source:
+        """A fresh adapter for a source key (user feeds looked up in the store)."""
+        feeds = feedlist.listed(self.store) if key.startswith("feed.") else []
+        return build_sources(self.settings, [key], feeds=feeds)[0]
+
+    def claim(self, name: str, seconds: float) -> bool:
+        """Take a named claim in Redis for ``seconds`` unless someone holds it."""
+        return bool(self.redis.set(f"finews:claim:{name}", "1", nx=True, ex=max(1, int(seconds))))
+
+    def release(self, name: str) -> None:
+        self.redis.delete(f"finews:claim:{name}")
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+        if self._store is not None:
+            self._store.close()
+
+
+def poll(ctx: WorkerContext, key: str) -> dict[str, Any]:
+    """One poll of one source, then its pending full texts queued as tasks."""
+    w = ctx.settings.worker
+    claim = f"poll:{key}"
+    if not ctx.claim(claim, min(w.visibility_timeout, max(10.0, 2 * w.poll_every))):
+        log.info("%s: already being polled, skipped", key)
+        return {"source": key, "skipped": True}
+    try:
+        try:
+            report = poll_source(
+                ctx.store, ctx.fetcher, ctx.source(key), fulltext=False, process=ctx.processor
+            )
+        except SourceError as exc:
+            report = SourceReport(key, error=str(exc))
+        ctx.store.record_poll(key, ok=report.ok, error=report.error, new=report.new)
+    finally:
+        ctx.release(claim)
+    queued = 0
+    if ctx.settings.eastmoney.fulltext:
+        retries = ctx.settings.eastmoney.fulltext_retries
+        for article in ctx.store.pending_fulltext(key, retries, FULLTEXT_PER_POLL):
+            if ctx.claim(f"fulltext:{key}:{article.upstream_id}", w.visibility_timeout):
+                fulltext_task.apply_async((key, article.upstream_id), queue=FULLTEXT_QUEUE)
+                queued += 1
+    if report.ok:
+        log.info(
+            "%s: %d new, %d updated, %d full texts queued", key, report.new, report.updated, queued
+        )
+    else:
+        log.warning("%s failed: %s", key, report.error)
+    return {**report.as_dict(), "fulltext_queued": queued}
+
+
+def fulltext(ctx: WorkerContext, key: str, upstream_id: str) -> str:
+    """Fetch one article's full text and store it; a failure is counted, as in a poll."""
+    claim = f"fulltext:{key}:{upstream_id}"
+    try:
+        article = ctx.store.get(key, upstream_id)
+        if article is None or article.body_complete:
+            return "done already"
+        try:
+            completed = ctx.source(key).complete(ctx.fetcher, article)
+        except SourceError as exc:
+            log.info("%s", exc)
+            ctx.store.note_fulltext_failure(key, [upstream_id])
+            return f"failed: {exc}"
+        ctx.store.save([ctx.processor(completed)])
+        return "stored"
+    finally:
+        ctx.release(claim)
+
+
+_context: WorkerContext | None = None
+
+
+def context() -> WorkerContext:
+    if _context is None:
+        raise RuntimeError("the finews Celery app was not configured (see make_app)")
+    return _context
+
+
+celery_app = Celery("finews")
+
+
+@celery_app.task(name=POLL)  # type: ignore[untyped-decorator]
+def poll_task(key: str) -> dict[str, Any]:
+    return poll(context(), key)
+
+
+@celery_app.task(name=FULLTEXT)  # type: ignore[untyped-decorator]
+def fulltext_task(key: str, upstream_id: str) -> str:
+    return fulltext(context(), key, upstream_id)
+
+
+def schedule(settings: Settings, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Celery beat's schedule: every source polled every ``worker.poll_every`` seconds;
+    a poll no worker took within that time is dropped (the next one comes)."""
+    every = settings.worker.poll_every
+    return {
+        f"poll {key}": {
+            "task": POLL,
+            "schedule": timedelta(seconds=every),
+            "args": (key,),
+            "options": {"queue": POLL_QUEUE, "expires": every},
+        }
+        for key in keys
+    }
+
+
+def make_app(settings: Settings, *, poll_keys: list[str] | None = None) -> Celery:
+    """Configure the Celery app for these settings (broker, reliability, schedule)."""
+    global _context
+    _context = WorkerContext(settings)
+    w = settings.worker
+    celery_app.conf.update(
+        broker_url=w.redis,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": w.visibility_timeout},
+        task_default_queue=POLL_QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        beat_scheduler="celery.beat:Scheduler",
+        beat_schedule=schedule(settings, poll_keys or []),
+        timezone="Asia/Shanghai",
+    )
+    return celery_app
