@@ -16,12 +16,19 @@ import feedparser
 import httpx
 import pytest
 
+from conftest import BACKENDS, backend_url
 from finews.model import BEIJING
 from finews.site import SiteOptions, build_site
 from finews.store import Store
 from sitedata import BASE_URL, populate
 from test_search import SEED_ID, cls_flashes
 from webserver import serving
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The web app's tests run on SQLite and on PostgreSQL (issue #9)."""
+    return backend_url(request.param, tmp_path)
 
 
 @pytest.fixture
