@@ -207,12 +207,12 @@ def trigram_method(
 
 
 def jieba_all(store: Store, text: str, filters: Filters) -> list[int]:
-    expression = parse(text).fts()
-    if expression is None:
+    query = parse(text)
+    if query.empty:
         return []
     with store.engine.connect() as conn:
         ranked, _ = fulltext.search(
-            conn, expression, filters, limit=10**9, offset=0, recent_first=False, now=NOW
+            conn, query, filters, limit=10**9, offset=0, recent_first=False, now=NOW
         )
     return [i for i, _ in ranked]
 

@@ -27,9 +27,12 @@ DO $$ BEGIN
   END IF;
 END $$;
 SQL
-if ! as_postgres psql -p "$PG_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = 'finews_test'" | grep -q 1; then
-  as_postgres createdb -p "$PG_PORT" -O finews finews_test
-fi
+# finews_test for the tests, finews_bench for bench/ (each run empties its own)
+for db in finews_test finews_bench; do
+  if ! as_postgres psql -p "$PG_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    as_postgres createdb -p "$PG_PORT" -O finews "$db"
+  fi
+done
 
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' \

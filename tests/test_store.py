@@ -217,3 +217,35 @@ def test_delete_leaves_tombstones_and_moves_leave_one_too(store: Store) -> None:
             text("SELECT upstream_id, section FROM article_tombstones ORDER BY id")
         ).all()
     assert tombs == [(a.upstream_id, "东方财富"), (b.upstream_id, "东方财富")]
+
+
+def test_concurrent_writers_of_the_same_articles_make_one_row_each(db_url: str) -> None:
+    """Four writers (separate stores, as separate workers) save the same 40 articles at once:
+    one row each, no revision, no error — on SQLite and on PostgreSQL."""
+    import threading
+
+    batch = [flash(n) for n in range(40)]
+    Store.open(db_url).close()  # created and migrated before the race
+    errors: list[BaseException] = []
+    outcomes: list[str] = []
+    start = threading.Barrier(4)
+
+    def write() -> None:
+        try:
+            with Store.open(db_url) as store:
+                start.wait()
+                for i in range(0, 40, 10):
+                    outcomes.extend(store.save(batch[i : i + 10]).outcomes)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert outcomes.count("new") == 40 and outcomes.count("unchanged") == 120
+    with Store.open(db_url) as store:
+        assert store.count() == 40
+        assert store.stats()["revisions"] == 0

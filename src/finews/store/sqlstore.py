@@ -44,6 +44,8 @@ from finews.store.migrations import migrate
 
 A = schema.articles
 T = schema.article_tombstones
+CLOSE_GRACE = 5.0
+"""Seconds :meth:`Store.close` waits for connections other threads still use."""
 WRITE_LOCK = 0x66696E657773  # "finews": the PostgreSQL advisory lock writers take turns on
 # Statements built once: SQLAlchemy then reuses their compiled form for every row.
 _INSERT_ARTICLE = insert(A)
@@ -174,7 +176,8 @@ class Store:
         try:
             engine = create_engine(parsed)
         except (ArgumentError, ImportError) as exc:
-            raise StoreError(f"cannot use database {parsed!r}: {exc}") from None
+            hint = " (pip install 'finews[scale]')" if isinstance(exc, ImportError) else ""
+            raise StoreError(f"cannot use database {parsed!r}: {exc}{hint}") from None
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
         store = cls(engine)
@@ -187,6 +190,14 @@ class Store:
         return store
 
     def close(self) -> None:
+        """Close the pooled connections.  On PostgreSQL, queries still running in other
+        threads (a web request the server is finishing) get a few seconds to return their
+        connection first: one returned after the pool is gone would never be closed."""
+        if self.dialect == "postgresql":
+            checked_out = getattr(self.engine.pool, "checkedout", lambda: 0)
+            deadline = time.monotonic() + CLOSE_GRACE
+            while checked_out() > 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
         self.engine.dispose()
 
     def __enter__(self) -> Store:
