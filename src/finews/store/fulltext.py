@@ -81,12 +81,18 @@ def document(article: Article) -> tuple[str, str, str]:
 
 def index(conn: Connection, rows: Iterable[tuple[int, Article]]) -> None:
     """(Re)index articles by id: their previous row, if any, is replaced."""
+    index_documents(conn, ((i, document(article)) for i, article in rows))
+
+
+def index_documents(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, str]]]) -> None:
+    """(Re)index by id from documents made by :func:`document` (made before the write
+    transaction, to keep it short)."""
     if not available(conn):
         return
     if _postgres(conn):
-        fts_postgres.index(conn, ((i, document(article)) for i, article in rows))
+        fts_postgres.index(conn, rows)
         return
-    values = [(article_id, *document(article)) for article_id, article in rows]
+    values = [(article_id, *columns) for article_id, columns in rows]
     if not values:
         return
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

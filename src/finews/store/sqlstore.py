@@ -231,14 +231,20 @@ class Store:
         if not batch:
             return report
         stamp = int(now if now is not None else time.time())
+        prepared = self._prepare(batch)
         try:
             with self._write() as conn:
                 seq = self._next_seq(conn)
                 existing = self._load_existing(conn, {a.key for a in batch})
-                to_index: dict[int, Article] = {}
+                to_index: dict[int, tuple[str, str, str]] = {}
                 for article in batch:
                     intent = decide(existing.get(article.key), article)
                     stored = self._apply(conn, intent, stamp, seq)
+                    if not isinstance(intent, Unchanged):
+                        document, signature = prepared.get(stored.article) or _derived(
+                            stored.article
+                        )
+                        to_index[stored.id] = document
                     if isinstance(intent, Insert) or (
                         isinstance(intent, Update) and intent.content_changed
                     ):
@@ -246,17 +252,31 @@ class Store:
                             conn,
                             stored.id,
                             int(stored.article.published.timestamp()),
-                            dedup.signature(stored.article),
+                            signature,
                             fresh=isinstance(intent, Insert),
                         )
-                    if not isinstance(intent, Unchanged):
-                        to_index[stored.id] = stored.article
                     existing[article.key] = stored
                     report.outcomes.append(_outcome(intent))
-                fulltext.index(conn, to_index.items())
+                fulltext.index_documents(conn, to_index.items())
         except OperationalError as exc:
             raise StoreError(f"database write failed: {exc.orig}") from None
         return report
+
+    def _prepare(self, batch: list[Article]) -> dict[Article, Derived]:
+        """The index documents and signatures of the articles this batch will write, as far
+        as a look without the write lock can tell (what a concurrent writer changes in
+        between is computed under the lock).  Segmenting and hashing are the expensive part
+        of a write; done here, other processes' writers wait for SQL only."""
+        with self.engine.connect() as conn:
+            existing = self._load_existing(conn, {a.key for a in batch})
+        prepared: dict[Article, Derived] = {}
+        for article in batch:
+            intent = decide(existing.get(article.key), article)
+            if isinstance(intent, Insert):
+                prepared[intent.article] = _derived(intent.article)
+            elif isinstance(intent, Update):
+                prepared[intent.new] = _derived(intent.new)
+        return prepared
 
     def _load_existing(
         self, conn: Connection, keys: set[tuple[str, str]]
@@ -815,6 +835,14 @@ class Store:
             return "ok"
         with self.engine.connect() as conn:
             return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar_one())
+
+
+Derived = tuple[tuple[str, str, str], "dedup.Signature | None"]
+"""What a write derives from an article: its search document and its MinHash signature."""
+
+
+def _derived(article: Article) -> Derived:
+    return fulltext.document(article), dedup.signature(article)
 
 
 def _outcome(intent: Intent) -> str:
