@@ -31,6 +31,7 @@ import yaml
 from finews.errors import JekyllFormatError
 from finews.formats.slug import media_slug
 from finews.model import BEIJING, ROLLING_CATEGORY, Article, parse_beijing
+from finews.process.text import strip_tags
 
 JEKYLL_SOURCE = "jekyll"
 ROLLING_TAG = "东财滚动新闻"
@@ -48,7 +49,6 @@ _EM_MEDIA = re.compile(r'<p class="em_media">（文章来源：(?P<media>.*?)）
 _TRAILING_MEDIA = re.compile(
     r"[（(](?P<media>[^（）()，。、\s]{1,12}(?:报|社|网|网站|新闻|客户端|数据|财经|电视台|周刊|杂志))[）)]\s*$"
 )
-_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def _id_from_path(path: str) -> str:
 def _media_of_rolling(digest: str, body: str) -> str:
     match = _EM_MEDIA.search(body)
     if match:
-        return _TAGS.sub("", match.group("media")).strip() or DEFAULT_ROLLING_MEDIA
+        return strip_tags(match.group("media")).strip() or DEFAULT_ROLLING_MEDIA
     match = _TRAILING_MEDIA.search(digest)
     if match:
         return match.group("media")
@@ -202,7 +202,7 @@ def parse_post(text: str, where: str = "") -> Article:
         media = tags.removesuffix("新闻") if tags else ""
         if not media:
             em = _EM_MEDIA.search(article_body)
-            media = _TAGS.sub("", em.group("media")).strip() if em else category
+            media = strip_tags(em.group("media")).strip() if em else category
         url = link
         if category == media_slug(media):
             category = ""  # derivable from the media: the article is listed under its media

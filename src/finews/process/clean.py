@@ -19,6 +19,8 @@ from urllib.parse import urljoin
 
 import nh3
 
+from finews.process.text import CHART_BLOCK
+
 ALLOWED_TAGS = {
     "p", "br", "strong", "b", "em", "i", "u", "s", "sub", "sup", "span", "blockquote", "pre",
     "code", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption",
@@ -32,7 +34,6 @@ ALLOWED_ATTRIBUTES = {
 }
 DROP_WITH_CONTENT = {"script", "style", "iframe", "form", "object", "embed", "noscript", "template"}
 
-_CHART_BLOCK = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
 _EM_MEDIA = re.compile(r'<p class="em_media">.*?</p>', re.S)
 # Eastmoney marks its own inserts (ads, "主力资金加仓名单实时更新…") with a class on <p>;
 # article paragraphs have none.
@@ -69,7 +70,7 @@ def clean_body(body: str, base_url: str = "") -> str:
     """
     if not body:
         return ""
-    text = _CHART_BLOCK.sub("", body)
+    text = CHART_BLOCK.sub("", body)
     text = absolute_urls(text, base_url)
     text = _EM_MEDIA.sub("", text)
     text = _BOILERPLATE.sub("", text)

@@ -22,7 +22,6 @@ published within ``WINDOW`` seconds.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +30,7 @@ import numpy as np
 from datasketch import MinHash
 
 from finews.model import Article
+from finews.process.text import body_text as plain_body
 
 NUM_PERM = 96
 BANDS = 48
@@ -41,8 +41,6 @@ THRESHOLD = 0.25
 WINDOW = 2 * 24 * 3600
 MIN_CHARS = 12
 
-_TAGS = re.compile(r"<[^>]+>")
-_CHART = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
 _DATELINE = re.compile(
     r"(?:财联社|金十数据|东方财富网|证券时报网?|新华社|中新社|央视新闻|格隆汇|智通财经|每经网)?"
     r"\s*\d{1,2}月\d{1,2}日(?:电|讯|晚间|晚|早间|早|午间|下午|上午|消息)?"
@@ -53,7 +51,7 @@ _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 def lead_text(article: Article) -> str:
     """The normalised lead the signature is made of."""
-    body = html.unescape(_TAGS.sub(" ", _CHART.sub(" ", article.body_html)))
+    body = plain_body(article.body_html)
     text = " ".join(p for p in (article.title, article.digest or body) if p)
     text = text.replace("【", " ").replace("】", " ")
     text = _DATELINE.sub(" ", text)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from finews.model import Article
 from finews.process.stocks import StockTagger, load_directory
+from finews.process.text import strip_tags
 
 log = logging.getLogger(__name__)
 
 _EM_MEDIA = re.compile(r'<p class="em_media">（文章来源：(?P<media>.*?)）</p>', re.S)
-_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Processor:
         if not article.media:
             credit = _EM_MEDIA.search(article.body_html)
             if credit:
-                article = replace(article, media=_TAGS.sub("", credit.group("media")).strip())
+                article = replace(article, media=strip_tags(credit.group("media")).strip())
         try:
             return self.tagger.tag(article)
         except (ValueError, RecursionError) as exc:  # pathological input: keep what we have

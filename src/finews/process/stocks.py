@@ -29,12 +29,11 @@ import ahocorasick
 
 from finews.model import Article, StockTag
 from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker
+from finews.process.text import body_text as plain_body
 
 ORIGIN_RANK = {"upstream": 0, "marker": 1, "code": 2, "name": 3}
 
-_TAGS = re.compile(r"<[^>]+>")
 _MARKER = re.compile(r'data-code="(?P<code>[^"]+)"|id="(?:stock|quote)_(?P<em>\d+\.[0-9A-Za-z]+)"')
-_CHART = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
 _CODE = re.compile(
     r"(?<![0-9A-Za-z])(?:(?P<pre>SH|SZ|BJ|sh|sz|bj)\s?(?P<c1>\d{6})"
     r"|(?P<c2>\d{6})\.(?P<post>SH|SZ|BJ|sh|sz|bj)"
@@ -124,8 +123,8 @@ def load_directory(override: Path | None = None) -> StockDirectory:
 
 def plain_text(article: Article) -> str:
     """Title, digest and body as text (chart blocks and tags removed, entities decoded)."""
-    body = _TAGS.sub(" ", _CHART.sub(" ", article.body_html))
-    return html.unescape(f"{article.title}\n{article.digest}\n{body}")
+    head = html.unescape(f"{article.title}\n{article.digest}")
+    return f"{head}\n{plain_body(article.body_html)}"
 
 
 def marker_codes(body_html: str) -> list[str]:

@@ -10,16 +10,16 @@ from typing import Any
 
 from finews.errors import UpstreamFormatError
 from finews.model import Article, StockTag
+from finews.process.text import strip_tags
 from finews.sources.base import Page
 
 log = logging.getLogger(__name__)
 
 _BRACKETED = re.compile(r"^\s*【(?P<title>[^】]{2,120})】")
-_TAGS = re.compile(r"<[^>]+>")
 
 
 def plain(text: str) -> str:
-    return _TAGS.sub("", text or "").strip()
+    return strip_tags(text).strip()
 
 
 def title_from_text(text: str, limit: int = 60) -> str:

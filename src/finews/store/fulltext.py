@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
+from finews.process.text import body_text as plain_body
 from finews.search.query import Query
 from finews.search.segment import index_text
 from finews.store import fts_postgres
@@ -38,8 +39,6 @@ _CREATE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
     "title, body, tags, tokenize = 'unicode61 remove_diacritics 2')"
 )
-_TAGS = re.compile(r"<[^>]+>")
-_CHART = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
 
 
 def available(conn: Connection) -> bool:
@@ -59,8 +58,7 @@ def create(conn: Connection) -> None:
 
 def body_text(article: Article) -> str:
     """Digest and body as plain text (tags and chart blocks removed, entities decoded)."""
-    body = _TAGS.sub(" ", _CHART.sub(" ", article.body_html))
-    return html.unescape(f"{article.digest}\n{body}").strip()
+    return f"{html.unescape(article.digest)}\n{plain_body(article.body_html)}".strip()
 
 
 def _tags_text(article: Article) -> str:

@@ -1,0 +1,25 @@
+"""Markup to plain text, done one way by every stage that needs words rather than HTML
+(stock tagging, reprint signatures, the search index, titles from list items).
+
+Not a sanitiser (that is :mod:`finews.process.clean`): these helpers only take tags out so
+that text can be matched; their output is never put into a page as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+TAGS = re.compile(r"<[^>]+>")
+CHART_BLOCK = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
+"""Eastmoney's quote-chart block: markup and numbers, no news."""
+
+
+def strip_tags(fragment: str, replacement: str = "") -> str:
+    """``fragment`` without its tags (entities left as they are)."""
+    return TAGS.sub(replacement, fragment or "")
+
+
+def body_text(body_html: str) -> str:
+    """An article body as text: chart blocks and tags replaced by spaces, entities decoded."""
+    return html.unescape(TAGS.sub(" ", CHART_BLOCK.sub(" ", body_html)))
