@@ -13,7 +13,6 @@ same parsed query the SQLite store matches with FTS5.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -84,39 +83,23 @@ def unindex(conn: Connection, ids: Sequence[int]) -> None:
         conn.execute(_DELETE, {"ids": list(ids)})
 
 
-def search(
-    conn: Connection,
-    tsquery: str,
-    conditions: list[str],
-    params: dict[str, Any],
-    *,
-    limit: int,
-    offset: int,
-    recent_first: bool,
-) -> tuple[list[tuple[int, float]], int]:
-    """(article id, score) of one page, best first (lowest score, as BM25 on SQLite),
-    and the number of matches."""
-    params = {**params, "q": tsquery}
+def search_sql(conditions: list[str]) -> tuple[str, str, str]:
+    """(FROM … WHERE …, score, unfiltered count) for a ``tsquery`` literal in ``:q``; the
+    score is ``ts_rank`` negated, so that the best comes first as with BM25 on SQLite."""
+    match = "CAST(:q AS tsquery)"
     join = f"FROM {TABLE} s JOIN articles a ON a.id = s.article_id WHERE " + " AND ".join(
-        ["s.document @@ CAST(:q AS tsquery)", *conditions]
+        [f"s.document @@ {match}", *conditions]
     )
     score = (
-        f"-ts_rank('{RANK_WEIGHTS}', s.document, CAST(:q AS tsquery)) "
+        f"-ts_rank('{RANK_WEIGHTS}', s.document, {match}) "
         "/ (1.0 + GREATEST(0, :now - a.published_at) * 1.0 / :scale)"
     )
-    order = "a.published_at DESC, a.id DESC" if recent_first else "score, a.id DESC"
-    # A search reads a few thousand rows at most: starting parallel workers costs more than
-    # they save (39 → 24 ms for a common word), and under load they compete for the cores.
+    # counting from the index alone when nothing filters: 15 → 5 ms for a common word
+    return join, score, f"SELECT count(*) FROM {TABLE} WHERE document @@ {match}"
+
+
+def before_search(conn: Connection) -> None:
+    """A search reads a few thousand rows at most: starting parallel workers costs more
+    than they save (39 → 24 ms for a common word), and under load they compete for the
+    cores.  For this transaction only."""
     conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-    rows = conn.execute(
-        text(f"SELECT a.id, {score} AS score {join} ORDER BY {order} LIMIT :limit OFFSET :offset"),
-        {**params, "limit": limit, "offset": offset},
-    ).all()
-    if conditions:
-        total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
-    else:  # no filter on the articles: the index alone counts (15 → 5 ms)
-        total = conn.execute(
-            text(f"SELECT count(*) FROM {TABLE} WHERE document @@ CAST(:q AS tsquery)"),
-            {"q": tsquery},
-        ).scalar_one()
-    return [(int(r[0]), float(r[1])) for r in rows], int(total)

@@ -160,6 +160,20 @@ def filter_sql(filters: Filters, params: dict[str, Any], alias: str = "a") -> li
     return where
 
 
+def _sqlite_sql(conditions: list[str]) -> tuple[str, str, str]:
+    """FTS5's (FROM … WHERE …, score, unfiltered count) for an expression in ``:q``."""
+    # The index drives (CROSS JOIN keeps SQLite from starting at an articles index and
+    # running the MATCH once per row), and the ranking reads the narrow covering index
+    # instead of the wide article rows: half the time of a plain join on common words.
+    join = (
+        f"FROM {TABLE} CROSS JOIN articles a INDEXED BY {SEARCH_INDEX} "
+        f"ON a.id = {TABLE}.rowid WHERE " + " AND ".join([f"{TABLE} MATCH :q", *conditions])
+    )
+    weights = ", ".join(str(w) for w in WEIGHTS)
+    score = f"bm25({TABLE}, {weights}) / (1.0 + max(0, :now - a.published_at) * 1.0 / :scale)"
+    return join, score, f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH :q"
+
+
 def search(
     conn: Connection,
     query: Query,
@@ -170,35 +184,20 @@ def search(
     recent_first: bool,
     now: int,
 ) -> tuple[list[tuple[int, float]], int]:
-    """(article id, score) of one page of matches, best first, and the number of matches."""
+    """(article id, score) of one page of matches, best first (the lowest score: BM25's
+    sign, kept on PostgreSQL), and the number of matches."""
     params: dict[str, Any] = {"now": now, "scale": RECENCY_SCALE}
     conditions = filter_sql(filters, params)
     if _postgres(conn):
-        tsquery = query.tsquery()
-        if tsquery is None:
-            return [], 0
-        return fts_postgres.search(
-            conn,
-            tsquery,
-            conditions,
-            params,
-            limit=limit,
-            offset=offset,
-            recent_first=recent_first,
-        )
-    expression = query.fts()
-    if expression is None:
+        match = query.tsquery()
+        join, score, count_all = fts_postgres.search_sql(conditions)
+        fts_postgres.before_search(conn)
+    else:
+        match = query.fts()
+        join, score, count_all = _sqlite_sql(conditions)
+    if match is None:
         return [], 0
-    params["q"] = expression
-    # The index drives (CROSS JOIN keeps SQLite from starting at an articles index and
-    # running the MATCH once per row), and the ranking reads the narrow covering index
-    # instead of the wide article rows: half the time of a plain join on common words.
-    join = (
-        f"FROM {TABLE} CROSS JOIN articles a INDEXED BY {SEARCH_INDEX} "
-        f"ON a.id = {TABLE}.rowid WHERE " + " AND ".join([f"{TABLE} MATCH :q", *conditions])
-    )
-    weights = ", ".join(str(w) for w in WEIGHTS)
-    score = f"bm25({TABLE}, {weights}) / (1.0 + max(0, :now - a.published_at) * 1.0 / :scale)"
+    params["q"] = match
     order = "a.published_at DESC, a.id DESC" if recent_first else "score, a.id DESC"
     rows = conn.execute(
         text(f"SELECT a.id, {score} AS score {join} ORDER BY {order} LIMIT :limit OFFSET :offset"),
@@ -206,8 +205,6 @@ def search(
     ).all()
     if conditions:
         total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
-    else:
-        total = conn.execute(
-            text(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH :q"), {"q": expression}
-        ).scalar_one()
+    else:  # nothing filters the articles: the index alone counts
+        total = conn.execute(text(count_all), {"q": match}).scalar_one()
     return [(int(r[0]), float(r[1])) for r in rows], int(total)
