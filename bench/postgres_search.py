@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search import NOW, QUERIES, WORK, filters_of, load, percentile, timed_runs
+from search import NOW, QUERIES, WORK, filters_of, load, percentile, save_batched, timed_runs
 from sqlalchemy import create_engine
 
 from finews.search.service import search as finews_search
@@ -34,20 +33,6 @@ def empty_postgres(url: str) -> None:
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
         conn.exec_driver_sql("CREATE SCHEMA public")
     engine.dispose()
-
-
-def copy_into(source: Store, target: Store, size: int) -> float:
-    started = time.perf_counter()
-    batch = []
-    for i, article in enumerate(source.iter_articles(), 1):
-        batch.append(article)
-        if len(batch) == 1000:
-            target.save(batch)
-            batch = []
-            if i % 20000 == 0:
-                print(f"  copied {i:,} ({time.perf_counter() - started:.0f} s)", flush=True)
-    target.save(batch)
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -70,7 +55,7 @@ def main() -> None:
     pg = Store.open(args.postgres)
     if pg.count() != lite.count():
         print(f"copying {lite.count():,} articles into PostgreSQL (clusters, index) …", flush=True)
-        seconds = copy_into(lite, pg, args.size)
+        seconds = save_batched(pg, lite.iter_articles(), "copied")
         print(f"copied in {seconds:.0f} s ({lite.count() / seconds:,.0f} articles/s)")
     with pg.engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
