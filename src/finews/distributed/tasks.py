@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_shutdown
 
 from finews.config import Settings
 from finews.errors import SourceError
@@ -82,9 +83,10 @@ class WorkerContext:
     def fetcher(self) -> Fetcher:
         from finews.distributed.spacing import RedisSpacing
 
-        spacing = RedisSpacing(self.redis, self.settings.worker.egress)
+        redis = self.redis  # before the lock: it takes the lock itself
         with self._lock:
             if self._fetcher is None:
+                spacing = RedisSpacing(redis, self.settings.worker.egress)
                 self._fetcher = Fetcher(policy_from_settings(self.settings), turn=spacing)
             return self._fetcher
 
@@ -225,3 +227,12 @@ def make_app(settings: Settings, *, poll_keys: list[str] | None = None) -> Celer
         timezone="Asia/Shanghai",
     )
     return celery_app
+
+
+def _close_context(**_: Any) -> None:
+    """A worker stopping (warm shutdown) closes its store's connections and its client."""
+    if _context is not None:
+        _context.close()
+
+
+worker_shutdown.connect(_close_context)
