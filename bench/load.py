@@ -55,12 +55,7 @@ def phase(seconds: int, target: str | None, connections: int) -> dict[str, float
         **{k: v for k, v in os.environ.items() if not k.startswith("FINEWS_")},
         "FINEWS_DB": str(db),
         "FINEWS_DATA_DIR": str(work),
-        "FINEWS_UPSTREAM_OVERRIDE": ",".join(
-            f"{h}={b}" for h, b in upstreams.override(base).items()
-        ),
-        "FINEWS_SOURCES_ENABLED": "cls.telegraph,ths.flash,eastmoney.fast",
-        "FINEWS_EASTMONEY_FULLTEXT": "false",
-        "FINEWS_HTTP_HOST_SPACING": "0",
+        **upstreams.env(base),
         "FINEWS_RUN_INTERVAL": "0.5",
         "FINEWS_RUN_MIN_INTERVAL": "0.2",
         "FINEWS_RUN_BUILD_DELAY": "1",

@@ -366,12 +366,7 @@ def test_sigterm_stops_finews_run_cleanly_under_load(tmp_path: Path) -> None:
         **os.environ,
         "FINEWS_DB": str(db),
         "FINEWS_DATA_DIR": str(tmp_path),
-        "FINEWS_UPSTREAM_OVERRIDE": ",".join(
-            f"{h}={b}" for h, b in upstreams.override(base).items()
-        ),
-        "FINEWS_SOURCES_ENABLED": "cls.telegraph,ths.flash,eastmoney.fast",
-        "FINEWS_EASTMONEY_FULLTEXT": "false",
-        "FINEWS_HTTP_HOST_SPACING": "0",
+        **upstreams.env(base),
         "FINEWS_RUN_INTERVAL": "0.3",
         "FINEWS_RUN_MIN_INTERVAL": "0.1",
         "FINEWS_RUN_BUILD_DELAY": "0.1",

@@ -302,16 +302,8 @@ def build(
     from finews.site import SiteOptions, build_site
 
     c = _ctx(ctx)
-    site = c.settings.site
-    target = out_dir or Path(site.out or c.settings.data_path / "site")
-    options = SiteOptions(
-        title=site.title,
-        base_url=site.base_url,
-        page_size=site.page_size,
-        feed_size=site.feed_size,
-        templates=site.templates,
-        search_form=site.search_form,
-    )
+    target = out_dir or c.settings.site_path
+    options = SiteOptions.from_settings(c.settings)
     with c.open_store() as store:
         report = build_site(store, target, options, full=full)
     if as_json:
@@ -412,34 +404,12 @@ def serve(
 
     c = _ctx(ctx)
     s = c.settings
-    target = site_dir or Path(s.site.out or s.data_path / "site")
+    target = site_dir or s.site_path
     if not (target / "index.html").exists():
         err.print(f"no site in {target} yet: building it first")
         with c.open_store() as store:
-            build_site(
-                store,
-                target,
-                SiteOptions(
-                    title=s.site.title,
-                    base_url=s.site.base_url,
-                    page_size=s.site.page_size,
-                    feed_size=s.site.feed_size,
-                    templates=s.site.templates,
-                    search_form=s.site.search_form,
-                ),
-            )
-    app_ = create_app(
-        ServeOptions(
-            db_url=s.db_url,
-            site_dir=target,
-            title=s.site.title,
-            search_form=s.site.search_form,
-            templates=s.site.templates,
-            root_path=s.serve.root_path,
-            poll_interval=s.serve.poll_interval,
-            stale_after=s.run.stale_after,
-        )
-    )
+            build_site(store, target, SiteOptions.from_settings(s))
+    app_ = create_app(ServeOptions.from_settings(s, target))
     bind = host or s.serve.host
     sock = listen(bind, s.serve.port if port is None else port)
     err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")

@@ -280,6 +280,11 @@ class Settings:
         return Path(self.data_dir).expanduser()
 
     @property
+    def site_path(self) -> Path:
+        """Where the static site is built and served from by default."""
+        return Path(self.site.out or self.data_path / "site")
+
+    @property
     def db_url(self) -> str:
         """The SQLAlchemy URL of the store (a bare path means SQLite)."""
         target = self.db or str(self.data_path / "finews.db")

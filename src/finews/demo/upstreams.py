@@ -198,6 +198,18 @@ class Upstreams:
         """``upstream_override`` pairs that send every stood-in host here."""
         return {host: base for hosts in HOSTS.values() for host in hosts}
 
+    def env(self, base: str) -> dict[str, str]:
+        """``FINEWS_*`` variables that point a ``finews`` process at these stand-ins: their
+        sources only, no full-text fetches (they serve none), no politeness delay."""
+        return {
+            "FINEWS_UPSTREAM_OVERRIDE": ",".join(
+                f"{h}={b}" for h, b in self.override(base).items()
+            ),
+            "FINEWS_SOURCES_ENABLED": ",".join(HOSTS),
+            "FINEWS_EASTMONEY_FULLTEXT": "false",
+            "FINEWS_HTTP_HOST_SPACING": "0",
+        }
+
 
 class _Replicas:
     """Item ``i`` of an endless source: the bundled item ``i mod n``, its ids and times moved

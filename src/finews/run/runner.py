@@ -30,7 +30,6 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
@@ -51,22 +50,6 @@ if TYPE_CHECKING:
     from finews.web.process import WebProcess
 
 log = logging.getLogger("finews.run")
-
-
-def site_options(settings: Settings) -> SiteOptions:
-    s = settings.site
-    return SiteOptions(
-        title=s.title,
-        base_url=s.base_url,
-        page_size=s.page_size,
-        feed_size=s.feed_size,
-        templates=s.templates,
-        search_form=s.search_form,
-    )
-
-
-def site_dir(settings: Settings) -> Path:
-    return Path(settings.site.out or settings.data_path / "site")
 
 
 @dataclass
@@ -249,7 +232,9 @@ class Runner:
         self._build_wanted.clear()
         try:
             report = await anyio.to_thread.run_sync(
-                lambda: build_site(self.store, site_dir(self.settings), site_options(self.settings))
+                lambda: build_site(
+                    self.store, self.settings.site_path, SiteOptions.from_settings(self.settings)
+                )
             )
         except Exception:
             log.exception("site build failed (the published site is unchanged)")
@@ -334,17 +319,7 @@ class Runner:
         from finews.web.app import ServeOptions
         from finews.web.process import WebProcess
 
-        s = self.settings
-        options = ServeOptions(
-            db_url=s.db_url,
-            site_dir=site_dir(s),
-            title=s.site.title,
-            search_form=s.site.search_form,
-            templates=s.site.templates,
-            root_path=s.serve.root_path,
-            poll_interval=s.serve.poll_interval,
-            stale_after=s.run.stale_after,
-        )
+        options = ServeOptions.from_settings(self.settings, self.settings.site_path)
         web = await anyio.to_thread.run_sync(WebProcess, options, self.host, self.port)
         self.url = f"http://{self.host}:{web.port}/"
         return web

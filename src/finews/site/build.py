@@ -46,6 +46,7 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from finews import __version__
+from finews.config import Settings
 from finews.model import BEIJING, Article
 from finews.outputs.files import write_atomic
 from finews.site import paths
@@ -82,6 +83,18 @@ class SiteOptions:
     workers: int = 0
     """Processes rendering article pages in a full build: 0 = one per core (up to 4)
     from 3,000 articles on, 1 = this process only."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SiteOptions:
+        s = settings.site
+        return cls(
+            title=s.title,
+            base_url=s.base_url,
+            page_size=s.page_size,
+            feed_size=s.feed_size,
+            templates=s.templates,
+            search_form=s.search_form,
+        )
 
 
 @dataclass

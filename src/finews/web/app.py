@@ -28,6 +28,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finews import __version__
+from finews.config import Settings
 from finews.errors import ConfigError, RequestError, StoreError
 from finews.store import Store
 from finews.web import api
@@ -54,6 +55,20 @@ class ServeOptions:
     """How often (seconds) the store is checked for new articles."""
     stale_after: float = 3600.0
     """A source with nothing new for this long is reported stale."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, site_dir: Path) -> ServeOptions:
+        s = settings
+        return cls(
+            db_url=s.db_url,
+            site_dir=site_dir,
+            title=s.site.title,
+            search_form=s.site.search_form,
+            templates=s.site.templates,
+            root_path=s.serve.root_path,
+            poll_interval=s.serve.poll_interval,
+            stale_after=s.run.stale_after,
+        )
 
 
 def _cache_control(path: str) -> str:
