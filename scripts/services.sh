@@ -5,6 +5,10 @@
 # Idempotent: services already running are left alone.  Needs root (or the postgres
 # user through sudo) the first time, to create the role and the database.
 set -euo pipefail
+# Only the two export lines go to stdout (they are eval'ed); everything the tools print
+# goes to stderr.  pg_ctlcluster, for one, prints "Removed stale pid file." on stdout
+# when the machine was imaged with the cluster running: eval ran it as a command.
+exec 3>&1 1>&2
 PG_PORT=${PG_PORT:-5432}
 REDIS_PORT=${REDIS_PORT:-6379}
 
@@ -14,10 +18,10 @@ as_postgres() {
 
 version=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main"; then
-  pg_createcluster "$version" main -p "$PG_PORT" >/dev/null
+  pg_createcluster "$version" main -p "$PG_PORT" 3>&-
 fi
 if ! pg_lsclusters -h | grep "^$version main" | grep -q online; then
-  pg_ctlcluster "$version" main start
+  pg_ctlcluster "$version" main start 3>&-  # the server must not hold the eval's pipe
 fi
 for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.2; done
 as_postgres psql -q -p "$PG_PORT" -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
@@ -36,9 +40,9 @@ done
 
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' \
-    --appendonly no --logfile /tmp/finews-redis.log >/dev/null
+    --appendonly no --logfile /tmp/finews-redis.log 3>&-
   for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
-echo "export TEST_POSTGRES_URL=postgresql://finews:finews@127.0.0.1:$PG_PORT/finews_test"
-echo "export TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
+echo "export TEST_POSTGRES_URL=postgresql://finews:finews@127.0.0.1:$PG_PORT/finews_test" >&3
+echo "export TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0" >&3
