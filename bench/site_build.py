@@ -3,15 +3,22 @@
 One command, one run, side by side:  .venv/bin/python bench/site_build.py [SIZES…]
 (default sizes 2000 20000).  For each size it loads that many real articles
 (the 82,457 real flashes of shared/corpus/flash, replicated beyond that) into
-a fresh SQLite store, then builds *the original page set* — a page per
-article, a page per media, the home page with each media's five newest, a
-feed — with Hugo (Debian's hugo) and Jekyll (Debian's jekyll + jekyll-feed,
-from finews' own Jekyll export), and the finews site (which is a superset:
-also day pages, paginated media pages, three feed formats per media,
-sitemaps).  Every build runs in a fresh output folder after `sync`, under
-/usr/bin/time for wall time and peak memory.  Jekyll is skipped where the
-last size it ran projects past 10 minutes.  Finally: a 100,000-article store,
-one full build, 100 new articles, one incremental build.
+a fresh SQLite store, then builds, each into a fresh folder after `sync`, under
+/usr/bin/time for wall time and peak memory:
+- the finews site;
+- **the same page set with Hugo** (Debian's hugo): a page per article with its
+  media, day and stock links and the other reports of its story; media pages
+  paginated by 50; a page per day; a page per stock; the indexes of media, days
+  and stocks; the home page; RSS, Atom and JSON Feed for the site, each media
+  and each stock; sitemap; 404 (see HUGO_SAME_CONFIG) — the comparison the
+  issue's target is about;
+- *the original site's page set* with Hugo and with Jekyll (Debian's jekyll +
+  jekyll-feed, fed by `finews export jekyll`): a page per article, a page per
+  media, the home page with each media's five newest, one feed — the numbers
+  the issue quotes.  Jekyll is skipped where the last size it ran projects past
+  10 minutes.
+Finally: a 100,000-article store, one full build, 100 new articles, one
+incremental build.
 """
 
 from __future__ import annotations
@@ -129,6 +136,153 @@ def make_hugo(db: Path, n: int) -> Path:
     return site
 
 
+# The finews page set, built by Hugo: what finews builds, in Hugo's own terms.  Sections
+# are the `categories` taxonomy (paginated by 50, with RSS, Atom and JSON Feed), days the
+# `days` taxonomy (one page per day, every article), stocks the `stocks` taxonomy (the
+# newest 100 articles, with the three feeds), the taxonomies' own list pages stand for
+# finews' indexes of media, days and stocks; the home page lists the 30 newest and each
+# media's five newest, with the three feeds; article pages show media, day and stock
+# links and the other reports of the same story; sitemap and 404 page on.
+HUGO_SAME_CONFIG = """baseURL = "http://127.0.0.1:8000/"
+languageCode = "zh-CN"
+title = "金融消息"
+disableKinds = ["robotsTXT", "section"]
+paginate = 50
+[taxonomies]
+category = "categories"
+day = "days"
+stock = "stocks"
+[services.rss]
+limit = 50
+[mediaTypes."application/atom+xml"]
+suffixes = ["xml"]
+[mediaTypes."application/feed+json"]
+suffixes = ["json"]
+[outputFormats.Atom]
+mediaType = "application/atom+xml"
+baseName = "atom"
+[outputFormats.JSONFeed]
+mediaType = "application/feed+json"
+baseName = "feed"
+isPlainText = true
+[outputs]
+home = ["HTML", "RSS", "Atom", "JSONFeed"]
+term = ["HTML", "RSS", "Atom", "JSONFeed"]
+taxonomy = ["HTML"]
+page = ["HTML"]
+[markup.goldmark.renderer]
+unsafe = true
+"""
+_ITEM = (
+    '<li><time datetime="{{ .Date.Format "2006-01-02T15:04:05-07:00" }}">'
+    '{{ .Date.Format "01-02 15:04" }}</time><a href="{{ .RelPermalink }}">{{ .Title }}</a>'
+    "{{ range .Params.categories }}<span>{{ . }}</span>{{ end }}</li>"
+)
+_FEED_ITEMS = "{{ $pages := first 50 .Pages }}{{ if .IsHome }}"
+_FEED_ITEMS += "{{ $pages = first 50 .Site.RegularPages }}"
+_FEED_ITEMS += '{{ else if eq .Data.Plural "stocks" }}{{ $pages = first 20 .Pages }}{{ end }}'
+HUGO_SAME_LAYOUTS = {
+    "_default/baseof.html": '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{{ .Title }} · {{ .Site.Title }}</title>"
+    '<link rel="stylesheet" href="{{ "style.css" | relURL }}">'
+    '{{ with .OutputFormats.Get "atom" }}<link rel="alternate" type="application/atom+xml" '
+    'href="{{ .RelPermalink }}">{{ end }}</head><body><header><a href="{{ "/" | relURL }}">'
+    '{{ .Site.Title }}</a></header><main>{{ block "main" . }}{{ end }}</main>'
+    "<footer>finews</footer></body></html>",
+    "_default/single.html": '{{ define "main" }}<article><h1>{{ .Title }}</h1><p class="meta">'
+    '<time datetime="{{ .Date.Format "2006-01-02T15:04:05-07:00" }}">'
+    '{{ .Date.Format "2006-01-02 15:04:05" }} (UTC+8)</time>'
+    '{{ range .Params.categories }}<a href="{{ "categories/" | relURL }}{{ . | urlize }}/">'
+    "{{ . }}</a>{{ end }}"
+    '{{ range .Params.stocks }}<a href="{{ "stocks/" | relURL }}{{ . | urlize }}/">{{ . }}</a>'
+    "{{ end }}</p>{{ .Content }}"
+    '{{ with .Params.source }}<p>原文：<a href="{{ . }}">{{ . }}</a></p>{{ end }}'
+    "{{ with .Params.also }}<section><h2>也报道了此事</h2><ul>{{ range . }}"
+    '<li><a href="{{ .path | relURL }}">{{ .title }}</a></li>{{ end }}</ul></section>{{ end }}'
+    '<p>{{ range .Params.categories }}<a href="{{ "categories/" | relURL }}{{ . | urlize }}/">'
+    "返回{{ . }}</a>{{ end }}"
+    '{{ range .Params.days }}<a href="{{ "days/" | relURL }}{{ . | urlize }}/">{{ . }}</a>'
+    '{{ end }}<a href="{{ "/" | relURL }}">返回首页</a></p></article>{{ end }}',
+    "_default/term.html": '{{ define "main" }}<h1>{{ .Title }}</h1><ul>'
+    '{{ if eq .Data.Plural "categories" }}{{ range .Paginator.Pages }}' + _ITEM + "{{ end }}"
+    '{{ else if eq .Data.Plural "stocks" }}{{ range first 100 .Pages }}' + _ITEM + "{{ end }}"
+    "{{ else }}{{ range .Pages }}" + _ITEM + "{{ end }}{{ end }}</ul>"
+    '{{ if eq .Data.Plural "categories" }}{{ with .Paginator }}'
+    '{{ with .Prev }}<a href="{{ .URL }}">较新</a>{{ end }}'
+    '{{ with .Next }}<a href="{{ .URL }}">较早</a>{{ end }}{{ end }}{{ end }}{{ end }}',
+    "_default/taxonomy.html": '{{ define "main" }}<h1>{{ .Title }}</h1><ul>'
+    '{{ range .Data.Terms.ByCount }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}'
+    "</a> {{ .Count }}</li>{{ end }}</ul>{{ end }}",
+    "index.html": '{{ define "main" }}<h1>最新消息</h1><ul>'
+    '{{ range first 30 (where .Site.RegularPages "Type" "posts") }}' + _ITEM + "{{ end }}</ul>"
+    "{{ range .Site.Taxonomies.categories }}<h2>{{ .Page.Title }}</h2>"
+    "<ul>{{ range first 5 .Pages }}" + _ITEM + "{{ end }}</ul>{{ end }}{{ end }}",
+    "_default/list.atom.xml": '<?xml version="1.0" encoding="utf-8"?>'
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>{{ .Title }}</title>'
+    "<id>{{ .Permalink }}</id>" + _FEED_ITEMS + "{{ range $pages }}<entry><id>{{ .Permalink }}"
+    "</id><title>{{ .Title }}</title><updated>{{ .Date.Format "
+    '"2006-01-02T15:04:05-07:00" }}</updated><link href="{{ .Permalink }}"/>'
+    '<content type="html">{{ .Content | html }}</content></entry>{{ end }}</feed>',
+    "_default/list.jsonfeed.json": '{"version":"https://jsonfeed.org/version/1.1",'
+    '"title":{{ .Title | jsonify }},"items":[' + _FEED_ITEMS + "{{ range $i, $p := $pages }}"
+    '{{ if $i }},{{ end }}{"id":{{ $p.Permalink | jsonify }},"title":{{ $p.Title | jsonify }},'
+    '"content_html":{{ $p.Content | jsonify }},"date_published":'
+    '{{ $p.Date.Format "2006-01-02T15:04:05-07:00" | jsonify }}}{{ end }}]}',
+    "404.html": '{{ define "main" }}<h1>找不到这个页面</h1>{{ end }}',
+}
+
+
+def make_hugo_same(db: Path, n: int) -> Path:
+    """A Hugo site that builds finews' own page set from the same articles."""
+    from finews.store import sitequeries as q
+
+    site = WORK / f"hugo-same-{n}"
+    if (site / "content").exists():
+        return site
+    posts = site / "content" / "posts"
+    posts.mkdir(parents=True)
+    (site / "config.toml").write_text(HUGO_SAME_CONFIG, encoding="utf-8")
+    for name, text in HUGO_SAME_LAYOUTS.items():
+        (site / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / "layouts" / name).write_text(text, encoding="utf-8")
+    # days: a page each, no feeds (as in finews)
+    (site / "content" / "days").mkdir(parents=True)
+    (site / "content" / "days" / "_index.md").write_text(
+        '{"title": "days", "cascade": {"outputs": ["HTML"]}}\n', encoding="utf-8"
+    )
+    (site / "static").mkdir()
+    (site / "static" / "style.css").write_text("body{font-family:sans-serif}\n")
+    with Store.open(f"sqlite:///{db}") as store, store.snapshot() as conn:
+        items = q.all_items(conn)
+        slug_of = {it.id: f"{ascii_slug(it.source)}-{it.id}" for it in items}
+        clusters: dict[int, list[int]] = {}
+        for it in items:
+            clusters.setdefault(it.cluster, []).append(it.id)
+        title_of = {it.id: it.title for it in items}
+        cluster_of = {it.id: it.cluster for it in items}
+        for row_id, a, _ in q.iter_all_articles(conn):
+            also = [
+                {"title": title_of[i], "path": f"/posts/{slug_of[i]}/"}
+                for i in clusters.get(cluster_of[row_id], [])
+                if i != row_id
+            ]
+            day = a.published_beijing.strftime("%Y-%m-%d")
+            front = {
+                "title": a.title.replace("\n", " "),
+                "date": a.published.isoformat(),
+                "categories": [a.category or a.media or a.source],
+                "days": [day],
+                "stocks": [s.code for s in a.stocks],
+                "slug": slug_of[row_id],
+                "source": a.url,
+                "also": also,
+            }
+            text = json.dumps(front, ensure_ascii=False) + "\n\n" + a.body_html + "\n"
+            (posts / f"{row_id}.md").write_text(text, encoding="utf-8")
+    return site
+
+
 JEKYLL_FILES = {
     "_config.yml": "title: 金融消息\nurl: http://127.0.0.1:8000\nplugins:\n  - jekyll-feed\n"
     "markdown: kramdown\n",
@@ -156,10 +310,21 @@ def make_jekyll(db: Path, n: int) -> Path:
     return site
 
 
+SETTLE = 65.0
+"""Seconds between removing the last outputs and the next builds: ext4 skips inodes freed
+less than a minute ago when it allocates new ones, and creating 20,000 files right after
+deleting 29,000 spent most of a build in the kernel (perf: recently_deleted), by an amount
+that varied from run to run."""
+
+
 def fresh(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run(["sync"], check=True)
     return path
+
+
+def files(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file() and ".finews" not in p.parts)
 
 
 def incremental(n: int, new: int) -> None:
@@ -208,13 +373,16 @@ def main() -> None:
     for n in args.sizes:
         db = make_store(n)
         hugo_site, jekyll_site = make_hugo(db, n), make_jekyll(db, n)
+        same_site = make_hugo_same(db, n)
         out = fresh(WORK / f"finews-out-{n}")
-        f_wall, f_mem = timed([FINEWS, "--db", str(db), "build", "--out", str(out), "--full"])
+        s_out = fresh(WORK / f"hugo-same-out-{n}")
         h_out = fresh(WORK / f"hugo-out-{n}")
+        time.sleep(SETTLE)
+        f_wall, f_mem = timed([FINEWS, "--db", str(db), "build", "--out", str(out), "--full"])
+        s_wall, s_mem = timed(["hugo", "--quiet", "-s", str(same_site), "-d", str(s_out)])
         h_wall, h_mem = timed(["hugo", "--quiet", "-s", str(hugo_site), "-d", str(h_out)])
-        pages = sum(1 for _ in out.rglob("*.html"))
-        h_pages = sum(1 for _ in h_out.rglob("*.html"))
-        row = [n, f_wall, f_mem, pages, h_wall, h_mem, h_pages]
+        row = [n, f_wall, f_mem, files(out), s_wall, s_mem, files(s_out)]
+        row += [h_wall, h_mem, files(h_out)]
         if n <= args.jekyll_max and (jekyll_rate is None or jekyll_rate * n <= JEKYLL_LIMIT):
             j_out = fresh(WORK / f"jekyll-out-{n}")
             try:
@@ -237,16 +405,22 @@ def main() -> None:
 
 def print_table(rows: list[list[object]]) -> None:
     print(
-        "| articles | finews s | finews MB | finews pages | Hugo s | Hugo MB | Hugo pages "
-        "| Jekyll s | Jekyll MB | finews/Hugo time | finews/Hugo memory | finews/Jekyll time |"
+        "\nfinews and Hugo build the same page set (finews'); Hugo (original) and Jekyll build"
+        " the original site's smaller set\n"
     )
-    print("|" + " --- |" * 13)
-    for n, fw, fm, fp, hw, hm, hp, jw, jm in rows:  # type: ignore[misc]
+    print(
+        "| articles | finews s | finews MB | finews files | Hugo s | Hugo MB | Hugo files "
+        "| finews/Hugo time | finews/Hugo memory | Hugo (original) s | Hugo (original) MB "
+        "| Hugo (original) files | Jekyll s | Jekyll MB | finews/Jekyll time |"
+    )
+    print("|" + " --- |" * 15)
+    for n, fw, fm, fp, sw, sm, sp, hw, hm, hp, jw, jm in rows:  # type: ignore[misc]
         jekyll = f"{jw:.1f} | {jm:.0f}" if jw else "not run (> 10 min projected) | –"
         ratio_j = f"{fw / jw:.3f}" if jw else "–"
         print(
-            f"| {n:,} | {fw:.2f} | {fm:.0f} | {fp:,} | {hw:.2f} | {hm:.0f} | {hp:,} | {jekyll} "
-            f"| {fw / hw:.2f} | {fm / hm:.2f} | {ratio_j} |"
+            f"| {n:,} | {fw:.2f} | {fm:.0f} | {fp:,} | {sw:.2f} | {sm:.0f} | {sp:,} "
+            f"| **{fw / sw:.2f}** | **{fm / sm:.2f}** | {hw:.2f} | {hm:.0f} | {hp:,} "
+            f"| {jekyll} | {ratio_j} |"
         )
     sys.stdout.flush()
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import feedparser
+import jinja2
 import pytest
 
 from finews.site import SiteOptions, build_site
@@ -186,6 +187,36 @@ def test_no_temporary_files_are_left(tmp_path: Path, store: Store) -> None:
     out = tmp_path / "site"
     build_site(store, out, OPTIONS)
     assert not [p for p in out.rglob(".tmp-*")]
+
+
+def test_a_new_site_appears_whole_or_not_at_all(tmp_path: Path, store: Store) -> None:
+    """A site built into a new folder is staged beside it and renamed into place: a build
+    that fails half-way leaves no folder (and no staging folder), not half a site."""
+    populate(store, fast=5, posts=5)
+    custom = tmp_path / "templates"
+    custom.mkdir()
+    # hand-written: a home page that fails, rendered after every article page is written
+    (custom / "home.html").write_text("{{ no_such_function() }}\n", encoding="utf-8")
+    place = tmp_path / "place"
+    place.mkdir()
+    out = place / "site"
+    with pytest.raises(jinja2.UndefinedError):
+        build_site(store, out, replace(OPTIONS, templates=str(custom)))
+    assert not out.exists()
+    assert list(place.iterdir()) == []
+    # an empty folder is replaced by the finished site; the staging folder of a build
+    # whose process is gone is removed
+    out.mkdir()
+    abandoned = place / ".site.building-999999999"
+    (abandoned / "a").mkdir(parents=True)
+    build_site(store, out, OPTIONS)
+    assert (out / "index.html").exists() and not abandoned.exists()
+    assert [p.name for p in place.iterdir()] == ["site"]
+    # a folder that has files is updated in place, file by file (temporary file + rename)
+    (out / "index.html").unlink()
+    build_site(store, out, OPTIONS, full=True)
+    assert (out / "index.html").exists()
+    assert [p.name for p in place.iterdir()] == ["site"]
 
 
 @pytest.mark.parametrize("kind", ["incremental", "full"])

@@ -17,10 +17,12 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-
-import jieba
+from typing import TYPE_CHECKING
 
 from finews.search.aliases import default_aliases
+
+if TYPE_CHECKING:
+    import jieba
 
 # A token worth indexing has a letter, a digit or an ideograph.
 _WORDLIKE = re.compile(r"\w")
@@ -37,6 +39,10 @@ def tokenizer() -> jieba.Tokenizer:
     global _tokenizer
     with _lock:
         if _tokenizer is None:
+            # imported here: its tables cost every command that never segments (a build,
+            # the web pages) a tenth of a second and memory
+            import jieba
+
             jieba.setLogLevel(logging.WARNING)
             made = jieba.Tokenizer()
             made.initialize()

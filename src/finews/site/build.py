@@ -48,12 +48,13 @@ from sqlalchemy import Connection
 from finews import __version__
 from finews.config import Settings
 from finews.model import BEIJING, Article
-from finews.outputs.files import write_atomic
+from finews.outputs.files import Staging, write_atomic, write_new
 from finews.site import paths
 from finews.site.article import article_parts
 from finews.site.feeds import feed_entry, json_feed
 from finews.site.formats import iso_time, rfc822_time, section_title, short_time
 from finews.site.manifest import MANIFEST_DIR, Manifest
+from finews.site.skeleton import Fill, compile_fill
 from finews.store import Store
 from finews.store import sitequeries as q
 from finews.store.sitequeries import Item
@@ -188,6 +189,8 @@ class _Builder:
         self.produced: dict[str, str] = {}
         self.manifest: Manifest | None = None
         self.full = full
+        self._writer: Callable[[Path, bytes], bool] = write_atomic
+        self._article_fills: dict[str, Fill | None] = {}
 
     def _config_hash(self) -> str:
         sources = []
@@ -216,7 +219,7 @@ class _Builder:
     def _write(self, path: str, render: Callable[[], str | bytes]) -> bool:
         content = render()
         data = content.encode("utf-8") if isinstance(content, str) else content
-        return write_atomic(self.out / path, data)
+        return self._writer(self.out / path, data)
 
     def render(self, template: str, path: str, **context: Any) -> str:
         return self.render_at(template, paths.root_of(path), **context)
@@ -244,16 +247,29 @@ class _Builder:
     # -- the build ---------------------------------------------------------------
     def run(self) -> BuildReport:
         started = time.perf_counter()
-        self.out.mkdir(parents=True, exist_ok=True)
+        if Staging.possible(self.out):
+            # a new site: built beside its place, published by one rename
+            target = self.out
+            with Staging(target) as folder:
+                self.out, self._writer = folder, write_new
+                try:
+                    self._run()
+                finally:
+                    self.out = target
+        else:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._run()
+        self.report.full = self.full
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _run(self) -> None:
         self.manifest = manifest = Manifest(self.out)
         try:
             with self.store.snapshot() as conn:
                 self._build(conn, manifest)
         finally:
             manifest.close()
-        self.report.full = self.full
-        self.report.seconds = time.perf_counter() - started
-        return self.report
 
     def _build(self, conn: Connection, manifest: Manifest) -> None:
         watermark = q.max_seq(conn)
@@ -369,6 +385,7 @@ class _Builder:
             config_hash=self.config_hash,
             slugs=slugs,
         )
+        self._phase("removals, manifest")
 
     def _first_affected(self, conn: Connection, section: str, published_at: int, total: int) -> int:
         """Where the pages of a section start to change: the chunk before the one
@@ -431,7 +448,23 @@ class _Builder:
 
     def _emit_article(self, row_id: int, a: Article, content_hash: str) -> None:
         path, key, context = self._article_view(row_id, a, content_hash)
-        self.emit(path, key, lambda: self.render("article.html", path, a=context()))
+        self.emit(path, key, lambda: self._article_page(path, context()))
+
+    def _article_page(self, path: str, parts: dict[str, Any]) -> str:
+        """An article page: the template's skeleton filled in when it qualifies
+        (see :mod:`finews.site.skeleton`), else a Jinja2 render."""
+        root = paths.root_of(path)
+        if root not in self._article_fills:
+            self._article_fills[root] = compile_fill(
+                self.env,
+                "article.html",
+                "a",
+                {"site": self.site, "root": Markup(root), "chrome": self.chrome(root)},
+            )
+        fill = self._article_fills[root]
+        if fill is None:
+            return self.render_at("article.html", root, a=parts)
+        return fill(parts)
 
     def _article_pages_full(self, conn: Connection) -> int:
         """Every article page; on several cores, rendered by worker processes.
@@ -512,8 +545,8 @@ class _Builder:
         """Render and write one article page (in a worker); (path, input hash, written)."""
         path, key, context = self._article_view(row_id, article, content_hash)
         digest = _digest(self.config_hash, path, key)
-        data = self.render("article.html", path, a=context()).encode("utf-8")
-        return path, digest, write_atomic(self.out / path, data)
+        data = self._article_page(path, context()).encode("utf-8")
+        return path, digest, self._writer(self.out / path, data)
 
     def _article_pages(self, conn: Connection, ids: list[int]) -> int:
         n = 0
@@ -714,7 +747,11 @@ class _Builder:
         self.emit(
             prefix + "rss.xml", key, lambda: self.render("rss.xml", "", feed=rss, entries=entries())
         )
-        self.emit(prefix + "feed.json", key, lambda: json_feed(feed, base + prefix, entries()))
+        self.emit(
+            prefix + "feed.json",
+            key,
+            lambda: json_feed(feed, base + prefix, entries()),
+        )
 
     # -- global pages ------------------------------------------------------------
     def _global_pages(
