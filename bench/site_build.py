@@ -66,7 +66,13 @@ def timed(
     if result.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
     peak_kb = int(result.stderr.strip().splitlines()[-1])
+    global LAST_STDOUT
+    LAST_STDOUT = result.stdout
     return wall, peak_kb / 1024
+
+
+LAST_STDOUT = ""
+"""What the last timed command printed."""
 
 
 def make_store(n: int) -> Path:
@@ -310,11 +316,14 @@ def make_jekyll(db: Path, n: int) -> Path:
     return site
 
 
+OUT = WORK
+"""Where the builds write (--out-root).  By default a tmpfs (/dev/shm): on this machine's
+ext4 disk, creating tens of thousands of files minutes after others were deleted spends up
+to a third of a build in the kernel skipping recently freed inodes (perf: ext4_create →
+recently_deleted), by an amount that changed from run to run and from tool to tool with
+where their folders landed; in memory every tool writes the same way."""
 SETTLE = 65.0
-"""Seconds between removing the last outputs and the next builds: ext4 skips inodes freed
-less than a minute ago when it allocates new ones, and creating 20,000 files right after
-deleting 29,000 spent most of a build in the kernel (perf: recently_deleted), by an amount
-that varied from run to run."""
+"""Seconds between removing the last outputs and the next builds, on a disk (see OUT)."""
 
 
 def fresh(path: Path) -> Path:
@@ -323,13 +332,20 @@ def fresh(path: Path) -> Path:
     return path
 
 
+def median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """Median wall time and median peak memory of a tool's runs."""
+    walls = sorted(w for w, _ in runs)
+    mems = sorted(m for _, m in runs)
+    return walls[len(walls) // 2], mems[len(mems) // 2]
+
+
 def files(folder: Path) -> int:
     return sum(1 for p in folder.rglob("*") if p.is_file() and ".finews" not in p.parts)
 
 
 def incremental(n: int, new: int) -> None:
     db = make_store(n)
-    out = fresh(WORK / f"finews-out-inc-{n}")
+    out = fresh(OUT / f"finews-out-inc-{n}")
     wall, mem = timed([FINEWS, "--db", str(db), "build", "--out", str(out), "--full"])
     print(f"finews full build, {n:,} articles: {wall:.2f} s, {mem:.0f} MB")
     with Store.open(f"sqlite:///{db}") as store:
@@ -343,8 +359,12 @@ def incremental(n: int, new: int) -> None:
             )
             for a in newest
         )
-    wall, mem = timed([FINEWS, "--db", str(db), "build", "--out", str(out)])
-    print(f"finews incremental build, {new} new into {n:,}: {wall:.2f} s, {mem:.0f} MB")
+    wall, mem = timed([FINEWS, "--db", str(db), "build", "--out", str(out), "--json"])
+    print(
+        f"finews incremental build, {new} new into {n:,}: {wall:.2f} s, {mem:.0f} MB "
+        f"({LAST_STDOUT and json.loads(LAST_STDOUT)['seconds']:.2f} s of it inside the process: "
+        "what a round of `finews run` pays)"
+    )
     inner = subprocess.run(
         [FINEWS, "--db", str(db), "build", "--out", str(out), "--json"],
         capture_output=True,
@@ -364,27 +384,60 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[2000, 20000])
     parser.add_argument("--incremental", type=int, default=100_000, help="0 to skip")
     parser.add_argument(
+        "--out-root",
+        default="/dev/shm/finews-bench" if Path("/dev/shm").is_dir() else str(WORK),
+        help="folder the builds write into (default: a tmpfs, see OUT)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="builds per tool and size (medians reported)"
+    )
+    parser.add_argument(
         "--jekyll-max", type=int, default=20_000, help="largest size Jekyll is tried at"
     )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
+    global OUT
+    OUT = Path(args.out_root)
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"builds write into {OUT}", flush=True)
     rows = []
     jekyll_rate = None
     for n in args.sizes:
         db = make_store(n)
         hugo_site, jekyll_site = make_hugo(db, n), make_jekyll(db, n)
         same_site = make_hugo_same(db, n)
-        out = fresh(WORK / f"finews-out-{n}")
-        s_out = fresh(WORK / f"hugo-same-out-{n}")
-        h_out = fresh(WORK / f"hugo-out-{n}")
-        time.sleep(SETTLE)
-        f_wall, f_mem = timed([FINEWS, "--db", str(db), "build", "--out", str(out), "--full"])
-        s_wall, s_mem = timed(["hugo", "--quiet", "-s", str(same_site), "-d", str(s_out)])
-        h_wall, h_mem = timed(["hugo", "--quiet", "-s", str(hugo_site), "-d", str(h_out)])
+        # every repetition builds into folders of its own, all removed before the first
+        # (see SETTLE); the three builds take turns, so a slow minute of this shared
+        # machine falls on all of them
+        runs = range(args.repeat)
+        outs = [fresh(OUT / f"finews-out-{n}-{k}") for k in runs]
+        s_outs = [fresh(OUT / f"hugo-same-out-{n}-{k}") for k in runs]
+        h_outs = [fresh(OUT / f"hugo-out-{n}-{k}") for k in runs]
+        if not str(OUT).startswith("/dev/shm"):
+            time.sleep(SETTLE)
+        f_runs, s_runs, h_runs = [], [], []
+        for k in runs:
+            f_runs.append(
+                timed([FINEWS, "--db", str(db), "build", "--out", str(outs[k]), "--full"])
+            )
+            s_runs.append(timed(["hugo", "--quiet", "-s", str(same_site), "-d", str(s_outs[k])]))
+            h_runs.append(timed(["hugo", "--quiet", "-s", str(hugo_site), "-d", str(h_outs[k])]))
+            print(
+                f"  {n:,} run {k + 1}: finews {f_runs[-1][0]:.2f} s, Hugo (same set) "
+                f"{s_runs[-1][0]:.2f} s = {f_runs[-1][0] / s_runs[-1][0]:.2f}×, Hugo (original) "
+                f"{h_runs[-1][0]:.2f} s",
+                flush=True,
+            )
+        (f_wall, f_mem), (s_wall, s_mem), (h_wall, h_mem) = (
+            median(f_runs),
+            median(s_runs),
+            median(h_runs),
+        )
+        out, s_out, h_out = outs[0], s_outs[0], h_outs[0]
         row = [n, f_wall, f_mem, files(out), s_wall, s_mem, files(s_out)]
         row += [h_wall, h_mem, files(h_out)]
         if n <= args.jekyll_max and (jekyll_rate is None or jekyll_rate * n <= JEKYLL_LIMIT):
-            j_out = fresh(WORK / f"jekyll-out-{n}")
+            j_out = fresh(OUT / f"jekyll-out-{n}")
             try:
                 j_wall, j_mem = timed(
                     ["jekyll", "build", "--quiet", "-s", str(jekyll_site), "-d", str(j_out)],
@@ -405,8 +458,8 @@ def main() -> None:
 
 def print_table(rows: list[list[object]]) -> None:
     print(
-        "\nfinews and Hugo build the same page set (finews'); Hugo (original) and Jekyll build"
-        " the original site's smaller set\n"
+        "\nmedians; finews and Hugo build the same page set (finews'); Hugo (original) and"
+        " Jekyll build the original site's smaller set\n"
     )
     print(
         "| articles | finews s | finews MB | finews files | Hugo s | Hugo MB | Hugo files "

@@ -2,7 +2,7 @@
 
 One command:  .venv/bin/python bench/site_floor.py   (after bench/site_build.py 20000)
 
-Reads the finews output bench/site_build.py left (bench/_work/finews-out-20000: every page
+Reads the finews output bench/site_build.py left (finews-out-20000-0 in its --out-root: every page
 and feed, already rendered) into memory, then in one run, each into a fresh folder after
 `sync`:
 - Hugo's full build of the same 20,000 articles (bench/_work/hugo-20000);
@@ -24,7 +24,14 @@ from pathlib import Path
 from finews.outputs.files import write_atomic
 
 WORK = Path(__file__).resolve().parent / "_work"
-SOURCE = WORK / "finews-out-20000"
+SOURCE = next(
+    (
+        p
+        for p in (Path("/dev/shm/finews-bench/finews-out-20000-0"), WORK / "finews-out-20000-0")
+        if p.exists()
+    ),
+    WORK / "finews-out-20000-0",
+)
 HUGO_SITE = WORK / "hugo-20000"
 FILES: list[tuple[str, bytes]] = []
 

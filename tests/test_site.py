@@ -242,6 +242,11 @@ def test_parallel_full_build_equals_single_process(tmp_path: Path, store: Store)
     assert tree(single) == tree(parallel)
     # the manifest a parallel build leaves makes the next build a no-op
     assert build_site(store, parallel, OPTIONS).rendered == 0
+    # a parallel full build over an existing site (in place: temporary file + rename)
+    (parallel / "index.html").unlink()
+    again = build_site(store, parallel, replace(OPTIONS, workers=2), full=True)
+    assert again.articles == store.count() and again.written == 1
+    assert tree(single) == tree(parallel)
 
 
 def test_stock_pages_and_also_reported_by(tmp_path: Path, store: Store) -> None:

@@ -58,7 +58,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
     return True
 
 
-def write_new(path: Path, data: bytes) -> bool:
+def write_new(path: Path | str, data: bytes) -> bool:
     """Write ``data`` to a file that must not exist yet, directly (no temporary file).
 
     For folders no reader sees until they are complete (:class:`Staging`).
@@ -67,11 +67,16 @@ def write_new(path: Path, data: bytes) -> bool:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileNotFoundError:
-        _known_dirs.discard(str(path.parent))
-        _ensure_dir(path.parent)
+        folder = Path(path).parent
+        _known_dirs.discard(str(folder))
+        _ensure_dir(folder)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    try:
+        view, done = memoryview(data), 0
+        while done < len(data):  # os.write may write less than asked
+            done += os.write(fd, view[done:])
+    finally:
+        os.close(fd)
     return True
 
 

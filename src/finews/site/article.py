@@ -1,4 +1,5 @@
-"""The parts of an article page.  Pure: an article in, escaped HTML fragments out.
+"""The parts of an article page, and an article's line in a listing.  Pure: an
+article in, escaped HTML fragments out.
 
 The fragments are escaped here with ``html.escape`` (C) rather than by one Jinja
 expression each: article pages are most of a build's pages.
@@ -10,7 +11,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
@@ -69,3 +70,17 @@ def article_parts(
         "source_link": Markup(link + also),
         "backlinks": Markup(back),
     }
+
+
+def list_item(view: dict[str, Any], root: str, show_media: bool) -> Markup:
+    """An article's ``<li>`` in a listing (``view`` as the builder makes it).
+
+    Escaped with markupsafe, as the Jinja2 expressions it replaces were, so the
+    bytes are the ones the template wrote."""
+    e = escape
+    important = ' class="important"' if view["important"] else ""
+    media = f'<span class="media">{e(view["media"])}</span>' if show_media else ""
+    return Markup(
+        f'<li{important}><time datetime="{e(view["iso"])}">{e(view["short_time"])}</time>'
+        f'<span><a href="{root}{e(view["path"])}">{e(view["title"])}</a>{media}</span></li>'
+    )

@@ -50,7 +50,7 @@ from finews.config import Settings
 from finews.model import BEIJING, Article
 from finews.outputs.files import Staging, write_atomic, write_new
 from finews.site import paths
-from finews.site.article import article_parts
+from finews.site.article import article_parts, list_item
 from finews.site.feeds import feed_entry, json_feed
 from finews.site.formats import iso_time, rfc822_time, section_title, short_time
 from finews.site.manifest import MANIFEST_DIR, Manifest
@@ -189,7 +189,7 @@ class _Builder:
         self.produced: dict[str, str] = {}
         self.manifest: Manifest | None = None
         self.full = full
-        self._writer: Callable[[Path, bytes], bool] = write_atomic
+        self._writer: Callable[[Any, bytes], bool] = write_atomic
         self._article_fills: dict[str, Fill | None] = {}
 
     def _config_hash(self) -> str:
@@ -219,7 +219,12 @@ class _Builder:
     def _write(self, path: str, render: Callable[[], str | bytes]) -> bool:
         content = render()
         data = content.encode("utf-8") if isinstance(content, str) else content
-        return self._writer(self.out / path, data)
+        return self._writer(self._target(path), data)
+
+    def _target(self, path: str) -> Path | str:
+        # a string for a new file in a staging folder (pathlib's joining costs more than
+        # writing a small file there)
+        return f"{self.out}/{path}" if self._writer is write_new else self.out / path
 
     def render(self, template: str, path: str, **context: Any) -> str:
         return self.render_at(template, paths.root_of(path), **context)
@@ -265,11 +270,17 @@ class _Builder:
 
     def _run(self) -> None:
         self.manifest = manifest = Manifest(self.out)
+        # A build makes hundreds of thousands of short-lived objects and no cycles worth
+        # collecting: the collector's passes (in the workers too) are time for nothing.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             with self.store.snapshot() as conn:
                 self._build(conn, manifest)
         finally:
             manifest.close()
+            if collecting:
+                gc.enable()
 
     def _build(self, conn: Connection, manifest: Manifest) -> None:
         watermark = q.max_seq(conn)
@@ -314,10 +325,13 @@ class _Builder:
                 for code, items in by_stock.items()
             }
             self._phase("listing rows")
-            self.report.articles = self._article_pages_full(conn)
-            self._phase("article pages")
             if self._workers(conn) > 1:
-                self._deferred = []  # listings are planned, then rendered in parallel
+                # listings are planned first; then one pool of workers renders the article
+                # pages and the planned pages (_render_parallel)
+                self._deferred = []
+            else:
+                self.report.articles = self._article_pages_full(conn)
+                self._phase("article pages")
             sections = {name: (0, items) for name, items in by_section.items()}
             days = dict(by_day)
             sitemap_days = set(days)
@@ -372,8 +386,8 @@ class _Builder:
         self._global_pages(conn, counts, day_counts, stock_index)
         self._phase("home, indexes, feeds")
         if self._deferred is not None:
-            self._render_deferred(conn)
-            self._phase("listings rendered in parallel")
+            self._render_parallel(conn)
+            self._phase("pages rendered in parallel")
 
         removed = self._removals(
             manifest, sections, days, sitemap_days, removed_article_paths, set(stocks)
@@ -467,38 +481,11 @@ class _Builder:
         return fill(parts)
 
     def _article_pages_full(self, conn: Connection) -> int:
-        """Every article page; on several cores, rendered by worker processes.
-
-        The rows are read here, from this build's snapshot, and handed to the
-        workers in batches, so every page shows the same state as the listings.
-        """
-        workers = self._workers(conn)
-        if workers < 2:
-            n = 0
-            for row_id, article, content_hash in q.iter_all_articles(conn):
-                self._emit_article(row_id, article, content_hash)
-                n += 1
-            return n
-        rows = q.iter_article_rows(conn)
-        global _WORKER_BUILDER
-        _WORKER_BUILDER = self
+        """Every article page, in this process (small sites, or ``workers = 1``)."""
         n = 0
-        context = multiprocessing.get_context("fork")
-        # Objects the workers inherit are moved out of the garbage collector's reach:
-        # otherwise each worker's collections walk (and copy, page by page) the parent's
-        # whole heap.
-        gc.freeze()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending: list[Future[list[tuple[str, str, bool]]]] = []
-            for batch in _batched(rows, BATCH):
-                pending.append(pool.submit(_render_article_batch, batch))
-                n += len(batch)
-                if len(pending) >= workers * 2:
-                    self._collect(pending.pop(0).result())
-            for future in pending:
-                self._collect(future.result())
-        gc.unfreeze()
-        _WORKER_BUILDER = None
+        for row_id, article, content_hash in q.iter_all_articles(conn):
+            self._emit_article(row_id, article, content_hash)
+            n += 1
         return n
 
     def _workers(self, conn: Connection) -> int:
@@ -508,30 +495,56 @@ class _Builder:
             return 1
         return workers
 
-    def _render_deferred(self, conn: Connection) -> None:
-        """Render the planned listing pages, feeds and sitemaps in worker processes.
+    def _render_parallel(self, conn: Connection) -> None:
+        """Render every article page and the planned listings, feeds and sitemaps in
+        worker processes (one pool, forked once).
 
-        The articles the feeds show are read here, from this build's snapshot,
-        before the workers start; they only render and write.
+        The rows are read here, from this build's snapshot, and handed to the workers
+        in batches; the articles the feeds show are read before the workers start; so
+        every page shows the snapshot.  Into a folder readers already see, the listings
+        start once every article page is written (a listing never links to a page that
+        does not exist yet); into a staging folder, which nobody sees before it is
+        complete, they follow the last article batches without waiting.
         """
         jobs = self._deferred or []
         self._deferred = None
         self._feed_articles = {i: a for i, a, _ in q.articles_by_id(conn, sorted(self._feed_ids))}
+        self._jobs = jobs
+        workers = self._workers(conn)
         global _WORKER_BUILDER
         _WORKER_BUILDER = self
+        # Objects the workers inherit are moved out of the garbage collector's reach:
+        # otherwise each worker's collections walk (and copy, page by page) the parent's
+        # whole heap.
         gc.freeze()
-        workers = self._workers(conn)
         context = multiprocessing.get_context("fork")
-        self._jobs = jobs
+        n = 0
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending: list[Future[list[tuple[str, str, bool]]]] = []
+            for batch in _batched(q.iter_article_rows(conn), BATCH):
+                pending.append(pool.submit(_render_article_batch, batch))
+                n += len(batch)
+                if len(pending) >= workers * 2:
+                    self._collect(pending.pop(0).result())
+            if self._writer is not write_new:  # in place: articles first
+                for future in pending:
+                    self._collect(future.result())
+                pending = []
             step = max(1, len(jobs) // (workers * 4))
-            slices = [(start, min(len(jobs), start + step)) for start in range(0, len(jobs), step)]
-            for written in pool.map(_render_job_slice, slices):
+            slices = [
+                pool.submit(_render_job_slice, (start, min(len(jobs), start + step)))
+                for start in range(0, len(jobs), step)
+            ]
+            for future in pending:
+                self._collect(future.result())
+            for listing in slices:
+                written = listing.result()
                 self.report.rendered += len(written)
                 self.report.written += sum(written)
         gc.unfreeze()
         _WORKER_BUILDER = None
         self._jobs = []
+        self.report.articles = n
 
     def _collect(self, results: list[tuple[str, str, bool]]) -> None:
         for path, digest, written in results:
@@ -546,7 +559,7 @@ class _Builder:
         path, key, context = self._article_view(row_id, article, content_hash)
         digest = _digest(self.config_hash, path, key)
         data = self._article_page(path, context()).encode("utf-8")
-        return path, digest, self._writer(self.out / path, data)
+        return path, digest, self._writer(self._target(path), data)
 
     def _article_pages(self, conn: Connection, ids: list[int]) -> int:
         n = 0
@@ -556,9 +569,15 @@ class _Builder:
         return n
 
     # -- listings ------------------------------------------------------------------
-    def _view_items(self, items: Iterable[Item]) -> list[dict[str, Any]]:
-        return [
-            {
+    def _view_items(
+        self, items: Iterable[Item], root: str, show_media: bool
+    ) -> list[dict[str, Any]]:
+        """What a listing shows of each item: its fields, and ``html``, its ``<li>``
+        built here (a listing is mostly items; one fragment is a tenth of the cost of
+        six Jinja2 expressions).  Templates may print ``html`` or use the fields."""
+        views = []
+        for it in items:
+            view = {
                 "title": it.title,
                 "path": paths.article_path(it.source, it.upstream_id, it.published_at),
                 "iso": iso_time(it.published_at),
@@ -566,8 +585,9 @@ class _Builder:
                 "media": it.media,
                 "important": it.important,
             }
-            for it in items
-        ]
+            view["html"] = list_item(view, root, show_media)
+            views.append(view)
+        return views
 
     def _section_pages(
         self, conn: Connection, section: str, items: list[Item], offset: int, total: int
@@ -674,7 +694,7 @@ class _Builder:
                 path,
                 heading=heading,
                 subtitle=subtitle,
-                items=self._view_items(ordered),
+                items=self._view_items(ordered, paths.root_of(path), show_media),
                 newer=link(newer, labels[0]),
                 older=link(older, labels[1]),
                 feed_prefix=feed_prefix,
@@ -789,13 +809,18 @@ class _Builder:
                     "name": section_title(name),
                     "slug": self.slugs[name],
                     "entries": self._view_items(
-                        sorted(per_section[name], key=lambda it: (-it.published_at, -it.id))
+                        sorted(per_section[name], key=lambda it: (-it.published_at, -it.id)),
+                        "",
+                        False,
                     ),
                 }
                 for name, _, _ in ordered_sections
             ]
             return self.render(
-                "home.html", "index.html", newest=self._view_items(home_newest), sections=sections
+                "home.html",
+                "index.html",
+                newest=self._view_items(home_newest, "", True),
+                sections=sections,
             )
 
         self._feeds(conn, "", self.o.title, list(reversed(newest[: self.o.feed_size])))
