@@ -14,6 +14,8 @@ import feedparser
 import jinja2
 import pytest
 
+from finews.errors import OutputError
+from finews.outputs.files import Staging
 from finews.site import SiteOptions, build_site
 from finews.site.manifest import MANIFEST_DIR
 from finews.store import Store
@@ -217,6 +219,19 @@ def test_a_new_site_appears_whole_or_not_at_all(tmp_path: Path, store: Store) ->
     build_site(store, out, OPTIONS, full=True)
     assert (out / "index.html").exists()
     assert [p.name for p in place.iterdir()] == ["site"]
+
+
+def test_a_site_another_build_published_first_is_left_alone(tmp_path: Path) -> None:
+    """Two builds staged for one new folder: the second cannot rename over the first's
+    site; it says so (OutputError) and removes its staging folder."""
+    target = tmp_path / "site"
+    staging = Staging(target)
+    with pytest.raises(OutputError, match="could not publish"), staging as folder:
+        (folder / "index.html").write_text("second\n", encoding="utf-8")
+        target.mkdir()
+        (target / "index.html").write_text("first\n", encoding="utf-8")
+    assert (target / "index.html").read_text(encoding="utf-8") == "first\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
 @pytest.mark.parametrize("kind", ["incremental", "full"])

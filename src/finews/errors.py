@@ -9,6 +9,7 @@ wrapped, so they stay loud.
     ├── ConfigError            bad settings file or FINEWS_* variable
     ├── StoreError             the database cannot be opened or written
     ├── RequestError           a parameter of a search or API request is not usable
+    ├── OutputError            a built site or export could not be put in its place
     ├── InputError             one input item could not be understood
     │   └── JekyllFormatError  a post file that is not a post of the original site
     └── SourceError            an upstream could not be polled
@@ -34,6 +35,11 @@ class StoreError(FinewsError):
 class RequestError(FinewsError):
     """A parameter a user gave a search or an API call cannot be used (a time that is
     not a time, an unknown sort); the CLI exits 2, the API answers 400."""
+
+
+class OutputError(FinewsError):
+    """A site or export was built but could not be published where it was asked for
+    (another build published there first, the folder is not writable)."""
 
 
 class _Located(FinewsError):

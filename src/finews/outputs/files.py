@@ -17,6 +17,8 @@ import os
 import shutil
 from pathlib import Path
 
+from finews.errors import OutputError
+
 _known_dirs: set[str] = set()
 _counter = itertools.count()
 
@@ -120,7 +122,11 @@ class Staging:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def publish(self) -> None:
-        os.replace(self.folder, self.target)  # replaces an empty folder in one step
+        try:
+            os.replace(self.folder, self.target)  # replaces an empty folder in one step
+        except OSError as exc:  # e.g. another build published a site there meanwhile
+            self.discard()
+            raise OutputError(f"could not publish the new site at {self.target}: {exc}") from exc
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -517,6 +517,16 @@ class _Builder:
         # otherwise each worker's collections walk (and copy, page by page) the parent's
         # whole heap.
         gc.freeze()
+        try:
+            self.report.articles = self._run_pool(conn, jobs, workers)
+        finally:
+            gc.unfreeze()
+            _WORKER_BUILDER = None
+            self._jobs = []
+
+    def _run_pool(
+        self, conn: Connection, jobs: list[tuple[str, Callable[[], str | bytes]]], workers: int
+    ) -> int:
         context = multiprocessing.get_context("fork")
         n = 0
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -541,10 +551,7 @@ class _Builder:
                 written = listing.result()
                 self.report.rendered += len(written)
                 self.report.written += sum(written)
-        gc.unfreeze()
-        _WORKER_BUILDER = None
-        self._jobs = []
-        self.report.articles = n
+        return n
 
     def _collect(self, results: list[tuple[str, str, bool]]) -> None:
         for path, digest, written in results:
