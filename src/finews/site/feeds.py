@@ -1,13 +1,19 @@
 """Feed entries and the JSON Feed document.  Pure functions.
 
-Atom and RSS are Jinja templates (``atom.xml``, ``rss.xml``); JSON Feed is
-built here.  Entry ids are ``tag:`` URIs, stable whatever the site's address.
+Atom and RSS are Jinja templates (``atom.xml``, ``rss.xml``); each entry's
+``<entry>`` and ``<item>`` are built here (``atom``, ``rss``: most of a feed is
+its entries, and ten Jinja2 expressions an entry were most of its cost), with
+the entry's fields beside them for templates that want their own markup.
+JSON Feed is built here.  Entry ids are ``tag:`` URIs, stable whatever the
+site's address.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
@@ -19,7 +25,7 @@ def feed_entry(a: Article, base_url: str) -> dict[str, Any]:
     ts = int(a.published.timestamp())
     base = base_url.rstrip("/") + "/"
     body = clean_body(a.body_html, a.url) or text_to_html(a.digest) or text_to_html(a.title)
-    return {
+    entry = {
         "id": f"tag:finews,2021:{a.source}/{a.upstream_id}",
         "title": a.title,
         "iso": iso_time(ts),
@@ -30,6 +36,34 @@ def feed_entry(a: Article, base_url: str) -> dict[str, Any]:
         "digest": a.digest,
         "content": body,
     }
+    entry["atom"] = atom_entry(entry)
+    entry["rss"] = rss_item(entry)
+    return entry
+
+
+def atom_entry(e: dict[str, Any]) -> Markup:
+    """An Atom ``<entry>``, escaped with markupsafe as the template's expressions were."""
+    x = {k: escape(e[k]) for k in ("id", "title", "iso", "url", "media", "section", "content")}
+    summary = f"\n<summary>{escape(e['digest'])}</summary>" if e["digest"] else ""
+    return Markup(
+        f"<entry>\n<id>{x['id']}</id>\n<title>{x['title']}</title>\n"
+        f"<updated>{x['iso']}</updated>\n<published>{x['iso']}</published>\n"
+        f'<link rel="alternate" type="text/html" href="{x["url"]}"/>\n'
+        f"<author><name>{x['media']}</name></author>\n"
+        f'<category term="{x["section"]}"/>{summary}\n'
+        f'<content type="html">{x["content"]}</content>\n</entry>'
+    )
+
+
+def rss_item(e: dict[str, Any]) -> Markup:
+    """An RSS ``<item>``, escaped with markupsafe as the template's expressions were."""
+    x = {k: escape(e[k]) for k in ("id", "title", "rfc822", "url", "section", "content")}
+    return Markup(
+        f"<item>\n<title>{x['title']}</title>\n<link>{x['url']}</link>\n"
+        f'<guid isPermaLink="false">{x["id"]}</guid>\n<pubDate>{x["rfc822"]}</pubDate>\n'
+        f"<category>{x['section']}</category>\n<description>{x['content']}</description>\n"
+        "</item>"
+    )
 
 
 def json_feed(
