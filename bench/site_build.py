@@ -123,16 +123,22 @@ HUGO_LAYOUTS = {
 }
 
 
+def hugo_site(site: Path, config: str, layouts: dict[str, str]) -> Path:
+    """A Hugo site folder with its configuration and layouts; its posts folder."""
+    posts = site / "content" / "posts"
+    posts.mkdir(parents=True)
+    (site / "config.toml").write_text(config, encoding="utf-8")
+    for name, text in layouts.items():
+        (site / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / "layouts" / name).write_text(text, encoding="utf-8")
+    return posts
+
+
 def make_hugo(db: Path, n: int) -> Path:
     site = WORK / f"hugo-{n}"
     if (site / "content").exists():
         return site
-    posts = site / "content" / "posts"
-    posts.mkdir(parents=True)
-    (site / "config.toml").write_text(HUGO_CONFIG, encoding="utf-8")
-    for name, text in HUGO_LAYOUTS.items():
-        (site / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
-        (site / "layouts" / name).write_text(text, encoding="utf-8")
+    posts = hugo_site(site, HUGO_CONFIG, HUGO_LAYOUTS)
     with Store.open(f"sqlite:///{db}") as store:
         for i, a in enumerate(store.iter_articles()):
             title = a.title.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
@@ -248,12 +254,7 @@ def make_hugo_same(db: Path, n: int) -> Path:
     site = WORK / f"hugo-same-{n}"
     if (site / "content").exists():
         return site
-    posts = site / "content" / "posts"
-    posts.mkdir(parents=True)
-    (site / "config.toml").write_text(HUGO_SAME_CONFIG, encoding="utf-8")
-    for name, text in HUGO_SAME_LAYOUTS.items():
-        (site / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
-        (site / "layouts" / name).write_text(text, encoding="utf-8")
+    posts = hugo_site(site, HUGO_SAME_CONFIG, HUGO_SAME_LAYOUTS)
     # days: a page each, no feeds (as in finews)
     (site / "content" / "days").mkdir(parents=True)
     (site / "content" / "days" / "_index.md").write_text(

@@ -12,6 +12,9 @@ Whether a template qualifies is read from its syntax tree, and from those of
 the templates it extends: the variable may appear only as ``{{ var.field }}``,
 no include passes it on, autoescape is not switched in the template.  A user's
 template that does anything else is rendered by Jinja2 page by page, as before.
+Everything else a template prints must be the same on every page of one depth
+(the site's title, the way back to the root, header and footer): a template
+printing something random per page would print one value on all of them.
 """
 
 from __future__ import annotations
