@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from conftest import JEKYLL_HANDMADE, SEED, run_cli
+from conftest import DATA, JEKYLL_HANDMADE, JEKYLL_REAL, SEED, run_cli
 from finews.formats.jekyll import parse_post
-from finews.process.clean import clean_body
+from finews.process.clean import CLEAN_REVISION, clean_body
 
 
 def test_real_eastmoney_body() -> None:
@@ -78,3 +78,31 @@ def test_jekyll_export_can_write_the_clean_body(tmp_path) -> None:  # type: igno
 def test_eastmoney_boilerplate_paragraphs_are_dropped() -> None:
     body = '<p>正文。</p><p class="em_ad">主力资金加仓名单实时更新，点击查看&gt;&gt;</p><p>续。</p>'
     assert clean_body(body) == "<p>正文。</p><p>续。</p>"
+
+
+REVISION_DIGESTS = {1: "bec24e2d24ba92f9e504369b5326cefed47bc70133d6da463af483cf4c075629"}
+"""What :func:`clean_body` made of the test bodies at each ``CLEAN_REVISION`` (the store
+keeps the cleaned body stamped with the revision; a change in the output needs a new one)."""
+
+
+def _cleaned_corpus_digest() -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    bodies = []
+    for path in sorted((JEKYLL_REAL / "_posts").glob("2*.md")) + [SEED]:
+        post = parse_post(path.read_text(encoding="utf-8"), str(path))
+        bodies.append((post.body_html, post.url))
+    vectors = (DATA / "xss_vectors.txt").read_text(encoding="utf-8").split("\n")
+    bodies += [(v, "https://finance.eastmoney.com/a/1.html") for v in vectors if v]
+    for body, url in bodies:
+        h.update(clean_body(body, url).encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def test_the_clean_revision_is_raised_when_the_output_changes() -> None:
+    assert len(REVISION_DIGESTS) == CLEAN_REVISION
+    assert _cleaned_corpus_digest() == REVISION_DIGESTS[CLEAN_REVISION], (
+        "clean_body's output changed: raise CLEAN_REVISION (finews.process.clean) and "
+        "record the new digest in REVISION_DIGESTS"
+    )

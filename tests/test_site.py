@@ -13,9 +13,11 @@ from pathlib import Path
 import feedparser
 import jinja2
 import pytest
+from sqlalchemy import text
 
 from finews.errors import OutputError
 from finews.outputs.files import Staging
+from finews.process.clean import CLEAN_REVISION
 from finews.site import SiteOptions, build_site
 from finews.site.manifest import MANIFEST_DIR
 from finews.store import Store
@@ -262,6 +264,34 @@ def test_parallel_full_build_equals_single_process(tmp_path: Path, store: Store)
     again = build_site(store, parallel, replace(OPTIONS, workers=2), full=True)
     assert again.articles == store.count() and again.written == 1
     assert tree(single) == tree(parallel)
+
+
+def test_pages_show_the_stored_body_and_clean_a_stale_one_again(
+    tmp_path: Path, store: Store
+) -> None:
+    """The store keeps each body as published, stamped with the cleaner's revision: a
+    build shows it as stored while the stamp is current and cleans the upstream body
+    again when it is not (a row written by an older finews)."""
+    populate(store)
+    fresh = tmp_path / "fresh"
+    build_site(store, fresh, OPTIONS, full=True)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE articles SET body_clean = '<p>old</p>', clean_revision = 0"))
+    for workers in (1, 2):
+        stale = tmp_path / f"stale-{workers}"
+        build_site(store, stale, replace(OPTIONS, workers=workers), full=True)
+        assert tree(stale) == tree(fresh)
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE articles SET body_clean = '<p>as stored</p>', clean_revision = :r"),
+            {"r": CLEAN_REVISION},
+        )
+    for workers in (1, 2):
+        stored = tmp_path / f"stored-{workers}"
+        build_site(store, stored, replace(OPTIONS, workers=workers), full=True)
+        pages = list((stored / "a").rglob("*.html"))
+        assert pages and all("<p>as stored</p>" in p.read_text("utf-8") for p in pages)
+        assert "&lt;p&gt;as stored&lt;/p&gt;" in (stored / "atom.xml").read_text("utf-8")
 
 
 def test_stock_pages_and_also_reported_by(tmp_path: Path, store: Store) -> None:

@@ -52,10 +52,10 @@ def test_packaged_article_template_fills_to_jinja2_bytes(store: Store) -> None:
     fills: dict[str, Any] = {}
     compared = 0
     with store.snapshot() as conn:
-        for _, article, _ in q.iter_all_articles(conn):
+        for _, article, _, body in q.iter_all_articles(conn):
             published = int(article.published.timestamp())
             path = paths.article_path(article.source, article.upstream_id, published)
-            parts = article_parts(article, path, article.media, "slug", [])
+            parts = article_parts(article, path, article.media, "slug", [], body)
             root = paths.root_of(path)
             if root not in fills:
                 context = {"site": site, "root": Markup(root), "chrome": chrome}

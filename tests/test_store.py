@@ -15,6 +15,7 @@ from conftest import BACKENDS, SEED, backend_url
 from finews.errors import StoreError
 from finews.formats.jekyll import parse_post
 from finews.model import BEIJING, Article, StockTag
+from finews.process.clean import CLEAN_REVISION, clean_body
 from finews.store import Store, decide
 from finews.store.decide import Insert, Stored, Unchanged, Update
 from finews.store.migrations import current_version
@@ -179,6 +180,8 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         DROP TABLE alert_state;
         DROP TABLE alert_deliveries;
         DROP TABLE user_feeds;
+        ALTER TABLE articles DROP COLUMN body_clean;
+        ALTER TABLE articles DROP COLUMN clean_revision;
         DELETE FROM schema_migrations WHERE version > 1;
         """
     )
@@ -196,8 +199,15 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         4,
         5,
         6,
+        7,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
+    # the stored articles got their published body (migration 7), like the one saved after
+    stored = con.execute("SELECT body_html, url, body_clean, clean_revision FROM articles ORDER BY id").fetchall()
+    assert [(clean_body(b, u), CLEAN_REVISION) for b, u, _, _ in stored] == [
+        (c, r) for _, _, c, r in stored
+    ]
+    assert "西安银行" in stored[0][2]
     sections = dict(con.execute("SELECT upstream_id, section FROM articles"))
     assert sections[seed_article().upstream_id] == "财联社"
     assert sections[flash(1).upstream_id] == "东方财富"

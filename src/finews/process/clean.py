@@ -1,7 +1,10 @@
 """The body a reader sees: upstream HTML through an allowlist sanitiser (nh3).
 
-The raw upstream body stays in the store untouched; this runs when a page
-or feed is published.  Eastmoney specifics handled here: chart blocks between
+The raw upstream body stays in the store untouched.  The store keeps this
+function's result beside it (``body_clean``), stamped with
+:data:`CLEAN_REVISION`: a build publishes the stored result when the stamp is
+current and runs the cleaner itself otherwise (rows written by an older
+finews, until ``finews reprocess``).  Eastmoney specifics handled here: chart blocks between
 ``<!-- EM_StockImg_Start -->`` and ``<!-- EM_StockImg_End -->`` (dropped),
 the trailing ``<p class="em_media">（文章来源：…）</p>`` (dropped; the media
 is shown beside the article), the full-width paragraph indent ``　　``.
@@ -21,6 +24,11 @@ from urllib.parse import urljoin
 import nh3
 
 from finews.process.text import CHART_BLOCK
+
+CLEAN_REVISION = 1
+"""Raise with every change to what :func:`clean_body` returns: stored results stamped
+with an older revision are not used (``tests/test_clean.py`` holds the output digest
+of each revision and fails until this is raised)."""
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "b", "em", "i", "u", "s", "sub", "sup", "span", "blockquote", "pre",

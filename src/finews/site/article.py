@@ -21,13 +21,15 @@ from finews.store.sitequeries import Item
 
 
 def article_parts(
-    a: Article, path: str, section: str, slug: str, peers: Sequence[Item]
+    a: Article, path: str, section: str, slug: str, peers: Sequence[Item], body: str | None = None
 ) -> dict[str, Any]:
-    """What ``article.html`` shows; ``peers`` are the other reports of the same story."""
+    """What ``article.html`` shows; ``peers`` are the other reports of the same story,
+    ``body`` the sanitised body as stored (None: sanitised here)."""
     e = html.escape
     root = paths.root_of(path)
     published_at = int(a.published.timestamp())
-    body = clean_body(a.body_html, a.url)
+    if body is None:
+        body = clean_body(a.body_html, a.url)
     day = paths.day_of(published_at)
     title = section_title(section)
     stocks = " ".join(

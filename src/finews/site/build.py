@@ -47,8 +47,9 @@ from sqlalchemy import Connection
 
 from finews import __version__
 from finews.config import Settings
-from finews.model import BEIJING, Article
+from finews.model import BEIJING
 from finews.outputs.files import Staging, write_atomic, write_new
+from finews.process.clean import CLEAN_REVISION
 from finews.site import paths
 from finews.site.article import article_parts, list_item
 from finews.site.feeds import feed_entry, json_feed
@@ -150,7 +151,7 @@ def _render_job_slice(bounds: tuple[int, int]) -> list[bool]:
 def _render_article_batch(batch: list[tuple[Any, ...]]) -> list[tuple[str, str, bool]]:
     builder = _WORKER_BUILDER
     assert builder is not None, "worker started without a builder"
-    return [builder.render_article(*q.article_from_row(row)) for row in batch]
+    return [builder.render_article(q.article_from_row(row)) for row in batch]
 
 
 class _Builder:
@@ -183,7 +184,7 @@ class _Builder:
         self._deferred: list[tuple[str, Callable[[], str | bytes]]] | None = None
         self._jobs: list[tuple[str, Callable[[], str | bytes]]] = []
         self._feed_ids: set[int] = set()
-        self._feed_articles: dict[int, Article] | None = None
+        self._feed_articles: dict[int, q.Published] | None = None
         self.cluster_of: dict[int, int] = {}
         self._clock = time.perf_counter()
         self.produced: dict[str, str] = {}
@@ -199,7 +200,8 @@ class _Builder:
                 if path.is_file():
                     sources.append((path.name, path.read_bytes()))
         options = sorted((k, v) for k, v in vars(self.o).items() if k != "workers")
-        return _digest(__version__, options, sources)
+        # a new cleaner revision changes every body: every page is rebuilt
+        return _digest(__version__, CLEAN_REVISION, options, sources)
 
     # -- emitting pages ----------------------------------------------------------
     def emit(self, path: str, key: tuple[object, ...], render: Callable[[], str | bytes]) -> None:
@@ -442,9 +444,8 @@ class _Builder:
         return result
 
     # -- article pages -----------------------------------------------------------
-    def _article_view(
-        self, row_id: int, a: Article, content_hash: str
-    ) -> tuple[str, tuple[object, ...], Any]:
+    def _article_view(self, published: q.Published) -> tuple[str, tuple[object, ...], Any]:
+        row_id, a, content_hash, body = published
         published_at = int(a.published.timestamp())
         path = paths.article_path(a.source, a.upstream_id, published_at)
         section = a.category or a.media or a.source
@@ -456,12 +457,12 @@ class _Builder:
         key = (content_hash, section, slug, peer_key)
 
         def context() -> dict[str, Any]:
-            return article_parts(a, path, section, slug, peers)
+            return article_parts(a, path, section, slug, peers, body)
 
         return path, key, context
 
-    def _emit_article(self, row_id: int, a: Article, content_hash: str) -> None:
-        path, key, context = self._article_view(row_id, a, content_hash)
+    def _emit_article(self, published: q.Published) -> None:
+        path, key, context = self._article_view(published)
         self.emit(path, key, lambda: self._article_page(path, context()))
 
     def _article_page(self, path: str, parts: dict[str, Any]) -> str:
@@ -483,8 +484,8 @@ class _Builder:
     def _article_pages_full(self, conn: Connection) -> int:
         """Every article page, in this process (small sites, or ``workers = 1``)."""
         n = 0
-        for row_id, article, content_hash in q.iter_all_articles(conn):
-            self._emit_article(row_id, article, content_hash)
+        for published in q.iter_all_articles(conn):
+            self._emit_article(published)
             n += 1
         return n
 
@@ -508,7 +509,7 @@ class _Builder:
         """
         jobs = self._deferred or []
         self._deferred = None
-        self._feed_articles = {i: a for i, a, _ in q.articles_by_id(conn, sorted(self._feed_ids))}
+        self._feed_articles = {p.id: p for p in q.articles_by_id(conn, sorted(self._feed_ids))}
         self._jobs = jobs
         workers = self._workers(conn)
         global _WORKER_BUILDER
@@ -559,19 +560,17 @@ class _Builder:
             self.report.rendered += 1
             self.report.written += int(written)
 
-    def render_article(
-        self, row_id: int, article: Article, content_hash: str
-    ) -> tuple[str, str, bool]:
+    def render_article(self, published: q.Published) -> tuple[str, str, bool]:
         """Render and write one article page (in a worker); (path, input hash, written)."""
-        path, key, context = self._article_view(row_id, article, content_hash)
+        path, key, context = self._article_view(published)
         digest = _digest(self.config_hash, path, key)
         data = self._article_page(path, context()).encode("utf-8")
         return path, digest, self._writer(self._target(path), data)
 
     def _article_pages(self, conn: Connection, ids: list[int]) -> int:
         n = 0
-        for row_id, article, content_hash in q.articles_by_id(conn, ids):
-            self._emit_article(row_id, article, content_hash)
+        for published in q.articles_by_id(conn, ids):
+            self._emit_article(published)
             n += 1
         return n
 
@@ -743,13 +742,11 @@ class _Builder:
             if "entries" not in cache:
                 missing = [it.id for it in ordered if it.id not in self._entry_cache]
                 if self._feed_articles is not None:  # fetched from the snapshot before forking
-                    found = [
-                        (i, self._feed_articles[i]) for i in missing if i in self._feed_articles
-                    ]
+                    found = [self._feed_articles[i] for i in missing if i in self._feed_articles]
                 else:
-                    found = [(i, a) for i, a, _ in q.articles_by_id(conn, missing)]
-                for i, a in found:
-                    self._entry_cache[i] = feed_entry(a, self.o.base_url)
+                    found = list(q.articles_by_id(conn, missing))
+                for p in found:
+                    self._entry_cache[p.id] = feed_entry(p.article, self.o.base_url, p.body)
                 cache["entries"] = [
                     self._entry_cache[it.id] for it in ordered if it.id in self._entry_cache
                 ]

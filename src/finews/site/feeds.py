@@ -21,10 +21,14 @@ from finews.site import paths
 from finews.site.formats import iso_time, rfc822_time, section_title
 
 
-def feed_entry(a: Article, base_url: str) -> dict[str, Any]:
+def feed_entry(a: Article, base_url: str, body: str | None = None) -> dict[str, Any]:
+    """An article's entry in a feed; ``body`` is its sanitised body as stored (None:
+    sanitised here)."""
     ts = int(a.published.timestamp())
     base = base_url.rstrip("/") + "/"
-    body = clean_body(a.body_html, a.url) or text_to_html(a.digest) or text_to_html(a.title)
+    if body is None:
+        body = clean_body(a.body_html, a.url)
+    body = body or text_to_html(a.digest) or text_to_html(a.title)
     entry = {
         "id": f"tag:finews,2021:{a.source}/{a.upstream_id}",
         "title": a.title,

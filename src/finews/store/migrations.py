@@ -25,8 +25,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     inspect,
     select,
+    update,
 )
 
 from finews.store import fulltext, schema
@@ -93,6 +95,12 @@ def _v4_tombstone_stocks(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE article_tombstones ADD COLUMN cluster_id INTEGER")
 
 
+_V5_ARTICLE_COLUMNS = (
+    "id", "source", "upstream_id", "title", "published_at", "media", "category", "url",
+    "digest", "body_html", "stocks", "important", "body_complete",
+)  # fmt: skip
+
+
 def _v5_fulltext(conn: Connection) -> None:
     """The full-text index, filled from the stored articles, and the sources' health
     (issue #6)."""
@@ -107,8 +115,12 @@ def _v5_fulltext(conn: Connection) -> None:
         return
     last = 0
     while True:
+        # the columns as they were at version 5 (later migrations add more)
         rows = conn.execute(
-            select(schema.articles).where(schema.articles.c.id > last).order_by("id").limit(1000)
+            select(*(schema.articles.c[name] for name in _V5_ARTICLE_COLUMNS))
+            .where(schema.articles.c.id > last)
+            .order_by("id")
+            .limit(1000)
         ).mappings()
         batch = [(row["id"], row_to_article(row)) for row in rows]
         if not batch:
@@ -124,6 +136,32 @@ def _v6_alerts(conn: Connection) -> None:
     schema.user_feeds.create(conn)
 
 
+def _v7_clean_bodies(conn: Connection) -> None:
+    """The sanitised body beside the upstream one, so that a site build does not run the
+    cleaner over every article again (issue #4); filled for the stored articles here."""
+    from finews.process.clean import CLEAN_REVISION, clean_body
+
+    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN body_clean TEXT NOT NULL DEFAULT ''")
+    conn.exec_driver_sql(
+        "ALTER TABLE articles ADD COLUMN clean_revision INTEGER NOT NULL DEFAULT 0"
+    )
+    a = schema.articles.c
+    fill = (
+        update(schema.articles)
+        .where(a.id == bindparam("row_id"))
+        .values(body_clean=bindparam("clean"), clean_revision=CLEAN_REVISION)
+    )
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(a.id, a.body_html, a.url).where(a.id > last).order_by(a.id).limit(1000)
+        ).all()
+        if not rows:
+            return
+        conn.execute(fill, [{"row_id": i, "clean": clean_body(body, url)} for i, body, url in rows])
+        last = rows[-1][0]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -131,6 +169,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "stocks and clusters in tombstones", _v4_tombstone_stocks),
     Migration(5, "full-text index, source status", _v5_fulltext),
     Migration(6, "alert deliveries, user feeds", _v6_alerts),
+    Migration(7, "sanitised bodies", _v7_clean_bodies),
 )
 
 

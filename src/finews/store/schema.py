@@ -61,6 +61,9 @@ articles = Table(
     Column("section", Text, nullable=False, default=""),
     Column("change_seq", BigInteger, nullable=False, default=0),
     Column("cluster_id", Integer, nullable=True),
+    # the sanitised body as published, and the cleaner revision that made it (issue #4)
+    Column("body_clean", Text, nullable=False, default=""),
+    Column("clean_revision", Integer, nullable=False, default=0),
     UniqueConstraint("source", "upstream_id", name="uq_articles_source_upstream"),
 )
 Index("ix_articles_section_published", articles.c.section, articles.c.published_at)

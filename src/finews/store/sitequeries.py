@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, bindparam, func, select
 
 from finews.model import Article
+from finews.process.clean import CLEAN_REVISION
 from finews.store import schema
 from finews.store.sqlstore import row_to_article
 
@@ -52,6 +53,17 @@ _LIGHT = (
     A.c.cluster_id,
 )
 _ORDER = (A.c.published_at, A.c.id)
+
+
+class Published(NamedTuple):
+    """An article as its page and feed entries show it."""
+
+    id: int
+    article: Article
+    content_hash: str
+    body: str | None
+    """The stored sanitised body, or None when the cleaner has changed since it was
+    stored (the page cleans the upstream body itself)."""
 
 
 def _items(rows: Iterable[Row[Any]]) -> list[Item]:
@@ -227,14 +239,21 @@ _PUBLISHED_NAMES = [c.name for c in _PUBLISHED]
 _BY_IDS = select(*_PUBLISHED).where(A.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[int, Article, str]]:
+def _published(row: Any) -> Published:
+    current = row["clean_revision"] == CLEAN_REVISION
+    return Published(
+        row["id"], row_to_article(row), row["content_hash"], row["body_clean"] if current else None
+    )
+
+
+def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[Published]:
     for start in range(0, len(ids), 500):
         rows = conn.execute(_BY_IDS, {"ids": ids[start : start + 500]})
         for r in rows.mappings():
-            yield r["id"], row_to_article(r), r["content_hash"]
+            yield _published(r)
 
 
-def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int, Article, str]]:
+def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[Published]:
     """Every article with its id, in id order, a chunk at a time (bounded memory)."""
     last = 0
     while True:
@@ -245,7 +264,7 @@ def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[tuple[int
         if not batch:
             return
         for r in batch:
-            yield r["id"], row_to_article(r), r["content_hash"]
+            yield _published(r)
         last = batch[-1]["id"]
 
 
@@ -268,7 +287,6 @@ def iter_article_rows(conn: Connection, chunk: int = 2000) -> Iterator[tuple[Any
         last = batch[-1][0]
 
 
-def article_from_row(row: tuple[Any, ...]) -> tuple[int, Article, str]:
-    """(id, article, stored content hash) from a row of :func:`iter_article_rows`."""
-    mapping = dict(zip(_PUBLISHED_NAMES, row, strict=True))
-    return mapping["id"], row_to_article(mapping), mapping["content_hash"]  # type: ignore[arg-type]
+def article_from_row(row: tuple[Any, ...]) -> Published:
+    """The article of a row of :func:`iter_article_rows`."""
+    return _published(dict(zip(_PUBLISHED_NAMES, row, strict=True)))

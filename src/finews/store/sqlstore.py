@@ -37,6 +37,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from finews.errors import StoreError
 from finews.model import Article, StockTag, from_epoch
 from finews.process import dedup
+from finews.process.clean import CLEAN_REVISION, clean_body
 from finews.search.query import Query
 from finews.store import clusters, fulltext, schema
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
@@ -107,6 +108,15 @@ def _row_values(article: Article) -> dict[str, Any]:
         "raw": article.raw,
         "content_hash": article.content_hash(),
         "section": section_of(article),
+    }
+
+
+def _published_values(article: Article) -> dict[str, Any]:
+    """The row of an article as written: its values and the body as published."""
+    return {
+        **_row_values(article),
+        "body_clean": clean_body(article.body_html, article.url),
+        "clean_revision": CLEAN_REVISION,
     }
 
 
@@ -386,7 +396,7 @@ class Store:
         if isinstance(intent, Unchanged):
             return intent.old
         if isinstance(intent, Insert):
-            values = _row_values(intent.article)
+            values = _published_values(intent.article)
             result = conn.execute(
                 _INSERT_ARTICLE,
                 {
@@ -417,7 +427,7 @@ class Store:
                 )
             )
             revision += 1
-        values = _row_values(intent.new)
+        values = _published_values(intent.new)
         old_published = int(old.article.published.timestamp())
         old_section = section_of(old.article)
         if (
@@ -590,7 +600,8 @@ class Store:
         """Run the processing again over every stored article (after the stock list or
         the rules changed) and rebuild the reprint clusters from scratch, oldest first.
         Changed stocks update the article in place (no revision: the upstream content
-        did not change); every article gets a new change counter so the site follows."""
+        did not change); every article gets a new change counter so the site follows, and
+        its published body is cleaned again (after the cleaner changed)."""
         with self._write() as conn:
             conn.execute(delete(schema.lsh_buckets))
             conn.execute(delete(schema.article_signatures))
@@ -627,6 +638,8 @@ class Store:
                             stocks=_stocks_json(after.stocks),
                             content_hash=after.content_hash(),
                             change_seq=seq,
+                            body_clean=clean_body(after.body_html, after.url),
+                            clean_revision=CLEAN_REVISION,
                         )
                     )
                     clusters.assign(
