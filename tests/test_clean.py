@@ -90,7 +90,7 @@ def _cleaned_corpus_digest() -> str:
 
     h = hashlib.sha256()
     bodies = []
-    for path in sorted((JEKYLL_REAL / "_posts").glob("2*.md")) + [SEED]:
+    for path in [*sorted((JEKYLL_REAL / "_posts").glob("2*.md")), SEED]:
         post = parse_post(path.read_text(encoding="utf-8"), str(path))
         bodies.append((post.body_html, post.url))
     vectors = (DATA / "xss_vectors.txt").read_text(encoding="utf-8").split("\n")

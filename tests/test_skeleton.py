@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from jinja2 import DictLoader, Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from finews.site import SiteOptions, build_site, paths
 from finews.site.article import article_parts
+from finews.site.escaping import escape_text
 from finews.site.skeleton import compile_fill
 from finews.store import Store
 from finews.store import sitequeries as q
@@ -125,3 +126,29 @@ def test_a_user_article_template_with_conditions_is_rendered_by_jinja2(
     plain = tmp_path / "plain"
     build_site(store, plain, replace(options, templates=""))
     assert all("<article>" in p.read_text(encoding="utf-8") for p in (plain / "a").rglob("*.html"))
+
+
+def test_escape_text_gives_markupsafes_bytes() -> None:
+    """The fragments built in Python escape as Jinja2's autoescape (markupsafe) does."""
+
+    class Safe:
+        def __html__(self) -> str:
+            return "<b>safe</b>"
+
+    values: list[object] = [
+        "",
+        "plain 财联社",
+        "<script>alert('x')</script>",
+        "a \"quoted\" & <tagged> 'value'",
+        "&amp; already escaped",
+        "\x00\u2028 controls",
+        Markup("<em>markup</em>"),
+        Safe(),
+        42,
+        3.5,
+        None,
+        True,
+    ]
+    for value in values:
+        assert escape_text(value) == str(escape(value)), value
+        assert type(escape_text(value)) is str

@@ -203,7 +203,9 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     # the stored articles got their published body (migration 7), like the one saved after
-    stored = con.execute("SELECT body_html, url, body_clean, clean_revision FROM articles ORDER BY id").fetchall()
+    stored = con.execute(
+        "SELECT body_html, url, body_clean, clean_revision FROM articles ORDER BY id"
+    ).fetchall()
     assert [(clean_body(b, u), CLEAN_REVISION) for b, u, _, _ in stored] == [
         (c, r) for _, _, c, r in stored
     ]

@@ -11,11 +11,12 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
 from finews.site import paths
+from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, item_path, section_title, short_time
 from finews.store.sitequeries import Item
 
@@ -77,9 +78,9 @@ def article_parts(
 def list_item(view: dict[str, Any], root: str, show_media: bool) -> Markup:
     """An article's ``<li>`` in a listing (``view`` as the builder makes it).
 
-    Escaped with markupsafe, as the Jinja2 expressions it replaces were, so the
+    Escaped as markupsafe escapes (the Jinja2 expressions it replaces did), so the
     bytes are the ones the template wrote."""
-    e = escape
+    e = escape_text
     important = ' class="important"' if view["important"] else ""
     media = f'<span class="media">{e(view["media"])}</span>' if show_media else ""
     return Markup(

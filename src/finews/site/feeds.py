@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
 from finews.site import paths
+from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, rfc822_time, section_title
 
 
@@ -46,9 +47,9 @@ def feed_entry(a: Article, base_url: str, body: str | None = None) -> dict[str, 
 
 
 def atom_entry(e: dict[str, Any]) -> Markup:
-    """An Atom ``<entry>``, escaped with markupsafe as the template's expressions were."""
-    x = {k: escape(e[k]) for k in ("id", "title", "iso", "url", "media", "section", "content")}
-    summary = f"\n<summary>{escape(e['digest'])}</summary>" if e["digest"] else ""
+    """An Atom ``<entry>``, escaped as the template's expressions were (markupsafe's bytes)."""
+    x = {k: escape_text(e[k]) for k in ("id", "title", "iso", "url", "media", "section", "content")}
+    summary = f"\n<summary>{escape_text(e['digest'])}</summary>" if e["digest"] else ""
     return Markup(
         f"<entry>\n<id>{x['id']}</id>\n<title>{x['title']}</title>\n"
         f"<updated>{x['iso']}</updated>\n<published>{x['iso']}</published>\n"
@@ -60,8 +61,8 @@ def atom_entry(e: dict[str, Any]) -> Markup:
 
 
 def rss_item(e: dict[str, Any]) -> Markup:
-    """An RSS ``<item>``, escaped with markupsafe as the template's expressions were."""
-    x = {k: escape(e[k]) for k in ("id", "title", "rfc822", "url", "section", "content")}
+    """An RSS ``<item>``, escaped as the template's expressions were (markupsafe's bytes)."""
+    x = {k: escape_text(e[k]) for k in ("id", "title", "rfc822", "url", "section", "content")}
     return Markup(
         f"<item>\n<title>{x['title']}</title>\n<link>{x['url']}</link>\n"
         f'<guid isPermaLink="false">{x["id"]}</guid>\n<pubDate>{x["rfc822"]}</pubDate>\n'

@@ -13,7 +13,6 @@ from finews.store.sitequeries import Item
 
 
 @functools.lru_cache(maxsize=65536)
-@functools.lru_cache(maxsize=65536)
 def iso_time(ts: int) -> str:
     """RFC 3339 in Beijing time: ``2021-12-29T21:45:37+08:00``."""
     return datetime.fromtimestamp(ts, BEIJING).isoformat()

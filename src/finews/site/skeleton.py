@@ -24,7 +24,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from jinja2 import Environment, nodes
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from finews.site.escaping import escape_text
 
 _MARK = re.compile("\x00([A-Za-z_][A-Za-z0-9_]*)\x00")
 
@@ -97,7 +99,7 @@ def compile_fill(env: Environment, name: str, var: str, context: dict[str, Any])
         out = [texts[0]]
         for field, text in zip(names, texts[1:], strict=True):
             # a missing field is Jinja2's Undefined: printed as nothing
-            out.append(escape(values[field]) if field in values else "")
+            out.append(escape_text(values[field]) if field in values else "")
             out.append(text)
         return "".join(out)
 
