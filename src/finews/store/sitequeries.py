@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, func, select
+from sqlalchemy import Connection, Row, bindparam, case, func, literal, select
 
 from finews.model import Article
 from finews.process.clean import CLEAN_REVISION
@@ -63,7 +63,8 @@ class Published(NamedTuple):
     content_hash: str
     body: str | None
     """The stored sanitised body, or None when the cleaner has changed since it was
-    stored (the page cleans the upstream body itself)."""
+    stored (the page cleans the upstream body itself).  ``article.body_html`` is
+    only read in that case: it is empty when ``body`` is given."""
 
 
 def _items(rows: Iterable[Row[Any]]) -> list[Item]:
@@ -231,8 +232,17 @@ def newest_important(conn: Connection, limit: int) -> list[Item]:
     )
 
 
-_PUBLISHED = [c for c in A.c if c.name != "raw"]
-"""Every column but the raw payload: pages never show it, and it is most of a row's bytes."""
+_PUBLISHED = [
+    case((A.c.clean_revision == CLEAN_REVISION, literal("")), else_=A.c.body_html).label(
+        "body_html"
+    )
+    if c.name == "body_html"
+    else c
+    for c in A.c
+    if c.name != "raw"
+]
+"""Every column but the raw payload (pages never show it, and it is most of a row's bytes)
+and the upstream body of an article whose cleaned body is current (not needed then)."""
 _PUBLISHED_NAMES = [c.name for c in _PUBLISHED]
 
 
