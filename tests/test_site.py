@@ -19,6 +19,7 @@ from finews.errors import OutputError
 from finews.outputs.files import Staging
 from finews.process.clean import CLEAN_REVISION
 from finews.site import SiteOptions, build_site
+from finews.site.build import TEMPLATES
 from finews.site.manifest import MANIFEST_DIR
 from finews.store import Store
 from sitedata import BASE_URL, populate
@@ -184,6 +185,33 @@ def test_template_override_and_config_change_rebuild(tmp_path: Path, store: Stor
     report = build_site(store, out, replace(OPTIONS, templates=str(custom)))
     assert report.full  # templates changed: everything again
     assert (out / "404.html").read_text(encoding="utf-8") == "<p>自定义 404</p>\n"
+
+
+def test_a_template_looping_over_listing_items_prints_the_same(
+    tmp_path: Path, store: Store
+) -> None:
+    """The packaged templates print a listing's lines and a sitemap's URLs in one piece
+    (``items.html``, ``urls.xml``); user templates printing them one by one, from their
+    fields, get the same pages."""
+    populate(store, fast=12, posts=12)
+    packaged = tmp_path / "packaged"
+    build_site(store, packaged, OPTIONS)
+    custom = tmp_path / "templates"
+    custom.mkdir()
+    for name, joined in [("macros.html", "items.html"), ("sitemap.xml", "urls.xml")]:
+        source = (TEMPLATES / name).read_text(encoding="utf-8")
+        branch = f"{{%- if {joined} is defined %}}{{{{ {joined} }}}}{{% else %}}"
+        assert branch in source
+        looping = source.replace(branch, "{%- if false %}{% else %}")
+        (custom / name).write_text(looping, encoding="utf-8")
+    looped = tmp_path / "looped"
+    build_site(store, looped, replace(OPTIONS, templates=str(custom)))
+    expected, built = tree(packaged), tree(looped)
+    pages = [name for name in expected if name.endswith((".html", "sitemaps/sections.xml"))]
+    pages += [name for name in expected if name.startswith("sitemaps/")]
+    assert any(name.startswith("d/") for name in pages)
+    for name in pages:
+        assert built[name] == expected[name], name
 
 
 def test_no_temporary_files_are_left(tmp_path: Path, store: Store) -> None:
