@@ -622,7 +622,7 @@ class _Builder:
             }
             view["html"] = list_item(view, root, show_media)
             views.append(view)
-        views.html = Markup("".join(["\n" + v["html"] for v in views]))
+        views.html = Markup("".join(["\n" + str(v["html"]) for v in views]))
         return views
 
     def _section_pages(
