@@ -118,9 +118,13 @@ def _digest(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
-def _light(it: Item) -> tuple[object, ...]:
-    """What a listing shows of an item (the body is not part of it)."""
-    return it[:8]
+def _shown(items: Iterable[Item]) -> str:
+    """Items as a listing's or a feed's input hash sees them.  An id fixes an item's
+    source, upstream id and so its path; its content hash covers everything else a
+    listing or an entry shows (title, time, media, section, importance, body).  Plain
+    strings: a page lists up to hundreds of items, and hashing a tuple of each one's
+    fields was most of the time spent planning a build."""
+    return ";".join([f"{it.id}:{it.content_hash}" for it in items])
 
 
 PARALLEL_FROM = 3000
@@ -710,7 +714,7 @@ class _Builder:
         key = (
             heading,
             subtitle,
-            tuple(_light(it) for it in ordered),
+            _shown(ordered),
             newer,
             older,
             feed_prefix,
@@ -763,7 +767,7 @@ class _Builder:
     # -- feeds -------------------------------------------------------------------
     def _feeds(self, conn: Connection, prefix: str, title: str, items: Sequence[Item]) -> None:
         ordered = list(reversed(items))
-        key = (title, tuple((it.id, it.content_hash, it.section) for it in ordered))
+        key = (title, _shown(ordered))
         cache: dict[str, Any] = {}
 
         self._feed_ids.update(it.id for it in ordered)
@@ -830,11 +834,8 @@ class _Builder:
         ordered_sections = sorted(counts, key=lambda c: (-c[2], c[0]))
         home_newest = newest[: self.o.home_newest]
         key = (
-            tuple(_light(it) for it in home_newest),
-            tuple(
-                (name, tuple(_light(it) for it in per_section[name]))
-                for name, _, _ in ordered_sections
-            ),
+            _shown(home_newest),
+            tuple((name, _shown(per_section[name])) for name, _, _ in ordered_sections),
         )
 
         def home() -> str:
@@ -952,7 +953,7 @@ class _Builder:
             return
         base = self.o.base_url.rstrip("/") + "/"
         name = paths.day_name(day)
-        key = tuple((it.source, it.upstream_id, it.published_at) for it in items)
+        key = (";".join([f"{it.id}:{it.published_at}" for it in items]),)
 
         def render() -> str:
             urls = [
