@@ -7,6 +7,7 @@ Exit status (documented in docs/cli.md):
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import logging
@@ -863,3 +864,9 @@ def main() -> None:
     except FinewsError as exc:
         err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
         sys.exit(EXIT_FATAL)
+    finally:
+        # The command is done and the process ends: what is left is freed as the
+        # interpreter shuts down, which also runs the cycle collector over everything
+        # still alive — 0.15–0.2 s after a site build, for nothing.  Frozen objects are
+        # not collected (they are still freed).
+        gc.freeze()
