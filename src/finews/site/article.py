@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
@@ -75,15 +75,31 @@ def article_parts(
     }
 
 
-def list_item(view: dict[str, Any], root: str, show_media: bool) -> Markup:
-    """An article's ``<li>`` in a listing (``view`` as the builder makes it).
+class ListLine(NamedTuple):
+    """An article's ``<li>`` in a listing, in the pieces that are the same on every
+    listing: the line is ``head + root + tail + (media if shown) + LINE_END``."""
+
+    head: str
+    tail: str
+    media: str
+
+    def join(self, root: str, show_media: bool) -> str:
+        return self.head + root + self.tail + (self.media if show_media else "") + LINE_END
+
+
+LINE_END = "</span></li>"
+
+
+def list_line(view: dict[str, Any]) -> ListLine:
+    """The pieces of an article's listing line (``view`` as the builder makes it).
 
     Escaped as markupsafe escapes (the Jinja2 expressions it replaces did), so the
     bytes are the ones the template wrote."""
     e = escape_text
     important = ' class="important"' if view["important"] else ""
-    media = f'<span class="media">{e(view["media"])}</span>' if show_media else ""
-    return Markup(
+    return ListLine(
         f'<li{important}><time datetime="{e(view["iso"])}">{e(view["short_time"])}</time>'
-        f'<span><a href="{root}{e(view["path"])}">{e(view["title"])}</a>{media}</span></li>'
+        '<span><a href="',
+        f'{e(view["path"])}">{e(view["title"])}</a>',
+        f'<span class="media">{e(view["media"])}</span>',
     )

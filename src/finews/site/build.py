@@ -51,7 +51,7 @@ from finews.model import BEIJING
 from finews.outputs.files import Staging, write_atomic, write_new
 from finews.process.clean import CLEAN_REVISION
 from finews.site import paths
-from finews.site.article import article_parts, list_item
+from finews.site.article import ListLine, article_parts, list_line
 from finews.site.escaping import escape_text
 from finews.site.feeds import feed_entry, json_feed
 from finews.site.formats import iso_time, rfc822_time, section_title, short_time
@@ -226,6 +226,7 @@ class _Builder:
         self.full = full
         self._writer: Callable[[Any, bytes], bool] = write_atomic
         self._article_fills: dict[str, Fill | None] = {}
+        self._list_lines: dict[int, tuple[dict[str, Any], ListLine]] = {}
 
     def _config_hash(self) -> str:
         sources = []
@@ -615,18 +616,27 @@ class _Builder:
         six Jinja2 expressions), and all the lines in one piece (``.html`` of the list,
         printed by the packaged template).  Templates may print either or use the fields."""
         views = ItemViews()
+        lines = []
+        known = self._list_lines
         for it in items:
-            view = {
-                "title": it.title,
-                "path": paths.article_path(it.source, it.upstream_id, it.published_at),
-                "iso": iso_time(it.published_at),
-                "short_time": short_time(it.published_at),
-                "media": it.media,
-                "important": it.important,
-            }
-            view["html"] = list_item(view, root, show_media)
-            views.append(view)
-        views.html = Markup("".join(["\n" + str(v["html"]) for v in views]))
+            cached = known.get(it.id)
+            if cached is None:
+                # once per item and process: an item is on its section's, its day's, its
+                # stocks' pages (one snapshot: an id is the same item on all of them)
+                fields = {
+                    "title": it.title,
+                    "path": paths.article_path(it.source, it.upstream_id, it.published_at),
+                    "iso": iso_time(it.published_at),
+                    "short_time": short_time(it.published_at),
+                    "media": it.media,
+                    "important": it.important,
+                }
+                cached = known[it.id] = (fields, list_line(fields))
+            fields, pieces = cached
+            line = pieces.join(root, show_media)
+            lines.append(line)
+            views.append({**fields, "html": Markup(line)})
+        views.html = Markup("".join(["\n" + line for line in lines]))
         return views
 
     def _section_pages(

@@ -88,7 +88,9 @@ def _stocks_json(stocks: Sequence[StockTag]) -> str:
 
 
 def _stocks_from_json(text: str) -> tuple[StockTag, ...]:
-    return tuple(StockTag(**item) for item in json.loads(text or "[]"))
+    if not text or text == "[]":  # most articles: no JSON to parse
+        return ()
+    return tuple(StockTag(**item) for item in json.loads(text))
 
 
 def _row_values(article: Article) -> dict[str, Any]:
