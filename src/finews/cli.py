@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from finews.config import Settings, load_settings
@@ -29,6 +27,9 @@ from finews.errors import ConfigError, FinewsError, RequestError
 from finews.formats.jekyll import JekyllOptions
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
+
     from finews.process.pipeline import Processor
     from finews.store import Store
 
@@ -112,7 +113,22 @@ def main_options(
     ctx.obj = Context(load_settings(config, db=db))
 
 
+def _table(*columns: str, **options: Any) -> Table:
+    from rich.table import Table
+
+    return Table(*columns, **options)
+
+
 def _progress(enabled: bool) -> Progress:
+    # imported here, as the tables below: `finews build` shows neither (start-up time)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -262,7 +278,7 @@ def fetch(
     if as_json:
         _emit_json({"sources": [r.as_dict() for r in reports]})
     else:
-        table = Table("source", "new", "updated", "unchanged", "failed", "full text", "status")
+        table = _table("source", "new", "updated", "unchanged", "failed", "full text", "status")
         for r in reports:
             table.add_row(
                 r.source,
@@ -468,7 +484,7 @@ def feeds_list(
     if as_json:
         _emit_json([{"key": f.key, "url": f.url, "title": f.title} for f in feeds])
         return
-    table = Table("source", "title", "url")
+    table = _table("source", "title", "url")
     for f in feeds:
         table.add_row(f.key, f.title or "—", f.url)
     out.print(table)
@@ -622,7 +638,7 @@ def sources(
     if as_json:
         _emit_json([h.as_dict() for h in health])
         return
-    table = Table("source", "health", "articles", "newest", "last success", "why")
+    table = _table("source", "health", "articles", "newest", "last success", "why")
     colours = {"ok": "green", "failing": "red", "stale": "yellow", "unknown": "dim"}
     for h in health:
         d = h.as_dict()
@@ -723,7 +739,7 @@ def stats(
         return
     out.print(f"{data['articles']} articles, {data['revisions']} earlier revisions")
     for key in ("sources", "media"):
-        table = Table(key, "articles", "oldest", "newest")
+        table = _table(key, "articles", "oldest", "newest")
         for row in data[key]:
             table.add_row(row["name"] or "—", str(row["articles"]), row["oldest"], row["newest"])
         out.print(table)
@@ -784,7 +800,7 @@ def stocks(
             }
         )
         return
-    table = Table("time (UTC+8)", "title", "media", "tag from", title=f"{resolved} {name}")
+    table = _table("time (UTC+8)", "title", "media", "tag from", title=f"{resolved} {name}")
     for a, origin in timeline:
         table.add_row(a.published_beijing.strftime("%Y-%m-%d %H:%M"), a.title, a.media, origin)
     out.print(table)

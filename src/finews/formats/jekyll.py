@@ -26,8 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePath
 
-import yaml
-
 from finews.errors import JekyllFormatError
 from finews.formats.slug import media_slug
 from finews.model import BEIJING, ROLLING_CATEGORY, Article, parse_beijing
@@ -112,6 +110,8 @@ def _parse_header(header: str, where: str) -> dict[str, str]:
     else:
         if fields:
             return fields
+    import yaml  # here: most headers take the fast path, and start-up time counts
+
     try:
         loaded = yaml.load(header, Loader=yaml.BaseLoader)
     except yaml.YAMLError:
