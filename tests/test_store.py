@@ -165,6 +165,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
     con = sqlite3.connect(db)
     con.executescript(
         """
+        DROP INDEX ix_articles_listing;
         DROP INDEX ix_articles_section_published;
         DROP INDEX ix_articles_change_seq;
         ALTER TABLE articles DROP COLUMN section;
@@ -210,6 +211,13 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         (c, r) for _, _, c, r in stored
     ]
     assert "西安银行" in stored[0][2]
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_articles_listing" in indexes
+    plan = con.execute(
+        "EXPLAIN QUERY PLAN SELECT id, source, upstream_id, title, published_at, media, section,"
+        " important, content_hash, cluster_id FROM articles ORDER BY published_at, id"
+    ).fetchall()
+    assert "COVERING INDEX ix_articles_listing" in str(plan)
     sections = dict(con.execute("SELECT upstream_id, section FROM articles"))
     assert sections[seed_article().upstream_id] == "财联社"
     assert sections[flash(1).upstream_id] == "东方财富"

@@ -138,13 +138,16 @@ def _v6_alerts(conn: Connection) -> None:
 
 def _v7_clean_bodies(conn: Connection) -> None:
     """The sanitised body beside the upstream one, so that a site build does not run the
-    cleaner over every article again (issue #4); filled for the stored articles here."""
+    cleaner over every article again (issue #4), filled for the stored articles here; on
+    SQLite, the index of what a build lists."""
     from finews.process.clean import CLEAN_REVISION, clean_body
 
     conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN body_clean TEXT NOT NULL DEFAULT ''")
     conn.exec_driver_sql(
         "ALTER TABLE articles ADD COLUMN clean_revision INTEGER NOT NULL DEFAULT 0"
     )
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(schema.LISTING_INDEX_SQLITE)
     a = schema.articles.c
     fill = (
         update(schema.articles)
