@@ -174,10 +174,12 @@ def _batched(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
         yield batch
 
 
-def _render_job_slice(bounds: tuple[int, int]) -> list[bool]:
-    """Render and write planned pages ``bounds`` of the builder's job list (in a worker)."""
+def _render_job_slice(bounds: tuple[int, int], feed_rows: list[tuple[Any, ...]]) -> list[bool]:
+    """Render and write planned pages ``bounds`` of the builder's job list (in a worker);
+    ``feed_rows`` are the rows of the articles their feeds show."""
     builder = _WORKER_BUILDER
     assert builder is not None, "worker started without a builder"
+    builder._feed_articles = {p.id: p for p in map(q.article_from_row, feed_rows)}
     start, end = bounds
     return [builder._write(path, render) for path, render in builder._jobs[start:end]]
 
@@ -217,7 +219,8 @@ class _Builder:
         # full builds on several cores: listing pages are planned, then rendered by workers
         self._deferred: list[tuple[str, Callable[[], str | bytes]]] | None = None
         self._jobs: list[tuple[str, Callable[[], str | bytes]]] = []
-        self._feed_ids: set[int] = set()
+        # planned feed pages (by position in the job list) and the articles they show
+        self._feed_needs: dict[int, list[int]] = {}
         self._feed_articles: dict[int, q.Published] | None = None
         self.cluster_of: dict[int, int] = {}
         self._clock = time.perf_counter()
@@ -536,15 +539,14 @@ class _Builder:
         worker processes (one pool, forked once).
 
         The rows are read here, from this build's snapshot, and handed to the workers
-        in batches; the articles the feeds show are read before the workers start; so
-        every page shows the snapshot.  Into a folder readers already see, the listings
-        start once every article page is written (a listing never links to a page that
-        does not exist yet); into a staging folder, which nobody sees before it is
-        complete, they follow the last article batches without waiting.
+        in batches (a slice of the listings comes with the rows of the articles its
+        feeds show); so every page shows the snapshot.  Into a folder readers already
+        see, the listings start once every article page is written (a listing never
+        links to a page that does not exist yet); into a staging folder, which nobody
+        sees before it is complete, they follow the last article batches without waiting.
         """
         jobs = self._deferred or []
         self._deferred = None
-        self._feed_articles = {p.id: p for p in q.articles_by_id(conn, sorted(self._feed_ids))}
         self._jobs = jobs
         workers = self._workers(conn)
         global _WORKER_BUILDER
@@ -577,10 +579,12 @@ class _Builder:
                     self._collect(future.result())
                 pending = []
             step = max(1, len(jobs) // (workers * 4))
-            slices = [
-                pool.submit(_render_job_slice, (start, min(len(jobs), start + step)))
-                for start in range(0, len(jobs), step)
-            ]
+            slices = []
+            for start in range(0, len(jobs), step):
+                end = min(len(jobs), start + step)
+                needs = {i for job in range(start, end) for i in self._feed_needs.get(job, ())}
+                rows = list(q.article_rows_by_id(conn, sorted(needs)))
+                slices.append(pool.submit(_render_job_slice, (start, end), rows))
             for future in pending:
                 self._collect(future.result())
             for listing in slices:
@@ -779,13 +783,12 @@ class _Builder:
         ordered = list(reversed(items))
         key = (title, _shown(ordered))
         cache: dict[str, Any] = {}
-
-        self._feed_ids.update(it.id for it in ordered)
+        first_job = len(self._deferred) if self._deferred is not None else 0
 
         def entries() -> list[dict[str, Any]]:
             if "entries" not in cache:
                 missing = [it.id for it in ordered if it.id not in self._entry_cache]
-                if self._feed_articles is not None:  # fetched from the snapshot before forking
+                if self._feed_articles is not None:  # in a worker: sent with its pages
                     found = [self._feed_articles[i] for i in missing if i in self._feed_articles]
                 else:
                     found = list(q.articles_by_id(conn, missing))
@@ -820,6 +823,9 @@ class _Builder:
             key,
             lambda: json_feed(feed, base + prefix, entries()),
         )
+        if self._deferred is not None:
+            ids = [it.id for it in ordered]
+            self._feed_needs.update((job, ids) for job in range(first_job, len(self._deferred)))
 
     # -- global pages ------------------------------------------------------------
     def _global_pages(

@@ -256,11 +256,15 @@ def _published(row: Any) -> Published:
     )
 
 
-def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[Published]:
+def article_rows_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[Any, ...]]:
+    """The rows of these articles as :func:`iter_article_rows` gives them."""
     for start in range(0, len(ids), 500):
-        rows = conn.execute(_BY_IDS, {"ids": ids[start : start + 500]})
-        for r in rows.mappings():
-            yield _published(r)
+        for row in conn.execute(_BY_IDS, {"ids": ids[start : start + 500]}):
+            yield tuple(row)
+
+
+def articles_by_id(conn: Connection, ids: list[int]) -> Iterator[Published]:
+    return map(article_from_row, article_rows_by_id(conn, ids))
 
 
 def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[Published]:
