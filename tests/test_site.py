@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import jinja2
 import pytest
 from sqlalchemy import text
 
+from conftest import BACKENDS, backend_url
 from finews.errors import OutputError
 from finews.outputs.files import Staging
 from finews.process.clean import CLEAN_REVISION
@@ -22,7 +24,7 @@ from finews.site import SiteOptions, build_site
 from finews.site.build import TEMPLATES
 from finews.site.manifest import MANIFEST_DIR
 from finews.store import Store
-from sitedata import BASE_URL, populate
+from sitedata import BASE_URL, populate, real_articles
 from standin import real_fast_items
 
 GOLDEN = Path(__file__).parent / "golden" / "site"
@@ -320,6 +322,48 @@ def test_pages_show_the_stored_body_and_clean_a_stale_one_again(
         pages = list((stored / "a").rglob("*.html"))
         assert pages and all("<p>as stored</p>" in p.read_text("utf-8") for p in pages)
         assert "&lt;p&gt;as stored&lt;/p&gt;" in (stored / "atom.xml").read_text("utf-8")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_workers_show_the_build_snapshot_even_when_the_store_moves(
+    tmp_path: Path, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Workers read their rows through their own transactions, checked to show what the
+    build's snapshot shows; an article stored while the build plans (after its snapshot,
+    before the workers start) makes them take the rows from the build instead: the site
+    is the snapshot's, whole."""
+    url = backend_url(backend, tmp_path)
+    store = Store.open(url)
+    populate(store)
+    single, quiet, moved = tmp_path / "one", tmp_path / "two", tmp_path / "three"
+    build_site(store, single, replace(OPTIONS, workers=1), full=True)
+    caplog.set_level(logging.INFO, logger="finews.site.build")
+    build_site(store, quiet, replace(OPTIONS, workers=2), full=True)
+    assert tree(quiet) == tree(single)
+    assert "rows were sent" not in caplog.text
+
+    late = replace(real_articles(fast=41)[-1], upstream_id="late-1", title="规划时新到的消息")
+
+    class WriteWhilePlanning(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.args and record.args[0] == "home, indexes, feeds":
+                with Store.open(url) as writer:  # another process's store, as a poller's
+                    writer.save([late])
+
+    hook = WriteWhilePlanning()
+    logging.getLogger("finews.site.build").addHandler(hook)
+    try:
+        report = build_site(store, moved, replace(OPTIONS, workers=2), full=True)
+    finally:
+        logging.getLogger("finews.site.build").removeHandler(hook)
+    assert "rows were sent" in caplog.text
+    assert report.articles == store.count() - 1
+    assert tree(moved) == tree(single)
+    assert build_site(store, moved, OPTIONS).articles == 1  # the next build adds it
+    pages = [name for name, data in tree(moved).items() if "规划时新到的消息".encode() in data]
+    assert any(name.startswith("a/") for name in pages)
+    assert any(name.startswith("d/") for name in pages)
+    store.close()
 
 
 def test_stock_pages_and_also_reported_by(tmp_path: Path, store: Store) -> None:

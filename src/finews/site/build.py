@@ -27,7 +27,7 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -163,24 +163,42 @@ class SitemapUrls(list[dict[str, str]]):
         return result
 
 
-def _batched(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _render_job_slice(bounds: tuple[int, int], feed_rows: list[tuple[Any, ...]]) -> list[bool]:
-    """Render and write planned pages ``bounds`` of the builder's job list (in a worker);
-    ``feed_rows`` are the rows of the articles their feeds show."""
+def _worker_snapshot() -> Connection | None:
+    """This worker's own read transaction on the store, opened on first use and kept
+    for the worker's life, if it shows what the build's snapshot shows; else None
+    (something was written in between: the parent then sends the rows itself)."""
+    global _WORKER_SNAPSHOT
     builder = _WORKER_BUILDER
     assert builder is not None, "worker started without a builder"
-    builder._feed_articles = {p.id: p for p in map(q.article_from_row, feed_rows)}
+    if _WORKER_SNAPSHOT is None:
+        # a new engine: the inherited one's connections are the parent's
+        conn: Connection | None = builder.store.reopened().snapshot()
+        assert conn is not None
+        if q.snapshot_mark(conn) != builder.snapshot_mark:
+            conn.close()
+            conn = None
+        _WORKER_SNAPSHOT = (conn,)
+    return _WORKER_SNAPSHOT[0]
+
+
+_WORKER_SNAPSHOT: tuple[Connection | None] | None = None
+
+
+def _render_job_slice(
+    bounds: tuple[int, int], feed_rows: list[tuple[Any, ...]] | None
+) -> list[bool] | None:
+    """Render and write planned pages ``bounds`` of the builder's job list (in a worker).
+    ``feed_rows`` are the rows of the articles their feeds show, or None to read them
+    here (None back: this worker's snapshot cannot, send them)."""
+    builder = _WORKER_BUILDER
+    assert builder is not None, "worker started without a builder"
     start, end = bounds
+    if feed_rows is None:
+        conn = _worker_snapshot()
+        if conn is None:
+            return None
+        feed_rows = list(q.article_rows_by_id(conn, builder.feed_ids(start, end)))
+    builder._feed_articles = {p.id: p for p in map(q.article_from_row, feed_rows)}
     return [builder._write(path, render) for path, render in builder._jobs[start:end]]
 
 
@@ -188,6 +206,15 @@ def _render_article_batch(batch: list[tuple[Any, ...]]) -> list[tuple[str, str, 
     builder = _WORKER_BUILDER
     assert builder is not None, "worker started without a builder"
     return [builder.render_article(q.article_from_row(row)) for row in batch]
+
+
+def _render_article_range(bounds: tuple[int, int]) -> list[tuple[str, str, bool]] | None:
+    """The article pages of ids ``bounds`` (inclusive), read by this worker; None when its
+    snapshot is not the build's (the parent then sends the rows)."""
+    conn = _worker_snapshot()
+    if conn is None:
+        return None
+    return _render_article_batch(q.article_rows_between(conn, *bounds))
 
 
 class _Builder:
@@ -222,6 +249,8 @@ class _Builder:
         # planned feed pages (by position in the job list) and the articles they show
         self._feed_needs: dict[int, list[int]] = {}
         self._feed_articles: dict[int, q.Published] | None = None
+        self._article_ids: list[int] = []
+        self.snapshot_mark: tuple[int, int, int] = (0, 0, 0)
         self.cluster_of: dict[int, int] = {}
         self._clock = time.perf_counter()
         self.produced: dict[str, str] = {}
@@ -369,6 +398,7 @@ class _Builder:
                 # listings are planned first; then one pool of workers renders the article
                 # pages and the planned pages (_render_parallel)
                 self._deferred = []
+                self._article_ids = sorted(by_id)
             else:
                 self.report.articles = self._article_pages_full(conn)
                 self._phase("article pages")
@@ -538,19 +568,23 @@ class _Builder:
         """Render every article page and the planned listings, feeds and sitemaps in
         worker processes (one pool, forked once).
 
-        The rows are read here, from this build's snapshot, and handed to the workers
-        in batches (a slice of the listings comes with the rows of the articles its
-        feeds show); so every page shows the snapshot.  Into a folder readers already
-        see, the listings start once every article page is written (a listing never
-        links to a page that does not exist yet); into a staging folder, which nobody
-        sees before it is complete, they follow the last article batches without waiting.
+        Each worker reads the rows it renders through its own read transaction, after
+        checking that it shows what this build's snapshot shows (the store's change
+        counters and article count: every write raises a counter); a worker whose
+        transaction does not (something was written since the build began) gets the
+        rows from here instead.  So every page shows the snapshot.  Into a folder
+        readers already see, the listings start once every article page is written (a
+        listing never links to a page that does not exist yet); into a staging folder,
+        which nobody sees before it is complete, they follow without waiting.
         """
         jobs = self._deferred or []
         self._deferred = None
         self._jobs = jobs
+        self.snapshot_mark = q.snapshot_mark(conn)
         workers = self._workers(conn)
-        global _WORKER_BUILDER
+        global _WORKER_BUILDER, _WORKER_SNAPSHOT
         _WORKER_BUILDER = self
+        _WORKER_SNAPSHOT = None
         # Objects the workers inherit are moved out of the garbage collector's reach:
         # otherwise each worker's collections walk (and copy, page by page) the parent's
         # whole heap.
@@ -562,36 +596,49 @@ class _Builder:
             _WORKER_BUILDER = None
             self._jobs = []
 
+    def feed_ids(self, start: int, end: int) -> list[int]:
+        """The articles the feeds among planned pages ``start:end`` show."""
+        return sorted({i for job in range(start, end) for i in self._feed_needs.get(job, ())})
+
     def _run_pool(
         self, conn: Connection, jobs: list[tuple[str, Callable[[], str | bytes]]], workers: int
     ) -> int:
         context = multiprocessing.get_context("fork")
-        n = 0
+        ids = self._article_ids
+        ranges = [(ids[i], ids[min(i + BATCH, len(ids)) - 1]) for i in range(0, len(ids), BATCH)]
+        step = max(1, len(jobs) // (workers * 4))
+        slices = [(start, min(len(jobs), start + step)) for start in range(0, len(jobs), step)]
+        sent_rows = 0
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending: list[Future[list[tuple[str, str, bool]]]] = []
-            for batch in _batched(q.iter_article_rows(conn), BATCH):
-                pending.append(pool.submit(_render_article_batch, batch))
-                n += len(batch)
-                if len(pending) >= workers * 2:
-                    self._collect(pending.pop(0).result())
-            if self._writer is not write_new:  # in place: articles first
-                for future in pending:
-                    self._collect(future.result())
-                pending = []
-            step = max(1, len(jobs) // (workers * 4))
-            slices = []
-            for start in range(0, len(jobs), step):
-                end = min(len(jobs), start + step)
-                needs = {i for job in range(start, end) for i in self._feed_needs.get(job, ())}
-                rows = list(q.article_rows_by_id(conn, sorted(needs)))
-                slices.append(pool.submit(_render_job_slice, (start, end), rows))
-            for future in pending:
-                self._collect(future.result())
-            for listing in slices:
+            articles = [(pool.submit(_render_article_range, b), b) for b in ranges]
+            listings: list[tuple[Future[list[bool] | None], tuple[int, int]]] = []
+            if self._writer is write_new:  # staged: nobody sees the pages before the end
+                listings = [(pool.submit(_render_job_slice, b, None), b) for b in slices]
+            for future, (first, last) in articles:
+                result = future.result()
+                if result is None:  # that worker's transaction is not the snapshot
+                    rows = q.article_rows_between(conn, first, last)
+                    sent_rows += len(rows)
+                    result = pool.submit(_render_article_batch, rows).result()
+                self._collect(result)
+            if self._writer is not write_new:  # in place: listings after the articles
+                listings = [(pool.submit(_render_job_slice, b, None), b) for b in slices]
+            for listing, (start, end) in listings:
                 written = listing.result()
+                if written is None:
+                    rows = list(q.article_rows_by_id(conn, self.feed_ids(start, end)))
+                    sent_rows += len(rows)
+                    written = pool.submit(_render_job_slice, (start, end), rows).result()
+                    assert written is not None
                 self.report.rendered += len(written)
                 self.report.written += sum(written)
-        return n
+        if sent_rows:
+            log.info(
+                "build: the store changed while the workers started; %d rows were sent "
+                "to them from the build's snapshot",
+                sent_rows,
+            )
+        return len(ids)
 
     def _collect(self, results: list[tuple[str, str, bool]]) -> None:
         for path, digest, written in results:

@@ -257,7 +257,9 @@ def _published(row: Any) -> Published:
 
 
 def article_rows_by_id(conn: Connection, ids: list[int]) -> Iterator[tuple[Any, ...]]:
-    """The rows of these articles as :func:`iter_article_rows` gives them."""
+    """The rows of these articles (every column but the raw payload) as plain tuples:
+    cheap to send to another process, which makes them articles with
+    :func:`article_from_row`."""
     for start in range(0, len(ids), 500):
         for row in conn.execute(_BY_IDS, {"ids": ids[start : start + 500]}):
             yield tuple(row)
@@ -282,25 +284,25 @@ def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[Published
         last = batch[-1]["id"]
 
 
+def snapshot_mark(conn: Connection) -> tuple[int, int, int]:
+    """What tells two read transactions apart: every write raises the change counter of
+    an article or a tombstone, so two transactions with the same counters and article
+    count show the same articles."""
+    top, count = conn.execute(select(func.max(A.c.change_seq), func.count()).select_from(A)).one()
+    gone = conn.execute(select(func.max(T.c.change_seq))).scalar()
+    return int(top or 0), int(gone or 0), int(count)
+
+
+def article_rows_between(conn: Connection, first: int, last: int) -> list[tuple[Any, ...]]:
+    """The rows (as :func:`article_rows_by_id` gives them) of ids ``first`` to ``last``."""
+    query = select(*_PUBLISHED).where(A.c.id >= first, A.c.id <= last).order_by(A.c.id)
+    return [tuple(row) for row in conn.execute(query)]
+
+
 def article_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(A)).scalar_one())
 
 
-def iter_article_rows(conn: Connection, chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
-    """Every article row (no raw payload) as a plain tuple, in id order; cheap to send
-    to another process, which turns it into an Article with :func:`article_from_row`."""
-    last = 0
-    while True:
-        batch = conn.execute(
-            select(*_PUBLISHED).where(A.c.id > last).order_by(A.c.id).limit(chunk)
-        ).all()
-        if not batch:
-            return
-        for row in batch:
-            yield tuple(row)
-        last = batch[-1][0]
-
-
 def article_from_row(row: tuple[Any, ...]) -> Published:
-    """The article of a row of :func:`iter_article_rows`."""
+    """The article of a row of :func:`article_rows_by_id` or :func:`article_rows_between`."""
     return _published(dict(zip(_PUBLISHED_NAMES, row, strict=True)))

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from finews.errors import StoreError
 from finews.model import Article, StockTag, from_epoch
@@ -200,6 +201,16 @@ class Store:
             engine.dispose()
             raise StoreError(f"cannot open database {parsed!r}: {exc.orig}") from None
         return store
+
+    def reopened(self) -> Store:
+        """The same database through a new engine, for a forked process: the connections
+        of the engine it inherited are the parent's, which a child must neither use nor
+        close (SQLite's locks are per process; closing them in the child would touch the
+        parent's).  No migration: the parent opened the store."""
+        engine = create_engine(self.engine.url, poolclass=NullPool)
+        if engine.dialect.name == "sqlite":
+            _sqlite_pragmas(engine)
+        return Store(engine)
 
     def close(self) -> None:
         """Close the pooled connections.  On PostgreSQL, queries still running in other
