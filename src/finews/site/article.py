@@ -39,7 +39,8 @@ def article_parts(
     )
     meta = (
         f'<span><time datetime="{iso_time(published_at)}">'
-        f"{a.published_beijing.strftime('%Y-%m-%d %H:%M:%S')} (UTC+8)</time></span>"
+        f"{a.published_beijing.replace(tzinfo=None).isoformat(' ', 'seconds')} (UTC+8)</time>"
+        "</span>"
         f"<span>{e(a.media)}</span>"
         f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
         + (f'<span class="stocks">{stocks}</span>' if stocks else "")

@@ -20,7 +20,9 @@ def iso_time(ts: int) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def short_time(ts: int) -> str:
-    return datetime.fromtimestamp(ts, BEIJING).strftime("%m-%d %H:%M")
+    """``12-29 21:45`` (an f-string: strftime costs twice as much, per listed item)."""
+    d = datetime.fromtimestamp(ts, BEIJING)
+    return f"{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 
 def rfc822_time(ts: int) -> str:

@@ -22,7 +22,7 @@ EPOCH_DAY = date(1970, 1, 1)
 
 @functools.lru_cache(maxsize=65536)
 def day_of(published_at: int) -> str:
-    return datetime.fromtimestamp(published_at, BEIJING).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(published_at, BEIJING).date().isoformat()
 
 
 def day_name(day_number: int) -> str:
