@@ -824,7 +824,8 @@ def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) ->
 
 @app.command()
 def reprocess(ctx: typer.Context) -> None:
-    """Run stock tagging and reprint clustering again over every stored article."""
+    """Run stock tagging, reprint clustering and body cleaning again over every stored
+    article."""
     c = _ctx(ctx)
     process = c.processor()
     with c.open_store() as store, _progress(err.is_terminal) as bar:
