@@ -98,8 +98,9 @@ def compile_fill(env: Environment, name: str, var: str, context: dict[str, Any])
     def fill(values: Mapping[str, Any]) -> str:
         out = [texts[0]]
         for field, text in zip(names, texts[1:], strict=True):
-            # a missing field is Jinja2's Undefined: printed as nothing
-            out.append(escape_text(values[field]) if field in values else "")
+            # a missing field is Jinja2's Undefined: printed as nothing; Markup as it is
+            value = values.get(field, "")
+            out.append(value if type(value) is Markup else escape_text(value))
             out.append(text)
         return "".join(out)
 
