@@ -192,9 +192,10 @@ def test_template_override_and_config_change_rebuild(tmp_path: Path, store: Stor
 def test_a_template_looping_over_listing_items_prints_the_same(
     tmp_path: Path, store: Store
 ) -> None:
-    """The packaged templates print a listing's lines and a sitemap's URLs in one piece
-    (``items.html``, ``urls.xml``); user templates printing them one by one, from their
-    fields, get the same pages."""
+    """The packaged templates print a listing's lines, a sitemap's URLs and a feed's
+    entries in one piece (``items.html``, ``urls.xml``, ``feed.entries``); user templates
+    printing them one by one get the same pages (the feeds then rendered by Jinja2, not
+    filled in as skeletons)."""
     populate(store, fast=12, posts=12)
     packaged = tmp_path / "packaged"
     build_site(store, packaged, OPTIONS)
@@ -206,11 +207,18 @@ def test_a_template_looping_over_listing_items_prints_the_same(
         assert branch in source
         looping = source.replace(branch, "{%- if false %}{% else %}")
         (custom / name).write_text(looping, encoding="utf-8")
+    for kind in ("atom", "rss"):  # feeds: a loop over entries instead of feed.entries
+        source = (TEMPLATES / f"{kind}.xml").read_text(encoding="utf-8")
+        assert "{{- feed.entries }}" in source
+        loop = f"{{%- for e in entries %}}\n{{{{ e.{kind} }}}}\n{{%- endfor %}}"
+        looping = source.replace("{{- feed.entries }}", loop)
+        (custom / f"{kind}.xml").write_text(looping, encoding="utf-8")
     looped = tmp_path / "looped"
     build_site(store, looped, replace(OPTIONS, templates=str(custom)))
     expected, built = tree(packaged), tree(looped)
-    pages = [name for name in expected if name.endswith((".html", "sitemaps/sections.xml"))]
+    pages = [name for name in expected if name.endswith((".html", "atom.xml", "rss.xml"))]
     pages += [name for name in expected if name.startswith("sitemaps/")]
+    assert "s/index.html" in pages and "atom.xml" in pages and "rss.xml" in pages
     assert any(name.startswith("d/") for name in pages)
     for name in pages:
         assert built[name] == expected[name], name

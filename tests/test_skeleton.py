@@ -105,6 +105,25 @@ def test_templates_that_use_the_variable_otherwise_render_with_jinja2(page: str)
     assert compile_fill(env, "page.html", "a", {}) is None
 
 
+def test_a_template_using_a_variable_that_varies_renders_with_jinja2() -> None:
+    """Variables other than the filled one must be the same on every page: one named as
+    varying (a feed's entries) disqualifies a template that uses it, in a loop or not."""
+    env = env_of(
+        {
+            "plain.xml": "<t>{{ feed.title }}</t>{{ feed.entries }}",
+            "loop.xml": "<t>{{ feed.title }}</t>{% for e in entries %}{{ e.atom }}{% endfor %}",
+            "base.xml": "{% block b %}{{ entries|length }}{% endblock %}",
+            "child.xml": '{% extends "base.xml" %}{% block b %}{{ feed.title }}{% endblock %}',
+        }
+    )
+    varying = frozenset({"entries"})
+    fill = compile_fill(env, "plain.xml", "feed", {}, varying=varying)
+    assert fill is not None
+    assert fill({"title": "<a&b>", "entries": Markup("<e/>")}) == "<t>&lt;a&amp;b&gt;</t><e/>"
+    assert compile_fill(env, "loop.xml", "feed", {}, varying=varying) is None
+    assert compile_fill(env, "child.xml", "feed", {}, varying=varying) is None
+
+
 def test_a_user_article_template_with_conditions_is_rendered_by_jinja2(
     tmp_path: Path, store: Store
 ) -> None:

@@ -53,7 +53,7 @@ from finews.process.clean import CLEAN_REVISION
 from finews.site import paths
 from finews.site.article import ListLine, article_parts, list_line
 from finews.site.escaping import escape_text
-from finews.site.feeds import feed_entry, json_feed
+from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time, section_title, short_time
 from finews.site.manifest import MANIFEST_DIR, Manifest
 from finews.site.skeleton import Fill, compile_fill
@@ -259,6 +259,7 @@ class _Builder:
         self._writer: Callable[[Any, bytes], bool] = write_atomic
         self._article_fills: dict[str, Fill | None] = {}
         self._list_lines: dict[int, tuple[dict[str, Any], ListLine]] = {}
+        self._feed_fills: dict[str, Fill | None] = {}
 
     def _config_hash(self) -> str:
         sources = []
@@ -856,15 +857,9 @@ class _Builder:
             "updated": iso_time(updated),
             "updated_rfc822": rfc822_time(updated),
         }
-        self.emit(
-            prefix + "atom.xml",
-            key,
-            lambda: self.render("atom.xml", "", feed=feed, entries=entries()),
-        )
+        self.emit(prefix + "atom.xml", key, lambda: self._feed_page("atom", feed, entries()))
         rss = {**feed, "self_url": base + prefix + "rss.xml"}
-        self.emit(
-            prefix + "rss.xml", key, lambda: self.render("rss.xml", "", feed=rss, entries=entries())
-        )
+        self.emit(prefix + "rss.xml", key, lambda: self._feed_page("rss", rss, entries()))
         self.emit(
             prefix + "feed.json",
             key,
@@ -873,6 +868,23 @@ class _Builder:
         if self._deferred is not None:
             ids = [it.id for it in ordered]
             self._feed_needs.update((job, ids) for job in range(first_job, len(self._deferred)))
+
+    def _feed_page(self, kind: str, feed: dict[str, Any], entries: list[dict[str, Any]]) -> str:
+        """``atom.xml`` or ``rss.xml`` (``kind`` "atom", "rss"): filled in as a skeleton
+        when the template only prints the feed's fields (the packaged ones do; thousands of
+        stock feeds are small, and Jinja2's cost per render was most of theirs), else
+        rendered by Jinja2 with the entries to loop over."""
+        name = f"{kind}.xml"
+        document = with_entries(feed, entries, kind)
+        if name not in self._feed_fills:
+            context = {"site": self.site, "root": Markup(""), "chrome": self.chrome("")}
+            self._feed_fills[name] = compile_fill(
+                self.env, name, "feed", context, varying=frozenset({"entries"})
+            )
+        fill = self._feed_fills[name]
+        if fill is None:
+            return self.render(name, "", feed=document, entries=entries)
+        return fill(document)
 
     # -- global pages ------------------------------------------------------------
     def _global_pages(

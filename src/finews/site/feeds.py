@@ -71,6 +71,12 @@ def rss_item(e: dict[str, Any]) -> Markup:
     )
 
 
+def with_entries(feed: dict[str, Any], entries: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    """``feed`` with ``entries``: its entries' ``<entry>`` (``kind`` "atom") or ``<item>``
+    ("rss") elements in one piece, as ``atom.xml`` and ``rss.xml`` print them."""
+    return {**feed, "entries": Markup("".join(["\n" + str(e[kind]) for e in entries]))}
+
+
 def json_feed(
     feed: dict[str, Any],
     prefix_url: str,

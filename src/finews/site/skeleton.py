@@ -37,7 +37,9 @@ class NotPlain(Exception):
     """The template uses the variable in a way a skeleton cannot reproduce."""
 
 
-def _fields(env: Environment, name: str, var: str, seen: set[str]) -> set[str]:
+def _fields(
+    env: Environment, name: str, var: str, seen: set[str], varying: frozenset[str]
+) -> set[str]:
     """The fields of ``var`` the template ``name`` (and what it extends) prints."""
     if name in seen:
         return set()
@@ -48,6 +50,8 @@ def _fields(env: Environment, name: str, var: str, seen: set[str]) -> set[str]:
     fields: set[str] = set()
 
     def walk(node: nodes.Node, parent: nodes.Node | None, grandparent: nodes.Node | None) -> None:
+        if isinstance(node, nodes.Name) and node.name in varying:
+            raise NotPlain(f"{name}: uses {node.name}, which differs from page to page")
         if isinstance(node, nodes.Name) and node.name == var:
             if not (
                 isinstance(parent, nodes.Getattr)
@@ -63,7 +67,7 @@ def _fields(env: Environment, name: str, var: str, seen: set[str]) -> set[str]:
         if isinstance(node, nodes.Extends):
             if not isinstance(node.template, nodes.Const):
                 raise NotPlain(f"{name}: extends a computed name")
-            fields.update(_fields(env, node.template.value, var, seen))
+            fields.update(_fields(env, node.template.value, var, seen, varying))
         for child in node.iter_child_nodes():
             walk(child, node, parent)
 
@@ -71,18 +75,26 @@ def _fields(env: Environment, name: str, var: str, seen: set[str]) -> set[str]:
     return fields
 
 
-def compile_fill(env: Environment, name: str, var: str, context: dict[str, Any]) -> Fill | None:
+def compile_fill(
+    env: Environment,
+    name: str,
+    var: str,
+    context: dict[str, Any],
+    varying: frozenset[str] = frozenset(),
+) -> Fill | None:
     """A function rendering template ``name`` for a mapping of ``var``'s fields, or
     None when the template does not qualify (render it with Jinja2 instead).
 
-    ``context`` holds the other variables, the same for every page filled."""
+    ``context`` holds the other variables, the same for every page filled; ``varying``
+    names variables that differ from page to page (passed to Jinja2 renders): a template
+    that uses one does not qualify."""
     if not env.autoescape:  # select_autoescape: decided by the name
         return None
     autoescape = env.autoescape(name) if callable(env.autoescape) else env.autoescape
     if not autoescape:
         return None
     try:
-        fields = _fields(env, name, var, set())
+        fields = _fields(env, name, var, set(), varying)
     except NotPlain:
         return None
     if any(hasattr(dict, f) for f in fields):

@@ -16,7 +16,7 @@ from starlette.types import Scope
 
 from finews.errors import RequestError
 from finews.search import service
-from finews.site.feeds import feed_entry, json_feed
+from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
 from finews.store import Store
 from finews.store.fulltext import Filters
@@ -211,5 +211,5 @@ def search_feed(
     if kind == "json":
         return json_feed(feed, base_url, entries, feed_url=feed["self_url"])
     return templates.env.get_template("atom.xml" if kind == "atom" else "rss.xml").render(
-        site=templates.site, feed=feed, entries=entries
+        site=templates.site, feed=with_entries(feed, entries, kind), entries=entries
     )
