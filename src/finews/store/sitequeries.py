@@ -285,9 +285,10 @@ def iter_all_articles(conn: Connection, chunk: int = 2000) -> Iterator[Published
 
 
 def snapshot_mark(conn: Connection) -> tuple[int, int, int]:
-    """What tells two read transactions apart: every write raises the change counter of
-    an article or a tombstone, so two transactions with the same counters and article
-    count show the same articles."""
+    """What tells two read transactions apart: every write of what a page shows (a new,
+    changed, moved or reprocessed article, a deletion) raises the change counter of an
+    article or a tombstone, so two transactions with the same counters and article count
+    show the same pages (only the full-text attempt counter changes without it)."""
     top, count = conn.execute(select(func.max(A.c.change_seq), func.count()).select_from(A)).one()
     gone = conn.execute(select(func.max(T.c.change_seq))).scalar()
     return int(top or 0), int(gone or 0), int(count)
