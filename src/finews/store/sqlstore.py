@@ -114,13 +114,9 @@ def _row_values(article: Article) -> dict[str, Any]:
     }
 
 
-def _published_values(article: Article) -> dict[str, Any]:
+def _published_values(article: Article, body_clean: str) -> dict[str, Any]:
     """The row of an article as written: its values and the body as published."""
-    return {
-        **_row_values(article),
-        "body_clean": clean_body(article.body_html, article.url),
-        "clean_revision": CLEAN_REVISION,
-    }
+    return {**_row_values(article), "body_clean": body_clean, "clean_revision": CLEAN_REVISION}
 
 
 def section_of(article: Article) -> str:
@@ -262,11 +258,13 @@ class Store:
                 to_index: dict[int, tuple[str, str, str]] = {}
                 for article in batch:
                     intent = decide(existing.get(article.key), article)
-                    stored = self._apply(conn, intent, stamp, seq)
-                    if not isinstance(intent, Unchanged):
-                        document, signature = prepared.get(stored.article) or _derived(
-                            stored.article
-                        )
+                    written = _written(intent)
+                    derived = None
+                    if written is not None:
+                        derived = prepared.get(written) or _derived(written)
+                    stored = self._apply(conn, intent, stamp, seq, derived)
+                    if derived is not None:
+                        document, signature, _ = derived
                         to_index[stored.id] = document
                     if isinstance(intent, Insert) or (
                         isinstance(intent, Update) and intent.content_changed
@@ -286,19 +284,18 @@ class Store:
         return report
 
     def _prepare(self, batch: list[Article]) -> dict[Article, Derived]:
-        """The index documents and signatures of the articles this batch will write, as far
-        as a look without the write lock can tell (what a concurrent writer changes in
-        between is computed under the lock).  Segmenting and hashing are the expensive part
-        of a write; done here, other processes' writers wait for SQL only."""
+        """The index documents, signatures and sanitised bodies of the articles this batch
+        will write, as far as a look without the write lock can tell (what a concurrent
+        writer changes in between is computed under the lock).  Segmenting, hashing and
+        sanitising are the expensive part of a write; done here, other processes' writers
+        wait for SQL only."""
         with self.engine.connect() as conn:
             existing = self._load_existing(conn, {a.key for a in batch})
         prepared: dict[Article, Derived] = {}
         for article in batch:
-            intent = decide(existing.get(article.key), article)
-            if isinstance(intent, Insert):
-                prepared[intent.article] = _derived(intent.article)
-            elif isinstance(intent, Update):
-                prepared[intent.new] = _derived(intent.new)
+            written = _written(decide(existing.get(article.key), article))
+            if written is not None:
+                prepared[written] = _derived(written)
         return prepared
 
     def _load_existing(
@@ -405,11 +402,14 @@ class Store:
             return self.engine.connect().execution_options(isolation_level="REPEATABLE READ")
         return self.engine.connect()
 
-    def _apply(self, conn: Connection, intent: Intent, stamp: int, seq: int) -> Stored:
+    def _apply(
+        self, conn: Connection, intent: Intent, stamp: int, seq: int, derived: Derived | None
+    ) -> Stored:
         if isinstance(intent, Unchanged):
             return intent.old
+        assert derived is not None, "an insert or update comes with what it derives"
         if isinstance(intent, Insert):
-            values = _published_values(intent.article)
+            values = _published_values(intent.article, derived[2])
             result = conn.execute(
                 _INSERT_ARTICLE,
                 {
@@ -440,7 +440,7 @@ class Store:
                 )
             )
             revision += 1
-        values = _published_values(intent.new)
+        values = _published_values(intent.new, derived[2])
         old_published = int(old.article.published.timestamp())
         old_section = section_of(old.article)
         if (
@@ -863,12 +863,26 @@ class Store:
             return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar_one())
 
 
-Derived = tuple[tuple[str, str, str], "dedup.Signature | None"]
-"""What a write derives from an article: its search document and its MinHash signature."""
+Derived = tuple[tuple[str, str, str], "dedup.Signature | None", str]
+"""What a write derives from an article: its search document, its MinHash signature and
+its body as published (sanitised)."""
 
 
 def _derived(article: Article) -> Derived:
-    return fulltext.document(article), dedup.signature(article)
+    return (
+        fulltext.document(article),
+        dedup.signature(article),
+        clean_body(article.body_html, article.url),
+    )
+
+
+def _written(intent: Intent) -> Article | None:
+    """The article an intent writes (None: nothing to write)."""
+    if isinstance(intent, Insert):
+        return intent.article
+    if isinstance(intent, Update):
+        return intent.new
+    return None
 
 
 def _outcome(intent: Intent) -> str:
