@@ -350,27 +350,40 @@ def test_workers_show_the_build_snapshot_even_when_the_store_moves(
     assert tree(quiet) == tree(single)
     assert "rows were sent" not in caplog.text
 
-    late = replace(real_articles(fast=41)[-1], upstream_id="late-1", title="规划时新到的消息")
+    template = real_articles(fast=41)[-1]
+    late = [
+        replace(template, upstream_id=f"late-{n}", title=f"规划时新到的消息 {n}") for n in (1, 2)
+    ]
 
     class WriteWhilePlanning(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.args and record.args[0] == "home, indexes, feeds":
+            if record.args and record.args[0] == "home, indexes, feeds" and late:
                 with Store.open(url) as writer:  # another process's store, as a poller's
-                    writer.save([late])
+                    writer.save([late.pop(0)])
 
-    hook = WriteWhilePlanning()
-    logging.getLogger("finews.site.build").addHandler(hook)
-    try:
-        report = build_site(store, moved, replace(OPTIONS, workers=2), full=True)
-    finally:
-        logging.getLogger("finews.site.build").removeHandler(hook)
-    assert "rows were sent" in caplog.text
-    assert report.articles == store.count() - 1
+    def build_while_writing(out: Path) -> int:
+        caplog.clear()
+        hook = WriteWhilePlanning()
+        logging.getLogger("finews.site.build").addHandler(hook)
+        try:
+            report = build_site(store, out, replace(OPTIONS, workers=2), full=True)
+        finally:
+            logging.getLogger("finews.site.build").removeHandler(hook)
+        assert "rows were sent" in caplog.text
+        return report.articles
+
+    # a new site (staged: listings do not wait for the article pages)
+    assert build_while_writing(moved) == store.count() - 1
     assert tree(moved) == tree(single)
     assert build_site(store, moved, OPTIONS).articles == 1  # the next build adds it
-    pages = [name for name, data in tree(moved).items() if "规划时新到的消息".encode() in data]
+    pages = [name for name, data in tree(moved).items() if "规划时新到的消息 1".encode() in data]
     assert any(name.startswith("a/") for name in pages)
     assert any(name.startswith("d/") for name in pages)
+    # over a published site (in place: the listings after every article page)
+    expected = tmp_path / "four"
+    build_site(store, expected, replace(OPTIONS, workers=1), full=True)
+    assert build_while_writing(moved) == store.count() - 1
+    assert tree(moved) == tree(expected)
     store.close()
 
 
