@@ -52,7 +52,7 @@ from finews.outputs.files import Staging, write_atomic, write_new
 from finews.process.clean import CLEAN_REVISION
 from finews.site import paths
 from finews.site.article import ListLine, article_parts, list_line
-from finews.site.escaping import escape_text
+from finews.site.escaping import escape_text, joined_lines
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time, section_title, short_time
 from finews.site.manifest import MANIFEST_DIR, Manifest
@@ -150,15 +150,11 @@ class SitemapUrls(list[dict[str, str]]):
     def of(cls, urls: Iterable[dict[str, str]]) -> SitemapUrls:
         result = cls(urls)
         e = escape_text
-        result.xml = Markup(
-            "".join(
-                [
-                    f"\n<url><loc>{e(u['loc'])}</loc>"
-                    + (f"<lastmod>{e(u['lastmod'])}</lastmod>" if u.get("lastmod") else "")
-                    + "</url>"
-                    for u in result
-                ]
-            )
+        result.xml = joined_lines(
+            f"<url><loc>{e(u['loc'])}</loc>"
+            + (f"<lastmod>{e(u['lastmod'])}</lastmod>" if u.get("lastmod") else "")
+            + "</url>"
+            for u in result
         )
         return result
 
@@ -257,9 +253,9 @@ class _Builder:
         self.manifest: Manifest | None = None
         self.full = full
         self._writer: Callable[[Any, bytes], bool] = write_atomic
-        self._article_fills: dict[str, Fill | None] = {}
+        # skeletons by (template, page depth); None: the template renders with Jinja2
+        self._fills: dict[tuple[str, str], Fill | None] = {}
         self._list_lines: dict[int, tuple[dict[str, Any], ListLine]] = {}
-        self._feed_fills: dict[str, Fill | None] = {}
 
     def _config_hash(self) -> str:
         sources = []
@@ -534,21 +530,26 @@ class _Builder:
         path, key, context = self._article_view(published)
         self.emit(path, key, lambda: self._article_page(path, context()))
 
-    def _article_page(self, path: str, parts: dict[str, Any]) -> str:
-        """An article page: the template's skeleton filled in when it qualifies
-        (see :mod:`finews.site.skeleton`), else a Jinja2 render."""
-        root = paths.root_of(path)
-        if root not in self._article_fills:
-            self._article_fills[root] = compile_fill(
-                self.env,
-                "article.html",
-                "a",
-                {"site": self.site, "root": Markup(root), "chrome": self.chrome(root)},
+    def _filled(
+        self, template: str, root: str, var: str, values: dict[str, Any], **varying: Any
+    ) -> str:
+        """``template`` at page depth ``root`` for ``var`` = ``values``: its skeleton
+        filled in when the template qualifies (see :mod:`finews.site.skeleton`), else a
+        Jinja2 render.  ``varying`` are the other variables that differ from page to
+        page: a template that uses one is rendered by Jinja2."""
+        key = (template, root)
+        if key not in self._fills:
+            context = {"site": self.site, "root": Markup(root), "chrome": self.chrome(root)}
+            self._fills[key] = compile_fill(
+                self.env, template, var, context, varying=frozenset(varying)
             )
-        fill = self._article_fills[root]
+        fill = self._fills[key]
         if fill is None:
-            return self.render_at("article.html", root, a=parts)
-        return fill(parts)
+            return self.render_at(template, root, **{var: values}, **varying)
+        return fill(values)
+
+    def _article_page(self, path: str, parts: dict[str, Any]) -> str:
+        return self._filled("article.html", paths.root_of(path), "a", parts)
 
     def _article_pages_full(self, conn: Connection) -> int:
         """Every article page, in this process (small sites, or ``workers = 1``)."""
@@ -688,7 +689,7 @@ class _Builder:
             line = pieces.join(root, show_media)
             lines.append(line)
             views.append({**fields, "html": Markup(line)})
-        views.html = Markup("".join(["\n" + line for line in lines]))
+        views.html = joined_lines(lines)
         return views
 
     def _section_pages(
@@ -870,21 +871,11 @@ class _Builder:
             self._feed_needs.update((job, ids) for job in range(first_job, len(self._deferred)))
 
     def _feed_page(self, kind: str, feed: dict[str, Any], entries: list[dict[str, Any]]) -> str:
-        """``atom.xml`` or ``rss.xml`` (``kind`` "atom", "rss"): filled in as a skeleton
-        when the template only prints the feed's fields (the packaged ones do; thousands of
-        stock feeds are small, and Jinja2's cost per render was most of theirs), else
-        rendered by Jinja2 with the entries to loop over."""
-        name = f"{kind}.xml"
+        """``atom.xml`` or ``rss.xml`` (``kind`` "atom", "rss"), filled in as a skeleton
+        while the template only prints the feed's fields (the packaged ones do; thousands
+        of stock feeds are small, and Jinja2's cost per render was most of theirs)."""
         document = with_entries(feed, entries, kind)
-        if name not in self._feed_fills:
-            context = {"site": self.site, "root": Markup(""), "chrome": self.chrome("")}
-            self._feed_fills[name] = compile_fill(
-                self.env, name, "feed", context, varying=frozenset({"entries"})
-            )
-        fill = self._feed_fills[name]
-        if fill is None:
-            return self.render(name, "", feed=document, entries=entries)
-        return fill(document)
+        return self._filled(f"{kind}.xml", "", "feed", document, entries=entries)
 
     # -- global pages ------------------------------------------------------------
     def _global_pages(

@@ -9,7 +9,9 @@ values (titles, paths, times in listings, feeds and article pages).  Five
 
 from __future__ import annotations
 
-from markupsafe import escape
+from collections.abc import Iterable
+
+from markupsafe import Markup, escape
 
 
 def escape_text(value: object) -> str:
@@ -26,3 +28,9 @@ def escape_text(value: object) -> str:
         .replace("'", "&#39;")
         .replace('"', "&#34;")
     )
+
+
+def joined_lines(fragments: Iterable[str]) -> Markup:
+    """Safe fragments in one piece, each on a line of its own, as a template's loop
+    ``{%- for x in xs %}\n{{ x }}{%- endfor %}`` prints them."""
+    return Markup("".join(["\n" + fragment for fragment in fragments]))

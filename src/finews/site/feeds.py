@@ -18,7 +18,7 @@ from markupsafe import Markup
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
 from finews.site import paths
-from finews.site.escaping import escape_text
+from finews.site.escaping import escape_text, joined_lines
 from finews.site.formats import iso_time, rfc822_time, section_title
 
 
@@ -74,7 +74,7 @@ def rss_item(e: dict[str, Any]) -> Markup:
 def with_entries(feed: dict[str, Any], entries: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     """``feed`` with ``entries``: its entries' ``<entry>`` (``kind`` "atom") or ``<item>``
     ("rss") elements in one piece, as ``atom.xml`` and ``rss.xml`` print them."""
-    return {**feed, "entries": Markup("".join(["\n" + str(e[kind]) for e in entries]))}
+    return {**feed, "entries": joined_lines(str(e[kind]) for e in entries)}
 
 
 def json_feed(

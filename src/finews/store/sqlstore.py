@@ -163,6 +163,14 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _engine(url: Any, **options: Any) -> Engine:
+    """An engine for the store, with SQLite's connection settings when it is SQLite."""
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        _sqlite_pragmas(engine)
+    return engine
+
+
 class Store:
     """Articles in a database; open with :meth:`Store.open`."""
 
@@ -183,12 +191,10 @@ class Store:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
-            engine = create_engine(parsed)
+            engine = _engine(parsed)
         except (ArgumentError, ImportError) as exc:
             hint = " (pip install 'finews[scale]')" if isinstance(exc, ImportError) else ""
             raise StoreError(f"cannot use database {parsed!r}: {exc}{hint}") from None
-        if engine.dialect.name == "sqlite":
-            _sqlite_pragmas(engine)
         store = cls(engine)
         try:
             with store._write() as conn:
@@ -203,10 +209,7 @@ class Store:
         of the engine it inherited are the parent's, which a child must neither use nor
         close (SQLite's locks are per process; closing them in the child would touch the
         parent's).  No migration: the parent opened the store."""
-        engine = create_engine(self.engine.url, poolclass=NullPool)
-        if engine.dialect.name == "sqlite":
-            _sqlite_pragmas(engine)
-        return Store(engine)
+        return Store(_engine(self.engine.url, poolclass=NullPool))
 
     def close(self) -> None:
         """Close the pooled connections.  On PostgreSQL, queries still running in other
