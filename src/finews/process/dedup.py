@@ -1,34 +1,26 @@
-"""Reprints: the same story from several outlets, found with MinHash and LSH.
+"""Candidates for one story: MinHash signatures of each report's lead, banded for LSH.
 
-Each article's *lead* — title plus the first ``LEAD`` characters of its text,
-with the outlets' boilerplate removed (``财联社5月14日电``, ``【…】`` brackets,
-credits like ``（新华社）``, punctuation, spaces) — is cut into character
-``N``-grams and summarised as a MinHash signature (datasketch).  Taking the
-lead rather than the whole text lets a 50-character flash meet the full
-article it announces, whose opening it repeats.
-
-LSH with ``BANDS`` bands of ``ROWS`` rows: two articles become candidates
-when one band matches, which happens with high probability above a Jaccard
-similarity of about (1/BANDS)^(1/ROWS) ≈ 0.14 (at 0.25, 95 % of pairs meet).
-The values were chosen on the hand-labelled pairs of bench/quality (docs/quality.md):
-reprints of one flash share a quarter or more of their leads' 3-grams, different
-stories almost never do.  The store keeps every band
-key in an indexed table, so finding candidates is a lookup per band (time
-linear in the number of articles, not quadratic); a candidate joins the
-cluster when its estimated similarity reaches ``THRESHOLD`` and it was
-published within ``WINDOW`` seconds.
+Which reports are one story is decided by :mod:`finews.process.story` (issue #10), pair by
+pair, over the facts of each report; comparing every new report with every stored one
+would be quadratic, so the store first looks up *candidates*: reports whose leads share a
+band of their MinHash signatures (datasketch).  The lead is the one the judgement uses
+(headline, then the text without its repeated 【headline】 and dateline), cut into character
+``N``-grams.  With ``BANDS`` bands of ``ROWS`` rows, two leads meet with high probability
+above a Jaccard similarity of about (1/BANDS)^(1/ROWS) ≈ 0.14 (at 0.25, 95 % of pairs
+meet): wider than any reprint the judgement accepts, so the net loses few of them.  The
+store keeps every band key in an indexed table, so finding candidates is a lookup per band
+(time linear in the number of articles).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from finews.model import Article
-from finews.process.text import body_text as plain_body
+from finews.process.story import Facts, facts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,27 +33,7 @@ NUM_PERM = 96
 BANDS = 48
 ROWS = NUM_PERM // BANDS
 N = 3
-LEAD = 100
-THRESHOLD = 0.25
-WINDOW = 2 * 24 * 3600
 MIN_CHARS = 12
-
-_DATELINE = re.compile(
-    r"(?:财联社|金十数据|东方财富网|证券时报网?|新华社|中新社|央视新闻|格隆汇|智通财经|每经网)?"
-    r"\s*\d{1,2}月\d{1,2}日(?:电|讯|晚间|晚|早间|早|午间|下午|上午|消息)?"
-)
-_CREDIT = re.compile(r"[（(][^（）()]{1,15}[）)]")
-_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def lead_text(article: Article) -> str:
-    """The normalised lead the signature is made of."""
-    body = plain_body(article.body_html)
-    text = " ".join(p for p in (article.title, article.digest or body) if p)
-    text = text.replace("【", " ").replace("】", " ")
-    text = _DATELINE.sub(" ", text)
-    text = _CREDIT.sub(" ", text)
-    return _NOISE.sub("", text)[:LEAD]
 
 
 @lru_cache(maxsize=1)
@@ -74,8 +46,11 @@ def _permutations() -> tuple[object, str]:
 
 @dataclass(frozen=True)
 class Signature:
+    """A report's MinHash values, their band keys, and the facts its story is judged on."""
+
     values: np.ndarray
     bands: tuple[int, ...]
+    facts: Facts | None = None
 
     def similarity(self, other: Signature) -> float:
         import numpy as np
@@ -105,7 +80,8 @@ def band_keys(values: np.ndarray) -> tuple[int, ...]:
 
 def signature(article: Article) -> Signature | None:
     """The article's signature, or None when its lead is too short to compare."""
-    text = lead_text(article)
+    found = facts(article)
+    text = found.lead
     if len(text) < MIN_CHARS:
         return None
     grams = {text[i : i + N].encode("utf-8") for i in range(len(text) - N + 1)}
@@ -116,4 +92,4 @@ def signature(article: Article) -> Signature | None:
     mh = MinHash(num_perm=NUM_PERM, permutations=permutations, scheme=scheme)
     mh.update_batch(list(grams))
     values = np.asarray(mh.hashvalues, dtype=np.uint64)
-    return Signature(values, band_keys(values))
+    return Signature(values, band_keys(values), found)

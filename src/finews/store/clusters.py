@@ -1,30 +1,48 @@
-"""Reprint clusters in the store: LSH buckets in an indexed table.
+"""Stories in the store: which stored story a new report joins (issue #10).
 
-Called inside a write transaction for every inserted or changed article, so an
-article and its cluster are committed together.  See :mod:`finews.process.dedup`
-for the signatures and the thresholds.  The statements are built once (plain
-SQL with bound parameters): building SQLAlchemy expressions per article cost
-more than running them.
+Called inside a write transaction for every inserted or changed article, so an article and
+its story are committed together.  A story's id is the row id of its first report (the
+``cluster_id`` column).  The work per article is bounded, so time stays linear:
+
+1. **candidates**: up to ``MAX_CANDIDATES`` reports sharing a band of the MinHash signature
+   (:mod:`finews.process.dedup`) published within ``story.WINDOW`` of the new one;
+2. **stories**: their stories, each judged *as a whole*: the new report is compared with
+   the story's first report and with up to ``story.MAX_COMPARED`` of its members among the
+   candidates (:mod:`finews.process.story`); it joins when the mean probability reaches the
+   model's threshold and no compared member is clearly another story (``story.MIN_LINK``) —
+   average linkage with a floor, so a chain A~B~C whose ends share nothing is not one story;
+3. **a window from the first report**: a story only takes reports published within
+   ``story.WINDOW`` of its first report, so stories of flashes span hours, not days.
+
+The statements are plain SQL with bound parameters: built once, they cost less than
+SQLAlchemy expressions per article.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from functools import lru_cache
+
 from sqlalchemy import Connection, bindparam, text
 
-from finews.process import dedup
+from finews.process import dedup, story
 
 MAX_CANDIDATES = 50
-"""Candidates compared per article: those sharing the most bands (most similar) first."""
+"""Candidates read per article: those sharing the most bands (most similar) first."""
 
-_SIGNATURES = text(
-    "SELECT s.article_id, s.signature, a.cluster_id, a.published_at"
+_FACTS = text(
+    "SELECT s.article_id, s.facts, a.cluster_id, a.published_at"
     " FROM article_signatures s JOIN articles a ON a.id = s.article_id"
     " WHERE s.article_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 _DROP_BUCKETS = text("DELETE FROM lsh_buckets WHERE article_id = :me")
 _DROP_SIGNATURE = text("DELETE FROM article_signatures WHERE article_id = :me")
-_ADD_SIGNATURE = text("INSERT INTO article_signatures (article_id, signature) VALUES (:me, :sig)")
+_ADD_SIGNATURE = text(
+    "INSERT INTO article_signatures (article_id, signature, facts) VALUES (:me, :sig, :facts)"
+)
 _SET_CLUSTER = text("UPDATE articles SET cluster_id = :cluster WHERE id = :me")
+_CURRENT = text("SELECT cluster_id FROM articles WHERE id = :me")
+_FOLLOWERS = text("SELECT 1 FROM articles WHERE cluster_id = :me AND id != :me LIMIT 1")
 
 
 def _mark(conn: Connection) -> str:
@@ -41,7 +59,7 @@ def _candidates(conn: Connection, sig: dedup.Signature, published_at: int, me: i
         f" AND published_at BETWEEN {m} AND {m} AND article_id != {m}"
         f" GROUP BY article_id ORDER BY COUNT(*) DESC LIMIT {MAX_CANDIDATES}"
     )
-    params = (*sig.bands, published_at - dedup.WINDOW, published_at + dedup.WINDOW, me)
+    params = (*sig.bands, published_at - story.WINDOW, published_at + story.WINDOW, me)
     return [r[0] for r in conn.exec_driver_sql(sql, params)]
 
 
@@ -53,6 +71,57 @@ def _add_buckets(conn: Connection, sig: dedup.Signature, published_at: int, me: 
     )
 
 
+@lru_cache(maxsize=2048)
+def _parsed(data: str) -> story.Facts:
+    """Stored facts, parsed once per process while recent: a report is a candidate for the
+    reports of the next hours, and its n-gram sets are computed on its first comparison.
+    Keyed by the stored text itself, so a report another process changed is parsed anew."""
+    return story.Facts.from_json(data)
+
+
+def _facts_of(conn: Connection, ids: list[int]) -> dict[int, tuple[story.Facts, int]]:
+    """Stored facts and story of these articles (those stored by an older judgement, with
+    no facts, are left out: ``finews reprocess`` gives them facts)."""
+    found: dict[int, tuple[story.Facts, int]] = {}
+    if not ids:
+        return found
+    for article_id, data, cluster, _published in conn.execute(_FACTS, {"ids": ids}):
+        if data:
+            found[article_id] = (_parsed(data), cluster or article_id)
+    return found
+
+
+def choose(
+    mine: story.Facts,
+    candidates: dict[int, tuple[story.Facts, int]],
+    first_reports: dict[int, story.Facts],
+    model: story.Model,
+) -> int | None:
+    """The story a report joins among its candidates' stories, or None for a new story.
+
+    ``candidates``: article id → (facts, story id), most similar first; ``first_reports``:
+    story id → facts of its first report (missing when it has none stored).  Pure, so the
+    rule can be tested and measured without a store."""
+    members: dict[int, list[story.Facts]] = defaultdict(list)
+    for facts, cluster in candidates.values():
+        if len(members[cluster]) < story.MAX_COMPARED:
+            members[cluster].append(facts)
+    best: tuple[float, int] | None = None
+    for cluster, found in members.items():
+        first = first_reports.get(cluster)
+        if first is not None:
+            if abs(mine.published - first.published) > story.WINDOW:
+                continue
+            if all(f is not first for f in found):
+                found = [first, *found]
+        probabilities = [model.probability(mine, other) for other in found]
+        mean = sum(probabilities) / len(probabilities)
+        joins = mean >= model.threshold and min(probabilities) >= story.MIN_LINK
+        if joins and (best is None or mean > best[0]):
+            best = (mean, cluster)
+    return best[1] if best else None
+
+
 def assign(
     conn: Connection,
     article_id: int,
@@ -61,27 +130,37 @@ def assign(
     *,
     fresh: bool = False,
 ) -> int:
-    """Store the article's signature and buckets; return the cluster it joins
-    (the cluster of the most similar article published within the window, or
-    its own id).  ``fresh``: the article has no buckets yet (a new row)."""
+    """Store the article's signature, facts and buckets; return the story it joins (an
+    existing story it matches as a whole, or its own id).  ``fresh``: a new row."""
     if not fresh:
         conn.execute(_DROP_BUCKETS, {"me": article_id})
         conn.execute(_DROP_SIGNATURE, {"me": article_id})
+        current = conn.execute(_CURRENT, {"me": article_id}).scalar()
+        if current == article_id and conn.execute(_FOLLOWERS, {"me": article_id}).first():
+            # the first report of a story keeps it: its followers were judged against it
+            if sig is not None:
+                _keep(conn, sig, published_at, article_id)
+            return article_id
     cluster = article_id
+    if sig is not None and sig.facts is not None:
+        ids = _candidates(conn, sig, published_at, article_id)
+        candidates = _facts_of(conn, ids)
+        stories = {c for _, c in candidates.values()}
+        known = {i: f for i, (f, _) in candidates.items()}
+        missing = [c for c in stories if c not in known]
+        known.update({i: f for i, (f, _) in _facts_of(conn, missing).items()})
+        first_reports = {c: known[c] for c in stories if c in known}
+        ordered = {i: candidates[i] for i in ids if i in candidates}
+        chosen = choose(sig.facts, ordered, first_reports, story.model())
+        if chosen is not None:
+            cluster = chosen
     if sig is not None:
-        candidates = _candidates(conn, sig, published_at, article_id)
-        best: tuple[tuple[float, int], int] | None = None
-        if candidates:
-            for other_id, data, other_cluster, other_time in conn.execute(
-                _SIGNATURES, {"ids": candidates}
-            ):
-                score = sig.similarity(dedup.Signature.from_bytes(data))
-                key = (score, -abs(other_time - published_at))
-                if score >= dedup.THRESHOLD and (best is None or key > best[0]):
-                    best = (key, other_cluster or other_id)
-        if best is not None:
-            cluster = best[1]
-        conn.execute(_ADD_SIGNATURE, {"me": article_id, "sig": sig.to_bytes()})
-        _add_buckets(conn, sig, published_at, article_id)
+        _keep(conn, sig, published_at, article_id)
     conn.execute(_SET_CLUSTER, {"cluster": cluster, "me": article_id})
     return cluster
+
+
+def _keep(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> None:
+    facts = sig.facts.to_json() if sig.facts is not None else None
+    conn.execute(_ADD_SIGNATURE, {"me": me, "sig": sig.to_bytes(), "facts": facts})
+    _add_buckets(conn, sig, published_at, me)

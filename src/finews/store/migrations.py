@@ -165,6 +165,15 @@ def _v7_clean_bodies(conn: Connection) -> None:
         last = rows[-1][0]
 
 
+def _v8_story_facts(conn: Connection) -> None:
+    """The facts each report's story is judged on (issue #10).  Stored stories were grouped
+    by the older judgement: their signatures have no facts, which marks them to be
+    regrouped (``finews reprocess``; ``finews stats`` says so until then)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("article_signatures")}
+    if "facts" not in columns:  # created by migration 3 from the current table: has it
+        conn.exec_driver_sql("ALTER TABLE article_signatures ADD COLUMN facts TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -173,6 +182,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "full-text index, source status", _v5_fulltext),
     Migration(6, "alert deliveries, user feeds", _v6_alerts),
     Migration(7, "sanitised bodies", _v7_clean_bodies),
+    Migration(8, "facts for story judgement", _v8_story_facts),
 )
 
 

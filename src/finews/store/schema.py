@@ -77,6 +77,9 @@ article_signatures = Table(
     metadata,
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("signature", LargeBinary, nullable=False),
+    # what the same-story judgement reads of the article (process/story.Facts as JSON;
+    # NULL: stored by the judgement before issue #10, regrouped by `finews reprocess`)
+    Column("facts", Text, nullable=True),
 )
 
 lsh_buckets = Table(
