@@ -183,7 +183,7 @@ def export_json_cmd(
     out_file: Annotated[Path, typer.Argument(help="File to write, or - for standard output.")],
 ) -> None:
     """One JSON object per line per article: id, source, media, title, time, url,
-    stocks with their origin, reprint cluster, importance."""
+    stocks with their origin, story (id, size, first report), importance."""
     c = _ctx(ctx)
     with c.open_store() as store:
         handle = sys.stdout if str(out_file) == "-" else out_file.open("w", encoding="utf-8")
@@ -737,7 +737,16 @@ def stats(
     if as_json:
         _emit_json(data)
         return
-    out.print(f"{data['articles']} articles, {data['revisions']} earlier revisions")
+    out.print(
+        f"{data['articles']} articles in {data['stories']} stories, "
+        f"{data['revisions']} earlier revisions"
+    )
+    if data["stories_outdated"]:
+        err.print(
+            f"{data['stories_outdated']} articles were grouped into stories by an older "
+            "judgement: run `finews reprocess` to regroup them",
+            soft_wrap=True,
+        )
     for key in ("sources", "media"):
         table = _table(key, "articles", "oldest", "newest")
         for row in data[key]:
@@ -804,6 +813,45 @@ def stocks(
     for a, origin in timeline:
         table.add_row(a.published_beijing.strftime("%Y-%m-%d %H:%M"), a.title, a.media, origin)
     out.print(table)
+
+
+@app.command()
+def stories(
+    ctx: typer.Context,
+    since: Annotated[
+        str, typer.Option(help="Stories with a report since: 24h, 7d, 2026-08-01 09:30.")
+    ] = "24h",
+    until: Annotated[str | None, typer.Option(help="… and before this time.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many stories.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """The period's stories, most widely reported first, each with its reports: which
+    outlet was first and how many minutes later the others followed."""
+    import time
+    from datetime import datetime
+
+    from finews.model import BEIJING
+    from finews.search.service import parse_time
+
+    start = parse_time(since)
+    end = parse_time(until) if until else int(time.time()) + 1
+    with _ctx(ctx).open_store() as store:
+        found = store.stories(start, end, limit)
+    if as_json:
+        _emit_json({"stories": [s.as_dict() for s in found]})
+        return
+    if not found:
+        err.print("no stories in that period")
+        return
+    for s in found:
+        first = s.first
+        head = Text(f"{len(s.reports)} 篇 · {s.outlets} 家  ", style="bold")
+        head.append(first.title, style="bold red" if s.important else "bold")
+        out.print(head)
+        for r in s.reports:
+            when = datetime.fromtimestamp(r.published_at, BEIJING).strftime("%m-%d %H:%M")
+            lag = "首发" if r is first else f"+{(r.published_at - first.published_at) // 60} 分钟"
+            out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
 
 
 def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) -> str | None:

@@ -250,6 +250,10 @@ class AlertSettings:
     )
     retries: int = field(default=8, metadata=_doc("attempts per alert before giving up"))
     timeout: float = field(default=10.0, metadata=_doc("seconds per webhook request"))
+    per_story: bool = field(
+        default=True,
+        metadata=_doc("one alert per story and webhook (false: one per report, reprints too)"),
+    )
 
 
 @dataclass(frozen=True)

@@ -264,7 +264,9 @@ class Runner:
                 reasons = self.watchlist.reasons(article)
                 if reasons:
                     matches += [(article, hook.key, reasons) for hook in self.webhooks]
-            alertqueue.enqueue(self.store, matches, rows[-1][0])
+            alertqueue.enqueue(
+                self.store, matches, rows[-1][0], per_story=self.settings.alerts.per_story
+            )
 
     async def _deliver(self, client: httpx.AsyncClient) -> None:
         pending = await anyio.to_thread.run_sync(alertqueue.due, self.store)

@@ -18,13 +18,21 @@ from finews.process.clean import clean_body, text_to_html
 from finews.site import paths
 from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, item_path, section_title, short_time
+from finews.site.stories import Heat, story_path
 from finews.store.sitequeries import Item
 
 
 def article_parts(
-    a: Article, path: str, section: str, slug: str, peers: Sequence[Item], body: str | None = None
+    a: Article,
+    path: str,
+    section: str,
+    slug: str,
+    peers: Sequence[Item],
+    body: str | None = None,
+    story: tuple[int, Heat] | None = None,
 ) -> dict[str, Any]:
-    """What ``article.html`` shows; ``peers`` are the other reports of the same story,
+    """What ``article.html`` shows; ``peers`` are other reports of the same story (at most
+    :data:`~finews.site.stories.MAX_PEERS`), ``story`` its id and heat (linked to its page),
     ``body`` the sanitised body as stored (None: sanitised here)."""
     e = html.escape
     root = paths.root_of(path)
@@ -59,7 +67,14 @@ def article_parts(
             f"<time>{short_time(p.published_at)}</time></li>"
             for p in peers
         )
-        also = f'<section class="also"><h2>也报道了此事</h2><ul>{links}</ul></section>\n'
+        more = ""
+        if story is not None:
+            cluster, heat = story
+            more = (
+                f'<p class="story-link"><a href="{root}{story_path(cluster)}">'
+                f"此事共 {heat.reports} 篇报道（{heat.outlets} 家媒体），按时间看全部 →</a></p>"
+            )
+        also = f'<section class="also"><h2>也报道了此事</h2><ul>{links}</ul>{more}</section>\n'
     back = (
         f'<a href="{root}c/{e(slug)}/index.html">返回{e(title)}</a> ｜ '
         f'<a href="{root}d/{day}.html">{day} 全部消息</a> ｜ '

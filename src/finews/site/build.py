@@ -51,12 +51,23 @@ from finews.model import BEIJING
 from finews.outputs.files import Staging, write_atomic, write_new
 from finews.process.clean import CLEAN_REVISION
 from finews.site import paths
-from finews.site.article import ListLine, article_parts, list_line
+from finews.site.article import LINE_END, ListLine, article_parts, list_line
 from finews.site.escaping import escape_text, joined_lines
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time, section_title, short_time
 from finews.site.manifest import MANIFEST_DIR, Manifest
 from finews.site.skeleton import Fill, compile_fill
+from finews.site.stories import (
+    MAX_PEERS,
+    Heat,
+    heat_chip,
+    heat_key,
+    heat_of,
+    one_per_story,
+    story_key,
+    story_path,
+    story_view,
+)
 from finews.store import Store
 from finews.store import sitequeries as q
 from finews.store.sitequeries import Item
@@ -248,6 +259,10 @@ class _Builder:
         self._article_ids: list[int] = []
         self.snapshot_mark: tuple[int, int, int] = (0, 0, 0)
         self.cluster_of: dict[int, int] = {}
+        # heat of the stories told more than once, by story id; complete in a full build
+        self.heat: dict[int, Heat] = {}
+        self._heat_complete = False
+        self._no_heat: set[int] = set()
         self._clock = time.perf_counter()
         self.produced: dict[str, str] = {}
         self.manifest: Manifest | None = None
@@ -387,9 +402,14 @@ class _Builder:
                 if article_id in by_id:
                     by_stock[code].append(by_id[article_id])
             stocks = {
-                code: sorted(items, key=lambda it: (-it.published_at, -it.id))[: self.o.stock_size]
+                code: one_per_story(
+                    sorted(items, key=lambda it: (-it.published_at, -it.id)), self.o.stock_size
+                )
                 for code, items in by_stock.items()
             }
+            self._heat_complete = True
+            story_groups = self.peers
+            touched_stories: set[int] = set()
             self._phase("listing rows")
             if self._workers(conn) > 1:
                 # listings are planned first; then one pool of workers renders the article
@@ -410,14 +430,22 @@ class _Builder:
             clusters = {it.cluster for it in changed} | {t.cluster for t in tombs if t.cluster}
             members = q.cluster_members(conn, sorted(clusters))
             self.set_peers({c: m for c, m in members.items() if len(m) > 1})
-            # a reprint changes the "also reported by" of every article of its cluster
+            # a reprint changes the "also reported by" of every article of its cluster, and
+            # the heat its story shows on the stock pages of every report
             to_render = {it.id for it in changed}
             for group in members.values():
                 to_render.update(it.id for it in group)
             self.report.articles = self._article_pages(conn, sorted(to_render))
-            codes = q.stock_codes_of(conn, [it.id for it in changed])
+            codes = q.stock_codes_of(conn, sorted(to_render))
             codes |= {code for t in tombs for code in t.stocks}
-            stocks = {code: q.stock_items(conn, code, self.o.stock_size) for code in sorted(codes)}
+            stocks = {
+                code: one_per_story(
+                    q.stock_items(conn, code, self.o.stock_size * 3), self.o.stock_size
+                )
+                for code in sorted(codes)
+            }
+            story_groups = self.peers
+            touched_stories = set(clusters)
             earliest: dict[str, int] = {}
             for section, published_at in [(it.section, it.published_at) for it in changed] + [
                 (t.section, t.published_at) for t in tombs
@@ -435,6 +463,9 @@ class _Builder:
             }
 
         self._phase("changes")
+        for cluster, group in sorted(story_groups.items()):
+            self._story_page(cluster, group)
+        self._phase("story pages")
         for section, (offset, items) in sorted(sections.items()):
             if items:
                 self._section_pages(conn, section, items, offset, totals[section])
@@ -457,7 +488,12 @@ class _Builder:
             self._phase("pages rendered in parallel")
 
         removed = self._removals(
-            manifest, sections, days, sitemap_days, removed_article_paths, set(stocks)
+            manifest,
+            sections,
+            days,
+            sitemap_days,
+            removed_article_paths | {story_path(c) for c in touched_stories},
+            set(stocks),
         )
         manifest.commit(
             {p: h for p, h in self.produced.items() if manifest.get(p) != h},
@@ -479,9 +515,30 @@ class _Builder:
         return min(chunk, last_needed) * size
 
     def set_peers(self, peers: dict[int, list[Item]]) -> None:
-        """Reprint clusters with more than one article, for "also reported by"."""
+        """Stories with more than one report, for "also reported by" and story pages."""
         self.peers = peers
         self.cluster_of = {it.id: cluster for cluster, group in peers.items() for it in group}
+        self.heat = {cluster: heat_of(group) for cluster, group in peers.items()}
+
+    def heat_for(self, conn: Connection, items: Iterable[Item]) -> dict[int, Heat]:
+        """The heat of the stories of ``items`` told more than once (read from the store for
+        the stories this build did not load)."""
+        wanted = {it.cluster for it in items}
+        if not self._heat_complete:
+            missing = [c for c in wanted if c not in self.heat and c not in self._no_heat]
+            found = q.story_heat(conn, missing)
+            self.heat.update({c: Heat(*v) for c, v in found.items()})
+            self._no_heat.update(c for c in missing if c not in found)
+        return {c: self.heat[c] for c in wanted if c in self.heat}
+
+    def _story_page(self, cluster: int, members: list[Item]) -> None:
+        """``story/<id>/``: every report of a story in time order (issue #10)."""
+        path = story_path(cluster)
+        self.emit(
+            path,
+            story_key(members),
+            lambda: self.render("story.html", path, story=story_view(cluster, members)),
+        )
 
     def _phase(self, name: str) -> None:
         """Log how long the phase that just ended took (``-v`` shows it)."""
@@ -515,14 +572,15 @@ class _Builder:
         path = paths.article_path(a.source, a.upstream_id, published_at)
         section = a.category or a.media or a.source
         slug = self.slugs.get(section, "")
-        peers = [
-            it for it in self.peers.get(self.cluster_of.get(row_id, -1), ()) if it.id != row_id
-        ]
-        peer_key = tuple((it.id, it.media, it.title, it.published_at) for it in peers)
+        cluster = self.cluster_of.get(row_id, -1)
+        group = self.peers.get(cluster, ())
+        peers = [it for it in group if it.id != row_id][:MAX_PEERS]
+        story = (cluster, self.heat[cluster]) if peers else None
+        peer_key = (tuple((it.id, it.media, it.title, it.published_at) for it in peers), story)
         key = (content_hash, section, slug, peer_key)
 
         def context() -> dict[str, Any]:
-            return article_parts(a, path, section, slug, peers, body)
+            return article_parts(a, path, section, slug, peers, body, story)
 
         return path, key, context
 
@@ -663,7 +721,13 @@ class _Builder:
         return n
 
     # -- listings ------------------------------------------------------------------
-    def _view_items(self, items: Iterable[Item], root: str, show_media: bool) -> ItemViews:
+    def _view_items(
+        self,
+        items: Iterable[Item],
+        root: str,
+        show_media: bool,
+        heat: dict[int, Heat] | None = None,
+    ) -> ItemViews:
         """What a listing shows of each item: its fields, and ``html``, its ``<li>``
         built here (a listing is mostly items; one fragment is a tenth of the cost of
         six Jinja2 expressions), and all the lines in one piece (``.html`` of the list,
@@ -687,6 +751,10 @@ class _Builder:
                 cached = known[it.id] = (fields, list_line(fields))
             fields, pieces = cached
             line = pieces.join(root, show_media)
+            told = heat.get(it.cluster) if heat else None
+            if told is not None:  # the story's heat, linked to its page (issue #10)
+                line = line[: -len(LINE_END)] + heat_chip(root, it.cluster, told) + LINE_END
+                fields = {**fields, "heat": told.label, "story": story_path(it.cluster)}
             lines.append(line)
             views.append({**fields, "html": Markup(line)})
         views.html = joined_lines(lines)
@@ -757,6 +825,7 @@ class _Builder:
             older=None,
             feed_prefix="",
             live=f"stock:{code}",
+            heat=self.heat_for(conn, items),
         )
 
     def _list_page(
@@ -772,6 +841,7 @@ class _Builder:
         show_media: bool = True,
         labels: tuple[str, str] = ("较新", "较早"),
         live: str = "",
+        heat: dict[int, Heat] | None = None,
     ) -> None:
         ordered = list(reversed(items))
         key = (
@@ -782,6 +852,7 @@ class _Builder:
             older,
             feed_prefix,
             live,
+            heat_key(ordered, heat) if heat else (),
         )
 
         def link(target: str | None, label: str) -> dict[str, str] | None:
@@ -797,7 +868,7 @@ class _Builder:
                 path,
                 heading=heading,
                 subtitle=subtitle,
-                items=self._view_items(ordered, paths.root_of(path), show_media),
+                items=self._view_items(ordered, paths.root_of(path), show_media, heat),
                 newer=link(newer, labels[0]),
                 older=link(older, labels[1]),
                 feed_prefix=feed_prefix,
@@ -886,21 +957,17 @@ class _Builder:
         stock_index: list[tuple[str, int, str]],
     ) -> None:
         wanted = max(self.o.home_newest, self.o.feed_size)
-        # one entry per reprint cluster: the newest report stands for the story
-        newest: list[Item] = []
-        seen_clusters: set[int] = set()
-        for it in q.newest_items(conn, wanted * 3):
-            if it.cluster not in seen_clusters:
-                seen_clusters.add(it.cluster)
-                newest.append(it)
-        newest = newest[:wanted]
+        # one entry per story: the newest report stands for it (issue #10)
+        newest = one_per_story(q.newest_items(conn, wanted * 3), wanted)
         per_section: dict[str, list[Item]] = defaultdict(list)
         for name, _, _ in counts:
             per_section[name] = q.newest_in_section(conn, name, self.o.home_per_section)
         ordered_sections = sorted(counts, key=lambda c: (-c[2], c[0]))
         home_newest = newest[: self.o.home_newest]
+        home_heat = self.heat_for(conn, home_newest)
         key = (
             _shown(home_newest),
+            heat_key(home_newest, home_heat),
             tuple((name, _shown(per_section[name])) for name, _, _ in ordered_sections),
         )
 
@@ -920,7 +987,7 @@ class _Builder:
             return self.render(
                 "home.html",
                 "index.html",
-                newest=self._view_items(home_newest, "", True),
+                newest=self._view_items(home_newest, "", True, home_heat),
                 sections=sections,
             )
 
@@ -928,7 +995,8 @@ class _Builder:
         self.emit("index.html", key, home)
 
         # important news only (财联社 A/B, 金十 important, 新浪 焦点, highlighted titles …)
-        important = q.newest_important(conn, max(self.o.page_size, self.o.feed_size))
+        wanted_important = max(self.o.page_size, self.o.feed_size)
+        important = one_per_story(q.newest_important(conn, wanted_important * 3), wanted_important)
         self._feeds(
             conn,
             "important/",
@@ -944,6 +1012,7 @@ class _Builder:
             older=None,
             feed_prefix="",
             live="important",
+            heat=self.heat_for(conn, important[: self.o.page_size]),
         )
 
         listing = [

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -44,19 +44,45 @@ def unmatched(store: Store, limit: int = 500) -> tuple[int, list[tuple[int, Arti
         return int(mark), [(r["id"], row_to_article(r)) for r in rows.mappings()]
 
 
+_STORY_ALERTED = text(
+    "SELECT 1 FROM alert_deliveries d JOIN articles a"
+    " ON a.source = d.source AND a.upstream_id = d.upstream_id"
+    " WHERE d.webhook = :webhook AND a.cluster_id ="
+    " (SELECT cluster_id FROM articles WHERE source = :source AND upstream_id = :upstream_id)"
+    " LIMIT 1"
+)
+
+
 def enqueue(
     store: Store,
     matches: list[tuple[Article, str, list[str]]],
     watermark: int,
     now: float | None = None,
+    *,
+    per_story: bool = True,
 ) -> int:
     """Queue (article, webhook, reasons) and move the watermark, in one transaction.
-    Returns how many deliveries were new (a pair already queued is left alone)."""
+    Returns how many deliveries were new (a pair already queued is left alone).
+    ``per_story``: a report whose story was already alerted to that webhook is not queued
+    (issue #10: reprints of one story alert once; the story is assigned when the report is
+    stored, before it is matched)."""
     stamp = int(now if now is not None else time.time())
     added = 0
     dialect_insert = postgres_insert if store.dialect == "postgresql" else sqlite_insert
     with store._write() as conn:
         for article, webhook, reasons in matches:
+            if (
+                per_story
+                and conn.execute(
+                    _STORY_ALERTED,
+                    {
+                        "webhook": webhook,
+                        "source": article.source,
+                        "upstream_id": article.upstream_id,
+                    },
+                ).first()
+            ):
+                continue
             statement = (
                 dialect_insert(D)
                 .values(

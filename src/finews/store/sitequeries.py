@@ -307,3 +307,18 @@ def article_count(conn: Connection) -> int:
 def article_from_row(row: tuple[Any, ...]) -> Published:
     """The article of a row of :func:`article_rows_by_id` or :func:`article_rows_between`."""
     return _published(dict(zip(_PUBLISHED_NAMES, row, strict=True)))
+
+
+def story_heat(conn: Connection, clusters: list[int]) -> dict[int, tuple[int, int]]:
+    """(reports, outlets) of each of these stories told more than once (issue #10)."""
+    found: dict[int, tuple[int, int]] = {}
+    unique = sorted(set(clusters))
+    for start in range(0, len(unique), 500):
+        rows = conn.execute(
+            select(A.c.cluster_id, func.count(), func.count(func.distinct(A.c.media)))
+            .where(A.c.cluster_id.in_(unique[start : start + 500]))
+            .group_by(A.c.cluster_id)
+            .having(func.count() > 1)
+        )
+        found.update({int(c): (int(n), int(m)) for c, n, m in rows})
+    return found

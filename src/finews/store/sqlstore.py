@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -41,6 +41,7 @@ from finews.process import dedup
 from finews.process.clean import CLEAN_REVISION, clean_body
 from finews.search.query import Query
 from finews.store import clusters, fulltext, schema
+from finews.store import stories as story_queries
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
 from finews.store.migrations import migrate
 
@@ -575,23 +576,31 @@ class Store:
     def export_rows(self) -> Iterator[dict[str, Any]]:
         """One plain record per article, oldest first, for `finews export json`.
 
-        ``canonical`` marks the report that stands for its reprint cluster: the
-        earliest one with its full text (the earliest at all when none has it).
-        """
+        ``story`` is the story's id (its first report's row id, as in ``/story/<id>/``),
+        ``story_size`` its number of reports, ``first_in_story`` marks its first report;
+        ``canonical`` marks the report that stands for the story: the earliest one with
+        its full text (the earliest at all when none has it).  ``cluster`` is ``story``
+        under its older name."""
         with self.engine.connect() as conn:
             canonical: dict[int, tuple[int, int, int]] = {}
+            first: dict[int, tuple[int, int]] = {}
+            size: dict[int, int] = defaultdict(int)
             for article_id, cluster, published_at, complete in conn.execute(
                 select(A.c.id, A.c.cluster_id, A.c.published_at, A.c.body_complete)
             ):
                 rank = (0 if complete else 1, published_at, article_id)
                 key = cluster or article_id
+                size[key] += 1
                 if key not in canonical or rank < canonical[key]:
                     canonical[key] = rank
+                if key not in first or (published_at, article_id) < first[key]:
+                    first[key] = (published_at, article_id)
             result = conn.execution_options(yield_per=1000).execute(
                 select(A).order_by(A.c.published_at, A.c.id)
             )
             for row in result.mappings():
                 a = row_to_article(row)
+                story = row["cluster_id"] or row["id"]
                 yield {
                     "id": f"{a.source}/{a.upstream_id}",
                     "source": a.source,
@@ -601,8 +610,11 @@ class Store:
                     "time": a.published_beijing.isoformat(),
                     "url": a.url,
                     "stocks": [s.as_dict() for s in a.stocks],
+                    "story": story,
+                    "story_size": size[story],
+                    "first_in_story": first[story][1] == row["id"],
                     "cluster": row["cluster_id"],
-                    "canonical": canonical[row["cluster_id"] or row["id"]][2] == row["id"],
+                    "canonical": canonical[story][2] == row["id"],
                     "important": a.important,
                 }
 
@@ -849,14 +861,24 @@ class Store:
             revisions = conn.execute(
                 select(func.count()).select_from(schema.article_revisions)
             ).scalar_one()
+            story_count = conn.execute(
+                select(func.count(func.distinct(func.coalesce(A.c.cluster_id, A.c.id))))
+            ).scalar_one()
             return {
                 "articles": total,
                 "revisions": revisions,
+                "stories": story_count,
+                "stories_outdated": story_queries.outdated(conn),
                 "oldest": from_epoch(oldest).isoformat() if oldest is not None else None,
                 "newest": from_epoch(newest).isoformat() if newest is not None else None,
                 "sources": group(conn, A.c.source),
                 "media": group(conn, A.c.media),
             }
+
+    def stories(self, since: int, until: int, limit: int = 30) -> list[story_queries.Story]:
+        """The stories of a period, hottest first (see :mod:`finews.store.stories`)."""
+        with self.engine.connect() as conn:
+            return story_queries.between(conn, since, until, limit)
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` ('ok' when healthy); 'ok' elsewhere."""

@@ -1,0 +1,107 @@
+"""Stories on the site (issue #10): one entry per story in lists, a story's heat beside its
+entry, and a page per story with every report in time order.  Pure: items in, views out.
+
+A story is the set of articles sharing a ``cluster_id`` (see :mod:`finews.store.clusters`);
+its id is its first report's row id, so ``story/<id>/`` stays put while reports join.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from finews.site.formats import iso_time, item_path, short_time
+from finews.store.sitequeries import Item
+
+MAX_PEERS = 10
+"""Other reports an article page lists; the story page lists them all."""
+
+
+class Heat(NamedTuple):
+    """How widely a story was reported."""
+
+    reports: int
+    outlets: int
+
+    @property
+    def label(self) -> str:
+        """``3 家报道`` (outlets), or ``2 条报道`` when one outlet told it twice."""
+        return f"{self.outlets} 家报道" if self.outlets > 1 else f"{self.reports} 条报道"
+
+
+def story_path(cluster: int) -> str:
+    return f"story/{cluster}/index.html"
+
+
+def heat_of(members: Sequence[Item]) -> Heat:
+    return Heat(len(members), len({it.media for it in members}))
+
+
+def one_per_story(items: Iterable[Item], limit: int | None = None) -> list[Item]:
+    """The first item of each story in ``items`` (callers pass newest first: the newest
+    report stands for its story), at most ``limit``."""
+    seen: set[int] = set()
+    kept: list[Item] = []
+    for it in items:
+        if it.cluster in seen:
+            continue
+        seen.add(it.cluster)
+        kept.append(it)
+        if limit is not None and len(kept) >= limit:
+            break
+    return kept
+
+
+def heat_chip(root: str, cluster: int, heat: Heat) -> str:
+    """The link beside a list entry to its story page."""
+    return f'<a class="heat" href="{root}{story_path(cluster)}">{html.escape(heat.label)}</a>'
+
+
+def lag_label(seconds: int) -> str:
+    """How much later than the first report: ``晚 12 分钟``, ``晚 2 小时 5 分钟``."""
+    minutes = max(0, seconds) // 60
+    if minutes < 60:
+        return f"晚 {minutes} 分钟"
+    hours, rest = divmod(minutes, 60)
+    return f"晚 {hours} 小时 {rest} 分钟" if rest else f"晚 {hours} 小时"
+
+
+def story_view(cluster: int, members: Sequence[Item]) -> dict[str, Any]:
+    """What ``story.html`` shows: every report oldest first, the first outlet and how much
+    later each other report came."""
+    ordered = sorted(members, key=lambda it: (it.published_at, it.id))
+    first = ordered[0]
+    heat = heat_of(ordered)
+    reports = []
+    for n, it in enumerate(ordered):
+        reports.append(
+            {
+                "title": it.title,
+                "path": item_path(it),
+                "iso": iso_time(it.published_at),
+                "short_time": short_time(it.published_at),
+                "media": it.media,
+                "important": it.important,
+                "lag": "首发" if n == 0 else lag_label(it.published_at - first.published_at),
+            }
+        )
+    return {
+        "id": cluster,
+        "title": first.title,
+        "reports": reports,
+        "size": heat.reports,
+        "outlets": heat.outlets,
+        "first_media": first.media,
+        "first_time": short_time(first.published_at),
+    }
+
+
+def story_key(members: Sequence[Item]) -> tuple[object, ...]:
+    """What a story page depends on."""
+    return tuple((it.id, it.title, it.media, it.published_at, it.important) for it in members)
+
+
+def heat_key(items: Iterable[Item], heat: Mapping[int, Heat]) -> tuple[object, ...]:
+    """The heat a list shows, for its page's key."""
+    return tuple((it.cluster, tuple(heat[it.cluster])) for it in items if it.cluster in heat)
