@@ -24,10 +24,16 @@ from finews.site import SiteOptions, build_site
 from finews.site.build import TEMPLATES
 from finews.site.manifest import MANIFEST_DIR
 from finews.store import Store
-from sitedata import BASE_URL, populate, real_articles
+from sitedata import BASE_URL, populate, real_articles, story_case_articles
 from standin import real_fast_items
 
 GOLDEN = Path(__file__).parent / "golden" / "site"
+GOLDEN_STORIES = [
+    ("eastmoney.fast", "202606223778044153"),
+    ("cls.telegraph", "2405626"),
+    ("cls.telegraph", "2449383"),
+    ("eastmoney.fast", "202608093835956454"),
+]
 OPTIONS = SiteOptions(base_url=BASE_URL, page_size=10, feed_size=20)
 
 
@@ -59,6 +65,9 @@ def test_golden_output(tmp_path: Path, store: Store) -> None:
     Regenerate after an intended change: REGENERATE_GOLDEN=1 pytest tests/test_site.py
     """
     populate(store, fast=12, posts=12)
+    # two stories told by two outlets each (issue #10): story pages, heat, "也报道了此事"
+    pairs = {a.key: a for a in story_case_articles("pair")}
+    store.save([pairs[key] for key in GOLDEN_STORIES])
     out = tmp_path / "site"
     build_site(store, out, OPTIONS)
     built = tree(out)

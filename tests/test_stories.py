@@ -10,6 +10,7 @@ the labelled set of bench/quality/story_pairs.jsonl.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
@@ -17,33 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, run_cli
+from conftest import run_cli
 from finews.model import Article
 from finews.process import dedup, story
-from finews.process.pipeline import Processor
-from finews.sources import cls, eastmoney, ths
 from finews.store import Store, clusters
-
-CASES = DATA / "flash" / "story_cases.jsonl"
-PROCESS = Processor.default()
+from sitedata import story_case_articles
 
 
 def case_articles(case: str) -> list[Article]:
-    """The real flashes of one case, as the adapters and the tagger make them, oldest first."""
-    found = []
-    for line in CASES.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if record["case"] != case:
-            continue
-        raw = record["raw"]
-        if record["source"] == "cls":
-            article = cls.normalise(raw)
-        elif record["source"] == "eastmoney":
-            article = eastmoney.normalise_fast(raw, "https://finance.eastmoney.com")
-        else:
-            article = ths.normalise(raw)
-        found.append(PROCESS(article))
-    return sorted(found, key=lambda a: (a.published, a.key))
+    return story_case_articles(case)
 
 
 def stories_of(store: Store) -> dict[int, list[tuple[str, str, str]]]:
@@ -227,3 +210,71 @@ def test_facts_survive_the_store(store: Store) -> None:
     sig = dedup.signature(article)
     assert sig is not None and sig.facts is not None
     assert story.Facts.from_json(sig.facts.to_json()) == sig.facts
+
+
+def _story_of_links(store: Store, page: str) -> list[int]:
+    """The story of every article a page or feed links to, in order."""
+    found = []
+    with store.engine.connect() as conn:
+        stories = {
+            f"{s}.{u}": c
+            for s, u, c in conn.exec_driver_sql(
+                "SELECT source, upstream_id, cluster_id FROM articles"
+            )
+        }
+    for name in re.findall(r"a/\d{4}-\d{2}-\d{2}/([^\"<]+?)\.html", page):
+        found.append(stories[name])
+    return found
+
+
+def test_the_site_tells_each_story_once(tmp_path: Path, store: Store) -> None:
+    from finews.site.build import SiteOptions, build_site
+
+    hour = case_articles("earnings-hour")
+    first = hour[0]
+    # HAND-MADE: the first real flash of the hour reprinted by twelve made-up outlets
+    reprints = [
+        replace(
+            first,
+            source=f"handmade.outlet{n}",
+            upstream_id=f"r{n}",
+            media=f"转载{n}",
+            published=first.published + timedelta(minutes=n),
+        )
+        for n in range(1, 13)
+    ]
+    save_in_time_order(store, sorted(hour + reprints, key=lambda a: a.published))
+    big = story_id(store, first.key)
+    assert {story_id(store, r.key) for r in reprints} == {big}
+    out = tmp_path / "site"
+    options = SiteOptions(base_url="https://example.org/", page_size=20, feed_size=30)
+    build_site(store, out, options)
+    lists = ["index.html", "atom.xml", "rss.xml", "important/index.html", "important/atom.xml"]
+    lists += [str(p.relative_to(out)) for p in out.glob("s/*/*") if p.suffix in {".html", ".xml"}]
+    for name in lists:
+        text = (out / name).read_text(encoding="utf-8")
+        if name == "index.html":  # the stream, not the per-outlet boxes below it
+            text = text.split("<h2>各来源最新</h2>")[0]
+        linked = _story_of_links(store, text)
+        assert linked and len(linked) == len(set(linked)), name
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="story/{big}/index.html">13 家报道</a>' in home
+    story_page = (out / "story" / str(big) / "index.html").read_text(encoding="utf-8")
+    times = re.findall(r'<time datetime="([^"]+)"', story_page)
+    assert len(times) == 13 and times == sorted(times)
+    assert story_page.count(">首发<") == 1 and "晚 12 分钟" in story_page
+    page = next(out.glob(f"a/*/{first.source}.{first.upstream_id}.html")).read_text("utf-8")
+    also = page.split('<section class="also">', 1)[1]
+    assert also.count("<li>") == 10 and f"story/{big}/index.html" in also
+    assert "此事共 13 篇报道（13 家媒体）" in also
+    assert len(page.encode()) < 32_000
+    # a fourteenth report: the incremental build equals a full one
+    store.save(
+        [replace(reprints[0], upstream_id="r14", published=first.published + timedelta(minutes=20))]
+    )
+    build_site(store, out, options)
+    full = tmp_path / "full"
+    build_site(store, full, options, full=True)
+    for path in full.rglob("*"):
+        if path.is_file() and ".finews" not in path.parts:
+            assert path.read_bytes() == (out / path.relative_to(full)).read_bytes(), path
