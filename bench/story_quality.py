@@ -69,11 +69,43 @@ def confusion(rows: list[dict], predicted: dict[int, bool]) -> tuple[int, int, i
     return tp, fp, fn, tn
 
 
+POOLS = {
+    "A_high": 17_612,
+    "B_mid": 6_766,
+    "C_low": 10_003,
+    "D_short_long": 2_730,
+    "E_late": 9_189,
+    "F_same_stock": 2_030,
+    "G_template": 516,
+    "H_same_source": 6_875,
+}
+"""Candidate pairs per stratum in the corpus (bench/quality/README.md): the strata were
+drawn at different rates, so each labelled pair stands for pool / drawn pairs of the corpus."""
+
+
+def weighted(rows: list[dict], predicted: dict[int, bool]) -> str:
+    """Precision and recall over the corpus's candidate pairs, each labelled pair weighted by
+    the pairs of its stratum it stands for (an estimate of what a reader meets; the
+    unweighted figures over-represent the hard strata on purpose)."""
+    drawn: dict[str, int] = defaultdict(int)
+    for r in rows:
+        drawn[r["stratum"]] += 1
+    tp = fp = fn = 0.0
+    for r in rows:
+        w = POOLS[r["stratum"]] / drawn[r["stratum"]]
+        same, guess = r["label"] == "SAME", predicted[r["n"]]
+        tp += w * (same and guess)
+        fp += w * (guess and not same)
+        fn += w * (same and not guess)
+    return f"precision {tp / max(1e-9, tp + fp):.3f}, recall {tp / max(1e-9, tp + fn):.3f}"
+
+
 def report(title: str, rows: list[dict], predicted: dict[int, bool]) -> None:
     print(f"\n## {title}")
     for split in ("tune", "test"):
         part = [r for r in rows if r["split"] == split]
         print(f"{split:5} ({len(part)} pairs): {scores(*confusion(part, predicted))}")
+        print(f"      weighted to the corpus's candidate pairs: {weighted(part, predicted)}")
     by: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         if r["split"] == "test":
