@@ -11,9 +11,10 @@
   function wanted(list, a) {
     var scope = list.dataset.live;
     if (scope === "all") return !a.reprint;
-    if (scope === "important") return a.important;
+    // 要闻 and stock pages tell each story once, as their static pages do (issue #10)
+    if (scope === "important") return a.important && !a.reprint;
     if (scope.indexOf("section:") === 0) return a.section === scope.slice(8);
-    if (scope.indexOf("stock:") === 0) return a.stocks.indexOf(scope.slice(6)) >= 0;
+    if (scope.indexOf("stock:") === 0) return !a.reprint && a.stocks.indexOf(scope.slice(6)) >= 0;
     return false;
   }
 
