@@ -17,7 +17,7 @@ in the number of articles).
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -43,7 +43,7 @@ MIN_CHARS = 12
 def _permutations() -> tuple[object, str]:
     from datasketch import MinHash
 
-    base = MinHash(num_perm=NUM_PERM, seed=20211208)
+    base = MinHash(num_perm=NUM_PERM, seed=20211208, hashfunc=zlib.crc32)
     return base.permutations, base.scheme
 
 
@@ -55,30 +55,17 @@ class Signature:
     bands: tuple[int, ...]
     facts: Facts | None = None
 
-    def similarity(self, other: Signature) -> float:
-        import numpy as np
-
-        return float(np.count_nonzero(self.values == other.values)) / NUM_PERM
-
     def to_bytes(self) -> bytes:
         return bytes(self.values.astype("<u8").tobytes())
 
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Signature:
-        """A stored signature, for comparison only (its band keys are not needed)."""
-        import numpy as np
-
-        return cls(np.frombuffer(data, dtype="<u8"), ())
-
 
 def band_keys(values: np.ndarray) -> tuple[int, ...]:
-    keys = []
-    raw = values.astype("<u8")
-    for band in range(BANDS):
-        chunk = raw[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(chunk + band.to_bytes(1, "big"), digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "big", signed=True))
-    return tuple(keys)
+    """One key per band: the band's number above its (32-bit) MinHash value, so that equal
+    values in different bands never meet."""
+    import numpy as np
+
+    keys = (np.arange(BANDS, dtype=np.int64) << 32) | values.astype(np.int64)
+    return tuple(keys.tolist())
 
 
 def signature(article: Article) -> Signature | None:
@@ -92,7 +79,9 @@ def signature(article: Article) -> Signature | None:
     from datasketch import MinHash
 
     permutations, scheme = _permutations()
-    mh = MinHash(num_perm=NUM_PERM, permutations=permutations, scheme=scheme)
+    # crc32 (C, stable across processes) rather than datasketch's default sha1 per 3-gram:
+    # the hashing was most of a signature's cost
+    mh = MinHash(num_perm=NUM_PERM, permutations=permutations, scheme=scheme, hashfunc=zlib.crc32)
     mh.update_batch(list(grams))
     values = np.asarray(mh.hashvalues, dtype=np.uint64)
     return Signature(values, band_keys(values), found)
