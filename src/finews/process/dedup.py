@@ -5,11 +5,11 @@ pair, over the facts of each report; comparing every new report with every store
 would be quadratic, so the store first looks up *candidates*: reports whose leads share a
 band of their MinHash signatures (datasketch).  The lead is the one the judgement uses
 (headline, then the text without its repeated 【headline】 and dateline), cut into character
-``N``-grams.  Each of the ``BANDS`` bands is one MinHash value (``ROWS`` = 1): two leads
-meet when they share any one of 48 values, which happens with probability 1 - (1 - J)^48
-(J = 0.05: 91 %; J = 0.1: 99 %).  A wide net on purpose: rewrites of one story can share
-few 3-grams, and the judgement, not the net, decides (of the 984 same-story pairs labelled
-for #10, 2-row bands over 96 values let 5.6 % through the net, single values 0.3 %).  The
+``N``-grams.  Each of the ``BANDS`` bands is one MinHash value (``ROWS`` = 1): a wide net
+on purpose, as rewrites of one story can share few 3-grams and the judgement, not the net,
+decides.  Of the 987 same-story pairs labelled for #10, 2-row bands over 96 values let 5.6 %
+through the net; sharing two or more of 40 single values lets 0.7 % through (two of 48:
+0.8 %; one of 40: 0.1 %, but one shared value is what unrelated leads share by chance).  The
 candidates sharing the most values are compared first (``store.clusters``).  The store keeps
 every band key in an indexed table, so finding candidates is a lookup per band (time linear
 in the number of articles).
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 # imports this module, and commands that only read it (build, serve, search) should not
 # pay for them (a tenth of a second, 20 MB, and OpenBLAS threads in every process).
 
-NUM_PERM = 48
-BANDS = 48
+NUM_PERM = 40
+BANDS = 40
 ROWS = NUM_PERM // BANDS
 N = 3
 MIN_CHARS = 12

@@ -28,17 +28,19 @@ from sqlalchemy import Connection, bindparam, text
 
 from finews.process import dedup, story
 
-MAX_CANDIDATES = 20
+MAX_CANDIDATES = 12
 """Candidates read per article: those sharing the most MinHash values (most similar) first."""
 MIN_SHARED = 2
-"""Values of 48 a candidate must share: one alone is what two unrelated leads share by
-chance (two or more: 99.1 % of the labelled same-story pairs; one: 99.3 %)."""
+"""MinHash values (of 40) a candidate must share: one alone is what two unrelated leads share
+by chance (two or more: 99.3 % of the labelled same-story pairs)."""
 
 _FACTS = text(
-    "SELECT s.article_id, s.facts, a.cluster_id, a.published_at"
+    "SELECT s.article_id, s.facts, a.cluster_id, f.facts"
     " FROM article_signatures s JOIN articles a ON a.id = s.article_id"
+    " LEFT JOIN article_signatures f ON f.article_id = a.cluster_id"
     " WHERE s.article_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
+"""Candidates' facts and stories, and the facts of each story's first report, in one read."""
 _DROP_BUCKETS = text("DELETE FROM lsh_buckets WHERE article_id = :me")
 _DROP_SIGNATURE = text("DELETE FROM article_signatures WHERE article_id = :me")
 _ADD_SIGNATURE = text(
@@ -84,16 +86,22 @@ def _parsed(data: str) -> story.Facts:
     return story.Facts.from_json(data)
 
 
-def _facts_of(conn: Connection, ids: list[int]) -> dict[int, tuple[story.Facts, int]]:
-    """Stored facts and story of these articles (those stored by an older judgement, with
-    no facts, are left out: ``finews reprocess`` gives them facts)."""
+def _facts_of(
+    conn: Connection, ids: list[int]
+) -> tuple[dict[int, tuple[story.Facts, int]], dict[int, story.Facts]]:
+    """Stored facts and story of these articles, and the facts of their stories' first
+    reports.  Articles stored by an older judgement, with no facts, are left out (``finews
+    reprocess`` gives them facts)."""
     found: dict[int, tuple[story.Facts, int]] = {}
+    first_reports: dict[int, story.Facts] = {}
     if not ids:
-        return found
-    for article_id, data, cluster, _published in conn.execute(_FACTS, {"ids": ids}):
+        return found, first_reports
+    for article_id, data, cluster, first in conn.execute(_FACTS, {"ids": ids}):
         if data:
             found[article_id] = (_parsed(data), cluster or article_id)
-    return found
+            if first:
+                first_reports[cluster or article_id] = _parsed(first)
+    return found, first_reports
 
 
 def choose(
@@ -118,12 +126,17 @@ def choose(
             if abs(mine.published - first.published) > story.WINDOW:
                 continue
             if all(f is not first for f in found):
-                found = [first, *found]
-        probabilities = [model.probability(mine, other) for other in found]
-        mean = sum(probabilities) / len(probabilities)
-        joins = mean >= model.threshold and min(probabilities) >= story.MIN_LINK
-        if joins and (best is None or mean > best[0]):
-            best = (mean, cluster)
+                found = [*found, first]
+        total = 0.0
+        for other in found:  # most similar first: a member below the floor ends the story
+            p = model.probability(mine, other)
+            if p < story.MIN_LINK:
+                break
+            total += p
+        else:
+            mean = total / len(found)
+            if mean >= model.threshold and (best is None or mean > best[0]):
+                best = (mean, cluster)
     return best[1] if best else None
 
 
@@ -149,12 +162,7 @@ def assign(
     cluster = article_id
     if sig is not None and sig.facts is not None:
         ids = _candidates(conn, sig, published_at, article_id)
-        candidates = _facts_of(conn, ids)
-        stories = {c for _, c in candidates.values()}
-        known = {i: f for i, (f, _) in candidates.items()}
-        missing = [c for c in stories if c not in known]
-        known.update({i: f for i, (f, _) in _facts_of(conn, missing).items()})
-        first_reports = {c: known[c] for c in stories if c in known}
+        candidates, first_reports = _facts_of(conn, ids)
         ordered = {i: candidates[i] for i in ids if i in candidates}
         chosen = choose(sig.facts, ordered, first_reports, story.model())
         if chosen is not None:
