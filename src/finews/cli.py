@@ -7,6 +7,7 @@ Exit status (documented in docs/cli.md):
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import html
 import json
@@ -19,11 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
+from rich.markup import escape
 from rich.text import Text
 
-from finews.config import Settings, load_settings
-from finews.errors import ConfigError, FinewsError, RequestError
+from finews.config import Settings, check_host, check_port, load_settings
+from finews.errors import ConfigError, FinewsError, RequestError, StoreError
 from finews.formats.jekyll import JekyllOptions
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
-err = Console(stderr=True)
+# messages and `error:` lines are one line each when piped (docs/cli.md): no wrapping at 80
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 # long paths and titles stay on one line, and tables are not squeezed to 80 columns, when piped
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
@@ -78,10 +80,22 @@ class Context:
 
         return Processor.default(self.stock_list)
 
-    def open_store(self) -> Store:
+    def open_store(self, *, write: bool = True) -> Store:
+        """The store; ``write=False`` for commands that only read it, which refuse a
+        database that does not exist (a mistyped ``--db`` is said, not answered with an
+        empty new database)."""
         from finews.store import Store  # SQLAlchemy is a quarter of a second to import
 
-        return Store.open(self.settings.db_url)
+        url = self.settings.db_url
+        if not write and url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if url != "sqlite:///:memory:" and not path.exists():
+                default = Path(self.settings.data_dir).expanduser() / "finews.db"
+                raise StoreError(
+                    f"no database at {path} (check --db / FINEWS_DB; the default is {default}; "
+                    "`finews fetch` or `finews import` creates one)"
+                )
+        return Store.open(url, create=write)
 
 
 def _ctx(ctx: typer.Context) -> Context:
@@ -95,22 +109,54 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database: a file path or SQLAlchemy URL (or set FINEWS_DB)."),
+        typer.Option(
+            "--db",
+            metavar="PATH|URL",
+            help="Database: a file path or SQLAlchemy URL (or set FINEWS_DB).",
+        ),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Settings file, TOML (or set FINEWS_CONFIG)."),
+        typer.Option(
+            "--config", metavar="FILE", help="Settings file, TOML (or set FINEWS_CONFIG)."
+        ),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            metavar="text|json",
+            help="Logs as text lines (default) or one JSON object per line, for machines.",
+        ),
+    ] = "text",
 ) -> None:
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, markup=False)],
-        force=True,
-    )
+    from finews.logs import configure_logging
+
+    if log_format not in {"text", "json"}:
+        raise typer.BadParameter(f"{log_format!r} is not text or json", param_hint="--log-format")
+    configure_logging(logging.WARNING - 10 * min(verbose, 2), log_format)
     ctx.obj = Context(load_settings(config, db=db))
+
+
+def _port(value: int | None) -> int | None:
+    """``--port``: the settings file's rule (0..65535), checked before anything starts."""
+    if value is None:
+        return None
+    try:
+        return check_port(value, "--port")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--port "), param_hint="--port") from None
+
+
+def _host(value: str | None) -> str | None:
+    """``--host``: an address or name, the settings file's rule."""
+    if value is None:
+        return None
+    try:
+        return check_host(value, "--host")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--host "), param_hint="--host") from None
 
 
 def _table(*columns: str, **options: Any) -> Table:
@@ -185,7 +231,7 @@ def export_json_cmd(
     """One JSON object per line per article: id, source, media, title, time, url,
     stocks with their origin, reprint cluster, importance."""
     c = _ctx(ctx)
-    with c.open_store() as store:
+    with c.open_store(write=False) as store:
         handle = sys.stdout if str(out_file) == "-" else out_file.open("w", encoding="utf-8")
         try:
             for record in store.export_rows():
@@ -220,7 +266,7 @@ def export_jekyll_cmd(
         ascii_slugs=j.ascii_slugs if ascii_slugs is None else ascii_slugs,
         clean_body=clean,
     )
-    with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
+    with c.open_store(write=False) as store, _progress(err.is_terminal and not as_json) as bar:
         task = bar.add_task("exporting", total=store.count())
         report = export_jekyll(store, out_dir, options, progress=lambda n: bar.advance(task, n))
     if as_json:
@@ -321,7 +367,7 @@ def build(
     c = _ctx(ctx)
     target = out_dir or c.settings.site_path
     options = SiteOptions.from_settings(c.settings)
-    with c.open_store() as store:
+    with c.open_store(write=False) as store:
         report = build_site(store, target, options, full=full)
     if as_json:
         _emit_json({**report.as_dict(), "out": str(target)})
@@ -381,7 +427,7 @@ def search(
         until=parse_time(until) if until else None,
         important=important or None,
     )
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         found = run_search(
             store, " ".join(query), filters, limit=limit, offset=offset, recent_first=recent
         )
@@ -406,9 +452,14 @@ def search(
 def serve(
     ctx: typer.Context,
     host: Annotated[
-        str | None, typer.Option(help="Address to bind (default 127.0.0.1: this machine only).")
+        str | None,
+        typer.Option(
+            callback=_host, help="Address to bind (default 127.0.0.1: this machine only)."
+        ),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(callback=_port, help="Port, 1..65535 (default 8000).")
+    ] = None,
     site_dir: Annotated[
         Path | None, typer.Option("--site", help="The built site (default: <data_dir>/site).")
     ] = None,
@@ -424,14 +475,20 @@ def serve(
     target = site_dir or s.site_path
     if not (target / "index.html").exists():
         err.print(f"no site in {target} yet: building it first")
-        with c.open_store() as store:
+        with c.open_store(write=False) as store:
             build_site(store, target, SiteOptions.from_settings(s))
     app_ = create_app(ServeOptions.from_settings(s, target))
     bind = host or s.serve.host
     sock = listen(bind, s.serve.port if port is None else port)
     err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
     server = uvicorn.Server(
-        uvicorn.Config(app_, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=3)
+        uvicorn.Config(
+            app_,
+            log_level="warning",
+            log_config=None,  # uvicorn's lines in finews's format (finews.logs)
+            proxy_headers=False,
+            timeout_graceful_shutdown=3,
+        )
     )
     server.run(sockets=[sock])
 
@@ -479,7 +536,7 @@ def feeds_list(
     """The feeds you subscribed to."""
     from finews.store import feedlist
 
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         feeds = feedlist.listed(store)
     if as_json:
         _emit_json([{"key": f.key, "url": f.url, "title": f.title} for f in feeds])
@@ -515,7 +572,7 @@ def feeds_export(
     from finews.sources.feeds import write_opml
     from finews.store import feedlist
 
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         text = write_opml([(f.url, f.title) for f in feedlist.listed(store)])
     if target == "-":
         sys.stdout.write(text)
@@ -535,6 +592,12 @@ def _run(settings: Settings, host: str | None, port: int | None, banner: str) ->
     def ready(url: str) -> None:
         err.print(banner.format(url=url or "(web app off)"), highlight=False)
 
+    if settings.run.serve:
+        # a taken port or a foreign address is said at once, before the first poll
+        # (whose retries would otherwise delay the message by many seconds)
+        from finews.web.app import listen
+
+        listen(host or settings.serve.host, settings.serve.port if port is None else port).close()
     runner = Runner(settings, host=host, port=port, on_ready=ready)
     try:
         stats = runner.run()
@@ -552,9 +615,14 @@ def _run(settings: Settings, host: str | None, port: int | None, banner: str) ->
 def run(
     ctx: typer.Context,
     host: Annotated[
-        str | None, typer.Option(help="Web app address (default 127.0.0.1: this machine only).")
+        str | None,
+        typer.Option(
+            callback=_host, help="Web app address (default 127.0.0.1: this machine only)."
+        ),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Web app port (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(callback=_port, help="Web app port, 1..65535 (default 8000).")
+    ] = None,
 ) -> None:
     """Poll every enabled source on its schedule, store, rebuild the site, send alerts and
     serve the web app — until Ctrl-C (docs/run.md)."""
@@ -571,7 +639,9 @@ def run(
 @app.command()
 def demo(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Web app port (0: any free port).")] = 8000,
+    port: Annotated[
+        int, typer.Option(callback=_port, help="Web app port (0: any free port).")
+    ] = 8000,
     data: Annotated[
         Path | None,
         typer.Option(help="Folder for the demo's database and site (default: a new temp folder)."),
@@ -630,7 +700,7 @@ def sources(
     from finews.run.health import report
 
     c = _ctx(ctx)
-    with c.open_store() as store:
+    with c.open_store(write=False) as store:
         statuses = store.source_status()
     health = report(
         statuses, list(c.settings.sources.enabled), time.time(), c.settings.run.stale_after
@@ -732,7 +802,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Articles per source and per media, with the oldest and newest times."""
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         data = store.stats()
     if as_json:
         _emit_json(data)
@@ -778,7 +848,7 @@ def stocks(
     if resolved is None:
         err.print(f"[red]error:[/] unknown stock {code!r}", markup=True, highlight=False)
         raise typer.Exit(EXIT_FATAL)
-    with c.open_store() as store:
+    with c.open_store(write=False) as store:
         timeline = store.stock_timeline(resolved, limit)
     name = directory.display.get(resolved, "")
     if as_json:
@@ -871,19 +941,100 @@ def settings_reference(rows: list[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _say(message: str) -> None:
+    """One line on standard error: ``error: <what> (<what to do>)``."""
+    line = " ".join(message.split())
+    with contextlib.suppress(OSError):  # standard error gone too: the exit status is left
+        err.print(f"[red]error:[/] {escape(line)}", markup=True)
+
+
+def _silence_stdout() -> None:
+    """After the reader of standard output went away (``| head``), point it at
+    /dev/null so that the interpreter's last flush does not print a second complaint."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def run_cli(args: list[str] | None = None) -> int:
+    """Run one command line and return its exit status; every failure a user can cause
+    (bad flags, settings, paths, databases, a closed pipe) is one ``error:`` line here.
+
+    Click's own ``main`` is not used: it prints usage errors as a multi-line box and
+    turns a closed standard output into a silent exit 1.  Programming errors
+    (``TypeError``, ``KeyError`` …) are deliberately not caught: they stay loud."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    # Typer 0.28 carries its own copy of Click (docs/design.md): its exceptions live there
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    command = typer.main.get_command(app)
+    argv = sys.argv[1:] if args is None else list(args)
+    try:
+        try:
+            with command.make_context("finews", argv) as ctx:
+                command.invoke(ctx)
+            return EXIT_OK
+        except typer.Exit as exc:
+            return int(exc.exit_code)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "finews"
+        message = exc.format_message()
+        _say(message if message.endswith(")") else f"{message} (see `{where} --help`)")
+        return EXIT_USAGE
+    except ClickException as exc:
+        _say(exc.format_message())
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _say("interrupted (nothing half-written: every write is one transaction)")
+        return 130
+    except RequestError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except FinewsError as exc:
+        _say(str(exc))
+        return EXIT_FATAL
+    except BrokenPipeError:
+        _silence_stdout()
+        _say("standard output was closed before everything was written (output cut short)")
+        return EXIT_FATAL
+    except DBAPIError as exc:
+        from finews.store.sqlstore import explain_db_error
+
+        _say(f"database: {explain_db_error(exc)}")
+        return EXIT_FATAL
+    except SQLAlchemyError as exc:
+        _say(f"database: {exc} (run `finews check`)")
+        return EXIT_FATAL
+    except OSError as exc:
+        what = exc.strerror or str(exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        _say(f"{what}{where} (check the path, its permissions and free space)")
+        return EXIT_FATAL
+
+
 def main() -> None:
     """Console entry point: user-facing errors become one line and an exit status."""
     try:
-        app()
-    except RequestError as exc:
-        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-        sys.exit(EXIT_USAGE)
-    except FinewsError as exc:
-        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-        sys.exit(EXIT_FATAL)
+        status = run_cli()
     finally:
         # The command is done and the process ends: what is left is freed as the
         # interpreter shuts down, which also runs the cycle collector over everything
         # still alive — 0.15–0.2 s after a site build, for nothing.  Frozen objects are
         # not collected (they are still freed).
         gc.freeze()
+    try:
+        sys.stdout.flush()
+    except OSError:
+        _silence_stdout()
+        if status == EXIT_OK:
+            _say("standard output was closed before everything was written (output cut short)")
+            status = EXIT_FATAL
+    sys.exit(status)
