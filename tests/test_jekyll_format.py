@@ -234,8 +234,9 @@ YAML_SPECIAL = list("0123456789aZy新闻#:*&-?!%@`|>[]{},~.'\" \t\x85\u2028\u300
 
 
 @given(
-    st.text(st.one_of(st.sampled_from(YAML_SPECIAL), st.characters()), min_size=1, max_size=12)
-    .filter(lambda t: t.strip() == t and "\n" not in t)
+    st.text(
+        st.one_of(st.sampled_from(YAML_SPECIAL), st.characters()), min_size=1, max_size=12
+    ).filter(lambda t: t.strip() == t and "\n" not in t)
 )
 @settings(max_examples=300, deadline=None)
 def test_any_media_name_reads_back_the_same(media: str) -> None:

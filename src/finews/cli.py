@@ -215,7 +215,8 @@ def import_jekyll_cmd(
         counts = report.saved.counts
         out.print(
             f"{report.files} files: {counts['new']} new, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged, {len(report.skipped)} skipped"
+            f"{counts['unchanged']} unchanged, {len(report.recognised)} already stored "
+            f"(exported by finews), {len(report.skipped)} skipped"
         )
         for path, reason in report.skipped:
             err.print(f"[yellow]skipped[/] {path}: {reason}", markup=True, highlight=False)

@@ -223,6 +223,16 @@ def parse_post(text: str, where: str = "") -> Article:
     )
 
 
+def post_identity(text: str, where: str) -> str:
+    """The upstream id of a post as :func:`parse_post` would take it, read off its link
+    line or file name only: enough to recognise finews's own export of an article whose
+    front matter the original format cannot carry (a flash without a title)."""
+    tail = _TAIL.search(text)
+    link = tail.group("url").strip() if tail else ""
+    match = _INFOCODE.search(link) or _ARTICLE_CODE.search(link)
+    return match.group(1) if match else _id_from_path(where)
+
+
 def _unquote(line: str) -> str:
     if line.startswith("> "):
         return line[2:]
@@ -252,7 +262,9 @@ def tag_of(article: Article) -> str:
 _YAML_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029]")
 """What YAML forbids even in quotes (DEL, C1 controls) or reads as a line break inside them
 (NEL, the line and paragraph separators): written as ``\\uXXXX`` escapes."""
-_YAML_PLAIN_SAFE = re.compile(r"^[A-Za-z\u3400-\u9fff][^:#\x00-\x1f\x7f-\x9f\u2028\u2029\"'\\]*(?<! )$")
+_YAML_PLAIN_SAFE = re.compile(
+    r"^[A-Za-z\u3400-\u9fff][^:#\x00-\x1f\x7f-\x9f\u2028\u2029\"'\\]*(?<! )$"
+)
 _YAML_RESERVED = re.compile(r"^(?:y|n|yes|no|true|false|on|off|null)$", re.IGNORECASE)
 
 
@@ -360,6 +372,19 @@ def post_filename(article: Article) -> str:
     if family not in {"eastmoney", JEKYLL_SOURCE}:
         ident = f"{family}-{ident}"
     return f"{day}-{ident}.md"
+
+
+_FAMILY_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-(?P<family>[a-z][a-z0-9]*)-")
+
+
+def origin_family(path: str) -> str:
+    """The source family a post exported by finews came from, read off its file name as
+    :func:`post_filename` wrote it: ``2026-06-16-cls-2370637.md`` → ``cls``; no prefix →
+    ``eastmoney`` (the original's own posts, and Eastmoney's, carry none).  With the id
+    of the share link or article URL this is enough to recognise, on import, an article
+    the store already holds under its real source (issue #13)."""
+    match = _FAMILY_PREFIX.match(PurePath(path).name)
+    return match.group("family") if match else "eastmoney"
 
 
 def render_category_page(category: str, title: str) -> str:

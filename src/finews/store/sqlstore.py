@@ -590,6 +590,23 @@ class Store:
             for row in result.mappings():
                 yield row_to_article(row)
 
+    def sources(self) -> list[str]:
+        """The sources that have stored articles (the unique index answers it)."""
+        with self.engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(select(A.c.source).distinct())]
+
+    def origin_of(self, sources: Sequence[str], upstream_id: str) -> str | None:
+        """Which of ``sources`` stores an article with this upstream id, if exactly one:
+        how an import recognises finews's own Jekyll export of an article it already holds
+        (a lookup on the ``(source, upstream_id)`` index)."""
+        if not sources:
+            return None
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(A.c.source).where(A.c.source.in_(sources), A.c.upstream_id == upstream_id)
+            ).all()
+        return str(rows[0][0]) if len(rows) == 1 else None
+
     def known(self, source: str, upstream_ids: Sequence[str]) -> set[str]:
         """Which of these upstream ids of a source are stored already."""
         found: set[str] = set()
