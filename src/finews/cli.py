@@ -344,6 +344,13 @@ def fetch(
                 err.print(f"[yellow]{r.source}:[/] {problem}", markup=True, highlight=False)
             if len(r.problems) > 10:
                 err.print(f"{r.source}: … and {len(r.problems) - 10} more (see -v)")
+    if reports and all(not r.ok for r in reports) and fetcher.network_down:
+        h = c.settings.http
+        _say(
+            f"no source could be reached: this machine looks offline (each request was tried "
+            f"{h.retries + 1} times with a {h.timeout:g} s timeout; check the network, a "
+            "proxy or upstream_override)"
+        )
     if any(not r.ok for r in reports):
         raise typer.Exit(EXIT_SOURCE_FAILED)
     if any(r.failed for r in reports):
