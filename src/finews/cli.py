@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from finews.config import Settings, check_host, check_port, load_settings
+from finews.config import Settings, check_host, check_port, check_url, load_settings
 from finews.errors import ConfigError, FinewsError, RequestError, StoreError
 from finews.formats.jekyll import JekyllOptions
 
@@ -513,9 +513,10 @@ def feeds_add(
     """Subscribe to a feed; `finews run` and `finews fetch` poll it as source feed.<id>."""
     from finews.store import feedlist
 
-    if not url.startswith(("http://", "https://")):
-        err.print(f"error: not an http(s) URL: {url}")
-        raise typer.Exit(EXIT_USAGE)
+    try:
+        check_url(url, "feed URL")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="URL") from None
     with _ctx(ctx).open_store() as store:
         feed, new = feedlist.add(store, url, title)
     out.print(f"{'added' if new else 'already there:'} {feed.key} {feed.url}")
@@ -531,8 +532,7 @@ def feeds_remove(
 
     with _ctx(ctx).open_store() as store:
         if not feedlist.remove(store, feed):
-            err.print(f"error: no feed {feed}")
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.BadParameter(f"no feed {feed} (see `finews feeds list`)", param_hint="FEED")
     out.print(f"removed {feed}")
 
 
@@ -561,13 +561,20 @@ def feeds_import(
     opml: Annotated[Path, typer.Argument(help="An OPML file (from another reader).")],
 ) -> None:
     """Subscribe to every feed of an OPML file (folders included)."""
-    from finews.sources.feeds import read_opml
+    from finews.sources.feeds import read_opml_report
     from finews.store import feedlist
 
-    found = read_opml(opml.read_bytes(), str(opml))
+    found, skipped = read_opml_report(opml.read_bytes(), str(opml))
     with _ctx(ctx).open_store() as store:
         added = sum(feedlist.add(store, url, title)[1] for url, title in found)
-    out.print(f"{len(found)} feeds in {opml}: {added} added, {len(found) - added} already there")
+    out.print(
+        f"{len(found) + len(skipped)} feeds in {opml}: {added} added, "
+        f"{len(found) - added} already there, {len(skipped)} skipped"
+    )
+    for url, reason in skipped:
+        err.print(f"[yellow]skipped[/] {escape(url or '(empty)')}: {escape(reason)}", markup=True)
+    if skipped:
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 @feeds_app.command("export")
@@ -854,8 +861,9 @@ def stocks(
     directory = load_directory(c.stock_list)
     resolved = resolve_stock(code, directory.names, directory.display)
     if resolved is None:
-        err.print(f"[red]error:[/] unknown stock {code!r}", markup=True, highlight=False)
-        raise typer.Exit(EXIT_FATAL)
+        near = similar_stocks(code, directory.display)
+        hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
+        raise RequestError(f"unknown stock {code!r} ({hint})")
     with c.open_store(write=False) as store:
         timeline = store.stock_timeline(resolved, limit)
     name = directory.display.get(resolved, "")
@@ -882,6 +890,19 @@ def stocks(
     for a, origin in timeline:
         table.add_row(a.published_beijing.strftime("%Y-%m-%d %H:%M"), a.title, a.media, origin)
     out.print(table)
+
+
+def similar_stocks(query: str, display: dict[str, str], limit: int = 5) -> list[str]:
+    """Stocks whose name starts with (else contains) what was typed: 宁德 → 宁德时代."""
+    from finews.process.stocks import normalise_name
+
+    typed = normalise_name(query.strip())
+    if not typed:
+        return []
+    named = sorted(display.items())
+    starts = [f"{n} {c}" for c, n in named if normalise_name(n).startswith(typed)]
+    within = [f"{n} {c}" for c, n in named if typed in normalise_name(n)]
+    return list(dict.fromkeys([*starts, *within]))[:limit]
 
 
 def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) -> str | None:

@@ -346,8 +346,8 @@ def check_url(value: str, name: str, schemes: tuple[str, ...] = ("http", "https"
     where it is given, not when the first request fails naming another URL."""
     parsed = urlsplit(value)
     if parsed.scheme.lower() not in schemes or not parsed.hostname:
-        wanted = " or ".join(f"{s}://" for s in schemes)
-        raise ConfigError(f"{name} {value!r} is not a {wanted} URL with a host")
+        wanted = "http(s)" if schemes == ("http", "https") else "/".join(schemes)
+        raise ConfigError(f"{name} {value!r} is not an {wanted} URL with a host")
     try:
         parsed.port  # noqa: B018 - raises on a port out of range
     except ValueError:
