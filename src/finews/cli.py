@@ -62,7 +62,17 @@ app.add_typer(export_app, name="export")
 # messages and `error:` lines are one line each when piped (docs/cli.md): no wrapping at 80
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 # long paths and titles stay on one line, and tables are not squeezed to 80 columns, when piped
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+class _Output(Console):
+    """Standard output whose closed pipe (``| head``) reaches :func:`run_cli` like any other
+    failure, to be said in one line; Rich's own handling exits 1 without a word."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+out = _Output(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 @dataclass
@@ -481,9 +491,9 @@ def serve(
     c = _ctx(ctx)
     s = c.settings
     target = site_dir or s.site_path
-    if not (target / "index.html").exists():
-        err.print(f"no site in {target} yet: building it first")
-        with c.open_store(write=False) as store:
+    with c.open_store(write=False) as store:  # a database it cannot serve is said first
+        if not (target / "index.html").exists():
+            err.print(f"no site in {target} yet: building it first")
             build_site(store, target, SiteOptions.from_settings(s))
     app_ = create_app(ServeOptions.from_settings(s, target))
     bind = host or s.serve.host
@@ -770,11 +780,13 @@ def worker(
     import socket
 
     settings = _ctx(ctx).settings
-    app = _celery(settings)
     if pool not in {"threads", "prefork", "solo"}:
-        raise ConfigError(f"unknown pool {pool!r}: threads, prefork or solo")
+        raise typer.BadParameter(
+            f"unknown pool {pool!r}: threads, prefork or solo", param_hint="--pool"
+        )
     with _ctx(ctx).open_store():
         pass  # the store exists and is migrated before the first task
+    app = _celery(settings)
     argv = [
         "worker",
         "--loglevel=INFO",

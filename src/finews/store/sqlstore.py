@@ -248,7 +248,7 @@ class Store:
         :class:`StoreError` of one line saying what to do, never a driver traceback."""
         try:
             parsed = make_url(url)
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:
             raise StoreError(
                 f"not a database URL: {url!r} ({exc}; give a file path or "
                 "sqlite:///… / postgresql://…)"
