@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -26,7 +27,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from conftest import SEED, run_cli
+from conftest import JEKYLL_REAL, SEED, run_cli
 from finews.cli import EXIT_FATAL, EXIT_OK, EXIT_USAGE, app
 from finews.cli import run_cli as finews_in_process
 from finews.importers.jekyll import import_jekyll
@@ -37,8 +38,8 @@ LONG_RUNNING = {"run", "serve", "demo", "worker", "scheduler"}
 NO_STORE = {"config", "demo"}
 """Commands that never open the database given (demo makes its own)."""
 READ_ONLY = {
-    "build", "export jekyll", "export json", "feeds export", "feeds list", "search", "serve",
-    "sources", "stats", "stocks",
+    "build", "check", "export jekyll", "export json", "feeds export", "feeds list", "search",
+    "serve", "sources", "stats", "stocks",
 }  # fmt: skip
 """Commands that only read the store: they refuse a database that does not exist."""
 
@@ -214,6 +215,8 @@ def base_args(world: World, path: list[str], command: typer.main.TyperCommand) -
             args += world.samples[param.name]
     if any(p.name == "port" for p in command.params):
         args += ["--port", "0"]
+    if any(p.name == "network" for p in command.params):
+        args += ["--no-network"]  # the walk is about local mistakes
     return args
 
 
@@ -376,3 +379,59 @@ def test_a_missing_database_is_refused_by_readers_and_created_by_writers(
     assert "the default is" in result.stderr and not db.parent.exists()
     assert run_cli("--db", str(db), "import", "jekyll", str(SEED)).returncode == 0
     assert run_cli("--db", str(db), "stats").returncode == 0
+
+
+# -- finews check ----------------------------------------------------------------------
+
+
+def test_check_finds_damage_inside_a_valid_file_and_a_site_of_another_store(
+    tmp_path: Path,
+) -> None:
+    db, other = tmp_path / "f.db", tmp_path / "other.db"
+    env = {"FINEWS_DATA_DIR": str(tmp_path / "data")}
+    assert run_cli("--db", str(db), "import", "jekyll", str(JEKYLL_REAL), env=env).returncode == 3
+    assert run_cli("--db", str(db), "build", env=env).returncode == 0
+    healthy = run_cli("--db", str(db), "check", "--no-network", "--json", env=env)
+    assert healthy.returncode == 0, healthy.stderr
+    assert json.loads(healthy.stdout)["verdict"] == "healthy"
+
+    # the same site checked against another, smaller database: built from elsewhere
+    assert run_cli("--db", str(other), "import", "jekyll", str(SEED), env=env).returncode == 0
+    elsewhere = run_cli("--db", str(other), "check", "--no-network", "--json", env=env)
+    assert elsewhere.returncode == 1 and elsewhere.stderr.startswith("error: check: broken")
+    states = {(f["area"], f["name"]): f["state"] for f in json.loads(elsewhere.stdout)["findings"]}
+    assert states[("site", "built from")] == "fail"
+
+    # garbage written into the middle of the file: ordinary commands may not read that page
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    assert pages > 8
+    with db.open("r+b") as handle:
+        handle.seek(page_size * (pages // 2) + 100)
+        handle.write(os.urandom(page_size - 200))
+    damaged = run_cli("--db", str(db), "check", "--no-network", "--json", env=env)
+    assert damaged.returncode == 1, damaged.stdout
+    assert "Traceback" not in damaged.stderr and len(damaged.stderr.splitlines()) == 1
+    findings = json.loads(damaged.stdout)["findings"]
+    assert any(f["area"] == "store" and f["state"] == "fail" for f in findings)
+
+
+def test_check_reports_unreachable_sources_with_status_4(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    assert run_cli("--db", str(db), "import", "jekyll", str(SEED)).returncode == 0
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
+    env = {
+        "FINEWS_SOURCES_ENABLED": "cls.telegraph,ths.flash",
+        "FINEWS_UPSTREAM_OVERRIDE": f"www.cls.cn={closed},news.10jqka.com.cn={closed}",
+        "FINEWS_HTTP_TIMEOUT": "2",
+    }
+    result = run_cli("--db", str(db), "check", "--json", env=env)
+    assert result.returncode == 4, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "some sources unreachable"
+    assert {f["name"] for f in report["findings"] if f["area"] == "source"} == {
+        "cls.telegraph",
+        "ths.flash",
+    }

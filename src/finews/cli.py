@@ -843,6 +843,52 @@ def stats(
 
 
 @app.command()
+def check(
+    ctx: typer.Context,
+    network: Annotated[
+        bool,
+        typer.Option("--network/--no-network", help="Also try each enabled source and feed."),
+    ] = True,
+    site_dir: Annotated[
+        Path | None, typer.Option("--site", help="The built site (default: <data_dir>/site).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check the store's integrity, the site against the store, the settings and each
+    source; exit 0 healthy, 1 store, settings or site broken, 4 a source unreachable."""
+    from finews import check as checks
+
+    c = _ctx(ctx)
+    findings = [checks.Finding("settings", "load", checks.OK, "valid")]
+    store_found, version, pages = checks.check_store(c.settings.db_url)
+    findings += store_found
+    findings += checks.check_site(site_dir or c.settings.site_path, version, pages)
+    if network:
+        feeds: list[tuple[str, str]] = []
+        if version is not None:
+            from finews.store import feedlist
+
+            with c.open_store(write=False) as store:
+                feeds = [(f.key, f.url) for f in feedlist.listed(store, enabled_only=True)]
+        findings += checks.check_sources(c.settings, checks.source_urls(c.settings, feeds))
+    status = checks.exit_status(findings)
+    verdict = {0: "healthy", 1: "broken", 4: "some sources unreachable"}[status]
+    if as_json:
+        _emit_json({"verdict": verdict, "findings": [f.as_dict() for f in findings]})
+    else:
+        colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+        table = _table("area", "check", "state", "detail")
+        for f in findings:
+            table.add_row(f.area, f.name, Text(f.state, style=colours[f.state]), f.detail)
+        out.print(table)
+        out.print(f"verdict: {verdict}")
+    if status:
+        first = next(f for f in findings if f.state == checks.FAIL)
+        _say(f"check: {verdict}: {first.area} {first.name}: {first.detail}")
+        raise typer.Exit(status)
+
+
+@app.command()
 def stocks(
     ctx: typer.Context,
     code: Annotated[
