@@ -8,6 +8,7 @@ Exit status (documented in docs/cli.md):
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import html
 import json
@@ -1047,6 +1048,40 @@ def _silence_stdout() -> None:
         pass
 
 
+_TICKS = re.compile(r"``?([^`]+?)``?")
+
+
+def _tidy_text(text: str | None) -> str | None:
+    """Help as a person reads it: a docstring's paragraph on one line (Typer keeps the
+    source's line breaks, mid-sentence), ``code`` without its backticks."""
+    if not text:
+        return text
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    return _TICKS.sub(r"\1", "\n\n".join(paragraphs))
+
+
+def _tidy_help(command: Any) -> None:
+    """Names instead of Typer's ``<str>`` / ``{query}`` placeholders, one-line paragraphs,
+    for every command and option (walked, so new commands get it too)."""
+    command.help = _tidy_text(command.help)
+    command.short_help = _tidy_text(getattr(command, "short_help", None))
+    for param in command.params:
+        if param.param_type_name == "option":
+            param.help = _tidy_text(param.help)
+            if getattr(param, "count", False):
+                param.metavar = ""  # -v -v: no value to name
+            elif param.metavar is None and not getattr(param, "is_flag", False) and param.name:
+                param.metavar = param.name.upper()
+        elif param.name:  # an argument: NAME, NAME... or [NAME] in the usage line
+            name = param.name.upper() + ("..." if param.nargs != 1 else "")
+            shown = name if param.required else f"[{name}]"
+            param.make_metavar = lambda *_a, _shown=shown, **_k: _shown
+            param.type = copy.copy(param.type)
+            param.type.get_metavar = lambda *_a, **_k: ""
+    for child in getattr(command, "commands", {}).values():
+        _tidy_help(child)
+
+
 def run_cli(args: list[str] | None = None) -> int:
     """Run one command line and return its exit status; every failure a user can cause
     (bad flags, settings, paths, databases, a closed pipe) is one ``error:`` line here.
@@ -1060,6 +1095,7 @@ def run_cli(args: list[str] | None = None) -> int:
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
     command = typer.main.get_command(app)
+    _tidy_help(command)
     argv = sys.argv[1:] if args is None else list(args)
     try:
         try:
