@@ -16,18 +16,20 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import typer
 
-from conftest import JEKYLL_REAL, SEED, run_cli
+from conftest import JEKYLL_HANDMADE, JEKYLL_REAL, SEED, run_cli
 from finews.cli import EXIT_FATAL, EXIT_OK, EXIT_USAGE, app
 from finews.cli import run_cli as finews_in_process
 from finews.importers.jekyll import import_jekyll
@@ -435,3 +437,23 @@ def test_check_reports_unreachable_sources_with_status_4(tmp_path: Path) -> None
         "cls.telegraph",
         "ths.flash",
     }
+
+
+# -- logs ------------------------------------------------------------------------------
+
+ISO_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2} (INFO|WARNING) \S+: ")
+
+
+def test_logs_are_iso_one_line_each_and_json_on_request(tmp_path: Path) -> None:
+    db = str(tmp_path / "f.db")
+    text = run_cli("-v", "--db", db, "import", "jekyll", str(JEKYLL_HANDMADE))
+    logs = [line for line in text.stderr.splitlines() if not line.startswith("skipped ")]
+    assert logs and all(ISO_LINE.match(line) for line in logs), text.stderr
+    assert any(len(line) > 120 for line in logs)  # long, and still one line when piped
+    as_json = run_cli(
+        "-v", "--log-format", "json", "--db", db, "import", "jekyll", str(JEKYLL_HANDMADE)
+    )
+    lines = [line for line in as_json.stderr.splitlines() if not line.startswith("skipped ")]
+    records = [json.loads(line) for line in lines]
+    assert records and {"time", "level", "logger", "message"} <= set(records[0])
+    assert datetime.fromisoformat(records[0]["time"]).tzinfo is not None
