@@ -457,3 +457,55 @@ def test_logs_are_iso_one_line_each_and_json_on_request(tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]
     assert records and {"time", "level", "logger", "message"} <= set(records[0])
     assert datetime.fromisoformat(records[0]["time"]).tzinfo is not None
+
+
+# -- what the messages say ---------------------------------------------------------------
+
+
+def test_messages_say_what_to_do(world: World, tmp_path: Path) -> None:
+    good = ["--db", str(world.good_db)]
+    said = {
+        "not a number": invoke(["stats"], _env(world, FINEWS_HTTP_TIMEOUT="eighty")),
+        "SQLite and PostgreSQL only": invoke(["--db", "mysql://u@h/x", "stats"], _env(world)),
+        "not an IP address": invoke([*good, "serve", "--host", "999.1.1.1"], _env(world)),
+        "宁德时代 300750.SZ": invoke([*good, "stocks", "宁德"], _env(world)),
+        "is a folder": invoke(["stats"], _env(world, FINEWS_CONFIG=str(tmp_path))),
+        "not an http(s) URL": invoke(
+            ["stats"], _env(world, FINEWS_UPSTREAM_OVERRIDE="www.cls.cn=ftp://mirror.example")
+        ),
+        "run.stale_after must be positive": invoke(
+            ["stats"], _env(world, FINEWS_RUN_STALE_AFTER="-5")
+        ),
+    }
+    for words, outcome in said.items():
+        assert words in outcome.stderr, (words, outcome.stderr)
+        assert "<class" not in outcome.stderr and "pip install 'finews')" not in outcome.stderr
+
+
+def test_feeds_import_reports_entries_it_cannot_use(tmp_path: Path) -> None:
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline xmlUrl="https://example.org/a.xml"/>'
+        '<outline xmlUrl="ftp://example.org/b.xml"/><outline text="a folder"/></body></opml>',
+        encoding="utf-8",
+    )
+    result = run_cli("--db", str(tmp_path / "f.db"), "feeds", "import", str(opml))
+    assert result.returncode == 3, result.stderr
+    assert "1 added" in result.stdout and "1 skipped" in result.stdout
+    assert "ftp://example.org/b.xml" in result.stderr
+
+
+def test_run_on_a_taken_port_says_so_at_once(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = run_cli("--db", str(tmp_path / "f.db"), "run", "--port", str(port))
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1 and "choose another --port" in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert elapsed < 10  # it waited 14 s for the polls in flight before

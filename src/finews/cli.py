@@ -61,7 +61,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
 # messages and `error:` lines are one line each when piped (docs/cli.md): no wrapping at 80
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
+# no markup or emoji codes in what users and upstreams wrote (a title "[a]…", a port ":-1:"):
+# the few styled lines say markup=True and escape what they interpolate
 # long paths and titles stay on one line, and tables are not squeezed to 80 columns, when piped
 
 
@@ -73,7 +75,7 @@ class _Output(Console):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-out = _Output(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+out = _Output(soft_wrap=True, width=None if sys.stdout.isatty() else 160, markup=False, emoji=False)
 
 
 @dataclass
@@ -230,7 +232,7 @@ def import_jekyll_cmd(
             f"(exported by finews), {len(report.skipped)} skipped"
         )
         for path, reason in report.skipped:
-            err.print(f"[yellow]skipped[/] {path}: {reason}", markup=True, highlight=False)
+            err.print(f"[yellow]skipped[/] {escape(f'{path}: {reason}')}", markup=True)
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -345,14 +347,14 @@ def fetch(
                 str(r.unchanged),
                 str(r.failed),
                 f"{r.fulltext_fetched} ok, {r.fulltext_pending} pending",
-                "ok" if r.ok else "[red]FAILED[/]",
+                Text("ok") if r.ok else Text("FAILED", style="red"),
             )
         out.print(table)
         for r in reports:
             if not r.ok:
-                err.print(f"[red]{r.source} failed:[/] {r.error}", markup=True, highlight=False)
+                err.print(f"[red]{r.source} failed:[/] {escape(str(r.error))}", markup=True)
             for problem in r.problems[:10]:
-                err.print(f"[yellow]{r.source}:[/] {problem}", markup=True, highlight=False)
+                err.print(f"[yellow]{r.source}:[/] {escape(str(problem))}", markup=True)
             if len(r.problems) > 10:
                 err.print(f"{r.source}: … and {len(r.problems) - 10} more (see -v)")
     if reports and all(not r.ok for r in reports) and fetcher.network_down:
