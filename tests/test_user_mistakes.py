@@ -183,6 +183,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "a folder that cannot be created": "/proc/finews-test/x.db",
         "an unknown database kind": "mysql://user@localhost/finews",
         "an unparsable URL": "postgresql://user@host:notaport/x",
+        # nothing listens on port 1 of loopback: refused at once (no real server is used)
+        "an unreachable server": "postgresql://finews@127.0.0.1:1/finews?connect_timeout=3",
     }
 
     def config(name: str, text: str) -> dict[str, str]:
