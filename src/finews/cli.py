@@ -907,11 +907,12 @@ def stocks(
     """An article timeline for one stock (newest first), or refresh the stock list."""
     import shutil
 
-    from finews.process.stocks import load_directory
+    from finews.process.stocks import check_stock_list, load_directory
 
     c = _ctx(ctx)
     if refresh is not None:
-        directory = load_directory(refresh)  # validates the file before it replaces anything
+        check_stock_list(refresh)  # a CSV of stocks, before it replaces anything
+        directory = load_directory(refresh)
         target = c.stock_list
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(refresh, target)
