@@ -675,7 +675,8 @@ def demo(
         typer.Option(help="Folder for the demo's database and site (default: a new temp folder)."),
     ] = None,
     interval: Annotated[
-        float, typer.Option(help="Seconds between two new items at the stand-in upstreams.")
+        float,
+        typer.Option(min=0.1, help="Seconds between two new items at the stand-in upstreams."),
     ] = 3.0,
 ) -> None:
     """finews without network access: bundled real flashes (财联社, 同花顺, 东方财富) replayed
@@ -768,7 +769,7 @@ def _celery(settings: Settings, poll_keys: list[str] | None = None) -> Any:
 def worker(
     ctx: typer.Context,
     concurrency: Annotated[
-        int | None, typer.Option(help="Tasks at once (default: worker.concurrency).")
+        int | None, typer.Option(min=1, help="Tasks at once (default: worker.concurrency).")
     ] = None,
     name: Annotated[
         str, typer.Option(help="Worker name, unique among the workers (default: pid@host).")
