@@ -511,3 +511,31 @@ def test_run_on_a_taken_port_says_so_at_once(tmp_path: Path) -> None:
     assert result.returncode == 1 and "choose another --port" in result.stderr, result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert elapsed < 10  # it waited 14 s for the polls in flight before
+
+
+def test_uvicorn_lines_have_the_same_format(world: World, tmp_path: Path) -> None:
+    import signal
+    import socket
+
+    env = {**os.environ, "FINEWS_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stderr is not None
+    try:
+        banner = ""
+        while "serving " not in banner:
+            banner = proc.stderr.readline()
+            assert banner, "serve ended before it served"
+        port = int(re.findall(r":(\d+)/", banner)[-1])
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"GARBAGE \x00\x01\r\n\r\n")  # uvicorn warns about it
+            assert conn.recv(100).startswith(b"HTTP/1.1 400")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+    warning = [line for line in rest.splitlines() if "uvicorn" in line]
+    assert warning and all(ISO_LINE.match(line) for line in warning), rest
