@@ -32,6 +32,7 @@ import typer
 from conftest import JEKYLL_HANDMADE, JEKYLL_REAL, SEED, run_cli
 from finews.cli import EXIT_FATAL, EXIT_OK, EXIT_USAGE, app
 from finews.cli import run_cli as finews_in_process
+from finews.config import load_settings
 from finews.importers.jekyll import import_jekyll
 from finews.store import Store, feedlist
 
@@ -539,3 +540,31 @@ def test_uvicorn_lines_have_the_same_format(world: World, tmp_path: Path) -> Non
         rest = proc.communicate(timeout=30)[1]
     warning = [line for line in rest.splitlines() if "uvicorn" in line]
     assert warning and all(ISO_LINE.match(line) for line in warning), rest
+
+
+def test_fetch_offline_fails_within_one_requests_retries_and_says_so(tmp_path: Path) -> None:
+    import time
+
+    from finews.sources.registry import build_sources
+
+    hosts = [
+        "np-listapi.eastmoney.com", "newsinfo.eastmoney.com", "finance.eastmoney.com",
+        "www.cls.cn", "news.10jqka.com.cn", "zhibo.sina.com.cn", "api-one-wscn.awtmt.com",
+        "flash-api.jin10.com",
+    ]  # fmt: skip
+    nowhere = "http://offline.invalid"  # .invalid never resolves (RFC 6761)
+    env = {
+        "FINEWS_UPSTREAM_OVERRIDE": ",".join(f"{h}={nowhere}" for h in hosts),
+        "FINEWS_HTTP_TIMEOUT": "2",
+        "FINEWS_HTTP_RETRIES": "3",
+        "FINEWS_HTTP_BACKOFF": "0.2",
+    }
+    assert len(build_sources(load_settings(env={}), [])) == 7
+    started = time.monotonic()
+    result = run_cli("--db", str(tmp_path / "f.db"), "fetch", env=env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 4, result.stderr
+    assert "this machine looks offline" in result.stderr
+    assert "Traceback" not in result.stderr
+    # one request's attempts (timeout × (retries + 1)), not once per source (7 sources)
+    assert elapsed < 2 * 4 + 5, elapsed
