@@ -64,7 +64,6 @@ app.add_typer(export_app, name="export")
 err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
 # no markup or emoji codes in what users and upstreams wrote (a title "[a]…", a port ":-1:"):
 # the few styled lines say markup=True and escape what they interpolate
-# long paths and titles stay on one line, and tables are not squeezed to 80 columns, when piped
 
 
 class _Output(Console):
@@ -75,6 +74,7 @@ class _Output(Console):
         raise BrokenPipeError(32, "Broken pipe")
 
 
+# long paths and titles stay on one line, and tables are not squeezed to 80 columns, when piped
 out = _Output(soft_wrap=True, width=None if sys.stdout.isatty() else 160, markup=False, emoji=False)
 
 
