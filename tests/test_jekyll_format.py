@@ -235,7 +235,10 @@ YAML_SPECIAL = list("0123456789aZy新闻#:*&-?!%@`|>[]{},~.'\" \t\x85\u2028\u300
 
 @given(
     st.text(
-        st.one_of(st.sampled_from(YAML_SPECIAL), st.characters()), min_size=1, max_size=12
+        # a post is UTF-8: a lone surrogate (Cs) cannot be in a media name read from one
+        st.one_of(st.sampled_from(YAML_SPECIAL), st.characters(exclude_categories=("Cs",))),
+        min_size=1,
+        max_size=12,
     ).filter(lambda t: t.strip() == t and "\n" not in t)
 )
 @settings(max_examples=300, deadline=None)

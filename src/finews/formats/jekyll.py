@@ -205,7 +205,7 @@ def parse_post(text: str, where: str = "") -> Article:
             em = _EM_MEDIA.search(article_body)
             media = strip_tags(em.group("media")).strip() if em else category
         url = link
-        if category == media_slug(media):
+        if category == media_slug(media).strip():  # the front matter value is stripped
             category = ""  # derivable from the media: the article is listed under its media
     if not upstream_id:
         raise JekyllFormatError("cannot tell the article id (no link, no dated filename)", where)
