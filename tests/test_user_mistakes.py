@@ -151,7 +151,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     w = World(root, good)
 
     opml = root / "subs.opml"
-    opml.write_text(
+    opml.write_text(  # hand-made: one feed
         '<opml version="2.0"><body><outline xmlUrl="https://example.org/a.xml"/></body></opml>',
         encoding="utf-8",
     )
@@ -488,7 +488,7 @@ def test_messages_say_what_to_do(world: World, tmp_path: Path) -> None:
 
 def test_feeds_import_reports_entries_it_cannot_use(tmp_path: Path) -> None:
     opml = tmp_path / "subs.opml"
-    opml.write_text(
+    opml.write_text(  # hand-made: a good feed, an ftp one, a folder
         '<opml version="2.0"><body><outline xmlUrl="https://example.org/a.xml"/>'
         '<outline xmlUrl="ftp://example.org/b.xml"/><outline text="a folder"/></body></opml>',
         encoding="utf-8",
