@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import re
 from dataclasses import replace
 from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from conftest import BROKEN_REAL, JEKYLL_HANDMADE, JEKYLL_REAL, SEED
+from conftest import BROKEN_REAL, DATA, JEKYLL_HANDMADE, JEKYLL_REAL, SEED
 from finews.errors import JekyllFormatError
 from finews.formats.jekyll import (
     JekyllOptions,
@@ -19,7 +25,7 @@ from finews.formats.jekyll import (
     split_front_matter,
 )
 from finews.formats.slug import ascii_slug, media_slug, original_slug
-from finews.model import BEIJING
+from finews.model import BEIJING, Article
 
 OPTIONS = JekyllOptions()
 REAL_POSTS = sorted(p for p in JEKYLL_REAL.rglob("*.md") if p != BROKEN_REAL)
@@ -165,3 +171,85 @@ def test_post_filename() -> None:
         "2021-12-29-cls-2370637.md"
     )
     assert post_filename(replace(a, upstream_id="../../etc/passwd")) == "2021-12-29-etc_passwd.md"
+
+
+# -- categories and tags: bare exactly when YAML reads the bare form back (issue #13) --------
+
+MEDIA_NAMES = DATA / "jekyll" / "media_names.txt"
+PSYCH_NUMBER = re.compile(r"^[-+]?[0-9][0-9_,]*(?:\.[0-9_]*)?$")
+
+
+def _company_names() -> list[str]:
+    with (files("finews") / "data" / "a_shares.csv").open(encoding="utf-8") as handle:
+        return [row["name"] for row in csv.DictReader(handle)]
+
+
+def _bare_reads_back(key: str, value: str) -> bool:
+    """The oracle: the original scripts wrote ``key: value`` bare; YAML 1.1 (PyYAML; Ruby's
+    Psych also reads ``1,000`` as a number) must read that line back as the same string."""
+    if PSYCH_NUMBER.match(value):
+        return False
+    try:
+        return bool(yaml.safe_load(f"{key}: {value}\n") == {key: value})
+    except yaml.YAMLError:
+        return False
+
+
+def _check_media(base: Article, media: str, *, exact: bool = True) -> bool:
+    """Render ``media`` as a post's media; True when something had to be quoted.  With
+    ``exact``, bare exactly when the oracle says bare reads back; without, bare only then
+    (our reader may want more quoted: a ``#`` after a digit)."""
+    out = render_post(replace(base, media=media, category=""), OPTIONS)
+    header = out.split("---\n")[1]
+    lines = dict(line.split(": ", 1) for line in header.splitlines() if ": " in line)
+    quoted = False
+    for key, value in (("categories", media_slug(media)), ("tags", f"{media}新闻")):
+        if lines[key] == value:
+            assert _bare_reads_back(key, value), (media, key)
+        elif _bare_reads_back(key, value) and exact:
+            raise AssertionError(f"{media}: {key} quoted, but bare reads back")  # original's form
+        else:
+            quoted = True
+        assert yaml.safe_load(header)[key] == value, (media, key)
+    back = parse_post(out, "x")
+    assert back.media == media and back.category == "", media
+    assert render_post(back, OPTIONS) == out, media
+    return quoted
+
+
+def test_every_corpus_media_and_company_name_is_bare_exactly_when_yaml_reads_it_back() -> None:
+    media = [n for n in MEDIA_NAMES.read_text(encoding="utf-8").splitlines() if n]
+    companies = _company_names()
+    assert "21世纪经济报道" in media and len(companies) > 5000
+    base = parse_post(read(SEED), str(SEED))
+    quoted = {name for name in [*media, *companies] if _check_media(base, name)}
+    # the digit-first names stay bare, as the original wrote them
+    out = render_post(replace(base, media="21世纪经济报道", category=""), OPTIONS)
+    assert "categories: 21shijijingjibaodao\ntags: 21世纪经济报道新闻\n" in out
+    assert "21世纪经济报道" not in quoted
+    assert {n for n in quoted if not n.startswith("*")} == set(), quoted  # only aliases
+
+
+YAML_SPECIAL = list("0123456789aZy新闻#:*&-?!%@`|>[]{},~.'\" \t\x85\u2028\u3000")
+
+
+@given(
+    st.text(
+        # a post is UTF-8: a lone surrogate (Cs) cannot be in a media name read from one
+        st.one_of(st.sampled_from(YAML_SPECIAL), st.characters(exclude_categories=("Cs",))),
+        min_size=1,
+        max_size=12,
+    ).filter(lambda t: t.strip() == t and "\n" not in t)
+)
+@settings(max_examples=300, deadline=None)
+def test_any_media_name_reads_back_the_same(media: str) -> None:
+    base = Article(
+        source="jekyll",
+        upstream_id="NW1",
+        title="t",
+        published=datetime(2021, 12, 29, 21, 45, 37, tzinfo=BEIJING),
+        media=media,
+        body_html="<p>x</p>",
+    )
+    with contextlib.suppress(JekyllFormatError):  # refused outright, never misread
+        _check_media(base, media, exact=False)

@@ -433,11 +433,15 @@ def test_sources_command_reports_health(tmp_path: Path) -> None:
 def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     import socket
 
+    from finews.store import Store
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = str(taken.getsockname()[1])
         env = {"FINEWS_DATA_DIR": str(tmp_path), "FINEWS_SOURCES_ENABLED": "ths.flash"}
+        # serve only reads: it needs a database (run refuses the port before creating one)
+        Store.open(f"sqlite:///{tmp_path / 'p.db'}").close()
         for command in (["run", "--port", port], ["serve", "--port", port]):
             result = run_cli("--db", str(tmp_path / "p.db"), *command, env=env, timeout=60)
             assert result.returncode == 1, (command, result.stderr)

@@ -168,7 +168,8 @@ def test_cli_stocks_reprocess_and_export_json(tmp_path: Path) -> None:
         json.loads(run_cli("--db", db, "stocks", "西安银行", "--json").stdout)["code"]
         == "600928.SH"
     )
-    assert run_cli("--db", db, "stocks", "不存在的公司").returncode == 1
+    unknown = run_cli("--db", db, "stocks", "不存在的公司")
+    assert unknown.returncode == 2 and "unknown stock" in unknown.stderr  # a usage error
     assert run_cli("--db", db, "reprocess").returncode == 0
     lines = run_cli("--db", db, "export", "json", "-").stdout.splitlines()
     records = [json.loads(line) for line in lines]

@@ -7,6 +7,8 @@ Exit status (documented in docs/cli.md):
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import gc
 import html
 import json
@@ -19,11 +21,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
+from rich.markup import escape
 from rich.text import Text
 
-from finews.config import Settings, load_settings
-from finews.errors import ConfigError, FinewsError, RequestError
+from finews.config import Settings, check_host, check_port, check_url, load_settings
+from finews.errors import ConfigError, FinewsError, RequestError, StoreError
 from finews.formats.jekyll import JekyllOptions
 
 if TYPE_CHECKING:
@@ -58,9 +60,22 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
-err = Console(stderr=True)
+# messages and `error:` lines are one line each when piped (docs/cli.md): no wrapping at 80
+err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
+# no markup or emoji codes in what users and upstreams wrote (a title "[a]…", a port ":-1:"):
+# the few styled lines say markup=True and escape what they interpolate
+
+
+class _Output(Console):
+    """Standard output whose closed pipe (``| head``) reaches :func:`run_cli` like any other
+    failure, to be said in one line; Rich's own handling exits 1 without a word."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 # long paths and titles stay on one line, and tables are not squeezed to 80 columns, when piped
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+out = _Output(soft_wrap=True, width=None if sys.stdout.isatty() else 160, markup=False, emoji=False)
 
 
 @dataclass
@@ -78,10 +93,22 @@ class Context:
 
         return Processor.default(self.stock_list)
 
-    def open_store(self) -> Store:
+    def open_store(self, *, write: bool = True) -> Store:
+        """The store; ``write=False`` for commands that only read it, which refuse a
+        database that does not exist (a mistyped ``--db`` is said, not answered with an
+        empty new database)."""
         from finews.store import Store  # SQLAlchemy is a quarter of a second to import
 
-        return Store.open(self.settings.db_url)
+        url = self.settings.db_url
+        if not write and url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if url != "sqlite:///:memory:" and not path.exists():
+                default = Path(self.settings.data_dir).expanduser() / "finews.db"
+                raise StoreError(
+                    f"no database at {path} (check --db / FINEWS_DB; the default is {default}; "
+                    "`finews fetch` or `finews import` creates one)"
+                )
+        return Store.open(url, create=write)
 
 
 def _ctx(ctx: typer.Context) -> Context:
@@ -95,22 +122,54 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database: a file path or SQLAlchemy URL (or set FINEWS_DB)."),
+        typer.Option(
+            "--db",
+            metavar="PATH|URL",
+            help="Database: a file path or SQLAlchemy URL (or set FINEWS_DB).",
+        ),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Settings file, TOML (or set FINEWS_CONFIG)."),
+        typer.Option(
+            "--config", metavar="FILE", help="Settings file, TOML (or set FINEWS_CONFIG)."
+        ),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            metavar="text|json",
+            help="Logs as text lines (default) or one JSON object per line, for machines.",
+        ),
+    ] = "text",
 ) -> None:
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, markup=False)],
-        force=True,
-    )
+    from finews.logs import configure_logging
+
+    if log_format not in {"text", "json"}:
+        raise typer.BadParameter(f"{log_format!r} is not text or json", param_hint="--log-format")
+    configure_logging(logging.WARNING - 10 * min(verbose, 2), log_format)
     ctx.obj = Context(load_settings(config, db=db))
+
+
+def _port(value: int | None) -> int | None:
+    """``--port``: the settings file's rule (0..65535), checked before anything starts."""
+    if value is None:
+        return None
+    try:
+        return check_port(value, "--port")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--port "), param_hint="--port") from None
+
+
+def _host(value: str | None) -> str | None:
+    """``--host``: an address or name, the settings file's rule."""
+    if value is None:
+        return None
+    try:
+        return check_host(value, "--host")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--host "), param_hint="--host") from None
 
 
 def _table(*columns: str, **options: Any) -> Table:
@@ -169,10 +228,11 @@ def import_jekyll_cmd(
         counts = report.saved.counts
         out.print(
             f"{report.files} files: {counts['new']} new, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged, {len(report.skipped)} skipped"
+            f"{counts['unchanged']} unchanged, {len(report.recognised)} already stored "
+            f"(exported by finews), {len(report.skipped)} skipped"
         )
         for path, reason in report.skipped:
-            err.print(f"[yellow]skipped[/] {path}: {reason}", markup=True, highlight=False)
+            err.print(f"[yellow]skipped[/] {escape(f'{path}: {reason}')}", markup=True)
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -185,7 +245,7 @@ def export_json_cmd(
     """One JSON object per line per article: id, source, media, title, time, url,
     stocks with their origin, story (id, size, first report), importance."""
     c = _ctx(ctx)
-    with c.open_store() as store:
+    with c.open_store(write=False) as store:
         handle = sys.stdout if str(out_file) == "-" else out_file.open("w", encoding="utf-8")
         try:
             for record in store.export_rows():
@@ -220,7 +280,7 @@ def export_jekyll_cmd(
         ascii_slugs=j.ascii_slugs if ascii_slugs is None else ascii_slugs,
         clean_body=clean,
     )
-    with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
+    with c.open_store(write=False) as store, _progress(err.is_terminal and not as_json) as bar:
         task = bar.add_task("exporting", total=store.count())
         report = export_jekyll(store, out_dir, options, progress=lambda n: bar.advance(task, n))
     if as_json:
@@ -287,16 +347,23 @@ def fetch(
                 str(r.unchanged),
                 str(r.failed),
                 f"{r.fulltext_fetched} ok, {r.fulltext_pending} pending",
-                "ok" if r.ok else "[red]FAILED[/]",
+                Text("ok") if r.ok else Text("FAILED", style="red"),
             )
         out.print(table)
         for r in reports:
             if not r.ok:
-                err.print(f"[red]{r.source} failed:[/] {r.error}", markup=True, highlight=False)
+                err.print(f"[red]{r.source} failed:[/] {escape(str(r.error))}", markup=True)
             for problem in r.problems[:10]:
-                err.print(f"[yellow]{r.source}:[/] {problem}", markup=True, highlight=False)
+                err.print(f"[yellow]{r.source}:[/] {escape(str(problem))}", markup=True)
             if len(r.problems) > 10:
                 err.print(f"{r.source}: … and {len(r.problems) - 10} more (see -v)")
+    if reports and all(not r.ok for r in reports) and fetcher.network_down:
+        h = c.settings.http
+        _say(
+            f"no source could be reached: this machine looks offline (each request was tried "
+            f"{h.retries + 1} times with a {h.timeout:g} s timeout; check the network, a "
+            "proxy or upstream_override)"
+        )
     if any(not r.ok for r in reports):
         raise typer.Exit(EXIT_SOURCE_FAILED)
     if any(r.failed for r in reports):
@@ -321,7 +388,7 @@ def build(
     c = _ctx(ctx)
     target = out_dir or c.settings.site_path
     options = SiteOptions.from_settings(c.settings)
-    with c.open_store() as store:
+    with c.open_store(write=False) as store:
         report = build_site(store, target, options, full=full)
     if as_json:
         _emit_json({**report.as_dict(), "out": str(target)})
@@ -381,7 +448,7 @@ def search(
         until=parse_time(until) if until else None,
         important=important or None,
     )
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         found = run_search(
             store, " ".join(query), filters, limit=limit, offset=offset, recent_first=recent
         )
@@ -406,9 +473,14 @@ def search(
 def serve(
     ctx: typer.Context,
     host: Annotated[
-        str | None, typer.Option(help="Address to bind (default 127.0.0.1: this machine only).")
+        str | None,
+        typer.Option(
+            callback=_host, help="Address to bind (default 127.0.0.1: this machine only)."
+        ),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(callback=_port, help="Port, 1..65535 (default 8000).")
+    ] = None,
     site_dir: Annotated[
         Path | None, typer.Option("--site", help="The built site (default: <data_dir>/site).")
     ] = None,
@@ -422,16 +494,22 @@ def serve(
     c = _ctx(ctx)
     s = c.settings
     target = site_dir or s.site_path
-    if not (target / "index.html").exists():
-        err.print(f"no site in {target} yet: building it first")
-        with c.open_store() as store:
+    with c.open_store(write=False) as store:  # a database it cannot serve is said first
+        if not (target / "index.html").exists():
+            err.print(f"no site in {target} yet: building it first")
             build_site(store, target, SiteOptions.from_settings(s))
     app_ = create_app(ServeOptions.from_settings(s, target))
     bind = host or s.serve.host
     sock = listen(bind, s.serve.port if port is None else port)
     err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
     server = uvicorn.Server(
-        uvicorn.Config(app_, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=3)
+        uvicorn.Config(
+            app_,
+            log_level="warning",
+            log_config=None,  # uvicorn's lines in finews's format (finews.logs)
+            proxy_headers=False,
+            timeout_graceful_shutdown=3,
+        )
     )
     server.run(sockets=[sock])
 
@@ -448,9 +526,10 @@ def feeds_add(
     """Subscribe to a feed; `finews run` and `finews fetch` poll it as source feed.<id>."""
     from finews.store import feedlist
 
-    if not url.startswith(("http://", "https://")):
-        err.print(f"error: not an http(s) URL: {url}")
-        raise typer.Exit(EXIT_USAGE)
+    try:
+        check_url(url, "feed URL")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="URL") from None
     with _ctx(ctx).open_store() as store:
         feed, new = feedlist.add(store, url, title)
     out.print(f"{'added' if new else 'already there:'} {feed.key} {feed.url}")
@@ -466,8 +545,7 @@ def feeds_remove(
 
     with _ctx(ctx).open_store() as store:
         if not feedlist.remove(store, feed):
-            err.print(f"error: no feed {feed}")
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.BadParameter(f"no feed {feed} (see `finews feeds list`)", param_hint="FEED")
     out.print(f"removed {feed}")
 
 
@@ -479,7 +557,7 @@ def feeds_list(
     """The feeds you subscribed to."""
     from finews.store import feedlist
 
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         feeds = feedlist.listed(store)
     if as_json:
         _emit_json([{"key": f.key, "url": f.url, "title": f.title} for f in feeds])
@@ -496,13 +574,20 @@ def feeds_import(
     opml: Annotated[Path, typer.Argument(help="An OPML file (from another reader).")],
 ) -> None:
     """Subscribe to every feed of an OPML file (folders included)."""
-    from finews.sources.feeds import read_opml
+    from finews.sources.feeds import read_opml_report
     from finews.store import feedlist
 
-    found = read_opml(opml.read_bytes(), str(opml))
+    found, skipped = read_opml_report(opml.read_bytes(), str(opml))
     with _ctx(ctx).open_store() as store:
         added = sum(feedlist.add(store, url, title)[1] for url, title in found)
-    out.print(f"{len(found)} feeds in {opml}: {added} added, {len(found) - added} already there")
+    out.print(
+        f"{len(found) + len(skipped)} feeds in {opml}: {added} added, "
+        f"{len(found) - added} already there, {len(skipped)} skipped"
+    )
+    for url, reason in skipped:
+        err.print(f"[yellow]skipped[/] {escape(url or '(empty)')}: {escape(reason)}", markup=True)
+    if skipped:
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 @feeds_app.command("export")
@@ -515,7 +600,7 @@ def feeds_export(
     from finews.sources.feeds import write_opml
     from finews.store import feedlist
 
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         text = write_opml([(f.url, f.title) for f in feedlist.listed(store)])
     if target == "-":
         sys.stdout.write(text)
@@ -535,6 +620,12 @@ def _run(settings: Settings, host: str | None, port: int | None, banner: str) ->
     def ready(url: str) -> None:
         err.print(banner.format(url=url or "(web app off)"), highlight=False)
 
+    if settings.run.serve:
+        # a taken port or a foreign address is said at once, before the first poll
+        # (whose retries would otherwise delay the message by many seconds)
+        from finews.web.app import listen
+
+        listen(host or settings.serve.host, settings.serve.port if port is None else port).close()
     runner = Runner(settings, host=host, port=port, on_ready=ready)
     try:
         stats = runner.run()
@@ -552,9 +643,14 @@ def _run(settings: Settings, host: str | None, port: int | None, banner: str) ->
 def run(
     ctx: typer.Context,
     host: Annotated[
-        str | None, typer.Option(help="Web app address (default 127.0.0.1: this machine only).")
+        str | None,
+        typer.Option(
+            callback=_host, help="Web app address (default 127.0.0.1: this machine only)."
+        ),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Web app port (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(callback=_port, help="Web app port, 1..65535 (default 8000).")
+    ] = None,
 ) -> None:
     """Poll every enabled source on its schedule, store, rebuild the site, send alerts and
     serve the web app — until Ctrl-C (docs/run.md)."""
@@ -571,13 +667,16 @@ def run(
 @app.command()
 def demo(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Web app port (0: any free port).")] = 8000,
+    port: Annotated[
+        int, typer.Option(callback=_port, help="Web app port (0: any free port).")
+    ] = 8000,
     data: Annotated[
         Path | None,
         typer.Option(help="Folder for the demo's database and site (default: a new temp folder)."),
     ] = None,
     interval: Annotated[
-        float, typer.Option(help="Seconds between two new items at the stand-in upstreams.")
+        float,
+        typer.Option(min=0.1, help="Seconds between two new items at the stand-in upstreams."),
     ] = 3.0,
 ) -> None:
     """finews without network access: bundled real flashes (财联社, 同花顺, 东方财富) replayed
@@ -630,7 +729,7 @@ def sources(
     from finews.run.health import report
 
     c = _ctx(ctx)
-    with c.open_store() as store:
+    with c.open_store(write=False) as store:
         statuses = store.source_status()
     health = report(
         statuses, list(c.settings.sources.enabled), time.time(), c.settings.run.stale_after
@@ -670,7 +769,7 @@ def _celery(settings: Settings, poll_keys: list[str] | None = None) -> Any:
 def worker(
     ctx: typer.Context,
     concurrency: Annotated[
-        int | None, typer.Option(help="Tasks at once (default: worker.concurrency).")
+        int | None, typer.Option(min=1, help="Tasks at once (default: worker.concurrency).")
     ] = None,
     name: Annotated[
         str, typer.Option(help="Worker name, unique among the workers (default: pid@host).")
@@ -685,11 +784,13 @@ def worker(
     import socket
 
     settings = _ctx(ctx).settings
-    app = _celery(settings)
     if pool not in {"threads", "prefork", "solo"}:
-        raise ConfigError(f"unknown pool {pool!r}: threads, prefork or solo")
+        raise typer.BadParameter(
+            f"unknown pool {pool!r}: threads, prefork or solo", param_hint="--pool"
+        )
     with _ctx(ctx).open_store():
         pass  # the store exists and is migrated before the first task
+    app = _celery(settings)
     argv = [
         "worker",
         "--loglevel=INFO",
@@ -732,7 +833,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Articles per source and per media, with the oldest and newest times."""
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         data = store.stats()
     if as_json:
         _emit_json(data)
@@ -755,6 +856,52 @@ def stats(
 
 
 @app.command()
+def check(
+    ctx: typer.Context,
+    network: Annotated[
+        bool,
+        typer.Option("--network/--no-network", help="Also try each enabled source and feed."),
+    ] = True,
+    site_dir: Annotated[
+        Path | None, typer.Option("--site", help="The built site (default: <data_dir>/site).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check the store's integrity, the site against the store, the settings and each
+    source; exit 0 healthy, 1 store, settings or site broken, 4 a source unreachable."""
+    from finews import check as checks
+
+    c = _ctx(ctx)
+    findings = [checks.Finding("settings", "load", checks.OK, "valid")]
+    store_found, version, pages = checks.check_store(c.settings.db_url)
+    findings += store_found
+    findings += checks.check_site(site_dir or c.settings.site_path, version, pages)
+    if network:
+        feeds: list[tuple[str, str]] = []
+        if version is not None:
+            from finews.store import feedlist
+
+            with c.open_store(write=False) as store:
+                feeds = [(f.key, f.url) for f in feedlist.listed(store, enabled_only=True)]
+        findings += checks.check_sources(c.settings, checks.source_urls(c.settings, feeds))
+    status = checks.exit_status(findings)
+    verdict = {0: "healthy", 1: "broken", 4: "some sources unreachable"}[status]
+    if as_json:
+        _emit_json({"verdict": verdict, "findings": [f.as_dict() for f in findings]})
+    else:
+        colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+        table = _table("area", "check", "state", "detail")
+        for f in findings:
+            table.add_row(f.area, f.name, Text(f.state, style=colours[f.state]), f.detail)
+        out.print(table)
+        out.print(f"verdict: {verdict}")
+    if status:
+        first = next(f for f in findings if f.state == checks.FAIL)
+        _say(f"check: {verdict}: {first.area} {first.name}: {first.detail}")
+        raise typer.Exit(status)
+
+
+@app.command()
 def stocks(
     ctx: typer.Context,
     code: Annotated[
@@ -770,11 +917,12 @@ def stocks(
     """An article timeline for one stock (newest first), or refresh the stock list."""
     import shutil
 
-    from finews.process.stocks import load_directory
+    from finews.process.stocks import check_stock_list, load_directory
 
     c = _ctx(ctx)
     if refresh is not None:
-        directory = load_directory(refresh)  # validates the file before it replaces anything
+        check_stock_list(refresh)  # a CSV of stocks, before it replaces anything
+        directory = load_directory(refresh)
         target = c.stock_list
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(refresh, target)
@@ -785,9 +933,10 @@ def stocks(
     directory = load_directory(c.stock_list)
     resolved = resolve_stock(code, directory.names, directory.display)
     if resolved is None:
-        err.print(f"[red]error:[/] unknown stock {code!r}", markup=True, highlight=False)
-        raise typer.Exit(EXIT_FATAL)
-    with c.open_store() as store:
+        near = similar_stocks(code, directory.display)
+        hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
+        raise RequestError(f"unknown stock {code!r} ({hint})")
+    with c.open_store(write=False) as store:
         timeline = store.stock_timeline(resolved, limit)
     name = directory.display.get(resolved, "")
     if as_json:
@@ -835,7 +984,7 @@ def stories(
 
     start = parse_time(since)
     end = parse_time(until) if until else int(time.time()) + 1
-    with _ctx(ctx).open_store() as store:
+    with _ctx(ctx).open_store(write=False) as store:
         found = store.stories(start, end, limit)
     if as_json:
         _emit_json({"stories": [s.as_dict() for s in found]})
@@ -852,6 +1001,19 @@ def stories(
             when = datetime.fromtimestamp(r.published_at, BEIJING).strftime("%m-%d %H:%M")
             lag = "首发" if r is first else f"+{(r.published_at - first.published_at) // 60} 分钟"
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
+
+
+def similar_stocks(query: str, display: dict[str, str], limit: int = 5) -> list[str]:
+    """Stocks whose name starts with (else contains) what was typed: 宁德 → 宁德时代."""
+    from finews.process.stocks import normalise_name
+
+    typed = normalise_name(query.strip())
+    if not typed:
+        return []
+    named = sorted(display.items())
+    starts = [f"{n} {c}" for c, n in named if normalise_name(n).startswith(typed)]
+    within = [f"{n} {c}" for c, n in named if typed in normalise_name(n)]
+    return list(dict.fromkeys([*starts, *within]))[:limit]
 
 
 def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) -> str | None:
@@ -872,14 +1034,14 @@ def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) ->
 
 @app.command()
 def reprocess(ctx: typer.Context) -> None:
-    """Run stock tagging, reprint clustering and body cleaning again over every stored
+    """Run stock tagging, story grouping and body cleaning again over every stored
     article."""
     c = _ctx(ctx)
     process = c.processor()
     with c.open_store() as store, _progress(err.is_terminal) as bar:
         task = bar.add_task("reprocessing", total=store.count())
         changed = store.reprocess(process, progress=lambda n: bar.advance(task, n))
-    out.print(f"stocks changed on {changed} articles; clusters rebuilt")
+    out.print(f"stocks changed on {changed} articles; stories regrouped")
 
 
 @app.command("config")
@@ -919,19 +1081,135 @@ def settings_reference(rows: list[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _say(message: str) -> None:
+    """One line on standard error: ``error: <what> (<what to do>)``."""
+    line = " ".join(message.split())
+    with contextlib.suppress(OSError):  # standard error gone too: the exit status is left
+        err.print(f"[red]error:[/] {escape(line)}", markup=True)
+
+
+def _silence_stdout() -> None:
+    """After the reader of standard output went away (``| head``), point it at
+    /dev/null so that the interpreter's last flush does not print a second complaint."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+_TICKS = re.compile(r"``?([^`]+?)``?")
+
+
+def _tidy_text(text: str | None) -> str | None:
+    """Help as a person reads it: a docstring's paragraph on one line (Typer keeps the
+    source's line breaks, mid-sentence), ``code`` without its backticks."""
+    if not text:
+        return text
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    return _TICKS.sub(r"\1", "\n\n".join(paragraphs))
+
+
+def _tidy_help(command: Any) -> None:
+    """Names instead of Typer's ``<str>`` / ``{query}`` placeholders, one-line paragraphs,
+    for every command and option (walked, so new commands get it too)."""
+    command.help = _tidy_text(command.help)
+    command.short_help = _tidy_text(getattr(command, "short_help", None))
+    for param in command.params:
+        if param.param_type_name == "option":
+            param.help = _tidy_text(param.help)
+            if getattr(param, "count", False):
+                param.metavar = ""  # -v -v: no value to name
+            elif param.metavar is None and not getattr(param, "is_flag", False) and param.name:
+                param.metavar = param.name.upper()
+        elif param.name:  # an argument: NAME, NAME... or [NAME] in the usage line
+            name = param.name.upper() + ("..." if param.nargs != 1 else "")
+            shown = name if param.required else f"[{name}]"
+            param.make_metavar = lambda *_a, _shown=shown, **_k: _shown
+            param.type = copy.copy(param.type)
+            param.type.get_metavar = lambda *_a, **_k: ""
+    for child in getattr(command, "commands", {}).values():
+        _tidy_help(child)
+
+
+def run_cli(args: list[str] | None = None) -> int:
+    """Run one command line and return its exit status; every failure a user can cause
+    (bad flags, settings, paths, databases, a closed pipe) is one ``error:`` line here.
+
+    Click's own ``main`` is not used: it prints usage errors as a multi-line box and
+    turns a closed standard output into a silent exit 1.  Programming errors
+    (``TypeError``, ``KeyError`` …) are deliberately not caught: they stay loud."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    # Typer 0.28 carries its own copy of Click (docs/design.md): its exceptions live there
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    command = typer.main.get_command(app)
+    _tidy_help(command)
+    argv = sys.argv[1:] if args is None else list(args)
+    try:
+        try:
+            with command.make_context("finews", argv) as ctx:
+                command.invoke(ctx)
+            return EXIT_OK
+        except typer.Exit as exc:
+            return int(exc.exit_code)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "finews"
+        message = exc.format_message()
+        _say(message if message.endswith(")") else f"{message} (see `{where} --help`)")
+        return EXIT_USAGE
+    except ClickException as exc:
+        _say(exc.format_message())
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _say("interrupted (nothing half-written: every write is one transaction)")
+        return 130
+    except RequestError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except FinewsError as exc:
+        _say(str(exc))
+        return EXIT_FATAL
+    except BrokenPipeError:
+        _silence_stdout()
+        _say("standard output was closed before everything was written (output cut short)")
+        return EXIT_FATAL
+    except DBAPIError as exc:
+        from finews.store.sqlstore import explain_db_error
+
+        _say(f"database: {explain_db_error(exc)}")
+        return EXIT_FATAL
+    except SQLAlchemyError as exc:
+        _say(f"database: {exc} (run `finews check`)")
+        return EXIT_FATAL
+    except OSError as exc:
+        what = exc.strerror or str(exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        _say(f"{what}{where} (check the path, its permissions and free space)")
+        return EXIT_FATAL
+
+
 def main() -> None:
     """Console entry point: user-facing errors become one line and an exit status."""
     try:
-        app()
-    except RequestError as exc:
-        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-        sys.exit(EXIT_USAGE)
-    except FinewsError as exc:
-        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-        sys.exit(EXIT_FATAL)
+        status = run_cli()
     finally:
         # The command is done and the process ends: what is left is freed as the
         # interpreter shuts down, which also runs the cycle collector over everything
         # still alive — 0.15–0.2 s after a site build, for nothing.  Frozen objects are
         # not collected (they are still freed).
         gc.freeze()
+    try:
+        sys.stdout.flush()
+    except OSError:
+        _silence_stdout()
+        if status == EXIT_OK:
+            _say("standard output was closed before everything was written (output cut short)")
+            status = EXIT_FATAL
+    sys.exit(status)

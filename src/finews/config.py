@@ -11,13 +11,16 @@ exist for the settings users reach for most: ``FINEWS_DB`` and
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from finews.errors import ConfigError
 
@@ -310,6 +313,52 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "finews"
 
 
+def check_port(value: int, name: str = "port") -> int:
+    """A TCP port a server can listen on; 0 lets the system choose (tests, the demo).
+    The same rule for the settings file and ``--port``: 70000 is not silently 4464."""
+    if not 0 <= value <= 65535:
+        raise ConfigError(f"{name} {value} is out of range (give 1..65535, or 0 for any free port)")
+    return value
+
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+
+
+def check_host(value: str, name: str = "host") -> str:
+    """An address to bind: an IPv4 or IPv6 literal, or a host name.  Something shaped like
+    an IPv4 address must be one (999.1.1.1 is a typo, not a name to look up)."""
+    text = value.strip()
+    looks_numeric = bool(text) and all(c.isdigit() or c == "." for c in text)
+    if ":" in text or looks_numeric:
+        try:
+            ipaddress.ip_address(text.strip("[]"))
+        except ValueError:
+            raise ConfigError(
+                f"{name} {value!r} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::1)"
+            ) from None
+        return text.strip("[]")
+    if not _HOSTNAME.match(text):
+        raise ConfigError(f"{name} {value!r} is not a host name or address (e.g. 127.0.0.1)")
+    return text
+
+
+def check_url(value: str, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """An absolute URL with one of ``schemes`` and a host: an ``ftp://`` base is refused
+    where it is given, not when the first request fails naming another URL."""
+    parsed = urlsplit(value)
+    if parsed.scheme.lower() not in schemes or not parsed.hostname:
+        wanted = "http(s)" if schemes == ("http", "https") else "/".join(schemes)
+        raise ConfigError(f"{name} {value!r} is not an {wanted} URL with a host")
+    try:
+        parsed.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise ConfigError(f"{name} {value!r} has a port out of range (1..65535)") from None
+    return value
+
+
 def parse_override(text: str) -> dict[str, str]:
     """``host=http://base,host2=http://base2`` → a mapping; bases lose a trailing ``/``."""
     result: dict[str, str] = {}
@@ -320,8 +369,22 @@ def parse_override(text: str) -> dict[str, str]:
         host, sep, base = part.partition("=")
         if not sep or not host.strip() or "://" not in base:
             raise ConfigError(f"upstream override {part!r} is not host=scheme://base")
+        check_url(base.strip(), f"upstream override for {host.strip()}")
         result[host.strip().lower()] = base.strip().rstrip("/")
     return result
+
+
+_KIND_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def _kind_words(kind: Any) -> str:
+    """How a type reads in a message: 'a whole number', not ``<class 'int'>``."""
+    if kind in _KIND_WORDS:
+        return _KIND_WORDS[kind]
+    if typing.get_origin(kind) is tuple:
+        plural = {int: "whole numbers", float: "numbers", str: "words"}
+        return "a list of " + plural.get(typing.get_args(kind)[0], "values")
+    return "host=URL pairs"
 
 
 def _coerce(value: Any, kind: Any, name: str) -> Any:
@@ -364,7 +427,7 @@ def _coerce(value: Any, kind: Any, name: str) -> Any:
     except ConfigError:
         raise
     except (TypeError, ValueError):
-        raise ConfigError(f"setting {name}: {value!r} is not a valid {kind}") from None
+        raise ConfigError(f"setting {name}: {value!r} is not {_kind_words(kind)}") from None
     raise ConfigError(f"setting {name}: unsupported type {kind}")
 
 
@@ -416,7 +479,17 @@ def load_settings(
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
+            raise ConfigError(
+                f"config file {path} does not exist (check --config / FINEWS_CONFIG)"
+            ) from None
+        except IsADirectoryError:
+            raise ConfigError(
+                f"config file {path} is a folder (give the TOML file, e.g. {path}/config.toml)"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read config file {path}: {exc.strerror or exc} (check its permissions)"
+            ) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {path}: {exc}") from None
     settings: Settings = _build(Settings, table, env, "")
@@ -430,29 +503,42 @@ def load_settings(
 
 
 def _validate(s: Settings) -> None:
+    """Ranges and shapes of every setting: out of range is an error naming the setting
+    (docs/configuration.md), never a silent default.  URLs, hosts and ports go through the
+    same checks as the command line's flags (:func:`check_url`, :func:`check_host`,
+    :func:`check_port`)."""
+    r = s.run
     checks = [
         (s.http.timeout > 0, "http.timeout must be positive"),
         (s.http.max_bytes >= 1024, "http.max_bytes must be at least 1024"),
         (s.http.retries >= 0, "http.retries must not be negative"),
+        (s.http.backoff >= 0, "http.backoff must not be negative"),
+        (s.http.max_backoff >= 0, "http.max_backoff must not be negative"),
         (s.http.host_spacing >= 0, "http.host_spacing must not be negative"),
         (s.http.concurrency >= 1, "http.concurrency must be at least 1"),
         (1 <= s.eastmoney.page_size <= 200, "eastmoney.page_size must be 1..200"),
+        (s.eastmoney.fulltext_retries >= 0, "eastmoney.fulltext_retries must not be negative"),
+        (1 <= s.cls.page_size <= 200, "cls.page_size must be 1..200"),
+        (1 <= s.ths.page_size <= 200, "ths.page_size must be 1..200"),
+        (1 <= s.sina.page_size <= 200, "sina.page_size must be 1..200"),
+        (1 <= s.wscn.page_size <= 100, "wscn.page_size must be 1..100"),
         ("{id}" in s.jekyll.share_link, "jekyll.share_link must contain {id}"),
         (s.site.page_size >= 1, "site.page_size must be at least 1"),
         (s.site.feed_size >= 1, "site.feed_size must be at least 1"),
-        ("://" in s.site.base_url, "site.base_url must be an absolute URL"),
-        (0 < s.serve.port < 65536, "serve.port must be 1..65535"),
         (
-            0 < s.run.min_interval <= s.run.interval <= s.run.max_interval,
+            0 < r.min_interval <= r.interval <= r.max_interval,
             "run: need 0 < min_interval <= interval <= max_interval",
         ),
-        (0 <= s.run.jitter < 1, "run.jitter must be in [0, 1)"),
-        (s.run.workers >= 1, "run.workers must be at least 1"),
+        (r.max_backoff > 0, "run.max_backoff must be positive"),
+        (0 <= r.jitter < 1, "run.jitter must be in [0, 1)"),
+        (r.stale_after > 0, "run.stale_after must be positive (seconds)"),
+        (r.workers >= 1, "run.workers must be at least 1"),
+        (r.build_delay >= 0, "run.build_delay must not be negative"),
         (s.alerts.retries >= 1, "alerts.retries must be at least 1"),
+        (s.alerts.timeout > 0, "alerts.timeout must be positive"),
         (s.worker.concurrency >= 1, "worker.concurrency must be at least 1"),
         (s.worker.poll_every > 0, "worker.poll_every must be positive"),
         (s.worker.visibility_timeout > 0, "worker.visibility_timeout must be positive"),
-        ("://" in s.worker.redis, "worker.redis must be a URL (redis://host:port/db)"),
         (s.serve.poll_interval > 0, "serve.poll_interval must be positive"),
         (
             not s.serve.root_path or s.serve.root_path.startswith("/"),
@@ -461,7 +547,24 @@ def _validate(s: Settings) -> None:
     ]
     for ok, message in checks:
         if not ok:
-            raise ConfigError(message)
+            raise ConfigError(f"{message} (fix it in the settings file or FINEWS_* variable)")
+    check_port(s.serve.port, "serve.port")
+    check_host(s.serve.host, "serve.host")
+    check_url(s.site.base_url, "site.base_url")
+    if not s.worker.redis.startswith("unix://"):
+        check_url(s.worker.redis, "worker.redis", ("redis", "rediss"))
+    for section, key in [
+        (s.eastmoney, "list_base"),
+        (s.eastmoney, "article_base"),
+        (s.eastmoney, "page_base"),
+        (s.cls, "base"),
+        (s.ths, "base"),
+        (s.sina, "base"),
+        (s.wscn, "base"),
+        (s.jin10, "base"),
+    ]:
+        name = f"{type(section).__name__.removesuffix('Settings').lower()}.{key}"
+        check_url(getattr(section, key), name)
 
 
 def describe_settings() -> list[tuple[str, str, str, str]]:

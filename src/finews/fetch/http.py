@@ -19,8 +19,10 @@ Failures after the retries raise :class:`~finews.errors.FetchError`.
 from __future__ import annotations
 
 import email.utils
+import errno
 import logging
 import random
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -117,6 +119,20 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def _offline(exc: BaseException) -> bool:
+    """Whether a transport error means this machine reaches nothing: a name that does
+    not resolve, no route to the network (rather than one server refusing or timing out)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        if isinstance(seen, OSError) and seen.errno in {errno.ENETUNREACH, errno.EHOSTUNREACH}:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).lower()
+    return "name or service not known" in text or "temporary failure in name resolution" in text
+
+
 TOTAL_TIMEOUTS = 3
 """A response body must be complete within this many ``timeout``s."""
 
@@ -155,6 +171,10 @@ class Fetcher:
         # a long-running process must not keep every article it ever fetched
         self._validators: OrderedDict[str, tuple[str | None, str | None, Response]] = OrderedDict()
         self.requests_sent = 0
+        self.network_down = False
+        """Set when a request exhausted its retries because no route or name resolution
+        worked; cleared by any success.  While set, such a failure is not retried: offline,
+        ``finews fetch`` fails within one request's timeout × retries, not once per source."""
 
     def close(self) -> None:
         self.client.close()
@@ -226,7 +246,16 @@ class Fetcher:
                 last_error = f"timed out after {self.policy.timeout:g} s"
             except httpx.TransportError as exc:
                 last_error = f"connection failed: {type(exc).__name__}: {exc}"
+                if _offline(exc):
+                    if self.network_down:
+                        raise FetchError(
+                            f"GET {shown}: {last_error} (the network looks down: an earlier "
+                            "request failed the same way after its retries; not retried)"
+                        ) from None
+                    if attempt == self.policy.retries:
+                        self.network_down = True
             else:
+                self.network_down = False
                 if response.status == 304 and cached:
                     return Response(url, 200, cached[2].headers, cached[2].content, True)
                 if response.status not in RETRY_STATUSES:

@@ -24,6 +24,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from pathlib import PurePath
 
 from finews.errors import JekyllFormatError
@@ -204,7 +205,7 @@ def parse_post(text: str, where: str = "") -> Article:
             em = _EM_MEDIA.search(article_body)
             media = strip_tags(em.group("media")).strip() if em else category
         url = link
-        if category == media_slug(media):
+        if category == media_slug(media).strip():  # the front matter value is stripped
             category = ""  # derivable from the media: the article is listed under its media
     if not upstream_id:
         raise JekyllFormatError("cannot tell the article id (no link, no dated filename)", where)
@@ -220,6 +221,16 @@ def parse_post(text: str, where: str = "") -> Article:
         category=category,
         raw=text,
     )
+
+
+def post_identity(text: str, where: str) -> str:
+    """The upstream id of a post as :func:`parse_post` would take it, read off its link
+    line or file name only: enough to recognise finews's own export of an article whose
+    front matter the original format cannot carry (a flash without a title)."""
+    tail = _TAIL.search(text)
+    link = tail.group("url").strip() if tail else ""
+    match = _INFOCODE.search(link) or _ARTICLE_CODE.search(link)
+    return match.group(1) if match else _id_from_path(where)
 
 
 def _unquote(line: str) -> str:
@@ -248,8 +259,12 @@ def tag_of(article: Article) -> str:
     return ROLLING_TAG if is_rolling(article) else f"{article.media or 'finews'}新闻"
 
 
-_YAML_UNPRINTABLE = re.compile("[\x7f-\x84\x86-\x9f]")
-_YAML_PLAIN_SAFE = re.compile(r"^[A-Za-z\u3400-\u9fff][^:#\x00-\x1f\x7f-\x9f\"'\\]*(?<! )$")
+_YAML_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029]")
+"""What YAML forbids even in quotes (DEL, C1 controls) or reads as a line break inside them
+(NEL, the line and paragraph separators): written as ``\\uXXXX`` escapes."""
+_YAML_PLAIN_SAFE = re.compile(
+    r"^[A-Za-z\u3400-\u9fff][^:#\x00-\x1f\x7f-\x9f\u2028\u2029\"'\\]*(?<! )$"
+)
 _YAML_RESERVED = re.compile(r"^(?:y|n|yes|no|true|false|on|off|null)$", re.IGNORECASE)
 
 
@@ -259,7 +274,8 @@ def _yaml_quoted(value: str) -> str:
     ``json.dumps`` leaves a title without ``"``, ``\\`` or control characters
     exactly as ``"title"``, the original's form; otherwise it escapes them,
     which the original did not (its YAML broke).  Characters YAML forbids
-    even inside quotes (DEL, C1 controls) are escaped as ``\\uXXXX``.
+    even inside quotes (DEL, C1 controls) or folds (NEL, U+2028, U+2029) are escaped as
+    ``\\uXXXX``.
     See docs/jekyll-format.md.
     """
     text = json.dumps(value, ensure_ascii=False)
@@ -267,10 +283,45 @@ def _yaml_quoted(value: str) -> str:
 
 
 def _yaml_scalar(value: str) -> str:
-    """A bare scalar as the original wrote ``categories``/``tags``, quoted if unsafe."""
+    """A ``categories``/``tags`` value bare, as the original always wrote it, unless YAML
+    would read the bare form as something else: only then quoted.
+
+    The fast pattern accepts most values (a letter or a Chinese character first, nothing
+    YAML treats specially).  Anything else is bare exactly when :func:`_bare_reads_back`
+    says so: ``21shijijingjibaodao`` and ``21世纪经济报道新闻`` stay bare (YAML reads them
+    as those strings, and the original wrote them so), ``*ST国华新闻`` (an alias), ``2026``
+    (a number) or ``no`` (a boolean) are quoted."""
     if _YAML_PLAIN_SAFE.match(value) and not _YAML_RESERVED.match(value):
         return value
+    if _bare_reads_back(value):
+        return value
     return _yaml_quoted(value)
+
+
+_PSYCH_NUMBER = re.compile(r"^[-+]?[0-9][0-9_,]*(?:\.[0-9_]*)?$")
+"""Ruby's YAML (Psych, what Jekyll reads front matter with) also takes ``1,000`` as a
+number, which PyYAML reads as a string: such a value is quoted as well."""
+
+
+@lru_cache(maxsize=4096)
+def _bare_reads_back(value: str) -> bool:
+    """Whether ``key: <value>`` reads back, in YAML 1.1 (Jekyll's and PyYAML's), as exactly
+    this string, and in our own front-matter reader too."""
+    if not value or value != value.strip() or _YAML_UNPRINTABLE.search(value):
+        return False
+    if any(c in value for c in "\n\r\t\x00") or _PSYCH_NUMBER.match(value):
+        return False
+    import yaml  # only for the rare values the fast pattern does not settle
+
+    line = f"k: {value}\n"
+    try:
+        loaded = yaml.safe_load(line)
+    except yaml.YAMLError:
+        return False
+    if loaded != {"k": value}:
+        return False
+    match = _SIMPLE_LINE.match(line.rstrip("\n"))
+    return match is not None and match.group("plain") == value
 
 
 def format_date(value: datetime) -> str:
@@ -321,6 +372,19 @@ def post_filename(article: Article) -> str:
     if family not in {"eastmoney", JEKYLL_SOURCE}:
         ident = f"{family}-{ident}"
     return f"{day}-{ident}.md"
+
+
+_FAMILY_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-(?P<family>[a-z][a-z0-9]*)-")
+
+
+def origin_family(path: str) -> str:
+    """The source family a post exported by finews came from, read off its file name as
+    :func:`post_filename` wrote it: ``2026-06-16-cls-2370637.md`` → ``cls``; no prefix →
+    ``eastmoney`` (the original's own posts, and Eastmoney's, carry none).  With the id
+    of the share link or article URL this is enough to recognise, on import, an article
+    the store already holds under its real source (issue #13)."""
+    match = _FAMILY_PREFIX.match(PurePath(path).name)
+    return match.group("family") if match else "eastmoney"
 
 
 def render_category_page(category: str, title: str) -> str:

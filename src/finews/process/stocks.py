@@ -27,6 +27,7 @@ from pathlib import Path
 
 import ahocorasick
 
+from finews.errors import InputError
 from finews.model import Article, StockTag
 from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker
 from finews.process.text import body_text as plain_body
@@ -101,6 +102,27 @@ def _read_csv(text: str, code_col: str, name_col: str) -> list[tuple[str, str]]:
     return [
         (r[code_col], r[name_col]) for r in csv.DictReader(text.splitlines()) if r.get(name_col)
     ]
+
+
+_TS_CODE = re.compile(r"^\d{6}\.(?:SH|SZ|BJ)$")
+
+
+def check_stock_list(path: Path) -> int:
+    """How many stocks a CSV meant to replace the stock list holds; an :class:`InputError`
+    when it is not one (no ``ts_code`` and ``name`` columns, no row with a code like
+    ``600519.SH``, not UTF-8): ``stocks --refresh`` must not install any text file."""
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text (a CSV with columns ts_code,name,…)", where) from None
+    reader = csv.DictReader(text.splitlines())
+    if not {"ts_code", "name"} <= set(reader.fieldnames or []):
+        raise InputError("no ts_code and name columns (a CSV with columns ts_code,name,…)", where)
+    rows = [r for r in reader if _TS_CODE.match(r.get("ts_code") or "") and r.get("name")]
+    if not rows:
+        raise InputError("no row with a code like 600519.SH and a name", where)
+    return len(rows)
 
 
 def load_directory(override: Path | None = None) -> StockDirectory:

@@ -178,19 +178,37 @@ class FeedSource:
 
 
 def read_opml(data: bytes, where: str = "OPML") -> list[tuple[str, str]]:
-    """(feed URL, title) of every outline with an ``xmlUrl``, nested folders included."""
+    """(feed URL, title) of every outline with a usable ``xmlUrl``, nested folders included."""
+    return read_opml_report(data, where)[0]
+
+
+def read_opml_report(
+    data: bytes, where: str = "OPML"
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(feed URL, title) of every outline with an ``xmlUrl``, and (URL, reason) of those
+    whose ``xmlUrl`` is not an http(s) URL with a host: reported, never dropped silently."""
+    from finews.config import check_url
+    from finews.errors import ConfigError
+
     try:
         root = lxml.etree.fromstring(
             data, parser=lxml.etree.XMLParser(resolve_entities=False, no_network=True)
         )
     except lxml.etree.XMLSyntaxError as exc:
         raise InputError(f"not OPML: {exc}", where) from None
-    found = []
+    found: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or "").strip()
-        if url.startswith(("http://", "https://")):
-            found.append((url, (outline.get("title") or outline.get("text") or "").strip()))
-    return found
+        if outline.get("xmlUrl") is None:
+            continue  # a folder
+        try:
+            check_url(url, "feed URL")
+        except ConfigError as exc:
+            skipped.append((url, str(exc)))
+            continue
+        found.append((url, (outline.get("title") or outline.get("text") or "").strip()))
+    return found, skipped
 
 
 def write_opml(feeds: list[tuple[str, str]], title: str = "finews feeds") -> str:

@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from finews.errors import StoreError
 from finews.store import fulltext, schema
 
 
@@ -186,6 +187,11 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
+class SchemaTooNew(StoreError):
+    """The database records migrations this finews does not know: a newer finews wrote it.
+    Opening it would risk writing rows the newer schema does not expect."""
+
+
 def current_version() -> int:
     return MIGRATIONS[-1].version
 
@@ -202,6 +208,12 @@ def migrate(conn: Connection) -> list[int]:
         )
         return [m.version for m in MIGRATIONS]
     done = {row[0] for row in conn.execute(schema.schema_migrations.select())}
+    unknown = done - {m.version for m in MIGRATIONS}
+    if unknown:
+        raise SchemaTooNew(
+            f"schema version {max(unknown)} is newer than this finews knows "
+            f"({current_version()}): upgrade finews"
+        )
     applied: list[int] = []
     for migration in MIGRATIONS:
         if migration.version in done:

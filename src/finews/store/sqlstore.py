@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from finews.errors import StoreError
@@ -43,7 +43,7 @@ from finews.search.query import Query
 from finews.store import clusters, fulltext, schema
 from finews.store import stories as story_queries
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
-from finews.store.migrations import migrate
+from finews.store.migrations import SchemaTooNew, migrate
 
 A = schema.articles
 T = schema.article_tombstones
@@ -172,6 +172,63 @@ def _engine(url: Any, **options: Any) -> Engine:
     return engine
 
 
+def _check_sqlite_path(path: Path, *, create: bool) -> None:
+    """Refuse, in one line, an SQLite path that cannot be a database before SQLite or a
+    ``mkdir`` says so in a traceback: a folder, a missing file when only reading, a folder
+    that cannot be created (``/proc``, a read-only mount, no permission)."""
+    if path.is_dir():
+        raise StoreError(f"database {path} is a folder (give a file path, e.g. {path}/finews.db)")
+    if not create and not path.exists():
+        raise StoreError(f"no database at {path} (check the path; commands that write create it)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the folder {path.parent} for the database: "
+            f"{exc.strerror or exc} (choose another --db)"
+        ) from None
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(16)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot read database {path}: {exc.strerror or exc} (check its permissions)"
+            ) from None
+        if head and head != b"SQLite format 3\x00":
+            raise StoreError(
+                f"{path} is not an SQLite database (not made by finews, or damaged: "
+                "restore a backup or choose another --db)"
+            )
+
+
+def _driver_hint(url: Any) -> str:
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return " (pip install 'finews[scale]')"
+    if backend == "sqlite":
+        return ""
+    return " (finews runs on SQLite and PostgreSQL only)"
+
+
+def explain_db_error(exc: DBAPIError) -> str:
+    """A driver's error as one line with what to do: what a user meets when a database is
+    damaged, locked, read-only or unreachable."""
+    message = " ".join(str(exc.orig).split())
+    lowered = message.lower()
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return f"{message} (the file is damaged: run `finews check`, restore a backup)"
+    if "locked" in lowered or "busy" in lowered:
+        return f"{message} (another process holds it: wait, or stop that process)"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{message} (the file or its folder is not writable: check permissions)"
+    if "unable to open" in lowered:
+        return f"{message} (check the path and its permissions)"
+    if "connect" in lowered or "could not translate host" in lowered or "refused" in lowered:
+        return f"{message} (is the database server running and reachable?)"
+    return message
+
+
 class Store:
     """Articles in a database; open with :meth:`Store.open`."""
 
@@ -181,28 +238,42 @@ class Store:
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Open (creating and migrating if needed) the store at an SQLAlchemy URL."""
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """Open (creating and migrating if needed) the store at an SQLAlchemy URL.
+
+        ``create=False`` is for commands that only read: an SQLite file that does not exist
+        is refused instead of created, so a mistyped ``--db`` reports the mistake rather
+        than "0 articles" (and leaves no empty folder or database behind).  Every failure a
+        user can cause (a missing, unwritable, corrupt or locked file, a server that does
+        not answer, a driver that is not installed, a schema newer than this finews) is a
+        :class:`StoreError` of one line saying what to do, never a driver traceback."""
         try:
             parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StoreError(f"not a database URL: {url!r} ({exc})") from None
+        except (ArgumentError, ValueError) as exc:
+            raise StoreError(
+                f"not a database URL: {url!r} ({exc}; give a file path or "
+                "sqlite:///… / postgresql://…)"
+            ) from None
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        shown = parsed.render_as_string(hide_password=True)
+        path = parsed.database
+        if parsed.get_backend_name() == "sqlite" and path not in (None, "", ":memory:"):
+            _check_sqlite_path(Path(path), create=create)
         try:
             engine = _engine(parsed)
         except (ArgumentError, ImportError) as exc:
-            hint = " (pip install 'finews[scale]')" if isinstance(exc, ImportError) else ""
-            raise StoreError(f"cannot use database {parsed!r}: {exc}{hint}") from None
+            raise StoreError(f"cannot use database {shown}: {exc}{_driver_hint(parsed)}") from None
         store = cls(engine)
         try:
             with store._write() as conn:
                 migrate(conn)
-        except OperationalError as exc:
+        except SchemaTooNew as exc:
             engine.dispose()
-            raise StoreError(f"cannot open database {parsed!r}: {exc.orig}") from None
+            raise StoreError(f"database {shown}: {exc}") from None
+        except DBAPIError as exc:
+            engine.dispose()
+            raise StoreError(f"cannot open database {shown}: {explain_db_error(exc)}") from None
         return store
 
     def reopened(self) -> Store:
@@ -519,6 +590,23 @@ class Store:
             result = conn.execution_options(yield_per=chunk).execute(select(A).order_by(*order))
             for row in result.mappings():
                 yield row_to_article(row)
+
+    def sources(self) -> list[str]:
+        """The sources that have stored articles (the unique index answers it)."""
+        with self.engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(select(A.c.source).distinct())]
+
+    def origin_of(self, sources: Sequence[str], upstream_id: str) -> str | None:
+        """Which of ``sources`` stores an article with this upstream id, if exactly one:
+        how an import recognises finews's own Jekyll export of an article it already holds
+        (a lookup on the ``(source, upstream_id)`` index)."""
+        if not sources:
+            return None
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(A.c.source).where(A.c.source.in_(sources), A.c.upstream_id == upstream_id)
+            ).all()
+        return str(rows[0][0]) if len(rows) == 1 else None
 
     def known(self, source: str, upstream_ids: Sequence[str]) -> set[str]:
         """Which of these upstream ids of a source are stored already."""

@@ -110,6 +110,19 @@ class Headers:
         await self.app(scope, receive, send_with_headers)
 
 
+def _listen_hint(exc: OSError) -> str:
+    """Why a bind failed, and the flag that fixes it: a taken port wants another
+    ``--port``, an address that is not this machine's wants another ``--host``."""
+    import errno
+
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EADDRINUSE:
+        return f"{reason} (another program listens there: choose another --port)"
+    if exc.errno in {errno.EACCES, errno.EPERM}:
+        return f"{reason} (ports below 1024 need privileges: choose --port 1024 or above)"
+    return f"{reason} (not an address of this machine: --host 127.0.0.1, or one it has)"
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket, or a :class:`ConfigError` saying why not (the port is taken,
     the address is not this machine's) — uvicorn itself would exit the process."""
@@ -121,9 +134,7 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind(address)
         sock.listen(2048)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot serve on {host}:{port}: {exc.strerror or exc} (another port: --port)"
-        ) from None
+        raise ConfigError(f"cannot serve on {host}:{port}: {_listen_hint(exc)}") from None
     sock.set_inheritable(True)
     return sock
 

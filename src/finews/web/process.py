@@ -20,14 +20,20 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from finews.errors import ConfigError
+from finews.logs import chosen
 from finews.web.app import ServeOptions
 
 START_TIMEOUT = 60.0
 
 
-def _child(options: ServeOptions, host: str, port: int, conn: Connection) -> None:
+def _child(
+    options: ServeOptions, host: str, port: int, conn: Connection, logs: tuple[int, str]
+) -> None:
     import uvicorn
 
+    from finews.logs import configure_logging
+
+    configure_logging(*logs)
     from finews.web.app import create_app, listen
 
     try:
@@ -37,7 +43,11 @@ def _child(options: ServeOptions, host: str, port: int, conn: Connection) -> Non
         return
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(options), log_level="warning", lifespan="on", timeout_graceful_shutdown=3
+            create_app(options),
+            log_level="warning",
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
         )
     )
 
@@ -65,7 +75,7 @@ class WebProcess:
         context = multiprocessing.get_context("spawn")
         self.conn, child_conn = context.Pipe()
         self.process = context.Process(
-            target=_child, args=(options, host, port, child_conn), name="finews-web"
+            target=_child, args=(options, host, port, child_conn, chosen()), name="finews-web"
         )
         self.process.start()
         child_conn.close()

@@ -1,0 +1,571 @@
+"""Every command × every class of user mistake: one ``error:`` line, the documented exit
+status, no traceback, the store unchanged (issue #13).
+
+The commands are not listed here: they are walked from the Typer app, so a new command is
+walked too (and fails here until its required arguments have a sample below).  The cases
+run in this process through :func:`finews.cli.run_cli`, the function the console entry
+point calls: an exception escaping it is exactly a traceback the user would see, so the
+walk records it as one.  A few cases run the real ``finews`` in a subprocess as well, with a
+real closed pipe, to prove the entry point adds nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import typer
+
+from conftest import JEKYLL_HANDMADE, JEKYLL_REAL, SEED, run_cli
+from finews.cli import EXIT_FATAL, EXIT_OK, EXIT_USAGE, app
+from finews.cli import run_cli as finews_in_process
+from finews.config import load_settings
+from finews.importers.jekyll import import_jekyll
+from finews.store import Store, feedlist
+
+LONG_RUNNING = {"run", "serve", "demo", "worker", "scheduler"}
+"""Commands that do not return when they work: walked only with input that must stop them."""
+NO_STORE = {"config", "demo"}
+"""Commands that never open the database given (demo makes its own)."""
+READ_ONLY = {
+    "build", "check", "export jekyll", "export json", "feeds export", "feeds list", "search",
+    "serve", "sources", "stats", "stocks", "stories",
+}  # fmt: skip
+"""Commands that only read the store: they refuse a database that does not exist."""
+
+
+@dataclass
+class Outcome:
+    status: int | None
+    stdout: str
+    stderr: str
+    traceback: str = ""
+
+
+class _ClosedPipe(io.StringIO):
+    """Standard output whose reader went away (``| head`` after its lines): writes fail
+    as they do on a real pipe, and its descriptor is a real pipe with no reader."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        read_end, self._fd = os.pipe()
+        os.close(read_end)
+
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        super().close()
+
+
+def invoke(args: list[str], env: dict[str, str], *, closed_stdout: bool = False) -> Outcome:
+    """``finews ARGS`` in this process, as the console entry point runs it."""
+    out: io.StringIO = _ClosedPipe() if closed_stdout else io.StringIO()
+    err = io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status: int | None = finews_in_process(args)
+                trace = ""
+            except BaseException as exc:  # what would reach the user
+                import traceback
+
+                status, trace = None, "".join(traceback.format_exception(exc))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        if closed_stdout:
+            out.close()
+    return Outcome(status, "" if closed_stdout else out.getvalue(), err.getvalue(), trace)
+
+
+# -- the commands, walked from the app ---------------------------------------------------
+
+
+def walk_commands() -> list[tuple[list[str], typer.main.TyperCommand]]:
+    root = typer.main.get_command(app)
+    found: list[tuple[list[str], typer.main.TyperCommand]] = []
+
+    def visit(command: object, path: list[str]) -> None:
+        sub = getattr(command, "commands", None)
+        if sub:
+            for name, child in sorted(sub.items()):
+                visit(child, [*path, name])
+        else:
+            found.append((path, command))  # type: ignore[arg-type]
+
+    visit(root, [])
+    return found
+
+
+@dataclass
+class World:
+    """Files the cases point at; built once per module."""
+
+    root: Path
+    good_db: Path
+    samples: dict[str, list[str]] = field(default_factory=dict)
+    bad_dbs: dict[str, str] = field(default_factory=dict)
+    bad_settings: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("mistakes")
+    good = root / "good.db"
+    with Store.open(f"sqlite:///{good}") as store:
+        import_jekyll(store, [SEED])
+        feedlist.add(store, "https://example.org/feed.xml", "example")
+    with sqlite3.connect(good) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    w = World(root, good)
+
+    opml = root / "subs.opml"
+    opml.write_text(  # hand-made: one feed
+        '<opml version="2.0"><body><outline xmlUrl="https://example.org/a.xml"/></body></opml>',
+        encoding="utf-8",
+    )
+    w.samples = {  # a valid value for each required argument, by parameter name
+        "paths": [str(SEED)],
+        "out_file": ["-"],
+        "out_dir": [str(root / "jekyll-out")],
+        "query": ["银行"],
+        "code": ["600519"],
+        "url": ["https://example.org/other.xml"],
+        "feed": ["feed.1"],
+        "opml": [str(opml)],
+    }
+
+    (root / "random.db").write_bytes(os.urandom(8192))
+    (root / "text.db").write_text("not a database\n" * 100, encoding="utf-8")
+    data = good.read_bytes()
+    (root / "truncated.db").write_bytes(data[: len(data) // 2])
+    (root / "folder.db").mkdir()
+    newer = root / "newer.db"
+    shutil.copy(good, newer)
+    with sqlite3.connect(newer) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', 0)")
+    w.bad_dbs = {
+        "random bytes": str(root / "random.db"),
+        "a text file": str(root / "text.db"),
+        "a truncated copy": str(root / "truncated.db"),
+        "a folder": str(root / "folder.db"),
+        "a newer schema": str(newer),
+        "a folder that cannot be created": "/proc/finews-test/x.db",
+        "an unknown database kind": "mysql://user@localhost/finews",
+        "an unparsable URL": "postgresql://user@host:notaport/x",
+        # nothing listens on port 1 of loopback: refused at once (no real server is used)
+        "an unreachable server": "postgresql://finews@127.0.0.1:1/finews?connect_timeout=3",
+    }
+
+    def config(name: str, text: str) -> dict[str, str]:
+        path = root / f"{name}.toml"
+        path.write_text(text, encoding="utf-8")
+        return {"FINEWS_CONFIG": str(path)}
+
+    w.bad_settings = {
+        "config is a folder": {"FINEWS_CONFIG": str(root)},
+        "config does not exist": {"FINEWS_CONFIG": str(root / "nope.toml")},
+        "config is not TOML": config("broken", "[http\n"),
+        "unknown setting": config("unknown", "[http]\ntimeuot = 3\n"),
+        "negative duration": {"FINEWS_RUN_STALE_AFTER": "-5"},
+        "not a number": {"FINEWS_HTTP_TIMEOUT": "eighty"},
+        "port out of range": {"FINEWS_SERVE_PORT": "70000"},
+        "host not an address": {"FINEWS_SERVE_HOST": "999.1.1.1"},
+        "ftp upstream": {"FINEWS_UPSTREAM_OVERRIDE": "www.cls.cn=ftp://mirror.example"},
+        "not a boolean": {"FINEWS_RUN_SERVE": "maybe"},
+    }
+    yield w
+
+
+def base_args(world: World, path: list[str], command: typer.main.TyperCommand) -> list[str]:
+    """The command with a valid value for each required argument (and a free port)."""
+    args = list(path)
+    for param in command.params:
+        if param.param_type_name != "argument":
+            continue
+        if param.required:
+            assert param.name in world.samples, f"no sample for {path} {param.name}"
+        if param.name in world.samples:
+            args += world.samples[param.name]
+    if any(p.name == "port" for p in command.params):
+        args += ["--port", "0"]
+    if any(p.name == "network" for p in command.params):
+        args += ["--no-network"]  # the walk is about local mistakes
+    return args
+
+
+def problems(outcome: Outcome, status: int, what: str) -> list[str]:
+    """What is wrong with an outcome: a traceback, another status, not one error line."""
+    if outcome.traceback:
+        return [f"{what}: TRACEBACK {outcome.traceback.strip().splitlines()[-1]}"]
+    found = []
+    if outcome.status != status:
+        found.append(f"{what}: exit {outcome.status}, not {status}: {outcome.stderr!r}")
+    lines = [line for line in outcome.stderr.splitlines() if line.strip()]
+    if len(lines) != 1 or not lines[0].startswith("error: "):
+        found.append(f"{what}: not one error line: {outcome.stderr!r}")
+    return found
+
+
+def check(outcome: Outcome, status: int, what: str) -> None:
+    found = problems(outcome, status, what)
+    assert not found, "\n".join(found)
+
+
+def _env(world: World, **extra: str) -> dict[str, str]:
+    return {"FINEWS_DATA_DIR": str(world.root / "data"), **extra}
+
+
+# -- the walk -------------------------------------------------------------------------
+
+
+def test_every_command_with_every_bad_input(world: World) -> None:
+    commands = walk_commands()
+    assert len(commands) >= 20
+    good_digest = _digest(world.good_db)
+    cases = 0
+    failures: list[str] = []
+
+    def case(args: list[str], env: dict[str, str], status: int, what: str) -> Outcome:
+        nonlocal cases
+        cases += 1
+        outcome = invoke(args, env)
+        failures.extend(problems(outcome, status, what))
+        return outcome
+
+    for path, command in commands:
+        name = " ".join(path)
+        args = base_args(world, path, command)
+        good = ["--db", str(world.good_db)]
+        if path[0] not in NO_STORE:
+            for kind, db in world.bad_dbs.items():
+                before = _digest(Path(db))
+                case(["--db", db, *args], _env(world), EXIT_FATAL, f"{name} on {kind}")
+                if _digest(Path(db)) != before:
+                    failures.append(f"{name} changed {kind}")
+        if name in READ_ONLY:
+            missing = world.root / "typo" / "x.db"
+            out = case(["--db", str(missing), *args], _env(world), EXIT_FATAL, f"{name} no db")
+            if "no database at" not in out.stderr or missing.parent.exists():
+                failures.append(f"{name}: a missing database not refused: {out.stderr!r}")
+                shutil.rmtree(missing.parent, ignore_errors=True)
+        for kind, env in world.bad_settings.items():
+            case([*good, *args], _env(world, **env), EXIT_FATAL, f"{name} with {kind}")
+        for option, value in out_of_range(command):
+            bad = [*args, option, value]
+            case([*good, *bad], _env(world), EXIT_USAGE, f"{name} {option} {value}")
+        if _digest(world.good_db) != good_digest:
+            failures.append(f"{name} changed the store")
+            good_digest = _digest(world.good_db)
+    tracebacks = sum("TRACEBACK" in f for f in failures)
+    print(
+        f"\n{cases} (command × bad input) cases over {len(commands)} commands: "
+        f"{len(failures)} problems, {tracebacks} tracebacks"
+    )
+    assert not failures, "\n".join(failures)
+    assert cases >= 300
+
+
+def out_of_range(command: typer.main.TyperCommand) -> list[tuple[str, str]]:
+    """For every numeric option: a word, and values just outside its declared range; for
+    every port: what the settings file refuses."""
+    found: list[tuple[str, str]] = []
+    for param in command.params:
+        if param.param_type_name != "option" or not param.opts:
+            continue
+        option = param.opts[0]
+        kind = param.type
+        type_name = getattr(kind, "name", "")
+        if param.name == "port":
+            found += [(option, "70000"), (option, "65536"), (option, "-1")]
+        elif param.name == "host":
+            found += [(option, "999.1.1.1"), (option, "not a host")]
+        if type_name in {"integer", "float", "integer range", "float range"}:
+            found.append((option, "eighty"))
+        low, high = getattr(kind, "min", None), getattr(kind, "max", None)
+        if low is not None:
+            found.append((option, str(low - 1)))
+        if high is not None:
+            found.append((option, str(high + 1)))
+    return found
+
+
+def test_closed_standard_output_is_one_line_for_every_command_that_prints(world: World) -> None:
+    """``finews … | head``: a command that prints says once that its output was cut."""
+    walked = 0
+    for path, command in walk_commands():
+        name = " ".join(path)
+        if path[0] in LONG_RUNNING or path[0] == "fetch":
+            continue  # they poll or serve; their output is a banner on standard error
+        db = world.root / f"copy-{'-'.join(path)}.db"
+        shutil.copy(world.good_db, db)
+        args = ["--db", str(db), *base_args(world, path, command)]
+        normal = invoke(args, _env(world))
+        assert not normal.traceback and normal.status in {EXIT_OK, 3}, (name, normal)
+        if not normal.stdout:
+            continue
+        walked += 1
+        shutil.copy(world.good_db, db)  # as before the normal run (a writer changed it)
+        before = _digest(db)
+        outcome = invoke(args, _env(world), closed_stdout=True)
+        check(outcome, EXIT_FATAL, f"{name} with standard output closed")
+        assert "standard output was closed" in outcome.stderr
+        if name in READ_ONLY:
+            assert _digest(db) == before
+    print(f"\n{walked} commands that print walked with standard output closed")
+    assert walked >= 8
+
+
+# -- the real entry point ----------------------------------------------------------------
+
+
+def test_the_console_command_adds_no_traceback(world: World, tmp_path: Path) -> None:
+    for args, env, status in [
+        (["--db", world.bad_dbs["random bytes"], "stats"], {}, EXIT_FATAL),
+        (["--db", world.bad_dbs["a folder that cannot be created"], "fetch"], {}, EXIT_FATAL),
+        (["--db", str(world.good_db), "serve", "--port", "70000"], {}, EXIT_USAGE),
+        (["--db", str(world.good_db), "stats"], world.bad_settings["config is a folder"], 1),
+    ]:
+        result = run_cli(*args, env=env)
+        assert result.returncode == status, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    # a real pipe closed by its reader
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "--db", str(world.good_db), "export", "json", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    with proc.stderr:
+        stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == EXIT_FATAL
+    assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert "standard output was closed" in stderr
+
+
+def test_a_missing_database_is_refused_by_readers_and_created_by_writers(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "typo" / "x.db"
+    result = run_cli("--db", str(db), "stats")
+    assert result.returncode == 1 and "no database at" in result.stderr
+    assert "the default is" in result.stderr and not db.parent.exists()
+    assert run_cli("--db", str(db), "import", "jekyll", str(SEED)).returncode == 0
+    assert run_cli("--db", str(db), "stats").returncode == 0
+
+
+# -- finews check ----------------------------------------------------------------------
+
+
+def test_check_finds_damage_inside_a_valid_file_and_a_site_of_another_store(
+    tmp_path: Path,
+) -> None:
+    db, other = tmp_path / "f.db", tmp_path / "other.db"
+    env = {"FINEWS_DATA_DIR": str(tmp_path / "data")}
+    assert run_cli("--db", str(db), "import", "jekyll", str(JEKYLL_REAL), env=env).returncode == 3
+    assert run_cli("--db", str(db), "build", env=env).returncode == 0
+    healthy = run_cli("--db", str(db), "check", "--no-network", "--json", env=env)
+    assert healthy.returncode == 0, healthy.stderr
+    assert json.loads(healthy.stdout)["verdict"] == "healthy"
+
+    # the same site checked against another, smaller database: built from elsewhere
+    assert run_cli("--db", str(other), "import", "jekyll", str(SEED), env=env).returncode == 0
+    elsewhere = run_cli("--db", str(other), "check", "--no-network", "--json", env=env)
+    assert elsewhere.returncode == 1 and elsewhere.stderr.startswith("error: check: broken")
+    states = {(f["area"], f["name"]): f["state"] for f in json.loads(elsewhere.stdout)["findings"]}
+    assert states[("site", "built from")] == "fail"
+
+    # garbage written into the middle of the file: ordinary commands may not read that page
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    assert pages > 8
+    with db.open("r+b") as handle:
+        handle.seek(page_size * (pages // 2) + 100)
+        handle.write(os.urandom(page_size - 200))
+    damaged = run_cli("--db", str(db), "check", "--no-network", "--json", env=env)
+    assert damaged.returncode == 1, damaged.stdout
+    assert "Traceback" not in damaged.stderr and len(damaged.stderr.splitlines()) == 1
+    findings = json.loads(damaged.stdout)["findings"]
+    assert any(f["area"] == "store" and f["state"] == "fail" for f in findings)
+
+
+def test_check_reports_unreachable_sources_with_status_4(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    assert run_cli("--db", str(db), "import", "jekyll", str(SEED)).returncode == 0
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
+    env = {
+        "FINEWS_SOURCES_ENABLED": "cls.telegraph,ths.flash",
+        "FINEWS_UPSTREAM_OVERRIDE": f"www.cls.cn={closed},news.10jqka.com.cn={closed}",
+        "FINEWS_HTTP_TIMEOUT": "2",
+    }
+    result = run_cli("--db", str(db), "check", "--json", env=env)
+    assert result.returncode == 4, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "some sources unreachable"
+    assert {f["name"] for f in report["findings"] if f["area"] == "source"} == {
+        "cls.telegraph",
+        "ths.flash",
+    }
+
+
+# -- logs ------------------------------------------------------------------------------
+
+ISO_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2} (INFO|WARNING) \S+: ")
+
+
+def test_logs_are_iso_one_line_each_and_json_on_request(tmp_path: Path) -> None:
+    db = str(tmp_path / "f.db")
+    text = run_cli("-v", "--db", db, "import", "jekyll", str(JEKYLL_HANDMADE))
+    logs = [line for line in text.stderr.splitlines() if not line.startswith("skipped ")]
+    assert logs and all(ISO_LINE.match(line) for line in logs), text.stderr
+    assert any(len(line) > 120 for line in logs)  # long, and still one line when piped
+    as_json = run_cli(
+        "-v", "--log-format", "json", "--db", db, "import", "jekyll", str(JEKYLL_HANDMADE)
+    )
+    lines = [line for line in as_json.stderr.splitlines() if not line.startswith("skipped ")]
+    records = [json.loads(line) for line in lines]
+    assert records and {"time", "level", "logger", "message"} <= set(records[0])
+    assert datetime.fromisoformat(records[0]["time"]).tzinfo is not None
+
+
+# -- what the messages say ---------------------------------------------------------------
+
+
+def test_messages_say_what_to_do(world: World, tmp_path: Path) -> None:
+    good = ["--db", str(world.good_db)]
+    said = {
+        "not a number": invoke(["stats"], _env(world, FINEWS_HTTP_TIMEOUT="eighty")),
+        "SQLite and PostgreSQL only": invoke(["--db", "mysql://u@h/x", "stats"], _env(world)),
+        "not an IP address": invoke([*good, "serve", "--host", "999.1.1.1"], _env(world)),
+        "宁德时代 300750.SZ": invoke([*good, "stocks", "宁德"], _env(world)),
+        "is a folder": invoke(["stats"], _env(world, FINEWS_CONFIG=str(tmp_path))),
+        "not an http(s) URL": invoke(
+            ["stats"], _env(world, FINEWS_UPSTREAM_OVERRIDE="www.cls.cn=ftp://mirror.example")
+        ),
+        "run.stale_after must be positive": invoke(
+            ["stats"], _env(world, FINEWS_RUN_STALE_AFTER="-5")
+        ),
+    }
+    for words, outcome in said.items():
+        assert words in outcome.stderr, (words, outcome.stderr)
+        assert "<class" not in outcome.stderr and "pip install 'finews')" not in outcome.stderr
+
+
+def test_feeds_import_reports_entries_it_cannot_use(tmp_path: Path) -> None:
+    opml = tmp_path / "subs.opml"
+    opml.write_text(  # hand-made: a good feed, an ftp one, a folder
+        '<opml version="2.0"><body><outline xmlUrl="https://example.org/a.xml"/>'
+        '<outline xmlUrl="ftp://example.org/b.xml"/><outline text="a folder"/></body></opml>',
+        encoding="utf-8",
+    )
+    result = run_cli("--db", str(tmp_path / "f.db"), "feeds", "import", str(opml))
+    assert result.returncode == 3, result.stderr
+    assert "1 added" in result.stdout and "1 skipped" in result.stdout
+    assert "ftp://example.org/b.xml" in result.stderr
+
+
+def test_run_on_a_taken_port_says_so_at_once(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = run_cli("--db", str(tmp_path / "f.db"), "run", "--port", str(port))
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1 and "choose another --port" in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert elapsed < 10  # it waited 14 s for the polls in flight before
+
+
+def test_uvicorn_lines_have_the_same_format(world: World, tmp_path: Path) -> None:
+    import signal
+    import socket
+
+    env = {**os.environ, "FINEWS_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stderr is not None
+    try:
+        banner = ""
+        while "serving " not in banner:
+            banner = proc.stderr.readline()
+            assert banner, "serve ended before it served"
+        port = int(re.findall(r":(\d+)/", banner)[-1])
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"GARBAGE \x00\x01\r\n\r\n")  # uvicorn warns about it
+            assert conn.recv(100).startswith(b"HTTP/1.1 400")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+    warning = [line for line in rest.splitlines() if "uvicorn" in line]
+    assert warning and all(ISO_LINE.match(line) for line in warning), rest
+
+
+def test_fetch_offline_fails_within_one_requests_retries_and_says_so(tmp_path: Path) -> None:
+    import time
+
+    from finews.sources.registry import build_sources
+
+    hosts = [
+        "np-listapi.eastmoney.com", "newsinfo.eastmoney.com", "finance.eastmoney.com",
+        "www.cls.cn", "news.10jqka.com.cn", "zhibo.sina.com.cn", "api-one-wscn.awtmt.com",
+        "flash-api.jin10.com",
+    ]  # fmt: skip
+    nowhere = "http://offline.invalid"  # .invalid never resolves (RFC 6761)
+    env = {
+        "FINEWS_UPSTREAM_OVERRIDE": ",".join(f"{h}={nowhere}" for h in hosts),
+        "FINEWS_HTTP_TIMEOUT": "2",
+        "FINEWS_HTTP_RETRIES": "3",
+        "FINEWS_HTTP_BACKOFF": "0.2",
+    }
+    assert len(build_sources(load_settings(env={}), [])) == 7
+    started = time.monotonic()
+    result = run_cli("--db", str(tmp_path / "f.db"), "fetch", env=env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 4, result.stderr
+    assert "this machine looks offline" in result.stderr
+    assert "Traceback" not in result.stderr
+    # one request's attempts (timeout × (retries + 1)), not once per source (7 sources)
+    assert elapsed < 2 * 4 + 5, elapsed
