@@ -217,10 +217,10 @@ def jieba_all(store: Store, text: str, filters: Filters) -> list[int]:
     if query.empty:
         return []
     with store.engine.connect() as conn:
-        ranked, _ = fulltext.search(
+        ranked = fulltext.search(
             conn, query, filters, limit=10**9, offset=0, recent_first=False, now=NOW
         )
-    return [i for i, _ in ranked]
+    return [i for i, _ in ranked.hits]
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -10,6 +10,18 @@ quotes are plain text and no input is an error.  The little syntax there is:
   code and every name it goes by;
 - any name of the alias table brings its aliases (英伟达 finds Nvidia and NVDA).
 
+Two things make a search find what a reader means rather than only the exact words
+(issue #16, the docs' #11):
+
+- **never miss a literal match**: every word of two or more characters that is not plain
+  ASCII may also match as the overlapping character bigrams of the text (the index's
+  ``grams`` column, :func:`grams`), so an article that contains the typed string is found
+  even where jieba cut it differently in context (抗疫 inside 对抗疫情);
+- **graceful degradation**: :meth:`Query.relaxed` asks for about 60 % of the words instead
+  of all of them (Lucene's ``minimum_should_match``); the store uses it when the strict
+  query finds few.  A quoted phrase and a stock code stay required, ``-word`` stays an
+  exclusion.
+
 Words are cut the way the index was cut (:mod:`finews.search.segment`).  A run of
 single characters (words jieba does not know, like 蔚来) becomes a phrase of those
 characters, and a lone character a prefix, so that an unknown word still finds itself.
@@ -17,9 +29,11 @@ characters, and a lone character a prefix, so that an unknown word still finds i
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import combinations
 
 from finews.search import segment
 from finews.search.aliases import AliasTable, default_aliases
@@ -28,22 +42,61 @@ _CODE = re.compile(r"^(?:(?:sh|sz|bj)(\d{6})|(\d{6})(?:\.(?:sh|sz|bj))?)$", re.I
 _CHUNKS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
+RELAX_SHARE = 0.6
+"""A relaxed query needs this share of its optional words (rounded up, at least two)."""
+_MAX_COMBINATIONS = 64
+"""A relaxed query is an OR of the allowed subsets of words; beyond this many subsets a
+larger share is asked (a query of many words is cut to the subsets that stay cheap)."""
+
+
 @dataclass(frozen=True)
 class Term:
-    """One thing that must (or must not) match: any of ``alternatives``."""
+    """One thing that must (or must not) match: any of ``alternatives``, or the literal
+    text as character bigrams (``literal``, matched in the ``grams`` column)."""
 
     alternatives: tuple[str, ...]
     prefix: bool = False
+    literal: str = ""
+    """the typed text as space-separated bigrams (see :func:`grams`), or empty"""
+    strict: bool = False
+    """a quoted phrase or a stock code: required even in a relaxed query"""
 
 
 @dataclass(frozen=True)
 class Query:
     required: tuple[Term, ...]
     excluded: tuple[Term, ...] = ()
+    minimum: int | None = None
+    """how many of the optional (not strict) required terms must match; None: all"""
 
     @property
     def empty(self) -> bool:
         return not self.required
+
+    @property
+    def optional(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.required if not t.strict)
+
+    def relaxed(self) -> Query | None:
+        """The same query needing only about 60 % of its optional words (never fewer
+        than two), or None when that would change nothing (fewer than three words)."""
+        n = len(self.optional)
+        if n < 3:
+            return None
+        need = max(2, math.ceil(RELAX_SHARE * n))
+        while need < n and math.comb(n, need) > _MAX_COMBINATIONS:
+            need += 1
+        if need >= n:
+            return None
+        return replace(self, minimum=need)
+
+    def _groups(self) -> list[list[Term]] | None:
+        """The alternatives of a relaxed query: each a list of terms that must all
+        match (the strict ones and one subset of the optional ones); None when strict."""
+        if self.minimum is None:
+            return None
+        strict = [t for t in self.required if t.strict]
+        return [strict + list(c) for c in combinations(self.optional, self.minimum)]
 
     def highlight_terms(self) -> list[str]:
         """The strings to mark in a snippet, longest first."""
@@ -60,10 +113,20 @@ class Query:
         (:func:`lexemes`); a phrase becomes ``<->``, a prefix ``:*``."""
         if self.empty:
             return None
-        rendered = [_ts_render(t) for t in self.required]
-        if any(r is None for r in rendered):
-            return None  # a required term with nothing to match matches nothing
-        expression = " & ".join(r for r in rendered if r)
+        groups = self._groups() or [list(self.required)]
+        alternatives = []
+        for group in groups:
+            rendered = [_ts_render(t) for t in group]
+            if any(r is None for r in rendered):
+                continue  # a required term with nothing to match matches nothing
+            alternatives.append(" & ".join(r for r in rendered if r))
+        if not alternatives:
+            return None
+        expression = (
+            alternatives[0]
+            if len(alternatives) == 1
+            else " | ".join(f"({a})" for a in alternatives)
+        )
         excluded = [r for r in (_ts_render(t) for t in self.excluded) if r]
         if excluded:
             expression = f"({expression}) & !({' | '.join(excluded)})"
@@ -73,7 +136,13 @@ class Query:
         """The FTS5 MATCH expression, or None when there is nothing to look for."""
         if self.empty:
             return None
-        expression = " AND ".join(_render(t) for t in self.required)
+        groups = self._groups()
+        if groups is None:
+            expression = " AND ".join(_render(t) for t in self.required)
+        else:
+            expression = " OR ".join(
+                "(" + " AND ".join(_render(t) for t in group) + ")" for group in groups
+            )
         if self.excluded:
             expression = f"({expression}) NOT ({' OR '.join(_render(t) for t in self.excluded)})"
         return expression
@@ -108,6 +177,10 @@ def _ts_alternative(text: str, prefix: bool) -> str | None:
 
 def _ts_render(term: Term) -> str | None:
     parts = [p for p in (_ts_alternative(a, term.prefix) for a in term.alternatives) if p]
+    if term.literal:
+        literal = _ts_alternative(term.literal, False)
+        if literal:
+            parts.append(literal)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
@@ -123,6 +196,8 @@ def _quote(text: str) -> str:
 
 def _render(term: Term) -> str:
     parts = [_quote(a) + ("*" if term.prefix else "") for a in term.alternatives]
+    if term.literal:
+        parts.append(_quote(term.literal))
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
@@ -130,18 +205,57 @@ def _single_cjk(word: str) -> bool:
     return len(word) == 1 and not word.isascii()
 
 
+def _bigrams(token: str) -> list[str]:
+    if len(token) < 2:
+        return [token]
+    return [token[i : i + 2] for i in range(len(token) - 1)]
+
+
+def grams(text: str) -> str:
+    """Text as the index's ``grams`` column holds it: each token (as ``unicode61`` cuts
+    it) that is not plain ASCII, as its overlapping character bigrams followed by its
+    last character (西安银行 → 西安 安银 银行 行), space-separated.
+
+    A string of two or more characters occurs in a token exactly where its bigrams
+    occur at consecutive positions, so the phrase of a query's bigrams finds every
+    article that contains it, however jieba cut the text around it (Lucene's
+    CJKBigramFilter; the last character lets a single character be found as a prefix
+    wherever it stands).  Plain ASCII tokens are words already (jieba never cuts
+    them): ``Fed`` does not find ``Federal``."""
+    out: list[str] = []
+    for token in lexemes(text):
+        if token.isascii():
+            continue
+        if len(token) == 1:
+            out.append(token)
+        else:
+            out += _bigrams(token)
+            out.append(token[-1])
+    return " ".join(out)
+
+
+def literal_of(text: str) -> str:
+    """The bigram phrase that finds ``text`` literally (empty when the words suffice:
+    plain ASCII, a single character, or text cut into more than one token)."""
+    tokens = lexemes(text)
+    if len(tokens) != 1 or tokens[0].isascii() or len(tokens[0]) < 3:
+        # two characters: the word itself is one of the bigrams, nothing to add
+        return ""
+    return " ".join(_bigrams(tokens[0]))
+
+
 def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     code = _CODE.match(text)
     if code:
-        return [Term(aliases.expand(code.group(1) or code.group(2)))]
+        return [Term(aliases.expand(code.group(1) or code.group(2)), strict=True)]
     whole = aliases.expand(text)
     if len(whole) > 1:
-        return [Term(whole)]
+        return [Term(whole, literal=literal_of(text), strict=phrase)]
     words = segment.query_words(text)
     if not words:
         return []
     if phrase:
-        return [Term((" ".join(words),))]
+        return [Term((" ".join(words),), literal=literal_of(text), strict=True)]
     terms: list[Term] = []
     run: list[str] = []
 
@@ -149,7 +263,7 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         if len(run) == 1:
             terms.append(Term((run[0],), prefix=True))
         elif run:
-            terms.append(Term((" ".join(run),)))
+            terms.append(Term((" ".join(run),), literal=literal_of("".join(run))))
         run.clear()
 
     for word in words:
@@ -157,7 +271,7 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
             run.append(word)
             continue
         flush()
-        terms.append(Term(aliases.expand(word)))
+        terms.append(Term(aliases.expand(word), literal=literal_of(word)))
     flush()
     return terms
 

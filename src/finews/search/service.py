@@ -79,11 +79,14 @@ class Results:
     results: list[Result]
     total: int
     offset: int
+    relaxed: bool = False
+    """all the words found too few: these articles have most of them"""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "total": self.total,
             "offset": self.offset,
+            "relaxed": self.relaxed,
             "results": [r.as_dict() for r in self.results],
         }
 
@@ -117,7 +120,7 @@ def search(
         )
         for hit in page.hits
     ]
-    return Results(query, results, page.total, offset)
+    return Results(query, results, page.total, offset, page.relaxed)
 
 
 __all__ = ["Filters", "Result", "Results", "parse_time", "search"]

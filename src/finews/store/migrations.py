@@ -12,7 +12,7 @@ that brings an older database to the same shape.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from finews.model import Article
 from finews.store import fulltext, schema
 
 
@@ -165,6 +166,30 @@ def _v7_clean_bodies(conn: Connection) -> None:
         last = rows[-1][0]
 
 
+def _v8_search_grams(conn: Connection) -> None:
+    """The full-text index again, with the character bigrams that make every literal
+    match findable, without the media among the ranked tags, and cut with the finance
+    words and the names of the securities master (issue #16)."""
+    from finews.store.sqlstore import row_to_article  # the store imports this module
+
+    def batches() -> Iterator[list[tuple[int, Article]]]:
+        last = 0
+        while True:
+            rows = conn.execute(
+                select(schema.articles)
+                .where(schema.articles.c.id > last)
+                .order_by("id")
+                .limit(1000)
+            ).mappings()
+            batch = [(row["id"], row_to_article(row)) for row in rows]
+            if not batch:
+                return
+            yield batch
+            last = batch[-1][0]
+
+    fulltext.rebuild(conn, batches())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -173,6 +198,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "full-text index, source status", _v5_fulltext),
     Migration(6, "alert deliveries, user feeds", _v6_alerts),
     Migration(7, "sanitised bodies", _v7_clean_bodies),
+    Migration(8, "search index with character bigrams", _v8_search_grams),
 )
 
 
