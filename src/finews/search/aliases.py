@@ -2,8 +2,11 @@
 600928 / 西安银行.
 
 Built from the packaged stock list (code, current name, former names, the name without
-``ST`` or a share-class letter) plus the curated ``data/search_aliases.txt``.  Groups that
-share a name are merged (中国银行 is both a stock and a curated line).
+``ST`` or a share-class letter), the Hong Kong and US securities the upstreams tag
+(``data/securities.csv``: code, ticker, Chinese name, curated short and English names —
+Micron / 美光 / 美光科技 / MU), plus the curated ``data/search_aliases.txt``.  Groups that
+share a name are merged (中国银行 is both a stock and a curated line; BABA.US and 09988.HK
+are both 阿里巴巴).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from finews.process.stocks import StockDirectory, load_directory
+from finews.process.stocks import StockDirectory, load_directory, load_securities
 
 
 def fold(term: str) -> str:
@@ -73,10 +76,33 @@ def stock_groups(directory: StockDirectory) -> list[list[str]]:
     """One group per stock: its code, current name and every other name it goes by."""
     by_code: dict[str, list[str]] = {}
     for code, name in directory.display.items():
+        if code[-3:] not in {".SH", ".SZ", ".BJ"}:
+            continue  # Hong Kong and US: security_groups
         by_code.setdefault(code, [code[:6], name])
     for name, code in directory.names.items():
         by_code.setdefault(code, [code[:6]]).append(name)
     return list(by_code.values())
+
+
+_NO_TICKER = frozenset(
+    {"ON", "NOW", "AS", "CAT", "DIS", "PL", "HON", "BX", "KC", "WB", "LI", "CHA", "RACE", "ALL"}
+)
+"""US tickers that are also common English words or names: kept out of the aliases (the
+company's own names still find it)."""
+
+
+def security_groups() -> list[list[str]]:
+    """One group per Hong Kong or US security: its code (00700.HK, and 00700 alone), its
+    ticker, its names as tagged (without the -W/-SW class suffix too), and the curated short
+    and English names."""
+    groups = []
+    for security in load_securities():
+        code, market = security.code.rsplit(".", 1)
+        names = [security.code, *security.names]
+        if market == "HK" or (len(code) >= 2 and code not in _NO_TICKER):
+            names.append(code)
+        groups.append(names)
+    return groups
 
 
 def curated_groups() -> list[list[str]]:
@@ -92,4 +118,6 @@ def curated_groups() -> list[list[str]]:
 def default_aliases() -> AliasTable:
     """The packaged table (the packaged stock list, not a user's newer one, so that the
     index and the queries always agree)."""
-    return AliasTable.from_groups([*stock_groups(load_directory()), *curated_groups()])
+    return AliasTable.from_groups(
+        [*stock_groups(load_directory()), *security_groups(), *curated_groups()]
+    )

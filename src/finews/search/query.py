@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 
 from finews.search import segment
-from finews.search.aliases import AliasTable, default_aliases
+from finews.search.aliases import AliasTable, default_aliases, fold
 
 _CODE = re.compile(r"^(?:(?:sh|sz|bj)(\d{6})|(\d{6})(?:\.(?:sh|sz|bj))?)$", re.I)
 _CHUNKS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -235,13 +235,19 @@ def grams(text: str) -> str:
 
 
 def literal_of(text: str) -> str:
-    """The bigram phrase that finds ``text`` literally (empty when the words suffice:
-    plain ASCII, a single character, or text cut into more than one token)."""
+    """The bigram phrase that finds ``text`` literally (empty for plain ASCII, a single
+    character, or text cut into more than one token)."""
     tokens = lexemes(text)
-    if len(tokens) != 1 or tokens[0].isascii() or len(tokens[0]) < 3:
-        # two characters: the word itself is one of the bigrams, nothing to add
+    if len(tokens) != 1 or tokens[0].isascii() or len(tokens[0]) < 2:
         return ""
     return " ".join(_bigrams(tokens[0]))
+
+
+def _word_literal(word: str) -> str:
+    """:func:`literal_of` a word, empty for a two-character word: it is its own bigram, and
+    its word alternative matches the ``grams`` column already."""
+    literal = literal_of(word)
+    return "" if " " not in literal else literal
 
 
 def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
@@ -250,7 +256,7 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         return [Term(aliases.expand(code.group(1) or code.group(2)), strict=True)]
     whole = aliases.expand(text)
     if len(whole) > 1:
-        return [Term(whole, literal=literal_of(text), strict=phrase)]
+        return [Term(whole, literal=_word_literal(text), strict=phrase)]
     words = segment.query_words(text)
     if not words:
         return []
@@ -271,9 +277,12 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
             run.append(word)
             continue
         flush()
-        terms.append(Term(aliases.expand(word), literal=literal_of(word)))
+        terms.append(Term(aliases.expand(word), literal=_word_literal(word)))
     flush()
     return terms
+
+
+_MAX_NAME_WORDS = 4
 
 
 def parse(text: str, aliases: AliasTable | None = None) -> Query:
@@ -281,14 +290,35 @@ def parse(text: str, aliases: AliasTable | None = None) -> Query:
     table = aliases or default_aliases()
     required: list[Term] = []
     excluded: list[Term] = []
-    for match in _CHUNKS.finditer(text[:500]):
+    chunks = list(_CHUNKS.finditer(text[:500]))
+    i = 0
+    while i < len(chunks):
+        match = chunks[i]
         if match.group(3) is not None:
             chunk = match.group(3)
             negative = chunk.startswith("-") and len(chunk) > 1
-            terms = _terms_of(chunk[1:] if negative else chunk, table, phrase=False)
+            # a name of several words (SK Hynix, Goldman Sachs) is one term
+            span = 1 if negative else _name_span(chunks, i, table)
+            if span > 1:
+                words = " ".join(str(m.group(3)) for m in chunks[i : i + span])
+                terms = [Term(table.expand(words))]
+            else:
+                terms = _terms_of(chunk[1:] if negative else chunk, table, phrase=False)
+            i += span
         else:
             negative = bool(match.group(1))
             terms = _terms_of(match.group(2), table, phrase=True)
+            i += 1
         (excluded if negative else required).extend(terms)
     # the same term twice adds nothing
     return Query(tuple(dict.fromkeys(required)), tuple(dict.fromkeys(excluded)))
+
+
+def _name_span(chunks: list[re.Match[str]], start: int, table: AliasTable) -> int:
+    """How many plain words from ``start`` make one name of the alias table (1: none)."""
+    for end in range(min(len(chunks), start + _MAX_NAME_WORDS), start + 1, -1):
+        words = [m.group(3) for m in chunks[start:end]]
+        plain = all(w is not None and not w.startswith("-") for w in words)
+        if plain and fold("".join(str(w) for w in words)) in table.groups:
+            return end - start
+    return 1
