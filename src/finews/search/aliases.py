@@ -105,13 +105,20 @@ def security_groups() -> list[list[str]]:
     return groups
 
 
+CURATED = ("search_aliases.txt", "search_synonyms.txt")
+"""Curated groups: names of companies and institutions, and finance vocabulary."""
+
+
 def curated_groups() -> list[list[str]]:
-    text = (resources.files("finews") / "data" / "search_aliases.txt").read_text(encoding="utf-8")
-    return [
-        line.split("|")
-        for line in (raw.strip() for raw in text.splitlines())
-        if line and not line.startswith("#")
-    ]
+    groups = []
+    for name in CURATED:
+        text = (resources.files("finews") / "data" / name).read_text(encoding="utf-8")
+        groups += [
+            line.split("|")
+            for line in (raw.strip() for raw in text.splitlines())
+            if line and not line.startswith("#")
+        ]
+    return groups
 
 
 @cache

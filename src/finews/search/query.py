@@ -254,9 +254,10 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     code = _CODE.match(text)
     if code:
         return [Term(aliases.expand(code.group(1) or code.group(2)), strict=True)]
-    whole = aliases.expand(text)
+    # a quoted phrase is what it says: no other names, no synonyms
+    whole = (text,) if phrase else aliases.expand(text)
     if len(whole) > 1:
-        return [Term(whole, literal=_word_literal(text), strict=phrase)]
+        return [Term(whole, literal=_word_literal(text))]
     words = segment.query_words(text)
     if not words:
         return []
