@@ -146,6 +146,9 @@ def main() -> None:
     parser.add_argument("--split", choices=["tune", "test", "all"], default="all")
     parser.add_argument("--json", help="write per-query figures here")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
+    parser.add_argument(
+        "--tune", action="store_true", help="grid of ranking constants on the tune half"
+    )
     args = parser.parse_args()
     for assignment in args.set:
         name, _, value = assignment.partition("=")
@@ -196,6 +199,9 @@ def main() -> None:
         hits = found.hits if hasattr(found, "hits") else found[0]  # older checkouts: a tuple
         return {keys[i] for i, _ in hits}
 
+    if args.tune:
+        tune(queries, keyed, ranked)
+        return
     rows = []
     latencies = []
     for q in queries:
@@ -234,6 +240,54 @@ def main() -> None:
     report(rows, latencies)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+
+
+GRID = {
+    "WEIGHTS": [
+        (8.0, 1.0, 4.0, 0.0),
+        (4.0, 1.0, 2.0, 0.0),
+        (3.0, 1.0, 1.0, 0.0),
+        (2.0, 1.0, 1.0, 0.0),
+        (2.0, 1.0, 0.5, 0.0),
+        (12.0, 1.0, 4.0, 0.0),
+    ],
+    "RECENCY_SCALE": [30 * 86400, 90 * 86400, 365 * 86400, 10**12],
+    "RELAX_BELOW": [10, 30],
+}
+
+
+def tune(
+    queries: list[Judged],
+    keyed: list[tuple[tuple[str, str], str, str]],
+    ranked: Callable[[str, int], list[tuple[str, str]]],
+) -> None:
+    """Every combination of GRID on the tune half only; best mean of nDCG@10 and
+    recall@50 first."""
+    tuning = [q for q in queries if q.split == "tune"]
+    grades = {q.id: {k: q.grade(t, x) for k, t, x in keyed} for q in tuning}
+    results = []
+    for weights in GRID["WEIGHTS"]:
+        for scale in GRID["RECENCY_SCALE"]:
+            for below in GRID["RELAX_BELOW"]:
+                fulltext.WEIGHTS = weights  # type: ignore[misc]
+                fulltext.RECENCY_SCALE = scale  # type: ignore[misc]
+                fulltext.RELAX_BELOW = below  # type: ignore[misc]
+                n, r = [], []
+                for q in tuning:
+                    g = grades[q.id]
+                    top = ranked(q.query, 50)
+                    relevant = {k for k, v in g.items() if v > 0}
+                    n.append(ndcg([g.get(k, 0) for k in top], list(g.values())))
+                    r.append(len(relevant & set(top)) / min(50, len(relevant)) if relevant else 1)
+                results.append((statistics.fmean(n), statistics.fmean(r), weights, scale, below))
+                print(
+                    f"weights {weights} scale {scale / 86400:>12.0f} d relax<{below:3d}: "
+                    f"nDCG@10 {results[-1][0]:.3f} recall@50 {results[-1][1]:.3f}",
+                    flush=True,
+                )
+    print("\nbest on the tune half:")
+    for row in sorted(results, key=lambda x: -(x[0] + x[1]))[:5]:
+        print(f"  nDCG@10 {row[0]:.3f} recall@50 {row[1]:.3f}  {row[2:]}")
 
 
 def report(rows: list[dict[str, object]], latencies: list[float]) -> None:

@@ -29,6 +29,9 @@ def fold(term: str) -> str:
 class AliasTable:
     groups: dict[str, tuple[str, ...]]
     """folded term → every name of its group (the term itself first)"""
+    names: frozenset[str] = frozenset()
+    """folded names of companies, stocks and institutions (not vocabulary): a query never
+    splits them into their parts"""
 
     def expand(self, term: str) -> tuple[str, ...]:
         """The term and its aliases (just the term when it has none)."""
@@ -47,7 +50,13 @@ class AliasTable:
                     yield name
 
     @classmethod
-    def from_groups(cls, groups: Iterable[Iterable[str]]) -> AliasTable:
+    def from_groups(
+        cls, groups: Iterable[Iterable[str]], vocabulary: Iterable[Iterable[str]] = ()
+    ) -> AliasTable:
+        """``groups`` are names, ``vocabulary`` synonym groups of ordinary words."""
+        groups = [list(g) for g in groups]
+        proper = frozenset(fold(n) for group in groups for n in group if n.strip())
+        groups += [list(g) for g in vocabulary]
         parent: dict[str, str] = {}
         display: dict[str, str] = {}
 
@@ -69,7 +78,7 @@ class AliasTable:
         for key in parent:
             members.setdefault(find(key), []).append(display[key])
         table = {key: tuple(members[find(key)]) for key in parent}
-        return cls({k: v for k, v in table.items() if len(v) > 1})
+        return cls({k: v for k, v in table.items() if len(v) > 1}, proper)
 
 
 def stock_groups(directory: StockDirectory) -> list[list[str]]:
@@ -105,13 +114,11 @@ def security_groups() -> list[list[str]]:
     return groups
 
 
-CURATED = ("search_aliases.txt", "search_synonyms.txt")
-"""Curated groups: names of companies and institutions, and finance vocabulary."""
-
-
-def curated_groups() -> list[list[str]]:
+def curated_groups(*files: str) -> list[list[str]]:
+    """Groups of the curated files: ``search_aliases.txt`` (names of companies and
+    institutions) by default, ``search_synonyms.txt`` (finance vocabulary)."""
     groups = []
-    for name in CURATED:
+    for name in files or ("search_aliases.txt",):
         text = (resources.files("finews") / "data" / name).read_text(encoding="utf-8")
         groups += [
             line.split("|")
@@ -126,5 +133,6 @@ def default_aliases() -> AliasTable:
     """The packaged table (the packaged stock list, not a user's newer one, so that the
     index and the queries always agree)."""
     return AliasTable.from_groups(
-        [*stock_groups(load_directory()), *security_groups(), *curated_groups()]
+        [*stock_groups(load_directory()), *security_groups(), *curated_groups()],
+        curated_groups("search_synonyms.txt"),
     )

@@ -60,6 +60,9 @@ class Term:
     """the typed text as space-separated bigrams (see :func:`grams`), or empty"""
     strict: bool = False
     """a quoted phrase or a stock code: required even in a relaxed query"""
+    parts: tuple[str, ...] = ()
+    """the dictionary words a compound word is made of (下调评级 → 下调, 评级): all of
+    them together are one more alternative, and a relaxed query counts them one by one"""
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,16 @@ class Query:
 
     def relaxed(self) -> Query | None:
         """The same query needing only about 60 % of its optional words (never fewer
-        than two), or None when that would change nothing (fewer than three words)."""
-        n = len(self.optional)
+        than two), a compound word counting as its parts (特朗普关税政策: two of 特朗普,
+        关税, 政策), or None when that would change nothing (fewer than three words)."""
+        finer: list[Term] = []
+        for term in self.required:
+            if term.strict or not term.parts:
+                finer.append(term)
+            else:
+                finer += [Term((part,)) for part in term.parts]
+        query = replace(self, required=tuple(dict.fromkeys(finer)))
+        n = len(query.optional)
         if n < 3:
             return None
         need = max(2, math.ceil(RELAX_SHARE * n))
@@ -88,7 +99,7 @@ class Query:
             need += 1
         if need >= n:
             return None
-        return replace(self, minimum=need)
+        return replace(query, minimum=need)
 
     def _groups(self) -> list[list[Term]] | None:
         """The alternatives of a relaxed query: each a list of terms that must all
@@ -181,6 +192,9 @@ def _ts_render(term: Term) -> str | None:
         literal = _ts_alternative(term.literal, False)
         if literal:
             parts.append(literal)
+    pieces = [p for p in (_ts_alternative(w, False) for w in term.parts) if p]
+    if pieces:
+        parts.append("(" + " & ".join(pieces) + ")")
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
@@ -198,6 +212,8 @@ def _render(term: Term) -> str:
     parts = [_quote(a) + ("*" if term.prefix else "") for a in term.alternatives]
     if term.literal:
         parts.append(_quote(term.literal))
+    if term.parts:
+        parts.append("(" + " AND ".join(_quote(w) for w in term.parts) + ")")
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
@@ -257,12 +273,16 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     # a quoted phrase is what it says: no other names, no synonyms
     whole = (text,) if phrase else aliases.expand(text)
     if len(whole) > 1:
-        return [Term(whole, literal=_word_literal(text))]
+        pieces = () if fold(text) in aliases.names else segment.parts(text)
+        return [Term(whole, literal=_word_literal(text), parts=pieces)]
     words = segment.query_words(text)
     if not words:
         return []
     if phrase:
-        return [Term((" ".join(words),), literal=literal_of(text), strict=True)]
+        # the words of a Chinese phrase are next to each other in the text, without the
+        # spaces typed between them: 算力 租赁 is found as 算力租赁 too
+        joined = "".join(text.split()) if not text.isascii() else text
+        return [Term((" ".join(words),), literal=literal_of(joined), strict=True)]
     terms: list[Term] = []
     run: list[str] = []
 
@@ -278,7 +298,11 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
             run.append(word)
             continue
         flush()
-        terms.append(Term(aliases.expand(word), literal=_word_literal(word)))
+        expanded = aliases.expand(word)
+        # a name (西安银行) is not its parts (西安 … 银行); a compound word of the
+        # vocabulary (下调评级) may be said with its parts apart
+        pieces = () if fold(word) in aliases.names else segment.parts(word)
+        terms.append(Term(expanded, literal=_word_literal(word), parts=pieces))
     flush()
     return terms
 

@@ -67,6 +67,28 @@ def index_text(text: str) -> str:
     return " ".join(_words(tokenizer().cut_for_search(text, HMM=False)))
 
 
+def parts(word: str) -> tuple[str, ...]:
+    """The dictionary words that make up a longer word, left to right, longest first
+    (关税政策 → 关税, 政策; 下调评级 → 下调, 评级), or () when the word does not divide
+    into dictionary words of two or more characters.  The index holds these too (search
+    mode), so a query can ask for them when the whole word is too narrow."""
+    if len(word) < 3 or word.isascii():
+        return ()
+    freq = tokenizer().FREQ
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        for j in range(len(word), i + 1, -1):
+            piece = word[i:j]
+            if piece != word and freq.get(piece):
+                out.append(piece)
+                i = j
+                break
+        else:
+            return ()
+    return tuple(out) if len(out) > 1 else ()
+
+
 def query_words(text: str) -> list[str]:
     """The words of a piece of query text, in order (precise mode)."""
     return list(_words(tokenizer().cut(text, HMM=False)))
