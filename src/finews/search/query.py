@@ -43,7 +43,7 @@ _CHUNKS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
 RELAX_SHARE = 0.6
-"""A relaxed query needs this share of its optional words (rounded up, at least two)."""
+"""A relaxed query needs this share of its optional words (rounded)."""
 _MAX_COMBINATIONS = 64
 """A relaxed query is an OR of the allowed subsets of words; beyond this many subsets a
 larger share is asked (a query of many words is cut to the subsets that stay cheap)."""
@@ -63,6 +63,9 @@ class Term:
     parts: tuple[str, ...] = ()
     """the dictionary words a compound word is made of (下调评级 → 下调, 评级): all of
     them together are one more alternative, and a relaxed query counts them one by one"""
+    name: bool = False
+    """the name of a company, stock or institution: what the query is about, so a
+    relaxed query keeps it (英伟达发布财报 never relaxes into any 财报)"""
 
 
 @dataclass(frozen=True)
@@ -78,23 +81,24 @@ class Query:
 
     @property
     def optional(self) -> tuple[Term, ...]:
-        return tuple(t for t in self.required if not t.strict)
+        """The terms a relaxed query may do without (not a phrase, code or name)."""
+        return tuple(t for t in self.required if not (t.strict or t.name))
 
     def relaxed(self) -> Query | None:
-        """The same query needing only about 60 % of its optional words (never fewer
-        than two), a compound word counting as its parts (特朗普关税政策: two of 特朗普,
-        关税, 政策), or None when that would change nothing (fewer than three words)."""
+        """The same query needing only about 60 % of its optional words (rounded, Lucene's
+        ``minimum_should_match``), a compound word counting as its parts (特朗普关税政策:
+        特朗普 and one of 关税, 政策), or None when that would change nothing.  A name,
+        a code or a phrase stays required; without one, at least two words must match."""
         finer: list[Term] = []
         for term in self.required:
-            if term.strict or not term.parts:
+            if term.strict or term.name or not term.parts:
                 finer.append(term)
             else:
                 finer += [Term((part,)) for part in term.parts]
         query = replace(self, required=tuple(dict.fromkeys(finer)))
         n = len(query.optional)
-        if n < 3:
-            return None
-        need = max(2, math.ceil(RELAX_SHARE * n))
+        anchored = len(query.required) > n
+        need = max(1 if anchored else 2, math.floor(RELAX_SHARE * n + 0.5))
         while need < n and math.comb(n, need) > _MAX_COMBINATIONS:
             need += 1
         if need >= n:
@@ -106,8 +110,8 @@ class Query:
         match (the strict ones and one subset of the optional ones); None when strict."""
         if self.minimum is None:
             return None
-        strict = [t for t in self.required if t.strict]
-        return [strict + list(c) for c in combinations(self.optional, self.minimum)]
+        kept = [t for t in self.required if t.strict or t.name]
+        return [kept + list(c) for c in combinations(self.optional, self.minimum)]
 
     def highlight_terms(self) -> list[str]:
         """The strings to mark in a snippet, longest first."""
@@ -273,8 +277,9 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     # a quoted phrase is what it says: no other names, no synonyms
     whole = (text,) if phrase else aliases.expand(text)
     if len(whole) > 1:
-        pieces = () if fold(text) in aliases.names else segment.parts(text)
-        return [Term(whole, literal=_word_literal(text), parts=pieces)]
+        named = fold(text) in aliases.names
+        pieces = () if named else segment.parts(text)
+        return [Term(whole, literal=_word_literal(text), parts=pieces, name=named)]
     words = segment.query_words(text)
     if not words:
         return []
@@ -301,8 +306,9 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         expanded = aliases.expand(word)
         # a name (西安银行) is not its parts (西安 … 银行); a compound word of the
         # vocabulary (下调评级) may be said with its parts apart
-        pieces = () if fold(word) in aliases.names else segment.parts(word)
-        terms.append(Term(expanded, literal=_word_literal(word), parts=pieces))
+        named = fold(word) in aliases.names
+        pieces = () if named else segment.parts(word)
+        terms.append(Term(expanded, literal=_word_literal(word), parts=pieces, name=named))
     flush()
     return terms
 
@@ -326,7 +332,7 @@ def parse(text: str, aliases: AliasTable | None = None) -> Query:
             span = 1 if negative else _name_span(chunks, i, table)
             if span > 1:
                 words = " ".join(str(m.group(3)) for m in chunks[i : i + span])
-                terms = [Term(table.expand(words))]
+                terms = [Term(table.expand(words), name=fold(words) in table.names)]
             else:
                 terms = _terms_of(chunk[1:] if negative else chunk, table, phrase=False)
             i += span
