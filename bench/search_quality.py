@@ -100,6 +100,17 @@ def read_queries(path: Path = QUERIES) -> list[Judged]:
     return out
 
 
+def literal_words(q: Judged) -> list[str]:
+    """What a substring search looks for: each word, a quoted Chinese phrase without its
+    spaces; nothing for plain ASCII (an English word matches as a whole word by design)."""
+    text = q.query.strip()
+    if text.startswith('"') and not text.isascii():
+        words = ["".join(text.strip('"').split())]
+    else:
+        words = text.replace('"', " ").split()
+    return [w.lower() for w in words if not w.isascii()]
+
+
 def load(db: Path, records: list[dict[str, object]]) -> None:
     if db.exists():
         db.unlink()
@@ -211,9 +222,8 @@ def main() -> None:
         top = ranked(q.query, 50)
         latencies.append((time.perf_counter() - started) * 1000)
         top_grades = [grades.get(k, 0) for k in top]
-        words = [w.lower() for w in q.query.replace('"', " ").split() if w]
-        literal = {key for key, text, _ in lowered if all(w in text for w in words)}
-        everything = matched(q.query) if literal else set()
+        literal = {key for key, text, _ in lowered if all(w in text for w in literal_words(q))}
+        everything = matched(q.query) if literal and literal_words(q) else set()
         rows.append(
             {
                 "id": q.id,
@@ -225,7 +235,11 @@ def main() -> None:
                 "recall50": (
                     len(relevant & set(top)) / min(50, len(relevant)) if relevant else 1.0
                 ),
-                "literal": len(literal & everything) / len(literal) if literal else 1.0,
+                "literal": (
+                    len(literal & everything) / len(literal)
+                    if literal and literal_words(q)
+                    else 1.0
+                ),
                 "found": len(top),
             }
         )

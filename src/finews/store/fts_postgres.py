@@ -20,8 +20,8 @@ from sqlalchemy import Connection, bindparam, text
 from finews.search.query import lexemes, ts_quote
 
 TABLE = "article_search"
-RANK_WEIGHTS = "{0.125, 0, 0.5, 1.0}"
-"""ts_rank's weights for D, C, B, A: body 1, grams 0, tags 4, title 8, as the SQLite
+RANK_WEIGHTS = "{0.3333, 0, 0.3333, 1.0}"
+"""ts_rank's weights for D, C, B, A: body 1, grams 0, tags 1, title 3, as the SQLite
 store's BM25 (:data:`finews.store.fulltext.WEIGHTS`)."""
 _MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
 _MAX_POSITIONS_PER_LEXEME = 255
