@@ -216,3 +216,16 @@ def test_an_index_without_bigrams_is_rebuilt_when_migrated(tmp_path: Path) -> No
     with reopened.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM article_fts")).scalar_one() == 18
     reopened.close()
+
+
+@pytest.mark.parametrize(
+    "query", ["英伟达", "600928", '"人民币"', "西安银行 英伟达", "a b", "央行 MLF", "欧佩克增产"]
+)
+def test_relaxing_never_fails_and_keeps_names(query: str) -> None:
+    parsed = parse(query)
+    relaxed = parsed.relaxed()
+    if relaxed is not None:
+        kept = {t for t in parsed.required if t.strict or t.name}
+        assert relaxed.fts() and relaxed.tsquery()
+        for group in relaxed._groups() or []:
+            assert kept <= set(group)

@@ -66,6 +66,9 @@ class Term:
     name: bool = False
     """the name of a company, stock or institution: what the query is about, so a
     relaxed query keeps it (英伟达发布财报 never relaxes into any 财报)"""
+    scoring: tuple[str, ...] = ()
+    """words that change nothing in what matches but count in the ranking: the words of a
+    Chinese phrase, whose literal match alone (``grams``, weight 0) would rank nothing"""
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,12 @@ class Query:
                 finer += [Term((part,)) for part in term.parts]
         query = replace(self, required=tuple(dict.fromkeys(finer)))
         n = len(query.optional)
+        if n == 0:
+            return None
         anchored = len(query.required) > n
-        need = max(1 if anchored else 2, math.floor(RELAX_SHARE * n + 0.5))
+        # beside a name, a single other word may go (欧佩克增产: OPEC's news, 增产 first)
+        need = 0 if anchored and n == 1 else max(2, math.floor(RELAX_SHARE * n + 0.5))
+        need = min(need, n - 1) if anchored else need
         while need < n and math.comb(n, need) > _MAX_COMBINATIONS:
             need += 1
         if need >= n:
@@ -111,6 +118,10 @@ class Query:
         if self.minimum is None:
             return None
         kept = [t for t in self.required if t.strict or t.name]
+        if self.minimum == 0:
+            # the name alone, but with the other words in the expression so that the
+            # ranking (BM25, ts_rank) still counts them
+            return [*([*kept, t] for t in self.optional), kept]
         return [kept + list(c) for c in combinations(self.optional, self.minimum)]
 
     def highlight_terms(self) -> list[str]:
@@ -191,6 +202,14 @@ def _ts_alternative(text: str, prefix: bool) -> str | None:
 
 
 def _ts_render(term: Term) -> str | None:
+    plain = _ts_render_plain(term)
+    if plain is None or not term.scoring:
+        return plain
+    extra = [p for p in (_ts_alternative(w, False) for w in term.scoring) if p]
+    return f"({plain} & ({plain} | {' | '.join(extra)}))" if extra else plain
+
+
+def _ts_render_plain(term: Term) -> str | None:
     parts = [p for p in (_ts_alternative(a, term.prefix) for a in term.alternatives) if p]
     if term.literal:
         literal = _ts_alternative(term.literal, False)
@@ -213,6 +232,15 @@ def _quote(text: str) -> str:
 
 
 def _render(term: Term) -> str:
+    plain = _render_plain(term)
+    if not term.scoring:
+        return plain
+    # (A) AND (A OR w1 OR w2) matches what A matches; BM25 counts w1 and w2
+    extra = " OR ".join(_quote(w) for w in term.scoring)
+    return f"({plain} AND ({plain} OR {extra}))"
+
+
+def _render_plain(term: Term) -> str:
     parts = [_quote(a) + ("*" if term.prefix else "") for a in term.alternatives]
     if term.literal:
         parts.append(_quote(term.literal))
@@ -287,7 +315,9 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         # the words of a Chinese phrase are next to each other in the text, without the
         # spaces typed between them: 算力 租赁 is found as 算力租赁 too
         joined = "".join(text.split()) if not text.isascii() else text
-        return [Term((" ".join(words),), literal=literal_of(joined), strict=True)]
+        literal = literal_of(joined)
+        scoring = tuple(dict.fromkeys(w for w in words if len(w) > 1)) if literal else ()
+        return [Term((" ".join(words),), literal=literal, strict=True, scoring=scoring)]
     terms: list[Term] = []
     run: list[str] = []
 
