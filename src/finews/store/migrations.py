@@ -175,8 +175,10 @@ def _v8_search_grams(conn: Connection) -> None:
     def batches() -> Iterator[list[tuple[int, Article]]]:
         last = 0
         while True:
+            # the columns the index reads, as they were at version 8 (later migrations
+            # may add more)
             rows = conn.execute(
-                select(schema.articles)
+                select(*(schema.articles.c[name] for name in _V5_ARTICLE_COLUMNS))
                 .where(schema.articles.c.id > last)
                 .order_by("id")
                 .limit(1000)
