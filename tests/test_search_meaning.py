@@ -15,6 +15,8 @@ from sqlalchemy import text
 from conftest import BACKENDS, DATA, backend_url
 from finews.model import Article, StockTag
 from finews.process.pipeline import Processor
+from finews.search import quickseg, segment
+from finews.search.aliases import default_aliases
 from finews.search.query import grams, lexemes, literal_of, parse
 from finews.search.service import search
 from finews.store import Store
@@ -229,3 +231,27 @@ def test_relaxing_never_fails_and_keeps_names(query: str) -> None:
         assert relaxed.fts() and relaxed.tsquery()
         for group in relaxed._groups() or []:
             assert kept <= set(group)
+
+
+def test_the_quick_query_dictionary_cuts_as_jieba_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``finews search`` in a new process cuts the query from the on-disk dictionary
+    (no jieba load): the same words as jieba, on every line of the test corpus."""
+    monkeypatch.setenv("FINEWS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(quickseg, "_opened", None)
+    quick = quickseg.dictionary()
+    assert quick is not None
+    assert list((tmp_path / "cache").glob("jieba-*.sqlite"))
+    full = segment.tokenizer()
+    lines = [line for a in every_flash() for line in full_text(a).splitlines() if line.strip()]
+    lines += ["美国5月CPI数据公布", "Goldman Sachs 高盛", "SK海力士 A股 5.5% C++ #1"]
+    for line in lines:
+        assert list(quick.cut(line)) == list(full.cut(line, HMM=False)), line
+    assert quick.aliases.groups == default_aliases().groups
+    assert quick.aliases.names == default_aliases().names
+    assert [quick.freq(w) for w in ("银行", "北向资金", "不是一个词吧")] == [
+        full.FREQ.get("银行"),
+        full.FREQ.get("北向资金"),
+        None,
+    ]

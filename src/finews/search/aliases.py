@@ -11,6 +11,7 @@ are both 阿里巴巴).
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,6 +49,24 @@ class AliasTable:
                 if name not in seen:
                     seen.add(name)
                     yield name
+
+    def to_json(self) -> str:
+        """The table as JSON (the quick query dictionary keeps it: finews.search.quickseg)."""
+        unique = dict.fromkeys(self.groups.values())
+        return json.dumps(
+            {"groups": [list(g) for g in unique], "names": sorted(self.names)},
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> AliasTable:
+        data = json.loads(text)
+        groups: dict[str, tuple[str, ...]] = {}
+        for group in data["groups"]:
+            members = tuple(group)
+            for name in members:
+                groups[fold(name)] = members
+        return cls(groups, frozenset(data["names"]))
 
     @classmethod
     def from_groups(

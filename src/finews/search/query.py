@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 
 from finews.search import segment
-from finews.search.aliases import AliasTable, default_aliases, fold
+from finews.search.aliases import AliasTable, fold
 
 _CODE = re.compile(r"^(?:(?:sh|sz|bj)(\d{6})|(\d{6})(?:\.(?:sh|sz|bj))?)$", re.I)
 _CHUNKS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -348,7 +348,7 @@ _MAX_NAME_WORDS = 4
 
 def parse(text: str, aliases: AliasTable | None = None) -> Query:
     """Parse what a user typed.  Never raises."""
-    table = aliases or default_aliases()
+    table = aliases or segment.query_aliases()
     required: list[Term] = []
     excluded: list[Term] = []
     chunks = list(_CHUNKS.finditer(text[:500]))
