@@ -219,7 +219,8 @@ def search(
 ) -> Ranked:
     """One page of matches and their number.  The strict query is counted first; when
     it finds fewer than :data:`RELAX_BELOW` and the query can be relaxed, the relaxed
-    one (a superset) answers instead — the same on both dialects."""
+    one (or'ed with the strict one, so a superset) answers instead — the same on both
+    dialects."""
     params: dict[str, Any] = {"now": now, "scale": RECENCY_SCALE}
     conditions = filter_sql(filters, params)
     postgres = _postgres(conn)
@@ -249,6 +250,9 @@ def search(
     if loose is not None:
         loose_match = expression(loose)
         if loose_match is not None:
+            # or'ed with the strict one: every strict match stays, whatever the relaxed
+            # query dropped (a synonym of a compound word)
+            loose_match = f"({match}) {'|' if postgres else 'OR'} ({loose_match})"
             loose_total = count(loose_match)
             if loose_total > total:
                 match, total, relaxed = loose_match, loose_total, True
@@ -261,7 +265,7 @@ def search(
     return Ranked([(int(r[0]), float(r[1])) for r in rows], total, relaxed)
 
 
-def rebuild(conn: Connection, articles: Any) -> None:
+def rebuild(conn: Connection, articles: Iterable[Sequence[tuple[int, Article]]]) -> None:
     """Index every stored article again (a migration that changes what is indexed):
     ``articles`` yields batches of (id, article) in id order."""
     if not available(conn):
