@@ -202,6 +202,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         6,
         7,
         8,
+        9,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     # the stored articles got their published body (migration 7), like the one saved after

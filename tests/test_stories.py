@@ -162,7 +162,7 @@ def test_a_story_only_takes_reports_within_its_window(store: Store) -> None:
 
 def test_reprocess_regroups_a_store_clustered_by_the_old_code(tmp_path: Path) -> None:
     """A store whose stories were chained by the old judgement (every flash of the hour in
-    one cluster, no facts stored: what migration 8 leaves) is regrouped by reprocess."""
+    one cluster, no facts stored: what migration 9 leaves) is regrouped by reprocess."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     hour = case_articles("earnings-hour")
     with Store.open(url) as store:

@@ -466,7 +466,8 @@ def search(
         if a.title and result.snippet_html:
             out.print(Text("    ").append_text(_marked(result.snippet_html)))
     shown = f"{offset + 1}–{offset + len(found.results)}"
-    err.print(f"{shown} of {found.total} articles")
+    relaxed = " with most of the words (all of them found too few)" if found.relaxed else ""
+    err.print(f"{shown} of {found.total} articles{relaxed}")
 
 
 @app.command()

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -66,7 +67,11 @@ class StockDirectory:
         listed: Iterable[tuple[str, str]],
         aliases: Iterable[tuple[str, str]] = (),
         ambiguous: Iterable[str] = (),
+        display_only: Iterable[tuple[str, str]] = (),
     ) -> StockDirectory:
+        """``display_only``: codes that get a name on their tags and pages but are never
+        looked for by name in text (the Hong Kong and US securities: their Chinese names
+        are too often someone else's — 苹果, 三星)."""
         names: dict[str, str] = {}
         display: dict[str, str] = {}
         for code, name in listed:
@@ -83,6 +88,8 @@ class StockDirectory:
             if len(clean) >= 2 and clean not in names:
                 names[clean] = code
                 display.setdefault(code, clean)
+        for code, name in display_only:
+            display.setdefault(code, normalise_name(name))
         return cls(names, display, frozenset(normalise_name(a) for a in ambiguous))
 
     @property
@@ -125,6 +132,37 @@ def check_stock_list(path: Path) -> int:
     return len(rows)
 
 
+@dataclass(frozen=True)
+class Security:
+    """A Hong Kong or US security of ``data/securities.csv``."""
+
+    code: str
+    """00700.HK, MU.US"""
+    name: str
+    """its name as the upstreams tag it (腾讯控股, 美光科技)"""
+    names: tuple[str, ...]
+    """every name a reader may use: the tagged one, without its share-class suffix,
+    the curated short Chinese and English names"""
+
+
+_CLASS_SUFFIX = re.compile(r"-(?:W|SW|S|B|R|P|WR|U)$")
+
+
+@cache
+def load_securities() -> tuple[Security, ...]:
+    """The packaged securities master (scripts/securities.py refreshes it)."""
+    text = (resources.files("finews") / "data" / "securities.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    out = []
+    for row in rows:
+        name = normalise_name(row["name"])
+        names = [name, _CLASS_SUFFIX.sub("", name)]
+        for column in ("short", "english"):
+            names += [n.strip() for n in (row.get(column) or "").split("|") if n.strip()]
+        out.append(Security(row["code"], name, tuple(dict.fromkeys(n for n in names if n))))
+    return tuple(out)
+
+
 def load_directory(override: Path | None = None) -> StockDirectory:
     """The packaged stock list (or ``override``, a newer CSV), its aliases and the
     ambiguous names."""
@@ -140,7 +178,12 @@ def load_directory(override: Path | None = None) -> StockDirectory:
         for line in (data / "ambiguous_names.txt").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    return StockDirectory.from_rows(_read_csv(listed_text, "ts_code", "name"), aliases, ambiguous)
+    return StockDirectory.from_rows(
+        _read_csv(listed_text, "ts_code", "name"),
+        aliases,
+        ambiguous,
+        [(s.code, s.name) for s in load_securities()],
+    )
 
 
 def plain_text(article: Article) -> str:

@@ -10,6 +10,18 @@ quotes are plain text and no input is an error.  The little syntax there is:
   code and every name it goes by;
 - any name of the alias table brings its aliases (英伟达 finds Nvidia and NVDA).
 
+Two things make a search find what a reader means rather than only the exact words
+(issue #16, the docs' #11):
+
+- **never miss a literal match**: every word of two or more characters that is not plain
+  ASCII may also match as the overlapping character bigrams of the text (the index's
+  ``grams`` column, :func:`grams`), so an article that contains the typed string is found
+  even where jieba cut it differently in context (抗疫 inside 对抗疫情);
+- **graceful degradation**: :meth:`Query.relaxed` asks for about 60 % of the words instead
+  of all of them (Lucene's ``minimum_should_match``); the store uses it when the strict
+  query finds few.  A quoted phrase and a stock code stay required, ``-word`` stays an
+  exclusion.
+
 Words are cut the way the index was cut (:mod:`finews.search.segment`).  A run of
 single characters (words jieba does not know, like 蔚来) becomes a phrase of those
 characters, and a lone character a prefix, so that an unknown word still finds itself.
@@ -17,33 +29,100 @@ characters, and a lone character a prefix, so that an unknown word still finds i
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import combinations
 
 from finews.search import segment
-from finews.search.aliases import AliasTable, default_aliases
+from finews.search.aliases import AliasTable, fold
 
 _CODE = re.compile(r"^(?:(?:sh|sz|bj)(\d{6})|(\d{6})(?:\.(?:sh|sz|bj))?)$", re.I)
 _CHUNKS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
+RELAX_SHARE = 0.6
+"""A relaxed query needs this share of its optional words (rounded)."""
+_MAX_COMBINATIONS = 64
+"""A relaxed query is an OR of the allowed subsets of words; beyond this many subsets a
+larger share is asked (a query of many words is cut to the subsets that stay cheap)."""
+
+
 @dataclass(frozen=True)
 class Term:
-    """One thing that must (or must not) match: any of ``alternatives``."""
+    """One thing that must (or must not) match: any of ``alternatives``, or the literal
+    text as character bigrams (``literal``, matched in the ``grams`` column)."""
 
     alternatives: tuple[str, ...]
     prefix: bool = False
+    literal: str = ""
+    """the typed text as space-separated bigrams (see :func:`grams`), or empty"""
+    strict: bool = False
+    """a quoted phrase or a stock code: required even in a relaxed query"""
+    parts: tuple[str, ...] = ()
+    """the dictionary words a compound word is made of (下调评级 → 下调, 评级): all of
+    them together are one more alternative, and a relaxed query counts them one by one"""
+    name: bool = False
+    """the name of a company, stock or institution: what the query is about, so a
+    relaxed query keeps it (英伟达发布财报 never relaxes into any 财报)"""
+    scoring: tuple[str, ...] = ()
+    """words that change nothing in what matches but count in the ranking: the words of a
+    Chinese phrase, whose literal match alone (``grams``, weight 0) would rank nothing"""
 
 
 @dataclass(frozen=True)
 class Query:
     required: tuple[Term, ...]
     excluded: tuple[Term, ...] = ()
+    minimum: int | None = None
+    """how many of the optional (not strict) required terms must match; None: all"""
 
     @property
     def empty(self) -> bool:
         return not self.required
+
+    @property
+    def optional(self) -> tuple[Term, ...]:
+        """The terms a relaxed query may do without (not a phrase, code or name)."""
+        return tuple(t for t in self.required if not (t.strict or t.name))
+
+    def relaxed(self) -> Query | None:
+        """The same query needing only about 60 % of its optional words (rounded, Lucene's
+        ``minimum_should_match``), a compound word counting as its parts (特朗普关税政策:
+        特朗普 and one of 关税, 政策), or None when that would change nothing.  A name,
+        a code or a phrase stays required; without one, at least two words must match."""
+        finer: list[Term] = []
+        for term in self.required:
+            if term.strict or term.name or not term.parts:
+                finer.append(term)
+            else:
+                finer += [Term((part,)) for part in term.parts]
+        query = replace(self, required=tuple(dict.fromkeys(finer)))
+        n = len(query.optional)
+        if n == 0:
+            return None
+        anchored = len(query.required) > n
+        # beside a name, a single other word may go (欧佩克增产: OPEC's news, 增产 first)
+        need = 0 if anchored and n == 1 else max(2, math.floor(RELAX_SHARE * n + 0.5))
+        need = min(need, n - 1) if anchored else need
+        while need < n and math.comb(n, need) > _MAX_COMBINATIONS:
+            need += 1
+        if need >= n:
+            return None
+        return replace(query, minimum=need)
+
+    def _groups(self) -> list[list[Term]] | None:
+        """The alternatives of a relaxed query: each a list of terms that must all
+        match (the strict ones and one subset of the optional ones); None when strict."""
+        if self.minimum is None:
+            return None
+        kept = [t for t in self.required if t.strict or t.name]
+        if self.minimum == 0:
+            # the name alone, but with the other words in the expression so that the
+            # ranking (BM25, ts_rank) still counts them
+            return [*([*kept, t] for t in self.optional), kept]
+        return [kept + list(c) for c in combinations(self.optional, self.minimum)]
 
     def highlight_terms(self) -> list[str]:
         """The strings to mark in a snippet, longest first."""
@@ -60,10 +139,20 @@ class Query:
         (:func:`lexemes`); a phrase becomes ``<->``, a prefix ``:*``."""
         if self.empty:
             return None
-        rendered = [_ts_render(t) for t in self.required]
-        if any(r is None for r in rendered):
-            return None  # a required term with nothing to match matches nothing
-        expression = " & ".join(r for r in rendered if r)
+        groups = self._groups() or [list(self.required)]
+        alternatives = []
+        for group in groups:
+            rendered = [_ts_render(t) for t in group]
+            if any(r is None for r in rendered):
+                continue  # a required term with nothing to match matches nothing
+            alternatives.append(" & ".join(r for r in rendered if r))
+        if not alternatives:
+            return None
+        expression = (
+            alternatives[0]
+            if len(alternatives) == 1
+            else " | ".join(f"({a})" for a in alternatives)
+        )
         excluded = [r for r in (_ts_render(t) for t in self.excluded) if r]
         if excluded:
             expression = f"({expression}) & !({' | '.join(excluded)})"
@@ -73,7 +162,13 @@ class Query:
         """The FTS5 MATCH expression, or None when there is nothing to look for."""
         if self.empty:
             return None
-        expression = " AND ".join(_render(t) for t in self.required)
+        groups = self._groups()
+        if groups is None:
+            expression = " AND ".join(_render(t) for t in self.required)
+        else:
+            expression = " OR ".join(
+                "(" + " AND ".join(_render(t) for t in group) + ")" for group in groups
+            )
         if self.excluded:
             expression = f"({expression}) NOT ({' OR '.join(_render(t) for t in self.excluded)})"
         return expression
@@ -107,7 +202,22 @@ def _ts_alternative(text: str, prefix: bool) -> str | None:
 
 
 def _ts_render(term: Term) -> str | None:
+    plain = _ts_render_plain(term)
+    if plain is None or not term.scoring:
+        return plain
+    extra = [p for p in (_ts_alternative(w, False) for w in term.scoring) if p]
+    return f"({plain} & ({plain} | {' | '.join(extra)}))" if extra else plain
+
+
+def _ts_render_plain(term: Term) -> str | None:
     parts = [p for p in (_ts_alternative(a, term.prefix) for a in term.alternatives) if p]
+    if term.literal:
+        literal = _ts_alternative(term.literal, False)
+        if literal:
+            parts.append(literal)
+    pieces = [p for p in (_ts_alternative(w, False) for w in term.parts) if p]
+    if pieces:
+        parts.append("(" + " & ".join(pieces) + ")")
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
@@ -122,7 +232,20 @@ def _quote(text: str) -> str:
 
 
 def _render(term: Term) -> str:
+    plain = _render_plain(term)
+    if not term.scoring:
+        return plain
+    # (A) AND (A OR w1 OR w2) matches what A matches; BM25 counts w1 and w2
+    extra = " OR ".join(_quote(w) for w in term.scoring)
+    return f"({plain} AND ({plain} OR {extra}))"
+
+
+def _render_plain(term: Term) -> str:
     parts = [_quote(a) + ("*" if term.prefix else "") for a in term.alternatives]
+    if term.literal:
+        parts.append(_quote(term.literal))
+    if term.parts:
+        parts.append("(" + " AND ".join(_quote(w) for w in term.parts) + ")")
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
@@ -130,18 +253,71 @@ def _single_cjk(word: str) -> bool:
     return len(word) == 1 and not word.isascii()
 
 
+def _bigrams(token: str) -> list[str]:
+    if len(token) < 2:
+        return [token]
+    return [token[i : i + 2] for i in range(len(token) - 1)]
+
+
+def grams(text: str) -> str:
+    """Text as the index's ``grams`` column holds it: each token (as ``unicode61`` cuts
+    it) that is not plain ASCII, as its overlapping character bigrams followed by its
+    last character (西安银行 → 西安 安银 银行 行), space-separated.
+
+    A string of two or more characters occurs in a token exactly where its bigrams
+    occur at consecutive positions, so the phrase of a query's bigrams finds every
+    article that contains it, however jieba cut the text around it (Lucene's
+    CJKBigramFilter; the last character lets a single character be found as a prefix
+    wherever it stands).  Plain ASCII tokens are words already (jieba never cuts
+    them): ``Fed`` does not find ``Federal``."""
+    out: list[str] = []
+    for token in lexemes(text):
+        if token.isascii():
+            continue
+        if len(token) == 1:
+            out.append(token)
+        else:
+            out += _bigrams(token)
+            out.append(token[-1])
+    return " ".join(out)
+
+
+def literal_of(text: str) -> str:
+    """The bigram phrase that finds ``text`` literally (empty for plain ASCII, a single
+    character, or text cut into more than one token)."""
+    tokens = lexemes(text)
+    if len(tokens) != 1 or tokens[0].isascii() or len(tokens[0]) < 2:
+        return ""
+    return " ".join(_bigrams(tokens[0]))
+
+
+def _word_literal(word: str) -> str:
+    """:func:`literal_of` a word, empty for a two-character word: it is its own bigram, and
+    its word alternative matches the ``grams`` column already."""
+    literal = literal_of(word)
+    return "" if " " not in literal else literal
+
+
 def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     code = _CODE.match(text)
     if code:
-        return [Term(aliases.expand(code.group(1) or code.group(2)))]
-    whole = aliases.expand(text)
+        return [Term(aliases.expand(code.group(1) or code.group(2)), strict=True)]
+    # a quoted phrase is what it says: no other names, no synonyms
+    whole = (text,) if phrase else aliases.expand(text)
     if len(whole) > 1:
-        return [Term(whole)]
+        named = fold(text) in aliases.names
+        pieces = () if named else segment.parts(text)
+        return [Term(whole, literal=_word_literal(text), parts=pieces, name=named)]
     words = segment.query_words(text)
     if not words:
         return []
     if phrase:
-        return [Term((" ".join(words),))]
+        # the words of a Chinese phrase are next to each other in the text, without the
+        # spaces typed between them: 算力 租赁 is found as 算力租赁 too
+        joined = "".join(text.split()) if not text.isascii() else text
+        literal = literal_of(joined)
+        scoring = tuple(dict.fromkeys(w for w in words if len(w) > 1)) if literal else ()
+        return [Term((" ".join(words),), literal=literal, strict=True, scoring=scoring)]
     terms: list[Term] = []
     run: list[str] = []
 
@@ -149,7 +325,7 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         if len(run) == 1:
             terms.append(Term((run[0],), prefix=True))
         elif run:
-            terms.append(Term((" ".join(run),)))
+            terms.append(Term((" ".join(run),), literal=literal_of("".join(run))))
         run.clear()
 
     for word in words:
@@ -157,24 +333,53 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
             run.append(word)
             continue
         flush()
-        terms.append(Term(aliases.expand(word)))
+        expanded = aliases.expand(word)
+        # a name (西安银行) is not its parts (西安 … 银行); a compound word of the
+        # vocabulary (下调评级) may be said with its parts apart
+        named = fold(word) in aliases.names
+        pieces = () if named else segment.parts(word)
+        terms.append(Term(expanded, literal=_word_literal(word), parts=pieces, name=named))
     flush()
     return terms
 
 
+_MAX_NAME_WORDS = 4
+
+
 def parse(text: str, aliases: AliasTable | None = None) -> Query:
     """Parse what a user typed.  Never raises."""
-    table = aliases or default_aliases()
+    table = aliases or segment.query_aliases()
     required: list[Term] = []
     excluded: list[Term] = []
-    for match in _CHUNKS.finditer(text[:500]):
+    chunks = list(_CHUNKS.finditer(text[:500]))
+    i = 0
+    while i < len(chunks):
+        match = chunks[i]
         if match.group(3) is not None:
             chunk = match.group(3)
             negative = chunk.startswith("-") and len(chunk) > 1
-            terms = _terms_of(chunk[1:] if negative else chunk, table, phrase=False)
+            # a name of several words (SK Hynix, Goldman Sachs) is one term
+            span = 1 if negative else _name_span(chunks, i, table)
+            if span > 1:
+                words = " ".join(str(m.group(3)) for m in chunks[i : i + span])
+                terms = [Term(table.expand(words), name=fold(words) in table.names)]
+            else:
+                terms = _terms_of(chunk[1:] if negative else chunk, table, phrase=False)
+            i += span
         else:
             negative = bool(match.group(1))
             terms = _terms_of(match.group(2), table, phrase=True)
+            i += 1
         (excluded if negative else required).extend(terms)
     # the same term twice adds nothing
     return Query(tuple(dict.fromkeys(required)), tuple(dict.fromkeys(excluded)))
+
+
+def _name_span(chunks: list[re.Match[str]], start: int, table: AliasTable) -> int:
+    """How many plain words from ``start`` make one name of the alias table (1: none)."""
+    for end in range(min(len(chunks), start + _MAX_NAME_WORDS), start + 1, -1):
+        words = [m.group(3) for m in chunks[start:end]]
+        plain = all(w is not None and not w.startswith("-") for w in words)
+        if plain and fold("".join(str(w) for w in words)) in table.groups:
+            return end - start
+    return 1

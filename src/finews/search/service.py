@@ -15,7 +15,6 @@ from finews.errors import RequestError
 from finews.model import Article, parse_beijing
 from finews.search.query import Query, parse
 from finews.search.snippet import highlight, snippet
-from finews.site import paths
 from finews.store import Store
 from finews.store.fulltext import Filters, body_text
 
@@ -51,6 +50,10 @@ class Result:
     @property
     def path(self) -> str:
         """The article page, relative to the site root."""
+        # imported here: the site package (templates, the builder) costs a new
+        # `finews search` process a tenth of a second it does not need to print results
+        from finews.site import paths
+
         a = self.article
         return paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
 
@@ -79,11 +82,14 @@ class Results:
     results: list[Result]
     total: int
     offset: int
+    relaxed: bool = False
+    """all the words found too few: these articles have most of them"""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "total": self.total,
             "offset": self.offset,
+            "relaxed": self.relaxed,
             "results": [r.as_dict() for r in self.results],
         }
 
@@ -117,7 +123,7 @@ def search(
         )
         for hit in page.hits
     ]
-    return Results(query, results, page.total, offset)
+    return Results(query, results, page.total, offset, page.relaxed)
 
 
 __all__ = ["Filters", "Result", "Results", "parse_time", "search"]

@@ -14,7 +14,14 @@ def _pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
     usable = [t for t in terms if t.strip()]
     if not usable:
         return None
-    return re.compile("|".join(re.escape(t) for t in usable), re.I)
+    # an ASCII name (MU, Fed) is marked as a whole word only, not inside Mumbai or Federal
+    return re.compile(
+        "|".join(
+            rf"(?<![A-Za-z0-9]){re.escape(t)}(?![A-Za-z0-9])" if t.isascii() else re.escape(t)
+            for t in usable
+        ),
+        re.I,
+    )
 
 
 def highlight(text: str, terms: Sequence[str]) -> str:

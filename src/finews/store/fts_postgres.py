@@ -5,9 +5,10 @@ same tokens: the segmented text is cut by :func:`finews.search.query.lexemes`, w
 mimics SQLite's ``unicode61`` tokenizer, and the ``tsvector`` is written as a literal with
 explicit positions and weights — PostgreSQL's own parser never sees the text, so neither
 its locale nor a text-search configuration changes what is indexed.  Title words weigh
-``A``, tags (media, category, stocks) ``B``, body ``D``; columns are spaced apart so that a
-phrase never runs from one into the next.  A query is the :meth:`Query.tsquery` of the
-same parsed query the SQLite store matches with FTS5.
+``A``, tags (category, stocks) ``B``, the character bigrams of title and body ``C`` (rank
+weight 0, as the ``grams`` column on SQLite: found, never ranked), body ``D``; columns are
+spaced apart so that a phrase never runs from one into the next.  A query is the
+:meth:`Query.tsquery` of the same parsed query the SQLite store matches with FTS5.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from sqlalchemy import Connection, bindparam, text
 from finews.search.query import lexemes, ts_quote
 
 TABLE = "article_search"
-RANK_WEIGHTS = "{0.125, 0, 0.5, 1.0}"
-"""ts_rank's weights for D, C, B, A: body 1, tags 4, title 8, as the SQLite store's BM25."""
+RANK_WEIGHTS = "{0.3333, 0, 0.3333, 1.0}"
+"""ts_rank's weights for D, C, B, A: body 1, grams 0, tags 1, title 3, as the SQLite
+store's BM25 (:data:`finews.store.fulltext.WEIGHTS`)."""
 _MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
 _MAX_POSITIONS_PER_LEXEME = 255
 _MAX_LEXEME_BYTES = 500
@@ -67,12 +69,13 @@ def tsvector(columns: Sequence[tuple[str, str]]) -> str:
     )
 
 
-def document(title: str, body: str, tags: str) -> str:
-    """The ``tsvector`` literal of an article's segmented title, body and tags."""
-    return tsvector([(title, "A"), (tags, "B"), (body, "")])
+def document(title: str, body: str, tags: str, grams: str = "") -> str:
+    """The ``tsvector`` literal of an article's segmented title, body and tags and its
+    character bigrams."""
+    return tsvector([(title, "A"), (tags, "B"), (body, ""), (grams, "C")])
 
 
-def index(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, str]]]) -> None:
+def index(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, str, str]]]) -> None:
     values = [{"id": article_id, "doc": document(*columns)} for article_id, columns in rows]
     if values:
         conn.execute(_UPSERT, values)

@@ -1,11 +1,16 @@
 """The full-text index: an SQLite FTS5 table over jieba-segmented text (issue #6).
 
-``article_fts`` has one row per article (rowid = ``articles.id``) and three columns,
-weighted in the ranking: ``title`` (8), ``body`` (digest and body text, 1) and ``tags``
-(media, category, and each tagged stock's code and name, 4) — so a stock code finds
-the articles tagged with it even where the text only names the company.  The store
-keeps it in step inside its write transactions.  Ranking is BM25 blended with recency:
-the score is divided by ``1 + age / RECENCY_SCALE``.
+``article_fts`` has one row per article (rowid = ``articles.id``) and four columns,
+weighted in the ranking: ``title``, ``body`` (digest and body text) and ``tags`` (category,
+and each tagged stock's code and name — so a stock code finds the articles tagged with
+it even where the text only names the company), and ``grams`` (title and body as
+character bigrams, :func:`finews.search.query.grams`, weight 0: it makes a literal match
+findable, never ranks it).  The media is not indexed: it is a filter (``media=``), and a
+company that is also an outlet (同花顺) must not match everything the outlet published.
+The store keeps the index in step inside its write transactions.  Ranking is BM25
+blended with recency: the score is divided by ``1 + age / RECENCY_SCALE``
+(docs/search.md).  A query that finds fewer than ``RELAX_BELOW`` articles is run again
+relaxed (:meth:`Query.relaxed`), and the page says so.
 
 On PostgreSQL the same documents go into a GIN-indexed ``tsvector``
 (:mod:`finews.store.fts_postgres`); this module picks the one the connection needs.
@@ -24,20 +29,27 @@ from sqlalchemy import Connection, text
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
 from finews.process.text import body_text as plain_body
-from finews.search.query import Query
+from finews.search.query import Query, grams
 from finews.search.segment import index_text
 from finews.store import fts_postgres
 
 TABLE = "article_fts"
-WEIGHTS = (8.0, 1.0, 4.0)
+WEIGHTS = (3.0, 1.0, 1.0, 0.0)
+"""BM25 weights of title, body, tags, grams (chosen on the tuning half of
+bench/search_judged: docs/benchmarks.md)."""
+RELAX_BELOW = 10
+"""A strict query with fewer matches than this is answered relaxed."""
 SEARCH_INDEX = "ix_articles_search"
 """A covering index of the article columns search ranks and filters by."""
-RECENCY_SCALE = 30 * 86400
-"""An article this old (30 days) ranks as if its BM25 score were halved."""
+RECENCY_SCALE = 3650 * 86400
+"""The score is divided by ``1 + age / RECENCY_SCALE``: an article a year old ranks as if its
+BM25 score were 10 % lower — enough to put the newer of two equal matches first, never enough
+to lift a flash that mentions the query above one about it (chosen on the tune half of
+bench/search_judged, where 30 days did exactly that: docs/benchmarks.md)."""
 
 _CREATE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
-    "title, body, tags, tokenize = 'unicode61 remove_diacritics 2')"
+    "title, body, tags, grams, tokenize = 'unicode61 remove_diacritics 2')"
 )
 
 
@@ -62,18 +74,25 @@ def body_text(article: Article) -> str:
 
 
 def _tags_text(article: Article) -> str:
-    parts = [article.media, article.category]
+    parts = [article.category]
     for stock in article.stocks:
         parts += [stock.code, stock.name]
     return " ".join(p for p in parts if p)
 
 
-def document(article: Article) -> tuple[str, str, str]:
-    """The three indexed columns of an article, segmented."""
+Document = tuple[str, str, str, str]
+"""The indexed columns of an article: title, body, tags (segmented), grams."""
+
+
+def document(article: Article) -> Document:
+    """The indexed columns of an article: segmented title, body and tags, and the
+    character bigrams of title and body."""
+    body = body_text(article)
     return (
         index_text(article.title),
-        index_text(body_text(article)),
+        index_text(body),
         index_text(_tags_text(article)),
+        f"{grams(article.title)} {grams(body)}".strip(),
     )
 
 
@@ -82,7 +101,7 @@ def index(conn: Connection, rows: Iterable[tuple[int, Article]]) -> None:
     index_documents(conn, ((i, document(article)) for i, article in rows))
 
 
-def index_documents(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, str]]]) -> None:
+def index_documents(conn: Connection, rows: Iterable[tuple[int, Document]]) -> None:
     """(Re)index by id from documents made by :func:`document` (made before the write
     transaction, to keep it short)."""
     if not available(conn):
@@ -95,7 +114,9 @@ def index_documents(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, 
         return
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = ?", [(v[0],) for v in values])
-    cursor.executemany(f"INSERT INTO {TABLE}(rowid, title, body, tags) VALUES (?, ?, ?, ?)", values)
+    cursor.executemany(
+        f"INSERT INTO {TABLE}(rowid, title, body, tags, grams) VALUES (?, ?, ?, ?, ?)", values
+    )
 
 
 def unindex(conn: Connection, ids: Sequence[int]) -> None:
@@ -174,6 +195,17 @@ def _sqlite_sql(conditions: list[str]) -> tuple[str, str, str]:
     return join, score, f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH :q"
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """One page of matches, best first, and how they were found."""
+
+    hits: list[tuple[int, float]]
+    """(article id, score): the lowest score is the best (BM25's sign, kept on PostgreSQL)"""
+    total: int
+    relaxed: bool = False
+    """True when the strict query found fewer than RELAX_BELOW and most words sufficed"""
+
+
 def search(
     conn: Connection,
     query: Query,
@@ -183,28 +215,65 @@ def search(
     offset: int,
     recent_first: bool,
     now: int,
-) -> tuple[list[tuple[int, float]], int]:
-    """(article id, score) of one page of matches, best first (the lowest score: BM25's
-    sign, kept on PostgreSQL), and the number of matches."""
+    relax: bool = True,
+) -> Ranked:
+    """One page of matches and their number.  The strict query is counted first; when
+    it finds fewer than :data:`RELAX_BELOW` and the query can be relaxed, the relaxed
+    one (or'ed with the strict one, so a superset) answers instead — the same on both
+    dialects."""
     params: dict[str, Any] = {"now": now, "scale": RECENCY_SCALE}
     conditions = filter_sql(filters, params)
-    if _postgres(conn):
-        match = query.tsquery()
+    postgres = _postgres(conn)
+    if postgres:
         join, score, count_all = fts_postgres.search_sql(conditions)
         fts_postgres.before_search(conn)
     else:
-        match = query.fts()
         join, score, count_all = _sqlite_sql(conditions)
+
+    def expression(q: Query) -> str | None:
+        return q.tsquery() if postgres else q.fts()
+
+    def count(match: str) -> int:
+        if conditions:
+            return int(
+                conn.execute(text(f"SELECT count(*) {join}"), {**params, "q": match}).scalar_one()
+            )
+        # nothing filters the articles: the index alone counts
+        return int(conn.execute(text(count_all), {"q": match}).scalar_one())
+
+    match = expression(query)
     if match is None:
-        return [], 0
+        return Ranked([], 0)
+    total = count(match)
+    relaxed = False
+    loose = query.relaxed() if relax and total < RELAX_BELOW else None
+    if loose is not None:
+        loose_match = expression(loose)
+        if loose_match is not None:
+            # or'ed with the strict one: every strict match stays, whatever the relaxed
+            # query dropped (a synonym of a compound word)
+            loose_match = f"({match}) {'|' if postgres else 'OR'} ({loose_match})"
+            loose_total = count(loose_match)
+            if loose_total > total:
+                match, total, relaxed = loose_match, loose_total, True
     params["q"] = match
     order = "a.published_at DESC, a.id DESC" if recent_first else "score, a.id DESC"
     rows = conn.execute(
         text(f"SELECT a.id, {score} AS score {join} ORDER BY {order} LIMIT :limit OFFSET :offset"),
         {**params, "limit": limit, "offset": offset},
     ).all()
-    if conditions:
-        total = conn.execute(text(f"SELECT count(*) {join}"), params).scalar_one()
-    else:  # nothing filters the articles: the index alone counts
-        total = conn.execute(text(count_all), {"q": match}).scalar_one()
-    return [(int(r[0]), float(r[1])) for r in rows], int(total)
+    return Ranked([(int(r[0]), float(r[1])) for r in rows], total, relaxed)
+
+
+def rebuild(conn: Connection, articles: Iterable[Sequence[tuple[int, Article]]]) -> None:
+    """Index every stored article again (a migration that changes what is indexed):
+    ``articles`` yields batches of (id, article) in id order."""
+    if not available(conn):
+        return
+    if _postgres(conn):
+        conn.exec_driver_sql(f"DELETE FROM {fts_postgres.TABLE}")
+    else:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        conn.exec_driver_sql(_CREATE)
+    for batch in articles:
+        index(conn, batch)

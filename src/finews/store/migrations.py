@@ -12,7 +12,7 @@ that brings an older database to the same shape.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 
 from finews.errors import StoreError
+from finews.model import Article
 from finews.store import fulltext, schema
 
 
@@ -166,7 +167,33 @@ def _v7_clean_bodies(conn: Connection) -> None:
         last = rows[-1][0]
 
 
-def _v8_story_facts(conn: Connection) -> None:
+def _v8_search_grams(conn: Connection) -> None:
+    """The full-text index again, with the character bigrams that make every literal
+    match findable, without the media among the ranked tags, and cut with the finance
+    words and the names of the securities master (issue #16)."""
+    from finews.store.sqlstore import row_to_article  # the store imports this module
+
+    def batches() -> Iterator[list[tuple[int, Article]]]:
+        last = 0
+        while True:
+            # the columns the index reads, as they were at version 8 (later migrations
+            # may add more)
+            rows = conn.execute(
+                select(*(schema.articles.c[name] for name in _V5_ARTICLE_COLUMNS))
+                .where(schema.articles.c.id > last)
+                .order_by("id")
+                .limit(1000)
+            ).mappings()
+            batch = [(row["id"], row_to_article(row)) for row in rows]
+            if not batch:
+                return
+            yield batch
+            last = batch[-1][0]
+
+    fulltext.rebuild(conn, batches())
+
+
+def _v9_story_facts(conn: Connection) -> None:
     """The facts each report's story is judged on (issue #10).  Stored stories were grouped
     by the older judgement: their signatures have no facts, which marks them to be
     regrouped (``finews reprocess``; ``finews stats`` says so until then)."""
@@ -183,7 +210,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "full-text index, source status", _v5_fulltext),
     Migration(6, "alert deliveries, user feeds", _v6_alerts),
     Migration(7, "sanitised bodies", _v7_clean_bodies),
-    Migration(8, "facts for story judgement", _v8_story_facts),
+    Migration(8, "search index with character bigrams", _v8_search_grams),
+    Migration(9, "facts for story judgement", _v9_story_facts),
 )
 
 

@@ -83,6 +83,8 @@ class SearchHit:
 class SearchPage:
     hits: list[SearchHit]
     total: int
+    relaxed: bool = False
+    """most of the words sufficed: all of them found too few (see fulltext.search)"""
 
 
 def _stocks_json(stocks: Sequence[StockTag]) -> str:
@@ -330,7 +332,7 @@ class Store:
             with self._write() as conn:
                 seq = self._next_seq(conn)
                 existing = self._load_existing(conn, {a.key for a in batch})
-                to_index: dict[int, tuple[str, str, str]] = {}
+                to_index: dict[int, fulltext.Document] = {}
                 for article in batch:
                     intent = decide(existing.get(article.key), article)
                     written = _written(intent)
@@ -782,7 +784,7 @@ class Store:
             if not fulltext.available(conn):
                 raise StoreError(f"search needs SQLite or PostgreSQL (not {self.dialect})")
             try:
-                ranked, total = fulltext.search(
+                ranked = fulltext.search(
                     conn,
                     query,
                     filters or fulltext.Filters(),
@@ -793,9 +795,11 @@ class Store:
                 )
             except OperationalError as exc:
                 raise StoreError(f"search failed: {exc.orig}") from None
-            found = self._by_ids(conn, [i for i, _ in ranked])
-        hits = [SearchHit(i, found[i][0], score, found[i][1]) for i, score in ranked if i in found]
-        return SearchPage(hits, total)
+            found = self._by_ids(conn, [i for i, _ in ranked.hits])
+        hits = [
+            SearchHit(i, found[i][0], score, found[i][1]) for i, score in ranked.hits if i in found
+        ]
+        return SearchPage(hits, ranked.total, ranked.relaxed)
 
     @staticmethod
     def _by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[Article, int]]:
@@ -976,7 +980,7 @@ class Store:
             return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar_one())
 
 
-Derived = tuple[tuple[str, str, str], "dedup.Signature | None", str]
+Derived = tuple[fulltext.Document, "dedup.Signature | None", str]
 """What a write derives from an article: its search document, its MinHash signature and
 its body as published (sanitised)."""
 

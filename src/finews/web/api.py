@@ -73,6 +73,10 @@ class SearchOut(BaseModel):
     query: str
     total: int
     offset: int
+    relaxed: bool = Field(
+        default=False,
+        description="true when all the words found too few and these articles have most of them",
+    )
     results: list[SearchHitOut]
 
 
@@ -263,6 +267,7 @@ def _search_answer(
         "query": q,
         "total": found.total,
         "offset": offset,
+        "relaxed": found.relaxed,
         "results": [
             {
                 **article_out(r.id, r.article, r.cluster),
