@@ -21,12 +21,17 @@ import pytest
 from conftest import run_cli
 from finews.model import Article
 from finews.process import dedup, story
+from finews.site.build import SiteOptions, build_site
 from finews.store import Store, clusters
 from sitedata import story_case_articles
 
 
 def case_articles(case: str) -> list[Article]:
     return story_case_articles(case)
+
+
+def PROCESS_AGAIN(article: Article) -> Article:
+    return article
 
 
 def stories_of(store: Store) -> dict[int, list[tuple[str, str, str]]]:
@@ -228,8 +233,6 @@ def _story_of_links(store: Store, page: str) -> list[int]:
 
 
 def test_the_site_tells_each_story_once(tmp_path: Path, store: Store) -> None:
-    from finews.site.build import SiteOptions, build_site
-
     hour = case_articles("earnings-hour")
     first = hour[0]
     # HAND-MADE: the first real flash of the hour reprinted by twelve made-up outlets
@@ -278,3 +281,91 @@ def test_the_site_tells_each_story_once(tmp_path: Path, store: Store) -> None:
     for path in full.rglob("*"):
         if path.is_file() and ".finews" not in path.parts:
             assert path.read_bytes() == (out / path.relative_to(full)).read_bytes(), path
+
+
+def _pages(root: Path) -> set[str]:
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and ".finews" not in p.parts
+    }
+
+
+def _same_as_full(store: Store, out: Path, tmp_path: Path, options: SiteOptions) -> None:
+    """An incremental build into ``out`` gives what a full build gives, file for file."""
+    build_site(store, out, options)
+    full = tmp_path / "full"
+    build_site(store, full, options, full=True)
+    produced = _pages(full)
+    assert _pages(out) == produced
+    for name in produced:
+        assert (out / name).read_bytes() == (full / name).read_bytes(), name
+
+
+def test_a_report_that_leaves_its_story_leaves_no_page_behind(tmp_path: Path, store: Store) -> None:
+    """B is updated into another story (its text became another flash's): the incremental
+    build drops the story page and A's "也报道了此事", as a full build has them."""
+    by_key = {a.key: a for a in case_articles("pair")}
+    a = by_key[("cls.telegraph", "2449383")]
+    b = by_key[("eastmoney.fast", "202608093835956454")]
+    other = by_key[("eastmoney.fast", "202608013828792655")]
+    save_in_time_order(store, [a, b])
+    assert story_id(store, a.key) == story_id(store, b.key)
+    out = tmp_path / "site"
+    options = SiteOptions(base_url="https://example.org/")
+    build_site(store, out, options)
+    assert (out / "story" / str(story_id(store, a.key)) / "index.html").exists()
+    store.save([replace(b, title=other.title, body_html=other.body_html, digest=other.digest)])
+    assert story_id(store, a.key) != story_id(store, b.key)
+    _same_as_full(store, out, tmp_path, options)
+    assert not list(out.glob("story/*/index.html"))
+
+
+def test_reprocess_then_an_incremental_build_equals_a_full_one(
+    tmp_path: Path, store: Store
+) -> None:
+    """The later report stored first starts the story; reprocess (oldest first) gives the
+    story the earlier report's id: the old story page goes."""
+    by_key = {a.key: a for a in case_articles("pair")}
+    a = by_key[("cls.telegraph", "2449383")]
+    b = by_key[("eastmoney.fast", "202608093835956454")]
+    first, later = sorted([a, b], key=lambda x: x.published)
+    store.save([later])
+    store.save([first])
+    before = story_id(store, first.key)
+    out = tmp_path / "site"
+    options = SiteOptions(base_url="https://example.org/")
+    build_site(store, out, options)
+    store.reprocess(PROCESS_AGAIN)
+    assert story_id(store, first.key) == story_id(store, later.key) != before
+    _same_as_full(store, out, tmp_path, options)
+
+
+def test_a_story_outlives_its_first_report(store: Store) -> None:
+    """Deleting the report a story started with moves the others under the earliest of
+    them: a reused row id never puts a new article into an old story."""
+    by_key = {a.key: a for a in case_articles("pair")}
+    a = by_key[("cls.telegraph", "2449383")]
+    b = by_key[("eastmoney.fast", "202608093835956454")]
+    first, later = sorted([a, b], key=lambda x: x.published)
+    save_in_time_order(store, [first, later])
+    started = story_id(store, first.key)
+    store.delete([first.key])
+    with store.engine.connect() as conn:
+        later_id = conn.exec_driver_sql(
+            "SELECT id FROM articles WHERE source = ? AND upstream_id = ?", later.key
+        ).scalar_one()
+    assert story_id(store, later.key) == later_id != started
+    unrelated = by_key[("eastmoney.fast", "202608013828792655")]
+    store.save([unrelated])
+    assert story_id(store, unrelated.key) != story_id(store, later.key)
+
+
+def test_the_window_counts_from_the_first_report_even_without_its_facts() -> None:
+    by_key = {a.key: a for a in case_articles("pair")}
+    a = story.facts(by_key[("cls.telegraph", "2449383")])
+    b = story.facts(by_key[("eastmoney.fast", "202608093835956454")])
+    model = story.model()
+    assert clusters.choose(b, {1: (a, 7)}, {}, model) == 7
+    began = b.published - story.WINDOW - 60  # story 7 began more than a window before b
+    assert clusters.choose(b, {1: (a, 7)}, {}, model, {7: began}) is None

@@ -2,8 +2,8 @@
 
 Which reports are one story is decided by :mod:`finews.process.story` (issue #10), pair by
 pair, over the facts of each report; comparing every new report with every stored one
-would be quadratic, so the store first looks up *candidates*: reports whose leads share a
-band of their MinHash signatures (datasketch).  The lead is the one the judgement uses
+would be quadratic, so the store first looks up *candidates*: reports whose leads share two
+or more bands of their MinHash signatures (datasketch).  The lead is the one the judgement uses
 (headline, then the text without its repeated 【headline】 and dateline), cut into character
 ``N``-grams.  Each of the ``BANDS`` bands is one MinHash value (``ROWS`` = 1): a wide net
 on purpose, as rewrites of one story can share few 3-grams and the judgement, not the net,

@@ -41,8 +41,9 @@ WINDOW = 24 * 3600
 """A story takes reports published within this many seconds of its first report: a story
 of flashes spans hours, not days (the reprints of the labelled set came within 14 h)."""
 MAX_COMPARED = 6
-"""Members of a story a new report is compared with (besides the first report): bounds
-the work per article."""
+"""Members of a story among a new report's candidates it is compared with, the most similar
+first (the story's first report is compared too when it is not among them): bounds the work
+per article."""
 MIN_LINK = 0.15
 """No compared member may be below this probability: a report that one member is clearly
 not about does not join (keeps chains A~B~C apart when A and C share nothing)."""

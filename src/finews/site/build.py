@@ -438,12 +438,7 @@ class _Builder:
             self.report.articles = self._article_pages(conn, sorted(to_render))
             codes = q.stock_codes_of(conn, sorted(to_render))
             codes |= {code for t in tombs for code in t.stocks}
-            stocks = {
-                code: one_per_story(
-                    q.stock_items(conn, code, self.o.stock_size * 3), self.o.stock_size
-                )
-                for code in sorted(codes)
-            }
+            stocks = {code: self._stock_stories(conn, code) for code in sorted(codes)}
             story_groups = self.peers
             touched_stories = set(clusters)
             earliest: dict[str, int] = {}
@@ -809,6 +804,17 @@ class _Builder:
             live=f"section:{section}",
         )
 
+    def _stock_stories(self, conn: Connection, code: str) -> list[Item]:
+        """A stock's newest ``stock_size`` stories (one report each, the newest), read in
+        growing pages until there are enough: what a full build lists for it."""
+        limit = self.o.stock_size * 2
+        while True:
+            items = q.stock_items(conn, code, limit)
+            kept = one_per_story(items, self.o.stock_size)
+            if len(kept) >= self.o.stock_size or len(items) < limit:
+                return kept
+            limit *= 4
+
     def _stock_pages(self, conn: Connection, code: str, items: list[Item]) -> None:
         """A stock's newest articles (``items``, newest first) and its feeds."""
         name = self.stock_names.get(code, "")
@@ -1117,7 +1123,8 @@ class _Builder:
 
         A full build owns every page; an incremental one only the pages it
         looked at: the chunks of a section from where it started, the days and
-        day sitemaps it rebuilt, the article pages of tombstones.
+        day sitemaps it rebuilt, the article pages of tombstones and the story
+        pages of the stories it revisited (both in ``article_paths``).
         """
         if self.full:
             stale = {p for p in manifest.paths() if p not in self.produced}

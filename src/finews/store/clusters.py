@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -35,12 +36,22 @@ MIN_SHARED = 2
 by chance (two or more: 99.3 % of the labelled same-story pairs)."""
 
 _FACTS = text(
-    "SELECT s.article_id, s.facts, a.cluster_id, f.facts"
+    "SELECT s.article_id, s.facts, a.cluster_id, f.facts, fa.published_at"
     " FROM article_signatures s JOIN articles a ON a.id = s.article_id"
     " LEFT JOIN article_signatures f ON f.article_id = a.cluster_id"
+    " LEFT JOIN articles fa ON fa.id = a.cluster_id"
     " WHERE s.article_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
-"""Candidates' facts and stories, and the facts of each story's first report, in one read."""
+"""Candidates' facts and stories, and their stories' first reports (facts, time), in one
+read; the time comes from the article row, so the window holds even for a first report
+with no stored facts."""
+_STORED_FACTS = text("SELECT facts FROM article_signatures WHERE article_id = :me")
+_ORPHANS = text(
+    "SELECT id FROM articles WHERE cluster_id = :story ORDER BY published_at, id LIMIT 1"
+)
+_MOVE_STORY = text(
+    "UPDATE articles SET cluster_id = :new, change_seq = :seq WHERE cluster_id = :story"
+)
 _DROP_BUCKETS = text("DELETE FROM lsh_buckets WHERE article_id = :me")
 _DROP_SIGNATURE = text("DELETE FROM article_signatures WHERE article_id = :me")
 _ADD_SIGNATURE = text(
@@ -57,14 +68,16 @@ def _mark(conn: Connection) -> str:
 
 
 def _candidates(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> list[int]:
-    """Articles sharing a band, most shared first; plain driver SQL, as it runs per article."""
+    """Articles sharing ``MIN_SHARED`` or more MinHash values, most shared first; plain driver
+    SQL, as it runs per article."""
     m = _mark(conn)
     marks = ",".join([m] * len(sig.bands))
     sql = (
         f"SELECT article_id FROM lsh_buckets WHERE band_key IN ({marks})"
         f" AND published_at BETWEEN {m} AND {m} AND article_id != {m}"
         f" GROUP BY article_id HAVING COUNT(*) >= {MIN_SHARED}"
-        f" ORDER BY COUNT(*) DESC LIMIT {MAX_CANDIDATES}"
+        f" ORDER BY COUNT(*) DESC, MAX(published_at) DESC, article_id DESC"
+        f" LIMIT {MAX_CANDIDATES}"
     )
     params = (*sig.bands, published_at - story.WINDOW, published_at + story.WINDOW, me)
     return [r[0] for r in conn.exec_driver_sql(sql, params)]
@@ -78,7 +91,7 @@ def _add_buckets(conn: Connection, sig: dedup.Signature, published_at: int, me: 
     )
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _parsed(data: str) -> story.Facts:
     """Stored facts, parsed once per process while recent: a report is a candidate for the
     reports of the next hours, and its n-gram sets are computed on its first comparison.
@@ -86,22 +99,35 @@ def _parsed(data: str) -> story.Facts:
     return story.Facts.from_json(data)
 
 
-def _facts_of(
-    conn: Connection, ids: list[int]
-) -> tuple[dict[int, tuple[story.Facts, int]], dict[int, story.Facts]]:
-    """Stored facts and story of these articles, and the facts of their stories' first
-    reports.  Articles stored by an older judgement, with no facts, are left out (``finews
-    reprocess`` gives them facts)."""
-    found: dict[int, tuple[story.Facts, int]] = {}
-    first_reports: dict[int, story.Facts] = {}
+class Neighbours(NamedTuple):
+    """What a new report is judged against: candidates (article id → facts, story; the most
+    similar first) and, by story, its first report's facts and publication time."""
+
+    candidates: dict[int, tuple[story.Facts, int]]
+    first_reports: dict[int, story.Facts]
+    first_times: dict[int, int]
+
+
+def _facts_of(conn: Connection, ids: list[int]) -> Neighbours:
+    """Stored facts and story of these articles, and their stories' first reports.  Articles
+    stored by an older judgement, with no facts, are left out (``finews reprocess`` gives
+    them facts)."""
+    found = Neighbours({}, {}, {})
     if not ids:
-        return found, first_reports
-    for article_id, data, cluster, first in conn.execute(_FACTS, {"ids": ids}):
-        if data:
-            found[article_id] = (_parsed(data), cluster or article_id)
-            if first:
-                first_reports[cluster or article_id] = _parsed(first)
-    return found, first_reports
+        return found
+    rows = {r[0]: r for r in conn.execute(_FACTS, {"ids": ids})}
+    for article_id in ids:  # in the order of similarity
+        row = rows.get(article_id)
+        if row is None or not row[1]:
+            continue
+        _, data, cluster, first, first_time = row
+        story_id = cluster or article_id
+        found.candidates[article_id] = (_parsed(data), story_id)
+        if first:
+            found.first_reports[story_id] = _parsed(first)
+        if first_time is not None:
+            found.first_times[story_id] = int(first_time)
+    return found
 
 
 def choose(
@@ -109,12 +135,14 @@ def choose(
     candidates: dict[int, tuple[story.Facts, int]],
     first_reports: dict[int, story.Facts],
     model: story.Model,
+    first_times: dict[int, int] | None = None,
 ) -> int | None:
     """The story a report joins among its candidates' stories, or None for a new story.
 
     ``candidates``: article id → (facts, story id), most similar first; ``first_reports``:
-    story id → facts of its first report (missing when it has none stored).  Pure, so the
-    rule can be tested and measured without a store."""
+    story id → facts of its first report (missing when it has none stored); ``first_times``:
+    story id → when its first report was published (else taken from its facts).  Pure, so
+    the rule can be tested and measured without a store."""
     members: dict[int, list[story.Facts]] = defaultdict(list)
     for facts, cluster in candidates.values():
         if len(members[cluster]) < story.MAX_COMPARED:
@@ -122,11 +150,11 @@ def choose(
     best: tuple[float, int] | None = None
     for cluster, found in members.items():
         first = first_reports.get(cluster)
-        if first is not None:
-            if abs(mine.published - first.published) > story.WINDOW:
-                continue
-            if all(f is not first for f in found):
-                found = [*found, first]
+        began = (first_times or {}).get(cluster, first.published if first else None)
+        if began is not None and abs(mine.published - began) > story.WINDOW:
+            continue
+        if first is not None and all(f is not first for f in found):
+            found = [*found, first]
         total = 0.0
         for other in found:  # most similar first: a member below the floor ends the story
             p = model.probability(mine, other)
@@ -147,30 +175,62 @@ def assign(
     sig: dedup.Signature | None,
     *,
     fresh: bool = False,
-) -> int:
-    """Store the article's signature, facts and buckets; return the story it joins (an
-    existing story it matches as a whole, or its own id).  ``fresh``: a new row."""
+    regroup: bool = False,
+) -> tuple[int, int | None]:
+    """Store the article's signature, facts and buckets; return (the story it is in now,
+    the story it was in before: None for a new row).  It joins an existing story it matches
+    as a whole, or starts its own.  ``fresh``: a new row.  ``regroup`` (``reprocess``): judge
+    it anew even when it is the first report of a story (its followers are judged again
+    after it)."""
+    previous: int | None = None
     if not fresh:
+        previous = conn.execute(_CURRENT, {"me": article_id}).scalar()
+        stored = conn.execute(_STORED_FACTS, {"me": article_id}).first()
+        if (
+            not regroup
+            and stored is not None
+            and sig is not None
+            and sig.facts is not None
+            and stored[0] == sig.facts.to_json()
+            and previous is not None
+        ):
+            return previous, previous  # what the judgement reads did not change
         conn.execute(_DROP_BUCKETS, {"me": article_id})
         conn.execute(_DROP_SIGNATURE, {"me": article_id})
-        current = conn.execute(_CURRENT, {"me": article_id}).scalar()
-        if current == article_id and conn.execute(_FOLLOWERS, {"me": article_id}).first():
+        if (
+            not regroup
+            and previous == article_id
+            and conn.execute(_FOLLOWERS, {"me": article_id}).first()
+        ):
             # the first report of a story keeps it: its followers were judged against it
             if sig is not None:
                 _keep(conn, sig, published_at, article_id)
-            return article_id
+            return article_id, previous
     cluster = article_id
     if sig is not None and sig.facts is not None:
         ids = _candidates(conn, sig, published_at, article_id)
-        candidates, first_reports = _facts_of(conn, ids)
-        ordered = {i: candidates[i] for i in ids if i in candidates}
-        chosen = choose(sig.facts, ordered, first_reports, story.model())
+        near = _facts_of(conn, ids)
+        chosen = choose(
+            sig.facts, near.candidates, near.first_reports, story.model(), near.first_times
+        )
         if chosen is not None:
             cluster = chosen
     if sig is not None:
         _keep(conn, sig, published_at, article_id)
     conn.execute(_SET_CLUSTER, {"cluster": cluster, "me": article_id})
-    return cluster
+    return cluster, previous
+
+
+def reassign_orphans(conn: Connection, deleted: list[tuple[int, int | None]], seq: int) -> None:
+    """After deleting articles (id, story): a story whose first report went keeps its other
+    reports under the earliest of them (a story id is always a member's, so a row id that
+    SQLite reuses never lands in an old story), marked changed so the site follows."""
+    for article_id, cluster in deleted:
+        if cluster != article_id:
+            continue
+        heir = conn.execute(_ORPHANS, {"story": article_id}).scalar()
+        if heir is not None:
+            conn.execute(_MOVE_STORY, {"new": heir, "seq": seq, "story": article_id})
 
 
 def _keep(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> None:

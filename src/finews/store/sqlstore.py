@@ -346,13 +346,18 @@ class Store:
                     if isinstance(intent, Insert) or (
                         isinstance(intent, Update) and intent.content_changed
                     ):
-                        clusters.assign(
+                        now_in, was_in = clusters.assign(
                             conn,
                             stored.id,
                             int(stored.article.published.timestamp()),
                             signature,
                             fresh=isinstance(intent, Insert),
                         )
+                        if was_in is not None and was_in != now_in:
+                            # it left a story: the site revisits that story's pages
+                            self._tombstone(
+                                conn, stored.article, seq, stamp, stored.id, cluster=was_in
+                            )
                     existing[article.key] = stored
                     report.outcomes.append(_outcome(intent))
                 fulltext.index_documents(conn, to_index.items())
@@ -452,13 +457,23 @@ class Store:
                 )
             )
             conn.execute(delete(A).where(A.c.id.in_(ids)))
+            clusters.reassign_orphans(conn, [(r.id, r.cluster_id) for r in rows], seq)
         return len(rows)
 
     @staticmethod
     def _tombstone(
-        conn: Connection, article: Article, seq: int, stamp: int, article_id: int
+        conn: Connection,
+        article: Article,
+        seq: int,
+        stamp: int,
+        article_id: int,
+        *,
+        cluster: int | None = None,
     ) -> None:
-        cluster = conn.execute(select(A.c.cluster_id).where(A.c.id == article_id)).scalar()
+        """Where an article was: its day, section, stocks and story (``cluster``: the story
+        it left; else the one it is in), so that an incremental build revisits them."""
+        if cluster is None:
+            cluster = conn.execute(select(A.c.cluster_id).where(A.c.id == article_id)).scalar()
         conn.execute(
             insert(T).values(
                 source=article.source,
@@ -666,12 +681,14 @@ class Store:
     def export_rows(self) -> Iterator[dict[str, Any]]:
         """One plain record per article, oldest first, for `finews export json`.
 
-        ``story`` is the story's id (its first report's row id, as in ``/story/<id>/``),
-        ``story_size`` its number of reports, ``first_in_story`` marks its first report;
+        ``story`` is the story's id (the row id of the report that started it, as in
+        ``/story/<id>/``), ``story_size`` its number of reports, ``first_in_story`` marks its
+        earliest published report (the one a reader calls first: "首发"; a report stored
+        late from a backfill can be earlier than the one that started the story);
         ``canonical`` marks the report that stands for the story: the earliest one with
         its full text (the earliest at all when none has it).  ``cluster`` is ``story``
         under its older name."""
-        with self.engine.connect() as conn:
+        with self.snapshot() as conn:  # one read: both passes see the same articles
             canonical: dict[int, tuple[int, int, int]] = {}
             first: dict[int, tuple[int, int]] = {}
             size: dict[int, int] = defaultdict(int)
@@ -760,9 +777,19 @@ class Store:
                             clean_revision=CLEAN_REVISION,
                         )
                     )
-                    clusters.assign(
-                        conn, row["id"], row["published_at"], dedup.signature(after), fresh=True
+                    # not fresh: a writer in another process may have stored its signature
+                    # again since the tables were emptied
+                    now_in, was_in = clusters.assign(
+                        conn,
+                        row["id"],
+                        row["published_at"],
+                        dedup.signature(after),
+                        regroup=True,
                     )
+                    if was_in is not None and was_in != now_in:
+                        self._tombstone(
+                            conn, before, seq, int(time.time()), row["id"], cluster=was_in
+                        )
                 fulltext.index(conn, retag)
                 last = (rows[-1]["published_at"], rows[-1]["id"])
             if progress:

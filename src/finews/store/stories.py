@@ -29,7 +29,8 @@ class Report:
 
 @dataclass(frozen=True)
 class Story:
-    """A story: its id (its first report's row id) and its reports, oldest first."""
+    """A story: its id (the row id of the report that started it) and its reports, oldest
+    first (``first``: the earliest published, "首发")."""
 
     id: int
     reports: tuple[Report, ...]
@@ -95,24 +96,25 @@ _COLUMNS = (
 def between(conn: Connection, since: int, until: int, limit: int) -> list[Story]:
     """The stories with a report published in [since, until), hottest first, each with
     all its reports (also those before ``since``)."""
+    # every stored article has its story (migration 3 gave each its own; the write path
+    # sets it in the same transaction), so cluster_id is read as it is, through its index
     clusters = [
         int(c)
         for (c,) in conn.execute(
-            select(func.coalesce(A.c.cluster_id, A.c.id))
+            select(A.c.cluster_id)
             .where(A.c.published_at >= since, A.c.published_at < until)
             .distinct()
         )
+        if c is not None
     ]
     members: dict[int, list[Report]] = {}
     for start in range(0, len(clusters), 500):
         chunk = clusters[start : start + 500]
         rows = conn.execute(
-            select(*_COLUMNS)
-            .where(func.coalesce(A.c.cluster_id, A.c.id).in_(chunk))
-            .order_by(A.c.published_at, A.c.id)
+            select(*_COLUMNS).where(A.c.cluster_id.in_(chunk)).order_by(A.c.published_at, A.c.id)
         )
         for r in rows:
-            members.setdefault(int(r.cluster_id or r.id), []).append(
+            members.setdefault(int(r.cluster_id), []).append(
                 Report(
                     int(r.id),
                     r.source,

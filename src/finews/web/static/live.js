@@ -11,7 +11,8 @@
   function wanted(list, a) {
     var scope = list.dataset.live;
     if (scope === "all") return !a.reprint;
-    // 要闻 and stock pages tell each story once, as their static pages do (issue #10)
+    // 要闻 and stock pages tell each story once (issue #10): live, a report that is not the
+    // one that started its story is left out (the static pages keep each story's newest)
     if (scope === "important") return a.important && !a.reprint;
     if (scope.indexOf("section:") === 0) return a.section === scope.slice(8);
     if (scope.indexOf("stock:") === 0) return !a.reprint && a.stocks.indexOf(scope.slice(6)) >= 0;
