@@ -346,8 +346,17 @@ def test_alerts_go_out_once_across_restarts_and_survive_a_failing_webhook(
     finally:
         running.stop()
     sent = [(r["source"], r["id"]) for r in receiver.received]
-    assert {i for s, i in sent if s == "cls.telegraph"} >= expected
     assert len(sent) == len(set(sent))  # once each
+    # once per story (issue #10): each expected flash's story was alerted, by it or by
+    # another outlet's report of the same story, and no story twice
+    with sqlite3.connect(db) as conn:
+        story_of = {
+            (s, u): c
+            for s, u, c in conn.execute("SELECT source, upstream_id, cluster_id FROM articles")
+        }
+    alerted = [story_of[key] for key in sent]
+    assert {story_of[("cls.telegraph", i)] for i in expected} <= set(alerted)
+    assert len(alerted) == len(set(alerted))
     before = len(receiver.received)
     # a restart re-sends nothing
     running = Running(settings)

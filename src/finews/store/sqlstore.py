@@ -1004,7 +1004,9 @@ class Store:
         if self.dialect != "sqlite":
             return "ok"
         with self.engine.connect() as conn:
-            return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar_one())
+            # one row 'ok', or one row per problem found
+            rows = conn.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+            return "\n".join(str(r) for r in rows)
 
 
 Derived = tuple[fulltext.Document, "dedup.Signature | None", str]
