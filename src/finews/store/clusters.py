@@ -25,7 +25,7 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from finews.process import dedup, story
 
@@ -35,16 +35,17 @@ MIN_SHARED = 2
 """MinHash values (of 40) a candidate must share: one alone is what two unrelated leads share
 by chance (two or more: 99.3 % of the labelled same-story pairs)."""
 
-_FACTS = text(
+_FACTS = (
     "SELECT s.article_id, s.facts, a.cluster_id, f.facts, fa.published_at"
     " FROM article_signatures s JOIN articles a ON a.id = s.article_id"
     " LEFT JOIN article_signatures f ON f.article_id = a.cluster_id"
     " LEFT JOIN articles fa ON fa.id = a.cluster_id"
-    " WHERE s.article_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
+    " WHERE s.article_id IN ({marks})"
+)
 """Candidates' facts and stories, and their stories' first reports (facts, time), in one
 read; the time comes from the article row, so the window holds even for a first report
-with no stored facts."""
+with no stored facts.  Driver SQL (``{marks}``: one placeholder per id): an expanding
+SQLAlchemy parameter was rendered anew on every call, most of this read's cost."""
 _STORED_FACTS = text("SELECT facts FROM article_signatures WHERE article_id = :me")
 _ORPHANS = text(
     "SELECT id FROM articles WHERE cluster_id = :story ORDER BY published_at, id LIMIT 1"
@@ -54,8 +55,8 @@ _MOVE_STORY = text(
 )
 _DROP_BUCKETS = text("DELETE FROM lsh_buckets WHERE article_id = :me")
 _DROP_SIGNATURE = text("DELETE FROM article_signatures WHERE article_id = :me")
-_ADD_SIGNATURE = text(
-    "INSERT INTO article_signatures (article_id, signature, facts) VALUES (:me, :sig, :facts)"
+_ADD_SIGNATURE = (
+    "INSERT INTO article_signatures (article_id, signature, facts) VALUES ({m}, {m}, {m})"
 )
 _SET_CLUSTER = text("UPDATE articles SET cluster_id = :cluster WHERE id = :me")
 _CURRENT = text("SELECT cluster_id FROM articles WHERE id = :me")
@@ -115,7 +116,8 @@ def _facts_of(conn: Connection, ids: list[int]) -> Neighbours:
     found = Neighbours({}, {}, {})
     if not ids:
         return found
-    rows = {r[0]: r for r in conn.execute(_FACTS, {"ids": ids})}
+    marks = ",".join([_mark(conn)] * len(ids))
+    rows = {r[0]: r for r in conn.exec_driver_sql(_FACTS.format(marks=marks), tuple(ids))}
     for article_id in ids:  # in the order of similarity
         row = rows.get(article_id)
         if row is None or not row[1]:
@@ -235,5 +237,5 @@ def reassign_orphans(conn: Connection, deleted: list[tuple[int, int | None]], se
 
 def _keep(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> None:
     facts = sig.facts.to_json() if sig.facts is not None else None
-    conn.execute(_ADD_SIGNATURE, {"me": me, "sig": sig.to_bytes(), "facts": facts})
+    conn.exec_driver_sql(_ADD_SIGNATURE.format(m=_mark(conn)), (me, sig.to_bytes(), facts))
     _add_buckets(conn, sig, published_at, me)
