@@ -529,10 +529,11 @@ class _Builder:
     def _story_page(self, cluster: int, members: list[Item]) -> None:
         """``story/<id>/``: every report of a story in time order (issue #10)."""
         path = story_path(cluster)
+        root = paths.root_of(path)
         self.emit(
             path,
             story_key(members),
-            lambda: self.render("story.html", path, story=story_view(cluster, members)),
+            lambda: self._filled("story.html", root, "story", story_view(cluster, members, root)),
         )
 
     def _phase(self, name: str) -> None:

@@ -11,6 +11,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from finews.site.escaping import escape_text, joined_lines
 from finews.site.formats import iso_time, item_path, short_time
 from finews.store.sitequeries import Item
 
@@ -67,9 +68,23 @@ def lag_label(seconds: int) -> str:
     return f"晚 {hours} 小时 {rest} 分钟" if rest else f"晚 {hours} 小时"
 
 
-def story_view(cluster: int, members: Sequence[Item]) -> dict[str, Any]:
+def report_line(report: dict[str, Any], root: str) -> str:
+    """A report's ``<li>`` on its story page, escaped as Jinja2's autoescape would."""
+    e = escape_text
+    important = ' class="important"' if report["important"] else ""
+    return (
+        f'<li{important}><time datetime="{e(report["iso"])}">{e(report["short_time"])}</time>'
+        f'<span><a href="{root}{e(report["path"])}">{e(report["title"])}</a>'
+        f'<span class="media">{e(report["media"])}</span>'
+        f'<span class="lag">{e(report["lag"])}</span></span></li>'
+    )
+
+
+def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, Any]:
     """What ``story.html`` shows: every report oldest first, the first outlet and how much
-    later each other report came."""
+    later each other report came.  ``lines`` holds the reports' lines in one piece (built
+    here, as listings' are: the packaged template then fills in as a skeleton); a template
+    may loop over ``reports`` instead."""
     ordered = sorted(members, key=lambda it: (it.published_at, it.id))
     first = ordered[0]
     heat = heat_of(ordered)
@@ -90,6 +105,7 @@ def story_view(cluster: int, members: Sequence[Item]) -> dict[str, Any]:
         "id": cluster,
         "title": first.title,
         "reports": reports,
+        "lines": joined_lines([report_line(r, root) for r in reports]),
         "size": heat.reports,
         "outlets": heat.outlets,
         "first_media": first.media,
