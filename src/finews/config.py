@@ -184,7 +184,11 @@ class ServeSettings:
         default="", metadata=_doc("path prefix when served behind a proxy, e.g. /news")
     )
     poll_interval: float = field(
-        default=0.5, metadata=_doc("seconds between checks for new articles (live updates)")
+        default=5.0,
+        metadata=_doc(
+            "seconds between looks for new articles when no commit notification comes "
+            "(live updates are pushed at commit; this is the fallback)"
+        ),
     )
 
 

@@ -40,7 +40,7 @@ from finews.model import Article, StockTag, from_epoch
 from finews.process import dedup
 from finews.process.clean import CLEAN_REVISION, clean_body
 from finews.search.query import Query
-from finews.store import clusters, fulltext, schema
+from finews.store import clusters, fulltext, notify, schema
 from finews.store import stories as story_queries
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
 from finews.store.migrations import SchemaTooNew, migrate
@@ -361,8 +361,12 @@ class Store:
                     existing[article.key] = stored
                     report.outcomes.append(_outcome(intent))
                 fulltext.index_documents(conn, to_index.items())
+                if to_index:
+                    notify.in_transaction(conn)  # PostgreSQL: sent with the commit
         except OperationalError as exc:
             raise StoreError(f"database write failed: {exc.orig}") from None
+        if to_index:
+            notify.announce(self.engine)  # SQLite: readers woken once it is committed
         return report
 
     def _prepare(self, batch: list[Article]) -> dict[Article, Derived]:
