@@ -146,20 +146,17 @@ def poll_source(
             articles = list(page.articles)
             known = store.known(source.key, [a.upstream_id for a in articles])
             fresh = [a for a in articles if a.upstream_id not in known]
-            failed_ids: list[str] = []
-            if fulltext:
-                due = [a for a in fresh if not a.body_complete]
-                completed, failed_ids = _complete_all(source, fetcher, due, report)
-                by_key = {a.key: a for a in completed}
-                articles = [by_key.get(a.key, a) for a in articles]
             articles = [_not_in_the_future(store, a, report) for a in articles]
+            # show first: stored (and so pushed to open pages) with what the list gives
             counts = store.save([process(a) for a in articles]).counts
-            store.note_fulltext_failure(source.key, failed_ids)
-            failed_this_round.update(failed_ids)
-            report.fulltext_pending += len(failed_ids)
             report.new += counts["new"]
             report.updated += counts["updated"]
             report.unchanged += counts["unchanged"]
+            if fulltext:  # complete later: the same rows, updated with their full text
+                due = [a for a in fresh if not a.body_complete]
+                failed_ids = _complete_and_save(store, fetcher, source, due, report, process)
+                failed_this_round.update(failed_ids)
+                report.fulltext_pending += len(failed_ids)
             seen += len(page.articles) + len(page.skipped)
             if on_items:
                 on_items(len(page.articles) + len(page.skipped))
@@ -177,6 +174,55 @@ def poll_source(
     return report
 
 
+def _complete_and_save(
+    store: Store,
+    fetcher: Fetcher,
+    source: Source,
+    due: Sequence[Article],
+    report: SourceReport,
+    process: Callable[[Article], Article],
+) -> list[str]:
+    """Fetch the full texts of stored articles and save each as soon as it arrives (an
+    update of its row: pushed to open pages, no new alert).  Returns the ids that failed
+    (counted, retried on later rounds)."""
+    failed: list[str] = []
+    for article in due:
+        done, failed_ids = _complete_all(source, fetcher, [article], report)
+        if failed_ids:
+            failed += failed_ids
+            continue
+        store.save([process(_not_in_the_future(store, done[0], report))])
+    store.note_fulltext_failure(source.key, failed)
+    return failed
+
+
+def complete_pending(
+    store: Store,
+    fetcher: Fetcher,
+    source: Source,
+    *,
+    max_attempts: int = 5,
+    limit: int = RETRY_PER_ROUND,
+    tried: set[str] = frozenset(),  # type: ignore[assignment]
+    process: Callable[[Article], Article] = lambda a: a,
+) -> SourceReport:
+    """Full text for a source's stored articles that lack it, newest first: what
+    ``finews run`` does right after a poll stored new list items (#17), and every round
+    for the items whose earlier attempts failed."""
+    report = SourceReport(source.key)
+    started = time.monotonic()
+    pending = [
+        a
+        for a in store.pending_fulltext(source.key, max_attempts, limit + len(tried))
+        if a.upstream_id not in tried
+    ][:limit]
+    failed = _complete_and_save(store, fetcher, source, pending, report, process)
+    report.fulltext_pending = len(failed)
+    report.updated = len(pending) - len(failed)
+    report.seconds = time.monotonic() - started
+    return report
+
+
 def _retry_pending(
     store: Store,
     fetcher: Fetcher,
@@ -187,18 +233,12 @@ def _retry_pending(
     process: Callable[[Article], Article],
 ) -> None:
     """Full text for items of earlier rounds that were stored without it."""
-    pending = [
-        a
-        for a in store.pending_fulltext(source.key, max_attempts, RETRY_PER_ROUND + len(tried))
-        if a.upstream_id not in tried
-    ][:RETRY_PER_ROUND]
-    if not pending:
-        return
-    completed, failed_ids = _complete_all(source, fetcher, pending, report)
-    done = [process(a) for a in completed if a.body_complete]
-    if done:
-        report.updated += store.save(done).counts["updated"]
-    store.note_fulltext_failure(source.key, failed_ids)
+    done = complete_pending(
+        store, fetcher, source, max_attempts=max_attempts, tried=tried, process=process
+    )
+    report.fulltext_fetched += done.fulltext_fetched
+    report.updated += done.updated
+    report.problems += done.problems
 
 
 def fetch_round(

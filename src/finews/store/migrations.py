@@ -202,6 +202,18 @@ def _v9_story_facts(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE article_signatures ADD COLUMN facts TEXT")
 
 
+def _v12_source_schedule(conn: Connection) -> None:
+    """Each source's polling pace, for ``finews sources`` (#17)."""
+    Table(
+        "source_schedule",
+        MetaData(),
+        Column("source", String(64), primary_key=True),
+        Column("interval_ms", BigInteger, nullable=False),
+        Column("phase", String(16), nullable=False, default=""),
+        Column("updated_at", BigInteger, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -212,6 +224,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "sanitised bodies", _v7_clean_bodies),
     Migration(8, "search index with character bigrams", _v8_search_grams),
     Migration(9, "facts for story judgement", _v9_story_facts),
+    Migration(12, "source polling pace", _v12_source_schedule),
 )
 
 
