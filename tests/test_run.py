@@ -579,20 +579,36 @@ def _links(html: str) -> list[str]:
 
 def test_sources_command_reports_health(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    from finews.store import Store
+    from finews.store import Store, freshness
 
     with Store.open(f"sqlite:///{db}") as store:
         store.record_poll("cls.telegraph", ok=False, error="get_roll_list: signature rejected")
         store.record_poll("ths.flash", ok=True, new=0)
+        # #17: the pace the runner set, and the lag upstream time -> stored of the last hour
+        freshness.record_schedule(store, "sina.zhibo", interval=5.0, phase="busy")
+        now = int(time.time())
+        for n, lag in enumerate([2, 3, 4, 60]):
+            published = datetime.fromtimestamp(now - 600 + n, BEIJING)
+            store.save(
+                [article(source="sina.zhibo", upstream_id=f"lag-{n}", published=published)],
+                now=published.timestamp() + lag,
+            )
+        old = datetime.fromtimestamp(now - 7200, BEIJING)  # out of the hour's window
+        store.save([article(source="sina.zhibo", upstream_id="old", published=old)], now=now)
     result = run_cli("--db", str(db), "sources", "--json")
     assert result.returncode == 0, result.stderr
     health = {h["source"]: h for h in json.loads(result.stdout)}
+    assert (health["sina.zhibo"]["interval"], health["sina.zhibo"]["phase"]) == (5.0, "busy")
+    assert health["sina.zhibo"]["lag_last_hour"] == {"items": 4, "p50": 4, "p95": 60, "max": 60}
+    assert health["cls.telegraph"]["interval"] is None
+    assert health["cls.telegraph"]["lag_last_hour"] is None
     assert health["cls.telegraph"]["health"] == "failing"
     assert "signature" in health["cls.telegraph"]["reason"]
     assert health["ths.flash"]["health"] == "stale"  # answers, but nothing stored from it
     assert health["wscn.live"]["health"] == "unknown"
     table = run_cli("--db", str(db), "sources")
     assert table.returncode == 0 and "failing" in table.stdout
+    assert "5 s (busy)" in table.stdout
 
 
 def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:

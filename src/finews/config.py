@@ -231,6 +231,13 @@ class RunSettings:
     burst_window: float = field(
         default=300.0, metadata=_doc("seconds a burst keeps its source at the busy interval")
     )
+    light_page: int = field(
+        default=10,
+        metadata=_doc(
+            "items asked for per list request by `finews run` (the full page size when a "
+            "gap shows); 0: always the full page"
+        ),
+    )
     pace: str = field(
         default="market",
         metadata=_doc("market: the hours decide; busy, day or night: always that pace"),
@@ -570,6 +577,7 @@ def _validate(s: Settings) -> None:
             "run: need 0 < busy_interval <= day_interval <= night_interval",
         ),
         (r.burst_items >= 1, "run.burst_items must be at least 1"),
+        (r.light_page >= 0, "run.light_page must not be negative"),
         (r.burst_window >= 0, "run.burst_window must not be negative"),
         (
             r.pace in {"market", "busy", "day", "night"},

@@ -251,7 +251,12 @@ class Runner:
             # show first: the list's items are stored (and pushed) at once; their full
             # texts follow in a task of their own, so the next poll is not held up (#17)
             return fetch_round(
-                self.store, self.fetcher, [source], fulltext=False, process=self.processor
+                self.store,
+                self.fetcher,
+                [source],
+                fulltext=False,
+                process=self.processor,
+                light=self.settings.run.light_page,
             )[0]
         except Exception as exc:  # a bug or a store failure must not end the process
             log.exception("%s: poll crashed", source.key)
