@@ -638,7 +638,8 @@ def test_a_list_item_is_shown_at_once_and_completed_in_place_with_one_alert(
 ) -> None:
     """The list's text is stored and pushed before the full text is fetched; the full
     text arrives later as an update of the same row (no revision for a completion, the
-    page updated in place), and the article is alerted once."""
+    page updated in place), and the article is alerted once — on its full text: the
+    watched word is in the body only."""
     from standin import HOSTS as EASTMONEY_HOSTS
     from webserver import serving
 
@@ -690,15 +691,15 @@ def test_a_list_item_is_shown_at_once_and_completed_in_place_with_one_alert(
                 "code": code,
                 "realSort": str(int(newest["realSort"]) + 1),
                 "showTime": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-                "title": f"{keyword}：先看快讯",
-                "summary": f"{keyword}，列表里的摘要。[点击查看全文]",
+                "title": "先看快讯：列表的标题",
+                "summary": "列表里的摘要。[点击查看全文]",
             }
             upstream.articles[code] = {
                 "Art_Title": item["title"],
                 "Art_Guidance": "",
                 "Art_Media_Name": "东方财富网",
                 "Art_ShowTime": item["showTime"].replace("-", "/"),
-                "Art_Content": "<p>　　全文在列表之后三秒才到。</p>",
+                "Art_Content": f"<p>　　{keyword}：全文在列表之后三秒才到。</p>",
             }
             upstream.fault("/kuaixun/v2/api/article/", "slow:3")  # the full text is slow
             released = time.monotonic()

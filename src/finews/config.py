@@ -245,7 +245,9 @@ class RunSettings:
     max_backoff: float = field(
         default=900.0, metadata=_doc("longest wait after failed polls (it never gives up)")
     )
-    jitter: float = field(default=0.1, metadata=_doc("± this fraction on every delay"))
+    jitter: float = field(
+        default=0.1, metadata=_doc("up to this fraction added to every delay (never taken off)")
+    )
     stale_after: float = field(
         default=3600.0,
         metadata=_doc("a source with nothing new for this long (seconds) is reported stale"),

@@ -160,6 +160,7 @@ def poll_source(
     started = time.monotonic()
     seen = 0
     failed_this_round: set[str] = set()
+    this_round: set[str] = set()
     small = lighter(source, 0 if backfill else light)
     walks = [small, source] if small is not source else [source]
     try:
@@ -172,6 +173,10 @@ def poll_source(
                 articles = list(page.articles)
                 known = store.known(source.key, [a.upstream_id for a in articles])
                 fresh = [a for a in articles if a.upstream_id not in known]
+                # caught up: the page reaches an item stored before this round (after a
+                # gap, the full walk's first items are the light page's, stored just now)
+                caught_up = bool(known - this_round)
+                this_round.update(a.upstream_id for a in articles)
                 articles = [_not_in_the_future(store, a, report) for a in articles]
                 # show first: stored (and so pushed to open pages) with what the list gives
                 counts = store.save([process(a) for a in articles]).counts
@@ -193,7 +198,7 @@ def poll_source(
                 if backfill:
                     if seen >= backfill:
                         break
-                elif len(fresh) < len(articles) or walked >= CATCH_UP_PAGES:
+                elif caught_up or walked >= CATCH_UP_PAGES:
                     break
             if not gap:
                 break
@@ -213,12 +218,16 @@ def _complete_and_save(
     due: Sequence[Article],
     report: SourceReport,
     process: Callable[[Article], Article],
+    stop: Callable[[], bool] = lambda: False,
 ) -> list[str]:
     """Fetch the full texts of stored articles and save each as soon as it arrives (an
     update of its row: pushed to open pages, no new alert).  Returns the ids that failed
-    (counted, retried on later rounds)."""
+    (counted, retried on later rounds).  ``stop`` ends it between two articles (the rest
+    stays due)."""
     failed: list[str] = []
     for article in due:
+        if stop():
+            break
         done, failed_ids = _complete_all(source, fetcher, [article], report)
         if failed_ids:
             failed += failed_ids
@@ -237,6 +246,7 @@ def complete_pending(
     limit: int = RETRY_PER_ROUND,
     tried: set[str] = frozenset(),  # type: ignore[assignment]
     process: Callable[[Article], Article] = lambda a: a,
+    stop: Callable[[], bool] = lambda: False,
 ) -> SourceReport:
     """Full text for a source's stored articles that lack it, newest first: what
     ``finews run`` does right after a poll stored new list items (#17), and every round
@@ -248,9 +258,10 @@ def complete_pending(
         for a in store.pending_fulltext(source.key, max_attempts, limit + len(tried))
         if a.upstream_id not in tried
     ][:limit]
-    failed = _complete_and_save(store, fetcher, source, pending, report, process)
+    before = report.fulltext_fetched
+    failed = _complete_and_save(store, fetcher, source, pending, report, process, stop)
     report.fulltext_pending = len(failed)
-    report.updated = len(pending) - len(failed)
+    report.updated = report.fulltext_fetched - before
     report.seconds = time.monotonic() - started
     return report
 

@@ -4,15 +4,18 @@ to stop.
 One asyncio loop coordinates; the blocking work (HTTP polls through the thread-safe
 fetcher, SQLite writes, site builds) runs in worker threads:
 
-- the scheduler (:mod:`finews.run.schedule`) says which sources are due; each due
-  source is polled in a thread (``run.workers`` at once), its outcome recorded in the
-  store (source health) and in the schedule;
+- the scheduler (:mod:`finews.run.schedule`, on a :class:`~finews.run.schedule.Clock`
+  tests replace) says which sources are due, by the market's hours and each source's
+  news; each due source is polled in a thread (``run.workers`` at once), its outcome
+  recorded in the store (source health, its interval) and in the schedule;
+- a poll stores the list's items at once (pushed to open pages at commit, #17); their full
+  texts follow in a task per source, each saved as an update of its row;
 - new articles ask for a site build; builds are gathered for ``run.build_delay`` seconds
   and run one at a time (incremental, atomic per file);
 - new articles are matched against the watchlists and queued for the webhooks
   (:mod:`finews.run.alerts`); a separate task delivers them with retries;
-- the web app (search, API, live updates) runs on the same loop under uvicorn; its live
-  updates see new articles through the store like any other reader.
+- the web app (search, API, live updates) runs in a child process; it hears of every
+  commit (:mod:`finews.store.notify`) and reads what changed from the store.
 
 SIGINT/SIGTERM: no new polls start; the polls in flight finish (each page is one
 transaction: stored or not), a pending build runs, the web server stops.  A second
@@ -38,6 +41,7 @@ import httpx
 from finews.config import Settings
 from finews.fetch import Fetcher
 from finews.ingest import SourceReport, fetch_round, policy_from_settings
+from finews.model import Article
 from finews.process.pipeline import Processor
 from finews.run import alerts
 from finews.run.schedule import Clock, Pace, Policy, Schedule, SystemClock, parse_pace
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("finews.run")
 
+FULLTEXT_ALERT_WAIT = 30.0
+"""Seconds an alert waits for its article's full text before it is matched without it."""
 FULLTEXT_RETRY_EVERY = 60.0
 """Seconds between retries of a source's failed full texts when no new item comes."""
 
@@ -116,6 +122,7 @@ class Runner:
         self._completing: dict[str, asyncio.Task[None]] = {}
         self._complete_again: set[str] = set()
         self._retried: dict[str, float] = {}
+        self._held: dict[int, float] = {}
         self._random = random.Random()
         a = settings.alerts
         self.watchlist = alerts.Watchlist(a.keywords, a.stocks, a.important)
@@ -296,6 +303,7 @@ class Runner:
                         max_attempts=self.settings.eastmoney.fulltext_retries,
                         limit=new + RETRY_PER_ROUND,
                         process=self.processor or (lambda a: a),
+                        stop=self.stopping.is_set,  # SIGTERM: the rest stays due
                     )
                 )
                 if report.updated:
@@ -352,13 +360,33 @@ class Runner:
             if not rows:
                 return
             matches = []
-            for _, article in rows:
+            done = 0
+            for article_id, article in rows:
+                if self._awaits_fulltext(article_id, article):
+                    break  # matched on its full text, a moment later (show first: #17)
+                done = article_id
                 reasons = self.watchlist.reasons(article)
                 if reasons:
                     matches += [(article, hook.key, reasons) for hook in self.webhooks]
-            alertqueue.enqueue(
-                self.store, matches, rows[-1][0], per_story=self.settings.alerts.per_story
-            )
+            if done:
+                alertqueue.enqueue(
+                    self.store, matches, done, per_story=self.settings.alerts.per_story
+                )
+            if done != rows[-1][0]:
+                return  # the rest waits for a full text; the alerter looks again each second
+
+    def _awaits_fulltext(self, article_id: int, article: Article) -> bool:
+        """A list item stored before its full text is matched once the text is in (a
+        keyword may be in the body only), or after ``FULLTEXT_ALERT_WAIT`` seconds without
+        it: an alert is never held up for long by a failing article page."""
+        if article.body_complete or not self.settings.eastmoney.fulltext:
+            self._held.pop(article_id, None)
+            return False
+        first = self._held.setdefault(article_id, time.monotonic())
+        if time.monotonic() - first < FULLTEXT_ALERT_WAIT:
+            return True
+        self._held.pop(article_id, None)
+        return False
 
     async def _deliver(self, client: httpx.AsyncClient) -> None:
         pending = await anyio.to_thread.run_sync(alertqueue.due, self.store)

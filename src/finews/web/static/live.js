@@ -83,10 +83,11 @@
   source.addEventListener("update", function (event) {
     var a = JSON.parse(event.data);
     var href = root + a.path;
+    var absolute = new URL(href, location.href).href;
     lists.forEach(function (list) {
       Array.prototype.forEach.call(list.querySelectorAll("li"), function (li) {
         var link = li.querySelector("a");
-        if (!link || (li.dataset.id !== String(a.id) && link.getAttribute("href") !== href)) return;
+        if (!link || (li.dataset.id !== String(a.id) && link.href !== absolute)) return;
         if (link.textContent !== a.title) link.textContent = a.title;
         li.dataset.complete = String(a.complete);
       });
