@@ -165,9 +165,14 @@ def test_a_burst_tightens_the_interval_for_its_window_then_it_relaxes() -> None:
     schedule = Schedule.start(["cls.telegraph"], POLICY, clock.monotonic(), clock.time())
 
     def news(key: str, at: str) -> int:
-        return 4 if "20:10:00" <= at < "20:10:05" else 0  # one poll brings a burst
+        if at == "20:00:00":
+            return 20  # the backlog since the last run
+        return 4 if "20:10:00" <= at < "20:10:15" else 0  # a poll brings a burst
 
     polls = drive(schedule, clock, 1800, news)
+    # the first poll's items are a backlog, not a burst: halved (a burst would hold 5 s
+    # for 300 s), then stretched back as nothing new comes
+    assert [i for _, _, _, i in polls[:3]] == [7.5, 11.25, 15]
     before = [i for _, at, _, i in polls if "20:05:00" <= at < "20:10:00"]
     assert set(before) == {15}
     burst = min(at for _, at, _, i in polls if at >= "20:10:00")

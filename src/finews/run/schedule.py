@@ -10,8 +10,9 @@ News is not spread evenly over the day, so neither are the polls (#17):
   ``night`` interval at night and at weekends.  Chinese holidays are not known: such a
   weekday is a quiet weekday, which the adaptation below follows.
 - **Within those bounds it adapts**: a poll that brought new items halves the interval
-  (down to ``busy``); one that brought a burst (``burst_items`` or more) drops it to
-  ``busy`` at once and keeps it there for ``burst_window`` seconds, whatever the hour;
+  (down to ``busy``); one that brought a burst (``burst_items`` or more; not the first
+  poll, whose items are the backlog since the last run) drops it to ``busy`` at once and
+  keeps it there for ``burst_window`` seconds, whatever the hour;
   a poll with nothing new stretches it by half, up to the hour's bound.
 - When the hour's bound tightens (09:15, 13:00, the US open) a source waiting longer is
   brought forward at once; when it relaxes (11:30, 15:00, 23:00) the interval grows
@@ -252,7 +253,9 @@ class Schedule:
             delay = min(p.max_backoff, max(floor, p.base * 2.0 ** (state.failures - 1)))
         else:
             state.failures = 0
-            if new >= p.burst_items:
+            # the first poll's items are the backlog of the time finews was not running,
+            # not news density: no burst
+            if new >= p.burst_items and state.polls > 1:
                 state.burst_until = now + p.burst_window
                 state.interval = floor
             elif new > 0:
