@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 
@@ -18,6 +19,7 @@ from finews.demo.upstreams import Upstreams
 from finews.fetch import Fetcher, FetchPolicy
 from finews.ingest import poll_source
 from finews.model import BEIJING
+from finews.sources.eastmoney import EastmoneyColumns
 from finews.sources.ths import ThsFlash
 from finews.store import Store, notify
 from test_search import cls_flashes
@@ -116,3 +118,31 @@ def test_postgresql_listeners_hear_commits_and_only_them() -> None:
         finally:
             listener.close()
     assert heard and not woken_by_nothing
+
+
+def test_every_column_of_a_source_is_caught_up_not_only_the_first(
+    tmp_path: Path, upstream: Any, httpserver: Any
+) -> None:
+    """A round stops paging where it reaches known items; Eastmoney's column news is six
+    lists in one source, so that stop is per column (it used to end the round in the
+    first column, and news in the others waited for a restart)."""
+    base = httpserver.url_for("").rstrip("/")
+    source = EastmoneyColumns(
+        list_base=base, article_base=base, page_base=base, columns=(344, 350), page_size=20
+    )
+    with (
+        Store.open(f"sqlite:///{tmp_path / 'c.db'}") as store,
+        Fetcher(FetchPolicy(host_spacing=0, retries=0)) as fetcher,
+    ):
+        first = poll_source(store, fetcher, source, fulltext=False, light=10)
+        assert first.ok and first.new == store.count() == 60  # 40 + 30, 10 in both
+        item = {
+            **upstream.columns[350][0],
+            "code": "202612060000000350",
+            "title": "只出现在第二个栏目的新消息",
+            "showTime": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        upstream.columns[350].insert(0, item)
+        second = poll_source(store, fetcher, source, fulltext=False, light=10)
+        assert second.ok and second.new == 1 and not second.gap
+        assert second.pages == 2  # one light page per column

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from finews.errors import ConfigError
-from finews.run.schedule import Pace, parse_pace
 
 DESKTOP_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -547,6 +546,19 @@ def load_settings(
     return settings
 
 
+def parse_source_interval(spec: str) -> tuple[str, list[float]]:
+    """``"eastmoney.column=60/120/600"`` → ("eastmoney.column", [60, 120, 600]): one to
+    three positive numbers of seconds (busy, day, night).  Raises ValueError."""
+    key, sep, values = spec.partition("=")
+    parts = [p.strip() for p in values.split("/")] if sep else []
+    if not key.strip() or not 1 <= len(parts) <= 3 or not all(parts):
+        raise ValueError(f"{spec!r} is not SOURCE=BUSY[/DAY[/NIGHT]] (seconds)")
+    numbers = [float(p) for p in parts]
+    if not all(0 < n < float("inf") for n in numbers):  # nan fails this too
+        raise ValueError(f"{spec!r}: intervals must be positive numbers of seconds")
+    return key.strip(), numbers
+
+
 def _validate(s: Settings) -> None:
     """Ranges and shapes of every setting: out of range is an error naming the setting
     (docs/configuration.md), never a silent default.  URLs, hosts and ports go through the
@@ -603,7 +615,7 @@ def _validate(s: Settings) -> None:
     ]
     for spec in r.source_intervals:
         try:
-            parse_pace(spec, Pace(r.busy_interval, r.day_interval, r.night_interval))
+            parse_source_interval(spec)
         except ValueError as exc:
             checks.append((False, f"run.source_intervals: {exc}"))
     for ok, message in checks:

@@ -161,47 +161,54 @@ def poll_source(
     seen = 0
     failed_this_round: set[str] = set()
     this_round: set[str] = set()
-    small = lighter(source, 0 if backfill else light)
-    walks = [small, source] if small is not source else [source]
+    # a source of several lists (Eastmoney's columns) is caught up list by list; a backfill
+    # walks them interleaved, as the source gives them
+    lanes: list[Source] = [source]
+    if not backfill and hasattr(source, "lanes"):
+        lanes = source.lanes()
     try:
-        for walk in walks:
-            gap = False
-            for walked, page in enumerate(walk.pages(fetcher), start=1):
-                report.pages += 1
-                report.failed += len(page.skipped)
-                report.problems.extend(f"item {ident}: {why}" for ident, why in page.skipped)
-                articles = list(page.articles)
-                known = store.known(source.key, [a.upstream_id for a in articles])
-                fresh = [a for a in articles if a.upstream_id not in known]
-                # caught up: the page reaches an item stored before this round (after a
-                # gap, the full walk's first items are the light page's, stored just now)
-                caught_up = bool(known - this_round)
-                this_round.update(a.upstream_id for a in articles)
-                articles = [_not_in_the_future(store, a, report) for a in articles]
-                # show first: stored (and so pushed to open pages) with what the list gives
-                counts = store.save([process(a) for a in articles]).counts
-                report.new += counts["new"]
-                report.updated += counts["updated"]
-                report.unchanged += counts["unchanged"]
-                if fulltext:  # complete later: the same rows, updated with their full text
-                    due = [a for a in fresh if not a.body_complete]
-                    failed_ids = _complete_and_save(store, fetcher, source, due, report, process)
-                    failed_this_round.update(failed_ids)
-                    report.fulltext_pending += len(failed_ids)
-                seen += len(page.articles) + len(page.skipped)
-                if on_items:
-                    on_items(len(page.articles) + len(page.skipped))
-                if walk is not source:
-                    gap = bool(articles) and len(fresh) == len(articles)
-                    report.gap = gap
-                    break  # a light walk is one page
-                if backfill:
-                    if seen >= backfill:
+        for lane in lanes:
+            small = lighter(lane, 0 if backfill else light)
+            for walk in [small, lane] if small is not lane else [lane]:
+                gap = False
+                for walked, page in enumerate(walk.pages(fetcher), start=1):
+                    report.pages += 1
+                    report.failed += len(page.skipped)
+                    report.problems.extend(f"item {i}: {why}" for i, why in page.skipped)
+                    articles = list(page.articles)
+                    known = store.known(source.key, [a.upstream_id for a in articles])
+                    fresh = [a for a in articles if a.upstream_id not in known]
+                    # caught up: the page reaches an item stored before this round (after a
+                    # gap, the full walk's first items are the light page's, just stored)
+                    caught_up = bool(known - this_round)
+                    this_round.update(a.upstream_id for a in articles)
+                    articles = [_not_in_the_future(store, a, report) for a in articles]
+                    # show first: stored (so pushed to open pages) with what the list gives
+                    counts = store.save([process(a) for a in articles]).counts
+                    report.new += counts["new"]
+                    report.updated += counts["updated"]
+                    report.unchanged += counts["unchanged"]
+                    if fulltext:  # complete later: the same rows, with their full text
+                        due = [a for a in fresh if not a.body_complete]
+                        failed_ids = _complete_and_save(
+                            store, fetcher, source, due, report, process
+                        )
+                        failed_this_round.update(failed_ids)
+                        report.fulltext_pending += len(failed_ids)
+                    seen += len(page.articles) + len(page.skipped)
+                    if on_items:
+                        on_items(len(page.articles) + len(page.skipped))
+                    if walk is not lane:
+                        gap = bool(articles) and len(fresh) == len(articles)
+                        report.gap = report.gap or gap
+                        break  # a light walk is one page
+                    if backfill:
+                        if seen >= backfill:
+                            break
+                    elif caught_up or walked >= CATCH_UP_PAGES:
                         break
-                elif caught_up or walked >= CATCH_UP_PAGES:
+                if not gap:
                     break
-            if not gap:
-                break
     except SourceError as exc:
         log.info("%s", exc)
         report.error = str(exc)

@@ -37,6 +37,8 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from finews.config import parse_source_interval
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
 PHASES = ("busy", "day", "night")
@@ -102,19 +104,13 @@ class Pace:
 
 
 def parse_pace(spec: str, default: Pace) -> tuple[str, Pace]:
-    """``"eastmoney.column=60/120/600"`` → (key, Pace); missing parts come from
-    ``default``.  Raises ValueError on a malformed one."""
-    key, sep, values = spec.partition("=")
-    parts = [p.strip() for p in values.split("/")] if sep else []
-    if not key.strip() or not 1 <= len(parts) <= 3 or not all(parts):
-        raise ValueError(f"{spec!r} is not SOURCE=BUSY[/DAY[/NIGHT]] (seconds)")
-    numbers = [float(p) for p in parts]
-    if any(n <= 0 for n in numbers):
-        raise ValueError(f"{spec!r}: intervals must be positive")
+    """``"eastmoney.column=60/120/600"`` → (key, Pace); missing parts: the larger of the
+    part before and ``default``'s.  Raises ValueError on a malformed one."""
+    key, numbers = parse_source_interval(spec)
     busy = numbers[0]
     day = numbers[1] if len(numbers) > 1 else max(busy, default.day)
     night = numbers[2] if len(numbers) > 2 else max(day, default.night)
-    return key.strip(), Pace(busy, day, night)
+    return key, Pace(busy, day, night)
 
 
 @dataclass(frozen=True)

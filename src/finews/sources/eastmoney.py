@@ -193,6 +193,15 @@ class EastmoneyBase:
     page_size: int = 50
     key: str = ""
 
+    def lanes(self) -> list[Any]:
+        """One source per column, for a round that catches each column up on its own: a
+        round stops paging where it reaches known items, which in the first column would
+        otherwise end it before the others were asked (#17)."""
+        columns: tuple[int, ...] = getattr(self, "columns", ())
+        if len(columns) < 2:
+            return [self]
+        return [replace(self, columns=(c,)) for c in columns]  # type: ignore[call-arg]
+
     def complete(self, fetcher: Fetcher, article: Article) -> Article:
         """Full text through the article JSON API, the article page as fallback."""
         code = article.upstream_id
