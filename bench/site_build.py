@@ -270,7 +270,7 @@ def make_hugo_same(db: Path, n: int) -> Path:
             clusters.setdefault(it.cluster, []).append(it.id)
         title_of = {it.id: it.title for it in items}
         cluster_of = {it.id: it.cluster for it in items}
-        for row_id, a, _ in q.iter_all_articles(conn):
+        for row_id, a, _, _ in q.iter_all_articles(conn):
             also = [
                 {"title": title_of[i], "path": f"/posts/{slug_of[i]}/"}
                 for i in clusters.get(cluster_of[row_id], [])
