@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 
 from finews.model import Article
-from finews.store import schema
+from finews.store import reads, schema
 from finews.store.sqlstore import Store
 
 A = schema.articles
@@ -36,5 +36,5 @@ def changed_after(
             .order_by(A.c.change_seq, A.c.id)
             .limit(limit)
         ).all()
-        found = store._by_ids(conn, [int(r[0]) for r in rows])
+        found = reads.by_ids(conn, [int(r[0]) for r in rows])
     return [(int(i), *found[int(i)], int(s)) for i, s in rows if int(i) in found]
