@@ -19,8 +19,9 @@ from finews.config import Settings
 from finews.errors import SourceError
 from finews.fetch import Fetcher, FetchPolicy
 from finews.model import Article, from_epoch
-from finews.sources.base import Source
-from finews.store import Store
+from finews.sources.base import Page, Source
+from finews.sources.shapes import Candidates
+from finews.store import Store, calendar, topics, upstream
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,16 @@ class SourceReport:
     error: str = ""
     """Why the source itself failed, if it did (items before the failure are stored)."""
     problems: list[str] = field(default_factory=list)
+    locked: int = 0
+    """Items behind the upstream's paywall (VIP, PLUS): skipped on purpose, counted."""
+    events_new: int = 0
+    """Calendar rows (economic-data releases) stored for the first time."""
+    shape: str = ""
+    """The request shape the source answered to (issue #15)."""
+    switches: list[dict[str, object]] = field(default_factory=list)
+    """Shape changes this round: from, to, why, and how long the fallback took."""
+    field_changes: list[dict[str, object]] = field(default_factory=list)
+    """Field changes seen for the first time this round."""
 
     @property
     def ok(self) -> bool:
@@ -65,6 +76,11 @@ class SourceReport:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "problems": self.problems,
+            "locked": self.locked,
+            "events_new": self.events_new,
+            "shape": self.shape,
+            "switches": self.switches,
+            "field_changes": self.field_changes,
         }
 
 
@@ -138,11 +154,19 @@ def poll_source(
     started = time.monotonic()
     seen = 0
     failed_this_round: set[str] = set()
+    candidates: Candidates | None = getattr(source, "candidates", None)
+    if candidates is not None:
+        candidates.prefer(upstream.working_shape(store, source.key))
+        candidates.switches.clear()
+        if hasattr(source, "expect_items"):
+            source.expect_items = upstream.has_items(store, source.key)
     try:
         for page in source.pages(fetcher):
             report.pages += 1
             report.failed += len(page.skipped)
             report.problems.extend(f"item {ident}: {why}" for ident, why in page.skipped)
+            report.locked += page.locked
+            _note_page_extras(store, source.key, page, report)
             articles = list(page.articles)
             known = store.known(source.key, [a.upstream_id for a in articles])
             fresh = [a for a in articles if a.upstream_id not in known]
@@ -153,7 +177,10 @@ def poll_source(
                 by_key = {a.key: a for a in completed}
                 articles = [by_key.get(a.key, a) for a in articles]
             articles = [_not_in_the_future(store, a, report) for a in articles]
-            counts = store.save([process(a) for a in articles]).counts
+            processed = [process(a) for a in articles]
+            counts = store.save(processed).counts
+            if any(a.topics for a in processed):
+                topics.index_topics(store, [a for a in processed if a.topics])
             store.note_fulltext_failure(source.key, failed_ids)
             failed_this_round.update(failed_ids)
             report.fulltext_pending += len(failed_ids)
@@ -171,10 +198,56 @@ def poll_source(
     except SourceError as exc:
         log.info("%s", exc)
         report.error = str(exc)
+    if candidates is not None:
+        _note_shape(store, source.key, candidates, report)
     if fulltext and report.ok:
         _retry_pending(store, fetcher, source, fulltext_retries, report, failed_this_round, process)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _note_page_extras(store: Store, key: str, page: Page, report: SourceReport) -> None:
+    """What a page carries beside its articles: calendar rows, field changes."""
+    if page.events:
+        report.events_new += calendar.save_events(store, page.events)["new"]
+    if page.changes or page.present:
+        for change in upstream.note_fields(store, key, page.changes, page.present):
+            report.field_changes.append(change.as_dict())
+            words = f"field {change.field!r} {change.change}: {change.detail}"
+            report.problems.append(words)
+            log.warning("%s: upstream format changed? %s", key, words)
+
+
+def _note_shape(store: Store, key: str, candidates: Candidates, report: SourceReport) -> None:
+    """Remember the shape that answered (and any switch), with the locked count."""
+    for switch in candidates.switches:
+        report.switches.append(
+            {
+                "from": switch.previous,
+                "to": switch.current,
+                "reason": switch.reason,
+                "seconds": round(switch.seconds, 3),
+            }
+        )
+        log.warning(
+            "%s: request shape %s stopped working (%s); now %s (fallback %.3f s)",
+            key,
+            switch.previous,
+            switch.reason,
+            switch.current,
+            switch.seconds,
+        )
+        upstream.note_shape(
+            store,
+            key,
+            switch.current,
+            previous=switch.previous,
+            reason=switch.reason,
+            seconds=switch.seconds,
+        )
+    report.shape = candidates.shape.name
+    if report.ok or report.locked:
+        upstream.note_shape(store, key, candidates.shape.name, locked=report.locked)
 
 
 def _retry_pending(

@@ -260,7 +260,9 @@ class Fetcher:
                     return Response(url, 200, cached[2].headers, cached[2].content, True)
                 if response.status not in RETRY_STATUSES:
                     if response.status >= 400:
-                        raise FetchError(f"GET {shown}: HTTP {response.status}")
+                        raise FetchError(
+                            f"GET {shown}: HTTP {response.status}", status=response.status
+                        )
                     if conditional and (
                         "etag" in response.headers or "last-modified" in response.headers
                     ):

@@ -36,7 +36,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlche
 from sqlalchemy.pool import NullPool
 
 from finews.errors import StoreError
-from finews.model import Article, StockTag, from_epoch
+from finews.model import Article, StockTag, Topic, from_epoch
 from finews.process import dedup
 from finews.process.clean import CLEAN_REVISION, clean_body
 from finews.search.query import Query
@@ -97,6 +97,16 @@ def _stocks_from_json(text: str) -> tuple[StockTag, ...]:
     return tuple(StockTag(**item) for item in json.loads(text))
 
 
+def _topics_json(topics: Sequence[Topic]) -> str:
+    return json.dumps([t.as_dict() for t in topics], ensure_ascii=False) if topics else "[]"
+
+
+def _topics_from_json(text: str) -> tuple[Topic, ...]:
+    if not text or text == "[]":
+        return ()
+    return tuple(Topic(**item) for item in json.loads(text))
+
+
 def _row_values(article: Article) -> dict[str, Any]:
     return {
         "source": article.source,
@@ -114,6 +124,8 @@ def _row_values(article: Article) -> dict[str, Any]:
         "raw": article.raw,
         "content_hash": article.content_hash(),
         "section": section_of(article),
+        "topics": _topics_json(article.topics),
+        "audio_url": article.audio_url,
     }
 
 
@@ -142,6 +154,8 @@ def row_to_article(row: RowMapping) -> Article:
         category=row["category"],
         body_complete=bool(row.get("body_complete", True)),
         raw=row.get("raw", ""),
+        topics=_topics_from_json(row.get("topics") or ""),
+        audio_url=row.get("audio_url") or "",
     )
 
 
