@@ -160,3 +160,22 @@ def field_changes(store: Store, *, open_only: bool = True) -> dict[str, list[dic
                 {k: v for k, v in row.items() if k not in {"id", "source"}}
             )
     return out
+
+
+def status(store: Store) -> dict[str, dict[str, Any]]:
+    """:meth:`Store.source_status` with each source's request shape and open field changes
+    (what ``finews sources``, ``/status`` and ``/api/sources`` show)."""
+    statuses = store.source_status()
+    for source, row in shapes_in_use(store).items():
+        entry = statuses.setdefault(source, {})
+        entry.update(
+            shape=row["shape"],
+            shape_since=row["since"],
+            previous_shape=row["previous"],
+            switch_reason=row["reason"],
+            fallback_ms=row["fallback_ms"],
+            locked=row["locked"],
+        )
+    for source, changes in field_changes(store).items():
+        statuses.setdefault(source, {})["field_changes"] = changes
+    return statuses
