@@ -96,7 +96,37 @@ def policy_from_settings(settings: Settings) -> FetchPolicy:
         concurrency=h.concurrency,
         user_agent=h.user_agent,
         overrides=dict(settings.upstream_override),
+        impersonate=h.impersonate,
+        impersonate_hosts=impersonated_hosts(settings),
     )
+
+
+def impersonated_hosts(settings: Settings) -> frozenset[str]:
+    """The hosts of ``http.impersonate_sources`` (their request shapes' and base URLs'
+    hosts); empty when every source is meant."""
+    from urllib.parse import urlsplit
+
+    from finews.sources.registry import request_shapes
+
+    wanted = settings.http.impersonate_sources
+    if not settings.http.impersonate or not wanted:
+        return frozenset()
+    shapes = request_shapes(settings)
+    em = settings.eastmoney
+    bases = {
+        "eastmoney.fast": [em.list_base, em.article_base, em.page_base],
+        "eastmoney.column": [em.list_base, em.article_base, em.page_base],
+        "cls.telegraph": [settings.cls.base],
+        "ths.flash": [settings.ths.base],
+        "sina.zhibo": [settings.sina.base],
+        "wscn.live": [settings.wscn.base],
+        "jin10.flash": [settings.jin10.base],
+    }
+    hosts: set[str] = set()
+    for key in wanted:
+        urls = [*bases.get(key, []), *(s.base for s in shapes.get(key, ()))]
+        hosts.update((urlsplit(u).hostname or "").lower() for u in urls)
+    return frozenset(h for h in hosts if h)
 
 
 def _complete_all(

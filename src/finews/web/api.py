@@ -95,6 +95,15 @@ class SearchOut(BaseModel):
     results: list[SearchHitOut]
 
 
+class FieldWarningOut(BaseModel):
+    field: str = Field(examples=["brief"])
+    change: str = Field(description="missing, type or new")
+    detail: str
+    items: int = Field(description="items of the latest page that showed it")
+    first_seen: str | None
+    last_seen: str | None
+
+
 class SourceOut(BaseModel):
     source: str
     health: str = Field(description="ok, failing, stale or unknown (never polled here)")
@@ -113,7 +122,7 @@ class SourceOut(BaseModel):
         default=None, description="from the first failure to the working shape's answer"
     )
     locked: int = Field(default=0, description="locked (VIP) items skipped so far")
-    warnings: list[dict[str, Any]] = Field(
+    warnings: list[FieldWarningOut] = Field(
         default_factory=list,
         description="field changes in the source's items: missing, type or new, first seen",
     )
@@ -147,7 +156,7 @@ def article_out(article_id: int, a: Article, cluster: int) -> dict[str, Any]:
         "url": a.url,
         "path": paths.article_path(a.source, a.upstream_id, ts),
         "digest": a.digest,
-        "stocks": [s.as_dict() for s in a.stocks],
+        "stocks": [{**s.identity(), "move": s.move} for s in a.stocks],
         "topics": [t.as_dict() for t in a.topics],
         "audio_url": a.audio_url,
         "important": a.important,
