@@ -19,7 +19,8 @@ from finews.config import Settings
 from finews.errors import SourceError
 from finews.fetch import Fetcher, FetchPolicy
 from finews.model import Article, from_epoch
-from finews.sources.base import Page, Source
+from finews.sources.base import Source
+from finews.sources.drift import FieldChange
 from finews.sources.shapes import Candidates
 from finews.store import Store, calendar, topics, upstream
 
@@ -184,6 +185,8 @@ def poll_source(
     started = time.monotonic()
     seen = 0
     failed_this_round: set[str] = set()
+    changes: list[FieldChange] = []
+    present: frozenset[str] = frozenset()
     candidates: Candidates | None = getattr(source, "candidates", None)
     if candidates is not None:
         candidates.prefer(upstream.working_shape(store, source.key))
@@ -196,7 +199,10 @@ def poll_source(
             report.failed += len(page.skipped)
             report.problems.extend(f"item {ident}: {why}" for ident, why in page.skipped)
             report.locked += page.locked
-            _note_page_extras(store, source.key, page, report)
+            if page.events:
+                report.events_new += calendar.save_events(store, page.events)["new"]
+            changes.extend(c for c in page.changes if c not in changes)
+            present |= page.present
             articles = list(page.articles)
             known = store.known(source.key, [a.upstream_id for a in articles])
             fresh = [a for a in articles if a.upstream_id not in known]
@@ -230,22 +236,27 @@ def poll_source(
         report.error = str(exc)
     if candidates is not None:
         _note_shape(store, source.key, candidates, report)
+    if changes or present:
+        _note_fields(store, source.key, changes, present, report)
     if fulltext and report.ok:
         _retry_pending(store, fetcher, source, fulltext_retries, report, failed_this_round, process)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _note_page_extras(store: Store, key: str, page: Page, report: SourceReport) -> None:
-    """What a page carries beside its articles: calendar rows, field changes."""
-    if page.events:
-        report.events_new += calendar.save_events(store, page.events)["new"]
-    if page.changes or page.present:
-        for change in upstream.note_fields(store, key, page.changes, page.present):
-            report.field_changes.append(change.as_dict())
-            words = f"field {change.field!r} {change.change}: {change.detail}"
-            report.problems.append(words)
-            log.warning("%s: upstream format changed? %s", key, words)
+def _note_fields(
+    store: Store,
+    key: str,
+    changes: list[FieldChange],
+    present: frozenset[str],
+    report: SourceReport,
+) -> None:
+    """The round's field changes, recorded; the first-time ones warned about."""
+    for change in upstream.note_fields(store, key, changes, present):
+        report.field_changes.append(change.as_dict())
+        words = f"field {change.field!r} {change.change}: {change.detail}"
+        report.problems.append(words)
+        log.warning("%s: upstream format changed? %s", key, words)
 
 
 def _note_shape(store: Store, key: str, candidates: Candidates, report: SourceReport) -> None:

@@ -79,7 +79,9 @@ def _error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
 
 
 class _Body(httpx.SyncByteStream):
-    def __init__(self, response: Any, request: httpx.Request, errors: tuple[type[BaseException], ...]) -> None:
+    def __init__(
+        self, response: Any, request: httpx.Request, errors: tuple[type[BaseException], ...]
+    ) -> None:
         self.response = response
         self.request = request
         self.errors = errors

@@ -4,7 +4,8 @@
 - ``stale``: it answers, but its newest article is older than ``stale_after`` — the
   silent failure, where a feed stops updating and nobody notices — or no poll has
   succeeded for ``stale_after``;
-- ``changed``: it answers, but its items' fields differ from what the adapter expects
+- ``changed``: it answers (maybe nothing new), but its items' fields differ from what the
+  adapter expects
   (a field missing or of another type, or a new one: issue #15);
 - ``ok``; ``unknown`` when it was never polled into this store.
 """
@@ -101,11 +102,11 @@ def assess(source: str, status: dict[str, Any], now: float, stale_after: float) 
     else:
         state, reason = "ok", f"newest item {_age(max(0.0, now - newest))} old"
     warnings = list(status.get("field_changes") or [])
-    if warnings and state == "ok":
+    if warnings and state in {"ok", "stale"}:
+        # a format change explains a stale source better than its age does
+        more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+        reason = f"its format changed: {_words(warnings[0])}{more}; {reason}"
         state = "changed"
-        reason = f"answers, but its format changed: {_words(warnings[0])}" + (
-            f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
-        )
     return Health(
         source=source,
         state=state,
