@@ -540,7 +540,15 @@ class Store:
                     **{
                         k: v
                         for k, v in _row_values(old.article).items()
-                        if k not in {"source", "upstream_id", "body_complete", "section"}
+                        if k
+                        not in {
+                            "source",
+                            "upstream_id",
+                            "body_complete",
+                            "section",
+                            "topics",
+                            "audio_url",
+                        }
                     },
                     replaced_at=stamp,
                 )
