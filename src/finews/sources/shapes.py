@@ -140,8 +140,9 @@ class Candidates:
             try:
                 result = attempt(shape)
             except SourceError as exc:
-                if not looks_changed(exc):
-                    raise
+                if index == self.current and not looks_changed(exc):
+                    raise  # the shape in use stumbled: not a change, nothing else is tried
+                # once a change is suspected, every other shape's answer is evidence
                 if isinstance(exc, EmptyAnswer) and empty is None:
                     empty = (index, exc)
                 errors.append(f"{shape.name}: {_bare(exc)}")

@@ -207,15 +207,18 @@ def _v10_upstreams(conn: Connection) -> None:
     field changes seen, 金十's data releases as calendar rows, the upstream's topics of each
     article and its spoken version.  The tables are new and unchanged since: created from
     the metadata.  Articles stored before keep no topics until they are seen again."""
-    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN topics TEXT NOT NULL DEFAULT '[]'")
-    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN audio_url TEXT NOT NULL DEFAULT ''")
+    columns = {c["name"] for c in inspect(conn).get_columns("articles")}
+    if "topics" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN topics TEXT NOT NULL DEFAULT '[]'")
+    if "audio_url" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN audio_url TEXT NOT NULL DEFAULT ''")
     for table in (
         schema.source_shapes,
         schema.source_fields,
         schema.calendar_events,
         schema.article_topics,
     ):
-        table.create(conn)  # with its indexes
+        table.create(conn, checkfirst=True)  # with its indexes
 
 
 MIGRATIONS: tuple[Migration, ...] = (
