@@ -9,6 +9,8 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -529,3 +531,58 @@ def test_fallback_time_is_measured_from_the_first_failure(tmp_path: Path) -> Non
     with pytest.raises(FetchError):
         candidates.first(lambda s: (_ for _ in ()).throw(FetchError("HTTP 503", "x", status=503)))
     assert candidates.shape.name == "old" and len(candidates.switches) == 1
+
+
+class ClsCategories(Upstreams):
+    """财联社 with categories: each answers with the telegraphs of its category (here: a
+    slice of the real ones, overlapping, as a telegraph can be in two)."""
+
+    asked: list[str]
+
+    def _cls(self, query: dict[str, str]) -> bytes:
+        self.asked.append(query.get("category", ""))
+        payload = json.loads(super()._cls(query))
+        rows = payload["data"]["roll_data"]
+        keep = {"red": rows[:10], "watch": rows[5:15]}.get(query.get("category", ""), rows)
+        payload["data"]["roll_data"] = [] if int(query.get("last_time") or 0) else keep
+        return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def test_cls_categories_are_polled_together_and_an_item_in_two_is_one_article(
+    tmp_path: Path,
+) -> None:
+    upstreams = ClsCategories(interval=0)
+    upstreams.asked = []
+    upstreams.release_all()
+    base = upstreams.start()
+    try:
+        env = {
+            **QUICK,
+            "FINEWS_UPSTREAM_OVERRIDE": f"www.cls.cn={base}",
+            "FINEWS_CLS_CATEGORIES": "red,watch",
+        }
+        report = poll(tmp_path / "f.db", env, "cls.telegraph")["cls.telegraph"]
+    finally:
+        upstreams.stop()
+    assert report.ok and report.new == 15  # 10 red, 10 watch, 5 in both
+    assert set(upstreams.asked) == {"red", "watch"}
+    bad = run_cli("--db", str(tmp_path / "f.db"), "sources", env={"FINEWS_CLS_CATEGORIES": "vip"})
+    assert bad.returncode == 1 and "cls.categories: each must be one of red" in bad.stderr
+
+
+def test_a_data_release_is_updated_in_place_when_its_figure_arrives(tmp_path: Path) -> None:
+    from finews.model import BEIJING, CalendarEvent
+    from finews.store import calendar
+
+    when = datetime(2026, 6, 16, 20, 30, tzinfo=BEIJING)
+    before = CalendarEvent("jin10.flash", "1", "美国5月零售销售月率", when, forecast="0.3")
+    with Store.open(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        assert calendar.save_events(store, [before])["new"] == 1
+        after = replace(before, actual="0.4", affect="利多")
+        assert calendar.save_events(store, [after]) == {"new": 0, "updated": 1, "unchanged": 0}
+        assert calendar.save_events(store, [after])["unchanged"] == 1
+        (stored,) = calendar.events_on(store, "2026-06-16")
+        assert (stored.actual, stored.forecast, stored.affect) == ("0.4", "0.3", "利多")
+        assert calendar.events_on(store, "2026-06-17") == []
+        with pytest.raises(ValueError):
+            calendar.events_on(store, "16/06/2026")
