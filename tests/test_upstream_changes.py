@@ -18,7 +18,7 @@ import httpx
 import pytest
 from werkzeug import Request, Response
 
-from conftest import DATA, run_cli
+from conftest import ARTIFACTS, DATA, needs_chromium, run_cli
 from finews.config import load_settings
 from finews.demo.upstreams import Upstreams, bundled
 from finews.fetch import Fetcher
@@ -586,3 +586,58 @@ def test_a_data_release_is_updated_in_place_when_its_figure_arrives(tmp_path: Pa
         assert calendar.events_on(store, "2026-06-17") == []
         with pytest.raises(ValueError):
             calendar.events_on(store, "16/06/2026")
+
+
+@needs_chromium
+def test_the_calendar_topics_and_status_pages_in_chromium(
+    tmp_path: Path, cls_edited: tuple[ClsEdited, dict[str, str]], httpserver: Any, browser: Any
+) -> None:
+    """The new pages in a real browser: Chinese, the site's chrome and stylesheet, no
+    console error or failed request under the app's CSP."""
+    from finews.site import SiteOptions, build_site
+
+    upstreams, env = cls_edited
+    page_body = (HANDMADE / "jin10_flash_p1.json").read_bytes()
+    httpserver.expect_request("/get_flash_list").respond_with_handler(
+        lambda r: Response(
+            page_body if not r.args.get("max_time") else b'{"status":200,"data":[]}',
+            content_type="application/json",
+        )
+    )
+    overrides = env["FINEWS_UPSTREAM_OVERRIDE"]
+    env = {
+        **env,
+        "FINEWS_UPSTREAM_OVERRIDE": f"{overrides},flash-api.jin10.com="
+        + httpserver.url_for("").rstrip("/"),
+    }
+    db = tmp_path / "f.db"
+    poll(db, env, "cls.telegraph", "jin10.flash", backfill=1000)
+    upstreams.edit = lambda item: {k: v for k, v in item.items() if k != "level"}
+    poll(db, env, "cls.telegraph")
+    with Store.open(f"sqlite:///{db}") as store:
+        build_site(store, tmp_path / "site", SiteOptions(page_size=50))
+    subject = next(i for i in bundled("cls") if i.get("subjects"))["subjects"][0]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(f"sqlite:///{db}", tmp_path / "site") as base:
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on(
+            "response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None
+        )
+        page.goto(base + "calendar")
+        row = page.locator("table.calendar tr.event").first
+        assert "美国5月零售销售月率" in row.inner_text() and "0.4%" in row.inner_text()
+        assert page.locator("header.site a.brand").count() == 1  # the site's chrome
+        page.screenshot(path=str(ARTIFACTS / "calendar.png"))
+        page.goto(base + "topics")
+        page.click(f"text={subject['subject_name']}")
+        page.wait_for_selector("ol.results li")
+        assert page.locator("h1").inner_text() == f"话题：{subject['subject_name']}"
+        page.screenshot(path=str(ARTIFACTS / "topic.png"))
+        page.goto(base + "status")
+        assert "格式变化" in page.locator("main").inner_text()
+        assert page.locator("li.warning[data-field='level']").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "status-warnings.png"))
+        assert errors == []
