@@ -92,6 +92,8 @@ def test_cls_and_ths_replay_every_real_item_once(
     assert code == 0, report
     assert report["cls.telegraph"]["new"] == len(bundled("cls")) == 200
     assert report["ths.flash"]["new"] == len(bundled("ths")) == 200
+    # the real captures are what the adapters expect: no field change is reported (#15)
+    assert report["cls.telegraph"]["field_changes"] == report["ths.flash"]["field_changes"] == []
     again = fetch(db, env, "cls.telegraph", "ths.flash")[1]
     assert again["cls.telegraph"]["new"] == again["ths.flash"]["new"] == 0
     con = sqlite3.connect(db)
