@@ -641,3 +641,25 @@ def test_the_calendar_topics_and_status_pages_in_chromium(
         assert page.locator("li.warning[data-field='level']").count() == 1
         page.screenshot(path=str(ARTIFACTS / "status-warnings.png"))
         assert errors == []
+
+
+def test_topics_arriving_for_an_article_stored_without_them_are_no_revision(
+    tmp_path: Path,
+) -> None:
+    """Articles stored before finews read 财联社's subjects gain them on the next poll: the
+    row is updated (topic pages find it), no revision is kept; a real change still is one."""
+    from finews.sources import cls
+
+    item = next(i for i in bundled("cls") if i.get("subjects") and i.get("audio_url"))
+    article = cls.normalise(item)
+    before = replace(article, topics=(), audio_url="")
+    with Store.open(f"sqlite:///{tmp_path / 't.db'}") as store:
+        store.save([before])
+        assert store.save([article]).counts["updated"] == 1
+        assert store.revisions(article.source, article.upstream_id) == []
+        stored = store.get(article.source, article.upstream_id)
+        assert stored is not None and stored.topics == article.topics and stored.audio_url
+        assert store.save([article]).counts["unchanged"] == 1
+        edited = replace(article, title=article.title + "（更新）")
+        assert store.save([edited]).counts["updated"] == 1
+        assert len(store.revisions(article.source, article.upstream_id)) == 1
