@@ -724,31 +724,95 @@ def sources(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Each source's health: last success, last error, failures in a row, newest item."""
+    """Each source's health: last success, last error, failures in a row, newest item, the
+    request shape in use and since when, and field changes seen in its items."""
     import time
 
     from finews.run.health import report
 
     c = _ctx(ctx)
+    from finews.store import upstream
+
     with c.open_store(write=False) as store:
-        statuses = store.source_status()
+        statuses = upstream.status(store)
     health = report(
         statuses, list(c.settings.sources.enabled), time.time(), c.settings.run.stale_after
     )
     if as_json:
         _emit_json([h.as_dict() for h in health])
         return
-    table = _table("source", "health", "articles", "newest", "last success", "why")
-    colours = {"ok": "green", "failing": "red", "stale": "yellow", "unknown": "dim"}
+    table = _table("source", "health", "articles", "newest", "last success", "shape", "why")
+    colours = {
+        "ok": "green",
+        "failing": "red",
+        "stale": "yellow",
+        "changed": "magenta",
+        "unknown": "dim",
+    }
     for h in health:
         d = h.as_dict()
+        shape = "—"
+        if h.shape:
+            since = (d["shape_since"] or "")[:16].replace("T", " ")
+            shape = f"{h.shape} (since {since})"
+            if h.previous_shape:
+                shape += f", was {h.previous_shape}"
+        why = h.reason
+        if h.locked:
+            why += f"; {h.locked} locked (VIP) items skipped"
         table.add_row(
             h.source,
             Text(h.state, style=colours.get(h.state, "")),
             str(h.articles),
             (d["newest"] or "—")[:16].replace("T", " "),
             (d["last_success"] or "—")[:16].replace("T", " "),
-            h.reason,
+            shape,
+            why,
+        )
+    out.print(table)
+    for h in health:
+        for w in h.as_dict()["warnings"]:
+            first = (w["first_seen"] or "")[:16].replace("T", " ")
+            words = f" {h.source}: field {w['field']!r} {w['change']} ({w['detail']}), "
+            out.print(Text.assemble(("warning", "magenta"), words + f"first seen {first}"))
+
+
+@app.command()
+def calendar(
+    ctx: typer.Context,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="A Beijing day, YYYY-MM-DD (default: the latest with data)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Economic-data releases of a day (金十): actual, forecast, previous, stars, 利多/利空."""
+    from finews.store import calendar as calendar_store
+
+    c = _ctx(ctx)
+    with c.open_store(write=False) as store:
+        try:
+            events = calendar_store.events_on(store, date)
+        except ValueError:
+            raise RequestError(f"--date {date!r} is not a day (give YYYY-MM-DD)") from None
+    if as_json:
+        _emit_json({"date": date, "events": [e.as_dict() for e in events]})
+        return
+    if not events:
+        out.print(f"no data releases{' on ' + date if date else ''}")
+        return
+    table = _table("time", "country", "release", "stars", "previous", "forecast", "actual", "影响")
+    for e in events:
+        d = e.as_dict()
+        table.add_row(
+            str(d["time"])[:16].replace("T", " "),
+            e.country,
+            e.name,
+            "★" * e.star,
+            e.previous and e.previous + e.unit,
+            e.forecast and e.forecast + e.unit,
+            e.actual + e.unit if e.actual else "未公布",
+            e.affect,
         )
     out.print(table)
 

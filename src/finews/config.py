@@ -48,6 +48,33 @@ class HttpSettings:
     )
     concurrency: int = field(default=2, metadata=_doc("requests in flight at once"))
     user_agent: str = field(default=DESKTOP_UA, metadata=_doc("User-Agent header"))
+    impersonate: str = field(
+        default="",
+        metadata=_doc(
+            "browser TLS fingerprint to present (e.g. chrome) through curl_cffi: "
+            "pip install 'finews[impersonate]'; empty = plain httpx"
+        ),
+    )
+    impersonate_sources: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("source keys that use the fingerprint (empty: every source)"),
+    )
+
+
+@dataclass(frozen=True)
+class ShapeSetting:
+    """A request shape added in the settings (``[[sources.shapes]]``; issue #15)."""
+
+    source: str
+    name: str
+    base: str
+    path: str = ""
+    """empty: the source's usual path"""
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    first: bool = False
+    """tried before the built-in shapes (else after them)"""
+    paging: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,13 @@ class SourcesSettings:
         default=False,
         metadata=_doc("let user feeds reach private, loopback and link-local addresses"),
     )
+    shapes: tuple[ShapeSetting, ...] = field(
+        default=(),
+        metadata=_doc(
+            "request shapes of your own ([[sources.shapes]] tables: source, name, base, "
+            "path, params, headers, first); FINEWS_SOURCES_SHAPES takes them as JSON"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +138,13 @@ class ClsSettings:
     app: str = field(default="CailianpressWeb", metadata=_doc("the signed `app` parameter"))
     sv: str = field(default="8.7.9", metadata=_doc("web version `sv` (changes with the site)"))
     category: str = field(default="", metadata=_doc("telegraph category: empty = all, red = 加红"))
+    categories: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "categories polled together: red, announcement, watch, hk_us, fund, remind "
+            "(empty: cls.category alone)"
+        ),
+    )
     page_size: int = field(default=20, metadata=_doc("items asked for per request"))
 
 
@@ -126,6 +167,13 @@ class WscnSettings:
         default="https://api-one-wscn.awtmt.com", metadata=_doc("华尔街见闻 API base URL")
     )
     channel: str = field(default="global-channel", metadata=_doc("live channel"))
+    channels: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "channels polled together: global-channel, a-stock-channel, us-stock-channel, "
+            "hk-stock-channel, forex-channel, commodity-channel (empty: wscn.channel alone)"
+        ),
+    )
     page_size: int = field(default=50, metadata=_doc("items asked for per request (≤ 100)"))
 
 
@@ -374,6 +422,56 @@ def parse_override(text: str) -> dict[str, str]:
     return result
 
 
+CLS_CATEGORIES = ("red", "announcement", "watch", "hk_us", "fund", "remind")
+
+
+def parse_shapes(value: Any, name: str = "sources.shapes") -> tuple[ShapeSetting, ...]:
+    """``[[sources.shapes]]`` tables (or the same as a JSON list in an environment
+    variable) → shapes, each checked: a typo is one line naming the table, not a request
+    that fails later."""
+    import json
+
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"setting {name}: not a JSON list of tables ({exc.msg})") from None
+    if not isinstance(value, list):
+        raise ConfigError(f"setting {name}: give a list of tables ([[sources.shapes]])")
+    shapes: list[ShapeSetting] = []
+    for position, table in enumerate(value, 1):
+        where = f"{name} #{position}"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"setting {where}: not a table")
+        known = {f.name for f in fields(ShapeSetting)}
+        unknown = set(table) - known
+        if unknown:
+            raise ConfigError(f"setting {where}: unknown key(s) {', '.join(sorted(unknown))}")
+        for key in ("source", "name", "base"):
+            if not isinstance(table.get(key), str) or not table[key].strip():
+                raise ConfigError(f"setting {where}: {key} is required (text)")
+        for key in ("params", "headers"):
+            sub = table.get(key, {})
+            if not isinstance(sub, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str | int | float) for k, v in sub.items()
+            ):
+                raise ConfigError(f"setting {where}: {key} must be a table of text values")
+        check_url(table["base"], f"{where} base")
+        shapes.append(
+            ShapeSetting(
+                source=table["source"].strip(),
+                name=table["name"].strip(),
+                base=table["base"].strip().rstrip("/"),
+                path=str(table.get("path") or ""),
+                params={k: str(v) for k, v in table.get("params", {}).items()},
+                headers={k: str(v) for k, v in table.get("headers", {}).items()},
+                first=_coerce(table.get("first", False), bool, f"{where} first"),
+                paging=_coerce(table.get("paging", True), bool, f"{where} paging"),
+            )
+        )
+    return tuple(shapes)
+
+
 _KIND_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
 
 
@@ -410,6 +508,8 @@ def _coerce(value: Any, kind: Any, name: str) -> Any:
             if not isinstance(value, str | int | float):
                 raise ValueError(value)
             return str(value)
+        if origin is tuple and typing.get_args(kind)[0] is ShapeSetting:
+            return parse_shapes(value, name)
         if origin is tuple:
             (item_kind, _) = typing.get_args(kind)
             items = value.split(",") if isinstance(value, str) else list(value)
@@ -522,6 +622,14 @@ def _validate(s: Settings) -> None:
         (1 <= s.ths.page_size <= 200, "ths.page_size must be 1..200"),
         (1 <= s.sina.page_size <= 200, "sina.page_size must be 1..200"),
         (1 <= s.wscn.page_size <= 100, "wscn.page_size must be 1..100"),
+        (
+            all(c in CLS_CATEGORIES for c in s.cls.categories),
+            "cls.categories: each must be one of " + ", ".join(CLS_CATEGORIES),
+        ),
+        (
+            not s.http.impersonate or s.http.impersonate.replace("_", "").isalnum(),
+            "http.impersonate must be a browser name such as chrome (empty: off)",
+        ),
         ("{id}" in s.jekyll.share_link, "jekyll.share_link must contain {id}"),
         (s.site.page_size >= 1, "site.page_size must be at least 1"),
         (s.site.feed_size >= 1, "site.feed_size must be at least 1"),

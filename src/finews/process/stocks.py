@@ -235,15 +235,19 @@ class StockTagger:
         """The article with every stock it is about, each once, most trusted origin first."""
         tags: dict[str, StockTag] = {}
 
-        def add(code: str, name: str, origin: str) -> None:
+        def add(code: str, name: str, origin: str, move: float | None = None) -> None:
             current = tags.get(code)
             if current is None or ORIGIN_RANK[origin] < ORIGIN_RANK[current.origin]:
-                tags[code] = StockTag(code, name or self.directory.display.get(code, ""), origin)
+                # the upstream's move travels with its tag (财联社 RiseRange, issue #15)
+                kept = move if move is not None else (current.move if current else None)
+                display = name or self.directory.display.get(code, "")
+                tags[code] = StockTag(code, display, origin, kept)
             elif not current.name and name:
                 tags[code] = replace(current, name=name)
 
         for tag in article.stocks:
-            add(tag.code, tag.name or self.directory.display.get(tag.code, ""), tag.origin)
+            name = tag.name or self.directory.display.get(tag.code, "")
+            add(tag.code, name, tag.origin, tag.move)
         for code in marker_codes(article.body_html):
             add(code, "", "marker")
         text = titled_text(article)

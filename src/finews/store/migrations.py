@@ -200,6 +200,25 @@ def _v9_story_facts(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE article_signatures ADD COLUMN facts TEXT")
 
 
+def _v10_upstreams(conn: Connection) -> None:
+    """Upstreams that change (issue #15): the request shape each source answers to, the
+    field changes seen, 金十's data releases as calendar rows, the upstream's topics of each
+    article and its spoken version.  The tables are new and unchanged since: created from
+    the metadata.  Articles stored before keep no topics until they are seen again."""
+    columns = {c["name"] for c in inspect(conn).get_columns("articles")}
+    if "topics" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN topics TEXT NOT NULL DEFAULT '[]'")
+    if "audio_url" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN audio_url TEXT NOT NULL DEFAULT ''")
+    for table in (
+        schema.source_shapes,
+        schema.source_fields,
+        schema.calendar_events,
+        schema.article_topics,
+    ):
+        table.create(conn, checkfirst=True)  # with its indexes
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -210,6 +229,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "sanitised bodies", _v7_clean_bodies),
     Migration(8, "search index with character bigrams", _v8_search_grams),
     Migration(9, "facts for story judgement", _v9_story_facts),
+    Migration(10, "request shapes, field changes, calendar, topics", _v10_upstreams),
 )
 
 
