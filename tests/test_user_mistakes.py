@@ -36,13 +36,13 @@ from finews.config import load_settings
 from finews.importers.jekyll import import_jekyll
 from finews.store import Store, feedlist
 
-LONG_RUNNING = {"run", "serve", "demo", "worker", "scheduler"}
+LONG_RUNNING = {"run", "serve", "demo", "worker", "scheduler", "mcp"}
 """Commands that do not return when they work: walked only with input that must stop them."""
 NO_STORE = {"config", "demo"}
 """Commands that never open the database given (demo makes its own)."""
 READ_ONLY = {
     "build", "check", "export jekyll", "export json", "feeds export", "feeds list", "search",
-    "serve", "sources", "stats", "stocks", "stories",
+    "serve", "sources", "stats", "stocks", "stories", "mcp",
 }  # fmt: skip
 """Commands that only read the store: they refuse a database that does not exist."""
 

@@ -515,6 +515,40 @@ def serve(
     server.run(sockets=[sock])
 
 
+@app.command()
+def mcp(
+    ctx: typer.Context,
+    http: Annotated[bool, typer.Option("--http", help="Streamable HTTP instead of stdio.")] = False,
+    host: Annotated[
+        str | None,
+        typer.Option(callback=_host, help="With --http: address to bind (default 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(callback=_port, help="With --http: port (default 8765).")
+    ] = None,
+) -> None:
+    """An MCP server for LLM agents: search, latest news, stocks, articles, stories,
+    briefings (stdio by default; docs/mcp.md)."""
+    from finews.agent.server import build_server, serve_http, serve_stdio
+    from finews.agent.tools import Tools
+    from finews.web.app import listen
+
+    c = _ctx(ctx)
+    s = c.settings
+    http = http or host is not None or port is not None
+    with c.open_store(write=False) as store:
+        server = build_server(Tools(store, s))
+        if not http:
+            serve_stdio(server)
+            return
+        bind = host or s.mcp.host
+        sock = listen(bind, s.mcp.port if port is None else port)
+        where = f"http://{bind}:{sock.getsockname()[1]}{s.mcp.path}"
+        guarded = " (bearer token required)" if s.mcp.token else ""
+        err.print(f"MCP server on {where}{guarded} (Ctrl-C stops)")
+        serve_http(server, s, sock, bind)
+
+
 # -- user feeds ----------------------------------------------------------------
 
 
@@ -918,7 +952,12 @@ def stocks(
     """An article timeline for one stock (newest first), or refresh the stock list."""
     import shutil
 
-    from finews.process.stocks import check_stock_list, load_directory
+    from finews.process.stocks import (
+        check_stock_list,
+        load_directory,
+        resolve_stock,
+        similar_stocks,
+    )
 
     c = _ctx(ctx)
     if refresh is not None:
@@ -1002,35 +1041,6 @@ def stories(
             when = datetime.fromtimestamp(r.published_at, BEIJING).strftime("%m-%d %H:%M")
             lag = "首发" if r is first else f"+{(r.published_at - first.published_at) // 60} 分钟"
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
-
-
-def similar_stocks(query: str, display: dict[str, str], limit: int = 5) -> list[str]:
-    """Stocks whose name starts with (else contains) what was typed: 宁德 → 宁德时代."""
-    from finews.process.stocks import normalise_name
-
-    typed = normalise_name(query.strip())
-    if not typed:
-        return []
-    named = sorted(display.items())
-    starts = [f"{n} {c}" for c, n in named if normalise_name(n).startswith(typed)]
-    within = [f"{n} {c}" for c, n in named if typed in normalise_name(n)]
-    return list(dict.fromkeys([*starts, *within]))[:limit]
-
-
-def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) -> str | None:
-    """600519 / 600519.SH / sh600519 / 贵州茅台 → 600519.SH."""
-    from finews.process.stockcodes import a_share_exchange, from_prefixed
-    from finews.process.stocks import normalise_name
-
-    text = query.strip()
-    if text.upper() in display:
-        return text.upper()
-    if text.isdigit() and len(text) == 6 and a_share_exchange(text):
-        return f"{text}.{a_share_exchange(text)}"
-    prefixed = from_prefixed(text)
-    if prefixed:
-        return prefixed
-    return names.get(normalise_name(text))
 
 
 @app.command()

@@ -260,6 +260,28 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class McpSettings:
+    host: str = field(
+        default="127.0.0.1",
+        metadata=_doc("address `finews mcp --http` binds to (127.0.0.1: this machine only)"),
+    )
+    port: int = field(default=8765, metadata=_doc("port `finews mcp --http` listens on"))
+    path: str = field(default="/mcp", metadata=_doc("the Streamable HTTP endpoint's path"))
+    token: str = field(
+        default="",
+        metadata=_doc(
+            "bearer token every HTTP request must carry (empty: none asked; stdio never asks)"
+        ),
+    )
+    max_results: int = field(
+        default=50, metadata=_doc("most items one tool call returns (the rest: truncated)")
+    )
+    max_chars: int = field(
+        default=20000, metadata=_doc("most characters of one article's text get_article returns")
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = field(default="", metadata=_doc("database: a file path or an SQLAlchemy URL"))
     data_dir: str = field(default="", metadata=_doc("folder for the database and the site"))
@@ -280,6 +302,7 @@ class Settings:
     serve: ServeSettings = field(default_factory=ServeSettings)
     run: RunSettings = field(default_factory=RunSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    mcp: McpSettings = field(default_factory=McpSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
@@ -540,6 +563,9 @@ def _validate(s: Settings) -> None:
         (s.worker.poll_every > 0, "worker.poll_every must be positive"),
         (s.worker.visibility_timeout > 0, "worker.visibility_timeout must be positive"),
         (s.serve.poll_interval > 0, "serve.poll_interval must be positive"),
+        (s.mcp.path.startswith("/"), "mcp.path must start with /"),
+        (1 <= s.mcp.max_results <= 1000, "mcp.max_results must be 1..1000"),
+        (s.mcp.max_chars >= 500, "mcp.max_chars must be at least 500"),
         (
             not s.serve.root_path or s.serve.root_path.startswith("/"),
             "serve.root_path must start with /",
@@ -550,6 +576,8 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"{message} (fix it in the settings file or FINEWS_* variable)")
     check_port(s.serve.port, "serve.port")
     check_host(s.serve.host, "serve.host")
+    check_port(s.mcp.port, "mcp.port")
+    check_host(s.mcp.host, "mcp.host")
     check_url(s.site.base_url, "site.base_url")
     if not s.worker.redis.startswith("unix://"):
         check_url(s.worker.redis, "worker.redis", ("redis", "rediss"))
