@@ -39,16 +39,20 @@ QUERIES = ROOT / "search_queries.txt"
 SRC = ROOT.parent / "src"
 
 
-def load(size: int, db: Path, max_seconds: float) -> tuple[int, float]:
-    """(articles stored, seconds): 1,000 per transaction through the real write path."""
-    if db.exists():
+def load(size: int, db: Path, max_seconds: float, resume: bool = False) -> tuple[int, float]:
+    """(articles stored, seconds): 1,000 per transaction through the real write path;
+    ``resume`` goes on from a store a --max-seconds run left (its articles are the first of
+    the same sequence)."""
+    if db.exists() and not resume:
         db.unlink()
     store = Store.open(f"sqlite:///{db}")
     process = Processor.default()
     started = time.perf_counter()
     batch: list[Article] = []
-    done = 0
-    for article in flashes(size):
+    done = store.count() if resume else 0
+    for n, article in enumerate(flashes(size)):
+        if n < done:
+            continue
         batch.append(process(article))
         if len(batch) == 1000:
             store.save(batch)
@@ -114,11 +118,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded store")
     parser.add_argument("--max-seconds", type=float, default=3600.0)
+    parser.add_argument("--resume", action="store_true", help="go on loading a store cut short")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     db = WORK / f"mcp-{args.size}.db"
     if not (args.reuse and db.exists()):
-        stored, seconds = load(args.size, db, args.max_seconds)
+        stored, seconds = load(args.size, db, args.max_seconds, args.resume)
         print(f"store: {stored:,} articles loaded in {seconds:.0f} s ({stored / seconds:.0f}/s)")
     with Store.open(f"sqlite:///{db}", create=False) as store:
         print(f"store: {store.count():,} articles, {db.stat().st_size / 1e6:.0f} MB")

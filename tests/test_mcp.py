@@ -22,11 +22,13 @@ import jsonschema
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult
 
 from daydata import day_store
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
+GOLDEN = Path(__file__).parent / "golden" / "briefing"
 TOOLS = {
     "search_news",
     "latest_news",
@@ -136,6 +138,22 @@ async def exercise(client: Client) -> dict[str, Any]:
     unknown = await client.call_tool("stock_news", {"stock": "宁波韵"})
     assert "unknown stock" in _error_text(unknown) and "宁波韵升" in _error_text(unknown)
     assert (await client.call_tool("no_such_tool", {})).is_error
+
+    # the briefings as resources: the same Markdown as `finews briefing`
+    listed_resources = (await client.list_resources()).resources
+    assert [str(r.uri) for r in listed_resources] == ["finews://briefing/latest"]
+    templates = (await client.list_resource_templates()).resource_templates
+    assert [t.uri_template for t in templates] == ["finews://briefing/{date}/{session}"]
+    read = await client.read_resource("finews://briefing/2026-06-16/close")
+    text = read.contents[0].text  # type: ignore[union-attr]
+    assert text == (GOLDEN / "2026-06-16-close.md").read_text(encoding="utf-8")
+    assert read.contents[0].mime_type == "text/markdown"
+    latest = await client.read_resource("finews://briefing/latest")
+    assert latest.contents[0].text.startswith("# 金融消息 ")  # type: ignore[union-attr]
+    with pytest.raises(MCPError, match="not a date: '2026-02-30'"):
+        await client.read_resource("finews://briefing/2026-02-30/close")
+    with pytest.raises(MCPError, match="session 'noon' is not one of"):
+        await client.read_resource("finews://briefing/2026-06-16/noon")
     return seen
 
 

@@ -42,7 +42,7 @@ NO_STORE = {"config", "demo"}
 """Commands that never open the database given (demo makes its own)."""
 READ_ONLY = {
     "build", "check", "export jekyll", "export json", "feeds export", "feeds list", "search",
-    "serve", "sources", "stats", "stocks", "stories", "mcp",
+    "serve", "sources", "stats", "stocks", "stories", "mcp", "briefing",
 }  # fmt: skip
 """Commands that only read the store: they refuse a database that does not exist."""
 

@@ -1044,6 +1044,57 @@ def stories(
 
 
 @app.command()
+def briefing(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="The day (default: the latest session)."),
+    ] = None,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            metavar="morning|close|day",
+            help="morning: overnight to 08:00; close: 08:00 to 15:30; day: the whole day.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print as Markdown (the default).")
+    ] = False,
+    as_html: Annotated[bool, typer.Option("--html", help="Print a whole HTML page.")] = False,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary/--no-summary", help="Run briefing.summarizer when one is set (default)."
+        ),
+    ] = True,
+) -> None:
+    """An extractive daily briefing: the period's top stories by group (宏观 市场 公司 海外),
+    the important items and the most mentioned stocks, with links; no model, no network."""
+    import time
+
+    from finews.briefing import periods
+    from finews.briefing.service import make
+
+    if as_json + as_markdown + as_html > 1:
+        raise typer.BadParameter("give one of --json, --markdown, --html", param_hint="--json")
+    if session is not None and session not in periods.SESSIONS:
+        raise typer.BadParameter(
+            f"{session!r} is not one of {', '.join(periods.SESSIONS)}", param_hint="--session"
+        )
+    when = periods.parse_day(day) if day else None
+    c = _ctx(ctx)
+    with c.open_store(write=False) as store:
+        made = make(store, c.settings, when, session, now=time.time(), summarized=summary)
+    if as_json:
+        _emit_json(made.as_dict())
+    elif as_html:
+        sys.stdout.write(made.html())
+    else:
+        sys.stdout.write(made.markdown())
+
+
+@app.command()
 def reprocess(ctx: typer.Context) -> None:
     """Run stock tagging, story grouping and body cleaning again over every stored
     article."""

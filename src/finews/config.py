@@ -260,6 +260,31 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class BriefingSettings:
+    morning: str = field(
+        default="08:00", metadata=_doc("end of the morning briefing's period (Beijing time, HH:MM)")
+    )
+    close: str = field(
+        default="15:30", metadata=_doc("end of the close briefing's period (Beijing time, HH:MM)")
+    )
+    per_group: int = field(
+        default=5, metadata=_doc("top stories per group (宏观, 市场, 公司, 海外)")
+    )
+    important: int = field(default=30, metadata=_doc("most important items listed"))
+    stocks: int = field(default=10, metadata=_doc("most mentioned stocks listed"))
+    summarizer: str = field(
+        default="",
+        metadata=_doc(
+            "a command that reads the briefing's Markdown on stdin and prints a summary "
+            "(empty: none; never run unless set)"
+        ),
+    )
+    summarizer_timeout: float = field(
+        default=120.0, metadata=_doc("seconds the summarizer may take before it is given up")
+    )
+
+
+@dataclass(frozen=True)
 class McpSettings:
     host: str = field(
         default="127.0.0.1",
@@ -303,6 +328,7 @@ class Settings:
     run: RunSettings = field(default_factory=RunSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     mcp: McpSettings = field(default_factory=McpSettings)
+    briefing: BriefingSettings = field(default_factory=BriefingSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
@@ -366,6 +392,14 @@ def check_host(value: str, name: str = "host") -> str:
     if not _HOSTNAME.match(text):
         raise ConfigError(f"{name} {value!r} is not a host name or address (e.g. 127.0.0.1)")
     return text
+
+
+def check_clock(value: str, name: str) -> tuple[int, int]:
+    """A time of day, ``HH:MM`` (24 hours): the hour and the minute."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ConfigError(f"{name} {value!r} is not a time of day as HH:MM (e.g. 08:00)")
+    return int(match.group(1)), int(match.group(2))
 
 
 def check_url(value: str, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
@@ -566,6 +600,10 @@ def _validate(s: Settings) -> None:
         (s.mcp.path.startswith("/"), "mcp.path must start with /"),
         (1 <= s.mcp.max_results <= 1000, "mcp.max_results must be 1..1000"),
         (s.mcp.max_chars >= 500, "mcp.max_chars must be at least 500"),
+        (1 <= s.briefing.per_group <= 100, "briefing.per_group must be 1..100"),
+        (s.briefing.important >= 0, "briefing.important must not be negative"),
+        (s.briefing.stocks >= 0, "briefing.stocks must not be negative"),
+        (s.briefing.summarizer_timeout > 0, "briefing.summarizer_timeout must be positive"),
         (
             not s.serve.root_path or s.serve.root_path.startswith("/"),
             "serve.root_path must start with /",
@@ -577,6 +615,8 @@ def _validate(s: Settings) -> None:
     check_port(s.serve.port, "serve.port")
     check_host(s.serve.host, "serve.host")
     check_port(s.mcp.port, "mcp.port")
+    for name in ("morning", "close"):
+        check_clock(getattr(s.briefing, name), f"briefing.{name}")
     check_host(s.mcp.host, "mcp.host")
     check_url(s.site.base_url, "site.base_url")
     if not s.worker.redis.startswith("unix://"):

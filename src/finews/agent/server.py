@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -56,7 +56,8 @@ INSTRUCTIONS = (
     "stock_news gives one stock's timeline; get_article returns one article's full text; "
     "get_story every report of a story and who was first; top_stories the most widely "
     "reported stories of a period; source_health how each upstream is doing. "
-    "Resources finews://briefing/... hold the daily briefings as Markdown."
+    "Resources finews://briefing/latest and finews://briefing/{date}/{session} hold the "
+    "daily briefings (morning, close) as Markdown."
 )
 
 Since = Annotated[
@@ -211,7 +212,37 @@ def build_server(tools: Tools) -> MCPServer[Any]:
         """How each upstream source is doing: ok, stale, failing or unknown, and why."""
         return _guard(tools.source_health)
 
+    @server.resource(
+        "finews://briefing/latest",
+        name="briefing-latest",
+        title="最新简报",
+        description="The latest briefing: the morning one (overnight to 08:00 Beijing time) "
+        "until the close (15:30), then the close one; Markdown with links",
+        mime_type="text/markdown",
+    )
+    def briefing_latest() -> str:
+        return _resource(tools.briefing)
+
+    @server.resource(
+        "finews://briefing/{date}/{session}",
+        name="briefing",
+        title="简报",
+        description="The briefing of a day (2026-06-16) and session: morning (overnight to "
+        "08:00), close (08:00 to 15:30) or day; Markdown with links",
+        mime_type="text/markdown",
+    )
+    def briefing_of(date: str, session: str) -> str:
+        return _resource(lambda: tools.briefing(date, session))
+
     return server
+
+
+def _resource(call: Callable[[], str]) -> str:
+    """A resource's text, or a resource error with the user's mistake as its message."""
+    try:
+        return call()
+    except FinewsError as exc:
+        raise ResourceError(str(exc)) from None
 
 
 def _version() -> str:

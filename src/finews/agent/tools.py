@@ -389,6 +389,17 @@ class Tools:
             stocks=_stocks(_union(tags[r.id] for r in s.reports)),
         )
 
+    def briefing(self, day: str | None = None, session: str | None = None) -> str:
+        """A briefing's Markdown (no summarizer: a resource read stays quick and local)."""
+        from finews.briefing.periods import SESSIONS, parse_day
+        from finews.briefing.service import make
+
+        if session is not None and session not in SESSIONS:
+            raise RequestError(f"session {session!r} is not one of {', '.join(SESSIONS)}")
+        when = parse_day(day) if day else None
+        made = make(self.store, self.settings, when, session, now=self._now(), summarized=False)
+        return made.markdown()
+
     def source_health(self) -> SourceHealth:
         states = source_health_of.report(
             self.store.source_status(),
