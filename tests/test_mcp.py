@@ -39,6 +39,7 @@ TOOLS = {
     "source_health",
 }
 FINEWS = [sys.executable, "-m", "finews"]
+NOW_AFTER = 1781600000.0
 DAY = {"since": "2026-06-16 07:00", "until": "2026-06-16 10:00"}
 
 
@@ -276,3 +277,27 @@ def test_mcp_on_a_missing_database_is_one_error_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: no database at"), proc.stderr
     assert proc.stdout == "" and not (tmp_path / "none.db").exists()
+
+
+def test_source_health_follows_polls_and_writes(store_path: Path, tmp_path: Path) -> None:
+    """The per-source counts are kept between calls, never past a poll or a new article."""
+    import shutil
+
+    from daydata import day_articles
+    from finews.agent.tools import Tools
+    from finews.config import load_settings
+    from finews.store import Store
+
+    db = tmp_path / "copy.db"
+    shutil.copy(store_path, db)
+    with Store.open(f"sqlite:///{db}") as store:
+        tools = Tools(store, load_settings(env={}), now=NOW_AFTER)
+        before = {s.source: s for s in tools.source_health().sources}
+        assert before["ths.flash"].health == "unknown" and before["ths.flash"].articles == 20
+        store.record_poll("ths.flash", ok=False, error="HTTP 503", now=NOW_AFTER)
+        failing = {s.source: s for s in tools.source_health().sources}["ths.flash"]
+        assert failing.health == "failing" and "HTTP 503" in failing.reason
+        store.delete([day_articles()[0].key])
+        after = {s.source: s for s in tools.source_health().sources}
+        gone = day_articles()[0].source
+        assert after[gone].articles == before[gone].articles - 1
