@@ -56,7 +56,12 @@ export_app = typer.Typer(
 feeds_app = typer.Typer(
     help="Your own RSS, Atom and JSON Feed subscriptions (and OPML).", no_args_is_help=True
 )
+subscribers_app = typer.Typer(
+    help="Subscribers of the settings: their watchlists, webhooks and pushes.",
+    no_args_is_help=True,
+)
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
@@ -1092,6 +1097,79 @@ def briefing(
         sys.stdout.write(made.html())
     else:
         sys.stdout.write(made.markdown())
+
+
+@subscribers_app.command("test")
+def subscribers_test(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A subscriber of the settings ([subscribers.NAME]).")],
+    since: Annotated[
+        str, typer.Option(help="Replay from: 24h (default), 7d, 2026-08-01 09:30.")
+    ] = "24h",
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """What the subscriber's webhooks would have been sent: the stored articles of the last
+    24 hours replayed through its watchlist, quiet hours, cap and briefings (nothing sent)."""
+    import time
+
+    from finews.run.subscribers import Subscriber, simulate
+    from finews.search.service import Filters, parse_time
+
+    c = _ctx(ctx)
+    s = c.settings
+    if name not in s.subscribers:
+        known = ", ".join(sorted(s.subscribers)) or "none: add a [subscribers.NAME] table"
+        raise RequestError(f"no subscriber {name!r} in the settings (subscribers: {known})")
+    sub = Subscriber.from_settings(name, s.subscribers[name])
+    now = time.time()
+    start = parse_time(since, now=now)
+    with c.open_store(write=False) as store:
+        rows = store.list_articles(Filters(since=start), limit=1_000_000)
+        planned = simulate(
+            sub, [(a, cluster) for _, a, cluster in rows], start, now,
+            s.briefing.morning, s.briefing.close,
+        )  # fmt: skip
+    base = s.site.base_url.rstrip("/") + "/"
+
+    def link(a: Any) -> str:
+        from finews.site import paths
+
+        return base + paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
+
+    kinds = {k: sum(1 for p in planned if p.kind == k) for k in ("item", "digest", "briefing")}
+    if as_json:
+        _emit_json(
+            {
+                "subscriber": name,
+                "since": datetime_iso(start),
+                "until": datetime_iso(now),
+                "pushes": len(planned),
+                "by_kind": kinds,
+                "stories": sum(len(p.items) for p in planned),
+                "sent": [p.as_dict(link) for p in planned],
+            }
+        )
+        return
+    for p in planned:
+        when = datetime_iso(p.at)[5:16].replace("T", " ")
+        label = {"item": "消息", "digest": "汇总", "briefing": "简报"}[p.kind]
+        out.print(Text(f"{when}  {label}  ", style="bold").append(p.title))
+        if p.kind == "digest":
+            for article, _ in p.items:
+                line = Text(f"        {article.published_beijing:%H:%M}  ")
+                out.print(line.append(article.title))
+    err.print(
+        f"{name}: {len(planned)} pushes ({kinds['item']} single, {kinds['digest']} digests, "
+        f"{kinds['briefing']} briefings) for {sum(len(p.items) for p in planned)} stories"
+    )
+
+
+def datetime_iso(stamp: float) -> str:
+    from datetime import datetime
+
+    from finews.model import BEIJING
+
+    return datetime.fromtimestamp(stamp, BEIJING).isoformat(timespec="seconds")
 
 
 @app.command()

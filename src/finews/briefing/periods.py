@@ -10,6 +10,7 @@ D+1 00:00) is there for a whole day's overview and the benchmark.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -41,6 +42,7 @@ def _at(day: date, clock: str) -> int:
     return int(datetime.combine(day, time(hour, minute), BEIJING).timestamp())
 
 
+@functools.lru_cache(maxsize=1024)
 def period(day: date, session: str, morning: str = "08:00", close: str = "15:30") -> Period:
     if session not in SESSIONS:
         raise RequestError(f"session {session!r} is not one of {', '.join(SESSIONS)}")

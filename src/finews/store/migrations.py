@@ -202,6 +202,17 @@ def _v9_story_facts(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE article_signatures ADD COLUMN facts TEXT")
 
 
+def _v11_subscribers(conn: Connection) -> None:
+    """Subscribers' matching, once-per-story state, pushes and sends (issue #14)."""
+    for table in (
+        schema.subscriber_state,  # unchanged since: safe to create from the metadata
+        schema.subscriber_stories,
+        schema.subscriber_pushes,
+        schema.subscriber_sends,
+    ):
+        table.create(conn, checkfirst=True)  # migration 1 may have made it (current tables)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -212,6 +223,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "sanitised bodies", _v7_clean_bodies),
     Migration(8, "search index with character bigrams", _v8_search_grams),
     Migration(9, "facts for story judgement", _v9_story_facts),
+    Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
 )
 
 
