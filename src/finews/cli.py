@@ -551,6 +551,11 @@ def mcp(
         where = f"http://{bind}:{sock.getsockname()[1]}{s.mcp.path}"
         guarded = " (bearer token required)" if s.mcp.token else ""
         err.print(f"MCP server on {where}{guarded} (Ctrl-C stops)")
+        if not s.mcp.token and bind not in {"127.0.0.1", "::1", "localhost"}:
+            err.print(
+                f"warning: no mcp.token: anyone who can reach {bind} can read the store "
+                "(set mcp.token or FINEWS_MCP_TOKEN)"
+            )
         serve_http(server, s, sock, bind)
 
 
