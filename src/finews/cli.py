@@ -1326,7 +1326,7 @@ def run_cli(args: list[str] | None = None) -> int:
         _say("standard output was closed before everything was written (output cut short)")
         return EXIT_FATAL
     except DBAPIError as exc:
-        from finews.store.sqlstore import explain_db_error
+        from finews.store.engine import explain_db_error
 
         _say(f"database: {explain_db_error(exc)}")
         return EXIT_FATAL

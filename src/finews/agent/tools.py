@@ -26,12 +26,12 @@ from sqlalchemy import func, select
 from finews.config import Settings
 from finews.errors import RequestError
 from finews.model import Article, StockTag, from_epoch
+from finews.process.text import article_text as body_text
 from finews.run import health as source_health_of
 from finews.search.service import Filters, parse_time
 from finews.search.service import search as run_search
 from finews.site import paths
 from finews.store import Store, schema, storyreads
-from finews.store.fulltext import body_text
 from finews.store.stories import Story
 
 _FULL_CODE = re.compile(r"\d{6}\.(?:SH|SZ|BJ|HK)|\d{5}\.HK", re.I)

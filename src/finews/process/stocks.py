@@ -17,7 +17,6 @@ when an upstream tagged the stock.  Codes are never taken from bare numbers.
 from __future__ import annotations
 
 import csv
-import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -31,7 +30,7 @@ import ahocorasick
 from finews.errors import InputError
 from finews.model import Article, StockTag
 from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker, from_prefixed
-from finews.process.text import body_text as plain_body
+from finews.process.text import titled_text
 
 ORIGIN_RANK = {"upstream": 0, "marker": 1, "code": 2, "name": 3}
 
@@ -186,12 +185,6 @@ def load_directory(override: Path | None = None) -> StockDirectory:
     )
 
 
-def plain_text(article: Article) -> str:
-    """Title, digest and body as text (chart blocks and tags removed, entities decoded)."""
-    head = html.unescape(f"{article.title}\n{article.digest}")
-    return f"{head}\n{plain_body(article.body_html)}"
-
-
 def marker_codes(body_html: str) -> list[str]:
     found: list[str] = []
     for match in _MARKER.finditer(body_html):
@@ -253,7 +246,7 @@ class StockTagger:
             add(tag.code, tag.name or self.directory.display.get(tag.code, ""), tag.origin)
         for code in marker_codes(article.body_html):
             add(code, "", "marker")
-        text = plain_text(article)
+        text = titled_text(article)
         codes = text_codes(text, self.directory)
         for code in codes:
             add(code, "", "code")

@@ -28,8 +28,9 @@ import httpx
 
 from finews.errors import ConfigError
 from finews.model import Article
+from finews.process.text import article_text
 from finews.search.aliases import default_aliases, fold
-from finews.store.fulltext import body_text, stock_codes
+from finews.store.fulltext import stock_codes
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class Watchlist:
     def reasons(self, article: Article) -> list[str]:
         """Why the article matches (empty: it does not)."""
         found: list[str] = []
-        text = fold(f"{article.title}\n{body_text(article)}")
+        text = fold(f"{article.title}\n{article_text(article)}")
         for keyword, names in self.expanded_keywords():
             if any(n and n in text for n in names):
                 found.append(f"关键词 {keyword}")

@@ -13,10 +13,11 @@ from typing import Any
 
 from finews.errors import RequestError
 from finews.model import Article, parse_beijing
+from finews.process.text import article_text
 from finews.search.query import Query, parse
 from finews.search.snippet import highlight, snippet
 from finews.store import Store
-from finews.store.fulltext import Filters, body_text
+from finews.store.fulltext import Filters
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -119,7 +120,7 @@ def search(
             score=hit.score,
             cluster=hit.cluster,
             title_html=highlight(hit.article.title, terms),
-            snippet_html=snippet(body_text(hit.article), terms),
+            snippet_html=snippet(article_text(hit.article), terms),
         )
         for hit in page.hits
     ]

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from finews.errors import StoreError
 from finews.model import Article
 from finews.store import fulltext, schema
+from finews.store.rows import row_to_article
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,6 @@ _V5_ARTICLE_COLUMNS = (
 def _v5_fulltext(conn: Connection) -> None:
     """The full-text index, filled from the stored articles, and the sources' health
     (issue #6)."""
-    from finews.store.sqlstore import row_to_article  # the store imports this module
-
     schema.source_status.create(conn)  # unchanged since: safe to create from the metadata
     for index in schema.articles.indexes:
         if index.name == "ix_articles_search":
@@ -171,7 +170,6 @@ def _v8_search_grams(conn: Connection) -> None:
     """The full-text index again, with the character bigrams that make every literal
     match findable, without the media among the ranked tags, and cut with the finance
     words and the names of the securities master (issue #16)."""
-    from finews.store.sqlstore import row_to_article  # the store imports this module
 
     def batches() -> Iterator[list[tuple[int, Article]]]:
         last = 0

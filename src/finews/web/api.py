@@ -25,7 +25,7 @@ from finews.search import service
 from finews.site import paths
 from finews.store import Store
 from finews.store.fulltext import Filters
-from finews.store.sqlstore import section_of
+from finews.store.rows import section_of
 
 router = APIRouter(prefix="/api")
 

@@ -24,7 +24,7 @@ from finews.model import Article
 from finews.site import paths
 from finews.site.formats import iso_time, short_time
 from finews.store import Store
-from finews.store.sqlstore import section_of
+from finews.store.rows import section_of
 
 log = logging.getLogger(__name__)
 
