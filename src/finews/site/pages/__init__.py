@@ -32,6 +32,6 @@ PAGE_KINDS: tuple[PageKind, ...] = (
     PageKind("day pages", days.pages),
     PageKind("sitemaps", sitemaps.pages),
     PageKind("stock pages", stocks.pages),
-    PageKind("briefing pages", briefings.pages),
     PageKind("home, indexes, feeds", home.pages),
+    PageKind("briefing pages", briefings.pages),  # last: nothing above links to them
 )
