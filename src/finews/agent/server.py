@@ -216,8 +216,9 @@ def build_server(tools: Tools) -> MCPServer[Any]:
         "finews://briefing/latest",
         name="briefing-latest",
         title="最新简报",
-        description="The latest briefing: the morning one (overnight to 08:00 Beijing time) "
-        "until the close (15:30), then the close one; Markdown with links",
+        description="The briefing of the latest session that has ended: today's morning "
+        "(overnight to 08:00 Beijing time) from 08:00, today's close (08:00 to 15:30) from "
+        "15:30, yesterday's close before 08:00; Markdown with links",
         mime_type="text/markdown",
     )
     def briefing_latest() -> str:
