@@ -212,3 +212,18 @@ def test_the_command_line(day_db: Path, tmp_path: Path) -> None:
         bad = run_cli(*db, "briefing", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_site_pages_follow_the_settings_times(day: Store, tmp_path: Path) -> None:
+    from finews.site import SiteOptions, build_site
+
+    settings = load_settings(
+        env={"FINEWS_BRIEFING_MORNING": "09:00", "FINEWS_BRIEFING_CLOSE": "15:00"}
+    )
+    out = tmp_path / "site"
+    build_site(day, out, SiteOptions.from_settings(settings))
+    page = (out / "briefing" / DAY / "index.html").read_text(encoding="utf-8")
+    assert "2026-06-15 15:00 至 2026-06-16 09:00（北京时间）" in page
+    assert "2026-06-16 09:00 至 2026-06-16 15:00（北京时间）" in page
+    expected = make(day, settings, THE_DAY, "close", now=NOW).briefing
+    assert f"{expected.articles} 条消息 · {expected.stories} 个事件" in page

@@ -6,8 +6,8 @@ index ``briefing/index.html`` and an Atom feed ``briefing/atom.xml`` of the newe
 A briefing is composed here, in the build's snapshot, only when its period changed: each
 session's key is the count and the highest change counter of the articles published in its
 period, and a process keeps the briefings it composed by that key (``finews run`` rebuilds
-often; yesterday's briefings are not composed again).  The periods and sizes are the
-packaged defaults (08:00, 15:30, five stories a group).
+often; yesterday's briefings are not composed again).  The periods' times and the stories
+per group are the settings' (``briefing.*``, through :class:`~finews.site.options.SiteOptions`).
 """
 
 from __future__ import annotations
@@ -48,10 +48,11 @@ def _period_key(conn: Connection, p: periods.Period) -> tuple[int, int]:
 
 def _briefing(b: Build, conn: Connection, p: periods.Period) -> tuple[Briefing, tuple[int, int]]:
     key = _period_key(conn, p)
-    cache_key = (str(b.store.engine.url), p, key)
+    cache_key = (str(b.store.engine.url), p, key, b.o.briefing_per_group)
     found = _CACHE.get(cache_key)
     if found is None:
-        found = compose.compose(period_rows(conn, p.since, p.until), p)
+        rows = period_rows(conn, p.since, p.until)
+        found = compose.compose(rows, p, per_group=b.o.briefing_per_group)
         _CACHE[cache_key] = found
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -67,7 +68,8 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
     days.append(days[-1] + timedelta(days=1))
     made: dict[date, list[tuple[Briefing, tuple[int, int]]]] = {}
     for day in days:
-        made[day] = [_briefing(b, conn, periods.period(day, s)) for s in SESSIONS]
+        morning, close = b.o.briefing_times
+        made[day] = [_briefing(b, conn, periods.period(day, s, morning, close)) for s in SESSIONS]
     shown = [d for d in days if any(br.articles for br, _ in made[d])]
     for i, day in enumerate(shown):
         older = shown[i - 1] if i > 0 else None
