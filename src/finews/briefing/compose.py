@@ -25,7 +25,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -157,7 +157,6 @@ class Briefing:
     """stories with a report in the period"""
     summary: str = ""
     """what the configured summarizer said of it (empty: none)"""
-    links: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def top(self) -> list[BriefStory]:
