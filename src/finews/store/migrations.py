@@ -219,6 +219,17 @@ def _v10_upstreams(conn: Connection) -> None:
         table.create(conn, checkfirst=True)  # with its indexes
 
 
+def _v11_subscribers(conn: Connection) -> None:
+    """Subscribers' matching, once-per-story state, pushes and sends (issue #14)."""
+    for table in (
+        schema.subscriber_state,  # unchanged since: safe to create from the metadata
+        schema.subscriber_stories,
+        schema.subscriber_pushes,
+        schema.subscriber_sends,
+    ):
+        table.create(conn, checkfirst=True)  # migration 1 may have made it (current tables)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -230,6 +241,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "search index with character bigrams", _v8_search_grams),
     Migration(9, "facts for story judgement", _v9_story_facts),
     Migration(10, "request shapes, field changes, calendar, topics", _v10_upstreams),
+    Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
 )
 
 

@@ -280,3 +280,58 @@ article_topics = Table(
     UniqueConstraint("article_id", "topic_id", name="uq_article_topics"),
 )
 Index("ix_article_topics_name", article_topics.c.name, article_topics.c.article_id)
+# -- subscribers (issue #14) -------------------------------------------------------------
+# Per subscriber: how far its matching has read the articles, each story it was given
+# (once per story, across restarts), the pushes made for it (a story alone, a digest of
+# several, a briefing) and their delivery to each of its webhooks.
+subscriber_state = Table(
+    "subscriber_state",
+    metadata,
+    Column("subscriber", String(100), primary_key=True),
+    Column("matched_up_to", BigInteger, nullable=False),
+)
+
+subscriber_stories = Table(
+    "subscriber_stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber", String(100), nullable=False),
+    Column("story", BigInteger, nullable=False),
+    Column("article_id", BigInteger, nullable=False),
+    Column("reasons", Text, nullable=False, default=""),
+    Column("matched_at", BigInteger, nullable=False),
+    Column("push_id", Integer, nullable=True),
+    UniqueConstraint("subscriber", "story", name="uq_subscriber_story"),
+)
+Index(
+    "ix_subscriber_stories_waiting", subscriber_stories.c.subscriber, subscriber_stories.c.push_id
+)
+
+subscriber_pushes = Table(
+    "subscriber_pushes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("dedupe", String(200), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("subscriber", "dedupe", name="uq_subscriber_push"),
+)
+Index("ix_subscriber_pushes_recent", subscriber_pushes.c.subscriber, subscriber_pushes.c.created_at)
+
+subscriber_sends = Table(
+    "subscriber_sends",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("push_id", Integer, nullable=False),
+    Column("webhook", Text, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("sent_at", BigInteger, nullable=True),
+    UniqueConstraint("push_id", "webhook", name="uq_subscriber_send"),
+)
+Index("ix_subscriber_sends_due", subscriber_sends.c.status, subscriber_sends.c.next_attempt_at)
