@@ -37,13 +37,20 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("store", {"finews.store"}),
     (
         "in and out of the store",
-        {"finews.ingest", "finews.jekyll", "finews.site", "finews.search.service"},
+        {
+            "finews.ingest",
+            "finews.jekyll",
+            "finews.site",
+            "finews.search.service",
+            "finews.briefing",  # composed from the store's stories, rendered like pages
+        },
     ),
     (
         "applications",
         {
             "finews.web",
             "finews.run",
+            "finews.agent",  # the MCP server
             "finews.distributed",
             "finews.demo",
             "finews.check",

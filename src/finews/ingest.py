@@ -21,7 +21,9 @@ from finews.errors import SourceError
 from finews.fetch import Fetcher, FetchPolicy
 from finews.model import Article, from_epoch
 from finews.sources.base import Source
-from finews.store import Store
+from finews.sources.drift import FieldChange
+from finews.sources.shapes import Candidates
+from finews.store import Store, calendar, topics, upstream
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,16 @@ class SourceReport:
     error: str = ""
     """Why the source itself failed, if it did (items before the failure are stored)."""
     problems: list[str] = field(default_factory=list)
+    locked: int = 0
+    """Items behind the upstream's paywall (VIP, PLUS): skipped on purpose, counted."""
+    events_new: int = 0
+    """Calendar rows (economic-data releases) stored for the first time."""
+    shape: str = ""
+    """The request shape the source answered to (issue #15)."""
+    switches: list[dict[str, object]] = field(default_factory=list)
+    """Shape changes this round: from, to, why, and how long the fallback took."""
+    field_changes: list[dict[str, object]] = field(default_factory=list)
+    """Field changes seen for the first time this round."""
 
     @property
     def ok(self) -> bool:
@@ -69,6 +81,11 @@ class SourceReport:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "problems": self.problems,
+            "locked": self.locked,
+            "events_new": self.events_new,
+            "shape": self.shape,
+            "switches": self.switches,
+            "field_changes": self.field_changes,
         }
 
 
@@ -84,7 +101,37 @@ def policy_from_settings(settings: Settings) -> FetchPolicy:
         concurrency=h.concurrency,
         user_agent=h.user_agent,
         overrides=dict(settings.upstream_override),
+        impersonate=h.impersonate,
+        impersonate_hosts=impersonated_hosts(settings),
     )
+
+
+def impersonated_hosts(settings: Settings) -> frozenset[str]:
+    """The hosts of ``http.impersonate_sources`` (their request shapes' and base URLs'
+    hosts); empty when every source is meant."""
+    from urllib.parse import urlsplit
+
+    from finews.sources.registry import request_shapes
+
+    wanted = settings.http.impersonate_sources
+    if not settings.http.impersonate or not wanted:
+        return frozenset()
+    shapes = request_shapes(settings)
+    em = settings.eastmoney
+    bases = {
+        "eastmoney.fast": [em.list_base, em.article_base, em.page_base],
+        "eastmoney.column": [em.list_base, em.article_base, em.page_base],
+        "cls.telegraph": [settings.cls.base],
+        "ths.flash": [settings.ths.base],
+        "sina.zhibo": [settings.sina.base],
+        "wscn.live": [settings.wscn.base],
+        "jin10.flash": [settings.jin10.base],
+    }
+    hosts: set[str] = set()
+    for key in wanted:
+        urls = [*bases.get(key, []), *(s.base for s in shapes.get(key, ()))]
+        hosts.update((urlsplit(u).hostname or "").lower() for u in urls)
+    return frozenset(h for h in hosts if h)
 
 
 def _complete_all(
@@ -134,7 +181,10 @@ def lighter(source: Source, size: int) -> Source:
         return source
     if not dataclasses.is_dataclass(source) or isinstance(source, type):
         return source
-    return dataclasses.replace(source, page_size=size)
+    light = dataclasses.replace(source, page_size=size)
+    if hasattr(source, "candidates"):  # the request shape in use is the source's, shared
+        light.candidates = source.candidates
+    return light
 
 
 def poll_source(
@@ -161,6 +211,14 @@ def poll_source(
     seen = 0
     failed_this_round: set[str] = set()
     this_round: set[str] = set()
+    changes: list[FieldChange] = []
+    present: frozenset[str] = frozenset()
+    candidates: Candidates | None = getattr(source, "candidates", None)
+    if candidates is not None:
+        candidates.prefer(upstream.working_shape(store, source.key))
+        candidates.switches.clear()
+        if hasattr(source, "expect_items"):
+            source.expect_items = upstream.has_items(store, source.key)
     # a source of several lists (Eastmoney's columns) is caught up list by list; a backfill
     # walks them interleaved, as the source gives them
     lanes: list[Source] = [source]
@@ -175,6 +233,11 @@ def poll_source(
                     report.pages += 1
                     report.failed += len(page.skipped)
                     report.problems.extend(f"item {i}: {why}" for i, why in page.skipped)
+                    report.locked += page.locked
+                    if page.events:
+                        report.events_new += calendar.save_events(store, page.events)["new"]
+                    changes.extend(c for c in page.changes if c not in changes)
+                    present |= page.present
                     articles = list(page.articles)
                     known = store.known(source.key, [a.upstream_id for a in articles])
                     fresh = [a for a in articles if a.upstream_id not in known]
@@ -184,7 +247,10 @@ def poll_source(
                     this_round.update(a.upstream_id for a in articles)
                     articles = [_not_in_the_future(store, a, report) for a in articles]
                     # show first: stored (so pushed to open pages) with what the list gives
-                    counts = store.save([process(a) for a in articles]).counts
+                    processed = [process(a) for a in articles]
+                    counts = store.save(processed).counts
+                    if any(a.topics for a in processed):
+                        topics.index_topics(store, [a for a in processed if a.topics])
                     report.new += counts["new"]
                     report.updated += counts["updated"]
                     report.unchanged += counts["unchanged"]
@@ -212,6 +278,10 @@ def poll_source(
     except SourceError as exc:
         log.info("%s", exc)
         report.error = str(exc)
+    if candidates is not None:
+        _note_shape(store, source.key, candidates, report)
+    if changes or present:
+        _note_fields(store, source.key, changes, present, report)
     if fulltext and report.ok:
         _retry_pending(store, fetcher, source, fulltext_retries, report, failed_this_round, process)
     report.seconds = time.monotonic() - started
@@ -239,7 +309,10 @@ def _complete_and_save(
         if failed_ids:
             failed += failed_ids
             continue
-        store.save([process(_not_in_the_future(store, done[0], report))])
+        complete = process(_not_in_the_future(store, done[0], report))
+        store.save([complete])
+        if complete.topics:
+            topics.index_topics(store, [complete])
     store.note_fulltext_failure(source.key, failed)
     return failed
 
@@ -271,6 +344,53 @@ def complete_pending(
     report.updated = report.fulltext_fetched - before
     report.seconds = time.monotonic() - started
     return report
+
+
+def _note_fields(
+    store: Store,
+    key: str,
+    changes: list[FieldChange],
+    present: frozenset[str],
+    report: SourceReport,
+) -> None:
+    """The round's field changes, recorded; the first-time ones warned about."""
+    for change in upstream.note_fields(store, key, changes, present):
+        report.field_changes.append(change.as_dict())
+        words = f"field {change.field!r} {change.change}: {change.detail}"
+        report.problems.append(words)
+        log.warning("%s: upstream format changed? %s", key, words)
+
+
+def _note_shape(store: Store, key: str, candidates: Candidates, report: SourceReport) -> None:
+    """Remember the shape that answered (and any switch), with the locked count."""
+    for switch in candidates.switches:
+        report.switches.append(
+            {
+                "from": switch.previous,
+                "to": switch.current,
+                "reason": switch.reason,
+                "seconds": round(switch.seconds, 3),
+            }
+        )
+        log.warning(
+            "%s: request shape %s stopped working (%s); now %s (fallback %.3f s)",
+            key,
+            switch.previous,
+            switch.reason,
+            switch.current,
+            switch.seconds,
+        )
+        upstream.note_shape(
+            store,
+            key,
+            switch.current,
+            previous=switch.previous,
+            reason=switch.reason,
+            seconds=switch.seconds,
+        )
+    report.shape = candidates.shape.name
+    if report.ok or report.locked:
+        upstream.note_shape(store, key, candidates.shape.name, locked=report.locked)
 
 
 def _retry_pending(

@@ -56,6 +56,10 @@ class FetchPolicy:
     concurrency: int = 2
     user_agent: str = DESKTOP_UA
     overrides: Mapping[str, str] = field(default_factory=dict)
+    impersonate: str = ""
+    """A browser whose TLS fingerprint curl_cffi presents (``chrome``); empty: plain httpx."""
+    impersonate_hosts: frozenset[str] = frozenset()
+    """The upstream hosts that get the fingerprint (empty: all); the sources' hosts."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,19 @@ class Fetcher:
             follow_redirects=True,
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
+        self.impersonating: httpx.Client | None = None
+        if policy.impersonate:
+            # the same Fetcher, another transport: politeness and caps are unchanged
+            from finews.fetch.impersonate import CurlTransport
+
+            self.impersonating = httpx.Client(
+                transport=CurlTransport(
+                    policy.impersonate, policy.timeout, TOTAL_TIMEOUTS * policy.timeout
+                ),
+                timeout=httpx.Timeout(policy.timeout),
+                follow_redirects=True,
+                headers={"User-Agent": policy.user_agent},
+            )
         self._sleep = sleep
         self._clock = clock
         self._wall = wall_clock
@@ -179,6 +196,15 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+        if self.impersonating is not None:
+            self.impersonating.close()
+
+    def client_for(self, host: str) -> httpx.Client:
+        """The impersonating client for the hosts it is configured for, else the plain one."""
+        wanted = self.policy.impersonate_hosts
+        if self.impersonating is not None and (not wanted or host.lower() in wanted):
+            return self.impersonating
+        return self.client
 
     def __enter__(self) -> Fetcher:
         return self
@@ -253,7 +279,7 @@ class Fetcher:
             wait: float | None = None
             try:
                 with self._turn_and_slot(site_of(host)):
-                    response = self._send(target, request_headers)
+                    response = self._send(target, request_headers, self.client_for(host))
             except httpx.TimeoutException:
                 last_error = f"timed out after {self.policy.timeout:g} s"
             except httpx.TransportError as exc:
@@ -272,7 +298,9 @@ class Fetcher:
                     return Response(url, 200, cached[2].headers, cached[2].content, True)
                 if response.status not in RETRY_STATUSES:
                     if response.status >= 400:
-                        raise FetchError(f"GET {shown}: HTTP {response.status}")
+                        raise FetchError(
+                            f"GET {shown}: HTTP {response.status}", status=response.status
+                        )
                     if conditional and (
                         "etag" in response.headers or "last-modified" in response.headers
                     ):
@@ -298,9 +326,11 @@ class Fetcher:
                 self._sleep(delay)
         raise FetchError(f"GET {shown}: {last_error} (after {self.policy.retries + 1} attempts)")
 
-    def _send(self, url: str, headers: Mapping[str, str]) -> Response:
+    def _send(
+        self, url: str, headers: Mapping[str, str], client: httpx.Client | None = None
+    ) -> Response:
         self.requests_sent += 1
-        with self.client.stream("GET", url, headers=headers) as response:
+        with (client or self.client).stream("GET", url, headers=headers) as response:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
                 raise FetchError(

@@ -14,6 +14,8 @@ fetcher, SQLite writes, site builds) runs in worker threads:
   and run one at a time (incremental, atomic per file);
 - new articles are matched against the watchlists and queued for the webhooks
   (:mod:`finews.run.alerts`); a separate task delivers them with retries;
+- the subscribers of the settings are given their stories, paced and pushed, and sent
+  the briefings when their periods end (:mod:`finews.run.subscribers`);
 - the web app (search, API, live updates) runs in a child process; it hears of every
   commit (:mod:`finews.store.notify`) and reads what changed from the store.
 
@@ -69,6 +71,7 @@ class RunStats:
     builds: int = 0
     alerts_sent: int = 0
     alerts_failed: int = 0
+    pushes_sent: int = 0
     started: float = field(default_factory=time.time)
 
 
@@ -118,6 +121,7 @@ class Runner:
         self._wake = asyncio.Event()
         self._build_wanted = asyncio.Event()
         self._alerts_wanted = asyncio.Event()
+        self._subscribers_wanted = asyncio.Event()
         self._polls: set[asyncio.Task[None]] = set()
         self._completing: dict[str, asyncio.Task[None]] = {}
         self._complete_again: set[str] = set()
@@ -159,6 +163,8 @@ class Runner:
                 tasks.append(asyncio.create_task(self._builder(), name="builder"))
             if self.webhooks and not self.watchlist.empty:
                 tasks.append(asyncio.create_task(self._alerter(), name="alerts"))
+            if self.settings.subscribers:
+                tasks.append(asyncio.create_task(self._subscribers(), name="subscribers"))
             if self.settings.run.serve:
                 web = await self._start_server()
             if self.on_ready:
@@ -248,6 +254,7 @@ class Runner:
         if report.new or report.updated:
             self._build_wanted.set()
             self._alerts_wanted.set()
+            self._subscribers_wanted.set()
         if report.ok and self.settings.eastmoney.fulltext:
             self._complete_later(source, report.new)
         self._wake.set()
@@ -435,6 +442,26 @@ class Runner:
                     retry_at=retry_at,
                 )
             )
+
+    # -- subscribers (issue #14) -------------------------------------------------------
+    async def _subscribers(self) -> None:
+        from finews.run.subscribers import Subscriptions
+
+        subs = Subscriptions(self.store, self.settings)
+        async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+            while True:
+                try:
+                    await anyio.to_thread.run_sync(subs.match)
+                    await anyio.to_thread.run_sync(subs.briefings)
+                    await anyio.to_thread.run_sync(subs.dispatch)
+                    self.stats.pushes_sent += await subs.deliver(client)
+                except Exception:  # a bug or a store failure must not end the process
+                    log.exception("subscribers: a round failed (retried)")
+                # new articles wake it; the clock (quiet hours ending, the hour's cap
+                # freeing up, a briefing's time) is looked at every few seconds
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._subscribers_wanted.wait(), 5.0)
+                self._subscribers_wanted.clear()
 
     # -- the web app ---------------------------------------------------------------------
     async def _start_server(self) -> WebProcess:

@@ -260,7 +260,16 @@ def _apply(
                 **{
                     k: v
                     for k, v in row_values(old.article).items()
-                    if k not in {"source", "upstream_id", "body_complete", "section"}
+                    # revisions keep what a reader saw, not the upstream's topics (#15)
+                    if k
+                    not in {
+                        "source",
+                        "upstream_id",
+                        "body_complete",
+                        "section",
+                        "topics",
+                        "audio_url",
+                    }
                 },
                 replaced_at=stamp,
             )

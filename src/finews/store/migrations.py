@@ -200,6 +200,36 @@ def _v9_story_facts(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE article_signatures ADD COLUMN facts TEXT")
 
 
+def _v10_upstreams(conn: Connection) -> None:
+    """Upstreams that change (issue #15): the request shape each source answers to, the
+    field changes seen, 金十's data releases as calendar rows, the upstream's topics of each
+    article and its spoken version.  The tables are new and unchanged since: created from
+    the metadata.  Articles stored before keep no topics until they are seen again."""
+    columns = {c["name"] for c in inspect(conn).get_columns("articles")}
+    if "topics" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN topics TEXT NOT NULL DEFAULT '[]'")
+    if "audio_url" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN audio_url TEXT NOT NULL DEFAULT ''")
+    for table in (
+        schema.source_shapes,
+        schema.source_fields,
+        schema.calendar_events,
+        schema.article_topics,
+    ):
+        table.create(conn, checkfirst=True)  # with its indexes
+
+
+def _v11_subscribers(conn: Connection) -> None:
+    """Subscribers' matching, once-per-story state, pushes and sends (issue #14)."""
+    for table in (
+        schema.subscriber_state,  # unchanged since: safe to create from the metadata
+        schema.subscriber_stories,
+        schema.subscriber_pushes,
+        schema.subscriber_sends,
+    ):
+        table.create(conn, checkfirst=True)  # migration 1 may have made it (current tables)
+
+
 def _v12_source_schedule(conn: Connection) -> None:
     """Each source's polling pace, for ``finews sources`` (#17)."""
     Table(
@@ -209,7 +239,7 @@ def _v12_source_schedule(conn: Connection) -> None:
         Column("interval_ms", BigInteger, nullable=False),
         Column("phase", String(16), nullable=False, default=""),
         Column("updated_at", BigInteger, nullable=False),
-    ).create(conn)
+    ).create(conn, checkfirst=True)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -222,6 +252,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "sanitised bodies", _v7_clean_bodies),
     Migration(8, "search index with character bigrams", _v8_search_grams),
     Migration(9, "facts for story judgement", _v9_story_facts),
+    Migration(10, "request shapes, field changes, calendar, topics", _v10_upstreams),
+    Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
     Migration(12, "source polling pace", _v12_source_schedule),
 )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from finews.model import Article, StockTag, from_epoch
+from finews.model import Article, StockTag, Topic, from_epoch
 from finews.process.clean import CLEAN_REVISION
 
 
@@ -21,6 +21,16 @@ def _stocks_from_json(text: str) -> tuple[StockTag, ...]:
     if not text or text == "[]":  # most articles: no JSON to parse
         return ()
     return tuple(StockTag(**item) for item in json.loads(text))
+
+
+def topics_json(topics: Sequence[Topic]) -> str:
+    return json.dumps([t.as_dict() for t in topics], ensure_ascii=False) if topics else "[]"
+
+
+def _topics_from_json(text: str) -> tuple[Topic, ...]:
+    if not text or text == "[]":
+        return ()
+    return tuple(Topic(**item) for item in json.loads(text))
 
 
 def row_values(article: Article) -> dict[str, Any]:
@@ -40,6 +50,9 @@ def row_values(article: Article) -> dict[str, Any]:
         "raw": article.raw,
         "content_hash": article.content_hash(),
         "section": section_of(article),
+        # the upstream's topic pages and spoken version (#15)
+        "topics": topics_json(article.topics),
+        "audio_url": article.audio_url,
     }
 
 
@@ -68,4 +81,6 @@ def row_to_article(row: RowMapping) -> Article:
         category=row["category"],
         body_complete=bool(row.get("body_complete", True)),
         raw=row.get("raw", ""),
+        topics=_topics_from_json(row.get("topics") or ""),
+        audio_url=row.get("audio_url") or "",
     )

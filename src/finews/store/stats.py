@@ -114,6 +114,8 @@ def export_rows(conn: Connection) -> Iterator[dict[str, Any]]:
             "time": a.published_beijing.isoformat(),
             "url": a.url,
             "stocks": [s.as_dict() for s in a.stocks],
+            "topics": [t.as_dict() for t in a.topics],
+            "audio_url": a.audio_url,
             "story": story,
             "story_size": size[story],
             "first_in_story": first[story][1] == row["id"],
