@@ -748,7 +748,15 @@ def demo(
         http=dataclasses.replace(s.http, host_spacing=0.0, retries=1),
         site=dataclasses.replace(s.site, out=str(folder / "site")),
         run=dataclasses.replace(
-            s.run, interval=5.0, min_interval=2.0, max_interval=10.0, build_delay=0.5
+            s.run,
+            interval=5.0,
+            min_interval=2.0,
+            max_interval=10.0,
+            busy_interval=2.0,
+            day_interval=5.0,
+            night_interval=10.0,
+            pace="busy",
+            build_delay=0.5,
         ),
     )
     try:
@@ -769,23 +777,45 @@ def sources(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Each source's health: last success, last error, failures in a row, newest item, the
-    request shape in use and since when, and field changes seen in its items."""
+    request shape in use and since when, and field changes seen in its items; its polling
+    interval now and its lag upstream → stored over the last hour (#17)."""
     import time
 
     from finews.run.health import report
 
     c = _ctx(ctx)
-    from finews.store import upstream
+    from finews.store import freshness, upstream
 
     with c.open_store(write=False) as store:
         statuses = upstream.status(store)
+        paces = freshness.schedules(store)
+        lags = freshness.lags(store)
     health = report(
         statuses, list(c.settings.sources.enabled), time.time(), c.settings.run.stale_after
     )
+    rows = [
+        {
+            **h.as_dict(),
+            "interval": (paces.get(h.source) or {}).get("interval"),
+            "phase": (paces.get(h.source) or {}).get("phase"),
+            "lag_last_hour": lags.get(h.source),
+        }
+        for h in health
+    ]
     if as_json:
-        _emit_json([h.as_dict() for h in health])
+        _emit_json(rows)
         return
-    table = _table("source", "health", "articles", "newest", "last success", "shape", "why")
+    table = _table(
+        "source",
+        "health",
+        "articles",
+        "newest",
+        "last success",
+        "interval",
+        "lag p50/p95 (1 h)",
+        "shape",
+        "why",
+    )
     colours = {
         "ok": "green",
         "failing": "red",
@@ -793,8 +823,8 @@ def sources(
         "changed": "magenta",
         "unknown": "dim",
     }
-    for h in health:
-        d = h.as_dict()
+    for h, d in zip(health, rows, strict=True):
+        lag = d["lag_last_hour"]
         shape = "—"
         if h.shape:
             since = (d["shape_since"] or "")[:16].replace("T", " ")
@@ -810,6 +840,8 @@ def sources(
             str(h.articles),
             (d["newest"] or "—")[:16].replace("T", " "),
             (d["last_success"] or "—")[:16].replace("T", " "),
+            f"{d['interval']:g} s ({d['phase']})" if d["interval"] is not None else "—",
+            f"{lag['p50']:.0f}/{lag['p95']:.0f} s ({lag['items']})" if lag else "—",
             shape,
             why,
         )

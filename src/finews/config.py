@@ -232,25 +232,69 @@ class ServeSettings:
         default="", metadata=_doc("path prefix when served behind a proxy, e.g. /news")
     )
     poll_interval: float = field(
-        default=0.5, metadata=_doc("seconds between checks for new articles (live updates)")
+        default=5.0,
+        metadata=_doc(
+            "seconds between looks for new articles when no commit notification comes "
+            "(live updates are pushed at commit; this is the fallback)"
+        ),
     )
 
 
 @dataclass(frozen=True)
 class RunSettings:
     interval: float = field(
-        default=60.0, metadata=_doc("seconds between two polls of a source, to start with")
+        default=60.0, metadata=_doc("seconds before the first retry of a failed poll (doubled)")
     )
     min_interval: float = field(
-        default=15.0, metadata=_doc("shortest interval, reached while a source is busy")
+        default=5.0, metadata=_doc("no source is polled more often than this (seconds)")
     )
     max_interval: float = field(
-        default=600.0, metadata=_doc("longest interval, reached while a source is quiet")
+        default=600.0, metadata=_doc("no source waits longer than this between polls")
+    )
+    busy_interval: float = field(
+        default=5.0,
+        metadata=_doc(
+            "seconds between polls of a source in market hours and right after a burst (its floor)"
+        ),
+    )
+    day_interval: float = field(
+        default=15.0,
+        metadata=_doc("longest interval on weekdays 07:00-23:00 Beijing outside market hours"),
+    )
+    night_interval: float = field(
+        default=60.0, metadata=_doc("longest interval at night and at weekends")
+    )
+    source_intervals: tuple[str, ...] = field(
+        default=("eastmoney.column=60/120/600", "feed.*=60/300/900"),
+        metadata=_doc("per source SOURCE=BUSY/DAY/NIGHT seconds (feed.* = every user feed)"),
+    )
+    global_sources: tuple[str, ...] = field(
+        default=("wscn.live", "jin10.flash"),
+        metadata=_doc("sources also busy in the US session (09:30-16:00 New York)"),
+    )
+    burst_items: int = field(
+        default=3, metadata=_doc("new items in one poll that make a burst (polled at busy pace)")
+    )
+    burst_window: float = field(
+        default=300.0, metadata=_doc("seconds a burst keeps its source at the busy interval")
+    )
+    light_page: int = field(
+        default=10,
+        metadata=_doc(
+            "items asked for per list request by `finews run` (the full page size when a "
+            "gap shows); 0: always the full page"
+        ),
+    )
+    pace: str = field(
+        default="market",
+        metadata=_doc("market: the hours decide; busy, day or night: always that pace"),
     )
     max_backoff: float = field(
         default=900.0, metadata=_doc("longest wait after failed polls (it never gives up)")
     )
-    jitter: float = field(default=0.1, metadata=_doc("± this fraction on every delay"))
+    jitter: float = field(
+        default=0.1, metadata=_doc("up to this fraction added to every delay (never taken off)")
+    )
     stale_after: float = field(
         default=3600.0,
         metadata=_doc("a source with nothing new for this long (seconds) is reported stale"),
@@ -734,6 +778,19 @@ def load_settings(
     return settings
 
 
+def parse_source_interval(spec: str) -> tuple[str, list[float]]:
+    """``"eastmoney.column=60/120/600"`` → ("eastmoney.column", [60, 120, 600]): one to
+    three positive numbers of seconds (busy, day, night).  Raises ValueError."""
+    key, sep, values = spec.partition("=")
+    parts = [p.strip() for p in values.split("/")] if sep else []
+    if not key.strip() or not 1 <= len(parts) <= 3 or not all(parts):
+        raise ValueError(f"{spec!r} is not SOURCE=BUSY[/DAY[/NIGHT]] (seconds)")
+    numbers = [float(p) for p in parts]
+    if not all(0 < n < float("inf") for n in numbers):  # nan fails this too
+        raise ValueError(f"{spec!r}: intervals must be positive numbers of seconds")
+    return key.strip(), numbers
+
+
 def _validate(s: Settings) -> None:
     """Ranges and shapes of every setting: out of range is an error naming the setting
     (docs/configuration.md), never a silent default.  URLs, hosts and ports go through the
@@ -769,6 +826,17 @@ def _validate(s: Settings) -> None:
             0 < r.min_interval <= r.interval <= r.max_interval,
             "run: need 0 < min_interval <= interval <= max_interval",
         ),
+        (
+            0 < r.busy_interval <= r.day_interval <= r.night_interval,
+            "run: need 0 < busy_interval <= day_interval <= night_interval",
+        ),
+        (r.burst_items >= 1, "run.burst_items must be at least 1"),
+        (r.light_page >= 0, "run.light_page must not be negative"),
+        (r.burst_window >= 0, "run.burst_window must not be negative"),
+        (
+            r.pace in {"market", "busy", "day", "night"},
+            "run.pace must be market, busy, day or night",
+        ),
         (r.max_backoff > 0, "run.max_backoff must be positive"),
         (0 <= r.jitter < 1, "run.jitter must be in [0, 1)"),
         (r.stale_after > 0, "run.stale_after must be positive (seconds)"),
@@ -792,6 +860,11 @@ def _validate(s: Settings) -> None:
             "serve.root_path must start with /",
         ),
     ]
+    for spec in r.source_intervals:
+        try:
+            parse_source_interval(spec)
+        except ValueError as exc:
+            checks.append((False, f"run.source_intervals: {exc}"))
     for ok, message in checks:
         if not ok:
             raise ConfigError(f"{message} (fix it in the settings file or FINEWS_* variable)")

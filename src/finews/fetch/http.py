@@ -18,6 +18,7 @@ Failures after the retries raise :class:`~finews.errors.FetchError`.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import errno
 import logging
@@ -26,7 +27,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -212,11 +213,18 @@ class Fetcher:
         self.close()
 
     # -- politeness ----------------------------------------------------------
-    def _wait_turn(self, site: str) -> None:
+    @contextlib.contextmanager
+    def _turn_and_slot(self, site: str) -> Iterator[None]:
+        """The site's turn, then a slot among the requests in flight.  In this process the
+        next turn counts from the moment the request goes (the slot taken), not from when
+        its turn came: a request that waited for a slot does not shorten the spacing of
+        the next one to its site (#17: a tighter schedule waits for slots more often)."""
         if self._turn is not None:
             wait = self._turn(site, self.policy.host_spacing)
             if wait > 0:
                 self._sleep(wait)
+            with self._slots:
+                yield
             return
         with self._locks_guard:
             lock = self._site_locks.setdefault(site, threading.Lock())
@@ -225,7 +233,12 @@ class Fetcher:
             ready = self._site_next.get(site, 0.0)
             if ready > now:
                 self._sleep(ready - now)
-            self._site_next[site] = max(now, ready) + self.policy.host_spacing
+            self._slots.acquire()
+            self._site_next[site] = self._clock() + self.policy.host_spacing
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def _delay(self, attempt: int) -> float:
         base = min(self.policy.max_backoff, self.policy.backoff * (2**attempt))
@@ -263,10 +276,9 @@ class Fetcher:
                     request_headers["If-None-Match"] = etag
                 if modified:
                     request_headers["If-Modified-Since"] = modified
-            self._wait_turn(site_of(host))
             wait: float | None = None
             try:
-                with self._slots:
+                with self._turn_and_slot(site_of(host)):
                     response = self._send(target, request_headers, self.client_for(host))
             except httpx.TimeoutException:
                 last_error = f"timed out after {self.policy.timeout:g} s"

@@ -236,6 +236,18 @@ class EastmoneyBase:
         builtin = fast_shapes if self.key == FAST_SOURCE else column_shapes
         self.candidates = Candidates(self.key, self.request_shapes or builtin(self.list_base))
 
+    def lanes(self) -> list[Any]:
+        """One source per column, for a round that catches each column up on its own: a
+        round stops paging where it reaches known items, which in the first column would
+        otherwise end it before the others were asked (#17)."""
+        columns: tuple[int, ...] = getattr(self, "columns", ())
+        if len(columns) < 2:
+            return [self]
+        lanes = [replace(self, columns=(c,)) for c in columns]  # type: ignore[call-arg]
+        for lane in lanes:
+            lane.candidates = self.candidates  # one request shape for the source, shared
+        return lanes
+
     def complete(self, fetcher: Fetcher, article: Article) -> Article:
         """Full text through the article JSON API, the article page as fallback."""
         code = article.upstream_id

@@ -230,6 +230,18 @@ def _v11_subscribers(conn: Connection) -> None:
         table.create(conn, checkfirst=True)  # migration 1 may have made it (current tables)
 
 
+def _v12_source_schedule(conn: Connection) -> None:
+    """Each source's polling pace, for ``finews sources`` (#17)."""
+    Table(
+        "source_schedule",
+        MetaData(),
+        Column("source", String(64), primary_key=True),
+        Column("interval_ms", BigInteger, nullable=False),
+        Column("phase", String(16), nullable=False, default=""),
+        Column("updated_at", BigInteger, nullable=False),
+    ).create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -242,6 +254,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "facts for story judgement", _v9_story_facts),
     Migration(10, "request shapes, field changes, calendar, topics", _v10_upstreams),
     Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
+    Migration(12, "source polling pace", _v12_source_schedule),
 )
 
 

@@ -170,6 +170,17 @@ source_status = Table(
     Column("failures", Integer, nullable=False, default=0),
 )
 
+source_schedule = Table(
+    # each source's polling pace as `finews run` set it last (#17, migration 12): shown by
+    # `finews sources`, which runs in another process
+    "source_schedule",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("interval_ms", BigInteger, nullable=False),
+    Column("phase", String(16), nullable=False, default=""),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 user_feeds = Table(
     "user_feeds",
     metadata,

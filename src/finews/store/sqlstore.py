@@ -31,7 +31,7 @@ from finews.errors import StoreError
 from finews.model import Article
 from finews.search.query import Query
 from finews.store import articles as writes
-from finews.store import fulltext, reads, search, sourcestatus, stats
+from finews.store import fulltext, notify, reads, search, sourcestatus, stats
 from finews.store import stories as story_queries
 from finews.store.articles import SaveReport
 from finews.store.engine import (
@@ -141,9 +141,15 @@ class Store:
             prepared = writes.prepare(conn, batch)
         try:
             with self._write() as conn:
-                return writes.save(conn, batch, prepared, stamp)
+                report = writes.save(conn, batch, prepared, stamp)
+                changed = report.counts["new"] + report.counts["updated"] > 0
+                if changed:
+                    notify.in_transaction(conn)  # PostgreSQL: sent with the commit (#17)
         except OperationalError as exc:
             raise StoreError(f"database write failed: {exc.orig}") from None
+        if changed:
+            notify.announce(self.engine)  # SQLite: readers woken once it is committed
+        return report
 
     def delete(self, keys: Iterable[tuple[str, str]], *, now: float | None = None) -> int:
         """Remove articles (and their revisions and stock rows), leaving tombstones so

@@ -52,8 +52,9 @@ class ServeOptions:
     templates: str = ""
     root_path: str = ""
     """Where the app is mounted behind a proxy (``/news``); empty at the root."""
-    poll_interval: float = 0.5
-    """How often (seconds) the store is checked for new articles."""
+    poll_interval: float = 5.0
+    """How often (seconds) the store is checked for new articles when no commit
+    notification comes (writers notify: this is the fallback)."""
     stale_after: float = 3600.0
     """A source with nothing new for this long is reported stale."""
 

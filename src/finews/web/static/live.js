@@ -5,7 +5,11 @@
   var me = document.currentScript;
   var root = (me && me.dataset.root) || "/";
   var lists = Array.prototype.slice.call(document.querySelectorAll("ul.items[data-live]"));
-  if (!lists.length || !window.EventSource) return;
+  // an article page published within the hour listens too: its full text may still be
+  // on its way (show first, complete later: #17) and replaces the list's text in place
+  var stamp = document.querySelector("article .meta time[datetime]");
+  var fresh = !!stamp && Date.now() - Date.parse(stamp.getAttribute("datetime")) < 3600 * 1000;
+  if ((!lists.length && !fresh) || !window.EventSource) return;
   var MAX_ADDED = 100;
 
   function wanted(list, a) {
@@ -74,5 +78,35 @@
       if (added.length > MAX_ADDED && list.lastElementChild) list.removeChild(list.lastElementChild);
     });
     document.dispatchEvent(new CustomEvent("finews:article", { detail: a }));
+  });
+  // an article shown before its full text: the same row, completed (#17)
+  source.addEventListener("update", function (event) {
+    var a = JSON.parse(event.data);
+    var href = root + a.path;
+    var absolute = new URL(href, location.href).href;
+    lists.forEach(function (list) {
+      Array.prototype.forEach.call(list.querySelectorAll("li"), function (li) {
+        var link = li.querySelector("a");
+        if (!link || (li.dataset.id !== String(a.id) && link.href !== absolute)) return;
+        if (link.textContent !== a.title) link.textContent = a.title;
+        li.dataset.complete = String(a.complete);
+      });
+    });
+    var here = location.pathname;
+    if (a.complete && here.slice(here.length - a.path.length - 1) === "/" + a.path) {
+      var url = root + "api/articles/" + encodeURIComponent(a.source) + "/" +
+        encodeURIComponent(a.upstream_id);
+      fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (full) {
+          var body = document.querySelector("article .body");
+          if (!full || !body) return;
+          body.innerHTML = full.body_html; // cleaned by the server; CSP runs no inline script
+          body.dataset.complete = "true";
+          var h1 = document.querySelector("article h1");
+          if (h1 && full.title && h1.textContent.indexOf(full.title) < 0) h1.lastChild.textContent = full.title;
+        });
+    }
+    document.dispatchEvent(new CustomEvent("finews:update", { detail: a }));
   });
 })();
