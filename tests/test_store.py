@@ -193,6 +193,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         DROP TABLE subscriber_stories;
         DROP TABLE subscriber_pushes;
         DROP TABLE subscriber_sends;
+        DROP TABLE source_schedule;
         DELETE FROM schema_migrations WHERE version > 1;
         """
     )
@@ -215,6 +216,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         9,
         10,
         11,
+        12,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     # migration 10 (#15): the new columns and tables are there and empty

@@ -100,7 +100,9 @@ class Hub:
     async def start(self) -> None:
         self.last_id = await anyio.to_thread.run_sync(self.store.latest_id)
         seq = await anyio.to_thread.run_sync(changes.latest_seq, self.store)
-        self.position = (seq, 2**62)  # every change so far is seen
+        # every change so far is seen: the next to read is any of number seq + 1 (ids start
+        # at 1).  No sentinel id: PostgreSQL's ids are 32-bit and refuse a bigger one.
+        self.position = (seq + 1, 0)
         self._listener = notify.listen(self.store.engine)
         if self._listener is not None:
             self._listener.attach(asyncio.get_running_loop(), self.wake)
