@@ -287,6 +287,10 @@ def sources(request: Request) -> list[dict[str, Any]]:
 
     stale_after: float = request.app.state.stale_after
     health = report(
-        _store(request).source_status(), list(known_sources()), time.time(), stale_after
+        _store(request).source_status(),
+        list(known_sources()),
+        time.time(),
+        stale_after,
+        getattr(request.app.state, "stale_clock", "wall"),
     )
     return [h.as_dict() for h in health]

@@ -34,6 +34,7 @@ from finews.store import Store
 from finews.web import api
 from finews.web.live import Hub
 from finews.web.pages import LIVE_SCRIPT, SiteFiles, Templates, search_feed, search_page
+from finews.web.status import status_view
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
@@ -55,6 +56,8 @@ class ServeOptions:
     """How often (seconds) the store is checked for new articles."""
     stale_after: float = 3600.0
     """A source with nothing new for this long is reported stale."""
+    stale_clock: str = "wall"
+    """``newest``: staleness against the newest stored item (a replay), not the clock."""
 
     @classmethod
     def from_settings(cls, settings: Settings, site_dir: Path) -> ServeOptions:
@@ -68,6 +71,7 @@ class ServeOptions:
             root_path=s.serve.root_path,
             poll_interval=s.serve.poll_interval,
             stale_after=s.run.stale_after,
+            stale_clock=s.run.stale_clock,
         )
 
 
@@ -148,6 +152,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         app.state.store = store
         app.state.hub = hub
         app.state.stale_after = options.stale_after
+        app.state.stale_clock = options.stale_clock
         app.state.search_cache = api.ResultCache()
         await hub.start()
         try:
@@ -223,16 +228,22 @@ def create_app(options: ServeOptions) -> FastAPI:
         """Each source's health, for a person (the API has it as JSON)."""
         import time
 
-        from finews.run.health import report
+        from finews.run.health import data_clock, report
         from finews.sources.registry import known_sources
 
+        now = time.time()
+        statuses = request.app.state.store.source_status()
         health = report(
-            request.app.state.store.source_status(),
-            list(known_sources()),
-            time.time(),
-            options.stale_after,
+            statuses, list(known_sources()), now, options.stale_after, options.stale_clock
         )
-        return HTMLResponse(templates.render("status.html", sources=[h.as_dict() for h in health]))
+        data_now = data_clock(statuses, now, options.stale_clock)
+        return HTMLResponse(
+            templates.render(
+                "status.html",
+                sources=[status_view(h, now, data_now) for h in health],
+                replay=options.stale_clock == "newest",
+            )
+        )
 
     live_js = Path(str(resources.files("finews.web") / "static" / "live.js"))
 
