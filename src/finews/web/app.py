@@ -251,7 +251,12 @@ def create_app(options: ServeOptions) -> FastAPI:
     def live_script() -> FileResponse:
         return FileResponse(live_js, media_type="text/javascript")
 
-    app.mount("/", SiteFiles(options.site_dir, script_tag.encode()), name="site")
+    site_files = SiteFiles(
+        options.site_dir,
+        script_tag.encode(),
+        lambda: templates.render("empty.html", site_dir=str(options.site_dir)),
+    )
+    app.mount("/", site_files, name="site")
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(Headers)
     return app

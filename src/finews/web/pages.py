@@ -4,6 +4,7 @@ script added to its HTML pages), the server-rendered search page and search feed
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -60,9 +61,13 @@ class SiteFiles(StaticFiles):
     """The built site.  HTML pages get the live-update script before ``</body>``; the
     pages on disk stay plain static files that work without a server."""
 
-    def __init__(self, directory: Path, script_tag: bytes) -> None:
+    def __init__(
+        self, directory: Path, script_tag: bytes, empty_page: Callable[[], str] | None = None
+    ) -> None:
         super().__init__(directory=directory, html=True, check_dir=False)
+        self.site_dir = Path(directory)
         self.script_tag = script_tag
+        self.empty_page = empty_page
         self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
 
     async def get_response(self, path: str, scope: Scope) -> Response:
@@ -70,6 +75,18 @@ class SiteFiles(StaticFiles):
         parts = path.replace("\\", "/").split("/")
         if any(part.startswith(".") and part != "." for part in parts):
             return Response("Not Found", 404, media_type="text/plain")
+        if (
+            self.empty_page is not None
+            and path in {"", ".", "index.html"}
+            and not (self.site_dir / "index.html").exists()
+        ):
+            # no site built yet (a first run, offline): say why and what to do, not 404
+            body = self.empty_page().encode("utf-8")
+            at = body.rfind(b"</body>")
+            body = body[:at] + self.script_tag + body[at:] if at >= 0 else body
+            return Response(
+                body, 200, media_type="text/html", headers={"Cache-Control": "no-cache"}
+            )
         return await super().get_response(path, scope)
 
     def file_response(
