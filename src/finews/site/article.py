@@ -15,9 +15,11 @@ from markupsafe import Markup
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
+from finews.process.text import strip_tags
 from finews.site import paths
 from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, item_path, section_title, short_time
+from finews.site.stocknames import stock_chip
 from finews.site.stories import Heat, story_path
 from finews.store.sitequeries import Item
 
@@ -41,17 +43,14 @@ def article_parts(
         body = clean_body(a.body_html, a.url)
     day = paths.day_of(published_at)
     title = section_title(section)
-    stocks = " ".join(
-        f'<a href="{root}s/{e(s.code)}/index.html" title="{e(s.code)}">{e(s.name or s.code)}</a>'
-        for s in a.stocks
-    )
+    stocks = "".join(stock_chip(root, s.code, s.name) for s in a.stocks)
     meta = (
         f'<span><time datetime="{iso_time(published_at)}">'
         f"{a.published_beijing.replace(tzinfo=None).isoformat(' ', 'seconds')} (UTC+8)</time>"
         "</span>"
         f"<span>{e(a.media)}</span>"
         f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
-        + (f'<span class="stocks">{stocks}</span>' if stocks else "")
+        + (f'<span class="chips">{stocks}</span>' if stocks else "")
     )
     url = a.url if a.url.startswith(("http://", "https://")) else ""
     link = (
@@ -84,11 +83,40 @@ def article_parts(
         "title": a.title,
         "mark": Markup('<span class="important-mark">【重要】</span>') if a.important else "",
         "meta": Markup(meta),
-        "lead": Markup(f"<blockquote>{e(a.digest)}</blockquote>\n") if a.digest and body else "",
-        "body": Markup(body or text_to_html(a.digest) or text_to_html(a.title)),
+        "lead": (
+            Markup(f"<blockquote>{e(a.digest)}</blockquote>\n")
+            if a.digest and body and not repeats(a.digest, body)
+            else ""
+        ),
+        "body": Markup(
+            without_headline(body or text_to_html(a.digest) or text_to_html(a.title), a.title)
+        ),
         "source_link": Markup(link + also),
         "backlinks": Markup(back),
     }
+
+
+def _letters(text: str) -> str:
+    return "".join(text.split())
+
+
+def repeats(digest: str, body_html: str) -> bool:
+    """Whether the body already says what the digest says: a flash's digest is its text
+    (or its start), and printing both showed the same text twice (issue #12)."""
+    wanted = _letters(digest).removesuffix("…").removesuffix("...")
+    return (
+        bool(wanted) and wanted in _letters(html.unescape(strip_tags(body_html)))[: len(wanted) * 2]
+    )
+
+
+def without_headline(body_html: str, title: str) -> str:
+    """The body without a leading 【title】 when that is the page's heading already."""
+    if not title:
+        return body_html
+    lead = f"<p>【{html.escape(title, quote=False)}】"
+    if body_html.startswith(lead) and not body_html.startswith(f"{lead}</p>"):
+        return "<p>" + body_html[len(lead) :]
+    return body_html
 
 
 class ListLine(NamedTuple):
