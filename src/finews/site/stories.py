@@ -11,8 +11,9 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from finews.site.escaping import escape_text, joined_lines
+from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, item_path, short_time
+from finews.site.stream import LINE_END, iso_days, stream_line, with_days
 from finews.store.sitequeries import Item
 
 MAX_PEERS = 10
@@ -69,15 +70,11 @@ def lag_label(seconds: int) -> str:
 
 
 def report_line(report: dict[str, Any], root: str) -> str:
-    """A report's ``<li>`` on its story page, escaped as Jinja2's autoescape would."""
-    e = escape_text
-    important = ' class="important"' if report["important"] else ""
-    return (
-        f'<li{important}><time datetime="{e(report["iso"])}">{e(report["short_time"])}</time>'
-        f'<span><a href="{root}{e(report["path"])}">{e(report["title"])}</a>'
-        f'<span class="media">{e(report["media"])}</span>'
-        f'<span class="lag">{e(report["lag"])}</span></span></li>'
-    )
+    """A report's line on its story page: its stream line (issue #12: time, headline, text,
+    outlet, stocks) with how much later than the first report it came."""
+    line = stream_line(report).join(root, True)
+    lag = f'<span class="lag">{escape_text(report["lag"])}</span>'
+    return line[: -len(LINE_END)] + lag + LINE_END
 
 
 def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, Any]:
@@ -98,6 +95,8 @@ def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, An
                 "short_time": short_time(it.published_at),
                 "media": it.media,
                 "important": it.important,
+                "digest": it.digest,
+                "stocks": it.stocks,
                 "lag": "首发" if n == 0 else lag_label(it.published_at - first.published_at),
             }
         )
@@ -105,7 +104,7 @@ def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, An
         "id": cluster,
         "title": first.title,
         "reports": reports,
-        "lines": joined_lines([report_line(r, root) for r in reports]),
+        "lines": with_days([report_line(r, root) for r in reports], iso_days(reports)),
         "size": heat.reports,
         "outlets": heat.outlets,
         "first_media": first.media,

@@ -38,6 +38,10 @@ class Item(NamedTuple):
     important: bool
     content_hash: str
     cluster: int
+    digest: str = ""
+    """A flash's text, an article's summary: what a stream shows under the headline."""
+    stocks: str = "[]"
+    """The stock tags as stored (JSON): a stream's chips."""
 
 
 _LIGHT = (
@@ -51,6 +55,8 @@ _LIGHT = (
     A.c.important,
     A.c.content_hash,
     A.c.cluster_id,
+    A.c.digest,
+    A.c.stocks,
 )
 _ORDER = (A.c.published_at, A.c.id)
 
@@ -69,7 +75,8 @@ class Published(NamedTuple):
 
 def _items(rows: Iterable[Row[Any]]) -> list[Item]:
     return [
-        Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9] or r[0]) for r in rows
+        Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9] or r[0], r[10], r[11])
+        for r in rows
     ]
 
 

@@ -148,7 +148,7 @@ def create_app(options: ServeOptions) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.open(options.db_url)
-        hub = Hub(store, options.poll_interval)
+        hub = Hub(store, options.poll_interval, options.root_path.rstrip("/") + "/")
         app.state.store = store
         app.state.hub = hub
         app.state.stale_after = options.stale_after

@@ -23,6 +23,7 @@ import anyio.to_thread
 from finews.model import Article
 from finews.site import paths
 from finews.site.formats import iso_time, short_time
+from finews.site.stream import stock_pairs, stream_line
 from finews.store import Store
 from finews.store.sqlstore import section_of
 
@@ -37,9 +38,23 @@ QUEUE_SIZE = 500
 and catches up with Last-Event-ID)."""
 
 
-def event_of(article_id: int, article: Article, cluster: int) -> dict[str, Any]:
-    """What a page needs to show a new article in its lists."""
+def event_of(article_id: int, article: Article, cluster: int, root: str = "/") -> dict[str, Any]:
+    """What a page needs to show a new article in its lists: its fields, and ``html``, its
+    line as the site's streams print it (issue #12), with links from ``root`` (the app's
+    path, absolute: the same line serves pages at every depth)."""
     ts = int(article.published.timestamp())
+    path = paths.article_path(article.source, article.upstream_id, ts)
+    line = stream_line(
+        {
+            "title": article.title,
+            "path": path,
+            "iso": iso_time(ts),
+            "media": article.media or article.source,
+            "important": article.important,
+            "digest": article.digest,
+            "stocks": stock_pairs(article.stocks),
+        }
+    )
     return {
         "id": article_id,
         "source": article.source,
@@ -47,12 +62,13 @@ def event_of(article_id: int, article: Article, cluster: int) -> dict[str, Any]:
         "title": article.title,
         "time": iso_time(ts),
         "short_time": short_time(ts),
-        "path": paths.article_path(article.source, article.upstream_id, ts),
+        "path": path,
         "media": article.media or article.source,
         "section": section_of(article),
         "stocks": [s.code for s in article.stocks],
         "important": article.important,
         "reprint": cluster != article_id,
+        "html": line.join(root, True),
     }
 
 
@@ -64,9 +80,10 @@ def format_event(event: dict[str, Any]) -> str:
 class Hub:
     """Watches the store for new articles and hands them to every subscriber."""
 
-    def __init__(self, store: Store, interval: float = 0.5) -> None:
+    def __init__(self, store: Store, interval: float = 0.5, root: str = "/") -> None:
         self.store = store
         self.interval = interval
+        self.root = root
         self.last_id = 0
         self._queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
         # the latest events, replayed to a new connection: an article stored while a page
@@ -101,7 +118,7 @@ class Hub:
                 continue
             for article_id, article, cluster in rows:
                 self.last_id = max(self.last_id, article_id)
-                self.publish(event_of(article_id, article, cluster))
+                self.publish(event_of(article_id, article, cluster, self.root))
 
     def publish(self, event: dict[str, Any]) -> None:
         self._recent.append((time.monotonic(), event))
@@ -130,7 +147,7 @@ class Hub:
                 missed = await anyio.to_thread.run_sync(self.store.articles_after, last_event_id)
                 for article_id, article, cluster in missed:
                     if article_id <= horizon:
-                        yield format_event(event_of(article_id, article, cluster))
+                        yield format_event(event_of(article_id, article, cluster, self.root))
             while True:
                 try:
                     event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)

@@ -16,9 +16,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from finews.errors import RequestError
+from finews.process.text import strip_tags
 from finews.search import service
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
+from finews.site.stocknames import stock_chip
+from finews.site.stream import MAX_CHIPS, shown_text
 from finews.store import Store
 from finews.store.fulltext import Filters
 
@@ -161,18 +164,7 @@ def search_page(
         q=text,
         params=params,
         error=error,
-        results=[
-            {
-                "path": r.path,
-                "title": Markup(r.title_html),
-                "snippet": Markup(r.snippet_html),
-                "time": r.article.published_beijing.strftime("%Y-%m-%d %H:%M"),
-                "iso": r.article.published_beijing.isoformat(),
-                "media": r.article.media or r.article.source,
-                "important": r.article.important,
-            }
-            for r in (results.results if results else [])
-        ],
+        results=[result_view(r) for r in (results.results if results else [])],
         total=total,
         page=page,
         newer=page_link(page - 1) if page > 1 else None,
@@ -180,6 +172,29 @@ def search_page(
         feed_query=urlencode(kept),
     )
     return html, 400 if error else 200
+
+
+def result_view(r: service.Result) -> dict[str, Any]:
+    """A search result as a stream line shows it (issue #12): the 【headline】 (marked) unless
+    the flash had none, the snippet once — without the 【headline】 it may start with —, the
+    outlet and the stocks' chips."""
+    a = r.article
+    headline, _ = shown_text(a.title, a.digest)
+    snippet = r.snippet_html
+    plain = strip_tags(snippet).lstrip()
+    if headline and plain.startswith("【") and "】" in snippet:
+        snippet = snippet[snippet.index("】") + 1 :].lstrip()
+    return {
+        "path": r.path,
+        "headline": headline,
+        "title": Markup(r.title_html),
+        "snippet": Markup(snippet),
+        "time": a.published_beijing.strftime("%m-%d %H:%M"),
+        "iso": a.published_beijing.isoformat(),
+        "media": a.media or a.source,
+        "important": a.important,
+        "chips": Markup("".join(stock_chip("", s.code, s.name) for s in a.stocks[:MAX_CHIPS])),
+    }
 
 
 def search_feed(
