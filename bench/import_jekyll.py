@@ -15,8 +15,9 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from finews.formats.jekyll import JekyllOptions, parse_post, post_filename, render_post
-from finews.importers.jekyll import import_jekyll
+from finews.jekyll.importer import import_jekyll
+from finews.jekyll.read import parse_post
+from finews.jekyll.write import JekyllOptions, post_filename, render_post
 from finews.store import Store
 
 REAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "jekyll" / "real"

@@ -78,7 +78,7 @@ def tagging_recall(tagger: StockTagger, recs: list[dict]) -> None:
 
 
 def marker_recall(tagger: StockTagger) -> None:
-    from finews.formats.jekyll import parse_post
+    from finews.jekyll.read import parse_post
 
     expected = found = 0
     real = Path(__file__).resolve().parents[1] / "tests" / "data" / "jekyll"

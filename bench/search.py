@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import articles as flashes
 
-from finews.importers.jekyll import find_posts, read_post
+from finews.jekyll.importer import find_posts, read_post
 from finews.model import Article
 from finews.process.pipeline import Processor
 from finews.search.query import parse

@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import articles
 
 import finews
-from finews.formats.jekyll import JekyllOptions
-from finews.formats.slug import ascii_slug
-from finews.outputs.jekyll_export import export_jekyll
+from finews.jekyll.export import export_jekyll
+from finews.jekyll.slug import ascii_slug
+from finews.jekyll.write import JekyllOptions
 from finews.store import Store
 
 WORK = Path(__file__).resolve().parent / "_work"

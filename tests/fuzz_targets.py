@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from finews.errors import FinewsError
 from finews.fetch.decode import decode_json, unwrap_jsonp
 from finews.fetch.http import Response
-from finews.formats.jekyll import parse_post
+from finews.jekyll.read import parse_post
 from finews.process.clean import clean_body
 from finews.search.query import parse
 from finews.sources import cls, eastmoney, jin10, sina, ths, wscn

@@ -18,7 +18,7 @@ from typing import Any
 
 from werkzeug import Request, Response
 
-from finews.formats.jekyll import parse_post
+from finews.jekyll.read import parse_post
 from finews.model import Article
 
 DATA = Path(__file__).parent / "data"

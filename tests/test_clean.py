@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import DATA, JEKYLL_HANDMADE, JEKYLL_REAL, SEED, run_cli
-from finews.formats.jekyll import parse_post
+from finews.jekyll.read import parse_post
 from finews.process.clean import CLEAN_REVISION, clean_body
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import BROKEN_REAL, JEKYLL_REAL
-from finews.formats.jekyll import JekyllOptions, parse_post, post_filename, render_post
+from finews.jekyll.read import parse_post
+from finews.jekyll.write import JekyllOptions, post_filename, render_post
 from finews.store.sqlstore import row_to_article
 
 POSTS = 4000

@@ -17,14 +17,9 @@ from hypothesis import strategies as st
 
 from conftest import BROKEN_REAL, DATA, JEKYLL_HANDMADE, JEKYLL_REAL, SEED
 from finews.errors import JekyllFormatError
-from finews.formats.jekyll import (
-    JekyllOptions,
-    parse_post,
-    post_filename,
-    render_post,
-    split_front_matter,
-)
-from finews.formats.slug import ascii_slug, media_slug, original_slug
+from finews.jekyll.read import parse_post, split_front_matter
+from finews.jekyll.slug import ascii_slug, media_slug, original_slug
+from finews.jekyll.write import JekyllOptions, post_filename, render_post
 from finews.model import BEIJING, Article
 
 OPTIONS = JekyllOptions()

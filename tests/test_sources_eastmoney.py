@@ -13,8 +13,8 @@ import pytest
 from conftest import SEED, run_cli
 from finews.config import load_settings
 from finews.fetch import Fetcher
-from finews.formats.jekyll import parse_post
 from finews.ingest import fetch_round, policy_from_settings
+from finews.jekyll.read import parse_post
 from finews.process.stockcodes import from_eastmoney
 from finews.sources import build_sources
 from finews.store import Store

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conftest import BACKENDS, SEED, backend_url
 from finews.errors import StoreError
-from finews.formats.jekyll import parse_post
+from finews.jekyll.read import parse_post
 from finews.model import BEIJING, Article, StockTag
 from finews.process.clean import CLEAN_REVISION, clean_body
 from finews.store import Store, decide

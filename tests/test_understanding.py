@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import JEKYLL_HANDMADE, SEED, run_cli
-from finews.formats.jekyll import parse_post
+from finews.jekyll.read import parse_post
 from finews.model import Article, StockTag
 from finews.process.pipeline import Processor
 from finews.process.stocks import StockTagger, load_directory

@@ -33,7 +33,7 @@ from conftest import JEKYLL_HANDMADE, JEKYLL_REAL, SEED, run_cli
 from finews.cli import EXIT_FATAL, EXIT_OK, EXIT_USAGE, app
 from finews.cli import run_cli as finews_in_process
 from finews.config import load_settings
-from finews.importers.jekyll import import_jekyll
+from finews.jekyll.importer import import_jekyll
 from finews.store import Store, feedlist
 
 LONG_RUNNING = {"run", "serve", "demo", "worker", "scheduler"}

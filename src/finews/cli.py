@@ -26,7 +26,7 @@ from rich.text import Text
 
 from finews.config import Settings, check_host, check_port, check_url, load_settings
 from finews.errors import ConfigError, FinewsError, RequestError, StoreError
-from finews.formats.jekyll import JekyllOptions
+from finews.jekyll.write import JekyllOptions
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -213,7 +213,7 @@ def import_jekyll_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Import posts of the original "金融消息" Jekyll site (every layout it used)."""
-    from finews.importers.jekyll import find_posts, import_jekyll
+    from finews.jekyll.importer import find_posts, import_jekyll
 
     c = _ctx(ctx)
     with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
@@ -270,7 +270,7 @@ def export_jekyll_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Write every stored article as a post in the original site's latest layout."""
-    from finews.outputs.jekyll_export import export_jekyll
+    from finews.jekyll.export import export_jekyll
 
     c = _ctx(ctx)
     j = c.settings.jekyll

@@ -6,7 +6,7 @@ import email.utils
 import functools
 from datetime import datetime
 
-from finews.formats.jekyll import ROLLING_TAG as ROLLING_TITLE
+from finews.jekyll import ROLLING_TAG as ROLLING_TITLE
 from finews.model import BEIJING, ROLLING_CATEGORY
 from finews.site import paths
 from finews.store.sitequeries import Item

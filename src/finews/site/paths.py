@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from finews.formats.slug import ascii_slug
+from finews.jekyll.slug import ascii_slug
 from finews.model import BEIJING
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z_.-]+")

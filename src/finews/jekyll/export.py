@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from finews.formats.jekyll import (
+from finews.jekyll.write import (
     JekyllOptions,
     category_of,
     post_filename,

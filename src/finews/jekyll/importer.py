@@ -19,13 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finews.errors import InputError
-from finews.formats.jekyll import (
-    JEKYLL_SOURCE,
-    decode_post,
-    origin_family,
-    parse_post,
-    post_identity,
-)
+from finews.jekyll import JEKYLL_SOURCE
+from finews.jekyll.read import decode_post, origin_family, parse_post, post_identity
 from finews.model import Article
 from finews.store import SaveReport, Store
 

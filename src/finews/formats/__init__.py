@@ -1,1 +1,0 @@
-"""File formats finews reads and writes (the original site's Jekyll posts)."""

@@ -1,1 +1,0 @@
-"""Importers: bring articles from files into the store."""

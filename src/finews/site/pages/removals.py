@@ -1,0 +1,37 @@
+"""Removals: the pages the last build wrote that this one no longer produces (the
+writer deletes them, after everything else is written)."""
+
+from __future__ import annotations
+
+import re
+
+from finews.site import paths
+from finews.site.context import Build, Plan
+from finews.site.manifest import Manifest
+from finews.site.stories import story_path
+
+
+def stale_pages(b: Build, manifest: Manifest, plan: Plan) -> set[str]:
+    """A full build owns every page; an incremental one only the pages it looked at:
+    the chunks of a section from where it started, the stocks, the days and day
+    sitemaps it rebuilt, the article pages of tombstones and the story pages of the
+    stories it revisited."""
+    produced = b.writer.produced
+    if plan.full:
+        return {p for p in manifest.paths() if p not in produced}
+    candidates = set(plan.removed_article_paths)
+    candidates |= {story_path(c) for c in plan.touched_stories}
+    for section, (offset, _) in plan.sections.items():
+        slug = b.slugs.get(section) or manifest.slugs().get(section)
+        if not slug:
+            continue
+        first = offset // b.o.page_size + 1
+        for path in manifest.under(f"c/{slug}/"):
+            chunk = re.fullmatch(rf"c/{re.escape(slug)}/p(\d+)\.html", path)
+            if chunk is None or int(chunk.group(1)) >= first:
+                candidates.add(path)
+    for code in plan.stocks:
+        candidates.update(manifest.under(f"s/{code}/"))
+    candidates |= {f"d/{paths.day_name(d)}.html" for d in plan.days}
+    candidates |= {f"sitemaps/{paths.day_name(d)}.xml" for d in plan.sitemap_days}
+    return {p for p in candidates if p not in produced}
