@@ -227,7 +227,11 @@ def _story_of_links(store: Store, page: str) -> list[int]:
                 "SELECT source, upstream_id, cluster_id FROM articles"
             )
         }
-    for name in re.findall(r"a/\d{4}-\d{2}-\d{2}/([^\"<]+?)\.html", page):
+    # a stream line links its article twice (its time and its headline): counted once
+    pattern = r"a/\d{4}-\d{2}-\d{2}/([^\"<]+?)\.html"
+    if '<a class="time"' in page:
+        pattern = r'<a class="time" href="[^"]*?' + pattern
+    for name in re.findall(pattern, page):
         found.append(stories[name])
     return found
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from markupsafe import Markup
 
@@ -17,7 +17,6 @@ from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
 from finews.process.text import strip_tags
 from finews.site import paths
-from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, item_path, section_title, short_time
 from finews.site.stocknames import stock_chip
 from finews.site.stories import Heat, story_path
@@ -117,33 +116,3 @@ def without_headline(body_html: str, title: str) -> str:
     if body_html.startswith(lead) and not body_html.startswith(f"{lead}</p>"):
         return "<p>" + body_html[len(lead) :]
     return body_html
-
-
-class ListLine(NamedTuple):
-    """An article's ``<li>`` in a listing, in the pieces that are the same on every
-    listing: the line is ``head + root + tail + (media if shown) + LINE_END``."""
-
-    head: str
-    tail: str
-    media: str
-
-    def join(self, root: str, show_media: bool) -> str:
-        return self.head + root + self.tail + (self.media if show_media else "") + LINE_END
-
-
-LINE_END = "</span></li>"
-
-
-def list_line(view: dict[str, Any]) -> ListLine:
-    """The pieces of an article's listing line (``view`` as the builder makes it).
-
-    Escaped as markupsafe escapes (the Jinja2 expressions it replaces did), so the
-    bytes are the ones the template wrote."""
-    e = escape_text
-    important = ' class="important"' if view["important"] else ""
-    return ListLine(
-        f'<li{important}><time datetime="{e(view["iso"])}">{e(view["short_time"])}</time>'
-        '<span><a href="',
-        f'{e(view["path"])}">{e(view["title"])}</a>',
-        f'<span class="media">{e(view["media"])}</span>',
-    )

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from finews.site.article import ListLine
 from finews.site.options import BuildReport, SiteOptions
 from finews.site.render import Renderer
 from finews.site.stories import Heat, heat_of
+from finews.site.stream import StreamLine
 from finews.site.writer import Writer
 from finews.store import Store
 from finews.store import sitequeries as q
@@ -47,7 +47,7 @@ class Build:
         # in a worker: the articles its feed pages show, sent or read there
         self.feed_articles: dict[int, q.Published] | None = None
         # listing lines by article id (see pages.listing.view_items)
-        self.list_lines: dict[int, tuple[dict[str, Any], ListLine]] = {}
+        self.list_lines: dict[int, tuple[dict[str, Any], StreamLine]] = {}
         self._clock = time.perf_counter()
 
     @property

@@ -85,9 +85,11 @@ def shown_text(title: str, digest: str) -> tuple[bool, str]:
     text = " ".join(digest.split())
     if not text:
         return True, ""
-    if text.startswith(f"【{title}】"):  # the upstream's own headline: always in bold
-        return True, strip_dateline(text[len(title) + 2 :].lstrip())
-    text = strip_dateline(text)
+    bracketed = f"【{title}】"
+    for _ in range(2):  # 【headline】 then the dateline, or a dateline then 【headline】
+        if text.startswith(bracketed):  # the upstream's own headline: always in bold
+            return True, strip_dateline(text[len(bracketed) :].lstrip())
+        text = strip_dateline(text)
     stem = title.removesuffix("…")
     if stem and text.startswith(stem):
         return False, text
@@ -138,13 +140,17 @@ def day_label(day: str) -> str:
     return f"{d.year}年{d.month}月{d.day}日 星期{_WEEKDAYS[d.weekday()]}"
 
 
+def day_separator(day: str) -> str:
+    return f'<li class="day" data-day="{day}">{day_label(day)}</li>'
+
+
 def with_days(lines: Sequence[str], days: Sequence[str]) -> Markup:
     """The lines in one piece, a date separator before the first line of each day."""
     out: list[str] = []
     current = ""
     for line, day in zip(lines, days, strict=True):
         if day != current:
-            out.append(f'<li class="day" data-day="{day}">{day_label(day)}</li>')
+            out.append(day_separator(day))
             current = day
         out.append(line)
     return Markup("".join(["\n" + line for line in out]))
