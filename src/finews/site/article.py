@@ -47,8 +47,8 @@ def article_parts(
         f'<span><time datetime="{iso_time(published_at)}">'
         f"{a.published_beijing.replace(tzinfo=None).isoformat(' ', 'seconds')} (UTC+8)</time>"
         "</span>"
-        f"<span>{e(a.media)}</span>"
-        f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
+        + (f"<span>{e(a.media)}</span>" if a.media != title else "")
+        + f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
         + (f'<span class="chips">{stocks}</span>' if stocks else "")
     )
     url = a.url if a.url.startswith(("http://", "https://")) else ""
@@ -103,9 +103,11 @@ def repeats(digest: str, body_html: str) -> bool:
     """Whether the body already says what the digest says: a flash's digest is its text
     (or its start), and printing both showed the same text twice (issue #12)."""
     wanted = _letters(digest).removesuffix("…").removesuffix("...")
-    return (
-        bool(wanted) and wanted in _letters(html.unescape(strip_tags(body_html)))[: len(wanted) * 2]
-    )
+    if not wanted:
+        return False
+    # only the body's start can say it: a long article's body is not read to the end
+    start = body_html[: len(digest) * 3 + 200]
+    return wanted in _letters(html.unescape(strip_tags(start)))[: len(wanted) * 2]
 
 
 def without_headline(body_html: str, title: str) -> str:

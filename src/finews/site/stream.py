@@ -15,14 +15,14 @@ Beijing days get a date separator (``<li class="day">``).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date
 from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
-from finews.model import BEIJING
 from finews.process.headline import strip_dateline
 from finews.site.escaping import escape_text
 from finews.site.stocknames import stock_name
@@ -60,7 +60,7 @@ class StreamLine(NamedTuple):
 
 def stock_pairs(stocks: Any) -> list[tuple[str, str]]:
     """(code, name) of an item's stocks: the store's JSON text, or tags, or pairs."""
-    if not stocks:
+    if not stocks or stocks == "[]":
         return []
     if isinstance(stocks, str):
         try:
@@ -86,10 +86,11 @@ def shown_text(title: str, digest: str) -> tuple[bool, str]:
     if not text:
         return True, ""
     bracketed = f"【{title}】"
-    for _ in range(2):  # 【headline】 then the dateline, or a dateline then 【headline】
-        if text.startswith(bracketed):  # the upstream's own headline: always in bold
-            return True, strip_dateline(text[len(bracketed) :].lstrip())
-        text = strip_dateline(text)
+    if text.startswith(bracketed):  # the upstream's own headline: always in bold
+        return True, strip_dateline(text[len(bracketed) :].lstrip())
+    text = strip_dateline(text)
+    if text.startswith(bracketed):  # a dateline, then 【headline】
+        return True, text[len(bracketed) :].lstrip()
     stem = title.removesuffix("…")
     if stem and text.startswith(stem):
         return False, text
@@ -134,9 +135,10 @@ def stream_line(view: dict[str, Any]) -> StreamLine:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def day_label(day: str) -> str:
-    """``6月16日 星期二`` for ``2026-06-16``."""
-    d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=BEIJING)
+    """``2026年6月16日 星期二`` for ``2026-06-16`` (strptime cost a third of a second a build)."""
+    d = date(int(day[:4]), int(day[5:7]), int(day[8:10]))
     return f"{d.year}年{d.month}月{d.day}日 星期{_WEEKDAYS[d.weekday()]}"
 
 

@@ -73,6 +73,11 @@ class SiteFiles(StaticFiles):
         self.empty_page = empty_page
         self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
 
+    async def check_config(self) -> None:
+        # no site built yet is not a misconfiguration while the empty page can answer
+        if self.empty_page is None or self.site_dir.is_dir():
+            await super().check_config()
+
     async def get_response(self, path: str, scope: Scope) -> Response:
         # the build's own files (.finews/manifest.sqlite3) and any dotfile stay private
         parts = path.replace("\\", "/").split("/")
