@@ -30,6 +30,8 @@ _TRAILING_ASCII = re.compile(r"[A-Za-z0-9.%$/+\-_:：,]+$")
 
 def strip_dateline(text: str) -> str:
     """``text`` without a leading dateline; unchanged when nothing would be left."""
+    if "日" not in text[:32]:  # no date, no dateline (most texts: no regex run)
+        return text
     match = _DATELINE.match(text)
     if match and match.end() < len(text):
         return text[match.end() :]

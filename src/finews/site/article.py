@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
-from finews.process.text import strip_tags
+from finews.process.text import says_the_same, strip_tags
 from finews.site import paths
 from finews.site.formats import iso_time, item_path, section_title, short_time
 from finews.site.stocknames import stock_chip
@@ -95,19 +95,12 @@ def article_parts(
     }
 
 
-def _letters(text: str) -> str:
-    return "".join(text.split())
-
-
 def repeats(digest: str, body_html: str) -> bool:
     """Whether the body already says what the digest says: a flash's digest is its text
     (or its start), and printing both showed the same text twice (issue #12)."""
-    wanted = _letters(digest).removesuffix("…").removesuffix("...")
-    if not wanted:
-        return False
     # only the body's start can say it: a long article's body is not read to the end
     start = body_html[: len(digest) * 3 + 200]
-    return wanted in _letters(html.unescape(strip_tags(start)))[: len(wanted) * 2]
+    return says_the_same(digest, html.unescape(strip_tags(start)))
 
 
 def without_headline(body_html: str, title: str) -> str:

@@ -40,22 +40,17 @@ _WEEKDAYS = "一二三四五六日"
 
 
 class StreamLine(NamedTuple):
-    """A line in the pieces that are the same on every page: the line is ``head`` and
-    ``tail`` joined with the page's root, ``media`` between them when shown."""
+    """A line in the pieces that are the same on every page, joined with the page's root:
+    ``with_media`` and ``without_media`` (the outlet left out, on its own section's
+    pages), each ending with :data:`LINE_END`."""
 
-    head: tuple[str, ...]
-    media: str
-    tail: tuple[str, ...]
+    with_media: tuple[str, ...]
+    without_media: tuple[str, ...]
     day: str
     """The Beijing date (``2026-06-16``): where date separators go."""
 
     def join(self, root: str, show_media: bool) -> str:
-        return (
-            root.join(self.head)
-            + (self.media if show_media else "")
-            + root.join(self.tail)
-            + LINE_END
-        )
+        return root.join(self.with_media if show_media else self.without_media)
 
 
 def stock_pairs(stocks: Any) -> list[tuple[str, str]]:
@@ -82,7 +77,9 @@ def shown_text(title: str, digest: str) -> tuple[bool, str]:
     """(whether the headline is printed, the text printed under it).  The text loses a
     leading 【title】 (printed in bold above it) and its dateline (the line's time and
     outlet say it); an untitled flash's derived headline is left out, its text says it."""
-    text = " ".join(digest.split())
+    text = digest.strip()
+    if "\n" in text or "  " in text or "\t" in text:
+        text = " ".join(text.split())
     if not text:
         return True, ""
     bracketed = f"【{title}】"
@@ -105,13 +102,13 @@ def stream_line(view: dict[str, Any]) -> StreamLine:
     markupsafe escapes."""
     e = escape_text
     path = e(view["path"])
-    iso = view["iso"]
+    iso = view["iso"]  # finews' own RFC 3339 time: nothing to escape
     important = ' class="important"' if view["important"] else ""
     title = view["title"]
     headline, text = shown_text(title, view.get("digest") or "")
     head = [
         f'<li{important}><a class="time" href="',
-        f'{path}"><time datetime="{e(iso)}">{e(iso[11:16])}</time></a><div class="flash">',
+        f'{path}"><time datetime="{iso}">{iso[11:16]}</time></a><div class="flash">',
     ]
     if headline or not text:
         head[-1] += '<a class="headline" href="'
@@ -130,9 +127,11 @@ def stream_line(view: dict[str, Any]) -> StreamLine:
         label = f"{e(shown)}<small>{e(code)}</small>" if shown else e(code)
         tail[-1] += '<a class="chip" href="'
         tail.append(f's/{e(code)}/index.html" title="{e(code)}">{label}</a>')
-    return StreamLine(
-        tuple(head), f'<span class="media">{e(view["media"])}</span>', tuple(tail), iso[:10]
-    )
+    tail[-1] += LINE_END
+    media = f'<span class="media">{e(view["media"])}</span>'
+    bare = (*head[:-1], head[-1] + tail[0], *tail[1:])
+    shown_media = (*head[:-1], head[-1] + media + tail[0], *tail[1:])
+    return StreamLine(shown_media, bare, iso[:10])
 
 
 @functools.lru_cache(maxsize=4096)

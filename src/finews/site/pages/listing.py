@@ -13,7 +13,7 @@ from finews.site.context import Build
 from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, section_title, short_time
 from finews.site.stories import Heat, heat_chip, heat_key, story_path
-from finews.site.stream import LINE_END, day_separator, stream_line, with_days
+from finews.site.stream import LINE_END, StreamLine, day_separator, stream_line, with_days
 from finews.site.writer import Page
 from finews.store.sitequeries import Item
 
@@ -33,6 +33,32 @@ def shown(items: Iterable[Item]) -> str:
     return ";".join([f"{it.id}:{it.content_hash}" for it in items])
 
 
+def line_of(b: Build, it: Item) -> tuple[dict[str, Any], StreamLine]:
+    """An item's fields and stream line, made once per build (and kept in ``b``)."""
+    fields = {
+        "title": it.title,
+        "path": paths.article_path(it.source, it.upstream_id, it.published_at),
+        "iso": iso_time(it.published_at),
+        "short_time": short_time(it.published_at),
+        "media": it.media,
+        "important": it.important,
+        "digest": it.digest,
+        "stocks": it.stocks,
+    }
+    made = b.list_lines[it.id] = (fields, stream_line(fields))
+    return made
+
+
+def warm_lines(b: Build, items: Iterable[Item]) -> None:
+    """Every item's line made here, before a full build forks its workers: each worker
+    would otherwise make the lines of most items again (a stock's, a day's and a
+    section's pages land in different workers)."""
+    known = b.list_lines
+    for it in items:
+        if it.id not in known:
+            line_of(b, it)
+
+
 def view_items(
     b: Build,
     items: Iterable[Item],
@@ -50,21 +76,9 @@ def view_items(
     days = []
     known = b.list_lines
     for it in items:
-        cached = known.get(it.id)
-        if cached is None:
-            # once per item and process: an item is on its section's, its day's, its
-            # stocks' pages (one snapshot: an id is the same item on all of them)
-            fields = {
-                "title": it.title,
-                "path": paths.article_path(it.source, it.upstream_id, it.published_at),
-                "iso": iso_time(it.published_at),
-                "short_time": short_time(it.published_at),
-                "media": it.media,
-                "important": it.important,
-                "digest": it.digest,
-                "stocks": it.stocks,
-            }
-            cached = known[it.id] = (fields, stream_line(fields))
+        # once per item and process: an item is on its section's, its day's, its
+        # stocks' pages (one snapshot: an id is the same item on all of them)
+        cached = known.get(it.id) or line_of(b, it)
         fields, pieces = cached
         line = pieces.join(root, show_media)
         days.append(pieces.day)
