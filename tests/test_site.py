@@ -45,11 +45,6 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
-SERVED_ONLY = {"status"}
-"""Pages ``finews serve`` answers (the site links to them with ``site.search_form``, which
-says it is served so): no file in the built tree."""
-
-
 def broken_links(root: Path) -> list[str]:
     """Relative links in HTML pages that point at no file."""
     missing = []
@@ -58,8 +53,6 @@ def broken_links(root: Path) -> list[str]:
             continue
         for href in re.findall(r'href="([^"#?]+)"', page.read_text(encoding="utf-8")):
             if "://" in href or href.startswith(("mailto:", "/")):
-                continue
-            if href.rsplit("/", 1)[-1] in SERVED_ONLY:
                 continue
             if not (page.parent / href).resolve().exists():
                 missing.append(f"{page.relative_to(root)} -> {href}")

@@ -362,3 +362,9 @@ def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store
     assert "连续失败 2 次" in main
     assert re.search(r"已 \d+ 天( \d+ 小时)?没有新消息", main)  # the June items, by the clock
     assert 'href="status"' in text  # the footer links to it
+    # so does every page of the built site as the app serves it; the files on disk do not
+    # (a static host has no status page)
+    out = site[2]
+    for page in ("index.html", "c/cai-lian-she/index.html", "important/index.html"):
+        assert '/status">来源状态</a></footer>' in client.get(page).text, page
+        assert "来源状态" not in (out / page).read_text(encoding="utf-8"), page

@@ -255,6 +255,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         options.site_dir,
         script_tag.encode(),
         lambda: templates.render("empty.html", site_dir=str(options.site_dir)),
+        f' · <a href="{root}status">来源状态</a>'.encode(),
     )
     app.mount("/", site_files, name="site")
     app.add_middleware(GZipMiddleware, minimum_size=800)

@@ -45,7 +45,9 @@ class Templates:
             autoescape=select_autoescape(["html", "xml"]),
             keep_trailing_newline=True,
         )
-        self.site = {"title": site_title, "search": search_form}
+        # served: pages of the app itself (the status link: the static site's files have it
+        # added as they are served, see SiteFiles — a static host has no /status)
+        self.site = {"title": site_title, "search": search_form, "served": True}
         chrome = self.env.get_template("chrome.html").make_module(
             {"site": self.site, "root": Markup("")}
         )
@@ -65,12 +67,17 @@ class SiteFiles(StaticFiles):
     pages on disk stay plain static files that work without a server."""
 
     def __init__(
-        self, directory: Path, script_tag: bytes, empty_page: Callable[[], str] | None = None
+        self,
+        directory: Path,
+        script_tag: bytes,
+        empty_page: Callable[[], str] | None = None,
+        status_link: bytes = b"",
     ) -> None:
         super().__init__(directory=directory, html=True, check_dir=False)
         self.site_dir = Path(directory)
         self.script_tag = script_tag
         self.empty_page = empty_page
+        self.status_link = status_link
         self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
 
     async def check_config(self) -> None:
@@ -113,6 +120,10 @@ class SiteFiles(StaticFiles):
                 body = Path(path).read_bytes()
                 at = body.rfind(b"</body>")
                 body = body[:at] + self.script_tag + body[at:] if at >= 0 else body
+                # the footer's link to the status page, which only the app has (issue #12)
+                end = body.rfind(b"</footer>")
+                if self.status_link and end >= 0 and self.status_link not in body:
+                    body = body[:end] + self.status_link + body[end:]
                 if len(self._cache) > 4096:
                     self._cache.clear()
                 self._cache[path] = cached = (key, body)
