@@ -20,12 +20,15 @@ from finews.process.text import strip_tags
 from finews.search import service
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
+from finews.site.render import STATIC
 from finews.site.stocknames import stock_chip
 from finews.site.stream import MAX_CHIPS, shown_text
 from finews.store import Store
 from finews.store.fulltext import Filters
 
 LIVE_SCRIPT = "_finews/live.js"
+PACKAGED_ASSETS = {f"assets/{name}": STATIC / name for name in ("style.css", "favicon.svg")}
+"""What a page needs before the first build has published the site's own copies."""
 PAGE_SIZE = 20
 
 
@@ -90,6 +93,12 @@ class SiteFiles(StaticFiles):
         parts = path.replace("\\", "/").split("/")
         if any(part.startswith(".") and part != "." for part in parts):
             return Response("Not Found", 404, media_type="text/plain")
+        if (
+            self.empty_page is not None
+            and path in PACKAGED_ASSETS
+            and not (self.site_dir / path).exists()
+        ):  # no site yet: the empty page's assets
+            return FileResponse(PACKAGED_ASSETS[path])
         if (
             self.empty_page is not None
             and path in {"", ".", "index.html"}
