@@ -96,7 +96,9 @@ def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, An
                 "media": it.media,
                 "important": it.important,
                 "digest": it.digest,
-                "stocks": it.stocks,
+                # no stock chips: stock pages link to story pages (their heat), so story
+                # pages are published first and must not link to stock pages
+                "stocks": "[]",
                 "lag": "首发" if n == 0 else lag_label(it.published_at - first.published_at),
             }
         )
