@@ -265,7 +265,8 @@ def test_the_site_tells_each_story_once(tmp_path: Path, store: Store) -> None:
         linked = _story_of_links(store, text)
         assert linked and len(linked) == len(set(linked)), name
     home = (out / "index.html").read_text(encoding="utf-8")
-    assert f'href="story/{big}/index.html">13 家报道</a>' in home
+    # the outlets that carried it, the first two by time, and how many (issue #12)
+    assert f'href="story/{big}/index.html">{first.media}、转载1等 13 家报道</a>' in home
     story_page = (out / "story" / str(big) / "index.html").read_text(encoding="utf-8")
     times = re.findall(r'<time datetime="([^"]+)"', story_page)
     assert len(times) == 13 and times == sorted(times)

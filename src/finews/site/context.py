@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from finews.site.options import BuildReport, SiteOptions
 from finews.site.render import Renderer
-from finews.site.stories import Heat, heat_of
+from finews.site.stories import Heat, heat_of, outlet_order
 from finews.site.stream import StreamLine
 from finews.site.writer import Writer
 from finews.store import Store
@@ -67,7 +67,9 @@ class Build:
         if not self.heat_complete:
             missing = [c for c in wanted if c not in self.heat and c not in self._no_heat]
             found = q.story_heat(conn, missing)
-            self.heat.update({c: Heat(*v) for c, v in found.items()})
+            self.heat.update(
+                {c: Heat(n, m, outlet_order(first)) for c, (n, m, first) in found.items()}
+            )
             self._no_heat.update(c for c in missing if c not in found)
         return {c: self.heat[c] for c in wanted if c in self.heat}
 

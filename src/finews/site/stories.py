@@ -25,11 +25,22 @@ class Heat(NamedTuple):
 
     reports: int
     outlets: int
+    names: tuple[str, ...] = ()
+    """The outlets, the first to tell it first (issue #12: a stream line says who carried it)."""
 
     @property
     def label(self) -> str:
         """``3 家报道`` (outlets), or ``2 条报道`` when one outlet told it twice."""
         return f"{self.outlets} 家报道" if self.outlets > 1 else f"{self.reports} 条报道"
+
+    @property
+    def chip(self) -> str:
+        """What a stream line shows: ``财联社、同花顺报道``, ``财联社、同花顺等 5 家报道``."""
+        if self.outlets < 2 or len(self.names) < 2:
+            return self.label
+        if self.outlets == 2:
+            return f"{self.names[0]}、{self.names[1]}报道"
+        return f"{self.names[0]}、{self.names[1]}等 {self.outlets} 家报道"
 
 
 def story_path(cluster: int) -> str:
@@ -37,7 +48,16 @@ def story_path(cluster: int) -> str:
 
 
 def heat_of(members: Sequence[Item]) -> Heat:
-    return Heat(len(members), len({it.media for it in members}))
+    first: dict[str, int] = {}
+    for it in members:
+        first[it.media] = min(first.get(it.media, it.published_at), it.published_at)
+    return Heat(len(members), len(first), outlet_order(first))
+
+
+def outlet_order(first: dict[str, int]) -> tuple[str, ...]:
+    """Outlets by the time of their first report (then by name: the same order from the
+    store's rows and from a build's items)."""
+    return tuple(sorted(first, key=lambda media: (first[media], media)))
 
 
 def one_per_story(items: Iterable[Item], limit: int | None = None) -> list[Item]:
@@ -57,7 +77,7 @@ def one_per_story(items: Iterable[Item], limit: int | None = None) -> list[Item]
 
 def heat_chip(root: str, cluster: int, heat: Heat) -> str:
     """The link beside a list entry to its story page."""
-    return f'<a class="heat" href="{root}{story_path(cluster)}">{html.escape(heat.label)}</a>'
+    return f'<a class="heat" href="{root}{story_path(cluster)}">{html.escape(heat.chip)}</a>'
 
 
 def lag_label(seconds: int) -> str:
