@@ -100,7 +100,7 @@ def build_indexes(db: Path) -> dict[str, tuple[float, int]]:
         from sqlalchemy import select
 
         from finews.store import schema
-        from finews.store.sqlstore import row_to_article
+        from finews.store.rows import row_to_article
 
         while True:
             rows = conn.execute(

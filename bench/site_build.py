@@ -270,7 +270,7 @@ def make_hugo_same(db: Path, n: int) -> Path:
             clusters.setdefault(it.cluster, []).append(it.id)
         title_of = {it.id: it.title for it in items}
         cluster_of = {it.id: it.cluster for it in items}
-        for row_id, a, _ in q.iter_all_articles(conn):
+        for row_id, a, _, _ in q.iter_all_articles(conn):
             also = [
                 {"title": title_of[i], "path": f"/posts/{slug_of[i]}/"}
                 for i in clusters.get(cluster_of[row_id], [])
@@ -382,6 +382,19 @@ def incremental(n: int, new: int) -> None:
         )
 
 
+def finews_only(db: Path, n: int, repeat: int) -> None:
+    """``repeat`` full finews builds of the ``n``-article store, each into a fresh folder."""
+    outs = [fresh(OUT / f"finews-out-{n}-{k}") for k in range(repeat)]
+    if not str(OUT).startswith("/dev/shm"):
+        time.sleep(SETTLE)
+    runs = []
+    for k, out in enumerate(outs):
+        runs.append(timed([FINEWS, "--db", str(db), "build", "--out", str(out), "--full"]))
+        print(f"  {n:,} run {k + 1}: finews {runs[-1][0]:.2f} s, {runs[-1][1]:.0f} MB", flush=True)
+    wall, mem = median(runs)
+    print(f"| {n:,} | {wall:.2f} | {mem:.0f} | {files(outs[0]):,} |  (median of {repeat})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[2000, 20000])
@@ -397,6 +410,12 @@ def main() -> None:
     parser.add_argument(
         "--jekyll-max", type=int, default=20_000, help="largest size Jekyll is tried at"
     )
+    parser.add_argument(
+        "--finews-only",
+        action="store_true",
+        help="finews' full builds alone (no Hugo, no Jekyll: a machine without them, or "
+        "finews against an earlier finews)",
+    )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     # finews as installed: pip compiles a wheel's modules to bytecode, while this editable
@@ -409,6 +428,10 @@ def main() -> None:
     print(f"builds write into {OUT}", flush=True)
     rows = []
     jekyll_rate = None
+    if args.finews_only:
+        for n in args.sizes:
+            finews_only(make_store(n), n, args.repeat)
+        return
     for n in args.sizes:
         db = make_store(n)
         hugo_site, jekyll_site = make_hugo(db, n), make_jekyll(db, n)

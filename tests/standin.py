@@ -22,7 +22,12 @@ from finews.jekyll.read import parse_post
 from finews.model import Article
 
 DATA = Path(__file__).parent / "data"
-HOSTS = ("np-listapi.eastmoney.com", "newsinfo.eastmoney.com", "finance.eastmoney.com")
+HOSTS = (
+    "np-listapi.eastmoney.com",
+    "np-weblist.eastmoney.com",  # the list's second request shape (#15)
+    "newsinfo.eastmoney.com",
+    "finance.eastmoney.com",
+)
 
 
 def real_fast_items() -> list[dict[str, Any]]:

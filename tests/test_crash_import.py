@@ -18,7 +18,7 @@ import pytest
 from conftest import BROKEN_REAL, JEKYLL_REAL
 from finews.jekyll.read import parse_post
 from finews.jekyll.write import JekyllOptions, post_filename, render_post
-from finews.store.sqlstore import row_to_article
+from finews.store.rows import row_to_article
 
 POSTS = 4000
 

@@ -4,18 +4,37 @@ it served is stored exactly once."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from finews.demo.upstreams import FAULTS, Upstreams
+from finews.fetch.impersonate import available as curl_available
 from test_run import Running, count, settings_for, wait_for
 
 FAILING = [f for f in FAULTS if f not in {"duplicates", "future", "badutf8", "gbk"}]
 
+TRANSPORTS = [
+    "httpx",
+    pytest.param(
+        "chrome",
+        marks=pytest.mark.skipif(
+            not curl_available(), reason="curl_cffi is not installed (finews[impersonate])"
+        ),
+    ),
+]
 
-def test_every_fault_is_reported_and_nothing_is_lost_or_doubled(tmp_path: Path) -> None:
+
+@pytest.mark.parametrize("impersonate", TRANSPORTS)
+def test_every_fault_is_reported_and_nothing_is_lost_or_doubled(
+    tmp_path: Path, impersonate: str
+) -> None:
+    """The same faults through plain httpx and through the browser-fingerprint transport
+    (curl_cffi behind the same Fetcher, issue #15)."""
     upstreams = Upstreams(initial=30, interval=0)
     base = upstreams.start()
     # 财联社 goes through every kind of trouble, one poll each, then recovers
@@ -44,7 +63,12 @@ def test_every_fault_is_reported_and_nothing_is_lost_or_doubled(tmp_path: Path) 
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    running = Running(settings_for(tmp_path, upstreams, base))
+    settings = settings_for(tmp_path, upstreams, base)
+    if impersonate != "httpx":
+        settings = dataclasses.replace(
+            settings, http=dataclasses.replace(settings.http, impersonate=impersonate)
+        )
+    running = Running(settings)
     try:
         wait_for(lambda: not upstreams.faults["/v1/roll/get_roll_list"], 120)
         wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 90, 60)

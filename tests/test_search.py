@@ -13,10 +13,11 @@ from sqlalchemy import text
 from conftest import BACKENDS, DATA, backend_url, run_cli
 from finews.model import BEIJING, Article, StockTag
 from finews.process.pipeline import Processor
+from finews.process.text import article_text
 from finews.search.query import parse
 from finews.search.service import parse_time, search
 from finews.store import Store
-from finews.store.fulltext import Filters, body_text
+from finews.store.fulltext import Filters
 from sitedata import populate
 
 SEED_ID = "NW202112292230344237"
@@ -85,7 +86,7 @@ def test_two_character_words_four_character_names_english_and_mixed(filled: Stor
 
 def test_a_stock_code_finds_articles_that_only_name_the_company(filled: Store) -> None:
     seed = filled.get("jekyll", SEED_ID)
-    assert seed is not None and "600928" not in seed.title + body_text(seed)
+    assert seed is not None and "600928" not in seed.title + article_text(seed)
     assert "600928.SH" in {s.code for s in seed.stocks}
     for query in ("600928", "600928.SH", "sh600928"):
         assert SEED_ID in ids(filled, query), query
@@ -148,7 +149,7 @@ def test_exclusions_and_phrases(filled: Store) -> None:
     everything = set(ids(filled, "财联社"))
     kept = search(filled, "财联社 -解禁", limit=100).results
     assert kept and {r.article.upstream_id for r in kept} < everything
-    assert all("解禁" not in r.article.title + body_text(r.article) for r in kept)
+    assert all("解禁" not in r.article.title + article_text(r.article) for r in kept)
     assert ids(filled, '"限售股 解禁"')
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import text
 from conftest import BACKENDS, DATA, backend_url
 from finews.model import Article, StockTag
 from finews.process.pipeline import Processor
+from finews.process.text import article_text
 from finews.search import quickseg, segment
 from finews.search.aliases import default_aliases
 from finews.search.query import grams, lexemes, literal_of, parse
 from finews.search.service import search
 from finews.store import Store
-from finews.store.fulltext import body_text
 from test_search import cls_flashes
 
 SOURCES = {"cls": "cls.telegraph", "eastmoney": "eastmoney.fast", "ths": "ths.flash"}
@@ -74,7 +74,7 @@ def ids(store: Store, query: str) -> list[str]:
 
 
 def full_text(a: Article) -> str:
-    return f"{a.title}\n{body_text(a)}"
+    return f"{a.title}\n{article_text(a)}"
 
 
 def test_a_four_word_query_finds_articles_with_three_of_its_words(filled: Store) -> None:

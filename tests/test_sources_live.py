@@ -92,6 +92,8 @@ def test_cls_and_ths_replay_every_real_item_once(
     assert code == 0, report
     assert report["cls.telegraph"]["new"] == len(bundled("cls")) == 200
     assert report["ths.flash"]["new"] == len(bundled("ths")) == 200
+    # the real captures are what the adapters expect: no field change is reported (#15)
+    assert report["cls.telegraph"]["field_changes"] == report["ths.flash"]["field_changes"] == []
     again = fetch(db, env, "cls.telegraph", "ths.flash")[1]
     assert again["cls.telegraph"]["new"] == again["ths.flash"]["new"] == 0
     con = sqlite3.connect(db)
@@ -227,10 +229,19 @@ def test_jin10_needs_its_app_id_and_skips_locked_and_data_rows(
     env = {**env_for(httpserver, "flash-api.jin10.com"), "FINEWS_JIN10_APP_ID": "test-app-id"}
     code, report = fetch(tmp_path / "f.db", env, "jin10.flash")
     assert report["jin10.flash"]["new"] == 6
-    assert report["jin10.flash"]["failed"] == 2  # the locked item and the data row
-    assert code == 3
+    # the locked PLUS item is counted apart; the data row is a calendar row (issue #15)
+    assert report["jin10.flash"]["failed"] == 0
+    assert report["jin10.flash"]["locked"] == 1
+    assert report["jin10.flash"]["events_new"] == 1
+    assert code == 0
     rows = stored(tmp_path / "f.db", "jin10.flash")
     assert sum(r[1] for r in rows.values()) == 1
+    con = sqlite3.connect(tmp_path / "f.db")
+    events = con.execute("SELECT name, actual, forecast, previous, star FROM calendar_events")
+    assert events.fetchall() == [("美国5月零售销售月率", "0.4", "0.3", "0.1", 4)]
+    con.close()
+    # a stale app id: the known ones are tried too; the stand-in refuses them all
     wrong = {**env, "FINEWS_JIN10_APP_ID": "stale"}
     code, report = fetch(tmp_path / "g.db", wrong, "jin10.flash")
     assert code == 4 and not report["jin10.flash"]["ok"]
+    assert "no known request shape works" in report["jin10.flash"]["error"]

@@ -183,6 +183,16 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         DROP TABLE user_feeds;
         ALTER TABLE articles DROP COLUMN body_clean;
         ALTER TABLE articles DROP COLUMN clean_revision;
+        ALTER TABLE articles DROP COLUMN topics;
+        ALTER TABLE articles DROP COLUMN audio_url;
+        DROP TABLE source_shapes;
+        DROP TABLE source_fields;
+        DROP TABLE calendar_events;
+        DROP TABLE article_topics;
+        DROP TABLE subscriber_state;
+        DROP TABLE subscriber_stories;
+        DROP TABLE subscriber_pushes;
+        DROP TABLE subscriber_sends;
         DELETE FROM schema_migrations WHERE version > 1;
         """
     )
@@ -203,8 +213,17 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         7,
         8,
         9,
+        10,
+        11,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
+    # migration 10 (#15): the new columns and tables are there and empty
+    assert con.execute("SELECT count(*) FROM articles WHERE topics != '[]'").fetchone() == (0,)
+    for table in ("source_shapes", "source_fields", "calendar_events", "article_topics"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+    # the subscribers' tables (migration 11) are there, as a new database has them
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"subscriber_state", "subscriber_stories", "subscriber_pushes"} <= tables
     # the stored articles got their published body (migration 7), like the one saved after
     stored = con.execute(
         "SELECT body_html, url, body_clean, clean_revision FROM articles ORDER BY id"

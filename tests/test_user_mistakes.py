@@ -36,13 +36,14 @@ from finews.config import load_settings
 from finews.jekyll.importer import import_jekyll
 from finews.store import Store, feedlist
 
-LONG_RUNNING = {"run", "serve", "demo", "worker", "scheduler"}
+LONG_RUNNING = {"run", "serve", "demo", "worker", "scheduler", "mcp"}
 """Commands that do not return when they work: walked only with input that must stop them."""
 NO_STORE = {"config", "demo"}
 """Commands that never open the database given (demo makes its own)."""
 READ_ONLY = {
     "build", "check", "export jekyll", "export json", "feeds export", "feeds list", "search",
-    "serve", "sources", "stats", "stocks", "stories",
+    "serve", "sources", "stats", "stocks", "stories", "calendar", "mcp", "briefing",
+    "subscribers test",
 }  # fmt: skip
 """Commands that only read the store: they refuse a database that does not exist."""
 
@@ -164,7 +165,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "url": ["https://example.org/other.xml"],
         "feed": ["feed.1"],
         "opml": [str(opml)],
+        "name": ["sample"],  # the subscriber of the world's settings file (below)
     }
+    (root / "config.toml").write_text(  # hand-made: one subscriber, for `subscribers test`
+        '[subscribers.sample]\nkeywords = ["银行"]\nwebhooks = ["generic:http://127.0.0.1:9/h"]\n',
+        encoding="utf-8",
+    )
 
     (root / "random.db").write_bytes(os.urandom(8192))
     (root / "text.db").write_text("not a database\n" * 100, encoding="utf-8")
@@ -244,7 +250,11 @@ def check(outcome: Outcome, status: int, what: str) -> None:
 
 
 def _env(world: World, **extra: str) -> dict[str, str]:
-    return {"FINEWS_DATA_DIR": str(world.root / "data"), **extra}
+    return {
+        "FINEWS_DATA_DIR": str(world.root / "data"),
+        "FINEWS_CONFIG": str(world.root / "config.toml"),
+        **extra,
+    }
 
 
 # -- the walk -------------------------------------------------------------------------

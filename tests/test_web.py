@@ -244,8 +244,16 @@ def _read_events(
                 block, buffer = buffer.split("\n\n", 1)
                 data = [line[6:] for line in block.splitlines() if line.startswith("data: ")]
                 ids = [line[4:] for line in block.splitlines() if line.startswith("id: ")]
+                kinds = [line[7:] for line in block.splitlines() if line.startswith("event: ")]
                 if data:
-                    found.append({**json.loads("".join(data)), "_event_id": ids[0]})
+                    found.append(
+                        {
+                            **json.loads("".join(data)),
+                            "_event_id": ids[0] if ids else "",
+                            "_kind": kinds[0] if kinds else "message",
+                            "_at": time.monotonic(),
+                        }
+                    )
             if stop.is_set():
                 return
     except (httpx.ReadError, httpx.StreamClosed, httpx.RemoteProtocolError):
@@ -287,6 +295,78 @@ def test_new_articles_are_pushed_to_open_streams(site: tuple[str, Store, Path]) 
             time.sleep(0.05)
         stop.set()
     assert [e["upstream_id"] for e in missed][:1] == ["live-2"]
+
+
+def test_a_commit_is_pushed_at_once_without_the_web_app_polling(
+    tmp_path: Path, store: Store, db_url: str
+) -> None:
+    """#17: the writer tells the web app it committed (a datagram on SQLite, NOTIFY on
+    PostgreSQL).  The app's look at the store is stretched to a minute here: the old
+    0.5 s loop stretched so would deliver nothing within the 1.5 s this test allows."""
+    populate(store)
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(base_url=BASE_URL))
+    found: list[dict[str, Any]] = []
+    stop = threading.Event()
+    with (
+        serving(db_url, out, poll_interval=60.0) as base,
+        httpx.Client(base_url=base, timeout=10) as c,
+        c.stream("GET", "api/stream") as response,
+    ):
+        reader = threading.Thread(target=_read_events, args=(response, found, stop), daemon=True)
+        reader.start()
+        time.sleep(0.3)
+        delays = []
+        for n in range(3):  # a listener keeps hearing: not only the first commit
+            fresh = replace(cls_flashes()[1], upstream_id=f"push-{n}", title=f"推送测试 {n}")
+            store.save([fresh])
+            saved = time.monotonic()
+            while len(found) <= n and time.monotonic() - saved < 1.5:
+                time.sleep(0.01)
+            assert len(found) > n, f"commit {n} not pushed within 1.5 s"
+            delays.append(found[n]["_at"] - saved)
+        # a save that changes nothing wakes nobody and pushes nothing
+        store.save([fresh])
+        time.sleep(0.5)
+        stop.set()
+    assert [e["upstream_id"] for e in found] == ["push-0", "push-1", "push-2"]
+    assert max(delays) < 1.0
+
+
+def test_a_completed_article_is_pushed_as_an_update_of_the_same_row(
+    site: tuple[str, Store, Path],
+) -> None:
+    """Show first, complete later (#17): the list item is pushed as an ``article``; its
+    full text arriving later is an ``update`` of the same id (no ``id:`` line, so a
+    reconnecting browser's Last-Event-ID still names the last new article)."""
+    base, store, _ = site
+    found: list[dict[str, Any]] = []
+    stop = threading.Event()
+    now = datetime.now(BEIJING)
+    first = replace(
+        cls_flashes()[2],
+        source="eastmoney.fast",
+        upstream_id="later-1",
+        title="先到的快讯",
+        published=now,
+        body_html="",
+        body_complete=False,
+    )
+    with httpx.Client(base_url=base, timeout=10) as c, c.stream("GET", "api/stream") as response:
+        reader = threading.Thread(target=_read_events, args=(response, found, stop), daemon=True)
+        reader.start()
+        time.sleep(0.3)
+        store.save([first])
+        deadline = time.monotonic() + 3
+        while not found and time.monotonic() < deadline:
+            time.sleep(0.02)
+        store.save([replace(first, body_html="<p>全文到了。</p>", body_complete=True)])
+        while len(found) < 2 and time.monotonic() < deadline + 3:
+            time.sleep(0.02)
+        stop.set()
+    assert [(e["_kind"], e["complete"]) for e in found] == [("article", False), ("update", True)]
+    assert found[0]["id"] == found[1]["id"] and found[1]["_event_id"] == ""
+    assert found[1]["path"] == found[0]["path"]
 
 
 def test_source_health_follows_the_polls(

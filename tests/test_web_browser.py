@@ -165,3 +165,47 @@ def test_home_page_shows_a_new_article_without_reloading(
     assert not page.title().startswith("(")
     page.screenshot(path=str(ARTIFACTS / "live-home.png"))
     assert errors == []
+
+
+def test_an_article_shown_before_its_full_text_is_completed_in_place(
+    finews_serve: str, browser: Any, store: Store, tmp_path: Path
+) -> None:
+    """Show first, complete later (#17): the list's text is on the page; when the full
+    text is stored, the open article page shows it without reloading, and the home
+    page's line is marked complete."""
+    from finews.site import paths
+
+    now = datetime.now(BEIJING)
+    listed = replace(
+        cls_flashes()[3],
+        source="eastmoney.fast",
+        upstream_id="shown-first",
+        media="东方财富",
+        published=now,
+        title="先显示的快讯：全文随后",
+        digest="列表给出的摘要，全文还在路上。",
+        body_html="",
+        body_complete=False,
+    )
+    store.save([listed])
+    build_site(store, tmp_path / "site", SiteOptions(page_size=20))
+    path = paths.article_path(listed.source, listed.upstream_id, int(now.timestamp()))
+    home = browser.new_page(viewport={"width": 1100, "height": 900})
+    article = browser.new_page(viewport={"width": 1100, "height": 900})
+    home_errors, article_errors = watch(home), watch(article)
+    home.goto(finews_serve)
+    article.goto(finews_serve + path)
+    for page in (home, article):
+        page.wait_for_function("() => document.documentElement.dataset.live === 'connected'")
+        page.evaluate("window.__loaded = true")
+    assert "全文还在路上" in article.inner_text("article .body")
+    store.save([replace(listed, body_html="<p>全文段落：这是完整的正文。</p>", body_complete=True)])
+    article.wait_for_function(
+        "() => document.querySelector('article .body').textContent.includes('全文段落')",
+        timeout=5000,
+    )
+    home.wait_for_selector("ul.items[data-live='all'] li[data-complete='true']", timeout=5000)
+    assert article.evaluate("window.__loaded") is True and home.evaluate("window.__loaded")
+    ARTIFACTS.mkdir(exist_ok=True)
+    article.screenshot(path=str(ARTIFACTS / "live-completed.png"))
+    assert home_errors == [] and article_errors == []

@@ -16,7 +16,8 @@ from finews.web.app import ServeOptions, create_app
 @contextmanager
 def serving(db_url: str, site_dir: Path, **options: object) -> Iterator[str]:
     """Run the app in a thread; yield its base URL (``http://127.0.0.1:PORT/``)."""
-    app = create_app(ServeOptions(db_url=db_url, site_dir=site_dir, poll_interval=0.2, **options))  # type: ignore[arg-type]
+    chosen: dict[str, object] = {"poll_interval": 0.2, **options}
+    app = create_app(ServeOptions(db_url=db_url, site_dir=site_dir, **chosen))  # type: ignore[arg-type]
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     )

@@ -43,8 +43,8 @@ def check_store(url: str) -> tuple[list[Finding], int | None, set[str] | None]:
     from finews.errors import StoreError
     from finews.site.paths import article_path
     from finews.store import Store, schema
+    from finews.store.engine import explain_db_error
     from finews.store.migrations import current_version
-    from finews.store.sqlstore import explain_db_error
 
     try:
         store = Store.open(url, create=False)

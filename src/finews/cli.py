@@ -56,7 +56,12 @@ export_app = typer.Typer(
 feeds_app = typer.Typer(
     help="Your own RSS, Atom and JSON Feed subscriptions (and OPML).", no_args_is_help=True
 )
+subscribers_app = typer.Typer(
+    help="Subscribers of the settings: their watchlists, webhooks and pushes.",
+    no_args_is_help=True,
+)
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
@@ -515,6 +520,45 @@ def serve(
     server.run(sockets=[sock])
 
 
+@app.command()
+def mcp(
+    ctx: typer.Context,
+    http: Annotated[bool, typer.Option("--http", help="Streamable HTTP instead of stdio.")] = False,
+    host: Annotated[
+        str | None,
+        typer.Option(callback=_host, help="With --http: address to bind (default 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(callback=_port, help="With --http: port (default 8765).")
+    ] = None,
+) -> None:
+    """An MCP server for LLM agents: search, latest news, stocks, articles, stories,
+    briefings (stdio by default; docs/mcp.md)."""
+    from finews.agent.server import build_server, serve_http, serve_stdio
+    from finews.agent.tools import Tools
+    from finews.web.app import listen
+
+    c = _ctx(ctx)
+    s = c.settings
+    http = http or host is not None or port is not None
+    with c.open_store(write=False) as store:
+        server = build_server(Tools(store, s))
+        if not http:
+            serve_stdio(server)
+            return
+        bind = host or s.mcp.host
+        sock = listen(bind, s.mcp.port if port is None else port)
+        where = f"http://{bind}:{sock.getsockname()[1]}{s.mcp.path}"
+        guarded = " (bearer token required)" if s.mcp.token else ""
+        err.print(f"MCP server on {where}{guarded} (Ctrl-C stops)")
+        if not s.mcp.token and bind not in {"127.0.0.1", "::1", "localhost"}:
+            err.print(
+                f"warning: no mcp.token: anyone who can reach {bind} can read the store "
+                "(set mcp.token or FINEWS_MCP_TOKEN)"
+            )
+        serve_http(server, s, sock, bind)
+
+
 # -- user feeds ----------------------------------------------------------------
 
 
@@ -708,6 +752,10 @@ def demo(
             interval=5.0,
             min_interval=2.0,
             max_interval=10.0,
+            busy_interval=2.0,
+            day_interval=5.0,
+            night_interval=10.0,
+            pace="busy",
             build_delay=0.5,
             # the replayed flashes are dated in the past: fresh is measured by their clock
             stale_clock="newest",
@@ -730,14 +778,20 @@ def sources(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Each source's health: last success, last error, failures in a row, newest item."""
+    """Each source's health: last success, last error, failures in a row, newest item, the
+    request shape in use and since when, and field changes seen in its items; its polling
+    interval now and its lag upstream → stored over the last hour (#17)."""
     import time
 
     from finews.run.health import report
 
     c = _ctx(ctx)
+    from finews.store import freshness, upstream
+
     with c.open_store(write=False) as store:
-        statuses = store.source_status()
+        statuses = upstream.status(store)
+        paces = freshness.schedules(store)
+        lags = freshness.lags(store)
     health = report(
         statuses,
         list(c.settings.sources.enabled),
@@ -745,20 +799,102 @@ def sources(
         c.settings.run.stale_after,
         c.settings.run.stale_clock,
     )
+    rows = [
+        {
+            **h.as_dict(),
+            "interval": (paces.get(h.source) or {}).get("interval"),
+            "phase": (paces.get(h.source) or {}).get("phase"),
+            "lag_last_hour": lags.get(h.source),
+        }
+        for h in health
+    ]
     if as_json:
-        _emit_json([h.as_dict() for h in health])
+        _emit_json(rows)
         return
-    table = _table("source", "health", "articles", "newest", "last success", "why")
-    colours = {"ok": "green", "failing": "red", "stale": "yellow", "unknown": "dim"}
-    for h in health:
-        d = h.as_dict()
+    table = _table(
+        "source",
+        "health",
+        "articles",
+        "newest",
+        "last success",
+        "interval",
+        "lag p50/p95 (1 h)",
+        "shape",
+        "why",
+    )
+    colours = {
+        "ok": "green",
+        "failing": "red",
+        "stale": "yellow",
+        "changed": "magenta",
+        "unknown": "dim",
+    }
+    for h, d in zip(health, rows, strict=True):
+        lag = d["lag_last_hour"]
+        shape = "—"
+        if h.shape:
+            since = (d["shape_since"] or "")[:16].replace("T", " ")
+            shape = f"{h.shape} (since {since})"
+            if h.previous_shape:
+                shape += f", was {h.previous_shape}"
+        why = h.reason
+        if h.locked:
+            why += f"; {h.locked} locked (VIP) items skipped"
         table.add_row(
             h.source,
             Text(h.state, style=colours.get(h.state, "")),
             str(h.articles),
             (d["newest"] or "—")[:16].replace("T", " "),
             (d["last_success"] or "—")[:16].replace("T", " "),
-            h.reason,
+            f"{d['interval']:g} s ({d['phase']})" if d["interval"] is not None else "—",
+            f"{lag['p50']:.0f}/{lag['p95']:.0f} s ({lag['items']})" if lag else "—",
+            shape,
+            why,
+        )
+    out.print(table)
+    for h in health:
+        for w in h.as_dict()["warnings"]:
+            first = (w["first_seen"] or "")[:16].replace("T", " ")
+            words = f" {h.source}: field {w['field']!r} {w['change']} ({w['detail']}), "
+            out.print(Text.assemble(("warning", "magenta"), words + f"first seen {first}"))
+
+
+@app.command()
+def calendar(
+    ctx: typer.Context,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="A Beijing day, YYYY-MM-DD (default: the latest with data)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Economic-data releases of a day (金十): actual, forecast, previous, stars, 利多/利空."""
+    from finews.store import calendar as calendar_store
+
+    c = _ctx(ctx)
+    with c.open_store(write=False) as store:
+        try:
+            events = calendar_store.events_on(store, date)
+        except ValueError:
+            raise RequestError(f"--date {date!r} is not a day (give YYYY-MM-DD)") from None
+    if as_json:
+        _emit_json({"date": date, "events": [e.as_dict() for e in events]})
+        return
+    if not events:
+        out.print(f"no data releases{' on ' + date if date else ''}")
+        return
+    table = _table("time", "country", "release", "stars", "previous", "forecast", "actual", "影响")
+    for e in events:
+        d = e.as_dict()
+        table.add_row(
+            str(d["time"])[:16].replace("T", " "),
+            e.country,
+            e.name,
+            "★" * e.star,
+            e.previous and e.previous + e.unit,
+            e.forecast and e.forecast + e.unit,
+            e.actual + e.unit if e.actual else "未公布",
+            e.affect,
         )
     out.print(table)
 
@@ -928,7 +1064,12 @@ def stocks(
     """An article timeline for one stock (newest first), or refresh the stock list."""
     import shutil
 
-    from finews.process.stocks import check_stock_list, load_directory
+    from finews.process.stocks import (
+        check_stock_list,
+        load_directory,
+        resolve_stock,
+        similar_stocks,
+    )
 
     c = _ctx(ctx)
     if refresh is not None:
@@ -1014,33 +1155,128 @@ def stories(
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
 
 
-def similar_stocks(query: str, display: dict[str, str], limit: int = 5) -> list[str]:
-    """Stocks whose name starts with (else contains) what was typed: 宁德 → 宁德时代."""
-    from finews.process.stocks import normalise_name
+@app.command()
+def briefing(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="The day (default: the latest session)."),
+    ] = None,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            metavar="morning|close|day",
+            help="morning: overnight to 08:00; close: 08:00 to 15:30; day: the whole day.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print as Markdown (the default).")
+    ] = False,
+    as_html: Annotated[bool, typer.Option("--html", help="Print a whole HTML page.")] = False,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary/--no-summary", help="Run briefing.summarizer when one is set (default)."
+        ),
+    ] = True,
+) -> None:
+    """An extractive daily briefing: the period's top stories by group (宏观 市场 公司 海外),
+    the important items and the most mentioned stocks, with links; no model, no network."""
+    import time
 
-    typed = normalise_name(query.strip())
-    if not typed:
-        return []
-    named = sorted(display.items())
-    starts = [f"{n} {c}" for c, n in named if normalise_name(n).startswith(typed)]
-    within = [f"{n} {c}" for c, n in named if typed in normalise_name(n)]
-    return list(dict.fromkeys([*starts, *within]))[:limit]
+    from finews.briefing import periods
+    from finews.briefing.service import make
+
+    if as_json + as_markdown + as_html > 1:
+        raise typer.BadParameter("give one of --json, --markdown, --html", param_hint="--json")
+    if session is not None and session not in periods.SESSIONS:
+        raise typer.BadParameter(
+            f"{session!r} is not one of {', '.join(periods.SESSIONS)}", param_hint="--session"
+        )
+    when = periods.parse_day(day) if day else None
+    c = _ctx(ctx)
+    with c.open_store(write=False) as store:
+        made = make(store, c.settings, when, session, now=time.time(), summarized=summary)
+    if as_json:
+        _emit_json(made.as_dict())
+    elif as_html:
+        sys.stdout.write(made.html())
+    else:
+        sys.stdout.write(made.markdown())
 
 
-def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) -> str | None:
-    """600519 / 600519.SH / sh600519 / 贵州茅台 → 600519.SH."""
-    from finews.process.stockcodes import a_share_exchange, from_prefixed
-    from finews.process.stocks import normalise_name
+@subscribers_app.command("test")
+def subscribers_test(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A subscriber of the settings ([subscribers.NAME]).")],
+    since: Annotated[
+        str, typer.Option(help="Replay from: 24h (default), 7d, 2026-08-01 09:30.")
+    ] = "24h",
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """What the subscriber's webhooks would have been sent: the stored articles of the last
+    24 hours replayed through its watchlist, quiet hours, cap and briefings (nothing sent)."""
+    import time
 
-    text = query.strip()
-    if text.upper() in display:
-        return text.upper()
-    if text.isdigit() and len(text) == 6 and a_share_exchange(text):
-        return f"{text}.{a_share_exchange(text)}"
-    prefixed = from_prefixed(text)
-    if prefixed:
-        return prefixed
-    return names.get(normalise_name(text))
+    from finews.run.subscribers import Subscriber, simulate
+    from finews.search.service import Filters, parse_time
+
+    c = _ctx(ctx)
+    s = c.settings
+    if name not in s.subscribers:
+        known = ", ".join(sorted(s.subscribers)) or "none: add a [subscribers.NAME] table"
+        raise RequestError(f"no subscriber {name!r} in the settings (subscribers: {known})")
+    sub = Subscriber.from_settings(name, s.subscribers[name])
+    now = time.time()
+    start = parse_time(since, now=now)
+    with c.open_store(write=False) as store:
+        rows = store.list_articles(Filters(since=start), limit=1_000_000)
+        planned = simulate(
+            sub, [(a, cluster) for _, a, cluster in rows], start, now,
+            s.briefing.morning, s.briefing.close,
+        )  # fmt: skip
+    base = s.site.base_url.rstrip("/") + "/"
+
+    def link(a: Any) -> str:
+        from finews.site import paths
+
+        return base + paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
+
+    kinds = {k: sum(1 for p in planned if p.kind == k) for k in ("item", "digest", "briefing")}
+    if as_json:
+        _emit_json(
+            {
+                "subscriber": name,
+                "since": datetime_iso(start),
+                "until": datetime_iso(now),
+                "pushes": len(planned),
+                "by_kind": kinds,
+                "stories": sum(len(p.items) for p in planned),
+                "sent": [p.as_dict(link) for p in planned],
+            }
+        )
+        return
+    for p in planned:
+        when = datetime_iso(p.at)[5:16].replace("T", " ")
+        label = {"item": "消息", "digest": "汇总", "briefing": "简报"}[p.kind]
+        out.print(Text(f"{when}  {label}  ", style="bold").append(p.title))
+        if p.kind == "digest":
+            for article, _ in p.items:
+                line = Text(f"        {article.published_beijing:%H:%M}  ")
+                out.print(line.append(article.title))
+    err.print(
+        f"{name}: {len(planned)} pushes ({kinds['item']} single, {kinds['digest']} digests, "
+        f"{kinds['briefing']} briefings) for {sum(len(p.items) for p in planned)} stories"
+    )
+
+
+def datetime_iso(stamp: float) -> str:
+    from datetime import datetime
+
+    from finews.model import BEIJING
+
+    return datetime.fromtimestamp(stamp, BEIJING).isoformat(timespec="seconds")
 
 
 @app.command()
@@ -1192,7 +1428,7 @@ def run_cli(args: list[str] | None = None) -> int:
         _say("standard output was closed before everything was written (output cut short)")
         return EXIT_FATAL
     except DBAPIError as exc:
-        from finews.store.sqlstore import explain_db_error
+        from finews.store.engine import explain_db_error
 
         _say(f"database: {explain_db_error(exc)}")
         return EXIT_FATAL

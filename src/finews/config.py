@@ -48,6 +48,33 @@ class HttpSettings:
     )
     concurrency: int = field(default=2, metadata=_doc("requests in flight at once"))
     user_agent: str = field(default=DESKTOP_UA, metadata=_doc("User-Agent header"))
+    impersonate: str = field(
+        default="",
+        metadata=_doc(
+            "browser TLS fingerprint to present (e.g. chrome) through curl_cffi: "
+            "pip install 'finews[impersonate]'; empty = plain httpx"
+        ),
+    )
+    impersonate_sources: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("source keys that use the fingerprint (empty: every source)"),
+    )
+
+
+@dataclass(frozen=True)
+class ShapeSetting:
+    """A request shape added in the settings (``[[sources.shapes]]``; issue #15)."""
+
+    source: str
+    name: str
+    base: str
+    path: str = ""
+    """empty: the source's usual path"""
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    first: bool = False
+    """tried before the built-in shapes (else after them)"""
+    paging: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,13 @@ class SourcesSettings:
         default=False,
         metadata=_doc("let user feeds reach private, loopback and link-local addresses"),
     )
+    shapes: tuple[ShapeSetting, ...] = field(
+        default=(),
+        metadata=_doc(
+            "request shapes of your own ([[sources.shapes]] tables: source, name, base, "
+            "path, params, headers, first); FINEWS_SOURCES_SHAPES takes them as JSON"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +138,13 @@ class ClsSettings:
     app: str = field(default="CailianpressWeb", metadata=_doc("the signed `app` parameter"))
     sv: str = field(default="8.7.9", metadata=_doc("web version `sv` (changes with the site)"))
     category: str = field(default="", metadata=_doc("telegraph category: empty = all, red = 加红"))
+    categories: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "categories polled together: red, announcement, watch, hk_us, fund, remind "
+            "(empty: cls.category alone)"
+        ),
+    )
     page_size: int = field(default=20, metadata=_doc("items asked for per request"))
 
 
@@ -126,6 +167,13 @@ class WscnSettings:
         default="https://api-one-wscn.awtmt.com", metadata=_doc("华尔街见闻 API base URL")
     )
     channel: str = field(default="global-channel", metadata=_doc("live channel"))
+    channels: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "channels polled together: global-channel, a-stock-channel, us-stock-channel, "
+            "hk-stock-channel, forex-channel, commodity-channel (empty: wscn.channel alone)"
+        ),
+    )
     page_size: int = field(default=50, metadata=_doc("items asked for per request (≤ 100)"))
 
 
@@ -184,25 +232,69 @@ class ServeSettings:
         default="", metadata=_doc("path prefix when served behind a proxy, e.g. /news")
     )
     poll_interval: float = field(
-        default=0.5, metadata=_doc("seconds between checks for new articles (live updates)")
+        default=5.0,
+        metadata=_doc(
+            "seconds between looks for new articles when no commit notification comes "
+            "(live updates are pushed at commit; this is the fallback)"
+        ),
     )
 
 
 @dataclass(frozen=True)
 class RunSettings:
     interval: float = field(
-        default=60.0, metadata=_doc("seconds between two polls of a source, to start with")
+        default=60.0, metadata=_doc("seconds before the first retry of a failed poll (doubled)")
     )
     min_interval: float = field(
-        default=15.0, metadata=_doc("shortest interval, reached while a source is busy")
+        default=5.0, metadata=_doc("no source is polled more often than this (seconds)")
     )
     max_interval: float = field(
-        default=600.0, metadata=_doc("longest interval, reached while a source is quiet")
+        default=600.0, metadata=_doc("no source waits longer than this between polls")
+    )
+    busy_interval: float = field(
+        default=5.0,
+        metadata=_doc(
+            "seconds between polls of a source in market hours and right after a burst (its floor)"
+        ),
+    )
+    day_interval: float = field(
+        default=15.0,
+        metadata=_doc("longest interval on weekdays 07:00-23:00 Beijing outside market hours"),
+    )
+    night_interval: float = field(
+        default=60.0, metadata=_doc("longest interval at night and at weekends")
+    )
+    source_intervals: tuple[str, ...] = field(
+        default=("eastmoney.column=60/120/600", "feed.*=60/300/900"),
+        metadata=_doc("per source SOURCE=BUSY/DAY/NIGHT seconds (feed.* = every user feed)"),
+    )
+    global_sources: tuple[str, ...] = field(
+        default=("wscn.live", "jin10.flash"),
+        metadata=_doc("sources also busy in the US session (09:30-16:00 New York)"),
+    )
+    burst_items: int = field(
+        default=3, metadata=_doc("new items in one poll that make a burst (polled at busy pace)")
+    )
+    burst_window: float = field(
+        default=300.0, metadata=_doc("seconds a burst keeps its source at the busy interval")
+    )
+    light_page: int = field(
+        default=10,
+        metadata=_doc(
+            "items asked for per list request by `finews run` (the full page size when a "
+            "gap shows); 0: always the full page"
+        ),
+    )
+    pace: str = field(
+        default="market",
+        metadata=_doc("market: the hours decide; busy, day or night: always that pace"),
     )
     max_backoff: float = field(
         default=900.0, metadata=_doc("longest wait after failed polls (it never gives up)")
     )
-    jitter: float = field(default=0.1, metadata=_doc("± this fraction on every delay"))
+    jitter: float = field(
+        default=0.1, metadata=_doc("up to this fraction added to every delay (never taken off)")
+    )
     stale_after: float = field(
         default=3600.0,
         metadata=_doc("a source with nothing new for this long (seconds) is reported stale"),
@@ -267,6 +359,85 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class SubscriberSettings:
+    """One subscriber: a ``[subscribers.NAME]`` table of the settings file."""
+
+    keywords: tuple[str, ...] = field(
+        default=(), metadata=_doc("words that match (with search's aliases and synonyms)")
+    )
+    stocks: tuple[str, ...] = field(
+        default=(), metadata=_doc("stock codes whose tagged articles match")
+    )
+    important: bool = field(default=False, metadata=_doc("every important article matches"))
+    important_only: bool = field(
+        default=False, metadata=_doc("only important articles match (with the above)")
+    )
+    sources: tuple[str, ...] = field(
+        default=(), metadata=_doc("only articles of these sources (empty: every source)")
+    )
+    webhooks: tuple[str, ...] = field(default=(), metadata=_doc("FORMAT:URL, as alerts.webhooks"))
+    quiet_hours: str = field(
+        default="",
+        metadata=_doc("HH:MM-HH:MM Beijing time with no pushes (held, sent after); empty: none"),
+    )
+    max_per_hour: int = field(
+        default=0,
+        metadata=_doc("pushes per hour at most; the rest go in one digest (0: no cap)"),
+    )
+    briefings: tuple[str, ...] = field(
+        default=("morning", "close"),
+        metadata=_doc("briefings pushed when their period ends (morning, close; empty: none)"),
+    )
+
+
+@dataclass(frozen=True)
+class BriefingSettings:
+    morning: str = field(
+        default="08:00", metadata=_doc("end of the morning briefing's period (Beijing time, HH:MM)")
+    )
+    close: str = field(
+        default="15:30", metadata=_doc("end of the close briefing's period (Beijing time, HH:MM)")
+    )
+    per_group: int = field(
+        default=5, metadata=_doc("top stories per group (宏观, 市场, 公司, 海外)")
+    )
+    important: int = field(default=30, metadata=_doc("most important items listed"))
+    stocks: int = field(default=10, metadata=_doc("most mentioned stocks listed"))
+    summarizer: str = field(
+        default="",
+        metadata=_doc(
+            "a command that reads the briefing's Markdown on stdin and prints a summary "
+            "(empty: none; never run unless set)"
+        ),
+    )
+    summarizer_timeout: float = field(
+        default=120.0, metadata=_doc("seconds the summarizer may take before it is given up")
+    )
+
+
+@dataclass(frozen=True)
+class McpSettings:
+    host: str = field(
+        default="127.0.0.1",
+        metadata=_doc("address `finews mcp --http` binds to (127.0.0.1: this machine only)"),
+    )
+    port: int = field(default=8765, metadata=_doc("port `finews mcp --http` listens on"))
+    path: str = field(default="/mcp", metadata=_doc("the Streamable HTTP endpoint's path"))
+    token: str = field(
+        default="",
+        metadata=_doc(
+            "bearer token every HTTP request must carry (empty: none asked; stdio never asks)"
+        ),
+    )
+    max_results: int = field(
+        default=50, metadata=_doc("most items one tool call returns (the rest: truncated)")
+    )
+    max_chars: int = field(
+        default=20000, metadata=_doc("most characters of one article's text get_article returns")
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = field(default="", metadata=_doc("database: a file path or an SQLAlchemy URL"))
     data_dir: str = field(default="", metadata=_doc("folder for the database and the site"))
@@ -287,6 +458,12 @@ class Settings:
     serve: ServeSettings = field(default_factory=ServeSettings)
     run: RunSettings = field(default_factory=RunSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    mcp: McpSettings = field(default_factory=McpSettings)
+    briefing: BriefingSettings = field(default_factory=BriefingSettings)
+    subscribers: Mapping[str, SubscriberSettings] = field(
+        default_factory=dict,
+        metadata=_doc("named subscribers: [subscribers.NAME] tables (settings file only)"),
+    )
     worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
@@ -352,6 +529,26 @@ def check_host(value: str, name: str = "host") -> str:
     return text
 
 
+def check_clock(value: str, name: str) -> tuple[int, int]:
+    """A time of day, ``HH:MM`` (24 hours): the hour and the minute."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ConfigError(f"{name} {value!r} is not a time of day as HH:MM (e.g. 08:00)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def quiet_hours(value: str, name: str) -> tuple[int, int]:
+    """``22:30-07:00`` → (start, end) in minutes of the day; the span may cross midnight."""
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ConfigError(f"{name} {value!r} is not HH:MM-HH:MM (e.g. 22:00-07:00)")
+    h1, m1 = check_clock(start, name)
+    h2, m2 = check_clock(end, name)
+    if (h1, m1) == (h2, m2):
+        raise ConfigError(f"{name} {value!r} is empty: start and end are the same")
+    return h1 * 60 + m1, h2 * 60 + m2
+
+
 def check_url(value: str, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
     """An absolute URL with one of ``schemes`` and a host: an ``ftp://`` base is refused
     where it is given, not when the first request fails naming another URL."""
@@ -379,6 +576,56 @@ def parse_override(text: str) -> dict[str, str]:
         check_url(base.strip(), f"upstream override for {host.strip()}")
         result[host.strip().lower()] = base.strip().rstrip("/")
     return result
+
+
+CLS_CATEGORIES = ("red", "announcement", "watch", "hk_us", "fund", "remind")
+
+
+def parse_shapes(value: Any, name: str = "sources.shapes") -> tuple[ShapeSetting, ...]:
+    """``[[sources.shapes]]`` tables (or the same as a JSON list in an environment
+    variable) → shapes, each checked: a typo is one line naming the table, not a request
+    that fails later."""
+    import json
+
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"setting {name}: not a JSON list of tables ({exc.msg})") from None
+    if not isinstance(value, list):
+        raise ConfigError(f"setting {name}: give a list of tables ([[sources.shapes]])")
+    shapes: list[ShapeSetting] = []
+    for position, table in enumerate(value, 1):
+        where = f"{name} #{position}"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"setting {where}: not a table")
+        known = {f.name for f in fields(ShapeSetting)}
+        unknown = set(table) - known
+        if unknown:
+            raise ConfigError(f"setting {where}: unknown key(s) {', '.join(sorted(unknown))}")
+        for key in ("source", "name", "base"):
+            if not isinstance(table.get(key), str) or not table[key].strip():
+                raise ConfigError(f"setting {where}: {key} is required (text)")
+        for key in ("params", "headers"):
+            sub = table.get(key, {})
+            if not isinstance(sub, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str | int | float) for k, v in sub.items()
+            ):
+                raise ConfigError(f"setting {where}: {key} must be a table of text values")
+        check_url(table["base"], f"{where} base")
+        shapes.append(
+            ShapeSetting(
+                source=table["source"].strip(),
+                name=table["name"].strip(),
+                base=table["base"].strip().rstrip("/"),
+                path=str(table.get("path") or ""),
+                params={k: str(v) for k, v in table.get("params", {}).items()},
+                headers={k: str(v) for k, v in table.get("headers", {}).items()},
+                first=_coerce(table.get("first", False), bool, f"{where} first"),
+                paging=_coerce(table.get("paging", True), bool, f"{where} paging"),
+            )
+        )
+    return tuple(shapes)
 
 
 _KIND_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
@@ -417,6 +664,8 @@ def _coerce(value: Any, kind: Any, name: str) -> Any:
             if not isinstance(value, str | int | float):
                 raise ValueError(value)
             return str(value)
+        if origin is tuple and typing.get_args(kind)[0] is ShapeSetting:
+            return parse_shapes(value, name)
         if origin is tuple:
             (item_kind, _) = typing.get_args(kind)
             items = value.split(",") if isinstance(value, str) else list(value)
@@ -454,12 +703,39 @@ def _build(cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], pre
                 raise ConfigError(f"setting {dotted} must be a table")
             values[f.name] = _build(kind, sub, env, dotted + ".")  # type: ignore[arg-type]
             continue
+        item = _table_of(kind)
+        if item is not None:  # named tables: [subscribers.alice], from the file only
+            named = table.get(f.name, {})
+            if not isinstance(named, Mapping) or not all(
+                isinstance(v, Mapping) for v in named.values()
+            ):
+                raise ConfigError(f"setting {dotted} must be tables: [{dotted}.NAME]")
+            for name in named:
+                if not _NAME.fullmatch(name):
+                    raise ConfigError(
+                        f"setting {dotted}.{name}: a name is letters, digits, - and _"
+                    )
+            values[f.name] = {
+                name: _build(item, sub, {}, f"{dotted}.{name}.") for name, sub in named.items()
+            }
+            continue
         env_name = "FINEWS_" + dotted.replace(".", "_").upper()
         if env_name in env:
             values[f.name] = _coerce(env[env_name], kind, dotted)
         elif f.name in table:
             values[f.name] = _coerce(table[f.name], kind, dotted)
     return cls(**values)
+
+
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _table_of(kind: Any) -> type[Any] | None:
+    """The dataclass of a ``Mapping[str, <dataclass>]`` setting (named tables), else None."""
+    if typing.get_origin(kind) is not Mapping:
+        return None
+    value = typing.get_args(kind)[1]
+    return value if is_dataclass(value) else None  # type: ignore[return-value]
 
 
 def load_settings(
@@ -509,6 +785,19 @@ def load_settings(
     return settings
 
 
+def parse_source_interval(spec: str) -> tuple[str, list[float]]:
+    """``"eastmoney.column=60/120/600"`` → ("eastmoney.column", [60, 120, 600]): one to
+    three positive numbers of seconds (busy, day, night).  Raises ValueError."""
+    key, sep, values = spec.partition("=")
+    parts = [p.strip() for p in values.split("/")] if sep else []
+    if not key.strip() or not 1 <= len(parts) <= 3 or not all(parts):
+        raise ValueError(f"{spec!r} is not SOURCE=BUSY[/DAY[/NIGHT]] (seconds)")
+    numbers = [float(p) for p in parts]
+    if not all(0 < n < float("inf") for n in numbers):  # nan fails this too
+        raise ValueError(f"{spec!r}: intervals must be positive numbers of seconds")
+    return key.strip(), numbers
+
+
 def _validate(s: Settings) -> None:
     """Ranges and shapes of every setting: out of range is an error naming the setting
     (docs/configuration.md), never a silent default.  URLs, hosts and ports go through the
@@ -529,12 +818,31 @@ def _validate(s: Settings) -> None:
         (1 <= s.ths.page_size <= 200, "ths.page_size must be 1..200"),
         (1 <= s.sina.page_size <= 200, "sina.page_size must be 1..200"),
         (1 <= s.wscn.page_size <= 100, "wscn.page_size must be 1..100"),
+        (
+            all(c in CLS_CATEGORIES for c in s.cls.categories),
+            "cls.categories: each must be one of " + ", ".join(CLS_CATEGORIES),
+        ),
+        (
+            not s.http.impersonate or s.http.impersonate.replace("_", "").isalnum(),
+            "http.impersonate must be a browser name such as chrome (empty: off)",
+        ),
         ("{id}" in s.jekyll.share_link, "jekyll.share_link must contain {id}"),
         (s.site.page_size >= 1, "site.page_size must be at least 1"),
         (s.site.feed_size >= 1, "site.feed_size must be at least 1"),
         (
             0 < r.min_interval <= r.interval <= r.max_interval,
             "run: need 0 < min_interval <= interval <= max_interval",
+        ),
+        (
+            0 < r.busy_interval <= r.day_interval <= r.night_interval,
+            "run: need 0 < busy_interval <= day_interval <= night_interval",
+        ),
+        (r.burst_items >= 1, "run.burst_items must be at least 1"),
+        (r.light_page >= 0, "run.light_page must not be negative"),
+        (r.burst_window >= 0, "run.burst_window must not be negative"),
+        (
+            r.pace in {"market", "busy", "day", "night"},
+            "run.pace must be market, busy, day or night",
         ),
         (r.max_backoff > 0, "run.max_backoff must be positive"),
         (0 <= r.jitter < 1, "run.jitter must be in [0, 1)"),
@@ -548,16 +856,43 @@ def _validate(s: Settings) -> None:
         (s.worker.poll_every > 0, "worker.poll_every must be positive"),
         (s.worker.visibility_timeout > 0, "worker.visibility_timeout must be positive"),
         (s.serve.poll_interval > 0, "serve.poll_interval must be positive"),
+        (s.mcp.path.startswith("/"), "mcp.path must start with /"),
+        (1 <= s.mcp.max_results <= 1000, "mcp.max_results must be 1..1000"),
+        (s.mcp.max_chars >= 500, "mcp.max_chars must be at least 500"),
+        (1 <= s.briefing.per_group <= 100, "briefing.per_group must be 1..100"),
+        (s.briefing.important >= 0, "briefing.important must not be negative"),
+        (s.briefing.stocks >= 0, "briefing.stocks must not be negative"),
+        (s.briefing.summarizer_timeout > 0, "briefing.summarizer_timeout must be positive"),
         (
             not s.serve.root_path or s.serve.root_path.startswith("/"),
             "serve.root_path must start with /",
         ),
     ]
+    for spec in r.source_intervals:
+        try:
+            parse_source_interval(spec)
+        except ValueError as exc:
+            checks.append((False, f"run.source_intervals: {exc}"))
     for ok, message in checks:
         if not ok:
             raise ConfigError(f"{message} (fix it in the settings file or FINEWS_* variable)")
     check_port(s.serve.port, "serve.port")
     check_host(s.serve.host, "serve.host")
+    check_port(s.mcp.port, "mcp.port")
+    for name in ("morning", "close"):
+        check_clock(getattr(s.briefing, name), f"briefing.{name}")
+    for name, sub in s.subscribers.items():
+        where = f"subscribers.{name}"
+        if sub.quiet_hours:
+            quiet_hours(sub.quiet_hours, f"{where}.quiet_hours")
+        if sub.max_per_hour < 0:
+            raise ConfigError(f"{where}.max_per_hour must not be negative (0: no cap)")
+        for session in sub.briefings:
+            if session not in {"morning", "close"}:
+                raise ConfigError(f"{where}.briefings: {session!r} is not morning or close")
+        if not sub.webhooks:
+            raise ConfigError(f'{where}: no webhooks (give webhooks = ["generic:https://…"])')
+    check_host(s.mcp.host, "mcp.host")
     check_url(s.site.base_url, "site.base_url")
     if not s.worker.redis.startswith("unix://"):
         check_url(s.worker.redis, "worker.redis", ("redis", "rediss"))
@@ -586,6 +921,19 @@ def describe_settings() -> list[tuple[str, str, str, str]]:
             dotted = prefix + f.name
             if is_dataclass(kind):
                 walk(kind, dotted + ".")  # type: ignore[arg-type]
+                continue
+            item = _table_of(kind)
+            if item is not None:
+                rows.append((dotted, "(file only)", "{}", f.metadata.get("help", "")))
+                for g in fields(item):
+                    rows.append(
+                        (
+                            f"{dotted}.NAME.{g.name}",
+                            "(file only)",
+                            repr(g.default),
+                            g.metadata["help"],
+                        )
+                    )
                 continue
             default: Any = f.default
             if callable(f.default_factory):

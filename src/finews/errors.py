@@ -79,7 +79,14 @@ class SourceError(_Located):
 
 
 class FetchError(SourceError):
-    """The request failed at the transport or HTTP level, after any retries."""
+    """The request failed at the transport or HTTP level, after any retries.
+
+    ``status`` is the HTTP status when the server answered with an error (None for a
+    timeout or a reset): a 404 says the endpoint moved, a 503 that it is busy."""
+
+    def __init__(self, message: str, context: str = "", status: int | None = None) -> None:
+        super().__init__(message, context)
+        self.status = status
 
 
 class UpstreamFormatError(SourceError):

@@ -31,9 +31,33 @@ class StockTag:
     code: str
     name: str = ""
     origin: str = "upstream"
+    move: float | None = None
+    """The stock's move (per cent) when the news came out, as the upstream gave it with
+    the tag (财联社's ``RiseRange``); None when the upstream gives none (issue #15)."""
+
+    def as_dict(self) -> dict[str, str | float]:
+        """The tag as JSON; ``move`` only when there is one (older rows stay byte-equal)."""
+        out: dict[str, str | float] = {"code": self.code, "name": self.name, "origin": self.origin}
+        if self.move is not None:
+            out["move"] = self.move
+        return out
+
+    def identity(self) -> dict[str, str]:
+        """What a reader's view of the article depends on: the move is a snapshot of the
+        market, not of the news, and a later poll's different figure is no revision."""
+        return {"code": self.code, "name": self.name, "origin": self.origin}
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic page of the upstream the item belongs to (财联社 ``subjects``: 每日早报,
+    A股盘面直播 …)."""
+
+    id: str
+    name: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "name": self.name, "origin": self.origin}
+        return {"id": self.id, "name": self.name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +86,10 @@ class Article:
     body_complete: bool = True
     """False when the body is only what a list gave and full text is still due."""
     raw: str = field(default="", compare=False)
+    topics: tuple[Topic, ...] = ()
+    """The upstream's topic pages the item is filed under (issue #15)."""
+    audio_url: str = ""
+    """A spoken version of the item (财联社 ``audio_url``): a feed enclosure."""
 
     def __post_init__(self) -> None:
         if not self.source or not self.upstream_id:
@@ -84,17 +112,22 @@ class Article:
         (comments, shares) that change on every poll and must not turn an
         unchanged article into a revision.
         """
-        payload = {
+        payload: dict[str, object] = {
             "title": self.title,
             "published": int(self.published.timestamp()),
             "media": self.media,
             "url": self.url,
             "digest": self.digest,
             "body_html": self.body_html,
-            "stocks": [s.as_dict() for s in self.stocks],
+            "stocks": [s.identity() for s in self.stocks],
             "important": self.important,
             "category": self.category,
         }
+        # only when present: the hash of every article stored before them is unchanged
+        if self.topics:
+            payload["topics"] = [t.as_dict() for t in self.topics]
+        if self.audio_url:
+            payload["audio_url"] = self.audio_url
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
@@ -157,3 +190,47 @@ class UserFeed:
     def key(self) -> str:
         """The source key of the feed's articles: ``feed.<id>``."""
         return f"feed.{self.id}"
+
+
+AFFECT = {"1": "利多", "2": "利空", "0": "影响较小"}
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """An economic-data release (金十's ``type`` 1 rows): its own row, not news.
+
+    Values stay text as the upstream sent them (``"2.1"``, ``"0.4"``, ``""`` before the
+    release): a figure such as ``"-0.3万"`` is not a number and must not become one."""
+
+    source: str
+    upstream_id: str
+    name: str
+    released: datetime
+    country: str = ""
+    unit: str = ""
+    actual: str = ""
+    forecast: str = ""
+    previous: str = ""
+    revised: str = ""
+    star: int = 0
+    affect: str = ""
+    """利多 / 利空 / 影响较小, or empty when the upstream says nothing"""
+    important: bool = False
+    raw: str = field(default="", compare=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "id": self.upstream_id,
+            "name": self.name,
+            "time": self.released.astimezone(BEIJING).isoformat(),
+            "country": self.country,
+            "unit": self.unit,
+            "actual": self.actual,
+            "forecast": self.forecast,
+            "previous": self.previous,
+            "revised": self.revised,
+            "star": self.star,
+            "affect": self.affect,
+            "important": self.important,
+        }

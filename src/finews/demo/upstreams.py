@@ -33,7 +33,8 @@ from finews.sources.cls import sign
 HOSTS = {
     "cls.telegraph": ("www.cls.cn",),
     "ths.flash": ("news.10jqka.com.cn",),
-    "eastmoney.fast": ("np-listapi.eastmoney.com",),
+    # both hosts of the 7×24 list (#15): a fallback stays on the stand-in
+    "eastmoney.fast": ("np-listapi.eastmoney.com", "np-weblist.eastmoney.com"),
 }
 
 

@@ -18,6 +18,7 @@ Failures after the retries raise :class:`~finews.errors.FetchError`.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import errno
 import logging
@@ -26,7 +27,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -55,6 +56,10 @@ class FetchPolicy:
     concurrency: int = 2
     user_agent: str = DESKTOP_UA
     overrides: Mapping[str, str] = field(default_factory=dict)
+    impersonate: str = ""
+    """A browser whose TLS fingerprint curl_cffi presents (``chrome``); empty: plain httpx."""
+    impersonate_hosts: frozenset[str] = frozenset()
+    """The upstream hosts that get the fingerprint (empty: all); the sources' hosts."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,19 @@ class Fetcher:
             follow_redirects=True,
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
+        self.impersonating: httpx.Client | None = None
+        if policy.impersonate:
+            # the same Fetcher, another transport: politeness and caps are unchanged
+            from finews.fetch.impersonate import CurlTransport
+
+            self.impersonating = httpx.Client(
+                transport=CurlTransport(
+                    policy.impersonate, policy.timeout, TOTAL_TIMEOUTS * policy.timeout
+                ),
+                timeout=httpx.Timeout(policy.timeout),
+                follow_redirects=True,
+                headers={"User-Agent": policy.user_agent},
+            )
         self._sleep = sleep
         self._clock = clock
         self._wall = wall_clock
@@ -178,6 +196,15 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+        if self.impersonating is not None:
+            self.impersonating.close()
+
+    def client_for(self, host: str) -> httpx.Client:
+        """The impersonating client for the hosts it is configured for, else the plain one."""
+        wanted = self.policy.impersonate_hosts
+        if self.impersonating is not None and (not wanted or host.lower() in wanted):
+            return self.impersonating
+        return self.client
 
     def __enter__(self) -> Fetcher:
         return self
@@ -186,11 +213,18 @@ class Fetcher:
         self.close()
 
     # -- politeness ----------------------------------------------------------
-    def _wait_turn(self, site: str) -> None:
+    @contextlib.contextmanager
+    def _turn_and_slot(self, site: str) -> Iterator[None]:
+        """The site's turn, then a slot among the requests in flight.  In this process the
+        next turn counts from the moment the request goes (the slot taken), not from when
+        its turn came: a request that waited for a slot does not shorten the spacing of
+        the next one to its site (#17: a tighter schedule waits for slots more often)."""
         if self._turn is not None:
             wait = self._turn(site, self.policy.host_spacing)
             if wait > 0:
                 self._sleep(wait)
+            with self._slots:
+                yield
             return
         with self._locks_guard:
             lock = self._site_locks.setdefault(site, threading.Lock())
@@ -199,7 +233,12 @@ class Fetcher:
             ready = self._site_next.get(site, 0.0)
             if ready > now:
                 self._sleep(ready - now)
-            self._site_next[site] = max(now, ready) + self.policy.host_spacing
+            self._slots.acquire()
+            self._site_next[site] = self._clock() + self.policy.host_spacing
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def _delay(self, attempt: int) -> float:
         base = min(self.policy.max_backoff, self.policy.backoff * (2**attempt))
@@ -237,11 +276,10 @@ class Fetcher:
                     request_headers["If-None-Match"] = etag
                 if modified:
                     request_headers["If-Modified-Since"] = modified
-            self._wait_turn(site_of(host))
             wait: float | None = None
             try:
-                with self._slots:
-                    response = self._send(target, request_headers)
+                with self._turn_and_slot(site_of(host)):
+                    response = self._send(target, request_headers, self.client_for(host))
             except httpx.TimeoutException:
                 last_error = f"timed out after {self.policy.timeout:g} s"
             except httpx.TransportError as exc:
@@ -260,7 +298,9 @@ class Fetcher:
                     return Response(url, 200, cached[2].headers, cached[2].content, True)
                 if response.status not in RETRY_STATUSES:
                     if response.status >= 400:
-                        raise FetchError(f"GET {shown}: HTTP {response.status}")
+                        raise FetchError(
+                            f"GET {shown}: HTTP {response.status}", status=response.status
+                        )
                     if conditional and (
                         "etag" in response.headers or "last-modified" in response.headers
                     ):
@@ -286,9 +326,11 @@ class Fetcher:
                 self._sleep(delay)
         raise FetchError(f"GET {shown}: {last_error} (after {self.policy.retries + 1} attempts)")
 
-    def _send(self, url: str, headers: Mapping[str, str]) -> Response:
+    def _send(
+        self, url: str, headers: Mapping[str, str], client: httpx.Client | None = None
+    ) -> Response:
         self.requests_sent += 1
-        with self.client.stream("GET", url, headers=headers) as response:
+        with (client or self.client).stream("GET", url, headers=headers) as response:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
                 raise FetchError(

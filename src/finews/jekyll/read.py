@@ -10,7 +10,7 @@ from finews.errors import JekyllFormatError
 from finews.jekyll import DEFAULT_ROLLING_MEDIA, JEKYLL_SOURCE
 from finews.jekyll.slug import media_slug
 from finews.model import ROLLING_CATEGORY, Article, parse_beijing
-from finews.process.text import strip_tags
+from finews.process.text import em_credit
 
 _TAIL = re.compile(
     r"\n\n<(?P<url>[^<>\n]*)>"
@@ -20,7 +20,6 @@ _TAIL = re.compile(
 _INFOCODE = re.compile(r"[?&]infoCode=([^&#]+)")
 _ARTICLE_CODE = re.compile(r"(?:,|/a/)([0-9A-Za-z]+)\.html")
 _FILENAME_ID = re.compile(r"^(?:\d{4}-\d{2}-\d{2})?-?(?P<id>[^/]+?)\.(?:md|markdown|html|txt)$")
-_EM_MEDIA = re.compile(r'<p class="em_media">（文章来源：(?P<media>.*?)）</p>', re.S)
 _TRAILING_MEDIA = re.compile(
     r"[（(](?P<media>[^（）()，。、\s]{1,12}(?:报|社|网|网站|新闻|客户端|数据|财经|电视台|周刊|杂志))[）)]\s*$"
 )
@@ -115,9 +114,9 @@ def _id_from_path(path: str) -> str:
 
 
 def _media_of_rolling(digest: str, body: str) -> str:
-    match = _EM_MEDIA.search(body)
-    if match:
-        return strip_tags(match.group("media")).strip() or DEFAULT_ROLLING_MEDIA
+    credit = em_credit(body)
+    if credit is not None:
+        return credit or DEFAULT_ROLLING_MEDIA
     match = _TRAILING_MEDIA.search(digest)
     if match:
         return match.group("media")
@@ -164,8 +163,8 @@ def parse_post(text: str, where: str = "") -> Article:
         upstream_id = match.group(1) if match else _id_from_path(where)
         media = tags.removesuffix("新闻") if tags else ""
         if not media:
-            em = _EM_MEDIA.search(article_body)
-            media = strip_tags(em.group("media")).strip() if em else category
+            credit = em_credit(article_body)
+            media = credit if credit is not None else category
         url = link
         if category == media_slug(media).strip():  # the front matter value is stripped
             category = ""  # derivable from the media: the article is listed under its media

@@ -8,17 +8,14 @@ needs the stored neighbours and runs inside the store's write transaction
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from finews.model import Article
 from finews.process.stocks import StockTagger, load_directory
-from finews.process.text import strip_tags
+from finews.process.text import em_credit
 
 log = logging.getLogger(__name__)
-
-_EM_MEDIA = re.compile(r'<p class="em_media">（文章来源：(?P<media>.*?)）</p>', re.S)
 
 
 @dataclass(frozen=True)
@@ -36,9 +33,9 @@ class Processor:
         came (and logged), the article is still stored.
         """
         if not article.media:
-            credit = _EM_MEDIA.search(article.body_html)
-            if credit:
-                article = replace(article, media=strip_tags(credit.group("media")).strip())
+            credit = em_credit(article.body_html)
+            if credit is not None:
+                article = replace(article, media=credit)
         try:
             return self.tagger.tag(article)
         except (ValueError, RecursionError) as exc:  # pathological input: keep what we have

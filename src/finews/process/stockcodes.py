@@ -78,3 +78,31 @@ def from_eastmoney_marker(value: str) -> str | None:
         market, _, code = value.partition(",")
         return from_eastmoney(f"{market}.{code}")
     return None
+
+
+_SUFFIXES = {
+    "SS": "SH",
+    "SH": "SH",
+    "SZ": "SZ",
+    "BJ": "BJ",
+    "HK": "HK",
+    "O": "US",
+    "OQ": "US",
+    "N": "US",
+    "A": "US",
+    "US": "US",
+}
+
+
+def from_suffixed(value: str) -> str | None:
+    """Suffixed tickers (华尔街见闻 ``symbols``: ``600519.SS``, ``00700.HK``, ``AAPL.O``).
+    The element shape is not confirmed (upstream-apis.md §6.2): anything else is None."""
+    code, sep, suffix = value.strip().upper().rpartition(".")
+    market = _SUFFIXES.get(suffix) if sep else None
+    if market in {"SH", "SZ", "BJ"} and _A_SHARE.match(code):
+        return f"{code}.{a_share_exchange(code) or market}"
+    if market == "HK" and _HK.match(code):
+        return f"{code.zfill(5)}.HK"
+    if market == "US" and _US.match(code):
+        return f"{code}.US"
+    return None

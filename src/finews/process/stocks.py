@@ -17,7 +17,6 @@ when an upstream tagged the stock.  Codes are never taken from bare numbers.
 from __future__ import annotations
 
 import csv
-import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -30,8 +29,8 @@ import ahocorasick
 
 from finews.errors import InputError
 from finews.model import Article, StockTag
-from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker
-from finews.process.text import body_text as plain_body
+from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker, from_prefixed
+from finews.process.text import titled_text
 
 ORIGIN_RANK = {"upstream": 0, "marker": 1, "code": 2, "name": 3}
 
@@ -186,12 +185,6 @@ def load_directory(override: Path | None = None) -> StockDirectory:
     )
 
 
-def plain_text(article: Article) -> str:
-    """Title, digest and body as text (chart blocks and tags removed, entities decoded)."""
-    head = html.unescape(f"{article.title}\n{article.digest}")
-    return f"{head}\n{plain_body(article.body_html)}"
-
-
 def marker_codes(body_html: str) -> list[str]:
     found: list[str] = []
     for match in _MARKER.finditer(body_html):
@@ -242,18 +235,22 @@ class StockTagger:
         """The article with every stock it is about, each once, most trusted origin first."""
         tags: dict[str, StockTag] = {}
 
-        def add(code: str, name: str, origin: str) -> None:
+        def add(code: str, name: str, origin: str, move: float | None = None) -> None:
             current = tags.get(code)
             if current is None or ORIGIN_RANK[origin] < ORIGIN_RANK[current.origin]:
-                tags[code] = StockTag(code, name or self.directory.display.get(code, ""), origin)
+                # the upstream's move travels with its tag (财联社 RiseRange, issue #15)
+                kept = move if move is not None else (current.move if current else None)
+                display = name or self.directory.display.get(code, "")
+                tags[code] = StockTag(code, display, origin, kept)
             elif not current.name and name:
                 tags[code] = replace(current, name=name)
 
         for tag in article.stocks:
-            add(tag.code, tag.name or self.directory.display.get(tag.code, ""), tag.origin)
+            name = tag.name or self.directory.display.get(tag.code, "")
+            add(tag.code, name, tag.origin, tag.move)
         for code in marker_codes(article.body_html):
             add(code, "", "marker")
-        text = plain_text(article)
+        text = titled_text(article)
         codes = text_codes(text, self.directory)
         for code in codes:
             add(code, "", "code")
@@ -264,3 +261,27 @@ class StockTagger:
         if ordered == article.stocks:
             return article
         return replace(article, stocks=ordered)
+
+
+def similar_stocks(query: str, display: dict[str, str], limit: int = 5) -> list[str]:
+    """Stocks whose name starts with (else contains) what was typed: 宁德 → 宁德时代."""
+    typed = normalise_name(query.strip())
+    if not typed:
+        return []
+    named = sorted(display.items())
+    starts = [f"{n} {c}" for c, n in named if normalise_name(n).startswith(typed)]
+    within = [f"{n} {c}" for c, n in named if typed in normalise_name(n)]
+    return list(dict.fromkeys([*starts, *within]))[:limit]
+
+
+def resolve_stock(query: str, names: dict[str, str], display: dict[str, str]) -> str | None:
+    """600519 / 600519.SH / sh600519 / 贵州茅台 → 600519.SH."""
+    text = query.strip()
+    if text.upper() in display:
+        return text.upper()
+    if text.isdigit() and len(text) == 6 and a_share_exchange(text):
+        return f"{text}.{a_share_exchange(text)}"
+    prefixed = from_prefixed(text)
+    if prefixed:
+        return prefixed
+    return names.get(normalise_name(text))

@@ -1,5 +1,7 @@
 """Markup to plain text, done one way by every stage that needs words rather than HTML
-(stock tagging, reprint signatures, the search index, titles from list items).
+(stock tagging, reprint signatures, the search index and its snippets, alerts, titles
+from list items, media names from Eastmoney's credit line).  The one home of these
+patterns (#16): other modules import them, none repeats them.
 
 Not a sanitiser (that is :mod:`finews.process.clean`): these helpers only take tags out so
 that text can be matched; their output is never put into a page as HTML.
@@ -10,9 +12,13 @@ from __future__ import annotations
 import html
 import re
 
+from finews.model import Article
+
 TAGS = re.compile(r"<[^>]+>")
 CHART_BLOCK = re.compile(r"<!--\s*EM_StockImg_Start\s*-->.*?<!--\s*EM_StockImg_End\s*-->", re.S)
 """Eastmoney's quote-chart block: markup and numbers, no news."""
+EM_CREDIT = re.compile(r'<p class="em_media">（文章来源：(?P<media>.*?)）</p>', re.S)
+"""Eastmoney's credit line at the end of a body: the media an article came from."""
 
 
 def strip_tags(fragment: str, replacement: str = "") -> str:
@@ -39,3 +45,23 @@ def says_the_same(digest: str, body: str) -> bool:
 def body_text(body_html: str) -> str:
     """An article body as text: chart blocks and tags replaced by spaces, entities decoded."""
     return html.unescape(TAGS.sub(" ", CHART_BLOCK.sub(" ", body_html)))
+
+
+def em_credit(body_html: str) -> str | None:
+    """The media named by Eastmoney's credit line in ``body_html`` (tags taken out), or
+    None when the body has no credit line."""
+    credit = EM_CREDIT.search(body_html)
+    return strip_tags(credit.group("media")).strip() if credit else None
+
+
+def article_text(article: Article) -> str:
+    """Digest and body as plain text (tags and chart blocks removed, entities decoded):
+    what the search index, its snippets and the alerts read."""
+    return f"{html.unescape(article.digest)}\n{body_text(article.body_html)}".strip()
+
+
+def titled_text(article: Article) -> str:
+    """Title, digest and body as text (chart blocks and tags removed, entities decoded):
+    what stock tagging reads."""
+    head = html.unescape(f"{article.title}\n{article.digest}")
+    return f"{head}\n{body_text(article.body_html)}"

@@ -17,6 +17,7 @@ the bot token and ``chat_id``).  A webhook is configured as ``format:url``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ import httpx
 
 from finews.errors import ConfigError
 from finews.model import Article
+from finews.process.text import article_text
 from finews.search.aliases import default_aliases, fold
-from finews.store.fulltext import body_text, stock_codes
+from finews.store.fulltext import stock_codes
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +68,18 @@ class Watchlist:
         return not (self.keywords or self.stocks or self.important)
 
     def expanded_keywords(self) -> list[tuple[str, tuple[str, ...]]]:
+        return self._expanded
+
+    @functools.cached_property
+    def _expanded(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each keyword with its aliases, folded: once per watchlist, not per article."""
         aliases = default_aliases()
         return [(k, tuple(fold(a) for a in aliases.expand(k))) for k in self.keywords if k.strip()]
 
     def reasons(self, article: Article) -> list[str]:
         """Why the article matches (empty: it does not)."""
         found: list[str] = []
-        text = fold(f"{article.title}\n{body_text(article)}")
+        text = fold(f"{article.title}\n{article_text(article)}")
         for keyword, names in self.expanded_keywords():
             if any(n and n in text for n in names):
                 found.append(f"关键词 {keyword}")
@@ -85,7 +92,8 @@ class Watchlist:
         return found
 
 
-def _text(article: Article, reasons: Iterable[str], link: str) -> str:
+def alert_text(article: Article, reasons: Iterable[str], link: str) -> str:
+    """One article as a bot message's text."""
     time = article.published_beijing.strftime("%m-%d %H:%M")
     return (
         f"【{article.title}】\n{time} {article.media or article.source}\n"
@@ -93,23 +101,9 @@ def _text(article: Article, reasons: Iterable[str], link: str) -> str:
     )
 
 
-def payload(
-    hook: Webhook, article: Article, reasons: list[str], link: str
-) -> tuple[str, dict[str, Any]]:
-    """(URL, JSON body) of one alert for one webhook."""
-    text = _text(article, reasons, link)
-    if hook.format == "dingtalk":
-        return hook.url, {"msgtype": "text", "text": {"content": text}}
-    if hook.format == "feishu":
-        return hook.url, {"msg_type": "text", "content": {"text": text}}
-    if hook.format == "wecom":
-        return hook.url, {"msgtype": "text", "text": {"content": text}}
-    if hook.format == "telegram":
-        parts = urlsplit(hook.url)
-        chat = parse_qs(parts.query).get("chat_id", [""])[0]
-        url = hook.url.split("?", 1)[0]
-        return url, {"chat_id": chat, "text": text, "disable_web_page_preview": True}
-    return hook.url, {
+def article_data(article: Article, reasons: list[str], link: str) -> dict[str, Any]:
+    """One article as the ``generic`` webhook's JSON."""
+    return {
         "source": article.source,
         "id": article.upstream_id,
         "title": article.title,
@@ -122,6 +116,31 @@ def payload(
         "important": article.important,
         "reasons": reasons,
     }
+
+
+def shaped(hook: Webhook, text: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(URL, JSON body) of a message for one webhook: ``text`` in the bots' message shapes,
+    ``data`` as it is for ``generic``.  Alerts and subscribers' pushes (issue #14) both
+    send through here."""
+    if hook.format == "dingtalk":
+        return hook.url, {"msgtype": "text", "text": {"content": text}}
+    if hook.format == "feishu":
+        return hook.url, {"msg_type": "text", "content": {"text": text}}
+    if hook.format == "wecom":
+        return hook.url, {"msgtype": "text", "text": {"content": text}}
+    if hook.format == "telegram":
+        parts = urlsplit(hook.url)
+        chat = parse_qs(parts.query).get("chat_id", [""])[0]
+        url = hook.url.split("?", 1)[0]
+        return url, {"chat_id": chat, "text": text, "disable_web_page_preview": True}
+    return hook.url, data
+
+
+def payload(
+    hook: Webhook, article: Article, reasons: list[str], link: str
+) -> tuple[str, dict[str, Any]]:
+    """(URL, JSON body) of one alert for one webhook."""
+    return shaped(hook, alert_text(article, reasons, link), article_data(article, reasons, link))
 
 
 def accepted(response: httpx.Response, hook: Webhook) -> bool:

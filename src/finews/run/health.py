@@ -4,12 +4,15 @@
 - ``stale``: it answers, but its newest article is older than ``stale_after`` — the
   silent failure, where a feed stops updating and nobody notices — or no poll has
   succeeded for ``stale_after``;
+- ``changed``: it answers (maybe nothing new), but its items' fields differ from what the
+  adapter expects
+  (a field missing or of another type, or a new one: issue #15);
 - ``ok``; ``unknown`` when it was never polled into this store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from finews.site.formats import iso_time
@@ -26,12 +29,38 @@ class Health:
     last_success_at: int | None
     consecutive_failures: int
     last_error: str
+    shape: str = ""
+    """The request shape the source answers to (issue #15), and since when."""
+    shape_since: int | None = None
+    previous_shape: str = ""
+    switch_reason: str = ""
+    fallback_ms: int | None = None
+    locked: int = 0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """Open field changes: a field missing, of another type, or new — first seen when."""
 
     def as_dict(self) -> dict[str, Any]:
         def iso(ts: int | None) -> str | None:
             return iso_time(ts) if ts else None
 
         return {
+            "shape": self.shape,
+            "shape_since": iso(self.shape_since),
+            "previous_shape": self.previous_shape,
+            "switch_reason": self.switch_reason,
+            "fallback_ms": self.fallback_ms,
+            "locked": self.locked,
+            "warnings": [
+                {
+                    "field": w["field"],
+                    "change": w["change"],
+                    "detail": w["detail"],
+                    "items": w["items"],
+                    "first_seen": iso(w["first_seen"]),
+                    "last_seen": iso(w["last_seen"]),
+                }
+                for w in self.warnings
+            ],
             "source": self.source,
             "health": self.state,
             "reason": self.reason,
@@ -81,6 +110,12 @@ def assess(
         reason = "answers, but nothing new for " + (_age(data_now - newest) if newest else "ever")
     else:
         state, reason = "ok", f"newest item {_age(max(0.0, data_now - newest))} old"
+    warnings = list(status.get("field_changes") or [])
+    if warnings and state in {"ok", "stale"}:
+        # a format change explains a stale source better than its age does
+        more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+        reason = f"its format changed: {_words(warnings[0])}{more}; {reason}"
+        state = "changed"
     return Health(
         source=source,
         state=state,
@@ -91,7 +126,19 @@ def assess(
         last_success_at=success,
         consecutive_failures=failures,
         last_error=str(status.get("last_error") or ""),
+        shape=str(status.get("shape") or ""),
+        shape_since=status.get("shape_since"),
+        previous_shape=str(status.get("previous_shape") or ""),
+        switch_reason=str(status.get("switch_reason") or ""),
+        fallback_ms=status.get("fallback_ms"),
+        locked=int(status.get("locked") or 0),
+        warnings=warnings,
     )
+
+
+def _words(change: dict[str, Any]) -> str:
+    kind = {"missing": "missing", "type": "changed type", "new": "appeared"}
+    return f"field {change['field']} {kind.get(change['change'], change['change'])}"
 
 
 def report(

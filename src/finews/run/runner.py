@@ -4,15 +4,20 @@ to stop.
 One asyncio loop coordinates; the blocking work (HTTP polls through the thread-safe
 fetcher, SQLite writes, site builds) runs in worker threads:
 
-- the scheduler (:mod:`finews.run.schedule`) says which sources are due; each due
-  source is polled in a thread (``run.workers`` at once), its outcome recorded in the
-  store (source health) and in the schedule;
+- the scheduler (:mod:`finews.run.schedule`, on a :class:`~finews.run.schedule.Clock`
+  tests replace) says which sources are due, by the market's hours and each source's
+  news; each due source is polled in a thread (``run.workers`` at once), its outcome
+  recorded in the store (source health, its interval) and in the schedule;
+- a poll stores the list's items at once (pushed to open pages at commit, #17); their full
+  texts follow in a task per source, each saved as an update of its row;
 - new articles ask for a site build; builds are gathered for ``run.build_delay`` seconds
   and run one at a time (incremental, atomic per file);
 - new articles are matched against the watchlists and queued for the webhooks
   (:mod:`finews.run.alerts`); a separate task delivers them with retries;
-- the web app (search, API, live updates) runs on the same loop under uvicorn; its live
-  updates see new articles through the store like any other reader.
+- the subscribers of the settings are given their stories, paced and pushed, and sent
+  the briefings when their periods end (:mod:`finews.run.subscribers`);
+- the web app (search, API, live updates) runs in a child process; it hears of every
+  commit (:mod:`finews.store.notify`) and reads what changed from the store.
 
 SIGINT/SIGTERM: no new polls start; the polls in flight finish (each page is one
 transaction: stored or not), a pending build runs, the web server stops.  A second
@@ -38,18 +43,24 @@ import httpx
 from finews.config import Settings
 from finews.fetch import Fetcher
 from finews.ingest import SourceReport, fetch_round, policy_from_settings
+from finews.model import Article
 from finews.process.pipeline import Processor
 from finews.run import alerts
-from finews.run.schedule import Policy, Schedule
+from finews.run.schedule import Clock, Pace, Policy, Schedule, SystemClock, parse_pace
 from finews.site import SiteOptions, build_site, paths
 from finews.sources.base import Source
 from finews.sources.registry import build_sources
-from finews.store import Store, alertqueue, feedlist
+from finews.store import Store, alertqueue, feedlist, freshness
 
 if TYPE_CHECKING:
     from finews.web.process import WebProcess
 
 log = logging.getLogger("finews.run")
+
+FULLTEXT_ALERT_WAIT = 30.0
+"""Seconds an alert waits for its article's full text before it is matched without it."""
+FULLTEXT_RETRY_EVERY = 60.0
+"""Seconds between retries of a source's failed full texts when no new item comes."""
 
 
 @dataclass
@@ -60,7 +71,28 @@ class RunStats:
     builds: int = 0
     alerts_sent: int = 0
     alerts_failed: int = 0
+    pushes_sent: int = 0
     started: float = field(default_factory=time.time)
+
+
+def schedule_policy(settings: Settings) -> Policy:
+    """The schedule's policy from the ``[run]`` settings."""
+    r = settings.run
+    default = Pace(r.busy_interval, r.day_interval, r.night_interval)
+    paces = dict(parse_pace(spec, default) for spec in r.source_intervals)
+    return Policy(
+        base=r.interval,
+        minimum=r.min_interval,
+        maximum=r.max_interval,
+        max_backoff=r.max_backoff,
+        jitter=r.jitter,
+        pace=default,
+        paces=paces,
+        global_sources=frozenset(r.global_sources),
+        burst_items=r.burst_items,
+        burst_window=r.burst_window,
+        pinned="" if r.pace == "market" else r.pace,
+    )
 
 
 class Runner:
@@ -73,6 +105,7 @@ class Runner:
         port: int | None = None,
         on_ready: Callable[[str], None] | None = None,
         processor: Processor | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.sources = sources
@@ -80,14 +113,20 @@ class Runner:
         self.port = port if port is not None else settings.serve.port
         self.on_ready = on_ready
         self.processor = processor
-        r = settings.run
-        self.policy = Policy(r.interval, r.min_interval, r.max_interval, r.max_backoff, r.jitter)
+        self.clock = clock or SystemClock()
+        self.policy = schedule_policy(settings)
+        self.schedule: Schedule | None = None
         self.stats = RunStats()
         self.stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._build_wanted = asyncio.Event()
         self._alerts_wanted = asyncio.Event()
+        self._subscribers_wanted = asyncio.Event()
         self._polls: set[asyncio.Task[None]] = set()
+        self._completing: dict[str, asyncio.Task[None]] = {}
+        self._complete_again: set[str] = set()
+        self._retried: dict[str, float] = {}
+        self._held: dict[int, float] = {}
         self._random = random.Random()
         a = settings.alerts
         self.watchlist = alerts.Watchlist(a.keywords, a.stocks, a.important)
@@ -124,6 +163,8 @@ class Runner:
                 tasks.append(asyncio.create_task(self._builder(), name="builder"))
             if self.webhooks and not self.watchlist.empty:
                 tasks.append(asyncio.create_task(self._alerter(), name="alerts"))
+            if self.settings.subscribers:
+                tasks.append(asyncio.create_task(self._subscribers(), name="subscribers"))
             if self.settings.run.serve:
                 web = await self._start_server()
             if self.on_ready:
@@ -160,17 +201,20 @@ class Runner:
     # -- polling -------------------------------------------------------------------------
     async def _schedule(self) -> None:
         by_key = {s.key: s for s in self.sources or []}
-        schedule = Schedule.start(list(by_key), self.policy, time.monotonic())
+        clock = self.clock
+        schedule = Schedule.start(list(by_key), self.policy, clock.monotonic(), clock.time())
+        self.schedule = schedule
         limit = asyncio.Semaphore(self.settings.run.workers)
         while not self.stopping.is_set():
-            now = time.monotonic()
+            now = clock.monotonic()
+            schedule.retune(now, clock.time())  # the market's hours: 09:15 tightens at once
             for key in schedule.due(now):
                 schedule.started(key)
                 task = asyncio.create_task(self._poll(schedule, by_key[key], limit))
                 self._polls.add(task)
                 task.add_done_callback(self._polls.discard)
             upcoming = schedule.next_due()
-            wait = 1.0 if upcoming is None else max(0.05, min(5.0, upcoming - time.monotonic()))
+            wait = 1.0 if upcoming is None else max(0.05, min(5.0, upcoming - clock.monotonic()))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
@@ -180,11 +224,19 @@ class Runner:
             report = await anyio.to_thread.run_sync(self._poll_blocking, source)
         delay = schedule.finished(
             source.key,
-            now=time.monotonic(),
+            now=self.clock.monotonic(),
             ok=report.ok,
             new=report.new,
             rand=self._random.random(),
+            epoch=self.clock.time(),
         )
+        state = schedule.states[source.key]
+        with contextlib.suppress(Exception):  # shown by `finews sources`; never fatal
+            await anyio.to_thread.run_sync(
+                lambda: freshness.record_schedule(
+                    self.store, source.key, interval=state.interval, phase=state.phase
+                )
+            )
         self.stats.polls += 1
         self.stats.new_articles += report.new
         if report.ok:
@@ -202,17 +254,23 @@ class Runner:
         if report.new or report.updated:
             self._build_wanted.set()
             self._alerts_wanted.set()
+            self._subscribers_wanted.set()
+        if report.ok and self.settings.eastmoney.fulltext:
+            self._complete_later(source, report.new)
         self._wake.set()
 
     def _poll_blocking(self, source: Source) -> SourceReport:
         assert self.processor is not None
         try:
+            # show first: the list's items are stored (and pushed) at once; their full
+            # texts follow in a task of their own, so the next poll is not held up (#17)
             return fetch_round(
                 self.store,
                 self.fetcher,
                 [source],
-                fulltext=self.settings.eastmoney.fulltext,
+                fulltext=False,
                 process=self.processor,
+                light=self.settings.run.light_page,
             )[0]
         except Exception as exc:  # a bug or a store failure must not end the process
             log.exception("%s: poll crashed", source.key)
@@ -220,6 +278,55 @@ class Runner:
             with contextlib.suppress(Exception):
                 self.store.record_poll(source.key, ok=False, error=report.error)
             return report
+
+    # -- full texts, after the list items are shown ---------------------------------------
+    def _complete_later(self, source: Source, new: int) -> None:
+        """Start fetching the full texts a poll left due (one task per source at a time;
+        a poll that brings more while it runs has it go round again).  Without new items,
+        earlier failures are retried once a minute."""
+        now = time.monotonic()
+        if not new and now - self._retried.get(source.key, -1e9) < FULLTEXT_RETRY_EVERY:
+            return
+        self._retried[source.key] = now
+        if source.key in self._completing:
+            self._complete_again.add(source.key)
+            return
+        task = asyncio.create_task(self._complete(source, new), name=f"fulltext {source.key}")
+        self._completing[source.key] = task
+        self._polls.add(task)
+        task.add_done_callback(self._polls.discard)
+
+    async def _complete(self, source: Source, new: int) -> None:
+        from finews.ingest import RETRY_PER_ROUND, complete_pending
+
+        try:
+            while True:
+                self._complete_again.discard(source.key)
+                report = await anyio.to_thread.run_sync(
+                    lambda: complete_pending(
+                        self.store,
+                        self.fetcher,
+                        source,
+                        max_attempts=self.settings.eastmoney.fulltext_retries,
+                        limit=new + RETRY_PER_ROUND,
+                        process=self.processor or (lambda a: a),
+                        stop=self.stopping.is_set,  # SIGTERM: the rest stays due
+                    )
+                )
+                if report.updated:
+                    log.info(
+                        "%s: %d full text(s) stored (%.1f s)",
+                        source.key,
+                        report.updated,
+                        report.seconds,
+                    )
+                    self._build_wanted.set()
+                if source.key not in self._complete_again or self.stopping.is_set():
+                    return
+        except Exception:  # a bug or a store failure must not end the process
+            log.exception("%s: full texts crashed", source.key)
+        finally:
+            self._completing.pop(source.key, None)
 
     # -- the site ------------------------------------------------------------------------
     async def _builder(self) -> None:
@@ -260,13 +367,33 @@ class Runner:
             if not rows:
                 return
             matches = []
-            for _, article in rows:
+            done = 0
+            for article_id, article in rows:
+                if self._awaits_fulltext(article_id, article):
+                    break  # matched on its full text, a moment later (show first: #17)
+                done = article_id
                 reasons = self.watchlist.reasons(article)
                 if reasons:
                     matches += [(article, hook.key, reasons) for hook in self.webhooks]
-            alertqueue.enqueue(
-                self.store, matches, rows[-1][0], per_story=self.settings.alerts.per_story
-            )
+            if done:
+                alertqueue.enqueue(
+                    self.store, matches, done, per_story=self.settings.alerts.per_story
+                )
+            if done != rows[-1][0]:
+                return  # the rest waits for a full text; the alerter looks again each second
+
+    def _awaits_fulltext(self, article_id: int, article: Article) -> bool:
+        """A list item stored before its full text is matched once the text is in (a
+        keyword may be in the body only), or after ``FULLTEXT_ALERT_WAIT`` seconds without
+        it: an alert is never held up for long by a failing article page."""
+        if article.body_complete or not self.settings.eastmoney.fulltext:
+            self._held.pop(article_id, None)
+            return False
+        first = self._held.setdefault(article_id, time.monotonic())
+        if time.monotonic() - first < FULLTEXT_ALERT_WAIT:
+            return True
+        self._held.pop(article_id, None)
+        return False
 
     async def _deliver(self, client: httpx.AsyncClient) -> None:
         pending = await anyio.to_thread.run_sync(alertqueue.due, self.store)
@@ -315,6 +442,26 @@ class Runner:
                     retry_at=retry_at,
                 )
             )
+
+    # -- subscribers (issue #14) -------------------------------------------------------
+    async def _subscribers(self) -> None:
+        from finews.run.subscribers import Subscriptions
+
+        subs = Subscriptions(self.store, self.settings)
+        async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+            while True:
+                try:
+                    await anyio.to_thread.run_sync(subs.match)
+                    await anyio.to_thread.run_sync(subs.briefings)
+                    await anyio.to_thread.run_sync(subs.dispatch)
+                    self.stats.pushes_sent += await subs.deliver(client)
+                except Exception:  # a bug or a store failure must not end the process
+                    log.exception("subscribers: a round failed (retried)")
+                # new articles wake it; the clock (quiet hours ending, the hour's cap
+                # freeing up, a briefing's time) is looked at every few seconds
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._subscribers_wanted.wait(), 5.0)
+                self._subscribers_wanted.clear()
 
     # -- the web app ---------------------------------------------------------------------
     async def _start_server(self) -> WebProcess:

@@ -14,12 +14,12 @@ from typing import Any
 
 from finews.errors import RequestError
 from finews.model import Article, parse_beijing
+from finews.process.text import article_text, says_the_same
 from finews.process.text import body_text as plain_body
-from finews.process.text import says_the_same
 from finews.search.query import Query, parse
 from finews.search.snippet import highlight, snippet
 from finews.store import Store
-from finews.store.fulltext import Filters, body_text
+from finews.store.fulltext import Filters
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -103,7 +103,7 @@ def _said_once(a: Article) -> str:
     body = plain_body(a.body_html)
     if body and says_the_same(html.unescape(a.digest), body):
         return body
-    return body_text(a)
+    return article_text(a)
 
 
 def search(

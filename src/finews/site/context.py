@@ -1,7 +1,8 @@
 """What every page kind of one build shares: the options, the renderer, the writer, and
 what the planner learned of the store (section slugs, stocks' names, the stories told
 more than once and their heat), with the caches that make pages cheap (feed entries,
-listing lines).  Worker processes inherit it.
+listing lines).  Worker processes inherit it.  And :class:`Plan`: what the planner
+found this build must look at, the input of every page kind.
 """
 
 from __future__ import annotations

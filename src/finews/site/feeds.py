@@ -22,9 +22,13 @@ from finews.site.escaping import escape_text, joined_lines
 from finews.site.formats import iso_time, rfc822_time, section_title
 
 
-def feed_entry(a: Article, base_url: str, body: str | None = None) -> dict[str, Any]:
+def feed_entry(
+    a: Article, base_url: str, body: str | None = None, *, enclosures: bool = False
+) -> dict[str, Any]:
     """An article's entry in a feed; ``body`` is its sanitised body as stored (None:
-    sanitised here)."""
+    sanitised here).  With ``enclosures``, an article's spoken version (财联社
+    ``audio_url``) is the entry's enclosure (issue #15; off by default so that the
+    static site's feeds stay as they are until its builder asks for them)."""
     ts = int(a.published.timestamp())
     base = base_url.rstrip("/") + "/"
     if body is None:
@@ -40,10 +44,23 @@ def feed_entry(a: Article, base_url: str, body: str | None = None) -> dict[str, 
         "section": section_title(a.category or a.media or a.source),
         "digest": a.digest,
         "content": body,
+        "audio": a.audio_url if enclosures and _safe_audio(a.audio_url) else "",
     }
     entry["atom"] = atom_entry(entry)
     entry["rss"] = rss_item(entry)
     return entry
+
+
+def _safe_audio(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not any(c in url for c in " <>\"'")
+
+
+def _audio_type(url: str) -> str:
+    lowered = url.lower().split("?")[0]
+    for ext, kind in ((".m4a", "audio/mp4"), (".aac", "audio/aac"), (".ogg", "audio/ogg")):
+        if lowered.endswith(ext):
+            return kind
+    return "audio/mpeg"
 
 
 def atom_entry(e: dict[str, Any]) -> Markup:
@@ -56,8 +73,24 @@ def atom_entry(e: dict[str, Any]) -> Markup:
         f'<link rel="alternate" type="text/html" href="{x["url"]}"/>\n'
         f"<author><name>{x['media']}</name></author>\n"
         f'<category term="{x["section"]}"/>{summary}\n'
-        f'<content type="html">{x["content"]}</content>\n</entry>'
+        f'<content type="html">{x["content"]}</content>\n{_atom_enclosure(e)}</entry>'
     )
+
+
+def _atom_enclosure(e: dict[str, Any]) -> str:
+    audio = e.get("audio") or ""
+    if not audio:
+        return ""
+    kind = _audio_type(audio)
+    return f'<link rel="enclosure" type="{kind}" href="{escape_text(audio)}"/>\n'
+
+
+def _rss_enclosure(e: dict[str, Any]) -> str:
+    audio = e.get("audio") or ""
+    if not audio:
+        return ""
+    kind = _audio_type(audio)
+    return f'<enclosure url="{escape_text(audio)}" length="0" type="{kind}"/>\n'
 
 
 def rss_item(e: dict[str, Any]) -> Markup:
@@ -67,7 +100,7 @@ def rss_item(e: dict[str, Any]) -> Markup:
         f"<item>\n<title>{x['title']}</title>\n<link>{x['url']}</link>\n"
         f'<guid isPermaLink="false">{x["id"]}</guid>\n<pubDate>{x["rfc822"]}</pubDate>\n'
         f"<category>{x['section']}</category>\n<description>{x['content']}</description>\n"
-        "</item>"
+        f"{_rss_enclosure(e)}</item>"
     )
 
 
@@ -100,6 +133,11 @@ def json_feed(
                 "date_published": e["iso"],
                 "authors": [{"name": e["media"]}],
                 "tags": [e["section"]],
+                **(
+                    {"attachments": [{"url": e["audio"], "mime_type": _audio_type(e["audio"])}]}
+                    if e.get("audio")
+                    else {}
+                ),
             }
             for e in entries
         ],

@@ -27,6 +27,9 @@ class SiteOptions:
     workers: int = 0
     """Processes rendering article pages in a full build: 0 = one per core (up to 4)
     from 3,000 articles on, 1 = this process only."""
+    briefing_times: tuple[str, str] = ("08:00", "15:30")
+    """The ends of the morning and close briefings' periods (``briefing.*``, issue #14)."""
+    briefing_per_group: int = 5
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SiteOptions:
@@ -38,6 +41,8 @@ class SiteOptions:
             feed_size=s.feed_size,
             templates=s.templates,
             search_form=s.search_form,
+            briefing_times=(settings.briefing.morning, settings.briefing.close),
+            briefing_per_group=settings.briefing.per_group,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from finews.errors import UpstreamFormatError
@@ -12,6 +13,7 @@ from finews.model import Article, StockTag
 from finews.process.headline import headline
 from finews.process.text import strip_tags
 from finews.sources.base import Page
+from finews.sources.drift import Expected, compare
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +41,28 @@ def normalise_items(
     normalise: Callable[[dict[str, Any]], Article | None],
     source: str,
     ident_key: str = "id",
+    *,
+    expected: Expected | None = None,
+    locked: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Page:
     """Every item of a list through ``normalise``; a bad item is skipped and reported.
-    ``normalise`` returns None for an item that is deliberately not an article (a locked
-    VIP item, an economic-data row): skipped with the reason it logs."""
+    ``normalise`` returns None for an item that is deliberately not an article (an
+    economic-data row): skipped with the reason it logs.  An item ``locked`` says is
+    behind the upstream's paywall is counted, not normalised.  With ``expected``, the
+    page carries how its items differ from the fields the adapter reads."""
     if not isinstance(items, list):
         raise UpstreamFormatError("the item list is missing or not a list", source)
     articles: list[Article] = []
     skipped: list[tuple[str, str]] = []
+    locked_count = 0
+    changes, present = compare(items, expected) if expected else ((), frozenset[str]())
     for position, item in enumerate(items):
         ident = (
             str(item.get(ident_key, f"#{position}")) if isinstance(item, dict) else f"#{position}"
         )
+        if locked is not None and isinstance(item, dict) and locked(item):
+            locked_count += 1
+            continue
         try:
             if not isinstance(item, dict):
                 raise TypeError("item is not an object")
@@ -66,7 +78,7 @@ def normalise_items(
             skipped.append((ident, "not an article (locked or a data row)"))
         else:
             articles.append(article)
-    return Page(tuple(articles), tuple(skipped))
+    return Page(tuple(articles), tuple(skipped), locked_count, (), changes, present)
 
 
 def paged(
@@ -84,8 +96,24 @@ def paged(
         fresh = tuple(a for a in page.articles if a.upstream_id not in seen)
         seen.update(a.upstream_id for a in fresh)
         if len(fresh) != len(page.articles):
-            page = Page(fresh, page.skipped)
+            page = replace(page, articles=fresh)
         yield page
-        if (not page.articles and not page.skipped) or following is None or following == cursor:
+        empty = not page.articles and not page.skipped and not page.locked and not page.events
+        if empty or following is None or following == cursor:
             return
         cursor = following
+
+
+def merge(a: Page, b: Page) -> Page:
+    """Two pages of one source as one (categories, channels): an item on both is the
+    first's."""
+    ids = {x.upstream_id for x in a.articles}
+    return replace(
+        a,
+        articles=a.articles + tuple(x for x in b.articles if x.upstream_id not in ids),
+        skipped=a.skipped + b.skipped,
+        locked=a.locked + b.locked,
+        events=a.events + b.events,
+        changes=a.changes + tuple(c for c in b.changes if c not in a.changes),
+        present=a.present | b.present,
+    )

@@ -8,12 +8,13 @@ unknown fields are ignored, every item is kept verbatim in ``raw``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import lxml.html
@@ -25,6 +26,9 @@ from finews.model import ROLLING_CATEGORY, Article, StockTag, parse_beijing
 from finews.process.headline import headline
 from finews.process.stockcodes import from_eastmoney
 from finews.sources.base import Page
+from finews.sources.common import normalise_items
+from finews.sources.drift import TEXT_OR_NUMBER, Expected
+from finews.sources.shapes import Candidates, Shape, ShapeChanged, walk
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,54 @@ EASTMONEY_MEDIA = "东方财富"
 MORE_MARK = "[点击查看全文]"
 LIST_FIELDS = "code,showTime,title,mediaName,summary,image,url,uniqueUrl,Np_dst"
 VOLATILE = frozenset({"req_trace", "guid", "_"})
+
+
+FAST_PATH = "/comm/web/getFastNewsList"
+COLUMN_PATH = "/comm/web/getNewsByColumns"
+WEBLIST = "https://np-weblist.eastmoney.com"
+
+FAST_EXPECTED = Expected(
+    required={"code": str, "showTime": str},
+    usual={"title": str, "summary": str, "realSort": TEXT_OR_NUMBER, "stockList": list},
+    known=frozenset({"image", "pinglun_Num", "share", "titleColor"}),
+)
+"""Every field of the real captures (tests/data/eastmoney) and of §1."""
+COLUMN_EXPECTED = Expected(
+    required={"code": TEXT_OR_NUMBER, "showTime": str, "title": str},
+    usual={"summary": str},
+    known=frozenset({"mediaName", "image", "url", "uniqueUrl", "Np_dst", "titleColor"}),
+)
+
+
+def fast_shapes(list_base: str) -> tuple[Shape, ...]:
+    """``getFastNewsList`` on the configured host (np-listapi), then on np-weblist."""
+    found = (
+        Shape(
+            "np-listapi",
+            list_base,
+            FAST_PATH,
+            seen="finews since #3; a-stock-data issue #14 ('still works'), 2026-05-30",
+        ),
+        Shape(
+            "np-weblist",
+            WEBLIST,
+            FAST_PATH,
+            seen="akshare stock_info_global_em (HEAD 0e7db00), 2026-08-21; "
+            "dsh-trading PR #12, 2026-08-30",
+        ),
+    )
+    return tuple(s for i, s in enumerate(found) if i == 0 or s.base != list_base)
+
+
+def column_shapes(list_base: str) -> tuple[Shape, ...]:
+    return (
+        Shape(
+            "np-listapi",
+            list_base,
+            COLUMN_PATH,
+            seen="akshare stock_news_main_cx era clients; KSpider fixtures, 2026-09",
+        ),
+    )
 
 
 def _trace() -> str:
@@ -63,7 +115,7 @@ def _check_envelope(payload: Any, source: str, what: str) -> dict[str, Any]:
     data = payload.get("data")
     if data is None:
         message = payload.get("message") or payload.get("msg") or ""
-        raise UpstreamFormatError(
+        raise ShapeChanged(
             f"{what}: data is null (code {payload.get('code')!r} {message!r}; "
             "missing sortEnd/req_trace, or the API changed)",
             source,
@@ -113,24 +165,6 @@ def normalise_column(item: dict[str, Any], page_base: str) -> Article:
         body_complete=False,
         raw=_raw(item),
     )
-
-
-def _normalise_all(items: Any, normalise: Callable[[dict[str, Any]], Article], source: str) -> Page:
-    if not isinstance(items, list):
-        raise UpstreamFormatError("the item list is missing or not a list", source)
-    articles: list[Article] = []
-    skipped: list[tuple[str, str]] = []
-    for position, item in enumerate(items):
-        ident = str(item.get("code", f"#{position}")) if isinstance(item, dict) else f"#{position}"
-        try:
-            if not isinstance(item, dict):
-                raise TypeError("item is not an object")
-            articles.append(normalise(item))
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            log.info("%s: skipped item %s: %s", source, ident, reason)
-            skipped.append((ident, reason))
-    return Page(tuple(articles), tuple(skipped))
 
 
 # -- full text ----------------------------------------------------------------
@@ -193,6 +227,27 @@ class EastmoneyBase:
     page_base: str = "https://finance.eastmoney.com"
     page_size: int = 50
     key: str = ""
+    request_shapes: tuple[Shape, ...] = ()
+    """The list's request shapes in order (default: the built-in ones on ``list_base``)."""
+    expect_items: bool = False
+    """The store has items of this source: an empty first page may be a change."""
+    candidates: Candidates = field(init=False)
+
+    def __post_init__(self) -> None:
+        builtin = fast_shapes if self.key == FAST_SOURCE else column_shapes
+        self.candidates = Candidates(self.key, self.request_shapes or builtin(self.list_base))
+
+    def lanes(self) -> list[Any]:
+        """One source per column, for a round that catches each column up on its own: a
+        round stops paging where it reaches known items, which in the first column would
+        otherwise end it before the others were asked (#17)."""
+        columns: tuple[int, ...] = getattr(self, "columns", ())
+        if len(columns) < 2:
+            return [self]
+        lanes = [replace(self, columns=(c,)) for c in columns]  # type: ignore[call-arg]
+        for lane in lanes:
+            lane.candidates = self.candidates  # one request shape for the source, shared
+        return lanes
 
     def complete(self, fetcher: Fetcher, article: Article) -> Article:
         """Full text through the article JSON API, the article page as fallback."""
@@ -242,19 +297,30 @@ class EastmoneyFast(EastmoneyBase):
 
     def pages(self, fetcher: Fetcher) -> Iterator[Page]:
         """Pages of every configured column, interleaved newest-first per column."""
-        cursors: dict[int, str] = {column: "" for column in self.columns}
-        while cursors:
-            for column in list(cursors):
-                page, cursor = self._page(fetcher, column, cursors[column])
-                if (not page.articles and not page.skipped) or cursor in {"", cursors[column]}:
-                    del cursors[column]
+        walks = {
+            column: iter(
+                walk(
+                    self.candidates,
+                    functools.partial(self._page, fetcher, column),
+                    "",
+                    expect_items=self.expect_items,
+                )
+            )
+            for column in self.columns
+        }
+        while walks:
+            for column in list(walks):
+                page = next(walks[column], None)
+                if page is None:
+                    del walks[column]
                 else:
-                    cursors[column] = cursor
-                yield page
+                    yield page
 
-    def _page(self, fetcher: Fetcher, column: int, sort_end: str) -> tuple[Page, str]:
+    def _page(
+        self, fetcher: Fetcher, column: int, shape: Shape, sort_end: str
+    ) -> tuple[Page, str | None]:
         response = fetcher.get(
-            f"{self.list_base.rstrip('/')}/comm/web/getFastNewsList",
+            shape.url(),
             params={
                 "client": "web",
                 "biz": "web_724",
@@ -262,17 +328,24 @@ class EastmoneyFast(EastmoneyBase):
                 "sortEnd": sort_end,
                 "pageSize": self.page_size,
                 "req_trace": _trace(),
+                **shape.params,
             },
-            headers={"Referer": "https://kuaixun.eastmoney.com/"},
+            headers={"Referer": "https://kuaixun.eastmoney.com/", **shape.headers},
             volatile=VOLATILE,
         )
         data = _check_envelope(decode_json(response, self.key), self.key, "getFastNewsList")
         items = data.get("fastNewsList")
-        page = _normalise_all(items, lambda i: normalise_fast(i, self.page_base), self.key)
+        page = normalise_items(
+            items,
+            lambda i: normalise_fast(i, self.page_base),
+            self.key,
+            "code",
+            expected=FAST_EXPECTED,
+        )
         cursor = str(data.get("sortEnd") or "")
         if not cursor and isinstance(items, list) and items and isinstance(items[-1], dict):
             cursor = str(items[-1].get("realSort") or "")
-        return page, cursor
+        return page, cursor or None
 
 
 @dataclass
@@ -283,19 +356,28 @@ class EastmoneyColumns(EastmoneyBase):
     key: str = COLUMN_SOURCE
 
     def pages(self, fetcher: Fetcher) -> Iterator[Page]:
-        indexes: dict[int, int] = {column: 1 for column in self.columns}
-        while indexes:
-            for column in list(indexes):
-                page = self._page(fetcher, column, indexes[column])
-                if not page.articles and not page.skipped:
-                    del indexes[column]
+        walks = {
+            column: iter(
+                walk(
+                    self.candidates,
+                    functools.partial(self._page, fetcher, column),
+                    1,
+                    expect_items=self.expect_items,
+                )
+            )
+            for column in self.columns
+        }
+        while walks:
+            for column in list(walks):
+                page = next(walks[column], None)
+                if page is None:
+                    del walks[column]
                 else:
-                    indexes[column] += 1
-                yield page
+                    yield page
 
-    def _page(self, fetcher: Fetcher, column: int, index: int) -> Page:
+    def _page(self, fetcher: Fetcher, column: int, shape: Shape, index: int) -> tuple[Page, int]:
         response = fetcher.get(
-            f"{self.list_base.rstrip('/')}/comm/web/getNewsByColumns",
+            shape.url(),
             params={
                 "client": "web",
                 "biz": "web_news_col",
@@ -306,11 +388,17 @@ class EastmoneyColumns(EastmoneyBase):
                 "page_size": self.page_size,
                 "req_trace": _trace(),
                 "fields": LIST_FIELDS,
+                **shape.params,
             },
-            headers={"Referer": "https://finance.eastmoney.com/"},
+            headers={"Referer": "https://finance.eastmoney.com/", **shape.headers},
             volatile=VOLATILE,
         )
         data = _check_envelope(decode_json(response, self.key), self.key, "getNewsByColumns")
-        return _normalise_all(
-            data.get("list"), lambda i: normalise_column(i, self.page_base), self.key
+        page = normalise_items(
+            data.get("list"),
+            lambda i: normalise_column(i, self.page_base),
+            self.key,
+            "code",
+            expected=COLUMN_EXPECTED,
         )
+        return page, index + 1

@@ -25,7 +25,46 @@ from finews.sources.common import (
     title_from_text,
     unique_tags,
 )
+from finews.sources.drift import TEXT_OR_NUMBER, Expected
 
+EXPECTED = Expected(
+    required={"id": TEXT_OR_NUMBER, "create_time": str},
+    usual={"rich_text": str},
+    known=frozenset(
+        [
+            "zhibo_id",
+            "type",
+            "multimedia",
+            "commentid",
+            "compere_id",
+            "creator",
+            "mender",
+            "update_time",
+            "is_need_check",
+            "check_time",
+            "check_status",
+            "check_user",
+            "is_delete",
+            "top_value",
+            "is_focus",
+            "source_content_id",
+            "anchor_image_url",
+            "anchor",
+            "ext",
+            "old_live_cid",
+            "tab",
+            "is_repeat",
+            "tag",
+            "like_nums",
+            "comment_list",
+            "docurl",
+            "rich_text_nick_to_url",
+            "rich_text_nick_to_routeUri",
+            "compere_info",
+        ]
+    ),
+)
+"""The fields of upstream-apis.md §6.1 (no capture exists; issue #15)."""
 SINA_SOURCE = "sina.zhibo"
 SINA_MEDIA = "新浪财经"
 
@@ -107,7 +146,7 @@ class SinaZhibo:
         if not isinstance(feed, dict):
             raise UpstreamFormatError("zhibo feed: data.feed is missing", self.key)
         items = feed.get("list")
-        page = normalise_items(items, normalise, self.key)
+        page = normalise_items(items, normalise, self.key, expected=EXPECTED)
         info = feed.get("page_info") if isinstance(feed.get("page_info"), dict) else {}
         total = int(info.get("totalPage") or 0) if isinstance(info, dict) else 0
         more = isinstance(items, list) and items and (not total or number < total)

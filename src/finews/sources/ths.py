@@ -17,6 +17,32 @@ from finews.model import Article, StockTag, from_epoch
 from finews.process.clean import text_to_html
 from finews.sources.base import Page
 from finews.sources.common import normalise_items, paged, raw_json, title_from_text, unique_tags
+from finews.sources.drift import TEXT_OR_NUMBER, Expected
+
+EXPECTED = Expected(
+    required={"ctime": TEXT_OR_NUMBER},
+    usual={"seq": TEXT_OR_NUMBER, "title": str, "digest": str, "stock": list},
+    known=frozenset(
+        [
+            "appUrl",
+            "color",
+            "field",
+            "id",
+            "import",
+            "nature",
+            "picUrl",
+            "rtime",
+            "shareUrl",
+            "short",
+            "source",
+            "tag",
+            "tagInfo",
+            "tags",
+            "url",
+        ]
+    ),
+)
+"""Every field of the 200 real captures (data/demo/ths.jsonl.gz); issue #15."""
 
 THS_SOURCE = "ths.flash"
 THS_MEDIA = "同花顺"
@@ -76,7 +102,7 @@ class ThsFlash:
         if not isinstance(data, dict):
             raise UpstreamFormatError("push/stock: data is missing", self.key)
         items = data.get("list")
-        page = normalise_items(items, normalise, self.key)
+        page = normalise_items(items, normalise, self.key, expected=EXPECTED)
         return page, number + 1 if isinstance(items, list) and items else None
 
     def complete(self, fetcher: Fetcher, article: Article) -> Article:

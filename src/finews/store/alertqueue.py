@@ -14,7 +14,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finews.model import Article
 from finews.store import schema
-from finews.store.sqlstore import Store, row_to_article
+from finews.store.rows import row_to_article
+from finews.store.sqlstore import Store
 
 WATERMARK = "matched_up_to"
 A = schema.articles

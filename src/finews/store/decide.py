@@ -87,6 +87,19 @@ def decide(existing: Stored | None, incoming: Article) -> Intent:
     if changed or merged.body_complete != existing.article.body_complete:
         completing = merged.body_complete and not existing.article.body_complete
         return Update(
-            existing, merged, content_changed=changed, keep_revision=changed and not completing
+            existing,
+            merged,
+            content_changed=changed,
+            keep_revision=changed and not completing and not _only_enriched(existing, merged),
         )
     return Unchanged(existing)
+
+
+def _only_enriched(existing: Stored, merged: Article) -> bool:
+    """The upstream's topics or spoken version arrived for an article stored without them
+    (#15: articles stored before finews read them): an update, not a new revision."""
+    old = existing.article
+    if old.topics or old.audio_url or not (merged.topics or merged.audio_url):
+        return False
+    bare = replace(merged, topics=(), audio_url="")
+    return bare.content_hash() == existing.content_hash

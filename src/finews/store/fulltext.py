@@ -18,7 +18,6 @@ On PostgreSQL the same documents go into a GIN-indexed ``tsvector``
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from sqlalchemy import Connection, text
 
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
-from finews.process.text import body_text as plain_body
+from finews.process.text import article_text
 from finews.search.query import Query, grams
 from finews.search.segment import index_text
 from finews.store import fts_postgres
@@ -68,11 +67,6 @@ def create(conn: Connection) -> None:
         conn.exec_driver_sql(_CREATE)
 
 
-def body_text(article: Article) -> str:
-    """Digest and body as plain text (tags and chart blocks removed, entities decoded)."""
-    return f"{html.unescape(article.digest)}\n{plain_body(article.body_html)}".strip()
-
-
 def _tags_text(article: Article) -> str:
     parts = [article.category]
     for stock in article.stocks:
@@ -87,7 +81,7 @@ Document = tuple[str, str, str, str]
 def document(article: Article) -> Document:
     """The indexed columns of an article: segmented title, body and tags, and the
     character bigrams of title and body."""
-    body = body_text(article)
+    body = article_text(article)
     return (
         index_text(article.title),
         index_text(body),

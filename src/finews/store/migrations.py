@@ -34,6 +34,7 @@ from sqlalchemy import (
 from finews.errors import StoreError
 from finews.model import Article
 from finews.store import fulltext, schema
+from finews.store.rows import row_to_article
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,6 @@ _V5_ARTICLE_COLUMNS = (
 def _v5_fulltext(conn: Connection) -> None:
     """The full-text index, filled from the stored articles, and the sources' health
     (issue #6)."""
-    from finews.store.sqlstore import row_to_article  # the store imports this module
-
     schema.source_status.create(conn)  # unchanged since: safe to create from the metadata
     for index in schema.articles.indexes:
         if index.name == "ix_articles_search":
@@ -171,7 +170,6 @@ def _v8_search_grams(conn: Connection) -> None:
     """The full-text index again, with the character bigrams that make every literal
     match findable, without the media among the ranked tags, and cut with the finance
     words and the names of the securities master (issue #16)."""
-    from finews.store.sqlstore import row_to_article  # the store imports this module
 
     def batches() -> Iterator[list[tuple[int, Article]]]:
         last = 0
@@ -202,6 +200,48 @@ def _v9_story_facts(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE article_signatures ADD COLUMN facts TEXT")
 
 
+def _v10_upstreams(conn: Connection) -> None:
+    """Upstreams that change (issue #15): the request shape each source answers to, the
+    field changes seen, 金十's data releases as calendar rows, the upstream's topics of each
+    article and its spoken version.  The tables are new and unchanged since: created from
+    the metadata.  Articles stored before keep no topics until they are seen again."""
+    columns = {c["name"] for c in inspect(conn).get_columns("articles")}
+    if "topics" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN topics TEXT NOT NULL DEFAULT '[]'")
+    if "audio_url" not in columns:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN audio_url TEXT NOT NULL DEFAULT ''")
+    for table in (
+        schema.source_shapes,
+        schema.source_fields,
+        schema.calendar_events,
+        schema.article_topics,
+    ):
+        table.create(conn, checkfirst=True)  # with its indexes
+
+
+def _v11_subscribers(conn: Connection) -> None:
+    """Subscribers' matching, once-per-story state, pushes and sends (issue #14)."""
+    for table in (
+        schema.subscriber_state,  # unchanged since: safe to create from the metadata
+        schema.subscriber_stories,
+        schema.subscriber_pushes,
+        schema.subscriber_sends,
+    ):
+        table.create(conn, checkfirst=True)  # migration 1 may have made it (current tables)
+
+
+def _v12_source_schedule(conn: Connection) -> None:
+    """Each source's polling pace, for ``finews sources`` (#17)."""
+    Table(
+        "source_schedule",
+        MetaData(),
+        Column("source", String(64), primary_key=True),
+        Column("interval_ms", BigInteger, nullable=False),
+        Column("phase", String(16), nullable=False, default=""),
+        Column("updated_at", BigInteger, nullable=False),
+    ).create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -212,6 +252,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "sanitised bodies", _v7_clean_bodies),
     Migration(8, "search index with character bigrams", _v8_search_grams),
     Migration(9, "facts for story judgement", _v9_story_facts),
+    Migration(10, "request shapes, field changes, calendar, topics", _v10_upstreams),
+    Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
+    Migration(12, "source polling pace", _v12_source_schedule),
 )
 
 

@@ -66,6 +66,9 @@ articles = Table(
     # the sanitised body as published, and the cleaner revision that made it (issue #4)
     Column("body_clean", Text, nullable=False, default=""),
     Column("clean_revision", Integer, nullable=False, default=0),
+    # the upstream's topic pages (JSON [{id, name}]) and spoken version (issue #15)
+    Column("topics", Text, nullable=False, default="[]"),
+    Column("audio_url", Text, nullable=False, default=""),
     UniqueConstraint("source", "upstream_id", name="uq_articles_source_upstream"),
 )
 Index("ix_articles_section_published", articles.c.section, articles.c.published_at)
@@ -167,6 +170,17 @@ source_status = Table(
     Column("failures", Integer, nullable=False, default=0),
 )
 
+source_schedule = Table(
+    # each source's polling pace as `finews run` set it last (#17, migration 12): shown by
+    # `finews sources`, which runs in another process
+    "source_schedule",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("interval_ms", BigInteger, nullable=False),
+    Column("phase", String(16), nullable=False, default=""),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 user_feeds = Table(
     "user_feeds",
     metadata,
@@ -212,3 +226,123 @@ article_stocks = Table(
     UniqueConstraint("article_id", "code", name="uq_article_stocks"),
 )
 Index("ix_article_stocks_code", article_stocks.c.code, article_stocks.c.article_id)
+
+# -- issue #15: upstreams that change ------------------------------------------------------
+
+source_shapes = Table(
+    "source_shapes",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("shape", Text, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("previous", Text, nullable=False, default=""),
+    Column("reason", Text, nullable=False, default=""),
+    Column("fallback_ms", Integer, nullable=True),
+    Column("locked", BigInteger, nullable=False, default=0),
+)
+"""The request shape each source answers to, since when, and what it replaced."""
+
+source_fields = Table(
+    "source_fields",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("items", Integer, nullable=False, default=0),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger, nullable=True),
+    UniqueConstraint("source", "field", "change", name="uq_source_fields"),
+)
+"""Each way a source's items differed from what its adapter expects, first seen when."""
+
+calendar_events = Table(
+    "calendar_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("upstream_id", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("country", Text, nullable=False, default=""),
+    Column("unit", Text, nullable=False, default=""),
+    Column("actual", Text, nullable=False, default=""),
+    Column("forecast", Text, nullable=False, default=""),
+    Column("previous", Text, nullable=False, default=""),
+    Column("revised", Text, nullable=False, default=""),
+    Column("star", Integer, nullable=False, default=0),
+    Column("affect", Text, nullable=False, default=""),
+    Column("important", Boolean, nullable=False, default=False),
+    Column("released_at", BigInteger, nullable=False),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("raw", Text, nullable=False, default=""),
+    UniqueConstraint("source", "upstream_id", name="uq_calendar_events"),
+)
+Index("ix_calendar_released", calendar_events.c.released_at)
+
+article_topics = Table(
+    "article_topics",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_id", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    UniqueConstraint("article_id", "topic_id", name="uq_article_topics"),
+)
+Index("ix_article_topics_name", article_topics.c.name, article_topics.c.article_id)
+# -- subscribers (issue #14) -------------------------------------------------------------
+# Per subscriber: how far its matching has read the articles, each story it was given
+# (once per story, across restarts), the pushes made for it (a story alone, a digest of
+# several, a briefing) and their delivery to each of its webhooks.
+subscriber_state = Table(
+    "subscriber_state",
+    metadata,
+    Column("subscriber", String(100), primary_key=True),
+    Column("matched_up_to", BigInteger, nullable=False),
+)
+
+subscriber_stories = Table(
+    "subscriber_stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber", String(100), nullable=False),
+    Column("story", BigInteger, nullable=False),
+    Column("article_id", BigInteger, nullable=False),
+    Column("reasons", Text, nullable=False, default=""),
+    Column("matched_at", BigInteger, nullable=False),
+    Column("push_id", Integer, nullable=True),
+    UniqueConstraint("subscriber", "story", name="uq_subscriber_story"),
+)
+Index(
+    "ix_subscriber_stories_waiting", subscriber_stories.c.subscriber, subscriber_stories.c.push_id
+)
+
+subscriber_pushes = Table(
+    "subscriber_pushes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("dedupe", String(200), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("subscriber", "dedupe", name="uq_subscriber_push"),
+)
+Index("ix_subscriber_pushes_recent", subscriber_pushes.c.subscriber, subscriber_pushes.c.created_at)
+
+subscriber_sends = Table(
+    "subscriber_sends",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("push_id", Integer, nullable=False),
+    Column("webhook", Text, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("sent_at", BigInteger, nullable=True),
+    UniqueConstraint("push_id", "webhook", name="uq_subscriber_send"),
+)
+Index("ix_subscriber_sends_due", subscriber_sends.c.status, subscriber_sends.c.next_attempt_at)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, bindparam, case, func, literal, select
 from finews.model import Article
 from finews.process.clean import CLEAN_REVISION
 from finews.store import schema
-from finews.store.sqlstore import row_to_article
+from finews.store.rows import row_to_article
 
 A = schema.articles
 T = schema.article_tombstones

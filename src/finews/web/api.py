@@ -25,7 +25,7 @@ from finews.search import service
 from finews.site import paths
 from finews.store import Store
 from finews.store.fulltext import Filters
-from finews.store.sqlstore import section_of
+from finews.store.rows import section_of
 
 router = APIRouter(prefix="/api")
 
@@ -34,6 +34,17 @@ class StockOut(BaseModel):
     code: str = Field(examples=["600928.SH"])
     name: str = Field(examples=["西安银行"])
     origin: str = Field(description="upstream, marker, code or name: where the tag came from")
+    move: float | None = Field(
+        default=None,
+        description="the stock's move in per cent when the news came out, as the upstream "
+        "gave it with the tag (财联社 RiseRange); absent when it gave none",
+        examples=[1.44],
+    )
+
+
+class TopicOut(BaseModel):
+    id: str = Field(examples=["8881"])
+    name: str = Field(examples=["北交所最新动态"])
 
 
 class ArticleOut(BaseModel):
@@ -47,6 +58,10 @@ class ArticleOut(BaseModel):
     path: str = Field(description="the article page, relative to the site root")
     digest: str
     stocks: list[StockOut]
+    topics: list[TopicOut] = Field(
+        default_factory=list, description="the upstream's topic pages (财联社 subjects …)"
+    )
+    audio_url: str = Field(default="", description="a spoken version, when the upstream has one")
     important: bool
     cluster: int = Field(description="reprints of one story share a cluster")
     reprint: bool = Field(description="true when an earlier article told the same story")
@@ -80,6 +95,15 @@ class SearchOut(BaseModel):
     results: list[SearchHitOut]
 
 
+class FieldWarningOut(BaseModel):
+    field: str = Field(examples=["brief"])
+    change: str = Field(description="missing, type or new")
+    detail: str
+    items: int = Field(description="items of the latest page that showed it")
+    first_seen: str | None
+    last_seen: str | None
+
+
 class SourceOut(BaseModel):
     source: str
     health: str = Field(description="ok, failing, stale or unknown (never polled here)")
@@ -90,6 +114,34 @@ class SourceOut(BaseModel):
     last_success: str | None
     consecutive_failures: int
     last_error: str
+    shape: str = Field(default="", description="the request shape the source answers to")
+    shape_since: str | None = Field(default=None, description="since when (RFC 3339)")
+    previous_shape: str = Field(default="", description="the shape it replaced, if any")
+    switch_reason: str = Field(default="", description="why the previous shape was left")
+    fallback_ms: int | None = Field(
+        default=None, description="from the first failure to the working shape's answer"
+    )
+    locked: int = Field(default=0, description="locked (VIP) items skipped so far")
+    warnings: list[FieldWarningOut] = Field(
+        default_factory=list,
+        description="field changes in the source's items: missing, type or new, first seen",
+    )
+
+
+class CalendarEventOut(BaseModel):
+    source: str
+    id: str
+    name: str = Field(examples=["美国5月零售销售月率"])
+    time: str = Field(description="release time, RFC 3339, Beijing time")
+    country: str
+    unit: str
+    actual: str = Field(description="as published; empty before the release")
+    forecast: str
+    previous: str
+    revised: str
+    star: int = Field(description="importance, 1–5 stars")
+    affect: str = Field(description="利多, 利空, 影响较小 or empty")
+    important: bool
 
 
 def article_out(article_id: int, a: Article, cluster: int) -> dict[str, Any]:
@@ -104,7 +156,9 @@ def article_out(article_id: int, a: Article, cluster: int) -> dict[str, Any]:
         "url": a.url,
         "path": paths.article_path(a.source, a.upstream_id, ts),
         "digest": a.digest,
-        "stocks": [s.as_dict() for s in a.stocks],
+        "stocks": [{**s.identity(), "move": s.move} for s in a.stocks],
+        "topics": [t.as_dict() for t in a.topics],
+        "audio_url": a.audio_url,
         "important": a.important,
         "cluster": cluster,
         "reprint": cluster != article_id,
@@ -286,11 +340,31 @@ def sources(request: Request) -> list[dict[str, Any]]:
     from finews.sources.registry import known_sources
 
     stale_after: float = request.app.state.stale_after
+    from finews.store import upstream
+
     health = report(
-        _store(request).source_status(),
+        upstream.status(_store(request)),
         list(known_sources()),
         time.time(),
         stale_after,
         getattr(request.app.state, "stale_clock", "wall"),
     )
     return [h.as_dict() for h in health]
+
+
+@router.get(
+    "/calendar", response_model=list[CalendarEventOut], summary="Economic-data releases of a day"
+)
+def calendar_day(
+    request: Request,
+    date: Annotated[
+        str | None, Query(description="YYYY-MM-DD, Beijing time; default: the latest day")
+    ] = None,
+) -> list[dict[str, Any]]:
+    from finews.store import calendar
+
+    try:
+        events = calendar.events_on(_store(request), date)
+    except ValueError:
+        raise HTTPException(400, f"date: {date!r} is not a date (YYYY-MM-DD)") from None
+    return [e.as_dict() for e in events]

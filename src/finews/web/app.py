@@ -2,6 +2,7 @@
 
     /                      the built site (static files; HTML pages get live.js)
     /search                the search page, server-rendered (works without JavaScript)
+    /topics, /calendar     the upstreams' topics and 金十's data releases (issue #15)
     /feeds/search.{atom,rss,json}   a search or a filtered listing as a feed
     /api/…                 the JSON API (articles, one article, search, sources)
     /api/stream            Server-Sent Events: new articles as they are stored
@@ -31,7 +32,7 @@ from finews import __version__
 from finews.config import Settings
 from finews.errors import ConfigError, RequestError, StoreError
 from finews.store import Store
-from finews.web import api
+from finews.web import api, upstream_pages
 from finews.web.live import Hub
 from finews.web.pages import LIVE_SCRIPT, SiteFiles, Templates, search_feed, search_page
 from finews.web.status import status_view
@@ -52,8 +53,9 @@ class ServeOptions:
     templates: str = ""
     root_path: str = ""
     """Where the app is mounted behind a proxy (``/news``); empty at the root."""
-    poll_interval: float = 0.5
-    """How often (seconds) the store is checked for new articles."""
+    poll_interval: float = 5.0
+    """How often (seconds) the store is checked for new articles when no commit
+    notification comes (writers notify: this is the fallback)."""
     stale_after: float = 3600.0
     """A source with nothing new for this long is reported stale."""
     stale_clock: str = "wall"
@@ -230,9 +232,10 @@ def create_app(options: ServeOptions) -> FastAPI:
 
         from finews.run.health import data_clock, report
         from finews.sources.registry import known_sources
+        from finews.store import upstream
 
         now = time.time()
-        statuses = request.app.state.store.source_status()
+        statuses = upstream.status(request.app.state.store)
         health = report(
             statuses, list(known_sources()), now, options.stale_after, options.stale_clock
         )
@@ -244,6 +247,29 @@ def create_app(options: ServeOptions) -> FastAPI:
                 replay=options.stale_clock == "newest",
             )
         )
+
+    @app.get("/topics", response_class=HTMLResponse, include_in_schema=False)
+    def topics_view(request: Request, id: str = "") -> HTMLResponse:
+        """The upstreams' topics (财联社 subjects …), or one topic's articles (issue #15)."""
+        html, code = upstream_pages.topics_page(request.app.state.store, templates, id)
+        return HTMLResponse(html, status_code=code)
+
+    @app.get("/feeds/topic.{kind}", include_in_schema=False)
+    def topic_feed(request: Request, kind: str, id: str = "") -> Response:
+        if kind not in media_types:
+            raise HTTPException(404, "feeds are .atom, .rss or .json")
+        body = upstream_pages.topic_feed(
+            request.app.state.store, templates, id, kind, str(request.base_url)
+        )
+        if body is None:
+            raise HTTPException(404, "no such topic")
+        return Response(body, media_type=media_types[kind])
+
+    @app.get("/calendar", response_class=HTMLResponse, include_in_schema=False)
+    def calendar_view(request: Request, date: str = "") -> HTMLResponse:
+        """金十's economic-data releases of a day (issue #15)."""
+        html, code = upstream_pages.calendar_page(request.app.state.store, templates, date)
+        return HTMLResponse(html, status_code=code)
 
     live_js = Path(str(resources.files("finews.web") / "static" / "live.js"))
 

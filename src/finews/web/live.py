@@ -1,10 +1,14 @@
 """Live updates: new articles, pushed to open pages over Server-Sent Events.
 
-Whatever stores articles (``finews fetch`` or ``finews run`` in another process, an
-import) only writes the database; the web app notices by polling the highest article
-row id — one indexed ``max()`` every half second — and fans every new article out to
-the connected streams.  A reconnecting browser sends ``Last-Event-ID`` (the row id of
-the last article it saw) and gets what it missed from the store.
+Whatever stores articles (``finews run``'s polls in another process, ``finews fetch``,
+workers, an import) only writes the database — and tells the readers it committed
+(:mod:`finews.store.notify`: a datagram on SQLite, ``NOTIFY`` on PostgreSQL).  The hub
+wakes on that, reads what changed since it last looked (one indexed read by change
+number) and fans it out to the connected streams: ``event: article`` for a new article,
+``event: update`` for one that changed since it was shown (its full text arrived, #17).
+A slow timer (``serve.poll_interval``) stays as a fallback for writers that cannot
+notify.  A reconnecting browser sends ``Last-Event-ID`` (the row id of the last article
+it saw) and gets what it missed from the store.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from finews.model import Article
 from finews.site import paths
 from finews.site.formats import iso_time, short_time
 from finews.site.stream import stock_pairs, stream_line
-from finews.store import Store
-from finews.store.sqlstore import section_of
+from finews.store import Store, changes, notify
+from finews.store.rows import section_of
 
 log = logging.getLogger(__name__)
 
@@ -68,38 +72,77 @@ def event_of(article_id: int, article: Article, cluster: int, root: str = "/") -
         "stocks": [s.code for s in article.stocks],
         "important": article.important,
         "reprint": cluster != article_id,
+        "complete": article.body_complete,
         "html": line.join(root, True),
     }
 
 
-def format_event(event: dict[str, Any]) -> str:
+def format_event(event: dict[str, Any], kind: str = "article") -> str:
+    """An SSE message.  Only new articles carry an ``id:``: it is what a reconnecting
+    browser's ``Last-Event-ID`` says, the row id of the last new article it saw; an
+    update leaves it alone."""
     data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event['id']}\nevent: article\ndata: {data}\n\n"
+    if kind == "article":
+        return f"id: {event['id']}\nevent: article\ndata: {data}\n\n"
+    return f"event: {kind}\ndata: {data}\n\n"
+
+
+UPDATE_HORIZON = 2 * 86400
+"""Updates are pushed for articles published this recently (seconds): what open pages
+list.  A reprocess that retags the whole archive does not flood the streams."""
 
 
 class Hub:
-    """Watches the store for new articles and hands them to every subscriber."""
+    """Hears of commits to the store and hands new and updated articles to every
+    subscriber."""
 
-    def __init__(self, store: Store, interval: float = 0.5, root: str = "/") -> None:
+    def __init__(self, store: Store, interval: float = 5.0, root: str = "/") -> None:
         self.store = store
         self.interval = interval
+        """Fallback: seconds between looks at the store when no notification comes."""
         self.root = root
         self.last_id = 0
-        self._queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self.position = (0, 0)
+        """(change number, id) of the last change read."""
+        self.wakeups = 0
+        self.reads = 0
+        self._queues: set[asyncio.Queue[tuple[str, dict[str, Any]] | None]] = set()
         # the latest events, replayed to a new connection: an article stored while a page
         # was loading its script would otherwise be missed
         self._recent: deque[tuple[float, dict[str, Any]]] = deque(maxlen=100)
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._listener: notify.Listener | None = None
 
     async def start(self) -> None:
         self.last_id = await anyio.to_thread.run_sync(self.store.latest_id)
+        seq = await anyio.to_thread.run_sync(changes.latest_seq, self.store)
+        self.position = (seq, 2**62)  # every change so far is seen
+        self._listener = notify.listen(self.store.engine)
+        if self._listener is not None:
+            self._listener.attach(asyncio.get_running_loop(), self.wake)
+            # serving starts once commits are heard: none between now and then is missed
+            # (and what is committed meanwhile is read on the first wake-up)
+            await anyio.to_thread.run_sync(self._listener.wait_ready, 5.0)
         self._task = asyncio.create_task(self._watch(), name="finews-live")
+
+    def wake(self) -> None:
+        """A writer committed: look now."""
+        self.wakeups += 1
+        self._wake.set()
+
+    @property
+    def notified(self) -> bool:
+        """Whether commits reach this hub by notification (not only by its timer)."""
+        return self._listener is not None
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._listener is not None:
+            await anyio.to_thread.run_sync(self._listener.close)
         for queue in list(self._queues):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)
@@ -110,21 +153,36 @@ class Hub:
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
             try:
-                rows = await anyio.to_thread.run_sync(self.store.articles_after, self.last_id)
-            except Exception:  # a locked or briefly unreadable store: try again next tick
+                await self._read()
+            except Exception:  # a locked or briefly unreadable store: try again next time
                 log.warning("live updates: cannot read the store", exc_info=True)
-                continue
-            for article_id, article, cluster in rows:
-                self.last_id = max(self.last_id, article_id)
-                self.publish(event_of(article_id, article, cluster, self.root))
 
-    def publish(self, event: dict[str, Any]) -> None:
-        self._recent.append((time.monotonic(), event))
+    async def _read(self) -> None:
+        while True:
+            rows = await anyio.to_thread.run_sync(changes.changed_after, self.store, self.position)
+            self.reads += 1
+            horizon = time.time() - UPDATE_HORIZON
+            for article_id, article, cluster, seq in rows:
+                self.position = (seq, article_id)
+                event = event_of(article_id, article, cluster, self.root)
+                if article_id > self.last_id:
+                    self.last_id = article_id
+                    self.publish(event)
+                elif article.published.timestamp() >= horizon:
+                    self.publish(event, "update")
+            if len(rows) < 200:
+                return
+
+    def publish(self, event: dict[str, Any], kind: str = "article") -> None:
+        if kind == "article":
+            self._recent.append((time.monotonic(), event))
         for queue in list(self._queues):
             try:
-                queue.put_nowait(event)
+                queue.put_nowait((kind, event))
             except asyncio.QueueFull:  # too slow: drop it; it reconnects and catches up
                 self._queues.discard(queue)
                 with contextlib.suppress(asyncio.QueueEmpty):
@@ -133,7 +191,7 @@ class Hub:
 
     async def stream(self, last_event_id: int | None) -> AsyncIterator[str]:
         """The SSE text of one connection: missed articles first, then new ones."""
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
+        queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue(QUEUE_SIZE)
         self._queues.add(queue)
         horizon = self.last_id  # later articles arrive through the queue
         try:
@@ -150,12 +208,13 @@ class Hub:
                         yield format_event(event_of(article_id, article, cluster, self.root))
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    item = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                if event is None:
+                if item is None:
                     return
-                yield format_event(event)
+                kind, event = item
+                yield format_event(event, kind)
         finally:
             self._queues.discard(queue)

@@ -13,7 +13,14 @@ from typing import Any
 from finews.model import BEIJING
 from finews.run.health import Health
 
-STATE_WORDS = {"ok": "正常", "failing": "失败", "stale": "无更新", "unknown": "未知"}
+STATE_WORDS = {
+    "ok": "正常",
+    "failing": "失败",
+    "stale": "无更新",
+    "changed": "格式变化",
+    "unknown": "未知",
+}
+_CHANGE_WORDS = {"missing": "消失", "type": "类型改变", "new": "新出现"}
 
 SOURCE_NAMES = {
     "cls.telegraph": "财联社电报",
@@ -56,6 +63,11 @@ def reason(h: Health, now: float, data_now: float | None = None) -> str:
     if h.state == "failing":
         error = h.last_error or "原因未知"
         return f"连续失败 {h.consecutive_failures} 次：{error}"
+    if h.state == "changed" and h.warnings:
+        first = h.warnings[0]
+        more = f"（另有 {len(h.warnings) - 1} 处）" if len(h.warnings) > 1 else ""
+        change = _CHANGE_WORDS.get(first["change"], first["change"])
+        return f"返回的格式变了：字段 {first['field']} {change}{more}"
     if h.state == "stale":
         if h.last_success_at is None:
             return "从未成功抓取"
@@ -70,8 +82,9 @@ def reason(h: Health, now: float, data_now: float | None = None) -> str:
 
 
 def status_view(h: Health, now: float, data_now: float | None = None) -> dict[str, Any]:
-    """What a row of ``status.html`` shows."""
+    """What a row of ``status.html`` shows (with the API's fields: request shape, warnings)."""
     return {
+        **h.as_dict(),
         "key": h.source,
         "name": SOURCE_NAMES.get(h.source, h.source),
         "state": h.state,

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection
 
 from finews.site.context import Build, Plan
-from finews.site.pages import articles, days, home, sections, sitemaps, stocks, stories
+from finews.site.pages import articles, briefings, days, home, sections, sitemaps, stocks, stories
 from finews.site.writer import Page
 
 
@@ -34,4 +34,5 @@ PAGE_KINDS: tuple[PageKind, ...] = (
     PageKind("day pages", days.pages),
     PageKind("sitemaps", sitemaps.pages),
     PageKind("home, indexes, feeds", home.pages),
+    PageKind("briefing pages", briefings.pages),  # last: nothing above links to them
 )

@@ -9,7 +9,11 @@
   if (!window.EventSource) return;
   var lists = Array.prototype.slice.call(document.querySelectorAll("ul.items[data-live]"));
   var reload = document.querySelector("[data-live-reload]");
-  if (!lists.length && !reload) return;
+  // an article page published within the hour listens too: its full text may still be
+  // on its way (show first, complete later: #17) and replaces the list's text in place
+  var stamp = document.querySelector("article .meta time[datetime]");
+  var fresh = !!stamp && Date.now() - Date.parse(stamp.getAttribute("datetime")) < 3600 * 1000;
+  if (!lists.length && !reload && !fresh) return;
   var MAX_ADDED = 100;
   var baseTitle = document.title;
 
@@ -170,5 +174,47 @@
       showBar(state);
     });
     document.dispatchEvent(new CustomEvent("finews:article", { detail: a }));
+  });
+  // an article shown before its full text: the same row, completed (#17)
+  source.addEventListener("update", function (event) {
+    var a = JSON.parse(event.data);
+    var href = root + a.path;
+    var absolute = new URL(href, location.href).href;
+    lists.forEach(function (list) {
+      Array.prototype.forEach.call(list.querySelectorAll("li:not(.day)"), function (li) {
+        var link = li.querySelector("a");
+        if (!link || (li.dataset.id !== String(a.id) && link.href !== absolute)) return;
+        if (a.html) {
+          // the stream line again, as the server builds it (title, text, chips: #12)
+          var showMedia = !!li.querySelector(".media") || list.dataset.live !== "all";
+          var made = item(a, showMedia);
+          made.classList.remove("live-new");
+          made.dataset.complete = String(a.complete);
+          li.replaceWith(made);
+          return;
+        }
+        if (link.textContent !== a.title) link.textContent = a.title;
+        li.dataset.complete = String(a.complete);
+      });
+    });
+    states.forEach(function (state) {  // one still waiting behind the bar: the newer one
+      state.waiting = state.waiting.map(function (w) { return w.id === a.id ? a : w; });
+    });
+    var here = location.pathname;
+    if (a.complete && here.slice(here.length - a.path.length - 1) === "/" + a.path) {
+      var url = root + "api/articles/" + encodeURIComponent(a.source) + "/" +
+        encodeURIComponent(a.upstream_id);
+      fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (full) {
+          var body = document.querySelector("article .body");
+          if (!full || !body) return;
+          body.innerHTML = full.body_html; // cleaned by the server; CSP runs no inline script
+          body.dataset.complete = "true";
+          var h1 = document.querySelector("article h1");
+          if (h1 && full.title && h1.textContent.indexOf(full.title) < 0) h1.lastChild.textContent = full.title;
+        });
+    }
+    document.dispatchEvent(new CustomEvent("finews:update", { detail: a }));
   });
 })();

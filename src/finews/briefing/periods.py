@@ -1,0 +1,76 @@
+"""A briefing's period (issue #14), in Beijing time.  Pure: the clock comes in as a value.
+
+- ``morning`` of day D: overnight and pre-market, from the previous day's close time
+  (``briefing.close``, 15:30) to D's ``briefing.morning`` (08:00);
+- ``close`` of day D: the trading day, from D's morning time to D's close time.
+
+The two sessions tile time: every article is in exactly one briefing.  ``day`` (D 00:00 to
+D+1 00:00) is there for a whole day's overview and the benchmark.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from finews.config import check_clock
+from finews.errors import RequestError
+from finews.model import BEIJING
+
+SESSIONS = ("morning", "close", "day")
+TITLES = {"morning": "早报", "close": "收盘", "day": "日报"}
+WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class Period:
+    day: date
+    session: str
+    since: int
+    until: int
+
+    @property
+    def title(self) -> str:
+        """``2026-06-16（周二）早报``"""
+        return f"{self.day.isoformat()}（周{WEEKDAYS[self.day.weekday()]}）{TITLES[self.session]}"
+
+
+def _at(day: date, clock: str) -> int:
+    hour, minute = check_clock(clock, "briefing time")
+    return int(datetime.combine(day, time(hour, minute), BEIJING).timestamp())
+
+
+@functools.lru_cache(maxsize=1024)
+def period(day: date, session: str, morning: str = "08:00", close: str = "15:30") -> Period:
+    if session not in SESSIONS:
+        raise RequestError(f"session {session!r} is not one of {', '.join(SESSIONS)}")
+    if session == "morning":
+        return Period(day, session, _at(day - timedelta(days=1), close), _at(day, morning))
+    if session == "close":
+        return Period(day, session, _at(day, morning), _at(day, close))
+    return Period(day, session, _at(day, "00:00"), _at(day + timedelta(days=1), "00:00"))
+
+
+def parse_day(text: str) -> date:
+    value = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise RequestError(f"not a date: {text!r} (use 2026-06-16)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RequestError(f"not a date: {text!r} (use 2026-06-16)") from None
+
+
+def latest(now: float, morning: str = "08:00", close: str = "15:30") -> Period:
+    """The most recent period that has ended at ``now``: today's close after the close time,
+    today's morning after the morning time, else yesterday's close."""
+    today = datetime.fromtimestamp(now, BEIJING).date()
+    for candidate in (
+        period(today, "close", morning, close),
+        period(today, "morning", morning, close),
+    ):
+        if candidate.until <= now:
+            return candidate
+    return period(today - timedelta(days=1), "close", morning, close)

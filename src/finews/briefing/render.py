@@ -1,0 +1,112 @@
+"""A briefing as Markdown (the golden form: webhooks, MCP resources, the summarizer's input)
+and as HTML (``finews briefing --html`` and the site's ``/briefing/<date>/``).  Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from finews.briefing.compose import Briefing, BriefStory, Report, clock
+from finews.model import BEIJING
+
+Link = Callable[[Report], str]
+
+
+def _md(text: str) -> str:
+    """Text safe inside Markdown: no markup or link syntax of its own."""
+    for mark in ("\\", "[", "]", "*", "_", "`", "<", ">", "#", "|"):
+        text = text.replace(mark, "\\" + mark)
+    return " ".join(text.split())
+
+
+def _span(b: Briefing) -> str:
+    fmt = "%Y-%m-%d %H:%M"
+    since = datetime.fromtimestamp(b.period.since, BEIJING).strftime(fmt)
+    until = datetime.fromtimestamp(b.period.until, BEIJING).strftime(fmt)
+    return f"{since} 至 {until}（北京时间）"
+
+
+def heat_label(s: BriefStory) -> str:
+    return f"{s.outlets} 家报道" if s.outlets > 1 else f"{len(s.reports)} 条报道"
+
+
+def stock_label(code: str, name: str) -> str:
+    return f"{name} {code}" if name else code
+
+
+def markdown(b: Briefing, link: Link, site_title: str = "金融消息") -> str:
+    lines = [
+        f"# {site_title} {b.period.title}",
+        "",
+        f"{_span(b)} · {b.articles} 条消息 · {b.stories} 个事件",
+        "",
+    ]
+    if b.summary:
+        lines += ["## 摘要", "", b.summary.strip(), ""]
+    lines += ["## 要闻", ""]
+    if not b.groups:
+        lines += ["本时段没有消息。", ""]
+    for group, stories in b.groups:
+        lines += [f"### {group}", ""]
+        for n, s in enumerate(stories, 1):
+            first = s.first
+            flag = " · 重要" if s.important else ""
+            lines.append(f"{n}. **{_md(s.headline)}**")
+            lines.append(
+                f"   {clock(first.published_at)} {_md(first.media)} 首发 · {heat_label(s)}{flag}"
+            )
+            if s.extract:
+                lines.append(f"   {_md(s.extract)}")
+            if s.stocks:
+                lines.append("   股票：" + "、".join(_md(stock_label(c, n)) for c, n in s.stocks))
+            links = [f"[本站]({link(first)})"] + [
+                f"[{_md(r.media)}]({r.url})" for r in s.outlet_reports() if r.url
+            ]
+            lines.append("   链接：" + " · ".join(links))
+            lines.append("")
+    lines += ["## 重要消息", ""]
+    if not b.important:
+        lines += ["本时段没有标为重要的消息。", ""]
+    for s in b.important:
+        first = s.first
+        item = f"[{_md(s.headline)}]({link(first)})"
+        lines.append(f"- {clock(first.published_at)} {item}（{_md(first.media)}）")
+    if b.important:
+        lines.append("")
+    lines += ["## 热门股票", ""]
+    if not b.stocks:
+        lines += ["本时段的消息没有标注个股。", ""]
+    else:
+        lines += ["| 股票 | 事件数 |", "| --- | --- |"]
+        lines += [f"| {_md(stock_label(s.code, s.name))} | {s.stories} |" for s in b.stocks]
+        lines.append("")
+    lines.append("由 finews 从已存储的消息中摘录生成，未经模型改写；每条均附原文链接。")
+    return "\n".join(lines) + "\n"
+
+
+_ENV = Environment(
+    loader=PackageLoader("finews", "briefing/templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.globals.update(clock=clock, heat_label=heat_label, stock_label=stock_label)
+
+
+def html_body(b: Briefing, link: Link, story_link: Callable[[int], str]) -> str:
+    """The briefing as an HTML fragment (an ``<article>``): for the site's page and the
+    standalone document."""
+    return _ENV.get_template("briefing_body.html").render(
+        b=b, link=link, story_link=story_link, span=_span(b)
+    )
+
+
+def html_document(
+    b: Briefing, link: Link, story_link: Callable[[int], str], site_title: str = "金融消息"
+) -> str:
+    """A whole HTML document with its own styles (no external resources)."""
+    return _ENV.get_template("briefing_page.html").render(
+        title=f"{site_title} {b.period.title}", body=html_body(b, link, story_link)
+    )

@@ -1,0 +1,76 @@
+"""A briefing from the store, as the command line, the MCP resources, the site and the
+subscribers' pushes ask for it (issue #14)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from finews.briefing import compose, periods, render, summarize
+from finews.briefing.compose import Briefing, Report
+from finews.config import Settings
+from finews.site import paths
+from finews.store import Store
+from finews.store.briefreads import period_rows
+
+
+@dataclass(frozen=True)
+class Made:
+    """A briefing and the site URLs it links to."""
+
+    briefing: Briefing
+    base_url: str
+    site_title: str
+
+    def link(self, r: Report) -> str:
+        return self.base_url + paths.article_path(r.source, r.upstream_id, r.published_at)
+
+    def story_link(self, story: int) -> str:
+        return f"{self.base_url}story/{story}/index.html"
+
+    def markdown(self) -> str:
+        return render.markdown(self.briefing, self.link, self.site_title)
+
+    def html(self) -> str:
+        return render.html_document(self.briefing, self.link, self.story_link, self.site_title)
+
+    def as_dict(self) -> dict[str, Any]:
+        return compose.as_dict(self.briefing, self.link)
+
+
+def make(
+    store: Store,
+    settings: Settings,
+    day: date | None = None,
+    session: str | None = None,
+    *,
+    now: float,
+    summarized: bool = True,
+) -> Made:
+    """The briefing of ``day``'s ``session`` (no day: the latest period ended at ``now``; a
+    day alone: its morning).  ``summarized``: run the configured summarizer, if any."""
+    b = settings.briefing
+    if day is None and session is None:
+        period = periods.latest(now, b.morning, b.close)
+    else:
+        period = periods.period(
+            day or periods.latest(now, b.morning, b.close).day,
+            session or "morning",
+            b.morning,
+            b.close,
+        )
+    with store.engine.connect() as conn:
+        rows = period_rows(conn, period.since, period.until)
+    made = Made(
+        compose.compose(
+            rows, period, per_group=b.per_group, important=b.important, stocks=b.stocks
+        ),
+        settings.site.base_url.rstrip("/") + "/",
+        settings.site.title,
+    )
+    if summarized and b.summarizer:
+        summary = summarize.summarize(b.summarizer, made.markdown(), b.summarizer_timeout)
+        if summary:
+            made = replace(made, briefing=replace(made.briefing, summary=summary))
+    return made

@@ -1,0 +1,406 @@
+"""Subscribers (issue #14): several people sharing one crawl, each with a watchlist, webhooks,
+quiet hours and a cap on pushes per hour — and the briefings at 08:00 and 15:30.
+
+- **Matching** is the alerts' (:class:`finews.run.alerts.Watchlist`: keywords with search's
+  aliases and synonyms, stock codes, every important article), narrowed to the subscriber's
+  sources and, with ``important_only``, to important articles.
+- **Once per story**: a story given to a subscriber is recorded under a unique (subscriber,
+  story) key with the subscriber's own watermark, in the store — a restart neither repeats
+  nor misses (:mod:`finews.store.subscriptions`); a reprint of a story it was given is not
+  given again.
+- **Pacing** (:func:`pace`): during quiet hours nothing is pushed; what matched waits.  With
+  ``max_per_hour`` = N, at most N pushes go out in any hour: when more stories wait than the
+  hour has room for, the last push of the hour is one digest of all the rest — never dropped.
+- **Briefings**: when a subscribed session's period ends (``briefing.morning``,
+  ``briefing.close``) its briefing is pushed once (a unique key per subscriber and period),
+  held through quiet hours; one missed while finews was down is sent on start within
+  ``CATCH_UP`` seconds of its end.  Briefings do not count against the cap.
+- **Delivery** reuses the alerts' senders (:func:`finews.run.alerts.shaped`, ``accepted``)
+  with retries and capped backoff; a failing webhook only delays its own sends.
+
+``finews subscribers test NAME`` replays the last 24 hours through the same pacing
+(:func:`simulate`), each article arriving at its publication time.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from finews.briefing import periods
+from finews.config import Settings, SubscriberSettings, quiet_hours
+from finews.model import BEIJING, Article
+from finews.run import alerts
+from finews.site import paths
+from finews.store import Store
+from finews.store import subscriptions as state
+
+log = logging.getLogger("finews.subscribers")
+
+HOUR = 3600
+CATCH_UP = 6 * HOUR
+"""A briefing whose period ended this long ago or less is still pushed (after a restart, or
+held by quiet hours); an older one is not news any more."""
+DIGEST_LINES = 50
+"""Stories a digest lists one by one; the rest are counted."""
+COUNTED = ("item", "digest")
+"""The kinds of push the cap counts (briefings are scheduled, two a day at most)."""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    watchlist: alerts.Watchlist
+    webhooks: tuple[alerts.Webhook, ...]
+    sources: tuple[str, ...] = ()
+    important_only: bool = False
+    quiet: tuple[int, int] | None = None
+    """(start, end) minutes of the Beijing day, the end excluded; may cross midnight"""
+    max_per_hour: int = 0
+    briefings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, name: str, s: SubscriberSettings) -> Subscriber:
+        return cls(
+            name=name,
+            watchlist=alerts.Watchlist(s.keywords, s.stocks, s.important),
+            webhooks=tuple(alerts.Webhook.parse(w) for w in s.webhooks),
+            sources=s.sources,
+            important_only=s.important_only,
+            quiet=quiet_hours(s.quiet_hours, f"subscribers.{name}.quiet_hours")
+            if s.quiet_hours
+            else None,
+            max_per_hour=s.max_per_hour,
+            briefings=s.briefings,
+        )
+
+    def reasons(self, article: Article) -> list[str]:
+        """Why the article is this subscriber's (empty: it is not)."""
+        if self.sources and article.source not in self.sources:
+            return []
+        if self.important_only and not article.important:
+            return []
+        return self.watchlist.reasons(article)
+
+    def is_quiet(self, now: float) -> bool:
+        if self.quiet is None:
+            return False
+        at = datetime.fromtimestamp(now, BEIJING)
+        minute = at.hour * 60 + at.minute
+        start, end = self.quiet
+        return start <= minute < end if start < end else minute >= start or minute < end
+
+
+def pace(waiting: int, recent: int, cap: int) -> tuple[int, bool]:
+    """(how many waiting stories go out now one push each, whether the rest go out now as
+    one digest), given the pushes of the last hour (``recent``) and the cap (0: none).  The
+    hour's last free push is a digest when more wait than the hour has room for."""
+    if waiting == 0:
+        return 0, False
+    if cap <= 0:
+        return waiting, False
+    room = cap - recent
+    if room <= 0:
+        return 0, False
+    if waiting <= room:
+        return waiting, False
+    return room - 1, True
+
+
+def digest_text(items: Sequence[tuple[Article, str]]) -> str:
+    lines = [f"【{len(items)} 条消息汇总】"]
+    for article, link in items[:DIGEST_LINES]:
+        when = article.published_beijing.strftime("%H:%M")
+        lines.append(f"{when} {article.title}（{article.media or article.source}）{link}")
+    if len(items) > DIGEST_LINES:
+        lines.append(f"……另有 {len(items) - DIGEST_LINES} 条")
+    return "\n".join(lines)
+
+
+@dataclass
+class Subscriptions:
+    """The subscribers of the settings over one store (``finews run`` holds one)."""
+
+    store: Store
+    settings: Settings
+    subscribers: list[Subscriber] = field(init=False)
+    _briefings: dict[tuple[object, ...], str] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.subscribers = [
+            Subscriber.from_settings(n, s) for n, s in sorted(self.settings.subscribers.items())
+        ]
+
+    def link(self, article: Article) -> str:
+        base = self.settings.site.base_url.rstrip("/") + "/"
+        return base + paths.article_path(
+            article.source, article.upstream_id, int(article.published.timestamp())
+        )
+
+    # -- matching ----------------------------------------------------------------------
+    def match(self, now: float | None = None) -> int:
+        """Give each subscriber the stories of the articles stored since its watermark."""
+        given = 0
+        for sub in self.subscribers:
+            while True:
+                _, rows = state.unmatched(self.store, sub.name)
+                if not rows:
+                    break
+                matches = []
+                for article_id, article, story in rows:
+                    reasons = sub.reasons(article)
+                    if reasons:
+                        matches.append((article_id, story, reasons))
+                given += state.give(self.store, sub.name, matches, rows[-1][0], now)
+        return given
+
+    # -- pushes ------------------------------------------------------------------------
+    def dispatch(self, now: float | None = None) -> int:
+        """Make the pushes each subscriber is due now; returns how many were made."""
+        stamp = time.time() if now is None else now
+        made = 0
+        for sub in self.subscribers:
+            if sub.is_quiet(stamp):
+                continue
+            wait = state.waiting(self.store, sub.name)
+            recent = state.pushes_since(self.store, sub.name, stamp - HOUR + 1, COUNTED)
+            alone, digest = pace(len(wait), recent, sub.max_per_hour)
+            if not alone and not digest:
+                continue
+            found = state.articles(self.store, [w.article_id for w in wait])
+            hooks = [h.key for h in sub.webhooks]
+            for w in wait[:alone]:
+                article = found.get(w.article_id)
+                if article is None:  # deleted since: nothing to push
+                    state.add_push(self.store, sub.name, "gone", "", {}, [], stories=[w.id])
+                    continue
+                link = self.link(article)
+                item: dict[str, Any] = {"kind": "item", "subscriber": sub.name}
+                item.update(alerts.article_data(article, w.reasons, link))
+                state.add_push(
+                    self.store,
+                    sub.name,
+                    "item",
+                    alerts.alert_text(article, w.reasons, link),
+                    item,
+                    hooks,
+                    stories=[w.id],
+                    now=stamp,
+                )
+                made += 1
+            if digest:
+                rest = [w for w in wait[alone:] if w.article_id in found]
+                items = [(found[w.article_id], self.link(found[w.article_id])) for w in rest]
+                data = {
+                    "kind": "digest",
+                    "subscriber": sub.name,
+                    "items": [
+                        alerts.article_data(a, w.reasons, link)
+                        for (a, link), w in zip(items, rest, strict=True)
+                    ],
+                }
+                state.add_push(
+                    self.store,
+                    sub.name,
+                    "digest",
+                    digest_text(items),
+                    data,
+                    hooks,
+                    stories=[w.id for w in wait[alone:]],
+                    now=stamp,
+                )
+                made += 1
+        return made
+
+    def briefings(self, now: float | None = None) -> int:
+        """Push each subscribed briefing whose period has ended (once, held in quiet hours)."""
+        stamp = time.time() if now is None else now
+        b = self.settings.briefing
+        made = 0
+        for sub in self.subscribers:
+            if not sub.briefings or sub.is_quiet(stamp):
+                continue
+            for period in ended_periods(stamp, sub.briefings, b.morning, b.close):
+                key = f"briefing:{period.day.isoformat()}:{period.session}"
+                text = self._briefing_text(period)
+                if not text:  # nothing was published in the period: nothing to brief
+                    continue
+                data = {
+                    "kind": "briefing",
+                    "subscriber": sub.name,
+                    "date": period.day.isoformat(),
+                    "session": period.session,
+                    "markdown": text,
+                }
+                hooks = [h.key for h in sub.webhooks]
+                pushed = state.add_push(
+                    self.store, sub.name, "briefing", text, data, hooks, dedupe=key, now=stamp
+                )
+                made += pushed is not None
+        return made
+
+    def _briefing_text(self, period: periods.Period) -> str:
+        from finews.briefing.service import make
+
+        key = (period.day, period.session)
+        if key not in self._briefings:
+            made = make(self.store, self.settings, period.day, period.session, now=period.until)
+            self._briefings[key] = made.markdown() if made.briefing.articles else ""
+        return self._briefings[key]
+
+    # -- delivery ----------------------------------------------------------------------
+    async def deliver(self, client: httpx.AsyncClient, now: Callable[[], float] = time.time) -> int:
+        """Send what is due to the webhooks; returns how many were accepted."""
+        import anyio.to_thread
+
+        pending = await anyio.to_thread.run_sync(state.due, self.store, now())
+        hooks = {h.key: h for s in self.subscribers for h in s.webhooks}
+        sent = 0
+        for send in pending:
+            hook = hooks.get(send.webhook)
+            if hook is None:
+                await anyio.to_thread.run_sync(
+                    functools.partial(
+                        state.record,
+                        self.store,
+                        send.id,
+                        ok=False,
+                        error="webhook no longer configured",
+                    )
+                )
+                continue
+            url, body = alerts.shaped(hook, send.text, send.data)
+            error = ""
+            try:
+                response = await client.post(url, json=body)
+                ok = alerts.accepted(response, hook)
+                if not ok:
+                    error = f"HTTP {response.status_code}: {response.text[:200]}"
+            except httpx.HTTPError as exc:
+                ok, error = False, f"{type(exc).__name__}: {exc}"
+            attempts = send.attempts + 1
+            retry_at = None
+            if not ok and attempts < self.settings.alerts.retries:
+                retry_at = now() + min(3600.0, 5.0 * 2 ** (attempts - 1))
+            if ok:
+                sent += 1
+            elif retry_at is None:
+                log.warning("push %d to %s given up: %s", send.push_id, send.subscriber, error)
+            await anyio.to_thread.run_sync(
+                functools.partial(
+                    state.record,
+                    self.store,
+                    send.id,
+                    ok=ok,
+                    error=error,
+                    retry_at=retry_at,
+                    now=now(),
+                )
+            )
+        return sent
+
+
+def ended_periods(
+    now: float, sessions: Iterable[str], morning: str, close: str
+) -> list[periods.Period]:
+    """The subscribed sessions' periods that ended at most CATCH_UP ago, oldest first."""
+    today = datetime.fromtimestamp(now, BEIJING).date()
+    found = []
+    for day in (today - timedelta(days=1), today):
+        for session in ("morning", "close"):
+            if session not in sessions:
+                continue
+            p = periods.period(day, session, morning, close)
+            if p.until <= now < p.until + CATCH_UP:
+                found.append(p)
+    return found
+
+
+# -- what the last 24 hours would have sent ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    at: int
+    kind: str
+    items: tuple[tuple[Article, list[str]], ...] = ()
+    title: str = ""
+
+    def as_dict(self, link: Callable[[Article], str]) -> dict[str, Any]:
+        return {
+            "time": datetime.fromtimestamp(self.at, BEIJING).isoformat(),
+            "kind": self.kind,
+            "title": self.title,
+            "items": [
+                {
+                    "time": a.published_beijing.isoformat(),
+                    "title": a.title,
+                    "media": a.media,
+                    "link": link(a),
+                    "reasons": reasons,
+                }
+                for a, reasons in self.items
+            ],
+        }
+
+
+def simulate(
+    sub: Subscriber,
+    arrivals: Sequence[tuple[Article, int]],
+    since: float,
+    until: float,
+    morning: str = "08:00",
+    close: str = "15:30",
+    step: int = 300,
+) -> list[Planned]:
+    """The pushes ``sub`` would have had from these (article, story) arrivals, each at its
+    publication time, between ``since`` and ``until``: the live rules (once per story,
+    quiet hours, :func:`pace`, the briefings) ticking at every arrival and every ``step``
+    seconds."""
+    ordered = sorted(
+        (a for a in arrivals if since <= a[0].published.timestamp() < until),
+        key=lambda x: (x[0].published, x[0].key),
+    )
+    stamps = [a.published.timestamp() for a, _ in ordered]
+    given: set[int] = set()
+    wait: list[tuple[Article, list[str]]] = []
+    sent: list[Planned] = []
+    briefed: set[tuple[object, ...]] = set()
+    ticks = sorted(
+        {int(a.published.timestamp()) for a, _ in ordered}
+        | set(range(int(since), int(until), step))
+    )
+    i = 0
+    for now in ticks:
+        while i < len(ordered) and ordered[i][0].published.timestamp() <= now:
+            article, story = ordered[i]
+            i += 1
+            reasons = sub.reasons(article)
+            if reasons and story not in given:
+                given.add(story)
+                wait.append((article, reasons))
+        if sub.is_quiet(now):
+            continue
+        for p in ended_periods(now, sub.briefings, morning, close):
+            told = bisect.bisect_left(stamps, p.until) > bisect.bisect_left(stamps, p.since)
+            if told and (p.day, p.session) not in briefed and p.until >= since:
+                briefed.add((p.day, p.session))
+                sent.append(Planned(now, "briefing", title=p.title))
+        recent = sum(1 for s in sent if s.kind in COUNTED and s.at > now - HOUR)
+        alone, digest = pace(len(wait), recent, sub.max_per_hour)
+        for item in wait[:alone]:
+            sent.append(Planned(now, "item", (item,), item[0].title))
+        if digest:
+            rest = tuple(wait[alone:])
+            sent.append(Planned(now, "digest", rest, f"{len(rest)} 条消息汇总"))
+        if alone or digest:
+            wait = []
+    return sent

@@ -1,0 +1,395 @@
+"""Writing articles: a batch saved (inserted, updated with the previous revision kept,
+or left alone, as :mod:`finews.store.decide` says), articles deleted behind tombstones,
+everything processed again.  Functions over a connection inside a write transaction
+(:meth:`Store.save` and its siblings open it); the expensive part of a write — the
+search document, the MinHash signature, the sanitised body — is derived before the
+write lock is taken (:func:`prepare`)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
+
+from finews.model import Article, StockTag
+from finews.process import dedup
+from finews.process.clean import CLEAN_REVISION, clean_body
+from finews.store import clusters, fulltext, schema
+from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
+from finews.store.rows import (
+    published_values,
+    row_to_article,
+    row_values,
+    section_of,
+    stocks_json,
+)
+
+A = schema.articles
+T = schema.article_tombstones
+# Statements built once: SQLAlchemy then reuses their compiled form for every row.
+_INSERT_ARTICLE = insert(A)
+_UPDATE_ARTICLE = update(A).where(A.c.id == bindparam("article_id"))
+
+
+@dataclass
+class SaveReport:
+    """What one :meth:`Store.save` did, item by item and in total."""
+
+    outcomes: list[str] = field(default_factory=list)
+    """'new', 'updated' or 'unchanged', in the order the articles came."""
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self.outcomes)
+
+    def __iadd__(self, other: SaveReport) -> SaveReport:
+        self.outcomes.extend(other.outcomes)
+        return self
+
+
+Derived = tuple[fulltext.Document, "dedup.Signature | None", str]
+"""What a write derives from an article: its search document, its MinHash signature and
+its body as published (sanitised)."""
+
+
+def _derived(article: Article) -> Derived:
+    return (
+        fulltext.document(article),
+        dedup.signature(article),
+        clean_body(article.body_html, article.url),
+    )
+
+
+def _written(intent: Intent) -> Article | None:
+    """The article an intent writes (None: nothing to write)."""
+    if isinstance(intent, Insert):
+        return intent.article
+    if isinstance(intent, Update):
+        return intent.new
+    return None
+
+
+def _outcome(intent: Intent) -> str:
+    if isinstance(intent, Insert):
+        return "new"
+    if isinstance(intent, Update):
+        return "updated"
+    return "unchanged"
+
+
+def prepare(conn: Connection, batch: list[Article]) -> dict[Article, Derived]:
+    """The index documents, signatures and sanitised bodies of the articles this batch
+    will write, as far as a look without the write lock can tell (what a concurrent
+    writer changes in between is computed under the lock).  Segmenting, hashing and
+    sanitising are the expensive part of a write; done here, other processes' writers
+    wait for SQL only."""
+    existing = load_existing(conn, {a.key for a in batch})
+    prepared: dict[Article, Derived] = {}
+    for article in batch:
+        written = _written(decide(existing.get(article.key), article))
+        if written is not None:
+            prepared[written] = _derived(written)
+    return prepared
+
+
+def save(
+    conn: Connection, batch: list[Article], prepared: dict[Article, Derived], stamp: int
+) -> SaveReport:
+    """Store ``batch`` (inside a write transaction); ``prepared`` from :func:`prepare`."""
+    report = SaveReport()
+    seq = next_seq(conn)
+    existing = load_existing(conn, {a.key for a in batch})
+    to_index: dict[int, fulltext.Document] = {}
+    for article in batch:
+        intent = decide(existing.get(article.key), article)
+        written = _written(intent)
+        derived = None
+        if written is not None:
+            derived = prepared.get(written) or _derived(written)
+        stored = _apply(conn, intent, stamp, seq, derived)
+        if derived is not None:
+            document, signature, _ = derived
+            to_index[stored.id] = document
+        if isinstance(intent, Insert) or (isinstance(intent, Update) and intent.content_changed):
+            now_in, was_in = clusters.assign(
+                conn,
+                stored.id,
+                int(stored.article.published.timestamp()),
+                signature,
+                fresh=isinstance(intent, Insert),
+            )
+            if was_in is not None and was_in != now_in:
+                # it left a story: the site revisits that story's pages
+                tombstone(conn, stored.article, seq, stamp, stored.id, cluster=was_in)
+        existing[article.key] = stored
+        report.outcomes.append(_outcome(intent))
+    fulltext.index_documents(conn, to_index.items())
+    return report
+
+
+def load_existing(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Stored]:
+    found: dict[tuple[str, str], Stored] = {}
+    key_list = sorted(keys)
+    for start in range(0, len(key_list), 400):
+        chunk = key_list[start : start + 400]
+        rows = conn.execute(select(A).where(tuple_(A.c.source, A.c.upstream_id).in_(chunk)))
+        for row in rows.mappings():
+            found[(row["source"], row["upstream_id"])] = Stored(
+                id=row["id"],
+                article=row_to_article(row),
+                revision=row["revision"],
+                content_hash=row["content_hash"],
+            )
+    return found
+
+
+def next_seq(conn: Connection) -> int:
+    """The change counter for this write; serial because writes hold the write lock."""
+    latest = conn.execute(
+        select(
+            func.max(A.c.change_seq),
+            select(func.max(T.c.change_seq)).scalar_subquery(),
+        )
+    ).one()
+    return max(latest[0] or 0, latest[1] or 0) + 1
+
+
+def delete_articles(conn: Connection, wanted: list[tuple[str, str]], stamp: int) -> int:
+    """Remove articles (and their revisions and stock rows), leaving tombstones so
+    that an incremental site build removes their pages."""
+    seq = next_seq(conn)
+    rows = conn.execute(
+        select(
+            A.c.id,
+            A.c.source,
+            A.c.upstream_id,
+            A.c.published_at,
+            A.c.section,
+            A.c.stocks,
+            A.c.cluster_id,
+        ).where(tuple_(A.c.source, A.c.upstream_id).in_(wanted))
+    ).all()
+    if not rows:
+        return 0
+    conn.execute(
+        insert(T),
+        [
+            {
+                "source": r.source,
+                "upstream_id": r.upstream_id,
+                "published_at": r.published_at,
+                "section": r.section,
+                "change_seq": seq,
+                "deleted_at": stamp,
+                "stocks": r.stocks,
+                "cluster_id": r.cluster_id,
+            }
+            for r in rows
+        ],
+    )
+    ids = [r.id for r in rows]
+    fulltext.unindex(conn, ids)
+    conn.execute(delete(schema.article_stocks).where(schema.article_stocks.c.article_id.in_(ids)))
+    conn.execute(
+        delete(schema.article_revisions).where(schema.article_revisions.c.article_id.in_(ids))
+    )
+    conn.execute(delete(A).where(A.c.id.in_(ids)))
+    clusters.reassign_orphans(conn, [(r.id, r.cluster_id) for r in rows], seq)
+    return len(rows)
+
+
+def tombstone(
+    conn: Connection,
+    article: Article,
+    seq: int,
+    stamp: int,
+    article_id: int,
+    *,
+    cluster: int | None = None,
+) -> None:
+    """Where an article was: its day, section, stocks and story (``cluster``: the story
+    it left; else the one it is in), so that an incremental build revisits them."""
+    if cluster is None:
+        cluster = conn.execute(select(A.c.cluster_id).where(A.c.id == article_id)).scalar()
+    conn.execute(
+        insert(T).values(
+            source=article.source,
+            upstream_id=article.upstream_id,
+            published_at=int(article.published.timestamp()),
+            section=section_of(article),
+            change_seq=seq,
+            deleted_at=stamp,
+            stocks=stocks_json(article.stocks),
+            cluster_id=cluster,
+        )
+    )
+
+
+def _apply(
+    conn: Connection, intent: Intent, stamp: int, seq: int, derived: Derived | None
+) -> Stored:
+    if isinstance(intent, Unchanged):
+        return intent.old
+    assert derived is not None, "an insert or update comes with what it derives"
+    if isinstance(intent, Insert):
+        values = published_values(intent.article, derived[2])
+        result = conn.execute(
+            _INSERT_ARTICLE,
+            {
+                **values,
+                "revision": 1,
+                "first_seen_at": stamp,
+                "updated_at": stamp,
+                "change_seq": seq,
+            },
+        )
+        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        _insert_stocks(conn, new_id, intent.article.stocks)
+        return Stored(new_id, intent.article, 1, values["content_hash"])
+    assert isinstance(intent, Update)
+    old = intent.old
+    revision = old.revision
+    if intent.keep_revision:
+        conn.execute(
+            insert(schema.article_revisions).values(
+                article_id=old.id,
+                revision=old.revision,
+                **{
+                    k: v
+                    for k, v in row_values(old.article).items()
+                    # revisions keep what a reader saw, not the upstream's topics (#15)
+                    if k
+                    not in {
+                        "source",
+                        "upstream_id",
+                        "body_complete",
+                        "section",
+                        "topics",
+                        "audio_url",
+                    }
+                },
+                replaced_at=stamp,
+            )
+        )
+        revision += 1
+    values = published_values(intent.new, derived[2])
+    old_published = int(old.article.published.timestamp())
+    old_section = section_of(old.article)
+    if (
+        old_published != values["published_at"]
+        or old_section != values["section"]
+        or old.article.stocks != intent.new.stocks
+    ):
+        # The article moves on the site (another day, section or stocks): a
+        # tombstone for where it was lets an incremental build clean up there.
+        tombstone(conn, old.article, seq, stamp, old.id)
+    conn.execute(
+        _UPDATE_ARTICLE,
+        {
+            **values,
+            "revision": revision,
+            "updated_at": stamp,
+            "article_id": old.id,
+            "change_seq": seq,
+        },
+    )
+    if intent.new.stocks != old.article.stocks:
+        _replace_stocks(conn, old.id, intent.new.stocks)
+    return Stored(old.id, intent.new, revision, values["content_hash"])
+
+
+def _replace_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
+    conn.execute(
+        delete(schema.article_stocks).where(schema.article_stocks.c.article_id == article_id)
+    )
+    _insert_stocks(conn, article_id, stocks)
+
+
+def _insert_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
+    unique = {s.code: s for s in stocks}
+    if unique:
+        conn.execute(
+            insert(schema.article_stocks),
+            [
+                {"article_id": article_id, "code": s.code, "name": s.name, "origin": s.origin}
+                for s in unique.values()
+            ],
+        )
+
+
+def forget_signatures(conn: Connection) -> None:
+    """Empty the MinHash tables: :func:`reprocess_batch` then rebuilds the stories."""
+    conn.execute(delete(schema.lsh_buckets))
+    conn.execute(delete(schema.article_signatures))
+
+
+def reprocess_batch(
+    conn: Connection,
+    process: Callable[[Article], Article],
+    last: tuple[int, int],
+    batch: int,
+) -> tuple[int, int, tuple[int, int]]:
+    """Process again the ``batch`` articles after ``last`` (published_at, id), oldest
+    first: (articles read, articles whose stocks changed, the new ``last``).  Changed
+    stocks update the article in place (no revision: the upstream content did not
+    change); every article gets a new change counter so the site follows, and its
+    published body is cleaned again (after the cleaner changed)."""
+    rows = (
+        conn.execute(
+            select(A)
+            .where(tuple_(A.c.published_at, A.c.id) > last)
+            .order_by(A.c.published_at, A.c.id)
+            .limit(batch)
+        )
+        .mappings()
+        .all()
+    )
+    if not rows:
+        return 0, 0, last
+    changed = 0
+    seq = next_seq(conn)
+    retag: list[tuple[int, Article]] = []
+    for row in rows:
+        before = row_to_article(row)
+        after = replace(process(before), media=before.media)  # sections stay
+        if after.stocks != before.stocks:
+            changed += 1
+            retag.append((row["id"], after))
+            _replace_stocks(conn, row["id"], after.stocks)
+            tombstone(conn, before, seq, int(time.time()), row["id"])
+        conn.execute(
+            update(A)
+            .where(A.c.id == row["id"])
+            .values(
+                stocks=stocks_json(after.stocks),
+                content_hash=after.content_hash(),
+                change_seq=seq,
+                body_clean=clean_body(after.body_html, after.url),
+                clean_revision=CLEAN_REVISION,
+            )
+        )
+        # not fresh: a writer in another process may have stored its signature
+        # again since the tables were emptied
+        now_in, was_in = clusters.assign(
+            conn,
+            row["id"],
+            row["published_at"],
+            dedup.signature(after),
+            regroup=True,
+        )
+        if was_in is not None and was_in != now_in:
+            tombstone(conn, before, seq, int(time.time()), row["id"], cluster=was_in)
+    fulltext.index(conn, retag)
+    return len(rows), changed, (rows[-1]["published_at"], rows[-1]["id"])
+
+
+def note_fulltext_failure(conn: Connection, source: str, upstream_ids: Sequence[str]) -> None:
+    """Count one more failed full-text attempt for each of these articles."""
+    conn.execute(
+        update(A)
+        .where(A.c.source == source, A.c.upstream_id.in_(list(upstream_ids)))
+        .values(fulltext_attempts=A.c.fulltext_attempts + 1)
+    )

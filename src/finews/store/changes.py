@@ -1,0 +1,40 @@
+"""What changed in the articles since a reader last looked, in commit order (#17).
+
+Every write numbers its changes (``change_seq``, serial because writers take turns), so a
+reader that remembers the highest number it saw finds both the articles stored since
+and the ones updated since (a full text that arrived after the list item was shown) in
+one indexed read."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select
+
+from finews.model import Article
+from finews.store import reads, schema
+from finews.store.sqlstore import Store
+
+A = schema.articles
+
+
+def latest_seq(store: Store) -> int:
+    """The highest change number of the articles (0 for an empty store)."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.max(A.c.change_seq))).scalar() or 0)
+
+
+def changed_after(
+    store: Store, after: tuple[int, int], limit: int = 200
+) -> list[tuple[int, Article, int, int]]:
+    """(id, article, cluster, change number) of the articles written after the position
+    ``after`` = (change number, id), in that order.  A position, not a number: one write
+    may change more articles than ``limit``."""
+    seq, last = after
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(A.c.id, A.c.change_seq)
+            .where(or_(A.c.change_seq > seq, and_(A.c.change_seq == seq, A.c.id > last)))
+            .order_by(A.c.change_seq, A.c.id)
+            .limit(limit)
+        ).all()
+        found = reads.by_ids(conn, [int(r[0]) for r in rows])
+    return [(int(i), *found[int(i)], int(s)) for i, s in rows if int(i) in found]

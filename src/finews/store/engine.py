@@ -1,0 +1,117 @@
+"""Opening a database: SQLite's connection settings, the checks that turn a path that
+cannot be a database into one line, the one-line explanation of a driver's error, and
+the write transaction writers take turns on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+
+from finews.errors import StoreError
+
+WRITE_LOCK = 0x66696E657773  # "finews": the PostgreSQL advisory lock writers take turns on
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    """WAL, full fsync on commit, foreign keys, and write transactions that
+    take the write lock up front (``BEGIN IMMEDIATE``) so that two writers
+    queue on the busy timeout instead of failing on a lock upgrade."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let the begin hook issue BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("finews_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: Any, **options: Any) -> Engine:
+    """An engine for the store, with SQLite's connection settings when it is SQLite."""
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        _sqlite_pragmas(engine)
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction.  Writers take turns: on SQLite through ``BEGIN IMMEDIATE``,
+    on PostgreSQL through a transaction-scoped advisory lock taken first thing.  Taking
+    turns is what keeps ``change_seq`` in commit order (an incremental build that has
+    seen N never misses a later commit numbered N or less) and makes a save
+    idempotent across processes: the second of two workers storing one article finds
+    the first one's row and leaves it alone."""
+    with engine.execution_options(finews_write=True).begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        yield conn
+
+
+def check_sqlite_path(path: Path, *, create: bool) -> None:
+    """Refuse, in one line, an SQLite path that cannot be a database before SQLite or a
+    ``mkdir`` says so in a traceback: a folder, a missing file when only reading, a folder
+    that cannot be created (``/proc``, a read-only mount, no permission)."""
+    if path.is_dir():
+        raise StoreError(f"database {path} is a folder (give a file path, e.g. {path}/finews.db)")
+    if not create and not path.exists():
+        raise StoreError(f"no database at {path} (check the path; commands that write create it)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the folder {path.parent} for the database: "
+            f"{exc.strerror or exc} (choose another --db)"
+        ) from None
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(16)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot read database {path}: {exc.strerror or exc} (check its permissions)"
+            ) from None
+        if head and head != b"SQLite format 3\x00":
+            raise StoreError(
+                f"{path} is not an SQLite database (not made by finews, or damaged: "
+                "restore a backup or choose another --db)"
+            )
+
+
+def driver_hint(url: Any) -> str:
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return " (pip install 'finews[scale]')"
+    if backend == "sqlite":
+        return ""
+    return " (finews runs on SQLite and PostgreSQL only)"
+
+
+def explain_db_error(exc: DBAPIError) -> str:
+    """A driver's error as one line with what to do: what a user meets when a database is
+    damaged, locked, read-only or unreachable."""
+    message = " ".join(str(exc.orig).split())
+    lowered = message.lower()
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return f"{message} (the file is damaged: run `finews check`, restore a backup)"
+    if "locked" in lowered or "busy" in lowered:
+        return f"{message} (another process holds it: wait, or stop that process)"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{message} (the file or its folder is not writable: check permissions)"
+    if "unable to open" in lowered:
+        return f"{message} (check the path and its permissions)"
+    if "connect" in lowered or "could not translate host" in lowered or "refused" in lowered:
+        return f"{message} (is the database server running and reachable?)"
+    return message

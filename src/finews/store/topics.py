@@ -1,0 +1,85 @@
+"""Upstream topics of articles (财联社 ``subjects``, 华尔街见闻 channels; issue #15), indexed
+for the topic pages of the web app.  The article row keeps its topics as JSON; this table
+repeats them per topic, as ``article_stocks`` does for stocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, tuple_
+
+from finews.model import Article
+from finews.store import schema
+from finews.store.sqlstore import Store, row_to_article
+
+A = schema.articles
+T = schema.article_topics
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    id: str
+    name: str
+    articles: int
+    newest_at: int
+
+
+def index_topics(store: Store, articles: Iterable[Article]) -> int:
+    """Make the index say what the stored articles' topics are; returns rows written."""
+    wanted = {a.key: a for a in articles}
+    if not wanted:
+        return 0
+    written = 0
+    keys = list(wanted)
+    with store._write() as conn:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            ids = {
+                (r[0], r[1]): r[2]
+                for r in conn.execute(
+                    select(A.c.source, A.c.upstream_id, A.c.id).where(
+                        tuple_(A.c.source, A.c.upstream_id).in_(chunk)
+                    )
+                )
+            }
+            if not ids:
+                continue
+            conn.execute(delete(T).where(T.c.article_id.in_(list(ids.values()))))
+            rows = [
+                {"article_id": ids[key], "topic_id": t.id, "name": t.name}
+                for key in chunk
+                if key in ids
+                for t in {t.id: t for t in wanted[key].topics}.values()
+            ]
+            if rows:
+                conn.execute(insert(T), rows)
+                written += len(rows)
+    return written
+
+
+def topics(store: Store, limit: int = 200) -> list[TopicCount]:
+    """Topics by their number of articles, most first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(T.c.topic_id, T.c.name, func.count(), func.max(A.c.published_at))
+            .join(A, A.c.id == T.c.article_id)
+            .group_by(T.c.topic_id, T.c.name)
+            .order_by(func.count().desc(), func.max(A.c.published_at).desc())
+            .limit(limit)
+        ).all()
+    return [TopicCount(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0)) for r in rows]
+
+
+def topic_articles(store: Store, topic_id: str, limit: int = 100) -> tuple[str, list[Article]]:
+    """A topic's name and its articles, newest first ("" and [] for an unknown topic)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(A, T.c.name.label("topic_name"))
+            .join(T, T.c.article_id == A.c.id)
+            .where(T.c.topic_id == topic_id)
+            .order_by(A.c.published_at.desc(), A.c.id.desc())
+            .limit(limit)
+        ).mappings()
+        found = [(r["topic_name"], row_to_article(r)) for r in rows]
+    return (found[0][0] if found else ""), [a for _, a in found]

@@ -1,0 +1,46 @@
+"""A fixed slice of one real day (tests/data/flash/briefing_2026-06-16.jsonl): the 98 flashes
+of 财联社, 东方财富 and 同花顺 published on 2026-06-16 from 07:25 to 08:00 and from 09:30 to
+09:45 Beijing time, copied from shared/corpus/flash with their upstream payloads.  Used by the
+MCP, briefing and subscriber tests (issue #14), normalised by the real adapters and tagged by
+the real stock tagger, as `finews fetch` would store them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from finews.model import Article
+from finews.process.pipeline import Processor
+from finews.sources import cls, ths
+from finews.sources.eastmoney import normalise_fast
+from finews.store import Store
+
+DAY_FILE = Path(__file__).parent / "data" / "flash" / "briefing_2026-06-16.jsonl"
+DAY = "2026-06-16"
+NOW = datetime.fromisoformat("2026-06-16T16:00:00+08:00").timestamp()
+"""'Now' for the tests: the afternoon of that day, after the close."""
+
+
+def day_articles() -> list[Article]:
+    """The slice's flashes, oldest first."""
+    process = Processor.default()
+    found = []
+    for line in DAY_FILE.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        raw = record["raw"]
+        if record["source"] == "cls":
+            article = cls.normalise(raw)
+        elif record["source"] == "eastmoney":
+            article = normalise_fast(raw, "https://finance.eastmoney.com")
+        else:
+            article = ths.normalise(raw)
+        found.append(process(article))
+    return sorted(found, key=lambda a: (a.published, a.key))
+
+
+def day_store(url: str) -> Store:
+    """A store on disk holding the slice."""
+    store = Store.open(url)
+    store.save(day_articles())
+    return store

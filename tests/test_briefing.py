@@ -1,0 +1,229 @@
+"""Briefings (issue #14) on a fixed slice of a real day (tests/daydata.py): golden Markdown,
+the rules it follows checked against the store independently, the periods, the summarizer
+hook with a local script, and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from daydata import DAY, NOW, day_store
+from finews.briefing import periods
+from finews.briefing.compose import EXTRACT_CHARS, GROUPS, is_company
+from finews.briefing.service import Made, make
+from finews.config import load_settings
+from finews.model import BEIJING
+from finews.store import Store
+
+GOLDEN = Path(__file__).parent / "golden" / "briefing"
+THE_DAY = date.fromisoformat(DAY)
+
+
+@pytest.fixture(scope="module")
+def day_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("briefing") / "finews.db"
+    day_store(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture
+def day(day_db: Path) -> Store:
+    store = Store.open(f"sqlite:///{day_db}", create=False)
+    yield store
+    store.close()
+
+
+def briefing(store: Store, session: str, **settings: str) -> Made:
+    env = {f"FINEWS_BRIEFING_{k.upper()}": v for k, v in settings.items()}
+    return make(store, load_settings(env=env), THE_DAY, session, now=NOW)
+
+
+@pytest.mark.parametrize("session", ["morning", "close"])
+def test_golden_markdown(day: Store, session: str) -> None:
+    """The Markdown of each session, byte for byte (reviewed by hand when it was made;
+    UPDATE_GOLDEN=1 writes it anew after a deliberate change)."""
+    text = briefing(day, session).markdown()
+    golden = GOLDEN / f"{DAY}-{session}.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def _rows(store: Store) -> list[tuple[int, int, str, int, bool, str]]:
+    with store.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT id, cluster_id, media, published_at, important, stocks FROM articles"
+            )
+        ]
+
+
+@pytest.mark.parametrize("session", ["morning", "close"])
+def test_the_briefing_follows_its_rules(day: Store, session: str) -> None:
+    made = briefing(day, session)
+    b = made.briefing
+    p = b.period
+    rows = _rows(day)
+    in_period = [r for r in rows if p.since <= r[3] < p.until]
+    told = {r[1] for r in in_period}
+    assert b.articles == len(in_period) and b.stories == len(told)
+    assert [g for g, _ in b.groups] == [g for g in GROUPS if g in dict(b.groups)]
+    for group, stories in b.groups:
+        assert 1 <= len(stories) <= 5
+        scores = [s.score for s in stories]
+        assert scores == sorted(scores, reverse=True), group
+        for s in stories:
+            assert s.id in told and s.group == group
+            members = [r for r in rows if r[1] == s.id and r[3] < p.until]
+            assert len(s.reports) == len(members)
+            assert s.outlets == len({r[2] for r in members})
+            assert len(s.extract) <= EXTRACT_CHARS and "【" not in s.extract
+            assert s.headline and "电，" not in s.headline[:12]
+    # no story left out of its group ranks above one shown in it
+    shown = {s.id for s in b.top}
+    assert len(shown) == len(b.top)
+    # every important story, in time order
+    flagged = {r[1] for r in in_period if r[4]}
+    assert {s.id for s in b.important} == flagged
+    times = [s.first.published_at for s in b.important]
+    assert times == sorted(times)
+    # the most mentioned companies: stories counted once per stock, from the stored tags
+    counted: Counter[str] = Counter()
+    for story in told:
+        codes = {
+            t["code"]
+            for r in rows
+            if r[1] == story and r[3] < p.until
+            for t in json.loads(r[5])
+            if is_company(t["code"])
+        }
+        counted.update(codes)
+    assert [(s.code, s.stories) for s in b.stocks] == sorted(
+        counted.items(), key=lambda kv: (-kv[1], kv[0])
+    )[:10]
+    # links go to this site's pages and to the outlets
+    md = made.markdown()
+    assert md.count("[本站](http://127.0.0.1:8000/a/") == len(b.top)
+
+
+def test_groups_sort_the_kinds_of_news(day: Store) -> None:
+    """A company's filing, the statistics bureau, a foreign leader, a sector's move: each
+    where a reader looks for it."""
+    stories = {s.headline: s.group for s in briefing(day, "day").briefing.top}
+    assert stories["宁波韵升：已向香港联交所递交H股发行上市申请"] == "公司"
+    assert stories["国家统计局：5月份一二三线城市商品住宅销售价格同比降幅总体收窄"] == "宏观"
+    assert stories["特朗普否认美将给伊朗巨资"] == "海外"
+    assert stories["电网设备板块异动拉升 中国西电2连板"] == "市场"
+
+
+def test_periods_tile_time() -> None:
+    """Every article is in exactly one morning or close briefing."""
+    morning = periods.period(THE_DAY, "morning")
+    close = periods.period(THE_DAY, "close")
+    tomorrow = periods.period(date(2026, 6, 17), "morning")
+    assert morning.until == close.since and close.until == tomorrow.since
+    assert datetime.fromtimestamp(morning.since, BEIJING).isoformat() == (
+        "2026-06-15T15:30:00+08:00"
+    )
+    assert periods.period(THE_DAY, "close", "09:00", "15:00").until - close.until == -1800
+    at = datetime.fromisoformat("2026-06-16T12:00:00+08:00").timestamp()
+    assert periods.latest(at) == morning
+    assert periods.latest(at + 4 * 3600) == close
+    early = datetime.fromisoformat("2026-06-16T07:00:00+08:00").timestamp()
+    assert periods.latest(early) == periods.period(date(2026, 6, 15), "close")
+
+
+SUMMARIZER = """\
+import sys
+text = sys.stdin.read()
+heads = [line for line in text.splitlines() if line.startswith("1. **")]
+print(f"本期共 {len(heads)} 组要闻，首条：" + heads[0][5:].rstrip("*"))
+"""
+
+
+def test_the_summarizer_hook_reads_the_markdown_and_its_summary_leads(
+    day: Store, tmp_path: Path
+) -> None:
+    script = tmp_path / "summarize.py"
+    script.write_text(SUMMARIZER, encoding="utf-8")
+    plain = briefing(day, "close")
+    made = briefing(day, "close", summarizer=f"{sys.executable} {script}")
+    groups = len(plain.briefing.groups)
+    first = plain.briefing.groups[0][1][0].headline
+    assert made.briefing.summary == f"本期共 {groups} 组要闻，首条：{first}"
+    md = made.markdown()
+    assert md.index("## 摘要") < md.index("## 要闻")
+    assert md.replace(f"## 摘要\n\n{made.briefing.summary}\n\n", "") == plain.markdown()
+    assert made.briefing.summary in made.html()
+
+
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        ("import sys; sys.exit(3)", "exited 3"),
+        ("import time; time.sleep(5)", "took more than"),
+        ("pass", "printed nothing"),
+    ],
+)
+def test_a_failing_summarizer_leaves_the_briefing_whole(
+    day: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture, script: str, said: str
+) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text(script, encoding="utf-8")
+    made = briefing(day, "close", summarizer=f"{sys.executable} {path}", summarizer_timeout="1")
+    assert made.briefing.summary == ""
+    assert made.markdown() == briefing(day, "close").markdown()
+    assert said in caplog.text
+
+
+def test_no_summarizer_runs_unless_one_is_set(day: Store, tmp_path: Path) -> None:
+    assert load_settings(env={}).briefing.summarizer == ""
+    missing = briefing(day, "close", summarizer=str(tmp_path / "no-such-command"))
+    assert missing.briefing.summary == ""
+
+
+def test_the_command_line(day_db: Path, tmp_path: Path) -> None:
+    db = ["--db", str(day_db)]
+    md = run_cli(*db, "briefing", "--date", DAY, "--session", "close")
+    assert md.returncode == 0, md.stderr
+    assert md.stdout == (GOLDEN / f"{DAY}-close.md").read_text(encoding="utf-8")
+    as_json = run_cli(*db, "briefing", "--date", DAY, "--session", "close", "--json")
+    data = json.loads(as_json.stdout)
+    assert data["session"] == "close" and data["since"] == f"{DAY}T08:00:00+08:00"
+    assert [g["group"] for g in data["groups"]] == [g for g in GROUPS if g in md.stdout]
+    page = run_cli(*db, "briefing", "--date", DAY, "--session", "morning", "--html")
+    assert page.stdout.startswith("<!doctype html>") and "早报" in page.stdout
+    assert not re.search(r"<(?:script|link|img)\b", page.stdout)  # self-contained
+    for args, message in [
+        (["--session", "noon"], "'noon' is not one of morning, close, day"),
+        (["--date", "2026-02-30"], "not a date: '2026-02-30'"),
+        (["--json", "--html"], "give one of --json, --markdown, --html"),
+    ]:
+        bad = run_cli(*db, "briefing", *args)
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_site_pages_follow_the_settings_times(day: Store, tmp_path: Path) -> None:
+    from finews.site import SiteOptions, build_site
+
+    settings = load_settings(
+        env={"FINEWS_BRIEFING_MORNING": "09:00", "FINEWS_BRIEFING_CLOSE": "15:00"}
+    )
+    out = tmp_path / "site"
+    build_site(day, out, SiteOptions.from_settings(settings))
+    page = (out / "briefing" / DAY / "index.html").read_text(encoding="utf-8")
+    assert "2026-06-15 15:00 至 2026-06-16 09:00（北京时间）" in page
+    assert "2026-06-16 09:00 至 2026-06-16 15:00（北京时间）" in page
+    expected = make(day, settings, THE_DAY, "close", now=NOW).briefing
+    assert f"{expected.articles} 条消息 · {expected.stories} 个事件" in page

@@ -1,0 +1,110 @@
+"""The briefing pages of the site (issue #14) in a real browser (Debian's Chromium through
+Playwright), built from the real slice of 2026-06-16 (tests/daydata.py): the day's page shows
+both sessions grouped, its links lead to the article and story pages, nothing is loaded from
+outside, the index lists the day and the feed parses."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import httpx
+import pytest
+
+from conftest import ARTIFACTS, needs_chromium
+from daydata import DAY, day_articles
+from finews.briefing.service import make
+from finews.config import load_settings
+from finews.site import SiteOptions, build_site
+from finews.store import Store
+from test_site_browser import QuietHandler
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture
+def served(tmp_path: Path, store: Store) -> Iterator[tuple[str, Store]]:
+    store.save(day_articles())
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(page_size=20, base_url="https://news.example.org/"))
+    handler = functools.partial(QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", store
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_briefing_page_in_chromium(served: tuple[str, Store], browser: Any) -> None:
+    site, store = served
+    from datetime import date
+
+    expected = {
+        s: make(store, load_settings(env={}), date.fromisoformat(DAY), s, now=0).briefing
+        for s in ("morning", "close")
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1000, "height": 1000})
+    errors: list[str] = []
+    failed: list[str] = []
+    external: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "response",
+        lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+
+    def outside(route: Any) -> None:
+        external.append(route.request.url)
+        route.fulfill(status=204, body="")
+
+    page.route(lambda url: not url.startswith(site), outside)
+
+    page.goto(site + "briefing/index.html")
+    assert page.locator("h1").inner_text() == "每日简报"
+    page.locator("ul.briefings a", has_text=DAY).click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"briefing/{DAY}/index.html")
+    articles = page.locator("article.briefing")
+    assert articles.count() == 2
+    assert page.locator("article#morning h1").inner_text() == f"{DAY}（周二）早报"
+    assert page.locator("article#close h1").inner_text() == f"{DAY}（周二）收盘"
+    for session, b in expected.items():
+        shown = page.locator(f"article#{session} section.top h3").all_inner_texts()
+        assert shown == [g for g, _ in b.groups]
+        headlines = page.locator(f"article#{session} section.top p.headline").all_inner_texts()
+        assert headlines == [s.headline for s in b.top]
+        flagged = page.locator(f"article#{session} section.flagged li").count()
+        assert flagged == len(b.important)
+        rows = page.locator(f"article#{session} section.hot-stocks tbody tr").count()
+        assert rows == len(b.stocks)
+    # the layout holds: the page is no wider than the window, the extract wraps
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1000
+    page.screenshot(path=str(ARTIFACTS / "briefing.png"), full_page=True)
+
+    # a headline leads to its article page, a heat chip to the story's page
+    first = expected["morning"].top[0]
+    page.locator("article#morning p.headline a").first.click()
+    page.wait_for_load_state()
+    assert first.first.upstream_id in page.url and page.locator("h1").count() == 1
+    page.go_back()
+    told = next(s for s in expected["morning"].top if len(s.reports) > 1)
+    page.locator(f"article#morning a.heat[href$='story/{told.id}/index.html']").first.click()
+    page.wait_for_load_state()
+    assert f"story/{told.id}/" in page.url
+    assert page.locator("ol.items.story li").count() == len(told.reports)
+    assert not errors and not failed and not external, (errors, failed, external)
+
+    feed = feedparser.parse(httpx.get(site + "briefing/atom.xml").text)
+    assert not feed.bozo
+    titles = [e.title for e in feed.entries]
+    assert titles[:2] == [f"{DAY}（周二）收盘", f"{DAY}（周二）早报"]
+    assert feed.entries[0].link == f"https://news.example.org/briefing/{DAY}/index.html#close"
+    assert expected["close"].top[0].headline in feed.entries[0].content[0].value
