@@ -418,9 +418,9 @@ def test_stock_pages_and_also_reported_by(tmp_path: Path, store: Store) -> None:
     assert "也报道了此事" in original and "财联社：" in original
     # one entry per story on the home page
     home = (out / "index.html").read_text(encoding="utf-8")
-    newest, per_source = home.split("<h2>各来源最新</h2>")
-    assert newest.count(fast[0].title) == 1  # collapsed in the newest list
-    assert per_source.count(fast[0].title) == 2  # but under each outlet that reported it
+    assert home.count(f"【{fast[0].title}】") == 1  # collapsed in the stream
+    for outlet in ("c/emnews/index.html", "c/cai-lian-she/index.html"):  # but in each source's
+        assert fast[0].title in (out / outlet).read_text(encoding="utf-8"), outlet
     # stock pages: every tagged stock has one, linked from the article and listed in the index
     seed_page = (out / "a/2021-12-29/jekyll.NW202112292230344237.html").read_text(encoding="utf-8")
     assert 'href="../../s/600928.SH/index.html"' in seed_page

@@ -82,7 +82,7 @@ def test_home_category_and_article_render_cleanly(served_site: str, browser: Any
     assert page.url.endswith("c/cai-lian-she/index.html")
     page.screenshot(path=str(ARTIFACTS / "category.png"))
 
-    page.locator("ul.items a", has_text="西安银行").click()
+    page.locator("ul.items a.headline", has_text="西安银行").click()
     assert "西安银行" in page.locator("article h1").inner_text()
     body = page.locator("article .body")
     assert body.locator("img").count() >= 1

@@ -4,6 +4,7 @@ live updates over SSE, headers (issue #6)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -425,3 +426,25 @@ def test_absurd_numbers_in_query_strings_are_clamped(client: httpx.Client) -> No
     assert client.get("search", params={"q": "银行", "page": huge}).status_code == 200
     assert client.get("feeds/search.atom", params={"q": "银行", "limit": huge}).status_code == 200
     assert client.get("api/articles", params={"limit": huge}).status_code == 422
+
+
+def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store, Path]) -> None:
+    """Issue #12: states and reasons in Chinese, the replay's clock in the demo."""
+    store = site[1]
+    store.record_poll("eastmoney.fast", ok=True, new=0)
+    store.record_poll("eastmoney.column", ok=False, error="FetchError: 503 after 3 retries")
+    store.record_poll("eastmoney.column", ok=False, error="FetchError: 503 after 3 retries")
+    text = client.get("status").text
+    main = re.sub(r"<[^>]+>", " ", text[text.index("<main>") : text.index("</main>")])
+    for word in ("failing", "stale", "unknown", "poll(s)", " ok "):
+        assert word not in main, word
+    assert "无更新" in main and "失败" in main and "未知" in main
+    assert "连续失败 2 次" in main
+    assert re.search(r"已 \d+ 天( \d+ 小时)?没有新消息", main)  # the June items, by the clock
+    assert 'href="status"' in text  # the footer links to it
+    # so does every page of the built site as the app serves it; the files on disk do not
+    # (a static host has no status page)
+    out = site[2]
+    for page in ("index.html", "c/cai-lian-she/index.html", "important/index.html"):
+        assert '/status">来源状态</a></footer>' in client.get(page).text, page
+        assert "来源状态" not in (out / page).read_text(encoding="utf-8"), page

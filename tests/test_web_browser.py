@@ -91,12 +91,12 @@ def test_type_a_query_and_see_results(finews_serve: str, browser: Any) -> None:
     page.goto(finews_serve)
     page.fill("header form.search input[name=q]", "西安银行 抗疫")
     page.press("header form.search input[name=q]", "Enter")
-    page.wait_for_selector("ol.results li")
-    first = page.locator("ol.results li a").first
+    page.wait_for_selector("ul.results li")
+    first = page.locator("ul.results li").first
     assert "西安银行" in first.inner_text()
-    assert page.locator("ol.results li mark").count() >= 2
+    assert page.locator("ul.results li mark").count() >= 2
     page.screenshot(path=str(ARTIFACTS / "search.png"))
-    first.click()
+    first.locator("a.headline, a.time").first.click()
     page.wait_for_load_state()
     assert page.url.endswith(f"jekyll.{SEED_ID}.html")
     assert errors == []
@@ -105,31 +105,64 @@ def test_type_a_query_and_see_results(finews_serve: str, browser: Any) -> None:
 def test_home_page_shows_a_new_article_without_reloading(
     finews_serve: str, browser: Any, store: Store
 ) -> None:
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    """New articles wait behind an "N 条新消息" bar (issue #12): the page does not move under
+    the reader; a click puts them in, and a reader scrolled down keeps their place."""
+    page = browser.new_page(viewport={"width": 1100, "height": 700})
     errors = watch(page)
     page.goto(finews_serve)
     page.wait_for_function("document.querySelectorAll('ul.items[data-live]').length > 0")
     page.evaluate("window.__loaded = true")  # gone if the page reloads
     page.wait_for_function("() => document.documentElement.dataset.live === 'connected'")
-    # new content (a copy of a stored flash would be a reprint, which home collapses)
-    fresh = replace(
-        cls_flashes()[2],
-        upstream_id="browser-live",
-        published=datetime.now(BEIJING),
-        title="实时推送测试：新消息到达首页",
-        digest="一条在测试中写入的新消息，内容与任何已存消息都不同。",
-        body_html="<p>一条在测试中写入的新消息，内容与任何已存消息都不同。</p>",
+    rows_before = page.locator("ul.items[data-live='all'] > li").count()
+    # the reader has scrolled down to the fifth line of the list
+    page.evaluate(
+        "document.querySelectorAll(\"ul.items[data-live='all'] > li\")[4].scrollIntoView()"
     )
+    page.locator("ul.items[data-live='all'] > li").nth(4).evaluate(
+        "e => { e.dataset.reading = '1'; }"
+    )
+    reading = page.locator("ul.items[data-live='all'] > li[data-reading]")
+    top_before = reading.evaluate("e => e.getBoundingClientRect().top")
+    # new content (a copy of a stored flash would be a reprint, which home collapses)
+    base = cls_flashes()[2]
+    fresh = [
+        replace(
+            base,
+            upstream_id=f"browser-live-{n}",
+            published=datetime.now(BEIJING),
+            title=f"实时推送测试{n}：新消息到达首页",
+            digest=f"第{n}条在测试中写入的新消息，内容{'甲乙丙'[n]}与任何已存消息都不同。",
+            body_html=f"<p>第{n}条在测试中写入的新消息，内容{'甲乙丙'[n]}与任何已存消息都不同。</p>",
+        )
+        for n in range(3)
+    ]
     started = time.monotonic()
-    store.save([fresh])
-    page.wait_for_selector("ul.items[data-live='all'] li >> text=实时推送测试", timeout=3000)
-    elapsed = time.monotonic() - started
-    assert elapsed < 3
+    store.save([fresh[0]])
+    bar = page.locator(".live-bar").first
+    page.wait_for_selector(".live-bar:not([hidden])", timeout=3000)
+    assert time.monotonic() - started < 3
+    assert bar.inner_text().startswith("1 条新消息")
+    store.save(fresh[1:])
+    page.wait_for_function(
+        "() => document.querySelector('.live-bar').dataset.count === '3'", timeout=3000
+    )
+    assert bar.inner_text().startswith("3 条新消息")
+    assert page.title().startswith("(3) ")
+    # nothing moved: the same lines, the one being read where it was
+    assert page.locator("ul.items[data-live='all'] > li").count() == rows_before
+    assert abs(reading.evaluate("e => e.getBoundingClientRect().top") - top_before) < 1
+    assert "实时推送测试" not in page.locator("ul.items[data-live='all']").inner_text()
+    bar.click()
+    assert bar.is_hidden()
+    assert page.locator("ul.items[data-live='all'] > li").count() == rows_before + 3
+    # inserted above the reader: the line they were reading has not moved on the screen
+    assert abs(reading.evaluate("e => e.getBoundingClientRect().top") - top_before) < 2
     assert page.evaluate("window.__loaded") is True
-    first = page.locator("ul.items[data-live='all'] li").first
+    first = page.locator("ul.items[data-live='all'] > li:not(.day)").first
     assert "实时推送测试" in first.inner_text()
-    href = first.locator("a").get_attribute("href")
-    assert href and href.endswith("cls.telegraph.browser-live.html")
+    href = first.locator("a").first.get_attribute("href")
+    assert href and "cls.telegraph.browser-live-" in href
+    assert not page.title().startswith("(")
     page.screenshot(path=str(ARTIFACTS / "live-home.png"))
     assert errors == []
 

@@ -129,6 +129,8 @@ def test_no_vector_runs_anywhere(hostile_site: tuple[str, Store, Path], browser:
         + VECTORS[46],
     )
     store.save([live])
+    page.wait_for_selector(".live-bar:not([hidden])", timeout=5000)  # counted, then put in
+    page.locator(".live-bar").click()
     page.wait_for_selector("ul.items[data-live='all'] li >> text=直播", timeout=5000)
     assert page.evaluate("window.__xss") == 0
     page.screenshot(path=str(ARTIFACTS / "xss-home.png"))

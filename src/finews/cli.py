@@ -757,6 +757,8 @@ def demo(
             night_interval=10.0,
             pace="busy",
             build_delay=0.5,
+            # the replayed flashes are dated in the past: fresh is measured by their clock
+            stale_clock="newest",
         ),
     )
     try:
@@ -791,7 +793,11 @@ def sources(
         paces = freshness.schedules(store)
         lags = freshness.lags(store)
     health = report(
-        statuses, list(c.settings.sources.enabled), time.time(), c.settings.run.stale_after
+        statuses,
+        list(c.settings.sources.enabled),
+        time.time(),
+        c.settings.run.stale_after,
+        c.settings.run.stale_clock,
     )
     rows = [
         {

@@ -299,6 +299,13 @@ class RunSettings:
         default=3600.0,
         metadata=_doc("a source with nothing new for this long (seconds) is reported stale"),
     )
+    stale_clock: str = field(
+        default="wall",
+        metadata=_doc(
+            "what 'nothing new for this long' is measured against: `wall` (the clock) or "
+            "`newest` (the newest item of any source: a replay such as `finews demo`)"
+        ),
+    )
     workers: int = field(default=4, metadata=_doc("sources polled at the same time"))
     serve: bool = field(default=True, metadata=_doc("serve the web app in `finews run`"))
     build: bool = field(default=True, metadata=_doc("rebuild the site after new articles"))
@@ -840,6 +847,7 @@ def _validate(s: Settings) -> None:
         (r.max_backoff > 0, "run.max_backoff must be positive"),
         (0 <= r.jitter < 1, "run.jitter must be in [0, 1)"),
         (r.stale_after > 0, "run.stale_after must be positive (seconds)"),
+        (r.stale_clock in {"wall", "newest"}, "run.stale_clock must be wall or newest"),
         (r.workers >= 1, "run.workers must be at least 1"),
         (r.build_delay >= 0, "run.build_delay must not be negative"),
         (s.alerts.retries >= 1, "alerts.retries must be at least 1"),

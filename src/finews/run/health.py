@@ -81,7 +81,16 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def assess(source: str, status: dict[str, Any], now: float, stale_after: float) -> Health:
+def assess(
+    source: str,
+    status: dict[str, Any],
+    now: float,
+    stale_after: float,
+    data_now: float | None = None,
+) -> Health:
+    """``data_now``: the time the newest item is measured against (default ``now``); a
+    replay of old news (``finews demo``) passes its own clock, the newest item it gave."""
+    data_now = now if data_now is None else data_now
     attempt = status.get("last_attempt_at")
     success = status.get("last_success_at")
     newest = status.get("newest_at")
@@ -96,11 +105,11 @@ def assess(source: str, status: dict[str, Any], now: float, stale_after: float) 
             "stale",
             "no successful poll for " + (_age(now - success) if success else "ever"),
         )
-    elif newest is None or now - newest > stale_after:
+    elif newest is None or data_now - newest > stale_after:
         state = "stale"
-        reason = "answers, but nothing new for " + (_age(now - newest) if newest else "ever")
+        reason = "answers, but nothing new for " + (_age(data_now - newest) if newest else "ever")
     else:
-        state, reason = "ok", f"newest item {_age(max(0.0, now - newest))} old"
+        state, reason = "ok", f"newest item {_age(max(0.0, data_now - newest))} old"
     warnings = list(status.get("field_changes") or [])
     if warnings and state in {"ok", "stale"}:
         # a format change explains a stale source better than its age does
@@ -133,8 +142,24 @@ def _words(change: dict[str, Any]) -> str:
 
 
 def report(
-    statuses: dict[str, dict[str, Any]], sources: list[str], now: float, stale_after: float
+    statuses: dict[str, dict[str, Any]],
+    sources: list[str],
+    now: float,
+    stale_after: float,
+    clock: str = "wall",
 ) -> list[Health]:
-    """Health of the given sources and of every other source the store has seen."""
+    """Health of the given sources and of every other source the store has seen.
+    ``clock`` ``newest``: how new each source's newest item is, is measured against the
+    newest item of all sources (a replay's own clock) rather than ``now``."""
     keys = sorted(set(sources) | set(statuses))
-    return [assess(k, statuses.get(k, {}), now, stale_after) for k in keys]
+    data_now = data_clock(statuses, now, clock)
+    return [assess(k, statuses.get(k, {}), now, stale_after, data_now) for k in keys]
+
+
+def data_clock(statuses: dict[str, dict[str, Any]], now: float, clock: str) -> float:
+    """The time new items are measured against: ``now``, or with ``clock`` ``newest`` the
+    newest item of any source (a replay's own clock; ``now`` while there is none)."""
+    if clock != "newest":
+        return now
+    stamps = [s["newest_at"] for s in statuses.values() if s.get("newest_at")]
+    return float(max(stamps)) if stamps else now

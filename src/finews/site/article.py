@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from markupsafe import Markup
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
+from finews.process.text import says_the_same, strip_tags
 from finews.site import paths
-from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, item_path, section_title, short_time
+from finews.site.stocknames import stock_chip
 from finews.site.stories import Heat, story_path
 from finews.store.sitequeries import Item
 
@@ -41,17 +42,14 @@ def article_parts(
         body = clean_body(a.body_html, a.url)
     day = paths.day_of(published_at)
     title = section_title(section)
-    stocks = " ".join(
-        f'<a href="{root}s/{e(s.code)}/index.html" title="{e(s.code)}">{e(s.name or s.code)}</a>'
-        for s in a.stocks
-    )
+    stocks = "".join(stock_chip(root, s.code, s.name) for s in a.stocks)
     meta = (
         f'<span><time datetime="{iso_time(published_at)}">'
         f"{a.published_beijing.replace(tzinfo=None).isoformat(' ', 'seconds')} (UTC+8)</time>"
         "</span>"
-        f"<span>{e(a.media)}</span>"
-        f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
-        + (f'<span class="stocks">{stocks}</span>' if stocks else "")
+        + (f"<span>{e(a.media)}</span>" if a.media != title else "")
+        + f'<span><a href="{root}c/{e(slug)}/index.html">{e(title)}</a></span>'
+        + (f'<span class="chips">{stocks}</span>' if stocks else "")
     )
     url = a.url if a.url.startswith(("http://", "https://")) else ""
     link = (
@@ -84,38 +82,32 @@ def article_parts(
         "title": a.title,
         "mark": Markup('<span class="important-mark">【重要】</span>') if a.important else "",
         "meta": Markup(meta),
-        "lead": Markup(f"<blockquote>{e(a.digest)}</blockquote>\n") if a.digest and body else "",
-        "body": Markup(body or text_to_html(a.digest) or text_to_html(a.title)),
+        "lead": (
+            Markup(f"<blockquote>{e(a.digest)}</blockquote>\n")
+            if a.digest and body and not repeats(a.digest, body)
+            else ""
+        ),
+        "body": Markup(
+            without_headline(body or text_to_html(a.digest) or text_to_html(a.title), a.title)
+        ),
         "source_link": Markup(link + also),
         "backlinks": Markup(back),
     }
 
 
-class ListLine(NamedTuple):
-    """An article's ``<li>`` in a listing, in the pieces that are the same on every
-    listing: the line is ``head + root + tail + (media if shown) + LINE_END``."""
-
-    head: str
-    tail: str
-    media: str
-
-    def join(self, root: str, show_media: bool) -> str:
-        return self.head + root + self.tail + (self.media if show_media else "") + LINE_END
+def repeats(digest: str, body_html: str) -> bool:
+    """Whether the body already says what the digest says: a flash's digest is its text
+    (or its start), and printing both showed the same text twice (issue #12)."""
+    # only the body's start can say it: a long article's body is not read to the end
+    start = body_html[: len(digest) * 3 + 200]
+    return says_the_same(digest, html.unescape(strip_tags(start)))
 
 
-LINE_END = "</span></li>"
-
-
-def list_line(view: dict[str, Any]) -> ListLine:
-    """The pieces of an article's listing line (``view`` as the builder makes it).
-
-    Escaped as markupsafe escapes (the Jinja2 expressions it replaces did), so the
-    bytes are the ones the template wrote."""
-    e = escape_text
-    important = ' class="important"' if view["important"] else ""
-    return ListLine(
-        f'<li{important}><time datetime="{e(view["iso"])}">{e(view["short_time"])}</time>'
-        '<span><a href="',
-        f'{e(view["path"])}">{e(view["title"])}</a>',
-        f'<span class="media">{e(view["media"])}</span>',
-    )
+def without_headline(body_html: str, title: str) -> str:
+    """The body without a leading 【title】 when that is the page's heading already."""
+    if not title:
+        return body_html
+    lead = f"<p>【{html.escape(title, quote=False)}】"
+    if body_html.startswith(lead) and not body_html.startswith(f"{lead}</p>"):
+        return "<p>" + body_html[len(lead) :]
+    return body_html

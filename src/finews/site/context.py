@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from finews.site.article import ListLine
 from finews.site.options import BuildReport, SiteOptions
 from finews.site.render import Renderer
-from finews.site.stories import Heat, heat_of
+from finews.site.stories import Heat, heat_of, outlet_order
+from finews.site.stream import StreamLine
 from finews.site.writer import Writer
 from finews.store import Store
 from finews.store import sitequeries as q
@@ -48,7 +48,7 @@ class Build:
         # in a worker: the articles its feed pages show, sent or read there
         self.feed_articles: dict[int, q.Published] | None = None
         # listing lines by article id (see pages.listing.view_items)
-        self.list_lines: dict[int, tuple[dict[str, Any], ListLine]] = {}
+        self.list_lines: dict[int, tuple[dict[str, Any], StreamLine]] = {}
         self._clock = time.perf_counter()
 
     @property
@@ -68,7 +68,9 @@ class Build:
         if not self.heat_complete:
             missing = [c for c in wanted if c not in self.heat and c not in self._no_heat]
             found = q.story_heat(conn, missing)
-            self.heat.update({c: Heat(*v) for c, v in found.items()})
+            self.heat.update(
+                {c: Heat(n, m, outlet_order(first)) for c, (n, m, first) in found.items()}
+            )
             self._no_heat.update(c for c in missing if c not in found)
         return {c: self.heat[c] for c in wanted if c in self.heat}
 

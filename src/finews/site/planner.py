@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from finews.site import paths
 from finews.site.context import Build, Plan
 from finews.site.manifest import Manifest
+from finews.site.pages.listing import warm_lines
 from finews.site.pool import workers_for
 from finews.site.stories import one_per_story
 from finews.store import sitequeries as q
@@ -86,6 +87,8 @@ def _plan_full(b: Build, conn: Connection, manifest: Manifest, plan: Plan) -> No
         # and the planned pages (finews.site.pool)
         plan.parallel = True
         plan.article_ids = sorted(by_id)
+        warm_lines(b, by_id.values())
+        b.phase("listing lines")
     plan.sections = {name: (0, items) for name, items in by_section.items()}
     plan.days = dict(by_day)
     plan.sitemap_days = set(plan.days)

@@ -11,8 +11,9 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from finews.site.escaping import escape_text, joined_lines
+from finews.site.escaping import escape_text
 from finews.site.formats import iso_time, item_path, short_time
+from finews.site.stream import LINE_END, iso_days, stream_line, with_days
 from finews.store.sitequeries import Item
 
 MAX_PEERS = 10
@@ -24,11 +25,22 @@ class Heat(NamedTuple):
 
     reports: int
     outlets: int
+    names: tuple[str, ...] = ()
+    """The outlets, the first to tell it first (issue #12: a stream line says who carried it)."""
 
     @property
     def label(self) -> str:
         """``3 家报道`` (outlets), or ``2 条报道`` when one outlet told it twice."""
         return f"{self.outlets} 家报道" if self.outlets > 1 else f"{self.reports} 条报道"
+
+    @property
+    def chip(self) -> str:
+        """What a stream line shows: ``财联社、同花顺报道``, ``财联社、同花顺等 5 家报道``."""
+        if self.outlets < 2 or len(self.names) < 2:
+            return self.label
+        if self.outlets == 2:
+            return f"{self.names[0]}、{self.names[1]}报道"
+        return f"{self.names[0]}、{self.names[1]}等 {self.outlets} 家报道"
 
 
 def story_path(cluster: int) -> str:
@@ -36,7 +48,16 @@ def story_path(cluster: int) -> str:
 
 
 def heat_of(members: Sequence[Item]) -> Heat:
-    return Heat(len(members), len({it.media for it in members}))
+    first: dict[str, int] = {}
+    for it in members:
+        first[it.media] = min(first.get(it.media, it.published_at), it.published_at)
+    return Heat(len(members), len(first), outlet_order(first))
+
+
+def outlet_order(first: dict[str, int]) -> tuple[str, ...]:
+    """Outlets by the time of their first report (then by name: the same order from the
+    store's rows and from a build's items)."""
+    return tuple(sorted(first, key=lambda media: (first[media], media)))
 
 
 def one_per_story(items: Iterable[Item], limit: int | None = None) -> list[Item]:
@@ -56,7 +77,7 @@ def one_per_story(items: Iterable[Item], limit: int | None = None) -> list[Item]
 
 def heat_chip(root: str, cluster: int, heat: Heat) -> str:
     """The link beside a list entry to its story page."""
-    return f'<a class="heat" href="{root}{story_path(cluster)}">{html.escape(heat.label)}</a>'
+    return f'<a class="heat" href="{root}{story_path(cluster)}">{html.escape(heat.chip)}</a>'
 
 
 def lag_label(seconds: int) -> str:
@@ -69,15 +90,11 @@ def lag_label(seconds: int) -> str:
 
 
 def report_line(report: dict[str, Any], root: str) -> str:
-    """A report's ``<li>`` on its story page, escaped as Jinja2's autoescape would."""
-    e = escape_text
-    important = ' class="important"' if report["important"] else ""
-    return (
-        f'<li{important}><time datetime="{e(report["iso"])}">{e(report["short_time"])}</time>'
-        f'<span><a href="{root}{e(report["path"])}">{e(report["title"])}</a>'
-        f'<span class="media">{e(report["media"])}</span>'
-        f'<span class="lag">{e(report["lag"])}</span></span></li>'
-    )
+    """A report's line on its story page: its stream line (issue #12: time, headline, text,
+    outlet, stocks) with how much later than the first report it came."""
+    line = stream_line(report).join(root, True)
+    lag = f'<span class="lag">{escape_text(report["lag"])}</span>'
+    return line[: -len(LINE_END)] + lag + LINE_END
 
 
 def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, Any]:
@@ -98,6 +115,10 @@ def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, An
                 "short_time": short_time(it.published_at),
                 "media": it.media,
                 "important": it.important,
+                "digest": it.digest,
+                # no stock chips: stock pages link to story pages (their heat), so story
+                # pages are published first and must not link to stock pages
+                "stocks": "[]",
                 "lag": "首发" if n == 0 else lag_label(it.published_at - first.published_at),
             }
         )
@@ -105,7 +126,7 @@ def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, An
         "id": cluster,
         "title": first.title,
         "reports": reports,
-        "lines": joined_lines([report_line(r, root) for r in reports]),
+        "lines": with_days([report_line(r, root) for r in reports], iso_days(reports)),
         "size": heat.reports,
         "outlets": heat.outlets,
         "first_media": first.media,

@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 from finews.errors import UpstreamFormatError
 from finews.model import Article, StockTag
+from finews.process.headline import headline
 from finews.process.text import strip_tags
 from finews.sources.base import Page
 from finews.sources.drift import Expected, compare
 
 log = logging.getLogger(__name__)
 
-_BRACKETED = re.compile(r"^\s*【(?P<title>[^】]{2,120})】")
-
 
 def plain(text: str) -> str:
     return strip_tags(text).strip()
 
 
-def title_from_text(text: str, limit: int = 60) -> str:
-    """The leading 【…】 of a flash, else its first ``limit`` characters."""
-    clean = plain(text)
-    match = _BRACKETED.match(clean)
-    if match:
-        return match.group("title").strip()
-    return clean[:limit].rstrip() + ("…" if len(clean) > limit else "")
+def title_from_text(text: str) -> str:
+    """The headline of an untitled flash: its leading 【…】, else its first sentence
+    without the dateline, cut at a clause (:func:`finews.process.headline.headline`)."""
+    return headline(text)
 
 
 def raw_json(item: Any) -> str:

@@ -23,6 +23,7 @@ from finews.errors import SourceError, UpstreamFormatError
 from finews.fetch import Fetcher, decode_json
 from finews.fetch.decode import decode_text
 from finews.model import ROLLING_CATEGORY, Article, StockTag, parse_beijing
+from finews.process.headline import headline
 from finews.process.stockcodes import from_eastmoney
 from finews.sources.base import Page
 from finews.sources.common import normalise_items
@@ -134,7 +135,7 @@ def normalise_fast(item: dict[str, Any], page_base: str) -> Article:
     return Article(
         source=FAST_SOURCE,
         upstream_id=code,
-        title=str(item.get("title") or "").strip() or digest[:60],
+        title=str(item.get("title") or "").strip() or headline(digest),
         published=parse_beijing(str(item["showTime"])),
         media=EASTMONEY_MEDIA,
         url=article_url(page_base, code),

@@ -38,6 +38,10 @@ class Item(NamedTuple):
     important: bool
     content_hash: str
     cluster: int
+    digest: str = ""
+    """A flash's text, an article's summary: what a stream shows under the headline."""
+    stocks: str = "[]"
+    """The stock tags as stored (JSON): a stream's chips."""
 
 
 _LIGHT = (
@@ -51,6 +55,8 @@ _LIGHT = (
     A.c.important,
     A.c.content_hash,
     A.c.cluster_id,
+    A.c.digest,
+    A.c.stocks,
 )
 _ORDER = (A.c.published_at, A.c.id)
 
@@ -69,7 +75,8 @@ class Published(NamedTuple):
 
 def _items(rows: Iterable[Row[Any]]) -> list[Item]:
     return [
-        Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9] or r[0]) for r in rows
+        Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9] or r[0], r[10], r[11])
+        for r in rows
     ]
 
 
@@ -309,16 +316,23 @@ def article_from_row(row: tuple[Any, ...]) -> Published:
     return _published(dict(zip(_PUBLISHED_NAMES, row, strict=True)))
 
 
-def story_heat(conn: Connection, clusters: list[int]) -> dict[int, tuple[int, int]]:
-    """(reports, outlets) of each of these stories told more than once (issue #10)."""
-    found: dict[int, tuple[int, int]] = {}
+def story_heat(conn: Connection, clusters: list[int]) -> dict[int, tuple[int, int, dict[str, int]]]:
+    """(reports, outlets, each outlet's first report time) of each of these stories told
+    more than once (issues #10, #12)."""
+    found: dict[int, tuple[int, int, dict[str, int]]] = {}
     unique = sorted(set(clusters))
     for start in range(0, len(unique), 500):
         rows = conn.execute(
-            select(A.c.cluster_id, func.count(), func.count(func.distinct(A.c.media)))
+            select(A.c.cluster_id, A.c.media, func.count(), func.min(A.c.published_at))
             .where(A.c.cluster_id.in_(unique[start : start + 500]))
-            .group_by(A.c.cluster_id)
-            .having(func.count() > 1)
+            .group_by(A.c.cluster_id, A.c.media)
         )
-        found.update({int(c): (int(n), int(m)) for c, n, m in rows})
+        by_story: dict[int, dict[str, tuple[int, int]]] = {}
+        for cluster, media, count, first in rows:
+            by_story.setdefault(int(cluster), {})[str(media)] = (int(count), int(first))
+        for cluster, outlets in by_story.items():
+            reports = sum(count for count, _ in outlets.values())
+            if reports > 1:
+                times = {media: first for media, (_, first) in outlets.items()}
+                found[cluster] = (reports, len(outlets), times)
     return found

@@ -343,7 +343,11 @@ def sources(request: Request) -> list[dict[str, Any]]:
     from finews.store import upstream
 
     health = report(
-        upstream.status(_store(request)), list(known_sources()), time.time(), stale_after
+        upstream.status(_store(request)),
+        list(known_sources()),
+        time.time(),
+        stale_after,
+        getattr(request.app.state, "stale_clock", "wall"),
     )
     return [h.as_dict() for h in health]
 

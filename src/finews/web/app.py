@@ -35,6 +35,7 @@ from finews.store import Store
 from finews.web import api, upstream_pages
 from finews.web.live import Hub
 from finews.web.pages import LIVE_SCRIPT, SiteFiles, Templates, search_feed, search_page
+from finews.web.status import status_view
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
@@ -57,6 +58,8 @@ class ServeOptions:
     notification comes (writers notify: this is the fallback)."""
     stale_after: float = 3600.0
     """A source with nothing new for this long is reported stale."""
+    stale_clock: str = "wall"
+    """``newest``: staleness against the newest stored item (a replay), not the clock."""
 
     @classmethod
     def from_settings(cls, settings: Settings, site_dir: Path) -> ServeOptions:
@@ -70,6 +73,7 @@ class ServeOptions:
             root_path=s.serve.root_path,
             poll_interval=s.serve.poll_interval,
             stale_after=s.run.stale_after,
+            stale_clock=s.run.stale_clock,
         )
 
 
@@ -146,10 +150,11 @@ def create_app(options: ServeOptions) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.open(options.db_url)
-        hub = Hub(store, options.poll_interval)
+        hub = Hub(store, options.poll_interval, options.root_path.rstrip("/") + "/")
         app.state.store = store
         app.state.hub = hub
         app.state.stale_after = options.stale_after
+        app.state.stale_clock = options.stale_clock
         app.state.search_cache = api.ResultCache()
         await hub.start()
         try:
@@ -225,17 +230,23 @@ def create_app(options: ServeOptions) -> FastAPI:
         """Each source's health, for a person (the API has it as JSON)."""
         import time
 
-        from finews.run.health import report
+        from finews.run.health import data_clock, report
         from finews.sources.registry import known_sources
         from finews.store import upstream
 
+        now = time.time()
+        statuses = upstream.status(request.app.state.store)
         health = report(
-            upstream.status(request.app.state.store),
-            list(known_sources()),
-            time.time(),
-            options.stale_after,
+            statuses, list(known_sources()), now, options.stale_after, options.stale_clock
         )
-        return HTMLResponse(templates.render("status.html", sources=[h.as_dict() for h in health]))
+        data_now = data_clock(statuses, now, options.stale_clock)
+        return HTMLResponse(
+            templates.render(
+                "status.html",
+                sources=[status_view(h, now, data_now) for h in health],
+                replay=options.stale_clock == "newest",
+            )
+        )
 
     @app.get("/topics", response_class=HTMLResponse, include_in_schema=False)
     def topics_view(request: Request, id: str = "") -> HTMLResponse:
@@ -266,7 +277,13 @@ def create_app(options: ServeOptions) -> FastAPI:
     def live_script() -> FileResponse:
         return FileResponse(live_js, media_type="text/javascript")
 
-    app.mount("/", SiteFiles(options.site_dir, script_tag.encode()), name="site")
+    site_files = SiteFiles(
+        options.site_dir,
+        script_tag.encode(),
+        lambda: templates.render("empty.html", site_dir=str(options.site_dir)),
+        f' · <a href="{root}status">来源状态</a>'.encode(),
+    )
+    app.mount("/", site_files, name="site")
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(Headers)
     return app

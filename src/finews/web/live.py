@@ -27,6 +27,7 @@ import anyio.to_thread
 from finews.model import Article
 from finews.site import paths
 from finews.site.formats import iso_time, short_time
+from finews.site.stream import stock_pairs, stream_line
 from finews.store import Store, changes, notify
 from finews.store.rows import section_of
 
@@ -41,9 +42,23 @@ QUEUE_SIZE = 500
 and catches up with Last-Event-ID)."""
 
 
-def event_of(article_id: int, article: Article, cluster: int) -> dict[str, Any]:
-    """What a page needs to show a new article in its lists."""
+def event_of(article_id: int, article: Article, cluster: int, root: str = "/") -> dict[str, Any]:
+    """What a page needs to show a new article in its lists: its fields, and ``html``, its
+    line as the site's streams print it (issue #12), with links from ``root`` (the app's
+    path, absolute: the same line serves pages at every depth)."""
     ts = int(article.published.timestamp())
+    path = paths.article_path(article.source, article.upstream_id, ts)
+    line = stream_line(
+        {
+            "title": article.title,
+            "path": path,
+            "iso": iso_time(ts),
+            "media": article.media or article.source,
+            "important": article.important,
+            "digest": article.digest,
+            "stocks": stock_pairs(article.stocks),
+        }
+    )
     return {
         "id": article_id,
         "source": article.source,
@@ -51,13 +66,14 @@ def event_of(article_id: int, article: Article, cluster: int) -> dict[str, Any]:
         "title": article.title,
         "time": iso_time(ts),
         "short_time": short_time(ts),
-        "path": paths.article_path(article.source, article.upstream_id, ts),
+        "path": path,
         "media": article.media or article.source,
         "section": section_of(article),
         "stocks": [s.code for s in article.stocks],
         "important": article.important,
         "reprint": cluster != article_id,
         "complete": article.body_complete,
+        "html": line.join(root, True),
     }
 
 
@@ -80,10 +96,11 @@ class Hub:
     """Hears of commits to the store and hands new and updated articles to every
     subscriber."""
 
-    def __init__(self, store: Store, interval: float = 5.0) -> None:
+    def __init__(self, store: Store, interval: float = 5.0, root: str = "/") -> None:
         self.store = store
         self.interval = interval
         """Fallback: seconds between looks at the store when no notification comes."""
+        self.root = root
         self.last_id = 0
         self.position = (0, 0)
         """(change number, id) of the last change read."""
@@ -153,7 +170,7 @@ class Hub:
             horizon = time.time() - UPDATE_HORIZON
             for article_id, article, cluster, seq in rows:
                 self.position = (seq, article_id)
-                event = event_of(article_id, article, cluster)
+                event = event_of(article_id, article, cluster, self.root)
                 if article_id > self.last_id:
                     self.last_id = article_id
                     self.publish(event)
@@ -190,7 +207,7 @@ class Hub:
                 missed = await anyio.to_thread.run_sync(self.store.articles_after, last_event_id)
                 for article_id, article, cluster in missed:
                     if article_id <= horizon:
-                        yield format_event(event_of(article_id, article, cluster))
+                        yield format_event(event_of(article_id, article, cluster, self.root))
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)

@@ -4,6 +4,7 @@ script added to its HTML pages), the server-rendered search page and search feed
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,13 +16,19 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from finews.errors import RequestError
+from finews.process.text import strip_tags
 from finews.search import service
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
+from finews.site.render import STATIC
+from finews.site.stocknames import stock_chip
+from finews.site.stream import MAX_CHIPS, shown_text
 from finews.store import Store
 from finews.store.fulltext import Filters
 
 LIVE_SCRIPT = "_finews/live.js"
+PACKAGED_ASSETS = {f"assets/{name}": STATIC / name for name in ("style.css", "favicon.svg")}
+"""What a page needs before the first build has published the site's own copies."""
 PAGE_SIZE = 20
 
 
@@ -41,7 +48,9 @@ class Templates:
             autoescape=select_autoescape(["html", "xml"]),
             keep_trailing_newline=True,
         )
-        self.site = {"title": site_title, "search": search_form}
+        # served: pages of the app itself (the status link: the static site's files have it
+        # added as they are served, see SiteFiles — a static host has no /status)
+        self.site = {"title": site_title, "search": search_form, "served": True}
         chrome = self.env.get_template("chrome.html").make_module(
             {"site": self.site, "root": Markup("")}
         )
@@ -60,16 +69,48 @@ class SiteFiles(StaticFiles):
     """The built site.  HTML pages get the live-update script before ``</body>``; the
     pages on disk stay plain static files that work without a server."""
 
-    def __init__(self, directory: Path, script_tag: bytes) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        script_tag: bytes,
+        empty_page: Callable[[], str] | None = None,
+        status_link: bytes = b"",
+    ) -> None:
         super().__init__(directory=directory, html=True, check_dir=False)
+        self.site_dir = Path(directory)
         self.script_tag = script_tag
+        self.empty_page = empty_page
+        self.status_link = status_link
         self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
+
+    async def check_config(self) -> None:
+        # no site built yet is not a misconfiguration while the empty page can answer
+        if self.empty_page is None or self.site_dir.is_dir():
+            await super().check_config()
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         # the build's own files (.finews/manifest.sqlite3) and any dotfile stay private
         parts = path.replace("\\", "/").split("/")
         if any(part.startswith(".") and part != "." for part in parts):
             return Response("Not Found", 404, media_type="text/plain")
+        if (
+            self.empty_page is not None
+            and path in PACKAGED_ASSETS
+            and not (self.site_dir / path).exists()
+        ):  # no site yet: the empty page's assets
+            return FileResponse(PACKAGED_ASSETS[path])
+        if (
+            self.empty_page is not None
+            and path in {"", ".", "index.html"}
+            and not (self.site_dir / "index.html").exists()
+        ):
+            # no site built yet (a first run, offline): say why and what to do, not 404
+            body = self.empty_page().encode("utf-8")
+            at = body.rfind(b"</body>")
+            body = body[:at] + self.script_tag + body[at:] if at >= 0 else body
+            return Response(
+                body, 200, media_type="text/html", headers={"Cache-Control": "no-cache"}
+            )
         return await super().get_response(path, scope)
 
     def file_response(
@@ -88,6 +129,10 @@ class SiteFiles(StaticFiles):
                 body = Path(path).read_bytes()
                 at = body.rfind(b"</body>")
                 body = body[:at] + self.script_tag + body[at:] if at >= 0 else body
+                # the footer's link to the status page, which only the app has (issue #12)
+                end = body.rfind(b"</footer>")
+                if self.status_link and end >= 0 and self.status_link not in body:
+                    body = body[:end] + self.status_link + body[end:]
                 if len(self._cache) > 4096:
                     self._cache.clear()
                 self._cache[path] = cached = (key, body)
@@ -144,18 +189,7 @@ def search_page(
         q=text,
         params=params,
         error=error,
-        results=[
-            {
-                "path": r.path,
-                "title": Markup(r.title_html),
-                "snippet": Markup(r.snippet_html),
-                "time": r.article.published_beijing.strftime("%Y-%m-%d %H:%M"),
-                "iso": r.article.published_beijing.isoformat(),
-                "media": r.article.media or r.article.source,
-                "important": r.article.important,
-            }
-            for r in (results.results if results else [])
-        ],
+        results=[result_view(r) for r in (results.results if results else [])],
         total=total,
         page=page,
         newer=page_link(page - 1) if page > 1 else None,
@@ -163,6 +197,29 @@ def search_page(
         feed_query=urlencode(kept),
     )
     return html, 400 if error else 200
+
+
+def result_view(r: service.Result) -> dict[str, Any]:
+    """A search result as a stream line shows it (issue #12): the 【headline】 (marked) unless
+    the flash had none, the snippet once — without the 【headline】 it may start with —, the
+    outlet and the stocks' chips."""
+    a = r.article
+    headline, _ = shown_text(a.title, a.digest)
+    snippet = r.snippet_html
+    plain = strip_tags(snippet).lstrip()
+    if headline and plain.startswith("【") and "】" in snippet:
+        snippet = snippet[snippet.index("】") + 1 :].lstrip()
+    return {
+        "path": r.path,
+        "headline": headline,
+        "title": Markup(r.title_html),
+        "snippet": Markup(snippet),
+        "time": a.published_beijing.strftime("%m-%d %H:%M"),
+        "iso": a.published_beijing.isoformat(),
+        "media": a.media or a.source,
+        "important": a.important,
+        "chips": Markup("".join(stock_chip("", s.code, s.name) for s in a.stocks[:MAX_CHIPS])),
+    }
 
 
 def search_feed(

@@ -28,10 +28,11 @@ class PageKind(NamedTuple):
 PAGE_KINDS: tuple[PageKind, ...] = (
     PageKind("article pages", articles.pages),
     PageKind("story pages", stories.pages),
+    # stream lines (#12) link to stock pages: those go before every listing that has them
+    PageKind("stock pages", stocks.pages),
     PageKind("section pages and feeds", sections.pages),
     PageKind("day pages", days.pages),
     PageKind("sitemaps", sitemaps.pages),
-    PageKind("stock pages", stocks.pages),
     PageKind("home, indexes, feeds", home.pages),
     PageKind("briefing pages", briefings.pages),  # last: nothing above links to them
 )

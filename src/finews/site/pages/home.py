@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -18,12 +17,11 @@ from finews.site import paths
 from finews.site.context import Build, Plan
 from finews.site.formats import section_title
 from finews.site.pages.feeds import feed_pages
-from finews.site.pages.listing import list_page, shown, view_items
+from finews.site.pages.listing import list_page, shown, tabs, view_items
 from finews.site.render import STATIC
 from finews.site.stories import heat_key, one_per_story
 from finews.site.writer import Page
 from finews.store import sitequeries as q
-from finews.store.sitequeries import Item
 
 
 def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
@@ -32,37 +30,23 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
     wanted = max(o.home_newest, o.feed_size)
     # one entry per story: the newest report stands for it (issue #10)
     newest = one_per_story(q.newest_items(conn, wanted * 3), wanted)
-    per_section: dict[str, list[Item]] = defaultdict(list)
-    for name, _, _ in counts:
-        per_section[name] = q.newest_in_section(conn, name, o.home_per_section)
     ordered_sections = sorted(counts, key=lambda c: (-c[2], c[0]))
     home_newest = newest[: o.home_newest]
     home_heat = b.heat_for(conn, home_newest)
-    key = (
-        shown(home_newest),
-        heat_key(home_newest, home_heat),
-        tuple((name, shown(per_section[name])) for name, _, _ in ordered_sections),
-    )
+    # the home page is the stream (issue #12): its newest stories with their text, the tabs
+    # to the important news and to each source, and the way on to the rest of the day
+    tab_row = tabs(b, "", "all")
+    day = paths.day_of(home_newest[-1].published_at) if home_newest else ""
+    key = (shown(home_newest), heat_key(home_newest, home_heat), str(tab_row), day)
 
     def home() -> str:
-        sections = [
-            {
-                "name": section_title(name),
-                "slug": b.slugs[name],
-                "entries": view_items(
-                    b,
-                    sorted(per_section[name], key=lambda it: (-it.published_at, -it.id)),
-                    "",
-                    False,
-                ),
-            }
-            for name, _, _ in ordered_sections
-        ]
         return b.renderer.render(
             "home.html",
             "index.html",
             newest=view_items(b, home_newest, "", True, home_heat),
-            sections=sections,
+            sections=[],
+            tabs=tab_row,
+            more=f"d/{day}.html" if day else "",
         )
 
     yield from feed_pages(b, conn, "", o.title, list(reversed(newest[: o.feed_size])))
@@ -89,6 +73,7 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
         feed_prefix="",
         live="important",
         heat=b.heat_for(conn, important[: o.page_size]),
+        tab="important",
     )
     yield from _indexes(b, plan, ordered_sections)
     root404 = "/" + o.base_url.split("://", 1)[-1].partition("/")[2]

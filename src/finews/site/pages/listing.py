@@ -9,11 +9,11 @@ from typing import Any
 from markupsafe import Markup
 
 from finews.site import paths
-from finews.site.article import LINE_END, list_line
 from finews.site.context import Build
-from finews.site.escaping import joined_lines
-from finews.site.formats import iso_time, short_time
+from finews.site.escaping import escape_text
+from finews.site.formats import iso_time, section_title, short_time
 from finews.site.stories import Heat, heat_chip, heat_key, story_path
+from finews.site.stream import LINE_END, StreamLine, day_separator, stream_line, with_days
 from finews.site.writer import Page
 from finews.store.sitequeries import Item
 
@@ -33,6 +33,32 @@ def shown(items: Iterable[Item]) -> str:
     return ";".join([f"{it.id}:{it.content_hash}" for it in items])
 
 
+def line_of(b: Build, it: Item) -> tuple[dict[str, Any], StreamLine]:
+    """An item's fields and stream line, made once per build (and kept in ``b``)."""
+    fields = {
+        "title": it.title,
+        "path": paths.article_path(it.source, it.upstream_id, it.published_at),
+        "iso": iso_time(it.published_at),
+        "short_time": short_time(it.published_at),
+        "media": it.media,
+        "important": it.important,
+        "digest": it.digest,
+        "stocks": it.stocks,
+    }
+    made = b.list_lines[it.id] = (fields, stream_line(fields))
+    return made
+
+
+def warm_lines(b: Build, items: Iterable[Item]) -> None:
+    """Every item's line made here, before a full build forks its workers: each worker
+    would otherwise make the lines of most items again (a stock's, a day's and a
+    section's pages land in different workers)."""
+    known = b.list_lines
+    for it in items:
+        if it.id not in known:
+            line_of(b, it)
+
+
 def view_items(
     b: Build,
     items: Iterable[Item],
@@ -40,37 +66,58 @@ def view_items(
     show_media: bool,
     heat: dict[int, Heat] | None = None,
 ) -> ItemViews:
-    """What a listing shows of each item: its fields, and ``html``, its ``<li>``
-    built here (a listing is mostly items; one fragment is a tenth of the cost of
-    six Jinja2 expressions), and all the lines in one piece (``.html`` of the list,
-    printed by the packaged template).  Templates may print either or use the fields."""
+    """What a listing shows of each item: its fields, and ``html``, its stream line
+    (:mod:`finews.site.stream`, issue #12) built here (a listing is mostly items; one
+    fragment is a tenth of the cost of six Jinja2 expressions), and all the lines in one
+    piece with date separators (``.html`` of the list, printed by the packaged template).
+    Templates may print either or use the fields."""
     views = ItemViews()
     lines = []
+    days = []
     known = b.list_lines
     for it in items:
-        cached = known.get(it.id)
-        if cached is None:
-            # once per item and process: an item is on its section's, its day's, its
-            # stocks' pages (one snapshot: an id is the same item on all of them)
-            fields = {
-                "title": it.title,
-                "path": paths.article_path(it.source, it.upstream_id, it.published_at),
-                "iso": iso_time(it.published_at),
-                "short_time": short_time(it.published_at),
-                "media": it.media,
-                "important": it.important,
-            }
-            cached = known[it.id] = (fields, list_line(fields))
+        # once per item and process: an item is on its section's, its day's, its
+        # stocks' pages (one snapshot: an id is the same item on all of them)
+        cached = known.get(it.id) or line_of(b, it)
         fields, pieces = cached
         line = pieces.join(root, show_media)
+        days.append(pieces.day)
         told = heat.get(it.cluster) if heat else None
         if told is not None:  # the story's heat, linked to its page (issue #10)
             line = line[: -len(LINE_END)] + heat_chip(root, it.cluster, told) + LINE_END
             fields = {**fields, "heat": told.label, "story": story_path(it.cluster)}
         lines.append(line)
         views.append({**fields, "html": Markup(line)})
-    views.html = joined_lines(lines)
+    views.html = with_days(lines, days)
+    # a template looping over the items prints each one's html: the first of each day
+    # carries its date separator, so that both print the same
+    current = ""
+    for view, day in zip(views, days, strict=True):
+        if day != current:
+            view["html"] = Markup(day_separator(day) + "\n" + str(view["html"]))
+            current = day
     return views
+
+
+def tabs(b: Build, root: str, current: str) -> Markup:
+    """The stream's filters as links between static pages (issue #12): 全部 (the home page),
+    重要 (``important/``) and a tab per source (its section page); ``current`` is ``all``,
+    ``important`` or a section's name.  Sections in name order: a tab row that does not
+    change when counts do keeps the pages that show it unchanged."""
+    e = escape_text
+
+    def tab(href: str, label: str, here: bool) -> str:
+        mark = ' aria-current="page"' if here else ""
+        return f'<a href="{root}{href}"{mark}>{e(label)}</a>'
+
+    links = [
+        tab("index.html", "全部", current == "all"),
+        tab("important/index.html", "重要", current == "important"),
+        '<span class="sep" aria-hidden="true"></span>',
+    ]
+    for name, slug in sorted(b.slugs.items(), key=lambda kv: kv[1]):
+        links.append(tab(f"c/{slug}/index.html", section_title(name), current == name))
+    return Markup(f'<nav class="tabs" aria-label="筛选">{"".join(links)}</nav>')
 
 
 def list_page(
@@ -87,10 +134,14 @@ def list_page(
     labels: tuple[str, str] = ("较新", "较早"),
     live: str = "",
     heat: dict[int, Heat] | None = None,
+    tab: str = "",
 ) -> Page:
-    """A page of ``list.html``: ``items`` oldest first (shown newest first)."""
+    """A page of ``list.html``: ``items`` oldest first (shown newest first); ``tab``: the
+    stream filter this page is (see :func:`tabs`), none when empty."""
     ordered = list(reversed(items))
+    tab_row = tabs(b, paths.root_of(path), tab) if tab else Markup("")
     key = (
+        str(tab_row),
         heading,
         subtitle,
         shown(ordered),
@@ -120,5 +171,6 @@ def list_page(
             feed_prefix=feed_prefix,
             show_media=show_media,
             live=live,
+            tabs=tab_row,
         ),
     )

@@ -32,6 +32,8 @@ def stale_pages(b: Build, manifest: Manifest, plan: Plan) -> set[str]:
                 candidates.add(path)
     for code in plan.stocks:
         candidates.update(manifest.under(f"s/{code}/"))
-    candidates |= {f"d/{paths.day_name(d)}.html" for d in plan.days}
+    for d in plan.days:  # a day's first page and its later ones (d/<day>-2.html …)
+        candidates.add(f"d/{paths.day_name(d)}.html")
+        candidates.update(manifest.under(f"d/{paths.day_name(d)}-"))
     candidates |= {f"sitemaps/{paths.day_name(d)}.xml" for d in plan.sitemap_days}
     return {p for p in candidates if p not in produced}

@@ -70,4 +70,5 @@ def _section_pages(
         older=chunk_path(full_chunks - 1) if full_chunks >= 2 else None,
         feed_prefix="",
         live=f"section:{section}",
+        tab=section,
     )

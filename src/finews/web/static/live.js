@@ -1,16 +1,21 @@
-// finews live updates: lists marked data-live get new articles as they are stored.
+// finews live updates: lists marked data-live learn of new articles as they are stored.
 // Added to pages by `finews serve` only; the static site works without it.
+// New items never move the page under the reader's eyes (issue #12): they wait behind an
+// "N 条新消息" bar above the list; a click puts them in and keeps the reader's place.
 (function () {
   "use strict";
   var me = document.currentScript;
   var root = (me && me.dataset.root) || "/";
+  if (!window.EventSource) return;
   var lists = Array.prototype.slice.call(document.querySelectorAll("ul.items[data-live]"));
+  var reload = document.querySelector("[data-live-reload]");
   // an article page published within the hour listens too: its full text may still be
   // on its way (show first, complete later: #17) and replaces the list's text in place
   var stamp = document.querySelector("article .meta time[datetime]");
   var fresh = !!stamp && Date.now() - Date.parse(stamp.getAttribute("datetime")) < 3600 * 1000;
-  if ((!lists.length && !fresh) || !window.EventSource) return;
+  if (!lists.length && !reload && !fresh) return;
   var MAX_ADDED = 100;
+  var baseTitle = document.title;
 
   function wanted(list, a) {
     var scope = list.dataset.live;
@@ -24,6 +29,17 @@
   }
 
   function item(a, showMedia) {
+    if (a.html) {
+      // the line as the site's lists print it, built by the server (escaped there)
+      var holder = document.createElement("template");
+      holder.innerHTML = a.html;
+      var made = holder.content.firstElementChild;
+      if (made) {
+        made.classList.add("live-new");
+        made.dataset.id = String(a.id);
+        return made;
+      }
+    }
     var li = document.createElement("li");
     li.className = "live-new" + (a.important ? " important" : "");
     li.dataset.id = String(a.id);
@@ -46,36 +62,116 @@
     return li;
   }
 
+  function shown(list, a) {
+    if (list.querySelector('li[data-id="' + a.id + '"]')) return true;
+    var href = root + a.path;
+    var full = new URL(href, location.href).href;
+    return Array.prototype.some.call(list.querySelectorAll("a"), function (link) {
+      return link.getAttribute("href") === href || link.href === full;
+    });
+  }
+
+  function oldest(list) {
+    var stamps = list.querySelectorAll("li time[datetime]");
+    var last = stamps[stamps.length - 1];
+    return last ? Date.parse(last.getAttribute("datetime")) : null;
+  }
+
+  // one waiting queue and one bar per list
+  var states = lists.map(function (list) {
+    var bar = document.createElement("button");
+    bar.type = "button";
+    bar.className = "live-bar";
+    bar.hidden = true;
+    bar.setAttribute("aria-live", "polite");
+    list.parentNode.insertBefore(bar, list);
+    var state = { list: list, bar: bar, waiting: [] };
+    bar.addEventListener("click", function () { flush(state); });
+    return state;
+  });
+
+  function waitingCount() {
+    return states.reduce(function (n, s) { return n + s.waiting.length; }, 0);
+  }
+
+  function showBar(state) {
+    var n = state.waiting.length;
+    state.bar.hidden = n === 0;
+    state.bar.textContent = n + " 条新消息，点击查看";
+    state.bar.dataset.count = String(n);
+    var total = waitingCount();
+    document.title = total ? "(" + total + ") " + baseTitle : baseTitle;
+  }
+
+  function anchorOf(list) {
+    // the first item at least partly on screen: what the reader is looking at
+    var rows = list.children;
+    for (var i = 0; i < rows.length; i += 1) {
+      var box = rows[i].getBoundingClientRect();
+      if (box.bottom > 0) return rows[i];
+    }
+    return null;
+  }
+
+  function flush(state) {
+    var list = state.list;
+    var anchor = anchorOf(list);
+    var listTop = list.getBoundingClientRect().top;
+    var before = anchor ? anchor.getBoundingClientRect().top : 0;
+    var showMedia = !!list.querySelector(".media") || list.dataset.live !== "all";
+    // newest first: each goes in front of the first item older than it
+    state.waiting.sort(function (x, y) { return Date.parse(x.time) - Date.parse(y.time); });
+    state.waiting.forEach(function (a) {
+      if (shown(list, a)) return;
+      var when = Date.parse(a.time);
+      var rows = list.querySelectorAll("li:not(.day)");
+      var at = null;
+      for (var i = 0; i < rows.length; i += 1) {
+        var stamp = rows[i].querySelector("time[datetime]");
+        if (stamp && Date.parse(stamp.getAttribute("datetime")) <= when) { at = rows[i]; break; }
+      }
+      // a date separator above that place belongs to an older day: the item goes above it
+      var prev = at && at.previousElementSibling;
+      if (prev && prev.classList.contains("day") && prev.dataset.day !== a.time.slice(0, 10)) {
+        at = prev;
+      }
+      list.insertBefore(item(a, showMedia), at);
+    });
+    state.waiting = [];
+    var added = list.querySelectorAll("li.live-new");
+    for (var k = MAX_ADDED; k < added.length && list.lastElementChild; k += 1) {
+      list.removeChild(list.lastElementChild);
+    }
+    // a reader scrolled down into the list keeps the line they were reading where it was;
+    // one at its top sees the new items appear there
+    if (anchor && listTop < 0) {
+      var moved = anchor.getBoundingClientRect().top - before;
+      if (moved) window.scrollBy(0, moved);
+    }
+    showBar(state);
+    document.dispatchEvent(new CustomEvent("finews:inserted", { detail: { list: list } }));
+  }
+
   var source = new EventSource(root + "api/stream");
   source.addEventListener("open", function () {
     document.documentElement.dataset.live = "connected";
   });
   source.addEventListener("article", function (event) {
     var a = JSON.parse(event.data);
-    lists.forEach(function (list) {
-      if (!wanted(list, a) || list.querySelector('li[data-id="' + a.id + '"]')) return;
-      var href = root + a.path;
-      var known = Array.prototype.some.call(list.querySelectorAll("a"), function (link) {
-        return link.getAttribute("href") === href || link.href === new URL(href, location.href).href;
-      });
-      if (known) return; // already on the page (a replayed event, or the page was rebuilt)
-      // newest first: the item goes before the first one older than it; an item older
-      // than everything shown is not news for this list (the page chose its newest)
-      var when = Date.parse(a.time);
-      var rows = list.querySelectorAll("li");
-      var before = null;
-      for (var i = 0; i < rows.length; i += 1) {
-        var stamp = rows[i].querySelector("time");
-        if (stamp && Date.parse(stamp.dateTime || stamp.getAttribute("datetime")) < when) {
-          before = rows[i];
-          break;
-        }
-      }
-      if (!before && rows.length) return;
-      var showMedia = !!list.querySelector(".media") || list.dataset.live !== "all";
-      list.insertBefore(item(a, showMedia), before);
-      var added = list.querySelectorAll("li.live-new, li[data-id]");
-      if (added.length > MAX_ADDED && list.lastElementChild) list.removeChild(list.lastElementChild);
+    if (reload) {
+      // a page without articles yet: the next build will have them
+      setTimeout(function () { location.reload(); }, 4000);
+      reload = null;
+    }
+    states.forEach(function (state) {
+      var list = state.list;
+      if (!wanted(list, a) || shown(list, a)) return;
+      if (state.waiting.some(function (w) { return w.id === a.id; })) return;
+      // an item older than everything the page shows is not news for this list
+      var last = oldest(list);
+      if (last !== null && Date.parse(a.time) < last) return;
+      state.waiting.push(a);
+      showBar(state);
     });
     document.dispatchEvent(new CustomEvent("finews:article", { detail: a }));
   });
@@ -85,12 +181,24 @@
     var href = root + a.path;
     var absolute = new URL(href, location.href).href;
     lists.forEach(function (list) {
-      Array.prototype.forEach.call(list.querySelectorAll("li"), function (li) {
+      Array.prototype.forEach.call(list.querySelectorAll("li:not(.day)"), function (li) {
         var link = li.querySelector("a");
         if (!link || (li.dataset.id !== String(a.id) && link.href !== absolute)) return;
+        if (a.html) {
+          // the stream line again, as the server builds it (title, text, chips: #12)
+          var showMedia = !!li.querySelector(".media") || list.dataset.live !== "all";
+          var made = item(a, showMedia);
+          made.classList.remove("live-new");
+          made.dataset.complete = String(a.complete);
+          li.replaceWith(made);
+          return;
+        }
         if (link.textContent !== a.title) link.textContent = a.title;
         li.dataset.complete = String(a.complete);
       });
+    });
+    states.forEach(function (state) {  // one still waiting behind the bar: the newer one
+      state.waiting = state.waiting.map(function (w) { return w.id === a.id ? a : w; });
     });
     var here = location.pathname;
     if (a.complete && here.slice(here.length - a.path.length - 1) === "/" + a.path) {

@@ -1,0 +1,95 @@
+"""A headline for a flash that came without one (issue #12).
+
+财联社, 金十, 新浪 and others send most flashes as text only.  Their editors put the real
+headline at the start, in 【…】; when there is none, the reader's headline is the first
+sentence — without the dateline ("财联社6月16日电，"), which says nothing, and cut where a
+reader would stop (a clause), never inside a word or a number.  Pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from finews.process.text import strip_tags
+
+LIMIT = 40
+"""Characters a headline may have before it is cut (a phone shows about two lines)."""
+
+_BRACKETED = re.compile(r"^\s*【(?P<title>[^】]{2,120})】")
+# "财联社6月16日电，", "新华社北京6月16日电（记者 …）", "格隆汇6月16日｜", "6月16日讯，"
+_DATELINE = re.compile(
+    r"^[^，,。：:\s]{0,16}?\d{1,2}月\d{1,2}日(?:早间|午间|晚间|凌晨)?(?:电|讯|消息)?"
+    r"(?:（[^）]{0,30}）|\([^)]{0,30}\))?\s*[，,：:｜|丨]\s*"
+)
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
+_CLAUSE = "，,、：:；; "
+_ASCII_WORD = re.compile(r"[A-Za-z0-9.%$/+\-_]")
+_CONTINUES = re.compile(r"[:：,.]?[0-9A-Za-z]")
+_TRAILING_ASCII = re.compile(r"[A-Za-z0-9.%$/+\-_:：,]+$")
+
+
+def strip_dateline(text: str) -> str:
+    """``text`` without a leading dateline; unchanged when nothing would be left."""
+    if "日" not in text[:32]:  # no date, no dateline (most texts: no regex run)
+        return text
+    match = _DATELINE.match(text)
+    if match and match.end() < len(text):
+        return text[match.end() :]
+    return text
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first full stop (question or exclamation mark, semicolon, line end)."""
+    match = _SENTENCE_END.search(text)
+    return (text[: match.start()] if match else text).strip()
+
+
+def headline(text: str, limit: int = LIMIT) -> str:
+    """The headline of a flash's text (HTML or plain): its leading 【…】, else its first
+    sentence without the dateline, cut at a clause or word boundary with "…" when longer
+    than ``limit``."""
+    clean = " ".join(strip_tags(text).split())
+    if not clean:
+        return ""
+    match = _BRACKETED.match(clean)
+    if match:
+        return match.group("title").strip()
+    sentence = first_sentence(strip_dateline(clean)) or clean
+    if len(sentence) <= limit:
+        return sentence
+    return cut(sentence, limit) + "…"
+
+
+def cut(sentence: str, limit: int) -> str:
+    """The longest start of ``sentence`` up to ``limit`` characters that ends at a clause
+    (a comma, a colon …) — if that keeps at least a third of it — else at a word: ASCII
+    words and numbers are never split, Chinese is cut between jieba's words."""
+    for at in range(min(limit, len(sentence) - 1), limit // 3 - 1, -1):
+        if sentence[at] in _CLAUSE and not _inside_number(sentence, at):
+            return sentence[:at].rstrip()
+    return _word_cut(sentence, limit)
+
+
+def _inside_number(text: str, at: int) -> bool:
+    """A comma or colon between digits (2,670 or 10:30) is part of a number."""
+    return 0 < at < len(text) - 1 and text[at - 1].isdigit() and text[at + 1].isdigit()
+
+
+def _word_cut(sentence: str, limit: int) -> str:
+    # imported here: jieba's dictionary costs a second to load, and most headlines are
+    # settled above without it
+    from finews.search.segment import tokenizer
+
+    kept = ""
+    for word in tokenizer().cut(sentence, HMM=False):
+        if len(kept) + len(word) > limit:
+            break
+        kept += word
+    if _CONTINUES.match(sentence, len(kept)) and kept and _ASCII_WORD.match(kept[-1]):
+        # jieba splits 10:30 and 37.81 into pieces: a number is kept whole or left out
+        kept = _TRAILING_ASCII.sub("", kept)
+    for opening, closing in ("（）", "()", "《》", "“”"):
+        at = kept.rfind(opening)
+        if at > 0 and closing not in kept[at:]:  # an aside cut open: left out
+            kept = kept[:at]
+    return kept.rstrip(_CLAUSE) or sentence[:limit]

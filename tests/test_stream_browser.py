@@ -1,0 +1,207 @@
+"""The 7×24 stream a trader keeps open (issue #12), in Debian's Chromium (Playwright).
+
+Real content: the real articles of tests/sitedata.py and the demo's 200 bundled 财联社
+flashes (src/finews/data/demo/cls.jsonl.gz), through the real adapter and processor; the
+real ``finews serve`` app (tests/webserver.py) for the status and the not-yet-built pages.
+The live "N 条新消息" bar is tested in tests/test_web_browser.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ARTIFACTS, needs_chromium
+from finews.demo.upstreams import bundled
+from finews.model import Article
+from finews.process.pipeline import Processor
+from finews.site import SiteOptions, build_site, paths
+from finews.sources import cls
+from finews.store import Store
+from sitedata import populate
+from webserver import serving
+
+pytestmark = needs_chromium
+
+ENGLISH_STATES = re.compile(r"\b(ok|failing|stale|unknown|poll|polls|ever|answers)\b", re.I)
+
+
+def demo_flashes() -> list[Article]:
+    processor = Processor.default()
+    return [processor(cls.normalise(item)) for item in bundled("cls")]
+
+
+@pytest.fixture
+def site(tmp_path: Path, store: Store, db_url: str) -> Iterator[tuple[str, list[Article]]]:
+    """The built site of real articles, served by the real app."""
+    populate(store, fast=40, posts=12)
+    flashes = demo_flashes()
+    store.save(flashes)
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(page_size=30))
+    with serving(db_url, out) as base:
+        yield base, flashes
+
+
+def page_at(browser: Any, width: int) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors
+    return page
+
+
+def path_of(a: Article) -> str:
+    return paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
+
+
+def test_an_untitled_flash_is_read_on_the_home_page_without_a_click(
+    site: tuple[str, list[Article]], browser: Any
+) -> None:
+    base, flashes = site
+    page = page_at(browser, 390)
+    page.goto(base)
+    stream = page.locator("ul.items[data-live='all']")
+    untitled = [
+        a
+        for a, item in zip(flashes, bundled("cls"), strict=True)
+        if not item["title"] and item["brief"] == item["content"]
+    ]
+    shown = 0
+    for a in untitled:
+        line = stream.locator(f"li:has(a[href='{path_of(a)}'])")
+        if line.count() == 0:
+            continue  # not among the newest (or told by another report of its story)
+        shown += 1
+        text = a.digest.split("电，", 1)[-1].strip()
+        visible = line.inner_text()
+        assert text[:30] in visible, (text, visible)  # the text itself, on screen
+        assert line.locator("p.text, details.text").first.is_visible()
+    assert shown >= 3
+    # nothing wider than the phone
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "stream-phone.png"))
+    assert page.errors == []
+
+
+def test_long_text_unfolds_in_place(site: tuple[str, list[Article]], browser: Any) -> None:
+    base, _ = site
+    page = page_at(browser, 390)
+    page.goto(base)
+    folded = page.locator("ul.items details.text").first
+    summary = folded.locator("summary")
+    height = summary.evaluate("e => e.getBoundingClientRect().height")
+    url = page.url
+    summary.click()
+    assert folded.evaluate("e => e.open") is True
+    assert summary.evaluate("e => e.getBoundingClientRect().height") > height
+    assert page.url == url  # unfolded where it is, no navigation
+
+
+def test_the_text_appears_once_on_the_article_page(
+    site: tuple[str, list[Article]], browser: Any
+) -> None:
+    base, flashes = site
+    page = page_at(browser, 1280)
+    bracketed = next(a for a in flashes if a.digest.startswith(f"【{a.title}】"))
+    untitled = next(a for a in flashes if not a.digest.startswith("【"))
+    for a in (bracketed, untitled):
+        page.goto(base + path_of(a))
+        article = page.locator("article").inner_text()
+        # the whole text once (not a digest above a body saying the same); an untitled
+        # flash's heading is its first sentence, cut: a start of the text, not the text
+        text = a.digest.split("】", 1)[-1].strip()
+        assert len(text) >= 10
+        assert article.count(text) == 1, (text, article)
+        assert article.count(f"【{a.title}】") == 0  # the heading says it, without brackets
+        assert page.locator("article blockquote").count() == 0
+    assert page.errors == []
+
+
+def test_the_important_tab_and_a_source_tab_show_only_what_they_promise(
+    site: tuple[str, list[Article]], browser: Any, store: Store
+) -> None:
+    base, _ = site
+    page = page_at(browser, 1280)
+    page.goto(base)
+    page.locator("nav.tabs a", has_text="重要").click()
+    assert page.url.endswith("important/index.html")
+    lines = page.locator("ul.items > li:not(.day)")
+    assert lines.count() >= 3
+    important = {path_of(a) for a in store.iter_articles() if a.important}
+    for k in range(lines.count()):
+        href = lines.nth(k).locator("a.time").get_attribute("href") or ""
+        assert href.removeprefix("../") in important, href
+    assert page.locator("nav.tabs a[aria-current]").inner_text() == "重要"
+    # the 要闻 page does not paint every line red
+    colour = lines.first.locator("time").evaluate("e => getComputedStyle(e).color")
+    assert colour != "rgb(200, 16, 46)"
+
+    page.locator("nav.tabs a", has_text="财联社").click()
+    assert page.url.endswith("c/cai-lian-she/index.html")
+    lines = page.locator("ul.items > li:not(.day)")
+    assert lines.count() >= 10
+    media = {lines.nth(k).locator(".media").inner_text() for k in range(lines.count())}
+    assert media == {"财联社"}
+    assert page.locator("nav.tabs a[aria-current]").inner_text() == "财联社"
+    # and back to everything: other outlets again
+    page.locator("nav.tabs a", has_text="全部").click()
+    media = set(page.locator("ul.items .media").all_inner_texts())
+    assert {"财联社", "东方财富"} <= media
+    assert page.errors == []
+
+
+def test_status_page_is_chinese_and_fits_a_phone(
+    site: tuple[str, list[Article]], browser: Any, store: Store
+) -> None:
+    base, _ = site
+    store.record_poll("eastmoney.fast", ok=True, new=0)
+    store.record_poll("cls.telegraph", ok=False, error="FetchError: HTTP 503 after 3 retries")
+    store.record_poll("cls.telegraph", ok=False, error="FetchError: HTTP 503 after 3 retries")
+    page = page_at(browser, 390)
+    page.goto(base)
+    page.locator("footer a", has_text="来源状态").click()
+    assert page.url.endswith("/status")
+    main = page.locator("main").inner_text()
+    without_errors = main.replace("FetchError: HTTP 503 after 3 retries", "")
+    assert not ENGLISH_STATES.search(without_errors), ENGLISH_STATES.search(without_errors)
+    for word in ("失败", "无更新", "未知", "连续失败 2 次"):
+        assert word in main
+    assert re.search(r"\d+ 天( \d+ 小时)?", main)  # June's items, by the wall clock
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # no header or cell squeezed to a character a line
+    widths = page.locator("table.status th:visible, table.status td:visible").evaluate_all(
+        "cells => cells.map(c => c.getBoundingClientRect().width)"
+    )
+    assert widths and min(widths) > 60
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "status-phone.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_an_empty_store_says_what_to_do(
+    tmp_path: Path, store: Store, db_url: str, browser: Any
+) -> None:
+    out = tmp_path / "site"
+    page = page_at(browser, 390)
+    # served before any build: the app answers with the page, not a 404
+    with serving(db_url, out) as base:
+        page.goto(base)
+        text = page.locator("main").inner_text()
+        assert "还没有消息" in text and "finews sources" in text and "finews demo" in text
+        assert "finews build" in text
+    # the built home page of an empty store says the same
+    build_site(store, out, SiteOptions())
+    with serving(db_url, out) as base:
+        page.goto(base)
+        text = page.locator("main").inner_text()
+        assert "还没有消息" in text and "finews sources" in text and "finews demo" in text
+        page.locator("footer a", has_text="来源状态").click()  # added as the app serves it
+        assert page.url.endswith("/status")
+    assert page.errors == []
