@@ -105,7 +105,7 @@ def repeats(digest: str, body_html: str) -> bool:
 
 def without_headline(body_html: str, title: str) -> str:
     """The body without a leading 【title】 when that is the page's heading already."""
-    if not title:
+    if not title or not body_html.startswith("<p>【"):
         return body_html
     lead = f"<p>【{html.escape(title, quote=False)}】"
     if body_html.startswith(lead) and not body_html.startswith(f"{lead}</p>"):
