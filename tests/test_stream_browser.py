@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import ARTIFACTS, needs_chromium
+from daydata import day_articles
 from finews.demo.upstreams import bundled
 from finews.model import Article
 from finews.process.pipeline import Processor
@@ -41,10 +42,17 @@ def site(tmp_path: Path, store: Store, db_url: str) -> Iterator[tuple[str, list[
     populate(store, fast=40, posts=12)
     flashes = demo_flashes()
     store.save(flashes)
+    store.save([reworded()])
     out = tmp_path / "site"
     build_site(store, out, SiteOptions(page_size=30))
     with serving(db_url, out) as base:
         yield base, flashes
+
+
+def reworded() -> Article:
+    """The real 财联社 flash 2400753 whose brief is an earlier wording of its content
+    (tests/data/flash/briefing_2026-06-16.jsonl)."""
+    return next(a for a in day_articles() if a.upstream_id == "2400753")
 
 
 def page_at(browser: Any, width: int) -> Any:
@@ -121,6 +129,11 @@ def test_the_text_appears_once_on_the_article_page(
         assert article.count(text) == 1, (text, article)
         assert article.count(f"【{a.title}】") == 0  # the heading says it, without brackets
         assert page.locator("article blockquote").count() == 0
+    # a brief that is an earlier, shorter wording of the body: the body alone (issue #12)
+    page.goto(base + path_of(reworded()))
+    article = page.locator("article").inner_text()
+    assert page.locator("article blockquote").count() == 0
+    assert article.count("沪指跌0.23%") == 1 and "沪深京三市上涨个股近1300只" in article
     assert page.errors == []
 
 
