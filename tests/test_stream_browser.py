@@ -226,3 +226,71 @@ def test_an_empty_store_says_what_to_do(
         page.locator("footer a", has_text="来源状态").click()  # added as the app serves it
         assert page.url.endswith("/status")
     assert page.errors == []
+
+
+def test_the_filter_box_shows_only_the_lines_of_a_stock_or_words(
+    site: tuple[str, list[Article]], browser: Any, tmp_path: Path
+) -> None:
+    """The stream's filter box (issue #12): a stock's name (or code, or words) leaves only the
+    lines that have it — on `finews serve` under its CSP, and on the built files opened from
+    disk (no server) — with ?q= in the address; without JavaScript the box is not there."""
+    base, _ = site
+    page = page_at(browser, 1280)
+    page.goto(base)
+    box = page.locator("form.filter input")
+    assert box.is_visible()
+    lines = page.locator("ul.items > li:not(.day)")
+    total = lines.count()
+    chips = page.locator("ul.items a.chip:has(small)")  # named stocks
+    assert chips.count() > 0
+    # the stock on the fewest lines of the page, by its name as its chip shows it
+    counts: dict[str, int] = {}
+    for code in chips.evaluate_all("cs => cs.map(c => c.getAttribute('title'))"):
+        counts[code] = counts.get(code, 0) + 1
+    code = min(counts, key=lambda c: (counts[c], c))
+    name = page.locator(f"ul.items a.chip[title='{code}']").first.inner_text().replace(code, "")
+    box.fill(name.strip())
+    visible = page.locator("ul.items > li:not(.day):visible")
+    assert 0 < visible.count() < total
+    for k in range(visible.count()):
+        assert name.strip() in visible.nth(k).inner_text()
+    assert page.locator("form.filter output").inner_text() == f"显示 {visible.count()} / {total} 条"
+    # a day with no line left loses its separator too
+    for day in page.locator("ul.items > li.day").all():
+        if day.is_visible():
+            following = day.evaluate(
+                "d => { let n = d.nextElementSibling, seen = 0;"
+                " while (n && !n.classList.contains('day')) { if (!n.hidden) seen++;"
+                " n = n.nextElementSibling; } return seen; }"
+            )
+            assert following > 0
+    assert "?q=" in page.url
+    # by its code, and two words that must both be there
+    box.fill(code.lower())
+    assert counts[code] <= page.locator("ul.items > li:not(.day):visible").count() < total
+    box.fill("没有这样的词 xyz")
+    assert page.locator("ul.items > li:visible").count() == 0
+    assert page.locator("form.filter output").inner_text() == "这一页没有符合的消息"
+    archive = page.locator("form.filter a.all")
+    assert archive.is_visible() and "search?q=" in (archive.get_attribute("href") or "")
+    box.fill("")
+    assert page.locator("ul.items > li:not(.day):visible").count() == total
+    assert "?q=" not in page.url
+    # a filtered address filters on load; the built file from disk filters the same
+    page.goto(base + "?q=" + name.strip())
+    assert box.input_value() == name.strip()
+    assert 0 < page.locator("ul.items > li:not(.day):visible").count() < total
+    disk = page_at(browser, 1280)
+    disk.goto((tmp_path / "site" / "index.html").as_uri() + "?q=" + name.strip())
+    assert disk.locator("form.filter input").input_value() == name.strip()
+    assert 0 < disk.locator("ul.items > li:not(.day):visible").count() < total
+    disk.locator("form.filter input").fill("没有这样的词 xyz")
+    assert disk.locator("form.filter a.all").is_hidden()  # no server, no archive search
+    assert page.errors == [] and disk.errors == []
+    # without JavaScript: the whole stream, no box that does nothing
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto(base + "?q=" + name.strip())
+    assert plain.locator("form.filter").is_hidden()
+    assert plain.locator("ul.items > li:not(.day):visible").count() == total
+    context.close()
