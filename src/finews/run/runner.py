@@ -415,31 +415,28 @@ class Runner:
             a = delivery.article
             link = base + paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
             url, body = alerts.payload(hook, a, delivery.reasons, link)
-            error = ""
-            try:
-                response = await client.post(url, json=body)
-                ok = alerts.accepted(response, hook)
-                if not ok:
-                    error = f"HTTP {response.status_code}: {response.text[:200]}"
-            except httpx.HTTPError as exc:
-                ok, error = False, f"{type(exc).__name__}: {exc}"
-            attempts = delivery.attempts + 1
-            retry_at = None
-            if not ok and attempts < self.settings.alerts.retries:
-                retry_at = time.time() + min(3600.0, 5.0 * 2 ** (attempts - 1))
-            if ok:
+            result = await alerts.send(
+                client,
+                hook,
+                url,
+                body,
+                attempts=delivery.attempts,
+                retries=self.settings.alerts.retries,
+                now=time.time(),
+            )
+            if result.ok:
                 self.stats.alerts_sent += 1
-            elif retry_at is None:
+            elif result.retry_at is None:
                 self.stats.alerts_failed += 1
-                log.warning("alert for %s to %s given up: %s", a.key, hook.format, error)
+                log.warning("alert for %s to %s given up: %s", a.key, hook.format, result.error)
             await anyio.to_thread.run_sync(
                 functools.partial(
                     alertqueue.record,
                     self.store,
                     delivery.id,
-                    ok=ok,
-                    error=error,
-                    retry_at=retry_at,
+                    ok=result.ok,
+                    error=result.error,
+                    retry_at=result.retry_at,
                 )
             )
 
