@@ -290,7 +290,6 @@ def start_finews(
         commands = [[*finews, "run"]]
     else:
         env["FINEWS_WORKER_REDIS"] = args.redis
-        env["FINEWS_WORKER_POLL_EVERY"] = str(args.poll_every)
         commands = [
             *([*finews, "worker", "--name", f"w{n}@bench"] for n in range(args.celery)),
             [*finews, "scheduler"],
@@ -378,7 +377,6 @@ def main() -> None:
     parser.add_argument("--db", default="", help="a PostgreSQL URL (default: SQLite)")
     parser.add_argument("--celery", type=int, default=0, help="N workers instead of finews run")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/1")
-    parser.add_argument("--poll-every", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument(
         "--reset",
