@@ -113,7 +113,10 @@ def test_two_workers_and_a_scheduler_store_everything_once(
         "FINEWS_DB": db,
         "FINEWS_DATA_DIR": str(tmp_path / "data"),
         "FINEWS_WORKER_REDIS": broker,
-        "FINEWS_WORKER_POLL_EVERY": "1",
+        "FINEWS_RUN_PACE": "busy",  # every source polled every second
+        "FINEWS_RUN_MIN_INTERVAL": "1",
+        "FINEWS_RUN_BUSY_INTERVAL": "1",
+        "FINEWS_RUN_SOURCE_INTERVALS": "eastmoney.column=1",
         "FINEWS_WORKER_VISIBILITY_TIMEOUT": "5",
         "FINEWS_HTTP_HOST_SPACING": str(SPACING),
         "FINEWS_HTTP_BACKOFF": "0.01",
@@ -208,3 +211,99 @@ def test_two_workers_and_a_scheduler_store_everything_once(
         times = [t for t, p in flashes.arrivals if p == path]
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(times) >= 3 and min(gaps) >= SPACING - SLACK, (path, sorted(gaps)[:5])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_scheduler_paces_two_workers_by_the_news_they_find(
+    tmp_path: Path, pg_store: tuple[Store, str]
+) -> None:
+    """#17: the workers' polls follow the market schedule — the scheduler hears what each
+    poll found (through Redis) and the interval stretches while nothing comes, drops to
+    the busy pace for a burst, and stretches again.  (The schedule itself through a
+    trading day, on a fake clock: tests/test_beat.py.)"""
+    from finews.demo.upstreams import bundled
+    from finews.store import freshness
+
+    store, db = pg_store
+    broker = redis_url()
+    ticks = [0.0]
+    flashes = Upstreams(
+        initial=10, interval=1.0, clock=lambda: ticks[0], items={"cls": bundled("cls")}
+    )
+    base = flashes.start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FINEWS_")},
+        "FINEWS_DB": db,
+        "FINEWS_DATA_DIR": str(tmp_path / "data"),
+        "FINEWS_WORKER_REDIS": broker,
+        "FINEWS_UPSTREAM_OVERRIDE": f"www.cls.cn={base}",
+        "FINEWS_SOURCES_ENABLED": "cls.telegraph",
+        "FINEWS_SOURCES_FEEDS": "false",
+        "FINEWS_HTTP_HOST_SPACING": "0",
+        # the day's pace, shortened: at most every 2 s, every 0.5 s in a burst's 3 s
+        "FINEWS_RUN_PACE": "day",
+        "FINEWS_RUN_MIN_INTERVAL": "0.5",
+        "FINEWS_RUN_BUSY_INTERVAL": "0.5",
+        "FINEWS_RUN_DAY_INTERVAL": "2",
+        "FINEWS_RUN_BURST_WINDOW": "3",
+        "FINEWS_RUN_JITTER": "0",
+    }
+    logs = [tmp_path / name for name in ("worker-a.log", "worker-b.log", "scheduler.log")]
+    procs = [
+        _spawn(["worker", "--concurrency", "2", "--name", "a@test"], env, logs[0]),
+        _spawn(["worker", "--concurrency", "2", "--name", "b@test"], env, logs[1]),
+        _spawn(["scheduler"], env, logs[2]),
+    ]
+
+    def polls() -> list[float]:
+        return [t for t, p in flashes.arrivals if p == "/v1/roll/get_roll_list"]
+
+    def gaps(times: list[float]) -> list[float]:
+        return [b - a for a, b in itertools.pairwise(times)]
+
+    try:
+        _wait_for("the first poll's items", lambda: store.count() == 10, 60, logs)
+        backlog = time.monotonic()  # quiet after it: stretched poll by poll to 2 s
+
+        def quiet() -> list[float]:
+            return gaps([t for t in polls() if t > backlog])
+
+        # (the first poll each worker makes is slow: its store, fetcher and processor)
+        _wait_for(
+            "polls stretched to the day's bound",
+            lambda: len(quiet()) >= 3 and quiet()[-1] >= 1.9,
+            30,
+            logs,
+        )
+        stretched = quiet()
+        burst_at = time.monotonic()
+        ticks[0] += 4  # four items at once: a burst
+        _wait_for("the burst stored", lambda: store.count() == 14, 10, logs)
+        _wait_for(
+            "polls at the busy pace",
+            lambda: len([t for t in polls() if t > burst_at]) >= 4,
+            10,
+            logs,
+        )
+        during = [t for t in polls() if t > burst_at]
+        schedules = freshness.schedules(store)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        flashes.stop()
+    # stretched poll by poll (1, 1.5, 2 s from the end of one poll to the next) to the
+    # day's bound, not beyond
+    assert 1.9 <= stretched[-1] < 3.5, stretched
+    # the burst: the next poll came within the day's bound, then every 0.5 s or so
+    assert during[0] - burst_at < 2.5
+    assert max(gaps(during)[1:3]) < 1.5, gaps(during)
+    assert min(gaps(polls())) >= 0.45  # never more often than the floor
+    assert schedules["cls.telegraph"] == {**schedules["cls.telegraph"], "phase": "day"}
+    assert schedules["cls.telegraph"]["interval"] == 0.5  # `finews sources` shows it

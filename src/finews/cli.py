@@ -938,6 +938,10 @@ def worker(
     with _ctx(ctx).open_store():
         pass  # the store exists and is migrated before the first task
     app = _celery(settings)
+    if pool != "prefork":  # threads share this process's context (prefork: per child)
+        from finews.distributed.tasks import context
+
+        context().warm_up()
     argv = [
         "worker",
         "--loglevel=INFO",

@@ -145,7 +145,7 @@ class Beat:
         if report.skipped:
             self.schedule.abandoned(report.source, now=now, rand=self.rand())
             return
-        self.schedule.finished(
+        delay = self.schedule.finished(
             report.source,
             now=now,
             ok=report.ok,
@@ -153,6 +153,10 @@ class Beat:
             rand=self.rand(),
             epoch=self.clock.time(),
         )
+        if report.ok:
+            log.info("%s: %d new; next poll in %.1f s", report.source, report.new, delay)
+        else:
+            log.warning("%s: the poll failed; next in %.0f s", report.source, delay)
         if self.on_done is not None:
             self.on_done(report.source, self.schedule.states[report.source])
 
@@ -178,6 +182,7 @@ class Beat:
             expires = self.schedule.states[key].interval
             self.flights[key] = _Flight(ticket, now, expires)
             self.send(key, ticket, expires)
+            log.debug("%s: poll %s sent", key, ticket)
         upcoming = [self._deadline(f) for f in self.flights.values()]
         due = self.schedule.next_due()
         if due is not None:

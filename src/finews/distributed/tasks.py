@@ -107,6 +107,11 @@ class WorkerContext:
                 self._processor = Processor.default(self.settings.data_path / "a_shares.csv")
             return self._processor
 
+    def warm_up(self) -> None:
+        """Build the store, the fetcher and the processor now, before the first task: a
+        worker's first poll would otherwise take seconds longer (a late flash, #17)."""
+        _ = self.store, self.fetcher, self.processor
+
     def source(self, key: str) -> Source:
         """A fresh adapter for a source key (user feeds looked up in the store)."""
         feeds = feedlist.listed(self.store) if key.startswith("feed.") else []
