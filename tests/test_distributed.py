@@ -5,6 +5,7 @@ nothing.  Plus the shared spacing on its own."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -12,14 +13,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
 from conftest import postgres_url, redis_url
 from finews.demo.upstreams import Upstreams
+from finews.model import BEIJING
 from finews.store import Store
 from standin import HOSTS, EastmoneyStandin
 
@@ -307,3 +311,95 @@ def test_the_scheduler_paces_two_workers_by_the_news_they_find(
     assert min(gaps(polls())) >= 0.45  # never more often than the floor
     assert schedules["cls.telegraph"] == {**schedules["cls.telegraph"], "phase": "day"}
     assert schedules["cls.telegraph"]["interval"] == 0.5  # `finews sources` shows it
+
+
+@pytest.mark.slow
+def test_a_workers_poll_is_pushed_at_once_and_its_full_text_completes_it(
+    tmp_path: Path, httpserver: Any, upstream: EastmoneyStandin, pg_store: tuple[Store, str]
+) -> None:
+    """#17 on the workers' path (the two-worker benchmark's): a poll's list item reaches
+    an open page the moment it is committed (NOTIFY; the web app's own look at the store
+    is a minute apart here), before its full text; the full-text task's save reaches it
+    as an update of the same row.  The worker's task functions run in this process."""
+    from finews.config import load_settings
+    from finews.distributed import tasks
+    from webserver import serving
+
+    _, db = pg_store
+    base = httpserver.url_for("").rstrip("/")
+    settings = load_settings(
+        env={
+            "FINEWS_DB": db,
+            "FINEWS_DATA_DIR": str(tmp_path),
+            "FINEWS_WORKER_REDIS": redis_url(),
+            "FINEWS_UPSTREAM_OVERRIDE": ",".join(f"{h}={base}" for h in HOSTS),
+            "FINEWS_HTTP_HOST_SPACING": "0",
+            "FINEWS_SOURCES_ENABLED": "eastmoney.fast",
+        }
+    )
+    tasks.make_app(settings)
+    ctx = tasks.context()
+    upstream.fast = upstream.fast[:3]
+    site = tmp_path / "site"
+    site.mkdir()
+    events: list[tuple[float, str, dict[str, Any]]] = []
+
+    def collect(response: Any) -> None:
+        buffer = ""
+        try:
+            for chunk in response.iter_text():
+                buffer += chunk
+                while "\n\n" in buffer:
+                    block, buffer = buffer.split("\n\n", 1)
+                    lines = block.splitlines()
+                    data = "".join(x[6:] for x in lines if x.startswith("data: "))
+                    kind = next((x[7:] for x in lines if x.startswith("event: ")), "")
+                    if data:
+                        events.append((time.monotonic(), kind, json.loads(data)))
+        except Exception:  # the stream closed under the reader: the test is over
+            return
+
+    def mine(code: str) -> list[tuple[float, str, dict[str, Any]]]:
+        return [e for e in events if e[2].get("upstream_id") == code]
+
+    try:
+        assert tasks.poll(ctx, "eastmoney.fast")["new"] == 3  # the backlog
+        with (
+            serving(db, site, poll_interval=60.0) as web,
+            httpx.stream("GET", web + "api/stream", timeout=30) as response,
+        ):
+            threading.Thread(target=collect, args=(response,), daemon=True).start()
+            time.sleep(0.5)
+            newest = upstream.fast[0]
+            code = newest["code"] + "7"
+            item = {
+                **newest,
+                "code": code,
+                "realSort": str(int(newest["realSort"]) + 1),
+                "showTime": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                "title": "工人先推送列表里的快讯",
+                "summary": "列表里的摘要。[点击查看全文]",
+            }
+            upstream.articles[code] = {
+                "Art_Title": item["title"],
+                "Art_Guidance": "",
+                "Art_Media_Name": "东方财富网",
+                "Art_ShowTime": item["showTime"].replace("-", "/"),
+                "Art_Content": "<p>　　全文由另一个任务取回。</p>",
+            }
+            upstream.fast.insert(0, item)
+            report = tasks.poll(ctx, "eastmoney.fast")
+            polled = time.monotonic()
+            assert report["new"] == 1 and report["fulltext_queued"] >= 1
+            _wait_for("the list item pushed", lambda: len(mine(code)) >= 1, 5, [])
+            assert tasks.fulltext(ctx, "eastmoney.fast", code) == "stored"
+            completed = time.monotonic()
+            _wait_for("the full text pushed", lambda: len(mine(code)) >= 2, 5, [])
+            time.sleep(0.3)
+    finally:
+        ctx.close()
+    (shown_at, kind1, shown), (updated_at, kind2, updated) = mine(code)
+    assert (kind1, shown["complete"]) == ("article", False)
+    assert (kind2, updated["complete"]) == ("update", True) and updated["id"] == shown["id"]
+    assert shown_at - polled < 2.0 and updated_at - completed < 2.0  # not the minute's look
+    assert len(mine(code)) == 2
