@@ -204,9 +204,12 @@ def serve(beat: Beat, client: Any, stop: threading.Event, *, retry_after: float 
     import redis
     from kombu.exceptions import OperationalError
 
-    client.delete(REPORTS)  # an earlier scheduler's reports: its tickets are not ours
+    fresh = False
     while not stop.is_set():
         try:
+            if not fresh:  # an earlier scheduler's reports: its tickets are not ours
+                client.delete(REPORTS)
+                fresh = True
             wait = beat.tick()
             got = client.blpop([REPORTS], timeout=wait)
             if got is None:
