@@ -308,7 +308,9 @@ def test_the_scheduler_paces_two_workers_by_the_news_they_find(
     # the burst: the next poll came within the day's bound, then every 0.5 s or so
     assert during[0] - burst_at < 2.5
     assert max(gaps(during)[1:3]) < 1.5, gaps(during)
-    assert min(gaps(polls())) >= 0.45  # never more often than the floor
+    # never more often than the floor (after the first poll, whose walk through the
+    # backlog's pages is one poll)
+    assert min(gaps([t for t in polls() if t > backlog])) >= 0.45
     assert schedules["cls.telegraph"] == {**schedules["cls.telegraph"], "phase": "day"}
     assert schedules["cls.telegraph"]["interval"] == 0.5  # `finews sources` shows it
 
