@@ -46,7 +46,7 @@ from finews.ingest import SourceReport, fetch_round, policy_from_settings
 from finews.model import Article
 from finews.process.pipeline import Processor
 from finews.run import alerts
-from finews.run.schedule import Clock, Pace, Policy, Schedule, SystemClock, parse_pace
+from finews.run.schedule import Clock, Schedule, SystemClock, schedule_policy
 from finews.site import SiteOptions, build_site, paths
 from finews.sources.base import Source
 from finews.sources.registry import build_sources
@@ -73,26 +73,6 @@ class RunStats:
     alerts_failed: int = 0
     pushes_sent: int = 0
     started: float = field(default_factory=time.time)
-
-
-def schedule_policy(settings: Settings) -> Policy:
-    """The schedule's policy from the ``[run]`` settings."""
-    r = settings.run
-    default = Pace(r.busy_interval, r.day_interval, r.night_interval)
-    paces = dict(parse_pace(spec, default) for spec in r.source_intervals)
-    return Policy(
-        base=r.interval,
-        minimum=r.min_interval,
-        maximum=r.max_interval,
-        max_backoff=r.max_backoff,
-        jitter=r.jitter,
-        pace=default,
-        paces=paces,
-        global_sources=frozenset(r.global_sources),
-        burst_items=r.burst_items,
-        burst_window=r.burst_window,
-        pinned="" if r.pace == "market" else r.pace,
-    )
 
 
 class Runner:
