@@ -55,6 +55,10 @@ def db_url(tmp_path: Path) -> str:
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""Set by pytest-xdist (``gw0``, ``gw1``, …) when the suite runs on several processes: each
+worker then gets a PostgreSQL database and a Redis index of its own, so that one worker's
+``DROP SCHEMA`` or ``FLUSHDB`` never pulls the floor from under another's test."""
 BACKENDS = ["sqlite", "postgresql"]
 """The stores a parametrised test runs on.  PostgreSQL and Redis come from
 ``scripts/services.sh`` (``.ci/run`` starts them); without them those tests are skipped
@@ -69,11 +73,45 @@ def _service(url: str, what: str) -> str:
     pytest.skip(f'{what} is not running (eval "$(scripts/services.sh)" starts it)')
 
 
+def _worker_number() -> int:
+    return int(XDIST_WORKER.removeprefix("gw")) if XDIST_WORKER.startswith("gw") else -1
+
+
+def _worker_postgres_url(url: str) -> str:
+    """This xdist worker's own database beside the given one (created on first use)."""
+    from sqlalchemy import create_engine
+
+    if _worker_number() < 0:
+        return url
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{XDIST_WORKER}"
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (own,)
+        ).first()
+        if exists is None:
+            conn.exec_driver_sql(f'CREATE DATABASE "{own}"')
+    engine.dispose()
+    return f"{base}/{own}"
+
+
+def _worker_redis_url(url: str) -> str:
+    """This xdist worker's own Redis index (the given one + 1 + the worker's number)."""
+    if _worker_number() < 0:
+        return url
+    base, _, index = url.rpartition("/")
+    start = int(index) if index.isdigit() else 0
+    return f"{base}/{start + 1 + _worker_number()}"
+
+
 def postgres_url() -> str:
     """A PostgreSQL database emptied for this test (its public schema dropped)."""
     from sqlalchemy import create_engine
 
-    url = _service(POSTGRES_URL, "PostgreSQL")
+    url = _worker_postgres_url(_service(POSTGRES_URL, "PostgreSQL"))
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
@@ -86,7 +124,7 @@ def redis_url() -> str:
     """Redis, emptied for this test."""
     import redis
 
-    url = _service(REDIS_URL, "Redis")
+    url = _worker_redis_url(_service(REDIS_URL, "Redis"))
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()

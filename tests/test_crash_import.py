@@ -63,6 +63,7 @@ def check_consistent(db: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(420)
 def test_kill_minus_nine_mid_import(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     make_posts(posts)

@@ -5,6 +5,7 @@ nothing.  Plus the shared spacing on its own."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -12,14 +13,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
 from conftest import postgres_url, redis_url
 from finews.demo.upstreams import Upstreams
+from finews.model import BEIJING
 from finews.store import Store
 from standin import HOSTS, EastmoneyStandin
 
@@ -113,7 +117,10 @@ def test_two_workers_and_a_scheduler_store_everything_once(
         "FINEWS_DB": db,
         "FINEWS_DATA_DIR": str(tmp_path / "data"),
         "FINEWS_WORKER_REDIS": broker,
-        "FINEWS_WORKER_POLL_EVERY": "1",
+        "FINEWS_RUN_PACE": "busy",  # every source polled every second
+        "FINEWS_RUN_MIN_INTERVAL": "1",
+        "FINEWS_RUN_BUSY_INTERVAL": "1",
+        "FINEWS_RUN_SOURCE_INTERVALS": "eastmoney.column=1",
         "FINEWS_WORKER_VISIBILITY_TIMEOUT": "5",
         "FINEWS_HTTP_HOST_SPACING": str(SPACING),
         "FINEWS_HTTP_BACKOFF": "0.01",
@@ -208,3 +215,193 @@ def test_two_workers_and_a_scheduler_store_everything_once(
         times = [t for t, p in flashes.arrivals if p == path]
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(times) >= 3 and min(gaps) >= SPACING - SLACK, (path, sorted(gaps)[:5])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_scheduler_paces_two_workers_by_the_news_they_find(
+    tmp_path: Path, pg_store: tuple[Store, str]
+) -> None:
+    """#17: the workers' polls follow the market schedule — the scheduler hears what each
+    poll found (through Redis) and the interval stretches while nothing comes, drops to
+    the busy pace for a burst, and stretches again.  (The schedule itself through a
+    trading day, on a fake clock: tests/test_beat.py.)"""
+    from finews.demo.upstreams import bundled
+    from finews.store import freshness
+
+    store, db = pg_store
+    broker = redis_url()
+    ticks = [0.0]
+    flashes = Upstreams(
+        initial=10, interval=1.0, clock=lambda: ticks[0], items={"cls": bundled("cls")}
+    )
+    base = flashes.start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FINEWS_")},
+        "FINEWS_DB": db,
+        "FINEWS_DATA_DIR": str(tmp_path / "data"),
+        "FINEWS_WORKER_REDIS": broker,
+        "FINEWS_UPSTREAM_OVERRIDE": f"www.cls.cn={base}",
+        "FINEWS_SOURCES_ENABLED": "cls.telegraph",
+        "FINEWS_SOURCES_FEEDS": "false",
+        "FINEWS_HTTP_HOST_SPACING": "0",
+        # the day's pace, shortened: at most every 2 s, every 0.5 s in a burst's 3 s
+        "FINEWS_RUN_PACE": "day",
+        "FINEWS_RUN_MIN_INTERVAL": "0.5",
+        "FINEWS_RUN_BUSY_INTERVAL": "0.5",
+        "FINEWS_RUN_DAY_INTERVAL": "2",
+        "FINEWS_RUN_BURST_WINDOW": "3",
+        "FINEWS_RUN_JITTER": "0",
+    }
+    logs = [tmp_path / name for name in ("worker-a.log", "worker-b.log", "scheduler.log")]
+    procs = [
+        _spawn(["worker", "--concurrency", "2", "--name", "a@test"], env, logs[0]),
+        _spawn(["worker", "--concurrency", "2", "--name", "b@test"], env, logs[1]),
+        _spawn(["scheduler"], env, logs[2]),
+    ]
+
+    def polls() -> list[float]:
+        return [t for t, p in flashes.arrivals if p == "/v1/roll/get_roll_list"]
+
+    def gaps(times: list[float]) -> list[float]:
+        return [b - a for a, b in itertools.pairwise(times)]
+
+    try:
+        _wait_for("the first poll's items", lambda: store.count() == 10, 60, logs)
+        backlog = time.monotonic()  # quiet after it: stretched poll by poll to 2 s
+
+        def quiet() -> list[float]:
+            return gaps([t for t in polls() if t > backlog])
+
+        # (the first poll each worker makes is slow: its store, fetcher and processor)
+        _wait_for(
+            "polls stretched to the day's bound",
+            lambda: len(quiet()) >= 3 and quiet()[-1] >= 1.9,
+            30,
+            logs,
+        )
+        stretched = quiet()
+        burst_at = time.monotonic()
+        ticks[0] += 4  # four items at once: a burst
+        _wait_for("the burst stored", lambda: store.count() == 14, 10, logs)
+        _wait_for(
+            "polls at the busy pace",
+            lambda: len([t for t in polls() if t > burst_at]) >= 4,
+            10,
+            logs,
+        )
+        during = [t for t in polls() if t > burst_at]
+        schedules = freshness.schedules(store)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        flashes.stop()
+    # stretched poll by poll (1, 1.5, 2 s from the end of one poll to the next) to the
+    # day's bound, not beyond
+    assert 1.9 <= stretched[-1] < 3.5, stretched
+    # the burst: the next poll came within the day's bound, then every 0.5 s or so
+    assert during[0] - burst_at < 2.5
+    assert max(gaps(during)[1:3]) < 1.5, gaps(during)
+    # never more often than the floor (after the first poll, whose walk through the
+    # backlog's pages is one poll)
+    assert min(gaps([t for t in polls() if t > backlog])) >= 0.45
+    assert schedules["cls.telegraph"] == {**schedules["cls.telegraph"], "phase": "day"}
+    assert schedules["cls.telegraph"]["interval"] == 0.5  # `finews sources` shows it
+
+
+@pytest.mark.slow
+def test_a_workers_poll_is_pushed_at_once_and_its_full_text_completes_it(
+    tmp_path: Path, httpserver: Any, upstream: EastmoneyStandin, pg_store: tuple[Store, str]
+) -> None:
+    """#17 on the workers' path (the two-worker benchmark's): a poll's list item reaches
+    an open page the moment it is committed (NOTIFY; the web app's own look at the store
+    is a minute apart here), before its full text; the full-text task's save reaches it
+    as an update of the same row.  The worker's task functions run in this process."""
+    from finews.config import load_settings
+    from finews.distributed import tasks
+    from webserver import serving
+
+    _, db = pg_store
+    base = httpserver.url_for("").rstrip("/")
+    settings = load_settings(
+        env={
+            "FINEWS_DB": db,
+            "FINEWS_DATA_DIR": str(tmp_path),
+            "FINEWS_WORKER_REDIS": redis_url(),
+            "FINEWS_UPSTREAM_OVERRIDE": ",".join(f"{h}={base}" for h in HOSTS),
+            "FINEWS_HTTP_HOST_SPACING": "0",
+            "FINEWS_SOURCES_ENABLED": "eastmoney.fast",
+        }
+    )
+    tasks.make_app(settings)
+    ctx = tasks.context()
+    upstream.fast = upstream.fast[:3]
+    site = tmp_path / "site"
+    site.mkdir()
+    events: list[tuple[float, str, dict[str, Any]]] = []
+
+    def collect(response: Any) -> None:
+        buffer = ""
+        try:
+            for chunk in response.iter_text():
+                buffer += chunk
+                while "\n\n" in buffer:
+                    block, buffer = buffer.split("\n\n", 1)
+                    lines = block.splitlines()
+                    data = "".join(x[6:] for x in lines if x.startswith("data: "))
+                    kind = next((x[7:] for x in lines if x.startswith("event: ")), "")
+                    if data:
+                        events.append((time.monotonic(), kind, json.loads(data)))
+        except Exception:  # the stream closed under the reader: the test is over
+            return
+
+    def mine(code: str) -> list[tuple[float, str, dict[str, Any]]]:
+        return [e for e in events if e[2].get("upstream_id") == code]
+
+    try:
+        assert tasks.poll(ctx, "eastmoney.fast")["new"] == 3  # the backlog
+        with (
+            serving(db, site, poll_interval=60.0) as web,
+            httpx.stream("GET", web + "api/stream", timeout=30) as response,
+        ):
+            threading.Thread(target=collect, args=(response,), daemon=True).start()
+            time.sleep(0.5)
+            newest = upstream.fast[0]
+            code = newest["code"] + "7"
+            item = {
+                **newest,
+                "code": code,
+                "realSort": str(int(newest["realSort"]) + 1),
+                "showTime": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                "title": "工人先推送列表里的快讯",
+                "summary": "列表里的摘要。[点击查看全文]",
+            }
+            upstream.articles[code] = {
+                "Art_Title": item["title"],
+                "Art_Guidance": "",
+                "Art_Media_Name": "东方财富网",
+                "Art_ShowTime": item["showTime"].replace("-", "/"),
+                "Art_Content": "<p>　　全文由另一个任务取回。</p>",
+            }
+            upstream.fast.insert(0, item)
+            report = tasks.poll(ctx, "eastmoney.fast")
+            polled = time.monotonic()
+            assert report["new"] == 1 and report["fulltext_queued"] >= 1
+            _wait_for("the list item pushed", lambda: len(mine(code)) >= 1, 5, [])
+            assert tasks.fulltext(ctx, "eastmoney.fast", code) == "stored"
+            completed = time.monotonic()
+            _wait_for("the full text pushed", lambda: len(mine(code)) >= 2, 5, [])
+            time.sleep(0.3)
+    finally:
+        ctx.close()
+    (shown_at, kind1, shown), (updated_at, kind2, updated) = mine(code)
+    assert (kind1, shown["complete"]) == ("article", False)
+    assert (kind2, updated["complete"]) == ("update", True) and updated["id"] == shown["id"]
+    assert shown_at - polled < 2.0 and updated_at - completed < 2.0  # not the minute's look
+    assert len(mine(code)) == 2

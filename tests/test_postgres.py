@@ -3,6 +3,7 @@ SQLite — the same data in, the same site, search, exports and API out."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import filecmp
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import JEKYLL_REAL, SEED, postgres_url, run_cli
 from finews.site import SiteOptions, build_site
@@ -70,11 +72,17 @@ def _pipeline(db: str, out: Path, upstream_env: dict[str, str]) -> dict[str, Any
     return results
 
 
+@pytest.mark.timeout(300)
 def test_every_command_gives_the_same_on_postgresql_as_on_sqlite(
     tmp_path: Path, upstream_env: dict[str, str]
 ) -> None:
-    pg = _pipeline(postgres_url(), tmp_path / "pg", upstream_env)
-    lite = _pipeline(f"sqlite:///{tmp_path / 'lite.db'}", tmp_path / "lite", upstream_env)
+    # the two pipelines are subprocesses on separate stores: run side by side
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        pg_run = pool.submit(_pipeline, postgres_url(), tmp_path / "pg", upstream_env)
+        lite_run = pool.submit(
+            _pipeline, f"sqlite:///{tmp_path / 'lite.db'}", tmp_path / "lite", upstream_env
+        )
+        pg, lite = pg_run.result(), lite_run.result()
     assert pg["import"] == 97 and pg["stats"][0] > 97
     assert pg["西安银行 抗疫"][0] >= 1 and pg["600928"][0] >= 1 and pg["央行"][0] > 1
     for key in lite:

@@ -902,14 +902,14 @@ def calendar(
 # -- beyond one machine (issue #9) ---------------------------------------------
 
 
-def _celery(settings: Settings, poll_keys: list[str] | None = None) -> Any:
+def _celery(settings: Settings) -> Any:
     try:
         from finews.distributed.tasks import make_app
     except ImportError as exc:
         raise ConfigError(
             f"workers need the scale extra: pip install 'finews[scale]' ({exc})"
         ) from None
-    return make_app(settings, poll_keys=poll_keys)
+    return make_app(settings)
 
 
 @app.command()
@@ -938,6 +938,10 @@ def worker(
     with _ctx(ctx).open_store():
         pass  # the store exists and is migrated before the first task
     app = _celery(settings)
+    if pool != "prefork":  # threads share this process's context (prefork: per child)
+        from finews.distributed.tasks import context
+
+        context().warm_up()
     argv = [
         "worker",
         "--loglevel=INFO",
@@ -953,22 +957,33 @@ def worker(
 
 @app.command()
 def scheduler(ctx: typer.Context) -> None:
-    """Celery beat: queues a poll of every enabled source (and user feed) every
-    ``worker.poll_every`` seconds for the workers — run exactly one."""
+    """Queues the polls of every enabled source (and user feed) for the workers, on the
+    market schedule of `finews run` ([run] settings) — run exactly one."""
+    import signal
+    import threading
+
     from finews.store import feedlist
 
     c = _ctx(ctx)
+    _celery(c.settings)  # the scale extra is there
+    from finews.distributed import beat
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger("finews.distributed").setLevel(logging.INFO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     with c.open_store() as store:
         feeds = feedlist.listed(store, enabled_only=True) if c.settings.sources.feeds else []
-    keys = [*c.settings.sources.enabled, *(f.key for f in feeds)]
-    app = _celery(c.settings, keys)
-    logging.getLogger(__name__).info(
-        "scheduler: %d sources every %g s via %s",
-        len(keys),
-        c.settings.worker.poll_every,
-        c.settings.worker.redis,
-    )
-    app.Beat(loglevel="INFO").run()
+        keys = [*c.settings.sources.enabled, *(f.key for f in feeds)]
+        pace = c.settings.run.pace
+        err.print(
+            f"scheduler: {len(keys)} sources on the {pace} schedule via "
+            f"{c.settings.worker.redis} (Ctrl-C stops)",
+            highlight=False,
+        )
+        beat.run(c.settings, keys, store, stop)
+    err.print("scheduler stopped")
 
 
 # -- information -------------------------------------------------------------

@@ -281,8 +281,8 @@ class RunSettings:
     light_page: int = field(
         default=10,
         metadata=_doc(
-            "items asked for per list request by `finews run` (the full page size when a "
-            "gap shows); 0: always the full page"
+            "items asked for per list request by `finews run` and the workers (the full page "
+            "size when a gap shows); 0: always the full page"
         ),
     )
     pace: str = field(
@@ -322,7 +322,11 @@ class WorkerSettings:
     )
     concurrency: int = field(default=4, metadata=_doc("tasks one `finews worker` runs at once"))
     poll_every: float = field(
-        default=60.0, metadata=_doc("seconds between two polls of a source by `finews scheduler`")
+        default=60.0,
+        metadata=_doc(
+            "no longer used: `finews scheduler` follows the market schedule of the [run] "
+            "settings (#17); still read so that older files load"
+        ),
     )
     visibility_timeout: float = field(
         default=600.0,

@@ -1,5 +1,6 @@
 """The Celery side of finews: a poll of a source and the full-text fetch of one article
-are tasks; ``finews worker`` runs them, ``finews scheduler`` (Celery beat) sends the polls.
+are tasks; ``finews worker`` runs them, ``finews scheduler`` sends the polls when the
+market schedule says (:mod:`finews.distributed.beat`, the schedule of ``finews run``).
 
 Why this shape:
 
@@ -16,24 +17,32 @@ Why this shape:
 - **Politeness holds across workers**: the fetcher reserves each request's slot in Redis
   (:mod:`finews.distributed.spacing`).
 - A poll that finds its source already being polled (a slow poll overlapping the next
-  tick) returns at once; scheduled polls that wait longer than a tick are dropped
+  one) returns at once; polls that wait longer than their source's interval are dropped
   (``expires``) rather than pile up while no worker runs.
+- **Show first, complete later**, as in ``finews run``: a poll stores the list's items
+  (light pages first, #17) and queues their full texts as tasks of their own; each
+  commit notifies the web app (PostgreSQL ``NOTIFY``).
+- A poll sent by the scheduler carries a ticket; the worker reports on it (started,
+  done with its outcome) so that the schedule adapts as ``finews run``'s does.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_shutdown
 
 from finews.config import Settings
+from finews.distributed import beat
+from finews.distributed.beat import Report
 from finews.errors import SourceError
 from finews.fetch import Fetcher
 from finews.ingest import SourceReport, policy_from_settings, poll_source
+from finews.model import BEIJING, Article
 from finews.process.pipeline import Processor
 from finews.sources.base import Source
 from finews.sources.registry import build_sources
@@ -43,6 +52,9 @@ log = logging.getLogger(__name__)
 
 POLL = "finews.poll"
 FULLTEXT = "finews.fulltext"
+POLL_CLAIM = 120.0
+"""Seconds a poll's claim on its source lasts at most (released when the poll ends; the
+limit frees the source of a worker that died mid-poll)."""
 POLL_QUEUE = "finews.poll"
 FULLTEXT_QUEUE = "finews.fulltext"
 """Two queues, both consumed by every worker: a backlog of full-text fetches never holds
@@ -97,6 +109,26 @@ class WorkerContext:
                 self._processor = Processor.default(self.settings.data_path / "a_shares.csv")
             return self._processor
 
+    def warm_up(self) -> None:
+        """Build the store, the fetcher, the processor and what a write derives (word
+        segmenter, MinHash tables, sanitiser) now, before the first task: a worker's first
+        poll took 3–7 s longer on this machine (a late flash, #17)."""
+        from finews.search import segment
+        from finews.store import articles
+
+        # a hand-written article, processed and derived but never stored
+        sample = Article(
+            source="warm.up",
+            upstream_id="0",
+            title="",
+            published=datetime.now(BEIJING),
+            digest="【预热】央行今日开展逆回购操作，贵州茅台股价上涨。",
+            body_html="<p>央行今日开展逆回购操作，贵州茅台股价上涨。</p>",
+        )
+        segment.tokenizer()
+        articles.warm_up(self.processor(sample))
+        _ = self.store, self.fetcher
+
     def source(self, key: str) -> Source:
         """A fresh adapter for a source key (user feeds looked up in the store)."""
         feeds = feedlist.listed(self.store) if key.startswith("feed.") else []
@@ -109,6 +141,15 @@ class WorkerContext:
     def release(self, name: str) -> None:
         self.redis.delete(f"finews:claim:{name}")
 
+    def report(self, item: Report) -> None:
+        """Tell the scheduler about a poll it sent (none for a poll sent otherwise)."""
+        if not item.ticket:
+            return
+        try:
+            beat.report(self.redis, item)
+        except Exception as exc:  # the scheduler gives the ticket up in time
+            log.warning("%s: cannot report to the scheduler: %s", item.source, exc)
+
     def close(self) -> None:
         if self._fetcher is not None:
             self._fetcher.close()
@@ -116,23 +157,34 @@ class WorkerContext:
             self._store.close()
 
 
-def poll(ctx: WorkerContext, key: str) -> dict[str, Any]:
-    """One poll of one source, then its pending full texts queued as tasks."""
+def poll(ctx: WorkerContext, key: str, ticket: str = "") -> dict[str, Any]:
+    """One poll of one source, then its pending full texts queued as tasks.  With a
+    ``ticket`` (sent by ``finews scheduler``), its start and outcome are reported."""
     w = ctx.settings.worker
     claim = f"poll:{key}"
-    if not ctx.claim(claim, min(w.visibility_timeout, max(10.0, 2 * w.poll_every))):
+    if not ctx.claim(claim, min(w.visibility_timeout, POLL_CLAIM)):
         log.info("%s: already being polled, skipped", key)
+        ctx.report(Report(ticket, key, "done", skipped=True))
         return {"source": key, "skipped": True}
+    report = SourceReport(key, error="the poll crashed")
     try:
+        ctx.report(Report(ticket, key, "started"))
         try:
             report = poll_source(
-                ctx.store, ctx.fetcher, ctx.source(key), fulltext=False, process=ctx.processor
+                ctx.store,
+                ctx.fetcher,
+                ctx.source(key),
+                fulltext=False,
+                process=ctx.processor,
+                light=ctx.settings.run.light_page,
             )
         except SourceError as exc:
             report = SourceReport(key, error=str(exc))
         ctx.store.record_poll(key, ok=report.ok, error=report.error, new=report.new)
     finally:
         ctx.release(claim)
+        # the schedule hears the outcome first (a crash is a failure), then the full texts
+        ctx.report(Report(ticket, key, "done", ok=report.ok, new=report.new))
     queued = 0
     if ctx.settings.eastmoney.fulltext:
         retries = ctx.settings.eastmoney.fulltext_retries
@@ -181,8 +233,8 @@ celery_app = Celery("finews")
 
 
 @celery_app.task(name=POLL)  # type: ignore[untyped-decorator]
-def poll_task(key: str) -> dict[str, Any]:
-    return poll(context(), key)
+def poll_task(key: str, ticket: str = "") -> dict[str, Any]:
+    return poll(context(), key, ticket)
 
 
 @celery_app.task(name=FULLTEXT)  # type: ignore[untyped-decorator]
@@ -190,23 +242,8 @@ def fulltext_task(key: str, upstream_id: str) -> str:
     return fulltext(context(), key, upstream_id)
 
 
-def schedule(settings: Settings, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """Celery beat's schedule: every source polled every ``worker.poll_every`` seconds;
-    a poll no worker took within that time is dropped (the next one comes)."""
-    every = settings.worker.poll_every
-    return {
-        f"poll {key}": {
-            "task": POLL,
-            "schedule": timedelta(seconds=every),
-            "args": (key,),
-            "options": {"queue": POLL_QUEUE, "expires": every},
-        }
-        for key in keys
-    }
-
-
-def make_app(settings: Settings, *, poll_keys: list[str] | None = None) -> Celery:
-    """Configure the Celery app for these settings (broker, reliability, schedule)."""
+def make_app(settings: Settings) -> Celery:
+    """Configure the Celery app for these settings (broker, reliability)."""
     global _context
     _context = WorkerContext(settings)
     w = settings.worker
@@ -222,8 +259,6 @@ def make_app(settings: Settings, *, poll_keys: list[str] | None = None) -> Celer
         accept_content=["json"],
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
-        beat_scheduler="celery.beat:Scheduler",
-        beat_schedule=schedule(settings, poll_keys or []),
         timezone="Asia/Shanghai",
     )
     return celery_app

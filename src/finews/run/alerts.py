@@ -143,6 +143,42 @@ def payload(
     return shaped(hook, alert_text(article, reasons, link), article_data(article, reasons, link))
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What one delivery attempt came to: whether the receiver took it, why not, and when
+    to try again (``None``: accepted, or given up after the configured retries)."""
+
+    ok: bool
+    error: str
+    retry_at: float | None
+
+
+async def send(
+    client: httpx.AsyncClient,
+    hook: Webhook,
+    url: str,
+    body: dict[str, Any],
+    *,
+    attempts: int,
+    retries: int,
+    now: float,
+) -> Sent:
+    """Post one message to a webhook and decide its retry; the alerter (#7) and the
+    subscribers (#14) share it so that both back off the same way (5 s, doubling, ≤ 1 h)."""
+    error = ""
+    try:
+        response = await client.post(url, json=body)
+        ok = accepted(response, hook)
+        if not ok:
+            error = f"HTTP {response.status_code}: {response.text[:200]}"
+    except httpx.HTTPError as exc:
+        ok, error = False, f"{type(exc).__name__}: {exc}"
+    retry_at = None
+    if not ok and attempts + 1 < retries:
+        retry_at = now + min(3600.0, 5.0 * 2**attempts)
+    return Sent(ok, error, retry_at)
+
+
 def accepted(response: httpx.Response, hook: Webhook) -> bool:
     """Whether the receiver took the message (bots answer 200 with an error code inside)."""
     if response.status_code >= 300:

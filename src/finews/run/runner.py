@@ -46,7 +46,7 @@ from finews.ingest import SourceReport, fetch_round, policy_from_settings
 from finews.model import Article
 from finews.process.pipeline import Processor
 from finews.run import alerts
-from finews.run.schedule import Clock, Pace, Policy, Schedule, SystemClock, parse_pace
+from finews.run.schedule import Clock, Schedule, SystemClock, schedule_policy
 from finews.site import SiteOptions, build_site, paths
 from finews.sources.base import Source
 from finews.sources.registry import build_sources
@@ -73,26 +73,6 @@ class RunStats:
     alerts_failed: int = 0
     pushes_sent: int = 0
     started: float = field(default_factory=time.time)
-
-
-def schedule_policy(settings: Settings) -> Policy:
-    """The schedule's policy from the ``[run]`` settings."""
-    r = settings.run
-    default = Pace(r.busy_interval, r.day_interval, r.night_interval)
-    paces = dict(parse_pace(spec, default) for spec in r.source_intervals)
-    return Policy(
-        base=r.interval,
-        minimum=r.min_interval,
-        maximum=r.max_interval,
-        max_backoff=r.max_backoff,
-        jitter=r.jitter,
-        pace=default,
-        paces=paces,
-        global_sources=frozenset(r.global_sources),
-        burst_items=r.burst_items,
-        burst_window=r.burst_window,
-        pinned="" if r.pace == "market" else r.pace,
-    )
 
 
 class Runner:
@@ -415,31 +395,28 @@ class Runner:
             a = delivery.article
             link = base + paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
             url, body = alerts.payload(hook, a, delivery.reasons, link)
-            error = ""
-            try:
-                response = await client.post(url, json=body)
-                ok = alerts.accepted(response, hook)
-                if not ok:
-                    error = f"HTTP {response.status_code}: {response.text[:200]}"
-            except httpx.HTTPError as exc:
-                ok, error = False, f"{type(exc).__name__}: {exc}"
-            attempts = delivery.attempts + 1
-            retry_at = None
-            if not ok and attempts < self.settings.alerts.retries:
-                retry_at = time.time() + min(3600.0, 5.0 * 2 ** (attempts - 1))
-            if ok:
+            result = await alerts.send(
+                client,
+                hook,
+                url,
+                body,
+                attempts=delivery.attempts,
+                retries=self.settings.alerts.retries,
+                now=time.time(),
+            )
+            if result.ok:
                 self.stats.alerts_sent += 1
-            elif retry_at is None:
+            elif result.retry_at is None:
                 self.stats.alerts_failed += 1
-                log.warning("alert for %s to %s given up: %s", a.key, hook.format, error)
+                log.warning("alert for %s to %s given up: %s", a.key, hook.format, result.error)
             await anyio.to_thread.run_sync(
                 functools.partial(
                     alertqueue.record,
                     self.store,
                     delivery.id,
-                    ok=ok,
-                    error=error,
-                    retry_at=retry_at,
+                    ok=result.ok,
+                    error=result.error,
+                    retry_at=result.retry_at,
                 )
             )
 

@@ -23,6 +23,11 @@ News is not spread evenly over the day, so neither are the polls (#17):
   not poll in lock step — never subtracted: ``busy`` is a floor (the upstream's own
   page refresh, docs/run.md), not an average.
 
+Two drivers run this one schedule: ``finews run`` in its own loop
+(:mod:`finews.run.runner`), and ``finews scheduler`` for Celery workers
+(:mod:`finews.distributed.beat`), which hears each poll's outcome back from the worker
+that ran it.
+
 Politeness per host (a minimum spacing between two requests to one site) is the
 fetcher's job (:mod:`finews.fetch.http`), shared by every source on that host: a source
 whose interval is shorter than its host allows waits its turn there.
@@ -37,7 +42,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from finews.config import parse_source_interval
+from finews.config import Settings, parse_source_interval
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -155,6 +160,26 @@ class Policy:
         return min(self.maximum, max(self.floor(source), limit))
 
 
+def schedule_policy(settings: Settings) -> Policy:
+    """The schedule's policy from the ``[run]`` settings (both drivers read the same)."""
+    r = settings.run
+    default = Pace(r.busy_interval, r.day_interval, r.night_interval)
+    paces = dict(parse_pace(spec, default) for spec in r.source_intervals)
+    return Policy(
+        base=r.interval,
+        minimum=r.min_interval,
+        maximum=r.max_interval,
+        max_backoff=r.max_backoff,
+        jitter=r.jitter,
+        pace=default,
+        paces=paces,
+        global_sources=frozenset(r.global_sources),
+        burst_items=r.burst_items,
+        burst_window=r.burst_window,
+        pinned="" if r.pace == "market" else r.pace,
+    )
+
+
 @dataclass
 class SourceState:
     interval: float
@@ -261,5 +286,16 @@ class Schedule:
             state.interval = min(self.bound(source, now, wall), max(floor, state.interval))
             delay = state.interval
         delay *= 1 + p.jitter * rand
+        state.due = now + delay
+        return delay
+
+    def abandoned(self, source: str, *, now: float, rand: float) -> float:
+        """A poll that never ran or never reported (dropped unrun, its worker lost, or
+        another poll of the source was running): due again after the current interval,
+        which it leaves as it was — no news, no quiet, no failure was seen.  Returns the
+        delay."""
+        state = self.states[source]
+        state.running = False
+        delay = state.interval * (1 + self.policy.jitter * rand)
         state.due = now + delay
         return delay

@@ -278,30 +278,29 @@ class Subscriptions:
                 )
                 continue
             url, body = alerts.shaped(hook, send.text, send.data)
-            error = ""
-            try:
-                response = await client.post(url, json=body)
-                ok = alerts.accepted(response, hook)
-                if not ok:
-                    error = f"HTTP {response.status_code}: {response.text[:200]}"
-            except httpx.HTTPError as exc:
-                ok, error = False, f"{type(exc).__name__}: {exc}"
-            attempts = send.attempts + 1
-            retry_at = None
-            if not ok and attempts < self.settings.alerts.retries:
-                retry_at = now() + min(3600.0, 5.0 * 2 ** (attempts - 1))
-            if ok:
+            result = await alerts.send(
+                client,
+                hook,
+                url,
+                body,
+                attempts=send.attempts,
+                retries=self.settings.alerts.retries,
+                now=now(),
+            )
+            if result.ok:
                 sent += 1
-            elif retry_at is None:
-                log.warning("push %d to %s given up: %s", send.push_id, send.subscriber, error)
+            elif result.retry_at is None:
+                log.warning(
+                    "push %d to %s given up: %s", send.push_id, send.subscriber, result.error
+                )
             await anyio.to_thread.run_sync(
                 functools.partial(
                     state.record,
                     self.store,
                     send.id,
-                    ok=ok,
-                    error=error,
-                    retry_at=retry_at,
+                    ok=result.ok,
+                    error=result.error,
+                    retry_at=result.retry_at,
                     now=now(),
                 )
             )

@@ -218,6 +218,18 @@ def body_from_article_page(html: bytes, source: str) -> dict[str, str]:
     }
 
 
+def _round_robin(walks: dict[int, Iterator[Page]]) -> Iterator[Page]:
+    """One page of each column in turn, so that a long column never starves the others
+    of the poll's request budget."""
+    while walks:
+        for column in list(walks):
+            page = next(walks[column], None)
+            if page is None:
+                del walks[column]
+            else:
+                yield page
+
+
 @dataclass
 class EastmoneyBase:
     """What both Eastmoney adapters share: hosts, headers, full text."""
@@ -308,13 +320,7 @@ class EastmoneyFast(EastmoneyBase):
             )
             for column in self.columns
         }
-        while walks:
-            for column in list(walks):
-                page = next(walks[column], None)
-                if page is None:
-                    del walks[column]
-                else:
-                    yield page
+        yield from _round_robin(walks)
 
     def _page(
         self, fetcher: Fetcher, column: int, shape: Shape, sort_end: str
@@ -367,13 +373,7 @@ class EastmoneyColumns(EastmoneyBase):
             )
             for column in self.columns
         }
-        while walks:
-            for column in list(walks):
-                page = next(walks[column], None)
-                if page is None:
-                    del walks[column]
-                else:
-                    yield page
+        yield from _round_robin(walks)
 
     def _page(self, fetcher: Fetcher, column: int, shape: Shape, index: int) -> tuple[Page, int]:
         response = fetcher.get(

@@ -63,6 +63,14 @@ def _derived(article: Article) -> Derived:
     )
 
 
+def warm_up(article: Article) -> None:
+    """Derive what a write of ``article`` would (its search document, signature and clean
+    body) and drop it: the segmenter, the MinHash tables and the sanitiser are built on
+    first use, seconds on a busy machine, which a long-running writer (a worker) had
+    better spend before its first poll than in it."""
+    _derived(article)
+
+
 def _written(intent: Intent) -> Article | None:
     """The article an intent writes (None: nothing to write)."""
     if isinstance(intent, Insert):
