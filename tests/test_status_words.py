@@ -1,9 +1,20 @@
-"""The status page's Chinese words and the replay clock (issue #12).  Pure functions."""
+"""The status page's Chinese words and the replay clock (issue #12): pure functions, and the
+words of the real fetcher's errors (a real local server, a closed port)."""
 
 from __future__ import annotations
 
+import re
+import socket
+import time
+from typing import Any
+
+import pytest
+from werkzeug import Response as WResponse
+
+from finews.errors import SourceError
+from finews.fetch import Fetcher, FetchPolicy, decode_json
 from finews.run.health import assess, data_clock, report
-from finews.web.status import duration, status_view
+from finews.web.status import duration, error_words, status_view
 
 HOUR = 3600.0
 
@@ -55,3 +66,67 @@ def test_a_replay_is_fresh_by_its_own_clock() -> None:
     assert replay == {"cls.telegraph": "ok", "ths.flash": "ok", "eastmoney.fast": "stale"}
     assert data_clock(statuses, now, "newest") == june
     assert data_clock({}, now, "newest") == now
+
+
+def _failure(fetch: Any) -> str:
+    """The message of the FetchError (or format error) a real request ends with."""
+    with pytest.raises(SourceError) as caught:
+        fetch()
+    return str(caught.value)
+
+
+def test_fetch_errors_read_in_chinese(httpserver: Any) -> None:
+    """The status page says a failed poll's cause in Chinese (issue #12): the messages of the
+    real fetcher, against a real local server, a closed port, a server too slow to answer."""
+    httpserver.expect_request("/down").respond_with_data("down", status=503)
+    httpserver.expect_request("/html").respond_with_data(
+        "<html>验证</html>", content_type="text/html"
+    )
+    httpserver.expect_request("/cut").respond_with_data(
+        '{"data": [1, 2', content_type="application/json"
+    )
+    httpserver.expect_request("/slow").respond_with_handler(
+        lambda r: time.sleep(1.5) or WResponse("late")
+    )
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    policy = FetchPolicy(retries=1, backoff=0.01, timeout=0.5, host_spacing=0)
+    with Fetcher(policy) as f:
+        down = _failure(lambda: f.get(httpserver.url_for("/down")))
+        refused = _failure(lambda: f.get(f"http://127.0.0.1:{closed}/x"))
+        f.network_down = False
+        slow = _failure(lambda: f.get(httpserver.url_for("/slow")))
+        html_page = _failure(lambda: decode_json(f.get(httpserver.url_for("/html")), "wscn.live"))
+        cut = _failure(lambda: decode_json(f.get(httpserver.url_for("/cut")), "wscn.live"))
+    assert down.endswith("HTTP 503 (after 2 attempts)")  # what finews sources --json keeps
+    said = {m: error_words(m, "wscn.live") for m in (down, refused, slow, html_page, cut)}
+    assert said[down].endswith("/down：HTTP 503（服务暂不可用）（共尝试 2 次）")
+    assert said[down].startswith("请求 http://127.0.0.1:")
+    assert said[refused].endswith("连接被拒绝（对方没有在这个地址上提供服务）（共尝试 2 次）")
+    assert said[slow].endswith("超时（0.5 秒内没有响应）（共尝试 2 次）")
+    assert said[html_page].endswith(
+        "返回的是 HTML 页面（text/html），不是 JSON（可能被拦截或要求验证）"
+    )
+    assert re.search(r"返回的 JSON 无法解析（共 14 个字符，第 \d+ 个字符处出错：", said[cut])
+    for words in said.values():
+        # no English word of finews' own left (an upstream's own words would be kept)
+        assert not re.search(
+            r"\b(after|attempts?|timed|connection|refused|where|expected)\b", words
+        )
+    # the failing row's reason says it, and the raw message stays with the row (title)
+    now = 1_800_000_000.0
+    failing = assess(
+        "cls.telegraph",
+        {"last_attempt_at": now, "consecutive_failures": 1, "last_error": f"cls.telegraph: {down}"},
+        now,
+        HOUR,
+    )
+    view = status_view(failing, now)
+    assert view["reason"] == f"连续失败 1 次：{said[down]}"
+    assert view["last_error"] == f"cls.telegraph: {down}"
+    # what finews does not know is kept as it came
+    assert error_words("lives: code 40001", "wscn.live") == "lives: code 40001"
+    assert error_words(
+        "GET a.example/x: HTTP 429, Retry-After 3600 s is longer than http.max_backoff (60 s)"
+    ) == ("请求 a.example/x：HTTP 429，服务器要求 3600 秒后再试，超过了 http.max_backoff（60 秒）")

@@ -271,6 +271,13 @@ def test_the_site_tells_each_story_once(tmp_path: Path, store: Store) -> None:
     times = re.findall(r'<time datetime="([^"]+)"', story_page)
     assert len(times) == 13 and times == sorted(times)
     assert story_page.count(">首发<") == 1 and "晚 12 分钟" in story_page
+    # each report's line carries its stock chips, as every list's lines do (#12), linked to
+    # stock pages the build wrote
+    assert first.stocks
+    for tag in first.stocks:
+        chip = f'<a class="chip" href="../../s/{tag.code}/index.html"'
+        assert story_page.count(chip) == 13, tag.code
+        assert (out / "s" / tag.code / "index.html").exists()
     page = next(out.glob(f"a/*/{first.source}.{first.upstream_id}.html")).read_text("utf-8")
     also = page.split('<section class="also">', 1)[1]
     assert also.count("<li>") == 10 and f"story/{big}/index.html" in also

@@ -9,12 +9,16 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from daydata import day_articles
 from finews.demo.upstreams import bundled
 from finews.model import Article
+from finews.process.text import adds_to
 from finews.site import paths
+from finews.site.article import article_parts
 from finews.site.formats import iso_time
 from finews.site.stream import (
     FOLD_AT,
@@ -131,3 +135,24 @@ def test_date_separators() -> None:
     assert joined.count('<li class="day"') == 2
     assert day_label("2026-06-16") == "2026年6月16日 星期二"
     assert joined.index("2026年6月15日") > joined.index(lines[1])
+
+
+def test_a_reworded_brief_is_not_printed_above_its_body() -> None:
+    """财联社 keeps a flash's first wording as its brief and edits the content later: the real
+    flash 2400753 of 2026-06-16 (tests/data/flash/briefing_2026-06-16.jsonl) has a brief
+    that is not its content's start (a figure and the sectors changed).  Its page shows the
+    text once: the body, the later edit (issue #12)."""
+    a = next(a for a in day_articles() if a.upstream_id == "2400753")
+    body = a.body_html
+    assert not body.startswith(f"<p>{a.digest}")  # not the body's start: a rewording
+    path = paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
+    parts = article_parts(a, path, "财联社", "cls", [], body)
+    assert parts["lead"] == ""
+    shown = text_of(str(parts["body"]))
+    assert "指数分化，创业板指拉升涨逾1%" in shown and shown.count("沪指跌0.23%") == 1
+    # HAND-MADE: a digest that is a text of its own (a summary saying what the flash's body
+    # does not) is kept above the body
+    summary = "分析师认为，资金集中流入科技成长方向，短线情绪回暖但量能仍待确认。"
+    assert adds_to(summary, text_of(body))
+    kept = article_parts(replace(a, digest=summary), path, "财联社", "cls", [], body)
+    assert summary in text_of(str(kept["lead"]))

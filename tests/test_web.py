@@ -202,7 +202,9 @@ def test_served_pages_get_the_live_script_the_files_on_disk_do_not(
     served = client.get("").text
     assert '<script src="/_finews/live.js" data-root="/" defer></script>' in served
     on_disk = (site[2] / "index.html").read_text(encoding="utf-8")
-    assert "<script" not in on_disk and 'data-live="all"' in on_disk
+    # on disk: the filter box's own script from the site's assets (#12), no live script
+    assert re.findall(r"<script[^>]*>", on_disk) == ['<script src="assets/filter.js" defer>']
+    assert 'data-live="all"' in on_disk
     assert client.get("_finews/live.js").headers["content-type"].startswith("text/javascript")
 
 
@@ -295,6 +297,48 @@ def test_new_articles_are_pushed_to_open_streams(site: tuple[str, Store, Path]) 
             time.sleep(0.05)
         stop.set()
     assert [e["upstream_id"] for e in missed][:1] == ["live-2"]
+
+
+def test_a_live_line_carries_its_story_heat(site: tuple[str, Store, Path]) -> None:
+    """Issue #12: a line put in by the live bar says how many outlets carried the story, as
+    the built lists' lines do — a second outlet's report of a stored flash is pushed with
+    the story's heat chip linked to its page; a story told once has none."""
+    base, store, _ = site
+    found: list[dict[str, Any]] = []
+    stop = threading.Event()
+    told = cls_flashes()[3]
+    other = replace(
+        told,
+        source="eastmoney.fast",
+        upstream_id="heat-1",
+        media="东方财富",
+        url="https://finance.eastmoney.com/a/heat-1.html",
+    )
+    alone = replace(
+        cls_flashes()[1],
+        upstream_id="heat-alone",
+        title="只有一家报道的消息",
+        digest="只有一家报道，与任何已存消息都不同。",
+        body_html="<p>只有一家报道，与任何已存消息都不同。</p>",
+    )
+    with httpx.Client(base_url=base, timeout=10) as c, c.stream("GET", "api/stream") as response:
+        reader = threading.Thread(target=_read_events, args=(response, found, stop), daemon=True)
+        reader.start()
+        time.sleep(0.3)
+        store.save([other])
+        store.save([alone])
+        deadline = time.monotonic() + 3
+        while len(found) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+    events = {e["upstream_id"]: e for e in found}
+    event = events["heat-1"]
+    assert event["reprint"] and event["heat"] == "2 家报道"
+    chip = re.search(r'<a class="heat" href="/(story/\d+/index.html)">([^<]+)</a>', event["html"])
+    assert chip and chip.group(1) == event["story"]
+    assert chip.group(2) in {"财联社、东方财富报道", "东方财富、财联社报道"}
+    assert event["html"].endswith("</a></p></div></li>")
+    assert events["heat-alone"]["heat"] == "" and 'class="heat"' not in events["heat-alone"]["html"]
 
 
 def test_a_commit_is_pushed_at_once_without_the_web_app_polling(

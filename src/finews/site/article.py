@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from finews.model import Article
 from finews.process.clean import clean_body, text_to_html
-from finews.process.text import says_the_same, strip_tags
+from finews.process.text import adds_to, says_the_same, strip_tags
 from finews.site import paths
 from finews.site.formats import iso_time, item_path, section_title, short_time
 from finews.site.stocknames import stock_chip
@@ -97,15 +97,18 @@ def article_parts(
 
 def repeats(digest: str, body_html: str) -> bool:
     """Whether the body already says what the digest says: a flash's digest is its text
-    (or its start), and printing both showed the same text twice (issue #12)."""
+    (or its start, or an earlier wording of it), and printing both showed the same text
+    twice (issue #12)."""
     # only the body's start can say it: a long article's body is not read to the end
-    start = body_html[: len(digest) * 3 + 200]
-    return says_the_same(digest, html.unescape(strip_tags(start)))
+    start = html.unescape(strip_tags(body_html[: len(digest) * 3 + 200]))
+    digest = html.unescape(digest)
+    # the same text, or its start, or another version of it (a reworded, shortened brief)
+    return says_the_same(digest, start) or not adds_to(digest, start)
 
 
 def without_headline(body_html: str, title: str) -> str:
     """The body without a leading 【title】 when that is the page's heading already."""
-    if not title:
+    if not title or not body_html.startswith("<p>【"):
         return body_html
     lead = f"<p>【{html.escape(title, quote=False)}】"
     if body_html.startswith(lead) and not body_html.startswith(f"{lead}</p>"):

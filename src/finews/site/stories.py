@@ -116,9 +116,10 @@ def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, An
                 "media": it.media,
                 "important": it.important,
                 "digest": it.digest,
-                # no stock chips: stock pages link to story pages (their heat), so story
-                # pages are published first and must not link to stock pages
-                "stocks": "[]",
+                # stock chips as on every list (#12).  Story pages are published before
+                # stock pages (whose heat links to them); a chip links to a stock page that
+                # exists unless the stock is new in this build, whose page follows at once
+                "stocks": it.stocks,
                 "lag": "首发" if n == 0 else lag_label(it.published_at - first.published_at),
             }
         )

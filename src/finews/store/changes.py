@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 
 from finews.model import Article
-from finews.store import reads, schema
+from finews.store import reads, schema, sitequeries
 from finews.store.sqlstore import Store
 
 A = schema.articles
@@ -38,3 +38,12 @@ def changed_after(
         ).all()
         found = reads.by_ids(conn, [int(r[0]) for r in rows])
     return [(int(i), *found[int(i)], int(s)) for i, s in rows if int(i) in found]
+
+
+def story_heat(store: Store, clusters: list[int]) -> dict[int, tuple[int, int, dict[str, int]]]:
+    """(reports, outlets, each outlet's first report time) of those of ``clusters`` told more
+    than once: what a live line's heat says, as a built line's (issue #12)."""
+    if not clusters:
+        return {}
+    with store.engine.connect() as conn:
+        return sitequeries.story_heat(conn, clusters)

@@ -27,7 +27,8 @@ import anyio.to_thread
 from finews.model import Article
 from finews.site import paths
 from finews.site.formats import iso_time, short_time
-from finews.site.stream import stock_pairs, stream_line
+from finews.site.stories import Heat, heat_chip, outlet_order, story_path
+from finews.site.stream import LINE_END, stock_pairs, stream_line
 from finews.store import Store, changes, notify
 from finews.store.rows import section_of
 
@@ -42,10 +43,17 @@ QUEUE_SIZE = 500
 and catches up with Last-Event-ID)."""
 
 
-def event_of(article_id: int, article: Article, cluster: int, root: str = "/") -> dict[str, Any]:
+def event_of(
+    article_id: int,
+    article: Article,
+    cluster: int,
+    root: str = "/",
+    heat: Heat | None = None,
+) -> dict[str, Any]:
     """What a page needs to show a new article in its lists: its fields, and ``html``, its
     line as the site's streams print it (issue #12), with links from ``root`` (the app's
-    path, absolute: the same line serves pages at every depth)."""
+    path, absolute: the same line serves pages at every depth) — with its story's heat
+    (``heat``: the story told more than once, as :func:`heats` reads it)."""
     ts = int(article.published.timestamp())
     path = paths.article_path(article.source, article.upstream_id, ts)
     line = stream_line(
@@ -59,6 +67,9 @@ def event_of(article_id: int, article: Article, cluster: int, root: str = "/") -
             "stocks": stock_pairs(article.stocks),
         }
     )
+    html = line.join(root, True)
+    if heat is not None:  # as a built list shows it (site.pages.listing.view_items)
+        html = html[: -len(LINE_END)] + heat_chip(root, cluster, heat) + LINE_END
     return {
         "id": article_id,
         "source": article.source,
@@ -73,8 +84,16 @@ def event_of(article_id: int, article: Article, cluster: int, root: str = "/") -
         "important": article.important,
         "reprint": cluster != article_id,
         "complete": article.body_complete,
-        "html": line.join(root, True),
+        "html": html,
+        "heat": heat.label if heat else "",
+        "story": story_path(cluster) if heat else "",
     }
+
+
+def heats(store: Store, clusters: list[int]) -> dict[int, Heat]:
+    """The heat of those of ``clusters`` told more than once (a read of the store)."""
+    found = changes.story_heat(store, sorted(set(clusters)))
+    return {c: Heat(n, m, outlet_order(first)) for c, (n, m, first) in found.items()}
 
 
 def format_event(event: dict[str, Any], kind: str = "article") -> str:
@@ -167,10 +186,11 @@ class Hub:
         while True:
             rows = await anyio.to_thread.run_sync(changes.changed_after, self.store, self.position)
             self.reads += 1
+            told = await anyio.to_thread.run_sync(heats, self.store, [r[2] for r in rows])
             horizon = time.time() - UPDATE_HORIZON
             for article_id, article, cluster, seq in rows:
                 self.position = (seq, article_id)
-                event = event_of(article_id, article, cluster, self.root)
+                event = event_of(article_id, article, cluster, self.root, told.get(cluster))
                 if article_id > self.last_id:
                     self.last_id = article_id
                     self.publish(event)
@@ -205,9 +225,12 @@ class Hub:
                         yield format_event(recent)
             elif last_event_id < horizon:
                 missed = await anyio.to_thread.run_sync(self.store.articles_after, last_event_id)
+                told = await anyio.to_thread.run_sync(heats, self.store, [m[2] for m in missed])
                 for article_id, article, cluster in missed:
                     if article_id <= horizon:
-                        yield format_event(event_of(article_id, article, cluster, self.root))
+                        yield format_event(
+                            event_of(article_id, article, cluster, self.root, told.get(cluster))
+                        )
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)

@@ -7,6 +7,7 @@ fields — never by translating the English sentences.  Pure.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,92 @@ SOURCE_NAMES = {
     "wscn.live": "华尔街见闻 7×24",
     "jin10.flash": "金十数据快讯",
 }
+
+
+_HTTP_MEANING = {
+    400: "请求有误",
+    401: "需要认证",
+    403: "拒绝访问",
+    404: "地址不存在",
+    410: "地址已撤销",
+    429: "请求过多",
+    500: "服务器出错",
+    502: "网关出错",
+    503: "服务暂不可用",
+    504: "网关超时",
+}
+
+# The fetcher's and the adapters' own messages (finews.fetch.http, finews.fetch.decode), each
+# said again in Chinese; anything else is kept as it came.  Applied in order.
+_ERROR_WORDS: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(r"\s*\(the network looks down: [^)]*\)"),
+        "（网络似乎已断开：之前的请求以同样方式失败，这次没有重试）",
+    ),
+    (re.compile(r"\s*\(after (\d+) attempts?\)"), r"（共尝试 \1 次）"),
+    (re.compile(r"timed out after ([\d.]+) s"), r"超时（\1 秒内没有响应）"),
+    (
+        re.compile(r"connection failed: \w+: [^;（]*?(?:Connection refused|ECONNREFUSED)[^;（]*"),
+        "连接被拒绝（对方没有在这个地址上提供服务）",
+    ),
+    (
+        re.compile(
+            r"connection failed: \w+: [^;（]*?(?:Name or service not known|Temporary failure in "
+            r"name resolution|nodename nor servname|getaddrinfo failed|No address associated)"
+            r"[^;（]*"
+        ),
+        "域名解析失败（离线，或 DNS 不可用）",
+    ),
+    (re.compile(r"connection failed: (\w+): [^;（]*"), r"连接失败（\1）"),
+    (
+        re.compile(r"HTTP (\d{3}), Retry-After (\d+) s is longer than (\S+) \(([\d.]+) s\)"),
+        r"HTTP \1，服务器要求 \2 秒后再试，超过了 \3（\4 秒）",
+    ),
+    (
+        re.compile(r"body of ([\d,]+) bytes is over the ([\d,]+)-byte limit"),
+        r"响应有 \1 字节，超过上限 \2 字节",
+    ),
+    (re.compile(r"body over the ([\d,]+)-byte limit"), r"响应超过上限 \1 字节"),
+    (
+        re.compile(r"body too slow, not complete after (\d+) s \(timed out\)"),
+        r"响应太慢，\1 秒后仍未收完（超时）",
+    ),
+    (
+        re.compile(r"malformed JSON from (\S+) \((.*) at (\d+) of (\d+) characters\)"),
+        r"\1 返回的 JSON 无法解析（共 \4 个字符，第 \3 个字符处出错：\2）",
+    ),
+    (
+        re.compile(r"HTML \(([^)]*)\) where JSON was expected from (\S+)"),
+        r"\2 返回的是 HTML 页面（\1），不是 JSON（可能被拦截或要求验证）",
+    ),
+    (re.compile(r"empty body from (\S+) \(blocked\?\)"), r"\1 返回了空内容（可能被拦截）"),
+    (re.compile(r"expected a JSON object"), "返回的不是 JSON 对象"),
+    (re.compile(r"error code ('[^']*'|\S+)"), r"错误码 \1"),
+    (re.compile(r"^GET (\S+): "), r"请求 \1："),
+    (re.compile(r"; GET (\S+): "), r"；请求 \1："),
+)
+_HTTP_STATUS = re.compile(r"HTTP (\d{3})(?![\d,])")
+
+
+def error_words(message: str, source: str = "") -> str:
+    """A fetch error's message (as ``finews sources --json`` keeps it, in English) said in
+    Chinese: ``GET www.cls.cn/nodeapi/telegraphList: HTTP 503 (after 3 attempts)`` reads
+    ``请求 www.cls.cn/nodeapi/telegraphList：HTTP 503（服务暂不可用）（共尝试 3 次）``.  The
+    parts finews does not know (an upstream's own words) are kept as they came."""
+    text = message.strip()
+    if source and text.startswith(source + ": "):  # the row names the source already
+        text = text[len(source) + 2 :]
+    text = _HTTP_STATUS.sub(_http_status, text)
+    for pattern, words in _ERROR_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def _http_status(match: re.Match[str]) -> str:
+    meaning = _HTTP_MEANING.get(int(match.group(1)))
+    if meaning is None:
+        meaning = "服务器出错" if match.group(1)[0] == "5" else ""
+    return f"HTTP {match.group(1)}（{meaning}）" if meaning else match.group(0)
 
 
 def duration(seconds: float) -> str:
@@ -61,7 +148,7 @@ def reason(h: Health, now: float, data_now: float | None = None) -> str:
     if h.state == "unknown":
         return "尚未抓取过（未启用，或还没有轮到它）"
     if h.state == "failing":
-        error = h.last_error or "原因未知"
+        error = error_words(h.last_error, h.source) if h.last_error else "原因未知"
         return f"连续失败 {h.consecutive_failures} 次：{error}"
     if h.state == "changed" and h.warnings:
         first = h.warnings[0]

@@ -78,7 +78,7 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
     yield from _indexes(b, plan, ordered_sections)
     root404 = "/" + o.base_url.split("://", 1)[-1].partition("/")[2]
     yield Page("404.html", (root404,), lambda: b.renderer.render_at("404.html", root404))
-    for asset in ("style.css", "favicon.svg"):
+    for asset in ("style.css", "favicon.svg", "filter.js"):
         data = (STATIC / asset).read_bytes()
         yield Page(
             f"assets/{asset}", (hashlib.sha1(data).hexdigest(),), functools.partial(bytes, data)

@@ -3,8 +3,8 @@ lines, built in Python, and the list page itself."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
 
 from markupsafe import Markup
 
@@ -18,10 +18,49 @@ from finews.site.writer import Page
 from finews.store.sitequeries import Item
 
 
-class ItemViews(list[dict[str, Any]]):
-    """A listing's items as templates see them, and ``html``: their lines, joined."""
+class ItemViews(Sequence[dict[str, Any]]):
+    """A listing's items as templates see them, and ``html``: their lines, joined.
 
-    html: Markup = Markup("")
+    The packaged templates print ``html`` only; an item's own view (its fields and its
+    ``<li>``, ``it.html``) is made when a template looks at the items one by one (a site's
+    own templates may): a build shows some 50,000 item lines in its listings, and a
+    dictionary and a copy of the line for each was time for nothing."""
+
+    def __init__(
+        self,
+        html: Markup,
+        parts: Sequence[tuple[dict[str, Any], str, str]],
+    ) -> None:
+        self.html = html
+        self._parts = parts  # (fields, line, day) of each item
+        self._views: list[dict[str, Any]] | None = None
+
+    def _made(self) -> list[dict[str, Any]]:
+        if self._views is None:
+            # the first of each day carries its date separator, so that a template looping
+            # over the items prints what ``html`` prints
+            views = []
+            current = ""
+            for fields, line, day in self._parts:
+                if day != current:
+                    line = day_separator(day) + "\n" + line
+                    current = day
+                views.append({**fields, "html": Markup(line)})
+            self._views = views
+        return self._views
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self._made()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._made())
 
 
 def shown(items: Iterable[Item]) -> str:
@@ -71,32 +110,23 @@ def view_items(
     fragment is a tenth of the cost of six Jinja2 expressions), and all the lines in one
     piece with date separators (``.html`` of the list, printed by the packaged template).
     Templates may print either or use the fields."""
-    views = ItemViews()
+    parts = []
     lines = []
     days = []
     known = b.list_lines
     for it in items:
         # once per item and process: an item is on its section's, its day's, its
         # stocks' pages (one snapshot: an id is the same item on all of them)
-        cached = known.get(it.id) or line_of(b, it)
-        fields, pieces = cached
+        fields, pieces = known.get(it.id) or line_of(b, it)
         line = pieces.join(root, show_media)
-        days.append(pieces.day)
         told = heat.get(it.cluster) if heat else None
         if told is not None:  # the story's heat, linked to its page (issue #10)
             line = line[: -len(LINE_END)] + heat_chip(root, it.cluster, told) + LINE_END
             fields = {**fields, "heat": told.label, "story": story_path(it.cluster)}
         lines.append(line)
-        views.append({**fields, "html": Markup(line)})
-    views.html = with_days(lines, days)
-    # a template looping over the items prints each one's html: the first of each day
-    # carries its date separator, so that both print the same
-    current = ""
-    for view, day in zip(views, days, strict=True):
-        if day != current:
-            view["html"] = Markup(day_separator(day) + "\n" + str(view["html"]))
-            current = day
-    return views
+        days.append(pieces.day)
+        parts.append((fields, line, pieces.day))
+    return ItemViews(with_days(lines, days), parts)
 
 
 def tabs(b: Build, root: str, current: str) -> Markup:

@@ -1,0 +1,85 @@
+// The stream's filter box (issue #12): type a stock's name or code, or any words, and the
+// page shows only the lines that have them all — on the built site (no server needed) and
+// on `finews serve` alike.  No dependency, no inline script (the CSP of #6 allows scripts
+// from the site only).  Without JavaScript the box stays hidden: the page is the whole
+// stream, and the header's search (on `finews serve`) searches the archive.
+// ?q=… in the address filters on load (a filtered view can be linked); the lines the live
+// bar puts in are filtered as they arrive.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.filter[hidden]");
+  var list = document.querySelector("ul.items");
+  if (!form || !list || !("URLSearchParams" in window)) return;
+  var input = form.querySelector("input");
+  var count = form.querySelector("output");
+  // the archive's search is `finews serve`'s (/search): offered where the page is served
+  // (the server adds its live script), not on a static host
+  var served = document.querySelector("script[src$='_finews/live.js']");
+  var all = served ? form.querySelector("a.all") : null;
+  var searchBase = all ? all.getAttribute("data-search") : "";
+  form.hidden = false;
+
+  function terms() {
+    return input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  }
+
+  function apply() {
+    var wanted = terms();
+    var shown = 0;
+    var total = 0;
+    var day = null;
+    var dayShown = false;
+    var lines = list.children;
+    for (var i = 0; i < lines.length; i++) {
+      var li = lines[i];
+      if (li.classList.contains("day")) {
+        if (day) day.hidden = !dayShown;
+        day = li;
+        dayShown = false;
+        continue;
+      }
+      total++;
+      var text = li.textContent.toLowerCase();
+      var ok = wanted.every(function (t) { return text.indexOf(t) >= 0; });
+      li.hidden = !ok;
+      if (ok) { shown++; dayShown = true; }
+    }
+    if (day) day.hidden = !dayShown;
+    var q = input.value.trim();
+    count.textContent = wanted.length
+      ? (shown ? "显示 " + shown + " / " + total + " 条" : "这一页没有符合的消息")
+      : "";
+    list.classList.toggle("filtered", wanted.length > 0);
+    if (all) {
+      all.hidden = !wanted.length;
+      all.setAttribute("href", searchBase + "?q=" + encodeURIComponent(q));
+    }
+    var url = location.pathname + (q ? "?q=" + encodeURIComponent(q) : "") + location.hash;
+    if (url !== location.pathname + location.search + location.hash) {
+      history.replaceState(history.state, "", url);
+    }
+  }
+
+  input.addEventListener("input", apply);
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    apply();
+  });
+  document.addEventListener("keydown", function (event) {
+    // "/" puts the cursor in the box (as on the anchors' pages), unless typing elsewhere
+    var target = event.target;
+    var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      input.focus();
+    }
+  });
+  new MutationObserver(function () {
+    if (terms().length) apply();
+  }).observe(list, { childList: true });
+  var given = new URLSearchParams(location.search).get("q");
+  if (given) {
+    input.value = given;
+    apply();
+  }
+})();
