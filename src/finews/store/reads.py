@@ -102,11 +102,21 @@ def stock_timeline(conn: Connection, code: str, limit: int) -> list[tuple[Articl
     return [(row_to_article(r), r["tag_origin"]) for r in rows.mappings()]
 
 
-def by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[Article, int]]:
-    """Articles by row id, with their cluster."""
+_SHOWN = [c for c in A.c if c.name not in {"raw", "body_clean"}]
+"""The columns an article needs to be shown (a search page): not the upstream's raw record
+nor the cleaned body, the widest columns of a row (reading them was a third of a search's
+time: docs/benchmarks.md, #11)."""
+
+
+def by_ids(
+    conn: Connection, ids: Sequence[int], *, raw: bool = True
+) -> dict[int, tuple[Article, int]]:
+    """Articles by row id, with their cluster; ``raw=False`` leaves the upstream's raw
+    record out (the article's ``raw`` is empty)."""
     found: dict[int, tuple[Article, int]] = {}
+    columns = list(A.c) if raw else _SHOWN
     for start in range(0, len(ids), 400):
-        rows = conn.execute(select(A).where(A.c.id.in_(ids[start : start + 400])))
+        rows = conn.execute(select(*columns).where(A.c.id.in_(ids[start : start + 400])))
         for row in rows.mappings():
             found[row["id"]] = (row_to_article(row), row["cluster_id"] or row["id"])
     return found
