@@ -74,6 +74,11 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of the fixed queries on each store"
     )
+    parser.add_argument(
+        "--sqlite",
+        help="an SQLite store already loaded with the same articles (default: bench/search.py's "
+        "store of SIZE articles; e.g. bench/search_quality.py's judged corpus, with --reuse)",
+    )
     args = parser.parse_args()
     url = in_schema(args.postgres, args.schema)
     if args.load_only:
@@ -87,7 +92,7 @@ def main() -> None:
         pg.close()
         return
     WORK.mkdir(parents=True, exist_ok=True)
-    db = WORK / f"search-{args.size}.db"
+    db = Path(args.sqlite) if args.sqlite else WORK / f"search-{args.size}.db"
     if not db.exists():
         print(f"loading {args.size:,} articles into SQLite …", flush=True)
         load(args.size, db)
