@@ -284,12 +284,19 @@ def _page_sql(sql: fts_postgres.SearchSQL, recent_first: bool, capped: bool, end
             f"SELECT id, {blend} AS score FROM ({rows}{sql.join}) c "
             "ORDER BY score, id DESC LIMIT :limit OFFSET :offset"
         )
-    newest = f"{sql.join} ORDER BY {sql.id} DESC LIMIT :cap"
+    newest = f"{sql.join} ORDER BY {sql.newest or sql.id} DESC LIMIT :cap"
     if end <= RANK_CANDIDATES:
         # the index hands out matches newest first and stops at the cap: the relevance
         # function (bm25 reads each match's positions and column sizes) runs cap times
+        candidates = (
+            sql.rerank.replace(
+                "{candidates}", f"SELECT {sql.id} AS id, a.published_at AS published_at {newest}"
+            )
+            if sql.rerank
+            else rows + newest
+        )
         return (
-            f"SELECT id, {blend} AS score FROM ({rows}{newest}) c "
+            f"SELECT id, {blend} AS score FROM ({candidates}) c "
             "ORDER BY score, id DESC LIMIT :limit OFFSET :offset"
         )
     # a page beyond the cap: every match ranked, the candidates of the first pages
