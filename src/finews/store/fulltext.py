@@ -239,6 +239,20 @@ def search(
         return q.tsquery() if postgres else q.fts()
 
     def count(match: str) -> int:
+        if filters.stock and not postgres:
+            # a stock has a few hundred articles: count from them, the matches looked up
+            # once as a list (from the index, 美元 for one stock read 10,000 matches: 15 →
+            # 2 ms); not for a source or a date, which select more than the words do
+            where = " AND ".join(conditions)
+            return int(
+                conn.execute(
+                    text(
+                        f"SELECT count(*) FROM articles a WHERE {where} AND a.id IN "
+                        f"(SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :q)"
+                    ),
+                    {**params, "q": match},
+                ).scalar_one()
+            )
         if conditions:
             return int(
                 conn.execute(text(f"SELECT count(*) {join}"), {**params, "q": match}).scalar_one()
