@@ -9,6 +9,12 @@ articles are copied into PostgreSQL through the real write path (clusters and th
 ``tsvector`` index rebuilt), then the fixed queries of bench/search_queries.txt run on both
 through the same search service: latency (p50/p95), and whether both find the same number of
 matches for every query.
+
+Options (wave 3 of #11): ``--sqlite PATH`` compares against another loaded SQLite store (e.g.
+bench/search_quality.py's judged corpus); ``--schema NAME`` keeps the PostgreSQL store in a
+schema of its own (the database's ``public`` one is left alone); ``--rounds N`` alternates
+the two stores N times; ``--load-only`` loads PostgreSQL straight from the corpus (the same
+articles bench/search.py loads into SQLite), so that the two loads can run side by side.
 """
 
 from __future__ import annotations
