@@ -9,6 +9,12 @@ articles are copied into PostgreSQL through the real write path (clusters and th
 ``tsvector`` index rebuilt), then the fixed queries of bench/search_queries.txt run on both
 through the same search service: latency (p50/p95), and whether both find the same number of
 matches for every query.
+
+Options (wave 3 of #11): ``--sqlite PATH`` compares against another loaded SQLite store (e.g.
+bench/search_quality.py's judged corpus); ``--schema NAME`` keeps the PostgreSQL store in a
+schema of its own (the database's ``public`` one is left alone); ``--rounds N`` alternates
+the two stores N times; ``--load-only`` loads PostgreSQL straight from the corpus (the same
+articles bench/search.py loads into SQLite), so that the two loads can run side by side.
 """
 
 from __future__ import annotations
@@ -20,19 +26,38 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search import NOW, QUERIES, WORK, filters_of, load, percentile, save_batched, timed_runs
+from search import (
+    NOW,
+    QUERIES,
+    WORK,
+    corpus,
+    filters_of,
+    load,
+    percentile,
+    save_batched,
+    timed_runs,
+)
 from sqlalchemy import create_engine
 
+from finews.process.pipeline import Processor
 from finews.search.service import search as finews_search
 from finews.store import Store
 
 
-def empty_postgres(url: str) -> None:
+def empty_postgres(url: str, schema: str = "public") -> None:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     engine.dispose()
+
+
+def in_schema(url: str, schema: str) -> str:
+    """The URL with its connections' search_path set to ``schema`` (one database can hold
+    the benchmark's store beside another)."""
+    if schema == "public":
+        return url
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
 
 
 def main() -> None:
@@ -43,16 +68,44 @@ def main() -> None:
         default="postgresql://finews:finews@127.0.0.1:5432/finews_bench",
     )
     parser.add_argument("--reuse", action="store_true", help="keep the loaded PostgreSQL data")
+    parser.add_argument(
+        "--schema", default="public", help="the schema of the database to use (emptied)"
+    )
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="load PostgreSQL from the corpus through the write path (the same articles as "
+        "bench/search.py loads into SQLite) and stop: the two loads can run side by side",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the fixed queries on each store"
+    )
+    parser.add_argument(
+        "--sqlite",
+        help="an SQLite store already loaded with the same articles (default: bench/search.py's "
+        "store of SIZE articles; e.g. bench/search_quality.py's judged corpus, with --reuse)",
+    )
     args = parser.parse_args()
+    url = in_schema(args.postgres, args.schema)
+    if args.load_only:
+        if not args.reuse:
+            empty_postgres(args.postgres, args.schema)
+        pg = Store.open(url)
+        process = Processor.default()
+        print(f"loading {args.size:,} articles into PostgreSQL …", flush=True)
+        seconds = save_batched(pg, (process(a) for a in corpus(args.size)))
+        print(f"loaded in {seconds:.0f} s ({args.size / seconds:,.0f} articles/s)")
+        pg.close()
+        return
     WORK.mkdir(parents=True, exist_ok=True)
-    db = WORK / f"search-{args.size}.db"
+    db = Path(args.sqlite) if args.sqlite else WORK / f"search-{args.size}.db"
     if not db.exists():
         print(f"loading {args.size:,} articles into SQLite …", flush=True)
         load(args.size, db)
     lite = Store.open(f"sqlite:///{db}")
     if not args.reuse:
-        empty_postgres(args.postgres)
-    pg = Store.open(args.postgres)
+        empty_postgres(args.postgres, args.schema)
+    pg = Store.open(url)
     if pg.count() != lite.count():
         print(f"copying {lite.count():,} articles into PostgreSQL (clusters, index) …", flush=True)
         seconds = save_batched(pg, lite.iter_articles(), "copied")
@@ -71,16 +124,21 @@ def main() -> None:
         if line.strip() and not line.startswith("#")
     ]
     stores = {"SQLite FTS5": lite, "PostgreSQL GIN": pg}
-    latencies = {
-        name: timed_runs(lambda t, f, s=store: finews_search(s, t, f, limit=20, now=NOW), queries)
-        for name, store in stores.items()
-    }
+    # alternate the stores, round by round: the machine's load changes over minutes
+    latencies: dict[str, list[float]] = {name: [] for name in stores}
+    for _ in range(args.rounds):
+        for name, store in stores.items():
+            latencies[name] += timed_runs(
+                lambda t, f, s=store: finews_search(s, t, f, limit=20, now=NOW), queries
+            )
     same = sum(
         finews_search(lite, t, f, limit=1, now=NOW).total
         == finews_search(pg, t, f, limit=1, now=NOW).total
         for t, f in queries
     )
-    print(f"\n{len(queries)} queries over {lite.count():,} articles, first page of 20")
+    print(
+        f"\n{len(queries)} queries × {args.rounds} over {lite.count():,} articles, first page of 20"
+    )
     print(f"{'store':16s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'p95 vs SQLite':>14s}")
     base = percentile(latencies["SQLite FTS5"], 95)
     for name, values in latencies.items():

@@ -15,6 +15,8 @@ end of the corpus) and scores them against the judge's criteria (bench/search_ju
 - literal recall: for every query, the share of the articles that contain the typed text
   (each word, quotes removed) that the search finds at all (no limit).
 
+``--postgres URL`` runs the same on a PostgreSQL store (the database is emptied and loaded).
+
 The same script runs against an older checkout (``PYTHONPATH=old/src``) for the "before"
 figures; ``--substring`` scores a plain substring search (every word, newest first) instead.
 ``--set NAME=VALUE`` overrides a ranking constant of finews.store.fulltext (WEIGHTS,
@@ -111,10 +113,12 @@ def literal_words(q: Judged) -> list[str]:
     return [w.lower() for w in words if not w.isascii()]
 
 
-def load(db: Path, records: list[dict[str, object]]) -> None:
-    if db.exists():
-        db.unlink()
-    store = Store.open(f"sqlite:///{db}")
+def load(url: str, records: list[dict[str, object]]) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        empty_postgres(url)
+    store = Store.open(url)
     process = Processor.default()
     started = time.perf_counter()
     batch = []
@@ -126,6 +130,17 @@ def load(db: Path, records: list[dict[str, object]]) -> None:
     store.save(batch)
     store.close()
     print(f"loaded {len(records):,} flashes in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def empty_postgres(url: str) -> None:
+    """Drop everything in a PostgreSQL database (the benchmark's own: --postgres)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
 
 
 def ndcg(grades: list[int], ideal: list[int], k: int = 10) -> float:
@@ -158,6 +173,12 @@ def main() -> None:
     parser.add_argument("--json", help="write per-query figures here")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the judged corpus in this PostgreSQL database instead of SQLite (emptied "
+        "unless --reuse)",
+    )
+    parser.add_argument(
         "--tune", action="store_true", help="grid of ranking constants on the tune half"
     )
     args = parser.parse_args()
@@ -174,9 +195,10 @@ def main() -> None:
     queries = [q for q in read_queries() if args.split in {"all", q.split}]
     WORK.mkdir(parents=True, exist_ok=True)
     db = WORK / f"{args.db}.db"
-    if not args.substring and not (args.reuse and db.exists()):
-        load(db, records)
-    store = None if args.substring else Store.open(f"sqlite:///{db}")
+    url = args.postgres or f"sqlite:///{db}"
+    if not args.substring and not (args.reuse and (args.postgres or db.exists())):
+        load(url, records)
+    store = None if args.substring else Store.open(url)
     lowered = [
         (key, (title + " " + text).lower(), ts)
         for (key, title, text), ts in zip(keyed, stamps, strict=True)

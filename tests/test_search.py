@@ -165,6 +165,16 @@ def test_filters(filled: Store) -> None:
     assert all(r.article.important for r in important)
 
 
+def test_a_stock_filtered_total_is_what_the_pages_hold(filled: Store) -> None:
+    """The count of a stock-filtered search starts from the stock's articles (wave 3 of
+    #11): the same number as the matches the pages hold, with any other filter too."""
+    for query in ("银行", "西安银行", "财联社", "银行 -西安"):
+        for filters in (Filters(stock="600928"), Filters(stock="600928", source="cls.telegraph")):
+            found = search(filled, query, filters, limit=100)
+            assert found.total == len(found.results)
+    assert search(filled, "银行", Filters(stock="600928")).total == 1
+
+
 def test_the_index_follows_updates_deletes_and_reprocessing(store: Store) -> None:
     flash = cls_flashes()[0]
     store.save([flash])

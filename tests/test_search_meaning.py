@@ -255,3 +255,47 @@ def test_the_quick_query_dictionary_cuts_as_jieba_does(
         full.FREQ.get("北向资金"),
         None,
     ]
+
+
+def test_a_date_is_one_word_of_the_query(filled: Store) -> None:
+    """美国5月CPI: 5月 is one term (the phrase 5 月), not 5 and every word that starts
+    with 月 — a relaxed query would otherwise count them as two of its words."""
+    query = parse("美国5月CPI数据")
+    assert any(t.alternatives == ("5 月",) for t in query.required)
+    assert not any(t.prefix for t in query.required)
+    hits = found(filled, "5月")
+    assert hits
+    assert all("5月" in full_text(a) for a in hits)
+
+
+def test_a_light_verb_is_the_first_word_a_relaxed_query_drops() -> None:
+    """英伟达发布财报: 发布 says that something happened, not what; a relaxed query keeps the
+    name and 财报 and lets 发布 go (the strict query, or'ed with it, still ranks by it)."""
+    strict = parse("英伟达发布财报")
+    assert [t.alternatives[0] for t in strict.required] == ["英伟达", "发布", "财报"]
+    relaxed = strict.relaxed()
+    assert relaxed is not None
+    assert [t.alternatives[0] for t in relaxed.required] == ["英伟达", "财报"]
+
+
+def test_a_common_word_ranks_its_newest_matches_and_pages_without_gaps(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More matches than RANK_CANDIDATES: the first pages rank the newest stored matches
+    only, the total stays exact, and paging past the cap neither repeats nor skips."""
+    from finews.store import fulltext
+
+    everything = search(filled, "财联社", limit=1000, now=NOW)
+    assert everything.total == len(everything.results) >= 8
+    monkeypatch.setattr(fulltext, "RANK_CANDIDATES", 5)
+    first = search(filled, "财联社", limit=5, now=NOW)
+    assert first.total == everything.total
+    newest = sorted((r.id for r in everything.results), reverse=True)[:5]
+    assert sorted(r.id for r in first.results) == sorted(newest)
+    pages = [
+        r.id
+        for offset in range(0, everything.total, 2)
+        for r in search(filled, "财联社", limit=2, offset=offset, now=NOW).results
+    ]
+    assert len(pages) == len(set(pages)) == everything.total
+    assert set(pages[:5]) == set(newest)

@@ -71,12 +71,23 @@ class Term:
     Chinese phrase, whose literal match alone (``grams``, weight 0) would rank nothing"""
 
 
+LIGHT_WORDS = frozenset(
+    {"发布", "公布", "开展", "举行", "召开", "宣布", "进行", "出台", "推出", "实施", "表示"}
+)
+"""Verbs that say an event happened without saying which: in 英伟达发布财报 or 美国5月CPI
+数据公布 the article that matters may say 英伟达财报超预期 or 美国CPI同比上涨.  Beside other
+words they rank an article but are not required (Lucene's stop words, kept for scoring)."""
+_DATE_UNITS = frozenset("年月日号")
+
+
 @dataclass(frozen=True)
 class Query:
     required: tuple[Term, ...]
     excluded: tuple[Term, ...] = ()
     minimum: int | None = None
     """how many of the optional (not strict) required terms must match; None: all"""
+    boost: tuple[str, ...] = ()
+    """words that rank an article without being required (:data:`LIGHT_WORDS`)"""
 
     @property
     def empty(self) -> bool:
@@ -98,7 +109,10 @@ class Query:
                 finer.append(term)
             else:
                 finer += [Term((part,)) for part in term.parts]
-        query = replace(self, required=tuple(dict.fromkeys(finer)))
+        # a light word (发布, 公布) goes first: the strict query, or'ed with this one by the
+        # store, keeps it in the ranking
+        content = [t for t in finer if not _light(t)]
+        query = replace(self, required=tuple(dict.fromkeys(content or finer)))
         n = len(query.optional)
         if n == 0:
             return None
@@ -153,6 +167,9 @@ class Query:
             if len(alternatives) == 1
             else " | ".join(f"({a})" for a in alternatives)
         )
+        boost = [p for p in (_ts_alternative(w, False) for w in self.boost) if p]
+        if boost:
+            expression = f"({expression}) & (({expression}) | {' | '.join(boost)})"
         excluded = [r for r in (_ts_render(t) for t in self.excluded) if r]
         if excluded:
             expression = f"({expression}) & !({' | '.join(excluded)})"
@@ -169,6 +186,10 @@ class Query:
             expression = " OR ".join(
                 "(" + " AND ".join(_render(t) for t in group) + ")" for group in groups
             )
+        if self.boost:
+            # (E) AND (E OR w): matches what E matches; BM25 counts w
+            extra = " OR ".join(_quote(w) for w in self.boost)
+            expression = f"({expression}) AND (({expression}) OR {extra})"
         if self.excluded:
             expression = f"({expression}) NOT ({' OR '.join(_render(t) for t in self.excluded)})"
         return expression
@@ -328,7 +349,12 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
             terms.append(Term((" ".join(run),), literal=literal_of("".join(run))))
         run.clear()
 
-    for word in words:
+    for at, word in enumerate(words):
+        if word in _DATE_UNITS and at > 0 and words[at - 1].isdigit() and terms and not run:
+            # 5月, 2025年: one date, not a number and a prefix of every word with 月
+            number = terms.pop()
+            terms.append(Term((f"{number.alternatives[0]} {word}",)))
+            continue
         if _single_cjk(word):
             run.append(word)
             continue
@@ -373,6 +399,10 @@ def parse(text: str, aliases: AliasTable | None = None) -> Query:
         (excluded if negative else required).extend(terms)
     # the same term twice adds nothing
     return Query(tuple(dict.fromkeys(required)), tuple(dict.fromkeys(excluded)))
+
+
+def _light(term: Term) -> bool:
+    return not term.strict and term.alternatives[0] in LIGHT_WORDS
 
 
 def _name_span(chunks: list[re.Match[str]], start: int, table: AliasTable) -> int:

@@ -40,6 +40,11 @@ RELAX_BELOW = 10
 """A strict query with fewer matches than this is answered relaxed."""
 SEARCH_INDEX = "ix_articles_search"
 """A covering index of the article columns search ranks and filters by."""
+RANK_CANDIDATES = 1000
+"""A query with more matches than this ranks (BM25, recency) only its newest stored matches
+for the first pages — a common word (美元: 10,000 of 100,000 articles) would otherwise pay
+the ranking function for every match (docs/benchmarks.md, #11).  Its total is still exact;
+a page past this many ranks every match, these first."""
 RECENCY_SCALE = 3650 * 86400
 """The score is divided by ``1 + age / RECENCY_SCALE``: an article a year old ranks as if its
 BM25 score were 10 % lower — enough to put the newer of two equal matches first, never enough
@@ -175,8 +180,8 @@ def filter_sql(filters: Filters, params: dict[str, Any], alias: str = "a") -> li
     return where
 
 
-def _sqlite_sql(conditions: list[str]) -> tuple[str, str, str]:
-    """FTS5's (FROM … WHERE …, score, unfiltered count) for an expression in ``:q``."""
+def _sqlite_sql(conditions: list[str]) -> fts_postgres.SearchSQL:
+    """FTS5's statements for an expression in ``:q``."""
     # The index drives (CROSS JOIN keeps SQLite from starting at an articles index and
     # running the MATCH once per row), and the ranking reads the narrow covering index
     # instead of the wide article rows: half the time of a plain join on common words.
@@ -185,8 +190,13 @@ def _sqlite_sql(conditions: list[str]) -> tuple[str, str, str]:
         f"ON a.id = {TABLE}.rowid WHERE " + " AND ".join([f"{TABLE} MATCH :q", *conditions])
     )
     weights = ", ".join(str(w) for w in WEIGHTS)
-    score = f"bm25({TABLE}, {weights}) / (1.0 + max(0, :now - a.published_at) * 1.0 / :scale)"
-    return join, score, f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH :q"
+    return fts_postgres.SearchSQL(
+        join=join,
+        id=f"{TABLE}.rowid",
+        relevance=f"bm25({TABLE}, {weights})",
+        count_all=f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH :q",
+        greatest="max",
+    )
 
 
 @dataclass(frozen=True)
@@ -219,15 +229,30 @@ def search(
     conditions = filter_sql(filters, params)
     postgres = _postgres(conn)
     if postgres:
-        join, score, count_all = fts_postgres.search_sql(conditions)
+        statements = fts_postgres.search_sql(conditions)
         fts_postgres.before_search(conn)
     else:
-        join, score, count_all = _sqlite_sql(conditions)
+        statements = _sqlite_sql(conditions)
+    join, count_all = statements.join, statements.count_all
 
     def expression(q: Query) -> str | None:
         return q.tsquery() if postgres else q.fts()
 
     def count(match: str) -> int:
+        if filters.stock and not postgres:
+            # a stock has a few hundred articles: count from them, the matches looked up
+            # once as a list (from the index, 美元 for one stock read 10,000 matches: 15 →
+            # 2 ms); not for a source or a date, which select more than the words do
+            where = " AND ".join(conditions)
+            return int(
+                conn.execute(
+                    text(
+                        f"SELECT count(*) FROM articles a WHERE {where} AND a.id IN "
+                        f"(SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :q)"
+                    ),
+                    {**params, "q": match},
+                ).scalar_one()
+            )
         if conditions:
             return int(
                 conn.execute(text(f"SELECT count(*) {join}"), {**params, "q": match}).scalar_one()
@@ -250,13 +275,51 @@ def search(
             loose_total = count(loose_match)
             if loose_total > total:
                 match, total, relaxed = loose_match, loose_total, True
-    params["q"] = match
-    order = "a.published_at DESC, a.id DESC" if recent_first else "score, a.id DESC"
+    params.update(q=match, limit=limit, offset=offset, cap=RANK_CANDIDATES)
     rows = conn.execute(
-        text(f"SELECT a.id, {score} AS score {join} ORDER BY {order} LIMIT :limit OFFSET :offset"),
-        {**params, "limit": limit, "offset": offset},
+        text(_page_sql(statements, recent_first, total > RANK_CANDIDATES, offset + limit)), params
     ).all()
     return Ranked([(int(r[0]), float(r[1])) for r in rows], total, relaxed)
+
+
+def _page_sql(sql: fts_postgres.SearchSQL, recent_first: bool, capped: bool, end: int) -> str:
+    """The statement of one page: by time, by score, or — more matches than
+    :data:`RANK_CANDIDATES` — by score among the newest stored matches first."""
+    blend = f"rel / (1.0 + {sql.greatest}(0, :now - published_at) * 1.0 / :scale)"
+    if recent_first:
+        score = blend.replace("rel", sql.relevance, 1).replace("published_at", "a.published_at")
+        return (
+            f"SELECT a.id, {score} AS score {sql.join} "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
+        )
+    rows = f"SELECT {sql.id} AS id, {sql.relevance} AS rel, a.published_at AS published_at "
+    if not capped:
+        return (
+            f"SELECT id, {blend} AS score FROM ({rows}{sql.join}) c "
+            "ORDER BY score, id DESC LIMIT :limit OFFSET :offset"
+        )
+    newest = f"{sql.join} ORDER BY {sql.newest or sql.id} DESC LIMIT :cap"
+    if end <= RANK_CANDIDATES:
+        # the index hands out matches newest first and stops at the cap: the relevance
+        # function (bm25 reads each match's positions and column sizes) runs cap times
+        candidates = (
+            sql.rerank.replace(
+                "{candidates}", f"SELECT {sql.id} AS id, a.published_at AS published_at {newest}"
+            )
+            if sql.rerank
+            else rows + newest
+        )
+        return (
+            f"SELECT id, {blend} AS score FROM ({candidates}) c "
+            "ORDER BY score, id DESC LIMIT :limit OFFSET :offset"
+        )
+    # a page beyond the cap: every match ranked, the candidates of the first pages
+    # first, so that paging on neither repeats nor skips an article
+    first = f"(SELECT min(id) FROM (SELECT {sql.id} AS id {newest}) b)"
+    return (
+        f"SELECT id, {blend} AS score, CASE WHEN id >= {first} THEN 0 ELSE 1 END AS late "
+        f"FROM ({rows}{sql.join}) c ORDER BY late, score, id DESC LIMIT :limit OFFSET :offset"
+    )
 
 
 def rebuild(conn: Connection, articles: Iterable[Sequence[tuple[int, Article]]]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, bindparam, func, select, text
 
 from finews.model import Article
 from finews.store import fulltext, schema
@@ -102,11 +102,29 @@ def stock_timeline(conn: Connection, code: str, limit: int) -> list[tuple[Articl
     return [(row_to_article(r), r["tag_origin"]) for r in rows.mappings()]
 
 
-def by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[Article, int]]:
-    """Articles by row id, with their cluster."""
+_SHOWN = [c for c in A.c if c.name not in {"raw", "body_clean"}]
+"""The columns an article needs to be shown (a search page): not the upstream's raw record
+nor the cleaned body, the widest columns of a row (reading them was a third of a search's
+time: docs/benchmarks.md, #11)."""
+# built once, as text: building the statement and its cache key for each call cost more
+# than reading the twenty rows of a page
+_BY_IDS = text(
+    f"SELECT {', '.join(c.name for c in A.c)} FROM articles WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_SHOWN_BY_IDS = text(
+    f"SELECT {', '.join(c.name for c in _SHOWN)} FROM articles WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def by_ids(
+    conn: Connection, ids: Sequence[int], *, raw: bool = True
+) -> dict[int, tuple[Article, int]]:
+    """Articles by row id, with their cluster; ``raw=False`` leaves the upstream's raw
+    record out (the article's ``raw`` is empty)."""
     found: dict[int, tuple[Article, int]] = {}
+    statement = _BY_IDS if raw else _SHOWN_BY_IDS
     for start in range(0, len(ids), 400):
-        rows = conn.execute(select(A).where(A.c.id.in_(ids[start : start + 400])))
+        rows = conn.execute(statement, {"ids": list(ids[start : start + 400])})
         for row in rows.mappings():
             found[row["id"]] = (row_to_article(row), row["cluster_id"] or row["id"])
     return found

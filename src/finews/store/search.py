@@ -57,6 +57,6 @@ def search(
         )
     except OperationalError as exc:
         raise StoreError(f"search failed: {exc.orig}") from None
-    found = by_ids(conn, [i for i, _ in ranked.hits])
+    found = by_ids(conn, [i for i, _ in ranked.hits], raw=False)
     hits = [SearchHit(i, found[i][0], score, found[i][1]) for i, score in ranked.hits if i in found]
     return SearchPage(hits, ranked.total, ranked.relaxed)
