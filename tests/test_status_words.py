@@ -21,7 +21,7 @@ HOUR = 3600.0
 
 def test_durations_read_as_words() -> None:
     assert duration(42) == "42 秒"
-    assert duration(12 * 60 + 5) == "12 分"
+    assert duration(12 * 60 + 5) == "12 分钟"
     assert duration(3 * HOUR + 12 * 60) == "3 小时 12 分"
     assert duration(2 * HOUR) == "2 小时"
     assert duration(4147.7 * HOUR) == "172 天 19 小时"

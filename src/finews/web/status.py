@@ -121,13 +121,14 @@ def _http_status(match: re.Match[str]) -> str:
 
 
 def duration(seconds: float) -> str:
-    """``45 秒``, ``12 分``, ``3 小时 12 分``, ``2 天 3 小时``: two units at most."""
+    """``45 秒``, ``12 分钟``, ``3 小时 12 分``, ``2 天 3 小时``: two units at most (a
+    lone minute count reads ``分钟``: "6 分前" is not said)."""
     s = int(max(0.0, seconds))
     if s < 60:
         return f"{s} 秒"
     minutes = s // 60
     if minutes < 60:
-        return f"{minutes} 分"
+        return f"{minutes} 分钟"
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
         return f"{hours} 小时 {minutes} 分" if minutes else f"{hours} 小时"
