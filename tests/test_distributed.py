@@ -31,6 +31,24 @@ SPACING = 0.1
 SLACK = 0.04
 """Slots are spaced exactly; a request reaches the server up to this much sooner after the
 previous one when that one left late (a busy client thread, 4 of them on 2 cores)."""
+WINDOW = 10
+WINDOW_SLACK = 0.12
+"""Under a parallel test run a request can leave more than SLACK late (seen: 61 ms), which
+shortens the one gap after it but not the span of the next WINDOW requests: lateness does
+not add up. Spacing that did not hold across workers (each keeping only its own) would put
+WINDOW requests in half the span."""
+
+
+def assert_spaced(times: list[float], what: object) -> None:
+    """No two requests to one site closer than a quarter slot, and every WINDOW of them at
+    least WINDOW slots apart, less the scheduling slack."""
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= SPACING / 4, (what, sorted(gaps)[:5])
+    spans = [b - a for a, b in zip(times, times[WINDOW:], strict=False)]
+    if spans:
+        assert min(spans) >= WINDOW * SPACING - WINDOW_SLACK, (what, sorted(spans)[:5])
+    if len(gaps) >= 20:  # most gaps are a full slot: a late request is the exception
+        assert sorted(gaps)[len(gaps) // 10] >= SPACING - SLACK, (what, sorted(gaps)[:5])
 
 
 def test_shared_spacing_holds_across_clients_and_egresses() -> None:
@@ -208,13 +226,12 @@ def test_two_workers_and_a_scheduler_store_everything_once(
     assert indexed == store.count() == sum(len(v) for v in expected.values())
     assert len(columns) == 60
     # per-site spacing, across both workers: Eastmoney's hosts are one site
-    gaps = [b - a for a, b in zip(upstream.arrivals, upstream.arrivals[1:], strict=False)]
     assert len(upstream.arrivals) >= 62
-    assert min(gaps) >= SPACING - SLACK, sorted(gaps)[:5]
+    assert_spaced(list(upstream.arrivals), "eastmoney")
     for path in ("/v1/roll/get_roll_list", "/tapp/news/push/stock/"):
         times = [t for t, p in flashes.arrivals if p == path]
-        gaps = [b - a for a, b in itertools.pairwise(times)]
-        assert len(times) >= 3 and min(gaps) >= SPACING - SLACK, (path, sorted(gaps)[:5])
+        assert len(times) >= 3
+        assert_spaced(times, path)
 
 
 @pytest.mark.slow
