@@ -36,9 +36,10 @@ if TYPE_CHECKING:
 _RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
 _RE_SKIP = re.compile("(\r\n|\\s)", re.U)
 _RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
+_WORD_CHAR = re.compile(r"\w")
 
 REMEMBERED = 32_768
-"""Blocks whose words are kept (a few MB): the last days of flashes' recurring phrases."""
+"""Blocks whose indexed words are kept (a few MB): the last days' recurring phrases."""
 
 
 class SearchCut:
@@ -48,7 +49,7 @@ class SearchCut:
         self._freq: dict[str, int] = tokenizer.FREQ
         self._logtotal = math.log(tokenizer.total)
         self._weights: dict[str, float] = {}
-        self.block = lru_cache(maxsize=REMEMBERED)(self._block)
+        self.indexed_block = lru_cache(maxsize=REMEMBERED)(self._indexed_block)
 
     def cut(self, text: str) -> Iterator[str]:
         """``tokenizer.cut_for_search(text, HMM=False)``."""
@@ -64,6 +65,27 @@ class SearchCut:
                     else:
                         yield from piece
 
+    def indexed(self, text: str) -> str:
+        """The words of :meth:`cut` that have a letter, a digit or an ideograph (each
+        stripped), separated by spaces: what the index stores.  Between blocks jieba gives
+        single characters and whitespace, so there the kept words are the characters
+        ``\\w`` matches; a block's words are remembered."""
+        parts: list[str] = []
+        for block in _RE_HAN.split(text):
+            if not block:
+                continue
+            if _RE_HAN.match(block):
+                words = self.indexed_block(block)
+                if words:
+                    parts.append(words)
+            else:
+                parts += _WORD_CHAR.findall(block)
+        return " ".join(parts)
+
+    def _indexed_block(self, block: str) -> str:
+        kept = (w.strip() for w in self.block(block))
+        return " ".join(w for w in kept if w and _WORD_CHAR.search(w))
+
     def _weight(self, word: str) -> float:
         w = self._weights.get(word)
         if w is None:
@@ -71,7 +93,7 @@ class SearchCut:
             self._weights[word] = w
         return w
 
-    def _block(self, block: str) -> tuple[str, ...]:
+    def block(self, block: str) -> tuple[str, ...]:
         """A block's search-mode words, as jieba gives them."""
         freq = self._freq
         weights = self._weights

@@ -67,7 +67,7 @@ def index_text(text: str) -> str:
     words in a third of the time)."""
     if not text:
         return ""
-    return " ".join(_words(_search_cut().cut(text)))
+    return _search_cut().indexed(text)
 
 
 _cut: blockcut.SearchCut | None = None
