@@ -23,7 +23,8 @@ around a statement cost more than the statement (docs/benchmarks.md, #10).
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -108,12 +109,35 @@ def _cursor(conn: Connection) -> tuple[Any, _Statements]:
     return dbapi.cursor(), _statements(conn.dialect.paramstyle)
 
 
-@lru_cache(maxsize=1024)
+REMEMBERED = 1024
+"""Reports' facts kept in the process (about 50 KB each once their n-gram sets are made):
+a report is a candidate for the reports of the next hours."""
+_recent: OrderedDict[str, story.Facts] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _remember(data: str, facts: story.Facts) -> None:
+    with _recent_lock:
+        _recent[data] = facts
+        _recent.move_to_end(data)
+        while len(_recent) > REMEMBERED:
+            _recent.popitem(last=False)
+
+
 def _parsed(data: str) -> story.Facts:
-    """Stored facts, parsed once per process while recent: a report is a candidate for the
-    reports of the next hours, and its n-gram sets are computed on its first comparison.
-    Keyed by the stored text itself, so a report another process changed is parsed anew."""
-    return story.Facts.from_json(data)
+    """Stored facts, parsed once per process while recent, with the n-gram sets their
+    comparisons computed.  A report stored by this process is remembered as it was judged
+    (:func:`_keep`), so it is neither parsed nor cut into n-grams again when it is a
+    candidate.  Keyed by the stored text itself, so a report another process changed is
+    parsed anew."""
+    with _recent_lock:
+        found = _recent.get(data)
+        if found is not None:
+            _recent.move_to_end(data)
+            return found
+    found = story.Facts.from_json(data)
+    _remember(data, found)
+    return found
 
 
 class Neighbours(NamedTuple):
@@ -252,7 +276,10 @@ def reassign_orphans(conn: Connection, deleted: list[tuple[int, int | None]], se
 
 def _keep(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> None:
     """Store the report's signature, facts and bucket rows (one statement for the rows)."""
-    facts = sig.facts.to_json() if sig.facts is not None else None
+    facts = None
+    if sig.facts is not None:
+        facts = sig.facts.to_json()
+        _remember(facts, sig.facts)
     cursor, sql = _cursor(conn)
     cursor.execute(sql.add_signature, (me, sig.to_bytes(), facts))
     cursor.executemany(sql.add_bucket, [(key, me, published_at) for key in sig.bands])
