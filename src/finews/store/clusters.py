@@ -40,7 +40,7 @@ by chance (two or more: 99.3 % of the labelled same-story pairs)."""
 
 _NEIGHBOURS = (
     "SELECT c.article_id, s.facts, a.cluster_id, f.facts, fa.published_at FROM ("
-    " SELECT article_id, COUNT(*) AS shared, MAX(published_at) AS latest FROM lsh_buckets"
+    " SELECT article_id, COUNT(*) AS hits, MAX(published_at) AS newest FROM lsh_buckets"
     " WHERE band_key IN ({keys}) AND published_at BETWEEN {m} AND {m} AND article_id != {m}"
     " GROUP BY article_id HAVING COUNT(*) >= {min_shared}"
     " ORDER BY COUNT(*) DESC, MAX(published_at) DESC, article_id DESC LIMIT {limit}) c"
@@ -48,7 +48,7 @@ _NEIGHBOURS = (
     " JOIN articles a ON a.id = c.article_id"
     " LEFT JOIN article_signatures f ON f.article_id = a.cluster_id"
     " LEFT JOIN articles fa ON fa.id = a.cluster_id"
-    " ORDER BY c.shared DESC, c.latest DESC, c.article_id DESC"
+    " ORDER BY c.hits DESC, c.newest DESC, c.article_id DESC"
 )
 """A new report's candidates — up to ``MAX_CANDIDATES`` articles sharing ``MIN_SHARED`` or
 more MinHash values within ``story.WINDOW`` of it, the most similar first — with their
