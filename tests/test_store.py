@@ -16,7 +16,7 @@ from finews.errors import StoreError
 from finews.jekyll.read import parse_post
 from finews.model import BEIJING, Article, StockTag
 from finews.process.clean import CLEAN_REVISION, clean_body
-from finews.store import Store, decide
+from finews.store import Store, clusters, decide
 from finews.store.decide import Insert, Stored, Unchanged, Update
 from finews.store.migrations import current_version
 
@@ -217,6 +217,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         10,
         11,
         12,
+        16,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     # migration 10 (#15): the new columns and tables are there and empty
@@ -246,6 +247,39 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
     assert sections[flash(1).upstream_id] == "东方财富"
     seqs = [r[0] for r in con.execute("SELECT change_seq FROM articles ORDER BY id")]
     assert seqs[2] > max(seqs[:2]) > 0
+    con.close()
+
+
+def test_migration_16_makes_the_bucket_index_cover_the_candidate_lookup(tmp_path: Path) -> None:
+    """A database made before #10's speed work has the MinHash bucket index on (band,
+    time): migration 16 replaces it by one that also holds the article, and a new report's
+    candidates are then read from the index alone, as in a new database."""
+    db = tmp_path / "old.db"
+    with Store.open(f"sqlite:///{db}") as s:
+        s.save([flash(1, title="央行开展1000亿元MLF操作，利率维持不变"), flash(2)])
+    con = sqlite3.connect(db)
+    con.executescript(
+        """
+        DROP INDEX ix_lsh_buckets_cover;
+        CREATE INDEX ix_lsh_buckets_key ON lsh_buckets (band_key, published_at);
+        DELETE FROM schema_migrations WHERE version = 16;
+        """
+    )
+    con.commit()
+    con.close()
+    with Store.open(f"sqlite:///{db}") as s:
+        s.save([flash(3, title="央行开展1000亿元MLF操作 利率维持不变")])
+        assert s.integrity_check() == "ok"
+    con = sqlite3.connect(db)
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_lsh_buckets_cover" in indexes and "ix_lsh_buckets_key" not in indexes
+    keys = [r[0] for r in con.execute("SELECT band_key FROM lsh_buckets LIMIT 40")]
+    sql = clusters._statements("qmark").neighbours
+    plan = str(con.execute(f"EXPLAIN QUERY PLAN {sql}", (*keys, 0, 2**40, 0)).fetchall())
+    assert "COVERING INDEX ix_lsh_buckets_cover" in plan
+    # the two reports of one MLF operation are one story, through the migrated index
+    stories = dict(con.execute("SELECT upstream_id, cluster_id FROM articles"))
+    assert stories[flash(3).upstream_id] == stories[flash(1).upstream_id]
     con.close()
 
 

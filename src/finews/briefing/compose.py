@@ -33,6 +33,7 @@ from finews.briefing.periods import Period
 from finews.model import BEIJING
 from finews.process.text import body_text as plain_body
 from finews.store.briefreads import Row
+from finews.store.stories import Report, Story, report_of
 
 GROUPS = ("宏观", "市场", "公司", "海外")
 
@@ -100,18 +101,6 @@ they tell nothing of a flash's kind."""
 
 
 @dataclass(frozen=True)
-class Report:
-    id: int
-    source: str
-    upstream_id: str
-    title: str
-    media: str
-    url: str
-    published_at: int
-    important: bool
-
-
-@dataclass(frozen=True)
 class StockCount:
     code: str
     name: str
@@ -119,26 +108,15 @@ class StockCount:
 
 
 @dataclass(frozen=True)
-class BriefStory:
-    id: int
-    headline: str
-    extract: str
-    group: str
-    reports: tuple[Report, ...]
-    stocks: tuple[tuple[str, str], ...]
+class BriefStory(Story):
+    """A story of the store (its reports oldest first: ``first``, ``outlets``,
+    ``important`` as everywhere) with what the briefing says of it."""
+
+    headline: str = ""
+    extract: str = ""
+    group: str = ""
+    stocks: tuple[tuple[str, str], ...] = ()
     """(code, name) of the A-share companies its reports are tagged with"""
-
-    @property
-    def first(self) -> Report:
-        return self.reports[0]
-
-    @property
-    def outlets(self) -> int:
-        return len({r.media for r in self.reports})
-
-    @property
-    def important(self) -> bool:
-        return any(r.important for r in self.reports)
 
     @property
     def score(self) -> int:
@@ -303,19 +281,7 @@ def _story(story_id: int, rows: Sequence[Row]) -> BriefStory:
         headline=headline,
         extract=summary,
         group=classify(story_labels, text, len(stocks), market_words),
-        reports=tuple(
-            Report(
-                r.id,
-                r.source,
-                r.upstream_id,
-                r.title,
-                r.media,
-                r.url,
-                r.published_at,
-                r.important,
-            )
-            for r in rows
-        ),
+        reports=tuple(report_of(r) for r in rows),
         stocks=tuple(sorted(stocks.items())),
     )
 

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from finews.briefing.compose import Briefing, BriefStory, Report, clock
+from finews.briefing.compose import Briefing, BriefStory, clock
 from finews.model import BEIJING
+from finews.store.stories import Report
 
 Link = Callable[[Report], str]
 

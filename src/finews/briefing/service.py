@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 from finews.briefing import compose, periods, render, summarize
-from finews.briefing.compose import Briefing, Report
+from finews.briefing.compose import Briefing
 from finews.config import Settings
 from finews.site import paths
 from finews.store import Store
 from finews.store.briefreads import period_rows
+from finews.store.stories import Report
 
 
 @dataclass(frozen=True)

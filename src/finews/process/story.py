@@ -294,7 +294,11 @@ def plausible(a: Facts, b: Facts) -> bool:
     5 % of their 3-grams, or a quarter of the shorter text found in the longer.  No pair of
     the labelled set the model gives even half its threshold falls below both; most
     candidates of a new report do, and skip the rest of the features."""
-    if _jaccard(a.lead3, b.lead3) >= 0.05:
+    return _plausible(a, b, _jaccard(a.lead3, b.lead3))
+
+
+def _plausible(a: Facts, b: Facts, lead_j3: float) -> bool:
+    if lead_j3 >= 0.05:
         return True
     short, long_ = (a, b) if len(a.text) <= len(b.text) else (b, a)
     return bool(short.text3) and len(short.text3 & long_.text3) >= 0.25 * len(short.text3)
@@ -320,13 +324,18 @@ FEATURES = (
 
 def features(a: Facts, b: Facts) -> list[float]:
     """The pair's features, in the order of :data:`FEATURES`."""
+    return _features(a, b, _jaccard(a.lead3, b.lead3))
+
+
+def _features(a: Facts, b: Facts, lead_j3: float) -> list[float]:
+    """:func:`features` with the leads' 3-gram Jaccard given (the judgement computed it
+    for :func:`plausible` first)."""
     short, long_ = (a, b) if len(a.text) <= len(b.text) else (b, a)
     gs, gl = short.text3, long_.text3
     containment = len(gs & gl) / len(gs) if gs else 0.0
     conflict, agree = _figures_compare(a, b)
     hours = abs(a.published - b.published) / 3600
     g8s, g8l = short.text8, long_.text8
-    lead_j3 = _jaccard(a.lead3, b.lead3)
     names_differ = (
         _subjects_differ(a.subject, b.subject)
         or _subjects_differ(a.first_org, b.first_org)
@@ -367,10 +376,11 @@ class Model:
         return coef, self.bias - sum(c * m for c, m in zip(coef, self.mean, strict=True))
 
     def probability(self, a: Facts, b: Facts) -> float:
-        if not plausible(a, b):
+        lead_j3 = _jaccard(a.lead3, b.lead3)
+        if not _plausible(a, b, lead_j3):
             return 0.0
         coef, intercept = self._linear
-        z = intercept + sum(c * v for c, v in zip(coef, features(a, b), strict=True))
+        z = intercept + sum(c * v for c, v in zip(coef, _features(a, b, lead_j3), strict=True))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     def same_story(self, a: Facts, b: Facts) -> bool:

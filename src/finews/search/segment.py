@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from finews.search import quickseg
+from finews.search import blockcut, quickseg
 from finews.search.aliases import AliasTable, default_aliases
 
 if TYPE_CHECKING:
@@ -62,10 +62,25 @@ def _words(tokens: Iterator[str]) -> Iterator[str]:
 
 
 def index_text(text: str) -> str:
-    """Text as the index stores it: search-mode words separated by spaces."""
+    """Text as the index stores it: search-mode words separated by spaces (jieba's
+    ``cut_for_search(text, HMM=False)``, cut by :mod:`finews.search.blockcut`: the same
+    words in a third of the time)."""
     if not text:
         return ""
-    return " ".join(_words(tokenizer().cut_for_search(text, HMM=False)))
+    return _search_cut().indexed(text)
+
+
+_cut: blockcut.SearchCut | None = None
+
+
+def _search_cut() -> blockcut.SearchCut:
+    global _cut
+    if _cut is None:
+        made = blockcut.SearchCut(tokenizer())
+        with _lock:
+            if _cut is None:
+                _cut = made
+    return _cut
 
 
 def parts(word: str) -> tuple[str, ...]:

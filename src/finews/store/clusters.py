@@ -15,15 +15,18 @@ its story are committed together.  A story's id is the row id of its first repor
 3. **a window from the first report**: a story only takes reports published within
    ``story.WINDOW`` of its first report, so stories of flashes span hours, not days.
 
-The statements are plain SQL with bound parameters: built once, they cost less than
-SQLAlchemy expressions per article.
+The hot statements (a new report's neighbours, its signature and bucket rows, its story)
+are plain SQL with bound parameters in the driver's placeholder style, built once and run on
+the driver's cursor of the transaction's connection: per article, SQLAlchemy's bookkeeping
+around a statement cost more than the statement (docs/benchmarks.md, #10).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 
@@ -35,17 +38,29 @@ MIN_SHARED = 2
 """MinHash values (of 40) a candidate must share: one alone is what two unrelated leads share
 by chance (two or more: 99.3 % of the labelled same-story pairs)."""
 
-_FACTS = (
-    "SELECT s.article_id, s.facts, a.cluster_id, f.facts, fa.published_at"
-    " FROM article_signatures s JOIN articles a ON a.id = s.article_id"
+_NEIGHBOURS = (
+    "SELECT c.article_id, s.facts, a.cluster_id, f.facts, fa.published_at FROM ("
+    " SELECT article_id, COUNT(*) AS hits, MAX(published_at) AS newest FROM lsh_buckets"
+    " WHERE band_key IN ({keys}) AND published_at BETWEEN {m} AND {m} AND article_id != {m}"
+    " GROUP BY article_id HAVING COUNT(*) >= {min_shared}"
+    " ORDER BY COUNT(*) DESC, MAX(published_at) DESC, article_id DESC LIMIT {limit}) c"
+    " JOIN article_signatures s ON s.article_id = c.article_id"
+    " JOIN articles a ON a.id = c.article_id"
     " LEFT JOIN article_signatures f ON f.article_id = a.cluster_id"
     " LEFT JOIN articles fa ON fa.id = a.cluster_id"
-    " WHERE s.article_id IN ({marks})"
+    " ORDER BY c.hits DESC, c.newest DESC, c.article_id DESC"
 )
-"""Candidates' facts and stories, and their stories' first reports (facts, time), in one
-read; the time comes from the article row, so the window holds even for a first report
-with no stored facts.  Driver SQL (``{marks}``: one placeholder per id): an expanding
-SQLAlchemy parameter was rendered anew on every call, most of this read's cost."""
+"""A new report's candidates — up to ``MAX_CANDIDATES`` articles sharing ``MIN_SHARED`` or
+more MinHash values within ``story.WINDOW`` of it, the most similar first — with their
+facts and stories, and their stories' first reports (facts, time), in one statement.  The
+time comes from the article row, so the window holds even for a first report with no
+stored facts.  The covering index ``ix_lsh_buckets_cover`` (migration 16) answers the
+inner query without reading a bucket row."""
+_ADD_SIGNATURE = (
+    "INSERT INTO article_signatures (article_id, signature, facts) VALUES ({m}, {m}, {m})"
+)
+_ADD_BUCKET = "INSERT INTO lsh_buckets (band_key, article_id, published_at) VALUES ({m}, {m}, {m})"
+_SET_CLUSTER_SQL = "UPDATE articles SET cluster_id = {m} WHERE id = {m}"
 _STORED_FACTS = text("SELECT facts FROM article_signatures WHERE article_id = :me")
 _ORPHANS = text(
     "SELECT id FROM articles WHERE cluster_id = :story ORDER BY published_at, id LIMIT 1"
@@ -55,49 +70,74 @@ _MOVE_STORY = text(
 )
 _DROP_BUCKETS = text("DELETE FROM lsh_buckets WHERE article_id = :me")
 _DROP_SIGNATURE = text("DELETE FROM article_signatures WHERE article_id = :me")
-_ADD_SIGNATURE = (
-    "INSERT INTO article_signatures (article_id, signature, facts) VALUES ({m}, {m}, {m})"
-)
-_SET_CLUSTER = text("UPDATE articles SET cluster_id = :cluster WHERE id = :me")
 _CURRENT = text("SELECT cluster_id FROM articles WHERE id = :me")
 _FOLLOWERS = text("SELECT 1 FROM articles WHERE cluster_id = :me AND id != :me LIMIT 1")
 
 
-def _mark(conn: Connection) -> str:
-    """The DB-API placeholder of the connection's driver (``?`` for sqlite3, ``%s`` else)."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+class _Statements(NamedTuple):
+    """The write path's statements in the driver's own placeholder style, built once."""
+
+    neighbours: str
+    add_signature: str
+    add_bucket: str
+    set_cluster: str
 
 
-def _candidates(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> list[int]:
-    """Articles sharing ``MIN_SHARED`` or more MinHash values, most shared first; plain driver
-    SQL, as it runs per article."""
-    m = _mark(conn)
-    marks = ",".join([m] * len(sig.bands))
-    sql = (
-        f"SELECT article_id FROM lsh_buckets WHERE band_key IN ({marks})"
-        f" AND published_at BETWEEN {m} AND {m} AND article_id != {m}"
-        f" GROUP BY article_id HAVING COUNT(*) >= {MIN_SHARED}"
-        f" ORDER BY COUNT(*) DESC, MAX(published_at) DESC, article_id DESC"
-        f" LIMIT {MAX_CANDIDATES}"
-    )
-    params = (*sig.bands, published_at - story.WINDOW, published_at + story.WINDOW, me)
-    return [r[0] for r in conn.exec_driver_sql(sql, params)]
-
-
-def _add_buckets(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> None:
-    m = _mark(conn)
-    conn.exec_driver_sql(
-        f"INSERT INTO lsh_buckets (band_key, article_id, published_at) VALUES ({m}, {m}, {m})",
-        [(key, me, published_at) for key in sig.bands],
+@lru_cache(maxsize=4)
+def _statements(paramstyle: str) -> _Statements:
+    m = "?" if paramstyle == "qmark" else "%s"
+    return _Statements(
+        _NEIGHBOURS.format(
+            keys=",".join([m] * dedup.BANDS),
+            m=m,
+            min_shared=MIN_SHARED,
+            limit=MAX_CANDIDATES,
+        ),
+        _ADD_SIGNATURE.format(m=m),
+        _ADD_BUCKET.format(m=m),
+        _SET_CLUSTER_SQL.format(m=m),
     )
 
 
-@lru_cache(maxsize=1024)
+def _cursor(conn: Connection) -> tuple[Any, _Statements]:
+    """The driver's cursor on the transaction's connection, and the statements in its
+    placeholder style.  The write path runs a handful of statements per article; through
+    the driver directly, each costs its SQL, not SQLAlchemy's bookkeeping around it (most
+    of the time before).  Same connection, so same transaction."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None, "a connection in a transaction has its driver connection"
+    return dbapi.cursor(), _statements(conn.dialect.paramstyle)
+
+
+REMEMBERED = 1024
+"""Reports' facts kept in the process (about 50 KB each once their n-gram sets are made):
+a report is a candidate for the reports of the next hours."""
+_recent: OrderedDict[str, story.Facts] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _remember(data: str, facts: story.Facts) -> None:
+    with _recent_lock:
+        _recent[data] = facts
+        _recent.move_to_end(data)
+        while len(_recent) > REMEMBERED:
+            _recent.popitem(last=False)
+
+
 def _parsed(data: str) -> story.Facts:
-    """Stored facts, parsed once per process while recent: a report is a candidate for the
-    reports of the next hours, and its n-gram sets are computed on its first comparison.
-    Keyed by the stored text itself, so a report another process changed is parsed anew."""
-    return story.Facts.from_json(data)
+    """Stored facts, parsed once per process while recent, with the n-gram sets their
+    comparisons computed.  A report stored by this process is remembered as it was judged
+    (:func:`_keep`), so it is neither parsed nor cut into n-grams again when it is a
+    candidate.  Keyed by the stored text itself, so a report another process changed is
+    parsed anew."""
+    with _recent_lock:
+        found = _recent.get(data)
+        if found is not None:
+            _recent.move_to_end(data)
+            return found
+    found = story.Facts.from_json(data)
+    _remember(data, found)
+    return found
 
 
 class Neighbours(NamedTuple):
@@ -109,20 +149,19 @@ class Neighbours(NamedTuple):
     first_times: dict[int, int]
 
 
-def _facts_of(conn: Connection, ids: list[int]) -> Neighbours:
-    """Stored facts and story of these articles, and their stories' first reports.  Articles
+def neighbours(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> Neighbours:
+    """The stored candidates of a report and their stories (:data:`_NEIGHBOURS`).  Articles
     stored by an older judgement, with no facts, are left out (``finews reprocess`` gives
     them facts)."""
+    cursor, sql = _cursor(conn)
+    cursor.execute(
+        sql.neighbours,
+        (*sig.bands, published_at - story.WINDOW, published_at + story.WINDOW, me),
+    )
     found = Neighbours({}, {}, {})
-    if not ids:
-        return found
-    marks = ",".join([_mark(conn)] * len(ids))
-    rows = {r[0]: r for r in conn.exec_driver_sql(_FACTS.format(marks=marks), tuple(ids))}
-    for article_id in ids:  # in the order of similarity
-        row = rows.get(article_id)
-        if row is None or not row[1]:
+    for article_id, data, cluster, first, first_time in cursor.fetchall():
+        if not data:
             continue
-        _, data, cluster, first, first_time = row
         story_id = cluster or article_id
         found.candidates[article_id] = (_parsed(data), story_id)
         if first:
@@ -210,8 +249,7 @@ def assign(
             return article_id, previous
     cluster = article_id
     if sig is not None and sig.facts is not None:
-        ids = _candidates(conn, sig, published_at, article_id)
-        near = _facts_of(conn, ids)
+        near = neighbours(conn, sig, published_at, article_id)
         chosen = choose(
             sig.facts, near.candidates, near.first_reports, story.model(), near.first_times
         )
@@ -219,7 +257,8 @@ def assign(
             cluster = chosen
     if sig is not None:
         _keep(conn, sig, published_at, article_id)
-    conn.execute(_SET_CLUSTER, {"cluster": cluster, "me": article_id})
+    cursor, sql = _cursor(conn)
+    cursor.execute(sql.set_cluster, (cluster, article_id))
     return cluster, previous
 
 
@@ -236,6 +275,11 @@ def reassign_orphans(conn: Connection, deleted: list[tuple[int, int | None]], se
 
 
 def _keep(conn: Connection, sig: dedup.Signature, published_at: int, me: int) -> None:
-    facts = sig.facts.to_json() if sig.facts is not None else None
-    conn.exec_driver_sql(_ADD_SIGNATURE.format(m=_mark(conn)), (me, sig.to_bytes(), facts))
-    _add_buckets(conn, sig, published_at, me)
+    """Store the report's signature, facts and bucket rows (one statement for the rows)."""
+    facts = None
+    if sig.facts is not None:
+        facts = sig.facts.to_json()
+        _remember(facts, sig.facts)
+    cursor, sql = _cursor(conn)
+    cursor.execute(sql.add_signature, (me, sig.to_bytes(), facts))
+    cursor.executemany(sql.add_bucket, [(key, me, published_at) for key in sig.bands])

@@ -242,6 +242,17 @@ def _v12_source_schedule(conn: Connection) -> None:
     ).create(conn, checkfirst=True)
 
 
+def _v16_covering_buckets(conn: Connection) -> None:
+    """The MinHash bucket index covers the candidate lookup (band, time, article): the
+    write path reads a new report's candidates without a bucket row (#10's speed).  A
+    database whose migration 3 ran from the current metadata has it already."""
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_lsh_buckets_key")
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_lsh_buckets_cover"
+        " ON lsh_buckets (band_key, published_at, article_id)"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -255,6 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "request shapes, field changes, calendar, topics", _v10_upstreams),
     Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
     Migration(12, "source polling pace", _v12_source_schedule),
+    Migration(16, "covering index of MinHash buckets", _v16_covering_buckets),
 )
 
 

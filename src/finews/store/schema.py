@@ -92,7 +92,13 @@ lsh_buckets = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("published_at", BigInteger, nullable=False),
 )
-Index("ix_lsh_buckets_key", lsh_buckets.c.band_key, lsh_buckets.c.published_at)
+# covering: a new report's candidates are read from the index alone (migration 16)
+Index(
+    "ix_lsh_buckets_cover",
+    lsh_buckets.c.band_key,
+    lsh_buckets.c.published_at,
+    lsh_buckets.c.article_id,
+)
 Index("ix_lsh_buckets_article", lsh_buckets.c.article_id)
 Index("ix_articles_published", articles.c.published_at)
 Index("ix_articles_media_published", articles.c.media, articles.c.published_at)

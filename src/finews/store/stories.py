@@ -17,6 +17,8 @@ A = schema.articles
 
 @dataclass(frozen=True)
 class Report:
+    """One report of a story, as a list or a story page shows it."""
+
     id: int
     source: str
     upstream_id: str
@@ -25,6 +27,21 @@ class Report:
     published_at: int
     important: bool
     url: str
+
+
+def report_of(row: Any) -> Report:
+    """A report from a row (or any object) with the columns of :data:`REPORT_COLUMNS`:
+    the one place that maps stored columns to a :class:`Report`."""
+    return Report(
+        int(row.id),
+        row.source,
+        row.upstream_id,
+        row.title,
+        row.media,
+        int(row.published_at),
+        bool(row.important),
+        row.url,
+    )
 
 
 @dataclass(frozen=True)
@@ -80,7 +97,7 @@ class Story:
         }
 
 
-_COLUMNS = (
+REPORT_COLUMNS = (
     A.c.id,
     A.c.source,
     A.c.upstream_id,
@@ -89,8 +106,8 @@ _COLUMNS = (
     A.c.published_at,
     A.c.important,
     A.c.url,
-    A.c.cluster_id,
 )
+"""The article columns a :class:`Report` is made of (:func:`report_of`)."""
 
 
 def between(conn: Connection, since: int, until: int, limit: int) -> list[Story]:
@@ -111,21 +128,12 @@ def between(conn: Connection, since: int, until: int, limit: int) -> list[Story]
     for start in range(0, len(clusters), 500):
         chunk = clusters[start : start + 500]
         rows = conn.execute(
-            select(*_COLUMNS).where(A.c.cluster_id.in_(chunk)).order_by(A.c.published_at, A.c.id)
+            select(*REPORT_COLUMNS, A.c.cluster_id)
+            .where(A.c.cluster_id.in_(chunk))
+            .order_by(A.c.published_at, A.c.id)
         )
         for r in rows:
-            members.setdefault(int(r.cluster_id), []).append(
-                Report(
-                    int(r.id),
-                    r.source,
-                    r.upstream_id,
-                    r.title,
-                    r.media,
-                    int(r.published_at),
-                    bool(r.important),
-                    r.url,
-                )
-            )
+            members.setdefault(int(r.cluster_id), []).append(report_of(r))
     stories = [Story(c, tuple(m)) for c, m in members.items()]
     stories.sort(key=Story.rank)
     return stories[:limit]

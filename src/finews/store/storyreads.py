@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from finews.model import StockTag
 from finews.store import schema
-from finews.store.stories import Report, Story
+from finews.store.stories import REPORT_COLUMNS, Story, report_of
 
 A = schema.articles
 
@@ -21,37 +21,11 @@ A = schema.articles
 def story(conn: Connection, story_id: int) -> Story | None:
     """The story with this id (its first report's row id), every report oldest first."""
     rows = conn.execute(
-        select(
-            A.c.id,
-            A.c.source,
-            A.c.upstream_id,
-            A.c.title,
-            A.c.media,
-            A.c.published_at,
-            A.c.important,
-            A.c.url,
-        )
-        .where(A.c.cluster_id == story_id)
-        .order_by(A.c.published_at, A.c.id)
+        select(*REPORT_COLUMNS).where(A.c.cluster_id == story_id).order_by(A.c.published_at, A.c.id)
     ).all()
     if not rows:
         return None
-    return Story(
-        story_id,
-        tuple(
-            Report(
-                int(r.id),
-                r.source,
-                r.upstream_id,
-                r.title,
-                r.media,
-                int(r.published_at),
-                bool(r.important),
-                r.url,
-            )
-            for r in rows
-        ),
-    )
+    return Story(story_id, tuple(report_of(r) for r in rows))
 
 
 def heat(conn: Connection, clusters: Iterable[int]) -> dict[int, tuple[int, int]]:

@@ -19,13 +19,14 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, func, select
 
 from finews.briefing import compose, periods, render
-from finews.briefing.compose import Briefing, Report
+from finews.briefing.compose import Briefing
 from finews.site import paths
 from finews.site.context import Build, Plan
 from finews.site.formats import iso_time
 from finews.site.writer import Page
 from finews.store import schema
 from finews.store.briefreads import period_rows
+from finews.store.stories import Report
 
 WINDOW = 30
 """Days (the newest with articles) that get a briefing page."""

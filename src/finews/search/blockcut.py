@@ -1,0 +1,159 @@
+"""The index's cut, fast: jieba's ``cut_for_search(text, HMM=False)`` word for word.
+
+Segmenting the search document was half of what storing an article cost (#10's speed,
+docs/benchmarks.md).  Two things make it cheaper without changing a single word:
+
+- **blocks remembered.**  jieba cuts a text block by block (runs of ideographs, Latin
+  letters, digits and ``+#&._%-``), each on its own; a flash repeats its headline in its
+  text, and datelines, names and phrases recur from one flash to the next, so of the
+  characters of 5,000 real flashes' title, text and tags only 40 % are in a block not seen
+  before.  The words of the most recent blocks are kept (:data:`REMEMBERED`).
+- **the cut written out** (jieba 0.42's ``get_DAG``, ``calc``, ``__cut_DAG_NO_HMM`` and the
+  search-mode expansion, MIT licence, as :mod:`finews.search.quickseg` writes out the
+  precise cut): one pass from the block's end, each candidate word's weight
+  ``log(freq or 1) - log(total)`` computed once per process instead of on every use.
+  The same floating-point operations in the same order, and the same choice between equal
+  routes (the longer word), so the same words; a test compares the two on every text of
+  the test corpus.
+
+The parts between blocks (punctuation, spaces) are passed as jieba passes them: one
+character at a time, whitespace as it is; :func:`finews.search.segment.index_text` keeps
+the words that have a letter, a digit or an ideograph, as before.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jieba
+
+# jieba 0.42's patterns (jieba/__init__.py), as in quickseg
+_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
+_RE_SKIP = re.compile("(\r\n|\\s)", re.U)
+_RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
+_WORD_CHAR = re.compile(r"\w")
+
+REMEMBERED = 32_768
+"""Blocks whose indexed words are kept (a few MB): the last days' recurring phrases."""
+
+
+class SearchCut:
+    """jieba's search-mode cut over one tokenizer's dictionary (built with its words)."""
+
+    def __init__(self, tokenizer: jieba.Tokenizer) -> None:
+        self._freq: dict[str, int] = tokenizer.FREQ
+        self._logtotal = math.log(tokenizer.total)
+        self._weights: dict[str, float] = {}
+        self.indexed_block = lru_cache(maxsize=REMEMBERED)(self._indexed_block)
+
+    def cut(self, text: str) -> Iterator[str]:
+        """``tokenizer.cut_for_search(text, HMM=False)``."""
+        for block in _RE_HAN.split(text):
+            if not block:
+                continue
+            if _RE_HAN.match(block):
+                yield from self.block(block)
+            else:
+                for piece in _RE_SKIP.split(block):
+                    if _RE_SKIP.match(piece):
+                        yield piece
+                    else:
+                        yield from piece
+
+    def indexed(self, text: str) -> str:
+        """The words of :meth:`cut` that have a letter, a digit or an ideograph (each
+        stripped), separated by spaces: what the index stores.  Between blocks jieba gives
+        single characters and whitespace, so there the kept words are the characters
+        ``\\w`` matches; a block's words are remembered."""
+        parts: list[str] = []
+        for block in _RE_HAN.split(text):
+            if not block:
+                continue
+            if _RE_HAN.match(block):
+                words = self.indexed_block(block)
+                if words:
+                    parts.append(words)
+            else:
+                parts += _WORD_CHAR.findall(block)
+        return " ".join(parts)
+
+    def _indexed_block(self, block: str) -> str:
+        kept = (w.strip() for w in self.block(block))
+        return " ".join(w for w in kept if w and _WORD_CHAR.search(w))
+
+    def _weight(self, word: str) -> float:
+        w = self._weights.get(word)
+        if w is None:
+            w = math.log(self._freq.get(word) or 1) - self._logtotal
+            self._weights[word] = w
+        return w
+
+    def block(self, block: str) -> tuple[str, ...]:
+        """A block's search-mode words, as jieba gives them."""
+        freq = self._freq
+        weights = self._weights
+        weight = self._weight
+        n = len(block)
+        best_at: list[float] = [0.0] * (n + 1)
+        end_at: list[int] = [0] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            # jieba: DAG[k] = the ends i of dictionary words block[k:i+1] (frequency > 0;
+            # a prefix has 0), else [k]; route[k] = max((weight + route[i+1], i)), so
+            # among equal weights the last (longest) end wins
+            best = 0.0
+            end = -1
+            i = k
+            frag = block[k]
+            while i < n:
+                f = freq.get(frag)
+                if f is None:
+                    break
+                if f:
+                    w = weights.get(frag)
+                    p = (weight(frag) if w is None else w) + best_at[i + 1]
+                    if end < 0 or p >= best:
+                        best, end = p, i
+                i += 1
+                frag = block[k : i + 1]
+            if end < 0:
+                best, end = weight(block[k]) + best_at[k + 1], k
+            best_at[k] = best
+            end_at[k] = end
+        out: list[str] = []
+        x = 0
+        buf = ""
+        while x < n:
+            y = end_at[x] + 1
+            word = block[x:y]
+            if len(word) == 1 and _RE_ENG.match(word):
+                buf += word
+            else:
+                if buf:
+                    self._expand(buf, out)
+                    buf = ""
+                self._expand(word, out)
+            x = y
+        if buf:
+            self._expand(buf, out)
+        return tuple(out)
+
+    def _expand(self, word: str, out: list[str]) -> None:
+        """jieba's ``cut_for_search``: a long word's dictionary 2- and 3-grams, then it."""
+        freq = self._freq
+        n = len(word)
+        if n > 2:
+            for i in range(n - 1):
+                gram = word[i : i + 2]
+                if freq.get(gram):
+                    out.append(gram)
+        if n > 3:
+            for i in range(n - 2):
+                gram = word[i : i + 3]
+                if freq.get(gram):
+                    out.append(gram)
+        out.append(word)
