@@ -217,7 +217,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         10,
         11,
         12,
-        16,
+        13,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     # migration 10 (#15): the new columns and tables are there and empty
@@ -252,7 +252,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
 
 def test_migration_16_makes_the_bucket_index_cover_the_candidate_lookup(tmp_path: Path) -> None:
     """A database made before #10's speed work has the MinHash bucket index on (band,
-    time): migration 16 replaces it by one that also holds the article, and a new report's
+    time): migration 13 replaces it by one that also holds the article, and a new report's
     candidates are then read from the index alone, as in a new database."""
     db = tmp_path / "old.db"
     with Store.open(f"sqlite:///{db}") as s:
@@ -262,7 +262,7 @@ def test_migration_16_makes_the_bucket_index_cover_the_candidate_lookup(tmp_path
         """
         DROP INDEX ix_lsh_buckets_cover;
         CREATE INDEX ix_lsh_buckets_key ON lsh_buckets (band_key, published_at);
-        DELETE FROM schema_migrations WHERE version = 16;
+        DELETE FROM schema_migrations WHERE version = 13;
         """
     )
     con.commit()

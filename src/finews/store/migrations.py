@@ -242,7 +242,7 @@ def _v12_source_schedule(conn: Connection) -> None:
     ).create(conn, checkfirst=True)
 
 
-def _v16_covering_buckets(conn: Connection) -> None:
+def _v13_covering_buckets(conn: Connection) -> None:
     """The MinHash bucket index covers the candidate lookup (band, time, article): the
     write path reads a new report's candidates without a bucket row (#10's speed).  A
     database whose migration 3 ran from the current metadata has it already."""
@@ -266,7 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "request shapes, field changes, calendar, topics", _v10_upstreams),
     Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
     Migration(12, "source polling pace", _v12_source_schedule),
-    Migration(16, "covering index of MinHash buckets", _v16_covering_buckets),
+    Migration(13, "covering index of MinHash buckets", _v13_covering_buckets),
 )
 
 

@@ -92,7 +92,7 @@ lsh_buckets = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("published_at", BigInteger, nullable=False),
 )
-# covering: a new report's candidates are read from the index alone (migration 16)
+# covering: a new report's candidates are read from the index alone (migration 13)
 Index(
     "ix_lsh_buckets_cover",
     lsh_buckets.c.band_key,
