@@ -30,9 +30,10 @@ PAGE_KINDS: tuple[PageKind, ...] = (
     PageKind("story pages", stories.pages),
     # stream lines (#12) link to stock pages: those go before every listing that has them
     PageKind("stock pages", stocks.pages),
+    # every page's header links to the briefings' index (#14): before every listing
+    PageKind("briefing pages", briefings.pages),
     PageKind("section pages and feeds", sections.pages),
     PageKind("day pages", days.pages),
     PageKind("sitemaps", sitemaps.pages),
     PageKind("home, indexes, feeds", home.pages),
-    PageKind("briefing pages", briefings.pages),  # last: nothing above links to them
 )

@@ -63,6 +63,9 @@ def _briefing(b: Build, conn: Connection, p: periods.Period) -> tuple[Briefing, 
 def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
     numbers = [d for d, _ in plan.day_counts]
     if not numbers:
+        # every page's header links to the index: it exists from the first build on
+        yield _index(b, [])
+        yield _feed(b, [])
         return
     days = [date.fromisoformat(paths.day_name(d)) for d in numbers[-WINDOW:]]
     # the morning after the newest day holds that day's evening

@@ -16,7 +16,17 @@ from finews.store.sitequeries import Item
 
 def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
     totals = plan.totals
-    for section, (offset, items) in sorted(plan.sections.items()):
+    manifest = b.writer.manifest
+
+    def published(section: str) -> bool:
+        return manifest is not None and manifest.get(f"c/{b.slugs[section]}/index.html") is not None
+
+    # a section new to this site first: every section's tabs link to every other section
+    # (#12), so an older section's page, rewritten with the new tab, must not be published
+    # before the page that tab points to
+    for section, (offset, items) in sorted(
+        plan.sections.items(), key=lambda kv: (published(kv[0]), kv[0])
+    ):
         if items:
             yield from _section_pages(b, conn, section, items, offset, totals[section])
 
