@@ -29,13 +29,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from finews.search.quickseg import RE_ENG, RE_HAN, blocks
+
 if TYPE_CHECKING:
     import jieba
 
-# jieba 0.42's patterns (jieba/__init__.py), as in quickseg
-_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
-_RE_SKIP = re.compile("(\r\n|\\s)", re.U)
-_RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
 _WORD_CHAR = re.compile(r"\w")
 
 REMEMBERED = 32_768
@@ -53,17 +51,7 @@ class SearchCut:
 
     def cut(self, text: str) -> Iterator[str]:
         """``tokenizer.cut_for_search(text, HMM=False)``."""
-        for block in _RE_HAN.split(text):
-            if not block:
-                continue
-            if _RE_HAN.match(block):
-                yield from self.block(block)
-            else:
-                for piece in _RE_SKIP.split(block):
-                    if _RE_SKIP.match(piece):
-                        yield piece
-                    else:
-                        yield from piece
+        return blocks(text, self.block)
 
     def indexed(self, text: str) -> str:
         """The words of :meth:`cut` that have a letter, a digit or an ideograph (each
@@ -71,10 +59,10 @@ class SearchCut:
         single characters and whitespace, so there the kept words are the characters
         ``\\w`` matches; a block's words are remembered."""
         parts: list[str] = []
-        for block in _RE_HAN.split(text):
+        for block in RE_HAN.split(text):
             if not block:
                 continue
-            if _RE_HAN.match(block):
+            if RE_HAN.match(block):
                 words = self.indexed_block(block)
                 if words:
                     parts.append(words)
@@ -130,7 +118,7 @@ class SearchCut:
         while x < n:
             y = end_at[x] + 1
             word = block[x:y]
-            if len(word) == 1 and _RE_ENG.match(word):
+            if len(word) == 1 and RE_ENG.match(word):
                 buf += word
             else:
                 if buf:

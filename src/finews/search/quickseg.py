@@ -24,7 +24,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
@@ -43,9 +43,9 @@ _DATA_FILES = (
     "search_synonyms.txt",
 )
 # jieba 0.42's patterns (jieba/__init__.py)
-_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
-_RE_SKIP = re.compile("(\r\n|\\s)", re.U)
-_RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
+RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
+RE_SKIP = re.compile("(\r\n|\\s)", re.U)
+RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
 
 _MAX_REMEMBERED = 100_000
 _lock = threading.Lock()
@@ -139,7 +139,7 @@ class QuickDictionary:
         while x < n:
             y = route[x][1] + 1
             word = sentence[x:y]
-            if _RE_ENG.match(word) and len(word) == 1:
+            if RE_ENG.match(word) and len(word) == 1:
                 buf += word
             else:
                 if buf:
@@ -152,17 +152,25 @@ class QuickDictionary:
 
     def cut(self, sentence: str) -> Iterator[str]:
         """jieba's ``cut(sentence, HMM=False)``."""
-        for block in _RE_HAN.split(sentence):
-            if not block:
-                continue
-            if _RE_HAN.match(block):
-                yield from self._block(block)
-            else:
-                for piece in _RE_SKIP.split(block):
-                    if _RE_SKIP.match(piece):
-                        yield piece
-                    else:
-                        yield from piece
+        return blocks(sentence, self._block)
+
+
+def blocks(text: str, cut_block: Callable[[str], Iterable[str]]) -> Iterator[str]:
+    """jieba's walk over a text: each block (ideographs, Latin letters, digits,
+    ``+#&._%-``) cut by ``cut_block``, and between blocks whitespace as it is and every
+    other character on its own.  The precise cut (here) and the search-mode cut
+    (:mod:`finews.search.blockcut`) differ only in how a block is cut."""
+    for block in RE_HAN.split(text):
+        if not block:
+            continue
+        if RE_HAN.match(block):
+            yield from cut_block(block)
+        else:
+            for piece in RE_SKIP.split(block):
+                if RE_SKIP.match(piece):
+                    yield piece
+                else:
+                    yield from piece
 
 
 def write(path: Path, freq: dict[str, int], total: int, aliases: AliasTable) -> None:
