@@ -86,6 +86,32 @@ class EastmoneyStandin:
             }
         self.columns[column].sort(key=lambda i: i["showTime"], reverse=True)
 
+    def next_fast_item(self, suffix: str, title: str, body_html: str) -> dict[str, Any]:
+        """A 7×24 item newer than the newest, stamped now, with its article JSON ready
+        (hand-made text on a real item's envelope); the caller puts it on the list (at
+        ``fast[0]``) when the test wants it released."""
+        from datetime import datetime
+
+        from finews.model import BEIJING
+
+        newest = self.fast[0]
+        item = {
+            **newest,
+            "code": newest["code"] + suffix,
+            "realSort": str(int(newest["realSort"]) + 1),
+            "showTime": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            "title": title,
+            "summary": "列表里的摘要。[点击查看全文]",
+        }
+        self.articles[item["code"]] = {
+            "Art_Title": title,
+            "Art_Guidance": "",
+            "Art_Media_Name": "东方财富网",
+            "Art_ShowTime": item["showTime"].replace("-", "/"),
+            "Art_Content": body_html,
+        }
+        return item
+
     def add_fast_articles(self) -> None:
         """Article JSON for every 7×24 item, its body being the item's real summary."""
         for item in self.fast:

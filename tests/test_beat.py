@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime
 
 import pytest
 
 from finews.distributed.beat import START_GRACE, Beat, Report
-from finews.model import BEIJING
 from finews.run.schedule import Pace, Policy, Schedule, SourceState
+from test_run import FakeClock, beijing
 
 POLICY = Policy(
     base=60,
@@ -28,25 +27,6 @@ POLICY = Policy(
     burst_window=300,
 )
 SOURCES = ["cls.telegraph", "eastmoney.column", "wscn.live"]
-
-
-def beijing(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=BEIJING).timestamp()
-
-
-class FakeClock:
-    def __init__(self, start: str) -> None:
-        self.epoch0 = beijing(start)
-        self.mono = 1000.0
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def time(self) -> float:
-        return self.epoch0 + self.mono - 1000.0
-
-    def at(self) -> str:
-        return datetime.fromtimestamp(self.time(), BEIJING).strftime("%H:%M:%S")
 
 
 class Sent:

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from sqlalchemy import text
 
 from conftest import postgres_url, redis_url
 from finews.demo.upstreams import Upstreams
-from finews.model import BEIJING
 from finews.store import Store
 from standin import HOSTS, EastmoneyStandin
 
@@ -389,23 +387,10 @@ def test_a_workers_poll_is_pushed_at_once_and_its_full_text_completes_it(
         ):
             threading.Thread(target=collect, args=(response,), daemon=True).start()
             time.sleep(0.5)
-            newest = upstream.fast[0]
-            code = newest["code"] + "7"
-            item = {
-                **newest,
-                "code": code,
-                "realSort": str(int(newest["realSort"]) + 1),
-                "showTime": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-                "title": "工人先推送列表里的快讯",
-                "summary": "列表里的摘要。[点击查看全文]",
-            }
-            upstream.articles[code] = {
-                "Art_Title": item["title"],
-                "Art_Guidance": "",
-                "Art_Media_Name": "东方财富网",
-                "Art_ShowTime": item["showTime"].replace("-", "/"),
-                "Art_Content": "<p>　　全文由另一个任务取回。</p>",
-            }
+            item = upstream.next_fast_item(
+                "7", "工人先推送列表里的快讯", "<p>　　全文由另一个任务取回。</p>"
+            )
+            code = item["code"]
             upstream.fast.insert(0, item)
             report = tasks.poll(ctx, "eastmoney.fast")
             polled = time.monotonic()

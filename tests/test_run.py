@@ -689,23 +689,10 @@ def test_a_list_item_is_shown_at_once_and_completed_in_place_with_one_alert(
             )
             reader.start()
             time.sleep(0.3)
-            newest = upstream.fast[0]
-            code = newest["code"] + "9"
-            item = {
-                **newest,
-                "code": code,
-                "realSort": str(int(newest["realSort"]) + 1),
-                "showTime": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-                "title": "先看快讯：列表的标题",
-                "summary": "列表里的摘要。[点击查看全文]",
-            }
-            upstream.articles[code] = {
-                "Art_Title": item["title"],
-                "Art_Guidance": "",
-                "Art_Media_Name": "东方财富网",
-                "Art_ShowTime": item["showTime"].replace("-", "/"),
-                "Art_Content": f"<p>　　{keyword}：全文在列表之后三秒才到。</p>",
-            }
+            item = upstream.next_fast_item(
+                "9", "先看快讯：列表的标题", f"<p>　　{keyword}：全文在列表之后三秒才到。</p>"
+            )
+            code = item["code"]
             upstream.fault("/kuaixun/v2/api/article/", "slow:3")  # the full text is slow
             released = time.monotonic()
             upstream.fast.insert(0, item)

@@ -28,7 +28,13 @@ from finews.model import Article, StockTag, Topic, from_epoch
 from finews.process.clean import text_to_html
 from finews.process.stockcodes import from_prefixed
 from finews.sources.base import Page
-from finews.sources.common import merge, normalise_items, raw_json, title_from_text, unique_tags
+from finews.sources.common import (
+    merged_rounds,
+    normalise_items,
+    raw_json,
+    title_from_text,
+    unique_tags,
+)
 from finews.sources.drift import NUMBER, TEXT_OR_NUMBER, Expected
 from finews.sources.shapes import Candidates, Shape, ShapeChanged, merged, walk
 
@@ -272,19 +278,7 @@ class ClsTelegraph:
         if len(walks) == 1:
             yield from walks[0]
             return
-        # one page of every category in turn, merged: a telegraph in two categories is
-        # one article, and the round's catch-up sees each category's newest items
-        live = list(walks)
-        while live:
-            merged_page: Page | None = None
-            for pages in list(live):
-                page = next(pages, None)
-                if page is None:
-                    live.remove(pages)
-                    continue
-                merged_page = page if merged_page is None else merge(merged_page, page)
-            if merged_page is not None:
-                yield merged_page
+        yield from merged_rounds(walks)
 
     def _page(
         self, fetcher: Fetcher, category: str, shape: Shape, last_time: int

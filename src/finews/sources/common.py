@@ -117,3 +117,20 @@ def merge(a: Page, b: Page) -> Page:
         changes=a.changes + tuple(c for c in b.changes if c not in a.changes),
         present=a.present | b.present,
     )
+
+
+def merged_rounds(walks: list[Iterator[Page]]) -> Iterator[Page]:
+    """One page of every walk (a source's categories or channels) in turn, merged into one
+    page per round: an item in two categories is one article, and each round's catch-up
+    sees every category's newest items."""
+    live = list(walks)
+    while live:
+        round_page: Page | None = None
+        for pages in list(live):
+            page = next(pages, None)
+            if page is None:
+                live.remove(pages)
+                continue
+            round_page = page if round_page is None else merge(round_page, page)
+        if round_page is not None:
+            yield round_page

@@ -21,7 +21,7 @@ from finews.process.clean import text_to_html
 from finews.process.stockcodes import from_suffixed
 from finews.sources.base import Page
 from finews.sources.common import (
-    merge,
+    merged_rounds,
     normalise_items,
     plain,
     raw_json,
@@ -157,16 +157,7 @@ class WscnLive:
             )
             for channel in (self.channels or (self.channel,))
         ]
-        while walks:
-            merged: Page | None = None
-            for pages in list(walks):
-                page = next(pages, None)
-                if page is None:
-                    walks.remove(pages)
-                    continue
-                merged = page if merged is None else merge(merged, page)
-            if merged is not None:
-                yield merged
+        yield from merged_rounds(walks)
 
     def _page(
         self, fetcher: Fetcher, channel: str, shape: Shape, cursor: str
