@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
 from finews.process.text import article_text
+from finews.search import rerank
 from finews.search.query import Query, grams
 from finews.search.segment import index_text
 from finews.store import fts_postgres
@@ -50,6 +51,10 @@ RECENCY_SCALE = 3650 * 86400
 BM25 score were 10 % lower — enough to put the newer of two equal matches first, never enough
 to lift a flash that mentions the query above one about it (chosen on the tune half of
 bench/search_judged, where 30 days did exactly that: docs/benchmarks.md)."""
+
+RERANK_TOP = 50
+"""The best this many first-pass matches are ranked again by what their headline and lead
+say (:mod:`finews.search.rerank`); pages beyond them keep the first pass's order."""
 
 _CREATE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
@@ -275,11 +280,49 @@ def search(
             loose_total = count(loose_match)
             if loose_total > total:
                 match, total, relaxed = loose_match, loose_total, True
-    params.update(q=match, limit=limit, offset=offset, cap=RANK_CANDIDATES)
+    second_pass = not recent_first and offset < RERANK_TOP and RERANK_TOP > 0
+    end = max(offset + limit, RERANK_TOP) if second_pass else offset + limit
+    params.update(
+        q=match,
+        limit=end if second_pass else limit,
+        offset=0 if second_pass else offset,
+        cap=RANK_CANDIDATES,
+    )
     rows = conn.execute(
-        text(_page_sql(statements, recent_first, total > RANK_CANDIDATES, offset + limit)), params
+        text(_page_sql(statements, recent_first, total > RANK_CANDIDATES, end)), params
     ).all()
-    return Ranked([(int(r[0]), float(r[1])) for r in rows], total, relaxed)
+    hits = [(int(r[0]), float(r[1])) for r in rows]
+    if second_pass:
+        hits = (_second_pass(conn, query, hits[:RERANK_TOP]) + hits[RERANK_TOP:])[
+            offset : offset + limit
+        ]
+    return Ranked(hits, total, relaxed)
+
+
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _second_pass(
+    conn: Connection, query: Query, hits: list[tuple[int, float]]
+) -> list[tuple[int, float]]:
+    """The first-pass candidates ranked again by their headline and lead
+    (:func:`finews.search.rerank.rerank`): one read of their titles and text starts."""
+    if len(hits) < 2:
+        return hits
+    ids = [i for i, _ in hits]
+    names = ", ".join(f":i{n}" for n in range(len(ids)))
+    found = {
+        int(r[0]): (str(r[1]), str(r[2]) or _TAGS.sub("", str(r[3])))
+        for r in conn.execute(
+            text(
+                "SELECT id, title, substr(digest, 1, 300), substr(body_html, 1, 600) "
+                f"FROM articles WHERE id IN ({names})"
+            ),
+            {f"i{n}": i for n, i in enumerate(ids)},
+        )
+    }
+    candidates = [rerank.Candidate(i, score, *found.get(i, ("", ""))) for i, score in hits]
+    return rerank.rerank(query, candidates)
 
 
 def _page_sql(sql: fts_postgres.SearchSQL, recent_first: bool, capped: bool, end: int) -> str:
