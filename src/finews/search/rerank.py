@@ -59,7 +59,9 @@ class Candidate:
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):  # full-width ＣＰＩ (rare: cheap check)
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
 
 
 def lead_of(text: str) -> str:
@@ -70,38 +72,41 @@ def lead_of(text: str) -> str:
 
 
 class _Needle:
-    """One alternative of a term as it is looked for in text: a CJK string without the
-    spaces the segmenter put in it, an ASCII word as a whole word."""
+    """Alternatives of a term as they are looked for in text: a CJK string without the
+    spaces the segmenter put in it, an ASCII word as a whole word (one pattern for all)."""
 
-    def __init__(self, text: str, prefix: bool) -> None:
-        folded = _fold(text)
-        if folded.isascii():
-            words = r"\s+".join(re.escape(w) for w in folded.split())
-            self._pattern: re.Pattern[str] | None = re.compile(
-                rf"(?<![a-z0-9]){words}" + ("" if prefix else r"(?![a-z0-9])")
-            )
-            self._plain = ""
-        else:
-            self._pattern = None
-            self._plain = "".join(folded.split())
+    def __init__(self, texts: tuple[str, ...], prefix: bool) -> None:
+        ascii_words: list[str] = []
+        plain: list[str] = []
+        for text in texts:
+            folded = _fold(text)
+            if folded.isascii():
+                ascii_words.append(r"\s+".join(re.escape(w) for w in folded.split()))
+            elif folded.strip():
+                plain.append("".join(folded.split()))
+        end = "" if prefix else r"(?![a-z0-9])"
+        self._pattern = (
+            re.compile(rf"(?<![a-z0-9])(?:{'|'.join(ascii_words)}){end}") if ascii_words else None
+        )
+        self._plain = tuple(plain)
 
     def __call__(self, text: str, squeezed: str) -> bool:
-        if self._pattern is not None:
-            return self._pattern.search(text) is not None
-        return bool(self._plain) and self._plain in squeezed
+        if any(p in squeezed for p in self._plain):
+            return True
+        return self._pattern is not None and self._pattern.search(text) is not None
 
 
 class _Concept:
     def __init__(self, term: Term) -> None:
-        self.whole = [_Needle(a, term.prefix) for a in term.alternatives]
+        self.whole = _Needle(term.alternatives, term.prefix)
         self.weight = segment.word_weight(term.alternatives[0]) if term.alternatives else 0.0
-        self.parts = [(_Needle(p, False), segment.word_weight(p)) for p in term.parts]
+        self.parts = [(_Needle((p,), False), segment.word_weight(p)) for p in term.parts]
         self._parts_weight = sum(w for _, w in self.parts)
 
     def found(self, text: str, squeezed: str) -> float:
         """1 when an alternative is in the text, else the share of the parts that are,
         each part weighing what it says (关税 more than 政策)."""
-        if any(n(text, squeezed) for n in self.whole):
+        if self.whole(text, squeezed):
             return 1.0
         if self.parts and self._parts_weight > 0:
             found = sum(w for n, w in self.parts if n(text, squeezed))
@@ -127,13 +132,17 @@ class Coverage:
         if not self._concepts or self._total <= 0:
             return 0.0
         head = _fold(title)
-        lead = _fold(lead_of(text))
         head_squeezed = "".join(head.split())
-        lead_squeezed = "".join(lead.split())
+        lead: tuple[str, str] | None = None  # read only when the headline lacks a concept
         total = 0.0
         for concept in self._concepts:
             in_head = concept.found(head, head_squeezed)
-            in_lead = concept.found(lead, lead_squeezed) if in_head < 1 else 0.0
+            in_lead = 0.0
+            if in_head < 1:
+                if lead is None:
+                    folded = _fold(lead_of(text))
+                    lead = (folded, "".join(folded.split()))
+                in_lead = concept.found(*lead)
             total += concept.weight * max(in_head, LEAD_WEIGHT * in_lead)
         return total / self._total
 

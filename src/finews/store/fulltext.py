@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
@@ -280,8 +280,10 @@ def search(
             loose_total = count(loose_match)
             if loose_total > total:
                 match, total, relaxed = loose_match, loose_total, True
-    second_pass = not recent_first and offset < RERANK_TOP and RERANK_TOP > 0
-    end = max(offset + limit, RERANK_TOP) if second_pass else offset + limit
+    # never more than the first pass ranks for the first pages (RANK_CANDIDATES)
+    top = min(RERANK_TOP, RANK_CANDIDATES)
+    second_pass = not recent_first and offset < top and top > 0
+    end = max(offset + limit, top) if second_pass else offset + limit
     params.update(
         q=match,
         limit=end if second_pass else limit,
@@ -293,13 +295,18 @@ def search(
     ).all()
     hits = [(int(r[0]), float(r[1])) for r in rows]
     if second_pass:
-        hits = (_second_pass(conn, query, hits[:RERANK_TOP]) + hits[RERANK_TOP:])[
-            offset : offset + limit
-        ]
+        hits = (_second_pass(conn, query, hits[:top]) + hits[top:])[offset : offset + limit]
     return Ranked(hits, total, relaxed)
 
 
 _TAGS = re.compile(r"<[^>]*>")
+_HEADS = text(
+    "SELECT id, title, substr(digest, 1, 300), "
+    "CASE WHEN digest = '' THEN substr(body_html, 1, 600) ELSE '' END "
+    "FROM articles WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+"""The headline and the start of the text of the candidates (the body only without a
+digest); one statement, compiled once."""
 
 
 def _second_pass(
@@ -309,17 +316,9 @@ def _second_pass(
     (:func:`finews.search.rerank.rerank`): one read of their titles and text starts."""
     if len(hits) < 2:
         return hits
-    ids = [i for i, _ in hits]
-    names = ", ".join(f":i{n}" for n in range(len(ids)))
     found = {
         int(r[0]): (str(r[1]), str(r[2]) or _TAGS.sub("", str(r[3])))
-        for r in conn.execute(
-            text(
-                "SELECT id, title, substr(digest, 1, 300), substr(body_html, 1, 600) "
-                f"FROM articles WHERE id IN ({names})"
-            ),
-            {f"i{n}": i for n, i in enumerate(ids)},
-        )
+        for r in conn.execute(_HEADS, {"ids": [i for i, _ in hits]})
     }
     candidates = [rerank.Candidate(i, score, *found.get(i, ("", ""))) for i, score in hits]
     return rerank.rerank(query, candidates)
