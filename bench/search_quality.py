@@ -20,7 +20,9 @@ end of the corpus) and scores them against the judge's criteria (bench/search_ju
 The same script runs against an older checkout (``PYTHONPATH=old/src``) for the "before"
 figures; ``--substring`` scores a plain substring search (every word, newest first) instead.
 ``--set NAME=VALUE`` overrides a ranking constant of finews.store.fulltext (WEIGHTS,
-RECENCY_SCALE, RELAX_BELOW) for tuning, which is done on the tune half only.
+RECENCY_SCALE, RELAX_BELOW, RERANK_TOP) or, as ``rerank.NAME``, of finews.search.rerank
+(LEAD_WEIGHT, BLEND), or as ``fts_postgres.RANK_NORMALIZATION`` ts_rank's, for tuning,
+which is done on the tune half only.
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ from corpus import SHARED, _flash
 from sqlalchemy import text as sql
 
 from finews.process.pipeline import Processor
+from finews.search import rerank
 from finews.search.query import parse
 from finews.search.service import search as finews_search
-from finews.store import Store, fulltext
+from finews.store import Store, fts_postgres, fulltext
 from finews.store.fulltext import Filters
 
 ROOT = Path(__file__).resolve().parent
@@ -184,7 +187,14 @@ def main() -> None:
     args = parser.parse_args()
     for assignment in args.set:
         name, _, value = assignment.partition("=")
-        setattr(fulltext, name, ast.literal_eval(value))
+        module, _, attribute = name.rpartition(".")
+        target = {
+            "": fulltext,
+            "fulltext": fulltext,
+            "rerank": rerank,
+            "fts_postgres": fts_postgres,
+        }[module]
+        setattr(target, attribute, ast.literal_eval(value))
 
     records = judged_records()
     keyed = [

@@ -224,14 +224,31 @@ def _ts_alternative(text: str, prefix: bool) -> str | None:
 
 def _ts_render(term: Term) -> str | None:
     plain = _ts_render_plain(term)
-    if plain is None or not term.scoring:
+    scoring = list(term.scoring)
+    if term.literal:
+        # the characters of a run (营 收) rank the article on PostgreSQL without being a
+        # phrase: see _ts_render_plain
+        scoring += [c for a in term.alternatives if _single_char_run(a) for c in a.split()]
+    if plain is None or not scoring:
         return plain
-    extra = [p for p in (_ts_alternative(w, False) for w in term.scoring) if p]
+    extra = [p for p in (_ts_alternative(w, False) for w in dict.fromkeys(scoring)) if p]
     return f"({plain} & ({plain} | {' | '.join(extra)}))" if extra else plain
 
 
+def _single_char_run(text: str) -> bool:
+    """A run of single CJK characters (营 收: a word the dictionary does not know)."""
+    words = text.split()
+    return len(words) > 1 and all(_single_cjk(w) for w in words)
+
+
 def _ts_render_plain(term: Term) -> str | None:
-    parts = [p for p in (_ts_alternative(a, term.prefix) for a in term.alternatives) if p]
+    # A run of single characters with its literal: the literal (bigrams, at consecutive
+    # positions of the grams) finds every article where the characters stand together;
+    # the phrase of the characters adds none, and PostgreSQL's GIN index cannot check a
+    # phrase — it reads every article that has both characters (营 and 收: 440 ms for
+    # 华虹宏力 营收 at 18,550 articles).  The characters still rank (_ts_render).
+    alternatives = [a for a in term.alternatives if not (term.literal and _single_char_run(a))]
+    parts = [p for p in (_ts_alternative(a, term.prefix) for a in alternatives) if p]
     if term.literal:
         literal = _ts_alternative(term.literal, False)
         if literal:

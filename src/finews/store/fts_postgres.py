@@ -24,6 +24,11 @@ TABLE = "article_search"
 RANK_WEIGHTS = "{0.3333, 0, 0.3333, 1.0}"
 """ts_rank's weights for D, C, B, A: body 1, grams 0, tags 1, title 3, as the SQLite
 store's BM25 (:data:`finews.store.fulltext.WEIGHTS`)."""
+RANK_NORMALIZATION = 0
+"""ts_rank's length normalisation: 1 divides the rank by 1 + log(document length), as BM25's
+length term does on SQLite — without it (0) a long digest that names every word many times
+outranks the flash about them (chosen on the tune half of bench/search_judged:
+docs/quality.md)."""
 _MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
 _MAX_POSITIONS_PER_LEXEME = 255
 _MAX_LEXEME_BYTES = 500
@@ -118,7 +123,7 @@ def search_sql(conditions: list[str]) -> SearchSQL:
     return SearchSQL(
         join=join,
         id="s.article_id",
-        relevance=f"-ts_rank('{RANK_WEIGHTS}', s.document, {match})",
+        relevance=f"-ts_rank('{RANK_WEIGHTS}', s.document, {match}, {RANK_NORMALIZATION})",
         # counting from the index alone when nothing filters: 15 → 5 ms for a common word
         count_all=f"SELECT count(*) FROM {TABLE} WHERE document @@ {match}",
         greatest="GREATEST",
@@ -128,7 +133,8 @@ def search_sql(conditions: list[str]) -> SearchSQL:
         # ts_rank on the capped candidates only: in the statement that finds them it would
         # run before the sort, once per match
         rerank=(
-            f"SELECT n.id AS id, -ts_rank('{RANK_WEIGHTS}', r.document, {match}) AS rel, "
+            f"SELECT n.id AS id, -ts_rank('{RANK_WEIGHTS}', r.document, {match}, "
+            f"{RANK_NORMALIZATION}) AS rel, "
             "n.published_at AS published_at FROM ({candidates}) n "
             f"JOIN {TABLE} r ON r.article_id = n.id"
         ),
@@ -138,5 +144,10 @@ def search_sql(conditions: list[str]) -> SearchSQL:
 def before_search(conn: Connection) -> None:
     """A search reads a few thousand rows at most: starting parallel workers costs more
     than they save (39 → 24 ms for a common word), and under load they compete for the
-    cores.  For this transaction only."""
+    cores; and it always has the GIN index to start from.  For this transaction only."""
     conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+    # A relaxed query (the strict one or'ed with the relaxed one) has many index entries,
+    # and the planner then guesses a sequential scan cheaper than the GIN index: it reads
+    # and tests every document (华虹宏力 营收: 176 ms at 18,550 articles, 0.3 ms with the
+    # index).  Every search statement has an indexed @@ condition: use it.
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
