@@ -25,6 +25,8 @@ from finews.site.build import SiteOptions, build_site
 from finews.store import Store, clusters
 from sitedata import story_case_articles
 
+_CASES = Path(__file__).parent / "data" / "flash" / "story_cases.jsonl"
+
 
 def case_articles(case: str) -> list[Article]:
     return story_case_articles(case)
@@ -215,6 +217,32 @@ def test_facts_survive_the_store(store: Store) -> None:
     sig = dedup.signature(article)
     assert sig is not None and sig.facts is not None
     assert story.Facts.from_json(sig.facts.to_json()) == sig.facts
+
+
+def test_the_signature_is_datasketchs_minhash() -> None:
+    """dedup writes datasketch's MinHash out over numpy (no scipy import on the write path):
+    every real flash of the test cases gets the values datasketch gives, so the buckets
+    of a store written before stay comparable."""
+    import zlib
+
+    import numpy as np
+    from datasketch import MinHash
+
+    compared = 0
+    cases = {json.loads(line)["case"] for line in _CASES.read_text("utf-8").splitlines()}
+    for case in sorted(cases):
+        for article in case_articles(case):
+            lead = story.facts(article).lead
+            if len(lead) < dedup.MIN_CHARS:
+                continue
+            grams = list({lead[i : i + dedup.N].encode() for i in range(len(lead) - dedup.N + 1)})
+            reference = MinHash(num_perm=dedup.NUM_PERM, seed=dedup.SEED, hashfunc=zlib.crc32)
+            reference.update_batch(grams)
+            mine = dedup.minhash(grams)
+            assert mine.dtype == np.uint64
+            assert mine.tolist() == reference.hashvalues.tolist(), lead
+            compared += 1
+    assert compared >= 50
 
 
 def _story_of_links(store: Store, page: str) -> list[int]:

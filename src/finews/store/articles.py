@@ -11,8 +11,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import DBAPIError
 
 from finews.model import Article, StockTag
 from finews.process import dedup
@@ -30,8 +33,66 @@ from finews.store.rows import (
 A = schema.articles
 T = schema.article_tombstones
 # Statements built once: SQLAlchemy then reuses their compiled form for every row.
-_INSERT_ARTICLE = insert(A)
 _UPDATE_ARTICLE = update(A).where(A.c.id == bindparam("article_id"))
+_ROW_COLUMNS = tuple(c.name for c in A.columns if c.name != "id")
+_ROW_DEFAULTS: dict[str, Any] = {
+    c.name: getattr(c.default, "arg", None) if c.default and c.default.is_scalar else None
+    for c in A.columns
+}
+"""An inserted row's columns, and what a column the values leave out gets (the table's
+scalar default, as SQLAlchemy's insert gave it, else NULL)."""
+_STOCK_COLUMNS = ("article_id", "code", "name", "origin")
+
+
+class _Inserts(NamedTuple):
+    article: str
+    stock: str
+    returning: bool
+
+
+@lru_cache(maxsize=4)
+def _inserts(paramstyle: str, returning: bool) -> _Inserts:
+    """The insert statements of a new article's rows in the driver's placeholder style."""
+    m = "?" if paramstyle == "qmark" else "%s"
+    article = (
+        f"INSERT INTO {A.name} ({', '.join(_ROW_COLUMNS)}) "
+        f"VALUES ({', '.join([m] * len(_ROW_COLUMNS))})" + (" RETURNING id" if returning else "")
+    )
+    stock = (
+        f"INSERT INTO {schema.article_stocks.name} ({', '.join(_STOCK_COLUMNS)}) "
+        f"VALUES ({', '.join([m] * len(_STOCK_COLUMNS))})"
+    )
+    return _Inserts(article, stock, returning)
+
+
+def _insert_article(conn: Connection, values: dict[str, Any], stocks: Sequence[StockTag]) -> int:
+    """Insert a new article's row and its stock rows; its id.  On the driver's cursor of the
+    transaction's connection, like the story statements (:mod:`.clusters`): SQLAlchemy's
+    work around one row's insert cost more than the insert (#10's write path)."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None, "a connection in a transaction has its driver connection"
+    sql = _inserts(conn.dialect.paramstyle, conn.dialect.name == "postgresql")
+    cursor = dbapi.cursor()
+    row = tuple(values.get(c, _ROW_DEFAULTS[c]) for c in _ROW_COLUMNS)
+    unique = {s.code: s for s in stocks}
+    driver_error = conn.dialect.loaded_dbapi.Error
+    statement = sql.article
+    try:
+        cursor.execute(statement, row)
+        if sql.returning:
+            (new_id,) = cursor.fetchone() or (None,)
+        else:
+            new_id = cursor.lastrowid
+        assert new_id is not None, "an insert gives the new row's id"
+        if unique:
+            statement = sql.stock
+            cursor.executemany(
+                statement, [(new_id, s.code, s.name, s.origin) for s in unique.values()]
+            )
+    except driver_error as exc:
+        # as SQLAlchemy would raise it: callers tell a constraint from a locked file
+        raise DBAPIError.instance(statement, None, exc, driver_error) from exc
+    return int(new_id)
 
 
 @dataclass
@@ -244,18 +305,8 @@ def _apply(
     assert derived is not None, "an insert or update comes with what it derives"
     if isinstance(intent, Insert):
         values = published_values(intent.article, derived[2])
-        result = conn.execute(
-            _INSERT_ARTICLE,
-            {
-                **values,
-                "revision": 1,
-                "first_seen_at": stamp,
-                "updated_at": stamp,
-                "change_seq": seq,
-            },
-        )
-        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        _insert_stocks(conn, new_id, intent.article.stocks)
+        values.update(revision=1, first_seen_at=stamp, updated_at=stamp, change_seq=seq)
+        new_id = _insert_article(conn, values, intent.article.stocks)
         return Stored(new_id, intent.article, 1, values["content_hash"])
     assert isinstance(intent, Update)
     old = intent.old
