@@ -106,12 +106,12 @@ def report(title: str, rows: list[dict], predicted: dict[int, bool]) -> None:
         part = [r for r in rows if r["split"] == split]
         print(f"{split:5} ({len(part)} pairs): {scores(*confusion(part, predicted))}")
         print(f"      weighted to the corpus's candidate pairs: {weighted(part, predicted)}")
-    by: dict[str, list[dict]] = defaultdict(list)
+    by: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
-        if r["split"] == "test":
-            by[r["stratum"]].append(r)
-    for name in sorted(by):
-        print(f"  test {name:14} {len(by[name]):4}: {scores(*confusion(by[name], predicted))}")
+        by[(r["split"], r["stratum"])].append(r)
+    for split, name in sorted(by, key=lambda k: (k[0] != "tune", k[1])):
+        part = by[(split, name)]
+        print(f"  {split:4} {name:14} {len(part):4}: {scores(*confusion(part, predicted))}")
 
 
 def train(rows: list[dict], facts: dict[int, tuple[story.Facts, story.Facts]]) -> story.Model:
