@@ -32,12 +32,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request.param, tmp_path)
 
 
-def flashes() -> list[Article]:
-    """18 real flashes of the three 7×24 sources, as the archive normalised them."""
+def archived_flashes(path: Path, *, digest_from_content: bool = False) -> list[Article]:
+    """Real flashes of the three 7×24 sources in a JSON-lines file of the archive, as it
+    normalised them (``digest_from_content``: a flash without a brief takes its text's
+    start as the digest, as the adapters do)."""
     out = []
-    for line in (DATA / "flash" / "search_meaning.jsonl").read_text("utf-8").splitlines():
+    for line in path.read_text("utf-8").splitlines():
         r = json.loads(line)
         content = r.get("content") or r.get("brief") or ""
+        brief = r.get("brief") or (content if digest_from_content else "")
         out.append(
             Article(
                 source=SOURCES[r["source"]],
@@ -46,12 +49,17 @@ def flashes() -> list[Article]:
                 published=datetime.fromisoformat(r["datetime"]),
                 media=r.get("source_name") or r["source"],
                 url=r.get("url") or "",
-                digest=(r.get("brief") or "")[:200],
+                digest=brief[:200],
                 body_html="".join(f"<p>{p}</p>" for p in content.split("\n") if p.strip()),
                 raw=json.dumps(r["raw"], ensure_ascii=False),
             )
         )
     return out
+
+
+def flashes() -> list[Article]:
+    """18 real flashes of the three 7×24 sources, as the archive normalised them."""
+    return archived_flashes(DATA / "flash" / "search_meaning.jsonl")
 
 
 def every_flash() -> list[Article]:

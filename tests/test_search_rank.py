@@ -3,9 +3,7 @@ flashes, on SQLite and PostgreSQL: what a headline says before how often the tex
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from finews.search import rerank
 from finews.search.query import parse
 from finews.search.service import search
 from finews.store import Store
-from test_search_meaning import NOW, SOURCES, every_flash
+from test_search_meaning import NOW, archived_flashes, every_flash
 
 RANK = DATA / "flash" / "search_rank.jsonl"
 
@@ -30,24 +28,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def opec_flashes() -> list[Article]:
     """Two real flashes that both name 石油输出国组织 and 欧佩克: the 东方财富 one says
     增产 in its headline, the 财联社 one names 欧佩克 three times and 增产 only at its end."""
-    out = []
-    for line in RANK.read_text("utf-8").splitlines():
-        r = json.loads(line)
-        content = r.get("content") or r.get("brief") or ""
-        out.append(
-            Article(
-                source=SOURCES[r["source"]],
-                upstream_id=str(r["id"]),
-                title=r.get("title") or content[:60],
-                published=datetime.fromisoformat(r["datetime"]),
-                media=r.get("source_name") or r["source"],
-                url=r.get("url") or "",
-                digest=(r.get("brief") or content)[:200],
-                body_html="".join(f"<p>{p}</p>" for p in content.split("\n") if p.strip()),
-                raw=json.dumps(r["raw"], ensure_ascii=False),
-            )
-        )
-    return out
+    return archived_flashes(RANK, digest_from_content=True)
 
 
 HEADLINE = "202608023829174973"  # “欧佩克+”主要产油国决定9月继续增产
