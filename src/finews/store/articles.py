@@ -92,6 +92,8 @@ def _insert_article(conn: Connection, values: dict[str, Any], stocks: Sequence[S
     except driver_error as exc:
         # as SQLAlchemy would raise it: callers tell a constraint from a locked file
         raise DBAPIError.instance(statement, None, exc, driver_error) from exc
+    finally:
+        cursor.close()
     return int(new_id)
 
 
