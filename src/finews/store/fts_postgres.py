@@ -25,10 +25,11 @@ RANK_WEIGHTS = "{0.3333, 0, 0.3333, 1.0}"
 """ts_rank's weights for D, C, B, A: body 1, grams 0, tags 1, title 3, as the SQLite
 store's BM25 (:data:`finews.store.fulltext.WEIGHTS`)."""
 RANK_NORMALIZATION = 0
-"""ts_rank's length normalisation: 1 divides the rank by 1 + log(document length), as BM25's
-length term does on SQLite — without it (0) a long digest that names every word many times
-outranks the flash about them (chosen on the tune half of bench/search_judged:
-docs/quality.md)."""
+"""ts_rank's length normalisation: none.  1 (÷ 1 + log of the document's length, as BM25's
+length term on SQLite) was expected to keep a long digest that names every word many times
+below the flash about them; on the tune half of bench/search_judged it lowered events and
+recall (2, 32 and ``ts_rank_cd`` no better: docs/quality.md).  The second pass
+(:mod:`finews.search.rerank`) does that job on both stores."""
 _MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
 _MAX_POSITIONS_PER_LEXEME = 255
 _MAX_LEXEME_BYTES = 500
