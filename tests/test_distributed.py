@@ -5,7 +5,6 @@ nothing.  Plus the shared spacing on its own."""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from conftest import postgres_url, redis_url
 from finews.demo.upstreams import Upstreams
 from finews.store import Store
 from standin import HOSTS, EastmoneyStandin
+from test_run import collect_events
 
 SPACING = 0.1
 SLACK = 0.04
@@ -361,21 +361,6 @@ def test_a_workers_poll_is_pushed_at_once_and_its_full_text_completes_it(
     site.mkdir()
     events: list[tuple[float, str, dict[str, Any]]] = []
 
-    def collect(response: Any) -> None:
-        buffer = ""
-        try:
-            for chunk in response.iter_text():
-                buffer += chunk
-                while "\n\n" in buffer:
-                    block, buffer = buffer.split("\n\n", 1)
-                    lines = block.splitlines()
-                    data = "".join(x[6:] for x in lines if x.startswith("data: "))
-                    kind = next((x[7:] for x in lines if x.startswith("event: ")), "")
-                    if data:
-                        events.append((time.monotonic(), kind, json.loads(data)))
-        except Exception:  # the stream closed under the reader: the test is over
-            return
-
     def mine(code: str) -> list[tuple[float, str, dict[str, Any]]]:
         return [e for e in events if e[2].get("upstream_id") == code]
 
@@ -385,7 +370,7 @@ def test_a_workers_poll_is_pushed_at_once_and_its_full_text_completes_it(
             serving(db, site, poll_interval=60.0) as web,
             httpx.stream("GET", web + "api/stream", timeout=30) as response,
         ):
-            threading.Thread(target=collect, args=(response,), daemon=True).start()
+            threading.Thread(target=collect_events, args=(response, events), daemon=True).start()
             time.sleep(0.5)
             item = upstream.next_fast_item(
                 "7", "工人先推送列表里的快讯", "<p>　　全文由另一个任务取回。</p>"

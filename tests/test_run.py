@@ -685,7 +685,7 @@ def test_a_list_item_is_shown_at_once_and_completed_in_place_with_one_alert(
             httpx.stream("GET", web + "api/stream", timeout=30) as response,
         ):
             reader = threading.Thread(
-                target=_collect, args=(response, events), daemon=True, name="sse"
+                target=collect_events, args=(response, events), daemon=True, name="sse"
             )
             reader.start()
             time.sleep(0.3)
@@ -715,7 +715,9 @@ def test_a_list_item_is_shown_at_once_and_completed_in_place_with_one_alert(
     assert count(db, "SELECT count(*) FROM article_revisions") == 0
 
 
-def _collect(response: Any, events: list[tuple[float, str, dict[str, Any]]]) -> None:
+def collect_events(response: Any, events: list[tuple[float, str, dict[str, Any]]]) -> None:
+    """Append each event of a server-sent stream as (when it arrived, its kind, its JSON
+    data) until the stream closes (test_distributed reads its stream with it too)."""
     buffer = ""
     try:
         for chunk in response.iter_text():
