@@ -5,13 +5,17 @@ One command:  .venv/bin/python bench/cli_search.py [--db URL] [--runs 7]
 Runs the real command line in a subprocess, as a user does, on a store (by default the
 100,000-article store of bench/search.py): first once with an empty cache folder (the run
 that writes the quick query dictionary, finews.search.quickseg), then RUNS times each of
-`finews stats` and `finews search` with several queries, and prints the medians.
+`finews stats` and `finews search` with several queries, and prints the medians; then the
+same searches again while a `finews serve` of the same store runs (finews.web.rendezvous:
+the new process asks it instead of loading the store), and `--local` beside them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +39,37 @@ def timed(args: list[str], env: dict[str, str]) -> float:
     return seconds
 
 
+class serving:
+    """`finews serve` of the store for the block (a placeholder site: no page is read)."""
+
+    def __init__(self, env: dict[str, str], cache: Path) -> None:
+        self.env, self.cache = env, cache
+
+    def __enter__(self) -> None:
+        site = self.cache / "site"
+        site.mkdir(exist_ok=True)
+        (site / "index.html").write_text("<!doctype html>\n", encoding="utf-8")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "finews", "serve", "--port", str(port), "--site", str(site)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not list((self.cache / "servers").glob("*.json")):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise SystemExit("finews serve did not start")
+            time.sleep(0.1)
+        time.sleep(3)  # its warm-up search done
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", default=f"sqlite:///{DEFAULT_DB}")
@@ -53,6 +88,16 @@ def main() -> None:
                 f"finews search {query!s:18s}: median {median:.3f} s "
                 f"({median - statistics.median(stats):+.3f} s vs stats)"
             )
+        with serving(env, Path(cache)):
+            for query in QUERIES:
+                runs = [timed(["search", query], env) for _ in range(args.runs)]
+                local = [timed(["search", "--local", query], env) for _ in range(args.runs)]
+                median = statistics.median(runs)
+                print(
+                    f"with finews serve running: search {query!s:18s}: median {median:.3f} s "
+                    f"({median - statistics.median(stats):+.3f} s vs stats; "
+                    f"--local {statistics.median(local):.3f} s)"
+                )
         env_cold = {**env, "FINEWS_CACHE": "/dev/null/cache"}
         runs = [timed(["search", QUERIES[1]], env_cold) for _ in range(3)]
         print(

@@ -26,7 +26,6 @@ from rich.text import Text
 
 from finews.config import Settings, check_host, check_port, check_url, load_settings
 from finews.errors import ConfigError, FinewsError, RequestError, StoreError
-from finews.jekyll.write import JekyllOptions
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -276,6 +275,7 @@ def export_jekyll_cmd(
 ) -> None:
     """Write every stored article as a post in the original site's latest layout."""
     from finews.jekyll.export import export_jekyll
+    from finews.jekyll.write import JekyllOptions
 
     c = _ctx(ctx)
     j = c.settings.jekyll
@@ -440,39 +440,131 @@ def search(
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many results.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    local: Annotated[
+        bool, typer.Option("--local", help="Search in this process, not through a running server.")
+    ] = False,
 ) -> None:
-    """Full-text search in Chinese (and English) over every stored article."""
-    from finews.search.service import Filters, parse_time
-    from finews.search.service import search as run_search
+    """Full-text search in Chinese (and English) over every stored article.
 
-    filters = Filters(
-        source=source,
-        media=media,
-        stock=stock,
-        since=parse_time(since) if since else None,
-        until=parse_time(until) if until else None,
-        important=important or None,
-    )
-    with _ctx(ctx).open_store(write=False) as store:
-        found = run_search(
-            store, " ".join(query), filters, limit=limit, offset=offset, recent_first=recent
+    A ``finews serve`` or ``finews run`` already up on the same database answers it (the
+    same results, without this process loading the store: finews.web.rendezvous)."""
+    text = " ".join(query)
+    c = _ctx(ctx)
+    answer = None
+    if not local:
+        answer = _search_through_server(
+            c.settings.db_url,
+            text,
+            source=source,
+            media=media,
+            stock=stock,
+            since=since,
+            until=until,
+            important=important or None,
+            recent=recent,
+            limit=limit,
+            offset=offset,
         )
+    if answer is None:
+        from finews.search.service import Filters, parse_time
+        from finews.search.service import search as run_search
+
+        filters = Filters(
+            source=source,
+            media=media,
+            stock=stock,
+            since=parse_time(since) if since else None,
+            until=parse_time(until) if until else None,
+            important=important or None,
+        )
+        with c.open_store(write=False) as store:
+            found = run_search(
+                store, text, filters, limit=limit, offset=offset, recent_first=recent
+            )
+        answer = {"query": text, **found.as_dict()}
     if as_json:
-        _emit_json({"query": " ".join(query), **found.as_dict()})
+        _emit_json(answer)
         return
-    if not found.results:
+    results = answer["results"]
+    if not results:
         err.print("no articles found")
         return
-    for result in found.results:
-        a = result.article
-        line = Text(f"{a.published_beijing:%Y-%m-%d %H:%M}  {a.media or a.source}  ", style="dim")
-        line.append_text(_marked(result.title_html) if a.title else _marked(result.snippet_html))
+    for result in results:
+        line = Text(f"{result['time'][:16].replace('T', ' ')}  ", style="dim")
+        line.append(f"{result['media'] or result['source']}  ", style="dim")
+        title = result["title"]
+        line.append_text(_marked(result["title_html"] if title else result["snippet_html"]))
         out.print(line)
-        if a.title and result.snippet_html:
-            out.print(Text("    ").append_text(_marked(result.snippet_html)))
-    shown = f"{offset + 1}–{offset + len(found.results)}"
-    relaxed = " with most of the words (all of them found too few)" if found.relaxed else ""
-    err.print(f"{shown} of {found.total} articles{relaxed}")
+        if title and result["snippet_html"]:
+            out.print(Text("    ").append_text(_marked(result["snippet_html"])))
+    shown = f"{offset + 1}–{offset + len(results)}"
+    relaxed = " with most of the words (all of them found too few)" if answer["relaxed"] else ""
+    err.print(f"{shown} of {answer['total']} articles{relaxed}")
+
+
+# what `finews search --json` gives for each result, in this order (service.Result.as_dict)
+_RESULT_KEYS = (
+    "source", "id", "title", "time", "media", "url", "path", "stocks",
+    "important", "cluster", "score", "title_html", "snippet_html",
+)  # fmt: skip
+
+
+def _search_through_server(
+    db_url: str,
+    text: str,
+    *,
+    source: str | None,
+    media: str | None,
+    stock: str | None,
+    since: str | None,
+    until: str | None,
+    important: bool | None,
+    recent: bool,
+    limit: int,
+    offset: int,
+) -> dict[str, Any] | None:
+    """The answer of a running server of this database, as the command gives it, or None
+    (no server, or a request the JSON API does not take: more than 100 results …)."""
+    if limit > 100 or offset > 10_000 or "" in (source, media, stock, since, until):
+        return None
+    from finews.web import rendezvous
+
+    answer = rendezvous.ask_server(
+        db_url,
+        {
+            "q": text,
+            "source": source,
+            "media": media,
+            "stock": stock,
+            "since": since,
+            "until": until,
+            "important": "true" if important else None,
+            "sort": "recent" if recent else "relevance",
+            "limit": limit,
+            "offset": offset,
+        },
+    )
+    if answer is None:
+        return None
+    try:
+        results = []
+        for item in answer["results"]:
+            result = {key: item[key] for key in _RESULT_KEYS}
+            # a tag's move only where there is one (model.Stock.as_dict)
+            result["stocks"] = [
+                {k: v for k, v in tag.items() if k != "move" or v is not None}
+                for tag in item["stocks"]
+            ]
+            results.append(result)
+        return {
+            "query": text,
+            "total": answer["total"],
+            "offset": answer["offset"],
+            "relaxed": answer["relaxed"],
+            "results": results,
+        }
+    except (KeyError, TypeError, AttributeError):
+        return None  # not the answer this version expects: search here
 
 
 @app.command()
@@ -495,6 +587,7 @@ def serve(
     import uvicorn
 
     from finews.site import SiteOptions, build_site
+    from finews.web import rendezvous
     from finews.web.app import ServeOptions, create_app, listen
 
     c = _ctx(ctx)
@@ -517,7 +610,8 @@ def serve(
             timeout_graceful_shutdown=3,
         )
     )
-    server.run(sockets=[sock])
+    with rendezvous.announced(s.db_url, bind, sock.getsockname()[1]):
+        server.run(sockets=[sock])
 
 
 @app.command()
@@ -1403,8 +1497,6 @@ def run_cli(args: list[str] | None = None) -> int:
     Click's own ``main`` is not used: it prints usage errors as a multi-line box and
     turns a closed standard output into a silent exit 1.  Programming errors
     (``TypeError``, ``KeyError`` …) are deliberately not caught: they stay loud."""
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
     # Typer 0.28 carries its own copy of Click (docs/design.md): its exceptions live there
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
@@ -1442,19 +1534,35 @@ def run_cli(args: list[str] | None = None) -> int:
         _silence_stdout()
         _say("standard output was closed before everything was written (output cut short)")
         return EXIT_FATAL
-    except DBAPIError as exc:
-        from finews.store.engine import explain_db_error
-
-        _say(f"database: {explain_db_error(exc)}")
-        return EXIT_FATAL
-    except SQLAlchemyError as exc:
-        _say(f"database: {exc} (run `finews check`)")
-        return EXIT_FATAL
     except OSError as exc:
         what = exc.strerror or str(exc)
         where = f": {exc.filename}" if exc.filename else ""
         _say(f"{what}{where} (check the path, its permissions and free space)")
         return EXIT_FATAL
+    except Exception as exc:
+        said = _database_error(exc)
+        if said is None:
+            raise
+        _say(said)
+        return EXIT_FATAL
+
+
+def _database_error(exc: Exception) -> str | None:
+    """A database's error as one line, or None for any other exception.
+
+    SQLAlchemy is looked at only when it was loaded: a command that never opened a store
+    (``finews search`` answered by a running server) does not pay its import to say so."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    if isinstance(exc, DBAPIError):
+        from finews.store.engine import explain_db_error
+
+        return f"database: {explain_db_error(exc)}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"database: {exc} (run `finews check`)"
+    return None
 
 
 def main() -> None:

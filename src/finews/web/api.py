@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from finews.errors import RequestError
@@ -26,6 +26,7 @@ from finews.site import paths
 from finews.store import Store
 from finews.store.fulltext import Filters
 from finews.store.rows import section_of
+from finews.web import rendezvous
 
 router = APIRouter(prefix="/api")
 
@@ -287,6 +288,7 @@ class ResultCache:
 @router.get("/search", response_model=SearchOut, summary="Full-text search")
 def search(
     request: Request,
+    response: Response,
     q: Annotated[str, Query(description="words, a phrase in quotes, -excluded, a stock code")],
     source: Source = None,
     media: Media = None,
@@ -300,6 +302,9 @@ def search(
 ) -> dict[str, Any]:
     filters = filters_from(source, media, stock, since, until, important)
     store = _store(request)
+    # which database answered: `finews search` asks a running server only of its own
+    # (finews.web.rendezvous)
+    response.headers[rendezvous.HEADER] = request.app.state.store_key
     cache: ResultCache = request.app.state.search_cache
     # relative times (since=24h) move with the clock: such searches are not cached
     key = None if since or until else ("api", q, filters, sort, limit, offset)

@@ -15,7 +15,9 @@ headers; responses are gzip-compressed.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,8 +33,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from finews import __version__
 from finews.config import Settings
 from finews.errors import ConfigError, RequestError, StoreError
+from finews.search import service
 from finews.store import Store
-from finews.web import api, upstream_pages
+from finews.web import api, rendezvous, upstream_pages
 from finews.web.live import Hub
 from finews.web.pages import LIVE_SCRIPT, SiteFiles, Templates, search_feed, search_page
 from finews.web.status import status_view
@@ -145,6 +148,14 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _warm_search(store: Store) -> None:
+    """One search at start, in the background: the first reader's search (or a
+    ``finews search`` that asks this server, finews.web.rendezvous) then does not wait
+    1–3 s for the segmenter's dictionary and the query machinery to load."""
+    with contextlib.suppress(Exception):  # a store that cannot search says so when asked
+        service.search(store, "上证指数 上涨", limit=1)
+
+
 def create_app(options: ServeOptions) -> FastAPI:
 
     @asynccontextmanager
@@ -156,6 +167,8 @@ def create_app(options: ServeOptions) -> FastAPI:
         app.state.stale_after = options.stale_after
         app.state.stale_clock = options.stale_clock
         app.state.search_cache = api.ResultCache()
+        app.state.store_key = rendezvous.store_key(options.db_url)
+        threading.Thread(target=_warm_search, args=(store,), daemon=True, name="warm").start()
         await hub.start()
         try:
             yield

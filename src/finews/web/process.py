@@ -34,6 +34,7 @@ def _child(
     from finews.logs import configure_logging
 
     configure_logging(*logs)
+    from finews.web import rendezvous
     from finews.web.app import create_app, listen
 
     try:
@@ -65,7 +66,8 @@ def _child(
             conn.send(("ready", sock.getsockname()[1]))
 
     server.startup = announced_startup  # type: ignore[method-assign]
-    server.run(sockets=[sock])
+    with rendezvous.announced(options.db_url, host, sock.getsockname()[1]):
+        server.run(sockets=[sock])
 
 
 class WebProcess:

@@ -1,0 +1,151 @@
+"""`finews search` answered by a running `finews serve` of the same database (issue #11:
+a new process ≤ 0.4 s; finews.web.rendezvous) — the same answer as searching in the
+process, and never a wrong one: a stale announcement or a foreign server is ignored."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import run_cli
+from finews.process.pipeline import Processor
+from finews.store import Store
+from finews.web import rendezvous
+from sitedata import populate
+from test_search import cls_flashes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for this file's tests (announcements are per database; the query
+    dictionary that a first search writes there is then written once)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def cache(cache_folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cache folder, for this process and the commands it starts."""
+    monkeypatch.setenv("FINEWS_CACHE", str(cache_folder))
+    return cache_folder
+
+
+@pytest.fixture
+def served(tmp_path: Path, store: Store, db_url: str, cache: Path) -> Iterator[dict[str, Any]]:
+    """A filled store and `finews serve` on it, as a user starts it."""
+    populate(store)
+    store.save([Processor.default()(a) for a in cls_flashes()])
+    site = tmp_path / "site"
+    site.mkdir()
+    # hand-written: serve only checks that a built site is there; no page of it is read
+    (site / "index.html").write_text("<!doctype html><title>site</title>\n", encoding="utf-8")
+    env = {**os.environ, "FINEWS_DB": db_url, "FINEWS_SITE_OUT": str(site)}
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "finews", "serve", "--port", str(free_port())],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    announcement = cache / "servers" / f"{rendezvous.store_key(db_url)}.json"
+    deadline = time.monotonic() + 30
+    while not announcement.exists():
+        assert process.poll() is None, (tmp_path / "serve.log").read_text()
+        assert time.monotonic() < deadline, "finews serve did not announce itself"
+        time.sleep(0.1)
+    try:
+        yield {"env": {"FINEWS_DB": db_url}, "process": process, "announcement": announcement}
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(15)
+        log.close()
+
+
+QUERIES = [
+    ["西安银行", "抗疫"],  # all the words
+    ["央行开展MLF操作"],  # relaxed to most of the words, or none found: the same both ways
+    ["银行", "--recent", "--limit", "3"],
+    ["银行", "--important"],
+    ["银行", "--offset", "1", "--limit", "2"],
+]
+
+
+@pytest.mark.parametrize("args", QUERIES)
+def test_a_running_server_answers_as_the_process_would(
+    served: dict[str, Any], args: list[str]
+) -> None:
+    env = served["env"]
+    remote = run_cli("-v", "search", *args, "--json", env=env)
+    local = run_cli("-v", "search", *args, "--json", "--local", env=env)
+    assert remote.returncode == 0 and local.returncode == 0, remote.stderr + local.stderr
+    assert "answered by the finews server" in remote.stderr
+    assert "answered by the finews server" not in local.stderr
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+    assert remote.stdout == local.stdout  # byte for byte, key order included
+    plain_remote = run_cli("search", *args, env=env)
+    plain_local = run_cli("search", *args, "--local", env=env)
+    assert plain_remote.stdout == plain_local.stdout
+    assert plain_remote.stderr == plain_local.stderr
+
+
+def test_what_the_server_refuses_is_said_as_in_the_process(served: dict[str, Any]) -> None:
+    bad = run_cli("search", "银行", "--since", "yesterday-ish", env=served["env"])
+    assert bad.returncode == 2 and "not a time" in bad.stderr, bad.stderr
+    many = run_cli("-v", "search", "银行", "--limit", "300", "--json", env=served["env"])
+    assert many.returncode == 0 and "answered by" not in many.stderr  # beyond the API's 100
+
+
+def test_a_stopped_server_takes_its_announcement_away(served: dict[str, Any]) -> None:
+    process, announcement = served["process"], served["announcement"]
+    process.send_signal(signal.SIGINT)
+    process.wait(15)
+    assert not announcement.exists()
+    after = run_cli("-v", "search", "西安银行", "--json", env=served["env"])
+    assert after.returncode == 0 and "answered by" not in after.stderr
+    assert json.loads(after.stdout)["results"], after.stderr
+
+
+def test_a_stale_or_foreign_announcement_is_ignored(
+    store: Store, db_url: str, cache: Path, httpserver: Any
+) -> None:
+    populate(store)
+    announcement = cache / "servers" / f"{rendezvous.store_key(db_url)}.json"
+    announcement.parent.mkdir(parents=True, exist_ok=True)
+    env = {"FINEWS_DB": db_url}
+    expected = run_cli("search", "西安银行", "--json", "--local", env=env)
+    assert json.loads(expected.stdout)["results"]
+    # nothing listens there any more (a server killed without its clean-up)
+    announcement.write_text(json.dumps({"host": "127.0.0.1", "port": free_port(), "pid": 1}))
+    stale = run_cli("-v", "search", "西安银行", "--json", env=env)
+    assert stale.returncode == 0 and "answered by" not in stale.stderr
+    assert stale.stdout == expected.stdout
+    # another program took the port: it answers, but not as a finews of this database
+    empty = {"query": "西安银行", "total": 0, "offset": 0, "relaxed": False, "results": []}
+    httpserver.expect_request("/api/search").respond_with_json(empty)
+    announcement.write_text(
+        json.dumps({"host": "127.0.0.1", "port": httpserver.port, "pid": 1}), encoding="utf-8"
+    )
+    foreign = run_cli("-v", "search", "西安银行", "--json", env=env)
+    assert foreign.returncode == 0 and "answered by" not in foreign.stderr
+    assert foreign.stdout == expected.stdout
+    assert len(httpserver.log) == 1  # it was asked, and its answer set aside
+    # unreadable announcements are no server either
+    announcement.write_text("{not json", encoding="utf-8")
+    broken = run_cli("search", "西安银行", "--json", env=env)
+    assert broken.returncode == 0 and broken.stdout == expected.stdout
