@@ -149,3 +149,27 @@ def test_a_stale_or_foreign_announcement_is_ignored(
     announcement.write_text("{not json", encoding="utf-8")
     broken = run_cli("search", "西安银行", "--json", env=env)
     assert broken.returncode == 0 and broken.stdout == expected.stdout
+
+
+def test_finews_runs_web_process_announces_itself_too(
+    tmp_path: Path, store: Store, db_url: str, cache: Path
+) -> None:
+    """`finews run` serves from a child process (finews.web.process): it is asked alike."""
+    from finews.config import load_settings
+    from finews.web.app import ServeOptions
+    from finews.web.process import WebProcess
+
+    populate(store)
+    site = tmp_path / "site"
+    site.mkdir()
+    settings = load_settings(env={"FINEWS_DB": db_url})
+    web = WebProcess(ServeOptions.from_settings(settings, site), "127.0.0.1", 0)
+    announcement = cache / "servers" / f"{rendezvous.store_key(db_url)}.json"
+    try:
+        assert json.loads(announcement.read_text(encoding="utf-8"))["port"] == web.port
+        asked = run_cli("-v", "search", "西安银行", "--json", env={"FINEWS_DB": db_url})
+        assert asked.returncode == 0 and f"127.0.0.1:{web.port}" in asked.stderr, asked.stderr
+        assert json.loads(asked.stdout)["results"][0]["title"].startswith("打出金融科技")
+    finally:
+        web.stop()
+    assert not announcement.exists()
