@@ -34,6 +34,7 @@ from finews import __version__
 from finews.config import Settings
 from finews.errors import ConfigError, RequestError, StoreError
 from finews.search import service
+from finews.search.query import parse
 from finews.store import Store
 from finews.web import api, rendezvous, upstream_pages
 from finews.web.live import Hub
@@ -148,12 +149,18 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _warm_search(store: Store) -> None:
+def _warm_search(store: Store, stopped: threading.Event) -> None:
     """One search at start, in the background: the first reader's search (or a
     ``finews search`` that asks this server, finews.web.rendezvous) then does not wait
-    1–3 s for the segmenter's dictionary and the query machinery to load."""
+    1–3 s for the segmenter's dictionary and the query machinery to load.  An app that
+    stopped meanwhile is not searched (its store is closed)."""
     with contextlib.suppress(Exception):  # a store that cannot search says so when asked
-        service.search(store, "上证指数 上涨", limit=1)
+        parse(_WARM_QUERY)  # the segmenter: the slow part
+        if not stopped.is_set():
+            service.search(store, _WARM_QUERY, limit=1)
+
+
+_WARM_QUERY = "上证指数 上涨"
 
 
 def create_app(options: ServeOptions) -> FastAPI:
@@ -168,11 +175,15 @@ def create_app(options: ServeOptions) -> FastAPI:
         app.state.stale_clock = options.stale_clock
         app.state.search_cache = api.ResultCache()
         app.state.store_key = rendezvous.store_key(options.db_url)
-        threading.Thread(target=_warm_search, args=(store,), daemon=True, name="warm").start()
+        stopped = threading.Event()
+        threading.Thread(
+            target=_warm_search, args=(store, stopped), daemon=True, name="warm-search"
+        ).start()
         await hub.start()
         try:
             yield
         finally:
+            stopped.set()
             await hub.stop()
             store.close()
 
