@@ -111,10 +111,13 @@ def test_what_the_server_refuses_is_said_as_in_the_process(served: dict[str, Any
     assert many.returncode == 0 and "answered by" not in many.stderr  # beyond the API's 100
 
 
-def test_a_stopped_server_takes_its_announcement_away(served: dict[str, Any]) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_server_takes_its_announcement_away(
+    served: dict[str, Any], stop: signal.Signals
+) -> None:
     process, announcement = served["process"], served["announcement"]
-    process.send_signal(signal.SIGINT)
-    process.wait(15)
+    process.send_signal(stop)
+    assert process.wait(15) == 0  # how a server is stopped: not an error
     assert not announcement.exists()
     after = run_cli("-v", "search", "西安银行", "--json", env=served["env"])
     assert after.returncode == 0 and "answered by" not in after.stderr
@@ -170,6 +173,10 @@ def test_finews_runs_web_process_announces_itself_too(
         asked = run_cli("-v", "search", "西安银行", "--json", env={"FINEWS_DB": db_url})
         assert asked.returncode == 0 and f"127.0.0.1:{web.port}" in asked.stderr, asked.stderr
         assert json.loads(asked.stdout)["results"][0]["title"].startswith("打出金融科技")
+        # a service manager stops every process of the service with SIGTERM
+        os.kill(web.process.pid, signal.SIGTERM)
+        web.process.join(15)
+        assert web.process.exitcode == 0
+        assert not announcement.exists()
     finally:
         web.stop()
-    assert not announcement.exists()

@@ -28,6 +28,8 @@ from finews.config import Settings, check_host, check_port, check_url, load_sett
 from finews.errors import ConfigError, FinewsError, RequestError, StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from rich.progress import Progress
     from rich.table import Table
 
@@ -610,8 +612,24 @@ def serve(
             timeout_graceful_shutdown=3,
         )
     )
-    with rendezvous.announced(s.db_url, bind, sock.getsockname()[1]):
+    with _stopped_by_signal(), rendezvous.announced(s.db_url, bind, sock.getsockname()[1]):
         server.run(sockets=[sock])
+    err.print("stopped")
+
+
+@contextlib.contextmanager
+def _stopped_by_signal() -> Iterator[None]:
+    """Ctrl-C or SIGTERM is how a server is stopped, not an error.  uvicorn shuts down
+    gracefully on either, then raises the signal again: both then unwind as
+    KeyboardInterrupt, so every ``finally`` runs (the announcement is taken away) where
+    SIGTERM's default would end the process on the spot."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with contextlib.suppress(KeyboardInterrupt):
+        yield
 
 
 @app.command()

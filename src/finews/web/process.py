@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -66,7 +67,13 @@ def _child(
             conn.send(("ready", sock.getsockname()[1]))
 
     server.startup = announced_startup  # type: ignore[method-assign]
-    with rendezvous.announced(options.db_url, host, sock.getsockname()[1]):
+    # uvicorn raises SIGINT/SIGTERM again after its graceful shutdown: unwind quietly
+    # (every finally runs, the announcement is taken away) instead of ending on the spot
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        rendezvous.announced(options.db_url, host, sock.getsockname()[1]),
+    ):
         server.run(sockets=[sock])
 
 
