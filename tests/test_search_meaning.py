@@ -307,3 +307,16 @@ def test_a_common_word_ranks_its_newest_matches_and_pages_without_gaps(
     ]
     assert len(pages) == len(set(pages)) == everything.total
     assert set(pages[:5]) == set(newest)
+
+
+def test_the_quick_path_of_lexemes_keeps_what_the_full_one_keeps() -> None:
+    """lexemes() skips dropping combining marks for text whose characters are none (a
+    Chinese text); the class of such characters really holds none, and both paths agree."""
+    import unicodedata
+
+    from finews.search.query import _NEVER_COMBINING, lexemes
+
+    inside = [chr(c) for c in range(0x110000) if _NEVER_COMBINING.fullmatch(chr(c))]
+    assert len(inside) > 28_000  # the ideographs alone are 27,584
+    assert not [c for c in inside if unicodedata.combining(c)]
+    assert lexemes("央行开展６０００亿元ＭＬＦ操作，Café") == ["央行开展6000亿元mlf操作", "cafe"]
