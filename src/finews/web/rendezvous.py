@@ -34,7 +34,7 @@ from finews.search.quickseg import cache_folder
 log = logging.getLogger("finews.search")
 
 HEADER = "X-Finews-Store"
-TIMEOUT = 10.0
+TIMEOUT = 5.0
 """seconds to wait for a server's answer before searching in the process instead (a
 server answers in milliseconds; one that is still starting may take a second or two)"""
 
