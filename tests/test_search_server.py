@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from conftest import run_cli
+from finews import __version__
 from finews.process.pipeline import Processor
 from finews.store import Store
 from finews.web import rendezvous
@@ -62,12 +64,19 @@ def served(tmp_path: Path, store: Store, db_url: str, cache: Path) -> Iterator[d
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    announcement = cache / "servers" / f"{rendezvous.store_key(db_url)}.json"
+    announcement = cache / "servers" / rendezvous.store_key(db_url) / f"{process.pid}.json"
     deadline = time.monotonic() + 30
     while not announcement.exists():
         assert process.poll() is None, (tmp_path / "serve.log").read_text()
         assert time.monotonic() < deadline, "finews serve did not announce itself"
         time.sleep(0.1)
+    # its first search waits for the segmenter (warmed in the background): done here, so
+    # that the searches of the tests are answered well within the command's 5 s
+    record = json.loads(announcement.read_text(encoding="utf-8"))
+    warm = httpx.get(
+        f"http://127.0.0.1:{record['port']}/api/search", params={"q": "银行"}, timeout=60
+    )
+    assert warm.status_code == 200 and warm.headers[rendezvous.HEADER] == record["token"]
     try:
         yield {"env": {"FINEWS_DB": db_url}, "process": process, "announcement": announcement}
     finally:
@@ -128,30 +137,89 @@ def test_a_stale_or_foreign_announcement_is_ignored(
     store: Store, db_url: str, cache: Path, httpserver: Any
 ) -> None:
     populate(store)
-    announcement = cache / "servers" / f"{rendezvous.store_key(db_url)}.json"
-    announcement.parent.mkdir(parents=True, exist_ok=True)
+    folder = cache / "servers" / rendezvous.store_key(db_url)
+    folder.mkdir(parents=True, exist_ok=True)
+    announcement = folder / "1.json"
     env = {"FINEWS_DB": db_url}
     expected = run_cli("search", "西安银行", "--json", "--local", env=env)
     assert json.loads(expected.stdout)["results"]
-    # nothing listens there any more (a server killed without its clean-up)
-    announcement.write_text(json.dumps({"host": "127.0.0.1", "port": free_port(), "pid": 1}))
-    stale = run_cli("-v", "search", "西安银行", "--json", env=env)
-    assert stale.returncode == 0 and "answered by" not in stale.stderr
-    assert stale.stdout == expected.stdout
-    # another program took the port: it answers, but not as a finews of this database
+
+    def announce(port: int, **record: Any) -> None:
+        fields = {"host": "127.0.0.1", "port": port, "version": __version__, "token": "t0k3n"}
+        announcement.write_text(json.dumps({**fields, **record}), encoding="utf-8")
+
+    def searched_here() -> None:
+        result = run_cli("-v", "search", "西安银行", "--json", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "answered by" not in result.stderr and "Traceback" not in result.stderr
+        assert result.stdout == expected.stdout
+
+    announce(free_port())  # nothing listens there any more (a server killed)
+    searched_here()
+    # another program took the port: it answers, but cannot name the token
     empty = {"query": "西安银行", "total": 0, "offset": 0, "relaxed": False, "results": []}
     httpserver.expect_request("/api/search").respond_with_json(empty)
-    announcement.write_text(
-        json.dumps({"host": "127.0.0.1", "port": httpserver.port, "pid": 1}), encoding="utf-8"
+    announce(httpserver.port)
+    searched_here()
+    httpserver.clear()
+    httpserver.expect_request("/api/search").respond_with_json(
+        empty, headers={rendezvous.HEADER: "not-the-token"}
     )
-    foreign = run_cli("-v", "search", "西安银行", "--json", env=env)
-    assert foreign.returncode == 0 and "answered by" not in foreign.stderr
-    assert foreign.stdout == expected.stdout
+    searched_here()
     assert len(httpserver.log) == 1  # it was asked, and its answer set aside
-    # unreadable announcements are no server either
-    announcement.write_text("{not json", encoding="utf-8")
-    broken = run_cli("search", "西安银行", "--json", env=env)
-    assert broken.returncode == 0 and broken.stdout == expected.stdout
+    # the right token, but a finews of another version: not asked at all
+    httpserver.clear()
+    httpserver.expect_request("/api/search").respond_with_json(
+        empty, headers={rendezvous.HEADER: "t0k3n"}
+    )
+    announce(httpserver.port, version="0.0.1")
+    searched_here()
+    assert not httpserver.log
+    # announcements that make no sense are no server either
+    for nonsense in ("{not json", '{"host": "a b", "port": 80, "token": "x"}', "[]"):
+        announcement.write_text(nonsense, encoding="utf-8")
+        searched_here()
+    announce(70000)  # no such port
+    searched_here()
+    # a query that is not valid UTF-8 (a mistyped argument) with an announcement there
+    odd = run_cli("search", "\udcff", env=env)
+    assert odd.returncode == 0 and "Traceback" not in odd.stderr, odd.stderr
+
+
+def test_an_announcement_answered_by_this_server_is_taken_over_a_stale_one(
+    served: dict[str, Any],
+) -> None:
+    """Each server has its own announcement (two servers of one database, or one killed
+    and started again): a dead one tried first does not hide the live one."""
+    stale = served["announcement"].parent / "1.json"
+    stale.write_text(
+        json.dumps(
+            {"host": "127.0.0.1", "port": free_port(), "version": __version__, "token": "x"}
+        ),
+        encoding="utf-8",
+    )
+    later = time.time() + 60
+    os.utime(stale, (later, later))  # the newest: tried first
+    asked = run_cli("-v", "search", "西安银行", "--json", env=served["env"])
+    assert "answered by" in asked.stderr, asked.stderr
+    # a server of another version is not asked: the process searches itself
+    live = served["announcement"]
+    record = json.loads(live.read_text(encoding="utf-8"))
+    live.write_text(json.dumps({**record, "version": "0.0.1"}), encoding="utf-8")
+    local = run_cli("-v", "search", "西安银行", "--json", env=served["env"])
+    assert local.returncode == 0 and "answered by" not in local.stderr
+    assert local.stdout == asked.stdout
+
+
+def test_the_database_key_takes_a_relative_path_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    key = rendezvous.store_key("sqlite:///finews.db")
+    assert key == rendezvous.store_key(f"sqlite:///{tmp_path / 'finews.db'}")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert rendezvous.store_key("sqlite:///finews.db") != key
 
 
 def test_finews_runs_web_process_announces_itself_too(
@@ -167,7 +235,8 @@ def test_finews_runs_web_process_announces_itself_too(
     site.mkdir()
     settings = load_settings(env={"FINEWS_DB": db_url})
     web = WebProcess(ServeOptions.from_settings(settings, site), "127.0.0.1", 0)
-    announcement = cache / "servers" / f"{rendezvous.store_key(db_url)}.json"
+    folder = cache / "servers" / rendezvous.store_key(db_url)
+    announcement = folder / f"{web.process.pid}.json"
     try:
         assert json.loads(announcement.read_text(encoding="utf-8"))["port"] == web.port
         asked = run_cli("-v", "search", "西安银行", "--json", env={"FINEWS_DB": db_url})

@@ -599,7 +599,8 @@ def serve(
         if not (target / "index.html").exists():
             err.print(f"no site in {target} yet: building it first")
             build_site(store, target, SiteOptions.from_settings(s))
-    app_ = create_app(ServeOptions.from_settings(s, target))
+    app_options = ServeOptions.from_settings(s, target)
+    app_ = create_app(app_options)
     bind = host or s.serve.host
     sock = listen(bind, s.serve.port if port is None else port)
     err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
@@ -612,8 +613,22 @@ def serve(
             timeout_graceful_shutdown=3,
         )
     )
-    with _stopped_by_signal(), rendezvous.announced(s.db_url, bind, sock.getsockname()[1]):
-        server.run(sockets=[sock])
+    announcement = rendezvous.Announcement(
+        s.db_url, bind, sock.getsockname()[1], app_options.search_token
+    )
+    startup = server.startup
+
+    async def announced_startup(sockets: Any = None) -> None:
+        await startup(sockets=sockets)
+        if server.started:
+            announcement.write()  # for `finews search`, once it can answer
+
+    server.startup = announced_startup  # type: ignore[method-assign]
+    try:
+        with _stopped_by_signal():
+            server.run(sockets=[sock])
+    finally:
+        announcement.remove()
     err.print("stopped")
 
 

@@ -302,12 +302,14 @@ def search(
 ) -> dict[str, Any]:
     filters = filters_from(source, media, stock, since, until, important)
     store = _store(request)
-    # which database answered: `finews search` asks a running server only of its own
-    # (finews.web.rendezvous)
-    response.headers[rendezvous.HEADER] = request.app.state.store_key
+    # this server answered: `finews search` takes an answer only from the server it
+    # found announced (finews.web.rendezvous)
+    response.headers[rendezvous.HEADER] = request.app.state.search_token
     cache: ResultCache = request.app.state.search_cache
-    # relative times (since=24h) move with the clock: such searches are not cached
-    key = None if since or until else ("api", q, filters, sort, limit, offset)
+    # relative times (since=24h) move with the clock: such searches are not cached; the
+    # recency in the scores moves too, so an answer is kept for the minute it was made in
+    minute = int(time.time()) // 60
+    key = None if since or until else ("api", q, filters, sort, limit, offset, minute)
     if key is None:
         return _search_answer(store, q, filters, sort, limit, offset)
     answer: dict[str, Any] = cache.get_or_compute(

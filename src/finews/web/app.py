@@ -16,11 +16,12 @@ headers; responses are gzip-compressed.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from finews.errors import ConfigError, RequestError, StoreError
 from finews.search import service
 from finews.search.query import parse
 from finews.store import Store
-from finews.web import api, rendezvous, upstream_pages
+from finews.web import api, upstream_pages
 from finews.web.live import Hub
 from finews.web.pages import LIVE_SCRIPT, SiteFiles, Templates, search_feed, search_page
 from finews.web.status import status_view
@@ -64,6 +65,9 @@ class ServeOptions:
     """A source with nothing new for this long is reported stale."""
     stale_clock: str = "wall"
     """``newest``: staleness against the newest stored item (a replay), not the clock."""
+    search_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    """Named in each search answer, and in the announcement only the user can read, so
+    that ``finews search`` knows it asked this server (:mod:`finews.web.rendezvous`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, site_dir: Path) -> ServeOptions:
@@ -149,15 +153,17 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _warm_search(store: Store, stopped: threading.Event) -> None:
+def _warm_search(store: Store, stopped: threading.Event, searching: threading.Lock) -> None:
     """One search at start, in the background: the first reader's search (or a
     ``finews search`` that asks this server, finews.web.rendezvous) then does not wait
     1–3 s for the segmenter's dictionary and the query machinery to load.  An app that
-    stopped meanwhile is not searched (its store is closed)."""
+    stopped meanwhile is not searched (its store is closing: the lock lets it close only
+    after a search under way)."""
     with contextlib.suppress(Exception):  # a store that cannot search says so when asked
         parse(_WARM_QUERY)  # the segmenter: the slow part
-        if not stopped.is_set():
-            service.search(store, _WARM_QUERY, limit=1)
+        with searching:
+            if not stopped.is_set():
+                service.search(store, _WARM_QUERY, limit=1)
 
 
 _WARM_QUERY = "上证指数 上涨"
@@ -174,16 +180,18 @@ def create_app(options: ServeOptions) -> FastAPI:
         app.state.stale_after = options.stale_after
         app.state.stale_clock = options.stale_clock
         app.state.search_cache = api.ResultCache()
-        app.state.store_key = rendezvous.store_key(options.db_url)
-        stopped = threading.Event()
+        app.state.search_token = options.search_token
+        stopped, searching = threading.Event(), threading.Lock()
         threading.Thread(
-            target=_warm_search, args=(store, stopped), daemon=True, name="warm-search"
+            target=_warm_search, args=(store, stopped, searching), daemon=True, name="warm"
         ).start()
         await hub.start()
         try:
             yield
         finally:
             stopped.set()
+            with searching:  # a warm-up search under way ends before the store closes
+                pass
             await hub.stop()
             store.close()
 

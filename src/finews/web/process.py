@@ -61,20 +61,25 @@ def _child(
     threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
     startup = server.startup
 
+    announcement = rendezvous.Announcement(
+        options.db_url, host, sock.getsockname()[1], options.search_token
+    )
+
     async def announced_startup(sockets: Any = None) -> None:
         await startup(sockets=sockets)
         if server.started:
+            announcement.write()  # for `finews search` (finews.web.rendezvous)
             conn.send(("ready", sock.getsockname()[1]))
 
     server.startup = announced_startup  # type: ignore[method-assign]
     # uvicorn raises SIGINT/SIGTERM again after its graceful shutdown: unwind quietly
     # (every finally runs, the announcement is taken away) instead of ending on the spot
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with (
-        contextlib.suppress(KeyboardInterrupt),
-        rendezvous.announced(options.db_url, host, sock.getsockname()[1]),
-    ):
-        server.run(sockets=[sock])
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+    finally:
+        announcement.remove()
 
 
 class WebProcess:
