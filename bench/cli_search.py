@@ -59,7 +59,7 @@ class serving:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
-        while not list((self.cache / "servers").glob("*.json")):
+        while not list((self.cache / "servers").glob("*/*.json")):
             if time.monotonic() > deadline or self.process.poll() is not None:
                 raise SystemExit("finews serve did not start")
             time.sleep(0.1)
