@@ -174,32 +174,37 @@ def mean_cos(va: Vectors, a: list[str], b: list[str], min_idf: float) -> float:
     return float(ma @ mb / max(1e-9, np.linalg.norm(ma) * np.linalg.norm(mb)))
 
 
-def soft_containment(va: Vectors, a: list[str], b: list[str], cos: float, min_idf: float) -> float:
-    """IDF-weighted share of the shorter bag's words with a word of cosine ≥ cos in the
-    longer bag (an identical word counts: cosine 1)."""
+def _best_cosines(
+    va: Vectors, a: list[str], b: list[str], min_idf: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each word of the shorter bag (of words with IDF ≥ min_idf): its best cosine in
+    the longer bag, and its IDF weight; both empty when either bag is."""
     xa, wa = va.bag(a)
     xb, wb = va.bag(b)
     ka, kb = wa >= min_idf, wb >= min_idf
     xa, wa, xb, wb = xa[ka], wa[ka], xb[kb], wb[kb]
     if not len(wa) or not len(wb):
-        return 0.0
+        return np.zeros(0), np.zeros(0)
     if len(wa) > len(wb):
         xa, wa, xb, wb = xb, wb, xa, wa
-    best = (xa @ xb.T).max(axis=1)
+    return (xa @ xb.T).max(axis=1), wa
+
+
+def soft_containment(va: Vectors, a: list[str], b: list[str], cos: float, min_idf: float) -> float:
+    """IDF-weighted share of the shorter bag's words with a word of cosine ≥ cos in the
+    longer bag (an identical word counts: cosine 1)."""
+    best, wa = _best_cosines(va, a, b, min_idf)
+    if not len(wa):
+        return 0.0
     return float((wa * (best >= cos)).sum() / wa.sum())
 
 
 def soft_graded(va: Vectors, a: list[str], b: list[str], min_idf: float) -> float:
     """IDF-weighted mean of each shorter-bag word's best cosine in the longer bag."""
-    xa, wa = va.bag(a)
-    xb, wb = va.bag(b)
-    ka, kb = wa >= min_idf, wb >= min_idf
-    xa, wa, xb, wb = xa[ka], wa[ka], xb[kb], wb[kb]
-    if not len(wa) or not len(wb):
+    best, wa = _best_cosines(va, a, b, min_idf)
+    if not len(wa):
         return 0.0
-    if len(wa) > len(wb):
-        xa, wa, xb, wb = xb, wb, xa, wa
-    best = np.clip((xa @ xb.T).max(axis=1), 0, 1)
+    best = np.clip(best, 0, 1)
     return float((wa * best).sum() / wa.sum())
 
 

@@ -457,15 +457,17 @@ def search(
         answer = _search_through_server(
             c.settings.db_url,
             text,
-            source=source,
-            media=media,
-            stock=stock,
-            since=since,
-            until=until,
-            important=important or None,
-            recent=recent,
             limit=limit,
             offset=offset,
+            filters={
+                "source": source,
+                "media": media,
+                "stock": stock,
+                "since": since,
+                "until": until,
+                "important": "true" if important else None,
+                "sort": "recent" if recent else "relevance",
+            },
         )
     if answer is None:
         from finews.search.service import Filters, parse_time
@@ -512,40 +514,16 @@ _RESULT_KEYS = (
 
 
 def _search_through_server(
-    db_url: str,
-    text: str,
-    *,
-    source: str | None,
-    media: str | None,
-    stock: str | None,
-    since: str | None,
-    until: str | None,
-    important: bool | None,
-    recent: bool,
-    limit: int,
-    offset: int,
+    db_url: str, text: str, *, limit: int, offset: int, filters: dict[str, str | None]
 ) -> dict[str, Any] | None:
     """The answer of a running server of this database, as the command gives it, or None
-    (no server, or a request the JSON API does not take: more than 100 results …)."""
-    if limit > 100 or offset > 10_000 or "" in (source, media, stock, since, until):
+    (no server, or a request the JSON API does not take: more than 100 results …).
+    ``filters`` are the API's parameters besides the query and the page."""
+    if limit > 100 or offset > 10_000 or "" in filters.values():
         return None
     from finews.web import rendezvous
 
-    answer = rendezvous.ask_server(
-        db_url,
-        {
-            "q": text,
-            "source": source,
-            "media": media,
-            "stock": stock,
-            "since": since,
-            "until": until,
-            "important": "true" if important else None,
-            "sort": "recent" if recent else "relevance",
-            "limit": limit,
-            "offset": offset,
-        },
-    )
+    answer = rendezvous.ask_server(db_url, {"q": text, **filters, "limit": limit, "offset": offset})
     if answer is None:
         return None
     try:
