@@ -74,7 +74,6 @@ def _insert_article(conn: Connection, values: dict[str, Any], stocks: Sequence[S
     sql = _inserts(conn.dialect.paramstyle, conn.dialect.name == "postgresql")
     cursor = dbapi.cursor()
     row = tuple(values.get(c, _ROW_DEFAULTS[c]) for c in _ROW_COLUMNS)
-    unique = {s.code: s for s in stocks}
     driver_error = conn.dialect.loaded_dbapi.Error
     statement = sql.article
     try:
@@ -84,11 +83,10 @@ def _insert_article(conn: Connection, values: dict[str, Any], stocks: Sequence[S
         else:
             new_id = cursor.lastrowid
         assert new_id is not None, "an insert gives the new row's id"
-        if unique:
+        stock_rows = _stock_rows(new_id, stocks)
+        if stock_rows:
             statement = sql.stock
-            cursor.executemany(
-                statement, [(new_id, s.code, s.name, s.origin) for s in unique.values()]
-            )
+            cursor.executemany(statement, stock_rows)
     except driver_error as exc:
         # as SQLAlchemy would raise it: callers tell a constraint from a locked file
         raise DBAPIError.instance(statement, None, exc, driver_error) from exc
@@ -369,15 +367,18 @@ def _replace_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag
     _insert_stocks(conn, article_id, stocks)
 
 
-def _insert_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
+def _stock_rows(article_id: int, stocks: Sequence[StockTag]) -> list[tuple[Any, ...]]:
+    """An article's stock rows (:data:`_STOCK_COLUMNS`), one per code: a tag given twice
+    is stored once."""
     unique = {s.code: s for s in stocks}
-    if unique:
+    return [(article_id, s.code, s.name, s.origin) for s in unique.values()]
+
+
+def _insert_stocks(conn: Connection, article_id: int, stocks: Sequence[StockTag]) -> None:
+    rows = _stock_rows(article_id, stocks)
+    if rows:
         conn.execute(
-            insert(schema.article_stocks),
-            [
-                {"article_id": article_id, "code": s.code, "name": s.name, "origin": s.origin}
-                for s in unique.values()
-            ],
+            insert(schema.article_stocks), [dict(zip(_STOCK_COLUMNS, r, strict=True)) for r in rows]
         )
 
 

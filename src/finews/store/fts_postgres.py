@@ -110,8 +110,9 @@ class SearchSQL:
     newest: str = ""
     """the order of the newest matches (default: ``id``)"""
     rerank: str = ""
-    """(id, rel, published_at) of the candidates in ``{candidates}`` (id), when the
-    relevance cannot be computed in the statement that finds them"""
+    """(id, rel, published_at) of the candidates in ``{candidates}`` (id, and the columns
+    ``{carried}`` names), when the relevance cannot be computed in the statement that
+    finds them"""
     candidates: str = ""
     """FROM … WHERE …: the matches when only their ids are needed (default: ``join``)"""
 
@@ -136,7 +137,7 @@ def search_sql(conditions: list[str]) -> SearchSQL:
         # ts_rank on the capped candidates only: in the statement that finds them it would
         # run before the sort, once per match
         rerank=(
-            f"SELECT n.id AS id, -ts_rank('{RANK_WEIGHTS}', r.document, {match}, "
+            f"SELECT n.id AS id{{carried}}, -ts_rank('{RANK_WEIGHTS}', r.document, {match}, "
             f"{RANK_NORMALIZATION}) AS rel, "
             "a.published_at AS published_at FROM ({candidates}) n "
             f"JOIN {TABLE} r ON r.article_id = n.id JOIN articles a ON a.id = n.id"

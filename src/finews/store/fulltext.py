@@ -268,6 +268,19 @@ def search(
         # nothing filters the articles: the index alone counts
         return int(conn.execute(text(count_all), {"q": match}).scalar_one())
 
+    def answering(match: str, total: int) -> tuple[str, int, bool]:
+        """The match that answers: the strict one, or — it found fewer than RELAX_BELOW and
+        the query can be relaxed — the relaxed one or'ed with it (every strict match stays,
+        whatever the relaxed query dropped: a synonym of a compound word), with its count."""
+        loose = query.relaxed() if relax and total < RELAX_BELOW else None
+        loose_match = expression(loose) if loose is not None else None
+        if loose_match is not None:
+            loose_match = f"({match}) {'|' if postgres else 'OR'} ({loose_match})"
+            loose_total = count(loose_match)
+            if loose_total > total:
+                return loose_match, loose_total, True
+        return match, total, False
+
     match = expression(query)
     if match is None:
         return Ranked([], 0)
@@ -294,32 +307,16 @@ def search(
         sql = _page_sql(statements, False, True, end, with_total=True)
         rows = conn.execute(text(sql), {**params, "q": match}).all()
         total = int(rows[0][2]) if rows else count(match) if offset else 0
-        loose = query.relaxed() if relax and total < RELAX_BELOW else None
-        loose_match = expression(loose) if loose is not None else None
-        if loose_match is not None:
-            loose_match = f"({match}) | ({loose_match})"
-            loose_total = count(loose_match)
-            if loose_total > total:
-                params["q"] = loose_match
-                return finish(conn.execute(text(sql), params).all(), loose_total, True)
-        return finish(rows, total, False)
-    total = count(match)
-    relaxed = False
-    loose = query.relaxed() if relax and total < RELAX_BELOW else None
-    if loose is not None:
-        loose_match = expression(loose)
-        if loose_match is not None:
-            # or'ed with the strict one: every strict match stays, whatever the relaxed
-            # query dropped (a synonym of a compound word)
-            loose_match = f"({match}) {'|' if postgres else 'OR'} ({loose_match})"
-            loose_total = count(loose_match)
-            if loose_total > total:
-                match, total, relaxed = loose_match, loose_total, True
+        answer, total, loose = answering(match, total)
+        if loose:
+            rows = conn.execute(text(sql), {**params, "q": answer}).all()
+        return finish(rows, total, loose)
+    match, total, loose = answering(match, count(match))
     params["q"] = match
     rows = conn.execute(
         text(_page_sql(statements, recent_first, total > RANK_CANDIDATES, end)), params
     ).all()
-    return finish(rows, total, relaxed)
+    return finish(rows, total, loose)
 
 
 _TAGS = re.compile(r"<[^>]*>")
@@ -382,14 +379,16 @@ def _page_sql(
         if with_total:
             ids = f"SELECT {sql.id} AS id, count(*) OVER () AS total {newest_ids}"
             candidates = sql.rerank.replace("{candidates}", ids).replace(
-                "n.id AS id,", "n.id AS id, n.total AS total,", 1
+                "{carried}", ", n.total AS total"
             )
             return (
                 f"SELECT id, {blend} AS score, total FROM ({candidates}) c "
                 "ORDER BY score, id DESC LIMIT :limit OFFSET :offset"
             )
         candidates = (
-            sql.rerank.replace("{candidates}", f"SELECT {sql.id} AS id {newest_ids}")
+            sql.rerank.replace("{candidates}", f"SELECT {sql.id} AS id {newest_ids}").replace(
+                "{carried}", ""
+            )
             if sql.rerank
             else rows + newest
         )
