@@ -1,0 +1,375 @@
+"""A second core for a big write (#10's write speed): a helper process derives the search
+documents, MinHash signatures and clean bodies of a large batch while the writer stores it.
+
+Deriving (jieba's cut above all) is about 40 % of a write and needs nothing from the
+database; the writer's own part (its decisions, the story assignment, the SQL) needs the
+derived values one article at a time, in the batch's order.  So the batch is cut into
+chunks, the helper derives them ahead of the writer, and the writer takes each article's
+values when it reaches it — deriving a chunk itself whenever the helper has not been given
+that chunk yet (while the helper starts, or when it has fallen behind).  The values are the
+same whichever process made them (the same code, the same built-in dictionary); a batch
+smaller than :data:`MIN_ARTICLES`, a machine with one core, or a helper that fails in any
+way means the writer derives everything itself, as before: nothing is lost, only time.
+
+The helper is ``python -c`` calling :func:`main` (a plain subprocess rather than
+multiprocessing: nothing of the caller's ``__main__`` is imported again, and the package
+given to it is the caller's own), speaking length-prefixed pickles over its standard input
+and output.  It is started on the first big batch, kept for the next ones, and leaves by
+itself after :data:`IDLE_SECONDS` without work, or as soon as its parent has gone (its
+input closes).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+MIN_ARTICLES = 200
+"""Fewer articles to derive than this: the writer derives them itself (a poll's batch is
+a few dozen; starting the helper costs about a second of the other core)."""
+CHUNK = 16
+"""Articles per request: small enough that the writer rarely waits for the one it needs,
+large enough that the pickling per request stays small."""
+IN_FLIGHT = 4
+"""Requests given to the helper and not yet answered: what it may work on ahead of the
+writer; the rest stays for whichever process gets there first."""
+IDLE_SECONDS = 60.0
+_READY = -1
+"""The key of the helper's first answer: its segmenter is loaded."""
+_GONE = object()
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _write_frame(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(struct.pack(">I", len(payload)))
+    stream.write(payload)
+    stream.flush()
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    """``size`` bytes, fewer only at the end of the stream (an unbuffered read may return
+    part of what was asked)."""
+    parts, left = [], size
+    while left:
+        part = stream.read(left)
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    head = _read_exact(stream, 4)
+    if len(head) < 4:
+        return None
+    (size,) = struct.unpack(">I", head)
+    payload = _read_exact(stream, size)
+    return payload if len(payload) == size else None
+
+
+_PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = 1031  # Linux's fcntl to resize a pipe (fcntl.F_SETPIPE_SZ from 3.10)
+
+
+def _widen(stream: IO[bytes] | None) -> None:
+    """A pipe of 1 MiB rather than 64 KiB, where the system allows it: a request of a
+    chunk is about as large as the default, and the writer would wait for the helper to
+    read it."""
+    if stream is None:
+        return
+    try:
+        import fcntl
+
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", _F_SETPIPE_SZ), _PIPE_BYTES)
+    except (ImportError, OSError):
+        pass  # another system, or a lower limit: the default pipe works, a little slower
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _Helper:
+    """One helper process and the thread that reads its answers into a queue (so that
+    neither side can block the other on a full pipe)."""
+
+    def __init__(self) -> None:
+        import finews
+
+        package_root = str(Path(finews.__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", f"import {__name__} as h; h.main({IDLE_SECONDS!r})"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        for stream in (self.process.stdin, self.process.stdout):
+            _widen(stream)
+        self.pid = os.getpid()
+        self.ready = False
+        self.alive = True
+        self.answers: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=self._read, name="finews-derive-helper", daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            while (frame := _read_frame(self.process.stdout)) is not None:
+                self.answers.put(pickle.loads(frame))
+        except Exception:  # a broken helper: the writer derives the rest itself
+            log.debug("the derive helper's answer could not be read", exc_info=True)
+        finally:
+            self.alive = False
+            self.answers.put(_GONE)
+
+    def send(self, key: int, items: Sequence[Any]) -> bool:
+        assert self.process.stdin is not None
+        try:
+            _write_frame(self.process.stdin, pickle.dumps((key, list(items)), protocol=5))
+        except (OSError, ValueError):
+            self.alive = False
+            return False
+        return True
+
+    def close(self) -> None:
+        self.alive = False
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+            self.process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+
+
+_lock = threading.Lock()
+_helper: _Helper | None = None
+_keys = iter(range(1, 1 << 62))
+_helped = 0
+
+
+def _the_helper() -> _Helper | None:
+    """The process's helper, started if there is none (or the last one has left)."""
+    global _helper
+    with _lock:
+        if _helper is not None and (not _helper.alive or _helper.pid != os.getpid()):
+            if _helper.pid == os.getpid():
+                _helper.close()
+            _helper = None
+        if _helper is None:
+            try:
+                _helper = _Helper()
+            except OSError as exc:
+                log.warning("no helper process for deriving (%s): this process derives", exc)
+                return None
+            atexit.register(_helper.close)
+        return _helper
+
+
+def warm_up(timeout: float = 30.0) -> bool:
+    """Start the helper now and wait until it can take work (True) — before a long import,
+    so that its first batch does not find the helper still loading its dictionary."""
+    if _cores() < 2:
+        return False
+    helper = _the_helper()
+    if helper is None:
+        return False
+    if helper.ready:
+        return True
+    try:
+        answer = helper.answers.get(timeout=timeout)
+    except queue.Empty:
+        return False
+    if answer is _GONE:
+        helper.answers.put(_GONE)
+        return False
+    helper.ready = answer[0] == _READY
+    return helper.ready
+
+
+def helped() -> int:
+    """How many chunks the helpers of this process have derived so far."""
+    return _helped
+
+
+def wanted(count: int) -> bool:
+    """Whether a batch with ``count`` articles to derive is worth the helper."""
+    return count >= MIN_ARTICLES and _cores() >= 2
+
+
+class Derivations(Generic[K, V]):
+    """The derived values of a batch's items, made by the helper ahead of the writer or by
+    the writer itself, whichever gets to a chunk first; ``get`` in roughly the batch's
+    order."""
+
+    def __init__(self, items: Sequence[K], derive: Callable[[K], V]) -> None:
+        self._derive = derive
+        self._chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+        self._chunk_of = {item: n for n, chunk in enumerate(self._chunks) for item in chunk}
+        self._done: dict[K, V] = {}
+        self._taken: set[int] = set()  # chunks derived, or given to the helper
+        self._sent: dict[int, int] = {}  # request key → chunk, not yet answered
+        self._at = 0  # the chunk the writer reached last
+        self._free_below = len(self._chunks)  # every chunk from here on is taken
+        self._helper = _the_helper()
+
+    def get(self, item: K) -> V | None:
+        """The item's values (None: not an item of this batch)."""
+        if item in self._done:
+            return self._done[item]
+        n = self._chunk_of.get(item)
+        if n is None:
+            return None
+        self._at = n
+        self._collect(wait=False)
+        if n not in self._taken:
+            self._derive_here(n)
+        while item not in self._done:
+            if self._collect(wait=False) and item in self._done:
+                break
+            last = self._last_free()
+            if last is not None:
+                # the helper is behind: rather than wait, take the batch's last chunk
+                # nobody has taken (the writer reaches it last)
+                self._derive_here(last)
+                continue
+            if not self._collect(wait=True):
+                # the helper left with this chunk: derive what it still owed
+                for lost in [*self._sent.values(), n]:
+                    self._derive_here(lost)
+                self._sent.clear()
+        self._top_up()
+        return self._done[item]
+
+    def _last_free(self) -> int | None:
+        """The highest chunk nobody has taken yet."""
+        while self._free_below > 0:
+            n = self._free_below - 1
+            if n not in self._taken and n > self._at:
+                return n
+            if n <= self._at:
+                return None
+            self._free_below = n
+        return None
+
+    def _derive_here(self, n: int) -> None:
+        self._taken.add(n)
+        for item in self._chunks[n]:
+            if item not in self._done:
+                self._done[item] = self._derive(item)
+
+    def _collect(self, *, wait: bool) -> bool:
+        """Take the helper's answers (``wait``: at least one); False when it has gone."""
+        helper = self._helper
+        if helper is None:
+            return False
+        while True:
+            try:
+                answer = helper.answers.get(block=wait)
+            except queue.Empty:
+                return True
+            if answer is _GONE:
+                helper.answers.put(_GONE)  # for whoever asks next
+                self._helper = None
+                return False
+            key, values = answer
+            if key == _READY:
+                helper.ready = True
+            elif key in self._sent:
+                n = self._sent.pop(key)
+                if values is None:  # the helper could not derive it: do it here
+                    self._derive_here(n)
+                else:
+                    for item, value in zip(self._chunks[n], values, strict=True):
+                        self._done.setdefault(item, value)
+                    global _helped
+                    _helped += 1
+            # else: an answer left over from an earlier batch
+            wait = False
+
+    def _top_up(self) -> None:
+        """Give the helper the next chunks after the writer's, up to IN_FLIGHT."""
+        helper = self._helper
+        if helper is None or not helper.ready:
+            return
+        n = self._at + 1
+        while len(self._sent) < IN_FLIGHT and n < len(self._chunks):
+            if n not in self._taken:
+                key = next(_keys)
+                if not helper.send(key, self._chunks[n]):
+                    self._helper = None
+                    return
+                self._taken.add(n)
+                self._sent[key] = n
+            n += 1
+
+    def start(self) -> Derivations[K, V]:
+        """Give the helper its first chunks, if it is ready (else the writer starts)."""
+        self._collect(wait=False)
+        self._top_up()
+        return self
+
+
+def _serve(idle: float) -> None:
+    """The helper's side: answer requests until the input closes or nothing comes for
+    ``idle`` seconds.  A thread reads the requests as they come, so that the writer never
+    blocks on a full pipe while this process is busy with an earlier chunk."""
+    from finews.search import segment
+    from finews.store.articles import derive
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    requests: queue.Queue[bytes | None] = queue.Queue()
+
+    def read() -> None:
+        try:
+            while (frame := _read_frame(stdin)) is not None:
+                requests.put(frame)
+        finally:
+            requests.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    segment.tokenizer()
+    _write_frame(stdout, pickle.dumps((_READY, None), protocol=5))
+    while True:
+        try:
+            frame = requests.get(timeout=idle)
+        except queue.Empty:
+            return
+        if frame is None:
+            return
+        key, items = pickle.loads(frame)
+        try:
+            values: list[Any] | None = [derive(item, for_writer=True) for item in items]
+        except Exception:
+            log.warning("the derive helper failed on a chunk; the writer derives it", exc_info=True)
+            values = None
+        _write_frame(stdout, pickle.dumps((key, values), protocol=5))
+
+
+def main(idle: float) -> None:
+    """The helper process's entry (``python -c``: ``-m`` would run this module a second
+    time beside the copy the package imports)."""
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
+        _serve(idle)
