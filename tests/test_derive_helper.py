@@ -138,6 +138,31 @@ def test_a_helper_that_dies_before_or_during_a_write_loses_nothing(
     assert derivehelper._the_helper() is not helper
 
 
+def test_two_threads_writing_big_batches_share_the_helper(
+    tmp_path: Path, flashes: list[Article]
+) -> None:
+    """Each batch gets its own answers: neither waits for an answer the other took."""
+    reference = _reference(tmp_path, flashes)
+    assert derivehelper.warm_up()
+    before = derivehelper.helped()
+    found: dict[str, Any] = {}
+
+    def write(name: str) -> None:
+        with Store.open(f"sqlite:///{tmp_path}/{name}.db") as store:
+            store.save(flashes)
+            found[name] = _contents(store)
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in ("one", "two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "a writer hung"
+    assert found["one"] == reference
+    assert found["two"] == reference
+    assert derivehelper.helped() > before
+
+
 _SCRIPT = """
 import json, os, signal, sys, time
 sys.path.insert(0, {tests!r})

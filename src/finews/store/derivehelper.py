@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import logging
 import os
 import pickle
@@ -47,8 +48,11 @@ IN_FLIGHT = 4
 """Requests given to the helper and not yet answered: what it may work on ahead of the
 writer; the rest stays for whichever process gets there first."""
 IDLE_SECONDS = 60.0
-_READY = -1
-"""The key of the helper's first answer: its segmenter is loaded."""
+PATIENCE = 30.0
+"""Seconds a writer waits for an answer before it derives the rest itself (a chunk takes
+tens of milliseconds; a helper that is alive and silent this long is stuck)."""
+_READY = 0
+"""The key of the helper's first answer: its segmenter is loaded (requests count from 1)."""
 _GONE = object()
 
 K = TypeVar("K")
@@ -109,8 +113,10 @@ def _cores() -> int:
 
 
 class _Helper:
-    """One helper process and the thread that reads its answers into a queue (so that
-    neither side can block the other on a full pipe)."""
+    """One helper process and the thread that reads its answers (so that neither side can
+    block the other on a full pipe).  Each answer goes to the queue of the batch that asked
+    for it: two threads writing big batches at once share the helper without taking each
+    other's answers."""
 
     def __init__(self) -> None:
         import finews
@@ -129,33 +135,53 @@ class _Helper:
         for stream in (self.process.stdin, self.process.stdout):
             _widen(stream)
         self.pid = os.getpid()
-        self.ready = False
+        self.ready = threading.Event()
         self.alive = True
-        self.answers: queue.Queue[Any] = queue.Queue()
+        self._lock = threading.Lock()  # the routes, ``alive`` and the request pipe
+        self._routes: dict[int, queue.Queue[Any]] = {}
         threading.Thread(target=self._read, name="finews-derive-helper", daemon=True).start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         try:
             while (frame := _read_frame(self.process.stdout)) is not None:
-                self.answers.put(pickle.loads(frame))
-        except Exception:  # a broken helper: the writer derives the rest itself
+                key, values = pickle.loads(frame)
+                if key == _READY:
+                    self.ready.set()
+                    continue
+                with self._lock:
+                    route = self._routes.pop(key, None)
+                if route is not None:
+                    route.put((key, values))
+        except Exception:  # a broken helper: the writers derive the rest themselves
             log.debug("the derive helper's answer could not be read", exc_info=True)
         finally:
-            self.alive = False
-            self.answers.put(_GONE)
+            with self._lock:
+                self.alive = False
+                routes, self._routes = list(self._routes.values()), {}
+            for route in routes:
+                route.put(_GONE)
+            self.ready.set()  # nobody waits for a helper that has gone
 
-    def send(self, key: int, items: Sequence[Any]) -> bool:
+    def send(self, key: int, items: Sequence[Any], reply_to: queue.Queue[Any]) -> bool:
+        """Ask for a chunk; its answer (or ``_GONE``) will come to ``reply_to``."""
+        payload = pickle.dumps((key, list(items)), protocol=5)
         assert self.process.stdin is not None
-        try:
-            _write_frame(self.process.stdin, pickle.dumps((key, list(items)), protocol=5))
-        except (OSError, ValueError):
-            self.alive = False
-            return False
+        with self._lock:
+            if not self.alive:
+                return False
+            self._routes[key] = reply_to
+            try:
+                _write_frame(self.process.stdin, payload)
+            except (OSError, ValueError):
+                self._routes.pop(key, None)
+                self.alive = False
+                return False
         return True
 
     def close(self) -> None:
-        self.alive = False
+        with self._lock:
+            self.alive = False
         try:
             if self.process.stdin is not None:
                 self.process.stdin.close()
@@ -166,7 +192,7 @@ class _Helper:
 
 _lock = threading.Lock()
 _helper: _Helper | None = None
-_keys = iter(range(1, 1 << 62))
+_keys = itertools.count(1)
 _helped = 0
 
 
@@ -196,17 +222,7 @@ def warm_up(timeout: float = 30.0) -> bool:
     helper = _the_helper()
     if helper is None:
         return False
-    if helper.ready:
-        return True
-    try:
-        answer = helper.answers.get(timeout=timeout)
-    except queue.Empty:
-        return False
-    if answer is _GONE:
-        helper.answers.put(_GONE)
-        return False
-    helper.ready = answer[0] == _READY
-    return helper.ready
+    return helper.ready.wait(timeout) and helper.alive
 
 
 def helped() -> int:
@@ -222,7 +238,7 @@ def wanted(count: int) -> bool:
 class Derivations(Generic[K, V]):
     """The derived values of a batch's items, made by the helper ahead of the writer or by
     the writer itself, whichever gets to a chunk first; ``get`` in roughly the batch's
-    order."""
+    order, from one thread."""
 
     def __init__(self, items: Sequence[K], derive: Callable[[K], V]) -> None:
         self._derive = derive
@@ -233,6 +249,7 @@ class Derivations(Generic[K, V]):
         self._sent: dict[int, int] = {}  # request key → chunk, not yet answered
         self._at = 0  # the chunk the writer reached last
         self._free_below = len(self._chunks)  # every chunk from here on is taken
+        self._answers: queue.Queue[Any] = queue.Queue()
         self._helper = _the_helper()
 
     def get(self, item: K) -> V | None:
@@ -256,7 +273,8 @@ class Derivations(Generic[K, V]):
                 self._derive_here(last)
                 continue
             if not self._collect(wait=True):
-                # the helper left with this chunk: derive what it still owed
+                # the helper left (or stopped answering) with this chunk: derive what it
+                # still owed
                 for lost in [*self._sent.values(), n]:
                     self._derive_here(lost)
                 self._sent.clear()
@@ -281,44 +299,45 @@ class Derivations(Generic[K, V]):
                 self._done[item] = self._derive(item)
 
     def _collect(self, *, wait: bool) -> bool:
-        """Take the helper's answers (``wait``: at least one); False when it has gone."""
-        helper = self._helper
-        if helper is None:
+        """Take the helper's answers (``wait``: at least one); False when it has gone, or
+        has not answered for :data:`PATIENCE` seconds (then this batch stops asking it)."""
+        if self._helper is None:
             return False
         while True:
             try:
-                answer = helper.answers.get(block=wait)
+                answer = self._answers.get(block=wait, timeout=PATIENCE if wait else None)
             except queue.Empty:
+                if wait:
+                    log.warning("the derive helper did not answer in %.0f s: stopped", PATIENCE)
+                    with contextlib.suppress(OSError):
+                        self._helper.process.kill()  # the next big batch starts another
+                    self._helper = None
+                    return False
                 return True
             if answer is _GONE:
-                helper.answers.put(_GONE)  # for whoever asks next
                 self._helper = None
                 return False
             key, values = answer
-            if key == _READY:
-                helper.ready = True
-            elif key in self._sent:
-                n = self._sent.pop(key)
-                if values is None:  # the helper could not derive it: do it here
-                    self._derive_here(n)
-                else:
-                    for item, value in zip(self._chunks[n], values, strict=True):
-                        self._done.setdefault(item, value)
-                    global _helped
-                    _helped += 1
-            # else: an answer left over from an earlier batch
+            n = self._sent.pop(key)
+            if values is None:  # the helper could not derive it: do it here
+                self._derive_here(n)
+            else:
+                for item, value in zip(self._chunks[n], values, strict=True):
+                    self._done.setdefault(item, value)
+                global _helped
+                _helped += 1
             wait = False
 
     def _top_up(self) -> None:
         """Give the helper the next chunks after the writer's, up to IN_FLIGHT."""
         helper = self._helper
-        if helper is None or not helper.ready:
+        if helper is None or not helper.ready.is_set():
             return
         n = self._at + 1
         while len(self._sent) < IN_FLIGHT and n < len(self._chunks):
             if n not in self._taken:
                 key = next(_keys)
-                if not helper.send(key, self._chunks[n]):
+                if not helper.send(key, self._chunks[n], self._answers):
                     self._helper = None
                     return
                 self._taken.add(n)
@@ -327,7 +346,6 @@ class Derivations(Generic[K, V]):
 
     def start(self) -> Derivations[K, V]:
         """Give the helper its first chunks, if it is ready (else the writer starts)."""
-        self._collect(wait=False)
         self._top_up()
         return self
 
