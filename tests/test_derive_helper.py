@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from conftest import postgres_url
 from finews.model import Article
 from finews.process.pipeline import Processor
 from finews.sources import cls, ths
@@ -62,13 +63,17 @@ def flashes() -> list[Article]:
 def _contents(store: Store) -> dict[str, Any]:
     """Everything a write derives, by article key: the row as published, its story (named
     by its first report) and its search index row."""
+    search = (
+        "s.document::text FROM articles a JOIN articles f ON f.id = a.cluster_id"
+        " JOIN article_search s ON s.article_id = a.id"
+        if store.dialect == "postgresql"
+        else "s.title, s.body, s.tags, s.grams FROM articles a"
+        " JOIN articles f ON f.id = a.cluster_id JOIN article_fts s ON s.rowid = a.id"
+    )
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT a.source, a.upstream_id, a.title, a.body_clean, a.content_hash, a.stocks,"
-            " a.section, a.published_at, a.revision, f.source, f.upstream_id,"
-            " s.title, s.body, s.tags, s.grams"
-            " FROM articles a JOIN articles f ON f.id = a.cluster_id"
-            " JOIN article_fts s ON s.rowid = a.id"
+            " a.section, a.published_at, a.revision, f.source, f.upstream_id, " + search
         ).all()
         signatures = conn.exec_driver_sql(
             "SELECT a.source, a.upstream_id, m.signature, m.facts"
@@ -105,6 +110,22 @@ def test_a_big_batch_with_the_helper_stores_what_the_writer_alone_stores(
     # stories were judged (some flashes of the story cases are one story)
     stories = {row[8:10] for row in helped["rows"].values()}
     assert len(stories) < len(flashes)
+
+
+def test_the_same_on_postgresql(flashes: list[Article]) -> None:
+    assert derivehelper.warm_up()
+    before = derivehelper.helped()
+    with Store.open(postgres_url()) as store:
+        store.save(flashes)
+        helped = _contents(store)
+    assert derivehelper.helped() > before
+    small = derivehelper.MIN_ARTICLES // 4
+    with Store.open(postgres_url()) as store:  # emptied: the same database again
+        for start in range(0, len(flashes), small):
+            store.save(flashes[start : start + small])
+        reference = _contents(store)
+    assert len(reference["rows"]) == len(flashes)
+    assert helped == reference
 
 
 def test_a_helper_that_dies_before_or_during_a_write_loses_nothing(
