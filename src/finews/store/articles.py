@@ -321,7 +321,7 @@ def _apply(
         return intent.old
     assert derived is not None, "an insert or update comes with what it derives"
     if isinstance(intent, Insert):
-        values = dict(derived.row)
+        values = {**derived.row, "raw": intent.article.raw}  # raw is not in equality
         values.update(revision=1, first_seen_at=stamp, updated_at=stamp, change_seq=seq)
         new_id = _insert_article(conn, values, intent.article.stocks)
         return Stored(new_id, intent.article, 1, values["content_hash"])
@@ -351,7 +351,7 @@ def _apply(
             )
         )
         revision += 1
-    values = dict(derived.row)
+    values = {**derived.row, "raw": intent.new.raw}
     old_published = int(old.article.published.timestamp())
     old_section = section_of(old.article)
     if (

@@ -28,12 +28,12 @@ import logging
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -119,25 +119,28 @@ class _Helper:
     other's answers."""
 
     def __init__(self) -> None:
-        import finews
-
-        package_root = str(Path(finews.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        # this process's own import path, exactly: the same finews and the same libraries
+        # (an editable checkout, PYTHONPATH, a path set at run time), and no current folder
+        code = (
+            f"import sys; sys.path[:] = {[p for p in sys.path if p]!r}; "
+            f"import {__name__} as h; h.main({IDLE_SECONDS!r})"
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-c", f"import {__name__} as h; h.main({IDLE_SECONDS!r})"],
+            [sys.executable, "-c", code],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=env,
+            # nothing of the helper's reaches the user's terminal: a failure is the
+            # writer's to report (it derives instead)
+            stderr=subprocess.DEVNULL,
         )
         for stream in (self.process.stdin, self.process.stdout):
             _widen(stream)
         self.pid = os.getpid()
         self.ready = threading.Event()
         self.alive = True
-        self._lock = threading.Lock()  # the routes, ``alive`` and the request pipe
+        self.closing = False  # this process ends it (it did not fail)
+        self._lock = threading.Lock()  # the routes and ``alive``
+        self._sending = threading.Lock()  # the request pipe (never held by the reader)
         self._routes: dict[int, queue.Queue[Any]] = {}
         threading.Thread(target=self._read, name="finews-derive-helper", daemon=True).start()
 
@@ -159,9 +162,15 @@ class _Helper:
             with self._lock:
                 self.alive = False
                 routes, self._routes = list(self._routes.values()), {}
+            if not self.ready.is_set() and not self.closing:
+                _give_up("the derive helper ended before it could work")
             for route in routes:
                 route.put(_GONE)
             self.ready.set()  # nobody waits for a helper that has gone
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)  # reaped: no zombie left behind
+            with contextlib.suppress(OSError):
+                self.process.stdout.close()  # (the input is closed by ``close``)
 
     def send(self, key: int, items: Sequence[Any], reply_to: queue.Queue[Any]) -> bool:
         """Ask for a chunk; its answer (or ``_GONE``) will come to ``reply_to``."""
@@ -171,17 +180,20 @@ class _Helper:
             if not self.alive:
                 return False
             self._routes[key] = reply_to
-            try:
+        try:
+            with self._sending:
                 _write_frame(self.process.stdin, payload)
-            except (OSError, ValueError):
+        except (OSError, ValueError):
+            with self._lock:
                 self._routes.pop(key, None)
                 self.alive = False
-                return False
+            return False
         return True
 
     def close(self) -> None:
         with self._lock:
             self.alive = False
+            self.closing = True
         try:
             if self.process.stdin is not None:
                 self.process.stdin.close()
@@ -194,24 +206,40 @@ _lock = threading.Lock()
 _helper: _Helper | None = None
 _keys = itertools.count(1)
 _helped = 0
+_refused = ""
+"""Why this process starts no more helpers (one could not start or never got ready)."""
+
+
+def _give_up(reason: str) -> None:
+    global _refused
+    if not _refused:
+        _refused = reason
+        log.warning("%s: this process derives its writes itself", reason)
 
 
 def _the_helper() -> _Helper | None:
-    """The process's helper, started if there is none (or the last one has left)."""
+    """The process's helper, started if there is none (or the last one has left); None
+    when helpers do not work here."""
     global _helper
     with _lock:
         if _helper is not None and (not _helper.alive or _helper.pid != os.getpid()):
             if _helper.pid == os.getpid():
                 _helper.close()
             _helper = None
-        if _helper is None:
+        if _helper is None and not _refused:
             try:
                 _helper = _Helper()
             except OSError as exc:
-                log.warning("no helper process for deriving (%s): this process derives", exc)
-                return None
-            atexit.register(_helper.close)
+                _give_up(f"no helper process for deriving ({exc})")
         return _helper
+
+
+@atexit.register
+def _close() -> None:
+    """The helper leaves with this process (it would anyway, when its input closes)."""
+    with _lock:
+        if _helper is not None and _helper.pid == os.getpid():
+            _helper.close()
 
 
 def warm_up(timeout: float = 30.0) -> bool:
@@ -310,11 +338,13 @@ class Derivations(Generic[K, V]):
                 if wait:
                     log.warning("the derive helper did not answer in %.0f s: stopped", PATIENCE)
                     with contextlib.suppress(OSError):
-                        self._helper.process.kill()  # the next big batch starts another
+                        self._helper.process.kill()  # reaped by its reader; the next big
+                        # batch starts another
                     self._helper = None
                     return False
                 return True
             if answer is _GONE:
+                log.warning("the derive helper ended in a write: this process derives the rest")
                 self._helper = None
                 return False
             key, values = answer
@@ -388,6 +418,18 @@ def _serve(idle: float) -> None:
 
 def main(idle: float) -> None:
     """The helper process's entry (``python -c``: ``-m`` would run this module a second
-    time beside the copy the package imports)."""
-    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
+    time beside the copy the package imports).  Ctrl-C in a terminal reaches the helper
+    too: it is ignored, the helper leaves when its writer's input closes.  It ends with
+    ``os._exit``: a normal interpreter shutdown with the reader thread blocked on the
+    standard input aborted (SIGABRT, "could not acquire lock for <stdin>")."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    code = 0
+    try:
         _serve(idle)
+    except BrokenPipeError:
+        pass
+    except Exception:
+        code = 1
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    os._exit(code)
