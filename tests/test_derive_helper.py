@@ -23,10 +23,9 @@ from typing import Any
 import pytest
 
 from conftest import postgres_url
+from daydata import flash_article
 from finews.model import Article
 from finews.process.pipeline import Processor
-from finews.sources import cls, ths
-from finews.sources.eastmoney import normalise_fast
 from finews.store import Store, derivehelper
 
 FLASHES = Path(__file__).parent / "data" / "flash"
@@ -38,18 +37,11 @@ pytestmark = pytest.mark.skipif(
 
 def _flashes() -> list[Article]:
     process = Processor.default()
-    found = []
-    for name in ("briefing_2026-06-16.jsonl", "story_cases.jsonl"):
-        for line in (FLASHES / name).read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            raw = record["raw"]
-            if record["source"] == "cls":
-                article = cls.normalise(raw)
-            elif record["source"] == "eastmoney":
-                article = normalise_fast(raw, "https://finance.eastmoney.com")
-            else:
-                article = ths.normalise(raw)
-            found.append(process(article))
+    found = [
+        process(flash_article(json.loads(line)))
+        for name in ("briefing_2026-06-16.jsonl", "story_cases.jsonl")
+        for line in (FLASHES / name).read_text(encoding="utf-8").splitlines()
+    ]
     unique = {a.key: a for a in found}
     return sorted(unique.values(), key=lambda a: (a.published, a.key))
 
