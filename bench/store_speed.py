@@ -5,7 +5,9 @@
 The first ``--n`` real flashes of shared/corpus/flash in bench/quality.py's order (its
 throughput figure: through finews' own adapters, oldest first), tagged and stored one batch
 of 500 at a time in a fresh SQLite file on this machine's disk (bench/quality/, not /tmp),
-as ``finews fetch`` stores them.  Prints articles/s (CPU and wall) per run and a SHA-256 of
+as ``finews fetch`` stores them.  Prints articles/s per run — CPU of this process, and wall:
+since wave 6 a helper process derives most search documents on a second core
+(finews.store.derivehelper), so wall is the speed a user sees — and a SHA-256 of
 the mapping article → story (each as source/upstream id; a story named by its first report),
 so two versions of the code can be shown to make the same judgements: run it with
 ``PYTHONPATH=<other checkout>/src`` for the other version.
@@ -82,13 +84,20 @@ def main() -> None:
     articles = sorted((normalise(r["source"], r["raw"]) for r in recs), key=lambda a: a.published)
     tagger = StockTagger(load_directory())
     print(f"finews from {Path(finews.__file__).parent}; {len(articles)} flashes")
+    try:
+        from finews.store import derivehelper
+    except ImportError:  # a version before the helper (#10's write speed, wave 6)
+        derivehelper = None  # type: ignore[assignment]
     for i in range(args.runs):
+        helped = derivehelper.helped() if derivehelper else 0
         cpu, wall, digest, stories, told = run(articles, tagger, args.profile if i == 0 else None)
+        helped = (derivehelper.helped() if derivehelper else 0) - helped
         print(
             f"run {i + 1}: {len(articles) / cpu:,.0f} articles/s CPU, "
             f"{len(articles) / wall:,.0f}/s wall; {stories} stories ({told} told more than "
             f"once); "
-            f"article→story sha256 {digest[:16]}",
+            f"article→story sha256 {digest[:16]}; "
+            f"{helped * derivehelper.CHUNK if derivehelper else 0} derived by the helper",
             flush=True,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -161,6 +162,9 @@ def httpserver() -> Iterator[Any]:
     """A real threaded HTTP server on 127.0.0.1 (pytest-httpserver), one per test."""
     from pytest_httpserver import HTTPServer
 
+    # werkzeug's access lines: a request still answered after its test ended was logged into
+    # whatever the next test captured as a command's stderr (test_user_mistakes)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     yield server

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from finews.model import Article
 from finews.process.pipeline import Processor
@@ -22,20 +23,24 @@ NOW = datetime.fromisoformat("2026-06-16T16:00:00+08:00").timestamp()
 """'Now' for the tests: the afternoon of that day, after the close."""
 
 
+def flash_article(record: dict[str, Any]) -> Article:
+    """A corpus record ({"source": cls|eastmoney|ths, "raw": the upstream's payload}) as its
+    source's real adapter normalises it."""
+    raw = record["raw"]
+    if record["source"] == "cls":
+        return cls.normalise(raw)
+    if record["source"] == "eastmoney":
+        return normalise_fast(raw, "https://finance.eastmoney.com")
+    return ths.normalise(raw)
+
+
 def day_articles() -> list[Article]:
     """The slice's flashes, oldest first."""
     process = Processor.default()
-    found = []
-    for line in DAY_FILE.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        raw = record["raw"]
-        if record["source"] == "cls":
-            article = cls.normalise(raw)
-        elif record["source"] == "eastmoney":
-            article = normalise_fast(raw, "https://finance.eastmoney.com")
-        else:
-            article = ths.normalise(raw)
-        found.append(process(article))
+    found = [
+        process(flash_article(json.loads(line)))
+        for line in DAY_FILE.read_text(encoding="utf-8").splitlines()
+    ]
     return sorted(found, key=lambda a: (a.published, a.key))
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from daydata import flash_article
 from finews.model import Article
 from finews.process.pipeline import Processor
-from finews.sources import cls, ths
 from finews.sources.eastmoney import normalise_fast
 from finews.store import Store
 from standin import real_fast_items, real_posts
@@ -42,17 +42,6 @@ def story_case_articles(case: str) -> list[Article]:
     """The real flashes of one case of tests/data/flash/story_cases.jsonl (issue #10), as
     the adapters and the stock tagger make them, oldest first."""
     process = Processor.default()
-    found = []
-    for line in STORY_CASES.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if record["case"] != case:
-            continue
-        raw = record["raw"]
-        if record["source"] == "cls":
-            article = cls.normalise(raw)
-        elif record["source"] == "eastmoney":
-            article = normalise_fast(raw, "https://finance.eastmoney.com")
-        else:
-            article = ths.normalise(raw)
-        found.append(process(article))
+    records = [json.loads(line) for line in STORY_CASES.read_text(encoding="utf-8").splitlines()]
+    found = [process(flash_article(r)) for r in records if r["case"] == case]
     return sorted(found, key=lambda a: (a.published, a.key))

@@ -104,6 +104,9 @@ class Figure:
         return abs(a - b) <= tolerance + 1e-9
 
 
+_COMPUTED = ("json",)
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the judgement needs of one report, small enough to keep beside its signature.
@@ -150,6 +153,11 @@ class Facts:
         return _first_org(self.lead)
 
     def to_json(self) -> str:
+        return self.json
+
+    @cached_property
+    def json(self) -> str:
+        """The facts as stored beside the signature (computed once: the writer asks twice)."""
         return json.dumps(
             {
                 "p": self.published,
@@ -165,6 +173,13 @@ class Facts:
             ensure_ascii=False,
             separators=(",", ":"),
         )
+
+    def computed(self) -> Facts:
+        """These facts with everything a comparison reads already computed: a helper
+        process derives it once, before the writer compares (:mod:`finews.store.derivehelper`)."""
+        for name in _COMPUTED:
+            getattr(self, name)
+        return self
 
     @classmethod
     def from_json(cls, data: str) -> Facts:

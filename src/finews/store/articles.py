@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from finews.model import Article, StockTag
 from finews.process import dedup
 from finews.process.clean import CLEAN_REVISION, clean_body
-from finews.store import clusters, fulltext, schema
+from finews.store import clusters, derivehelper, fulltext, schema
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
 from finews.store.rows import (
     published_values,
@@ -111,16 +111,26 @@ class SaveReport:
         return self
 
 
-Derived = tuple[fulltext.Document, "dedup.Signature | None", str]
-"""What a write derives from an article: its search document, its MinHash signature and
-its body as published (sanitised)."""
+class Derived(NamedTuple):
+    """What a write derives from an article: its search document, its MinHash signature,
+    and its row as published (with the sanitised body and the content hash)."""
+
+    document: fulltext.Document
+    signature: dedup.Signature | None
+    row: dict[str, Any]
 
 
-def _derived(article: Article) -> Derived:
-    return (
+def derive(article: Article, *, for_writer: bool = False) -> Derived:
+    """What a write of ``article`` derives from it.  ``for_writer``: a helper process
+    derives it for the writing one (:mod:`.derivehelper`), so the story facts' n-gram sets
+    are computed here too rather than in the writer when it first compares."""
+    signature = dedup.signature(article)
+    if for_writer and signature is not None and signature.facts is not None:
+        signature.facts.computed()
+    return Derived(
         fulltext.document(article),
-        dedup.signature(article),
-        clean_body(article.body_html, article.url),
+        signature,
+        published_values(article, clean_body(article.body_html, article.url)),
     )
 
 
@@ -129,7 +139,13 @@ def warm_up(article: Article) -> None:
     body) and drop it: the segmenter, the MinHash tables and the sanitiser are built on
     first use, seconds on a busy machine, which a long-running writer (a worker) had
     better spend before its first poll than in it."""
-    _derived(article)
+    derive(article)
+
+
+class Prepared(Protocol):
+    """The derived values a write has ready, by article (None: derive it now)."""
+
+    def get(self, article: Article, /) -> Derived | None: ...
 
 
 def _written(intent: Intent) -> Article | None:
@@ -149,24 +165,25 @@ def _outcome(intent: Intent) -> str:
     return "unchanged"
 
 
-def prepare(conn: Connection, batch: list[Article]) -> dict[Article, Derived]:
+def prepare(conn: Connection, batch: list[Article]) -> Prepared:
     """The index documents, signatures and sanitised bodies of the articles this batch
     will write, as far as a look without the write lock can tell (what a concurrent
     writer changes in between is computed under the lock).  Segmenting, hashing and
     sanitising are the expensive part of a write; done here, other processes' writers
-    wait for SQL only."""
+    wait for SQL only — except for a large batch on a machine with a second core, whose
+    values a helper process derives while this one writes (:mod:`.derivehelper`)."""
     existing = load_existing(conn, {a.key for a in batch})
-    prepared: dict[Article, Derived] = {}
-    for article in batch:
-        written = _written(decide(existing.get(article.key), article))
-        if written is not None:
-            prepared[written] = _derived(written)
-    return prepared
+    to_write = [
+        written
+        for article in batch
+        if (written := _written(decide(existing.get(article.key), article))) is not None
+    ]
+    if derivehelper.wanted(len(to_write)):
+        return derivehelper.Derivations(to_write, derive).start()
+    return {written: derive(written) for written in to_write}
 
 
-def save(
-    conn: Connection, batch: list[Article], prepared: dict[Article, Derived], stamp: int
-) -> SaveReport:
+def save(conn: Connection, batch: list[Article], prepared: Prepared, stamp: int) -> SaveReport:
     """Store ``batch`` (inside a write transaction); ``prepared`` from :func:`prepare`."""
     report = SaveReport()
     seq = next_seq(conn)
@@ -177,7 +194,7 @@ def save(
         written = _written(intent)
         derived = None
         if written is not None:
-            derived = prepared.get(written) or _derived(written)
+            derived = prepared.get(written) or derive(written)
         stored = _apply(conn, intent, stamp, seq, derived)
         if derived is not None:
             document, signature, _ = derived
@@ -304,7 +321,7 @@ def _apply(
         return intent.old
     assert derived is not None, "an insert or update comes with what it derives"
     if isinstance(intent, Insert):
-        values = published_values(intent.article, derived[2])
+        values = {**derived.row, "raw": intent.article.raw}  # raw is not in equality
         values.update(revision=1, first_seen_at=stamp, updated_at=stamp, change_seq=seq)
         new_id = _insert_article(conn, values, intent.article.stocks)
         return Stored(new_id, intent.article, 1, values["content_hash"])
@@ -334,7 +351,7 @@ def _apply(
             )
         )
         revision += 1
-    values = published_values(intent.new, derived[2])
+    values = {**derived.row, "raw": intent.new.raw}
     old_published = int(old.article.published.timestamp())
     old_section = section_of(old.article)
     if (
