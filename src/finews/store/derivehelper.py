@@ -1,12 +1,14 @@
 """A second core for a big write (#10's write speed): a helper process derives the search
-documents, MinHash signatures and clean bodies of a large batch while the writer stores it.
+documents, MinHash signatures (with their facts) and rows as published (the clean body, the
+content hash) of a large batch while the writer stores it.
 
 Deriving (jieba's cut above all) is about 40 % of a write and needs nothing from the
 database; the writer's own part (its decisions, the story assignment, the SQL) needs the
 derived values one article at a time, in the batch's order.  So the batch is cut into
 chunks, the helper derives them ahead of the writer, and the writer takes each article's
 values when it reaches it — deriving a chunk itself whenever the helper has not been given
-that chunk yet (while the helper starts, or when it has fallen behind).  The values are the
+that chunk yet (while the helper starts, the first of each batch), and the batch's last
+untaken chunk rather than waiting when the helper has fallen behind.  The values are the
 same whichever process made them (the same code, the same built-in dictionary); a batch
 smaller than :data:`MIN_ARTICLES`, a machine with one core, or a helper that fails in any
 way means the writer derives everything itself, as before: nothing is lost, only time.
@@ -48,6 +50,7 @@ IN_FLIGHT = 4
 """Requests given to the helper and not yet answered: what it may work on ahead of the
 writer; the rest stays for whichever process gets there first."""
 IDLE_SECONDS = 60.0
+"""A helper with nothing to do this long leaves (the next big batch starts another)."""
 PATIENCE = 30.0
 """Seconds a writer waits for an answer before it derives the rest itself (a chunk takes
 tens of milliseconds; a helper that is alive and silent this long is stuck)."""
