@@ -105,6 +105,9 @@ class Figure:
 
 
 _COMPUTED = ("json",)
+"""What a helper process makes of the facts before sending them to the writer: their
+stored form.  Not the n-gram sets (frozensets of strings cost more to unpickle than to
+make)."""
 
 
 @dataclass(frozen=True)
@@ -175,8 +178,8 @@ class Facts:
         )
 
     def computed(self) -> Facts:
-        """These facts with everything a comparison reads already computed: a helper
-        process derives it once, before the writer compares (:mod:`finews.store.derivehelper`)."""
+        """These facts with what is cheap to send already made (:data:`_COMPUTED`): a
+        helper process derives them for the writer (:mod:`finews.store.derivehelper`)."""
         for name in _COMPUTED:
             getattr(self, name)
         return self

@@ -122,8 +122,9 @@ class Derived(NamedTuple):
 
 def derive(article: Article, *, for_writer: bool = False) -> Derived:
     """What a write of ``article`` derives from it.  ``for_writer``: a helper process
-    derives it for the writing one (:mod:`.derivehelper`), so the story facts' n-gram sets
-    are computed here too rather than in the writer when it first compares."""
+    derives it for the writing one (:mod:`.derivehelper`), so the story facts' stored form
+    (their JSON, one string to send) is made here too rather than in the writer; their
+    n-gram sets are not: unpickling them cost the writer more than computing them."""
     signature = dedup.signature(article)
     if for_writer and signature is not None and signature.facts is not None:
         signature.facts.computed()
