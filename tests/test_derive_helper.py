@@ -78,13 +78,18 @@ def _contents(store: Store) -> dict[str, Any]:
     }
 
 
-def _reference(tmp_path: Path, articles: list[Article]) -> dict[str, Any]:
-    """The store written in batches too small for the helper: the writer derives all."""
+def _written_alone(store: Store, articles: list[Article]) -> dict[str, Any]:
+    """The store's contents once written in batches too small for the helper: the writer
+    derives all."""
     small = derivehelper.MIN_ARTICLES // 4
+    for start in range(0, len(articles), small):
+        store.save(articles[start : start + small])
+    return _contents(store)
+
+
+def _reference(tmp_path: Path, articles: list[Article]) -> dict[str, Any]:
     with Store.open(f"sqlite:///{tmp_path}/reference.db") as store:
-        for start in range(0, len(articles), small):
-            store.save(articles[start : start + small])
-        return _contents(store)
+        return _written_alone(store, articles)
 
 
 def test_a_big_batch_with_the_helper_stores_what_the_writer_alone_stores(
@@ -112,11 +117,8 @@ def test_the_same_on_postgresql(flashes: list[Article]) -> None:
         store.save(flashes)
         helped = _contents(store)
     assert derivehelper.helped() > before
-    small = derivehelper.MIN_ARTICLES // 4
     with Store.open(postgres_url()) as store:  # emptied: the same database again
-        for start in range(0, len(flashes), small):
-            store.save(flashes[start : start + small])
-        reference = _contents(store)
+        reference = _written_alone(store, flashes)
     assert len(reference["rows"]) == len(flashes)
     assert helped == reference
 

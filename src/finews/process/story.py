@@ -104,12 +104,6 @@ class Figure:
         return abs(a - b) <= tolerance + 1e-9
 
 
-_COMPUTED = ("json",)
-"""What a helper process makes of the facts before sending them to the writer: their
-stored form.  Not the n-gram sets (frozensets of strings cost more to unpickle than to
-make)."""
-
-
 @dataclass(frozen=True)
 class Facts:
     """What the judgement needs of one report, small enough to keep beside its signature.
@@ -160,7 +154,8 @@ class Facts:
 
     @cached_property
     def json(self) -> str:
-        """The facts as stored beside the signature (computed once: the writer asks twice)."""
+        """The facts as stored beside the signature (made once: the writer asks twice, a
+        helper process makes it before sending the facts)."""
         return json.dumps(
             {
                 "p": self.published,
@@ -176,13 +171,6 @@ class Facts:
             ensure_ascii=False,
             separators=(",", ":"),
         )
-
-    def computed(self) -> Facts:
-        """These facts with what is cheap to send already made (:data:`_COMPUTED`): a
-        helper process derives them for the writer (:mod:`finews.store.derivehelper`)."""
-        for name in _COMPUTED:
-            getattr(self, name)
-        return self
 
     @classmethod
     def from_json(cls, data: str) -> Facts:

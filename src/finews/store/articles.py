@@ -120,14 +120,14 @@ class Derived(NamedTuple):
     row: dict[str, Any]
 
 
-def derive(article: Article, *, for_writer: bool = False) -> Derived:
-    """What a write of ``article`` derives from it.  ``for_writer``: a helper process
-    derives it for the writing one (:mod:`.derivehelper`), so the story facts' stored form
-    (their JSON, one string to send) is made here too rather than in the writer; their
-    n-gram sets are not: unpickling them cost the writer more than computing them."""
+def derive(article: Article) -> Derived:
+    """What a write of ``article`` derives from it (in a helper process too:
+    :mod:`.derivehelper`).  The story facts' stored form is made here, one string to send
+    from a helper; their n-gram sets are left to the judgement (unpickled, they cost the
+    writer more than computing them)."""
     signature = dedup.signature(article)
-    if for_writer and signature is not None and signature.facts is not None:
-        signature.facts.computed()
+    if signature is not None and signature.facts is not None:
+        signature.facts.to_json()  # remembered by the facts
     return Derived(
         fulltext.document(article),
         signature,

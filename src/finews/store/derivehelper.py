@@ -279,7 +279,6 @@ class Derivations(Generic[K, V]):
         self._taken: set[int] = set()  # chunks derived, or given to the helper
         self._sent: dict[int, int] = {}  # request key → chunk, not yet answered
         self._at = 0  # the chunk the writer reached last
-        self._free_below = len(self._chunks)  # every chunk from here on is taken
         self._answers: queue.Queue[Any] = queue.Queue()
         self._helper = _the_helper()
 
@@ -313,14 +312,10 @@ class Derivations(Generic[K, V]):
         return self._done[item]
 
     def _last_free(self) -> int | None:
-        """The highest chunk nobody has taken yet."""
-        while self._free_below > 0:
-            n = self._free_below - 1
-            if n not in self._taken and n > self._at:
+        """The highest chunk after the writer's that nobody has taken yet."""
+        for n in range(len(self._chunks) - 1, self._at, -1):
+            if n not in self._taken:
                 return n
-            if n <= self._at:
-                return None
-            self._free_below = n
         return None
 
     def _derive_here(self, n: int) -> None:
@@ -412,7 +407,7 @@ def _serve(idle: float) -> None:
             return
         key, items = pickle.loads(frame)
         try:
-            values: list[Any] | None = [derive(item, for_writer=True) for item in items]
+            values: list[Any] | None = [derive(item) for item in items]
         except Exception:
             log.warning("the derive helper failed on a chunk; the writer derives it", exc_info=True)
             values = None
