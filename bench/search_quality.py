@@ -295,7 +295,7 @@ GRID = {
         for grams in (0.0, 0.5, 1.0)
     ],
     "RECENCY_SCALE": [365 * 86400, 1000 * 86400, 3650 * 86400],
-    "RELAX_BELOW": [10, 20],
+    "RELAX_BELOW": [10, 20, 50],
 }
 
 
