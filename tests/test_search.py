@@ -240,3 +240,12 @@ def test_cli_search(tmp_path: Path, store: Store, db_url: str) -> None:
     assert bad.returncode == 2 and "not a time" in bad.stderr
     nothing = run_cli("search", "'\"(", env=env)
     assert nothing.returncode == 0 and "no articles" in nothing.stderr
+    # -word leaves a word out, typed as its own argument too (docs/search.md); what looks
+    # like a mistyped option is refused with one line
+    without = run_cli("search", "西安银行", "-抗疫", "--json", env=env)
+    assert without.returncode == 0, without.stderr
+    assert SEED_ID not in {r["id"] for r in json.loads(without.stdout)["results"]}
+    for typo, hint in (("--limt", "no such option: --limt"), ("-Micron", "quote the whole")):
+        refused = run_cli("search", "西安银行", typo, env=env)
+        assert refused.returncode == 2 and hint in refused.stderr, refused.stderr
+        assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr

@@ -424,7 +424,7 @@ def _marked(fragment: str) -> Text:
     return text
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})
 def search(
     ctx: typer.Context,
     query: Annotated[list[str], typer.Argument(help="What to look for (words, a stock code …).")],
@@ -450,6 +450,19 @@ def search(
 
     A ``finews serve`` or ``finews run`` already up on the same database answers it (the
     same results, without this process loading the store: finews.web.rendezvous)."""
+    # `-美联储` leaves a word out (docs/search.md): Click would take it for an option, so
+    # unknown options reach the query, and only those that look like options are refused
+    for word in query:
+        if word.startswith("--"):
+            raise typer.BadParameter(f"no such option: {word}", ctx, param_hint="QUERY")
+        if word[:1] == "-" and word[1:2].isascii() and word[1:2].isalpha():
+            quoted = " ".join(query).replace("'", "")
+            raise typer.BadParameter(
+                f"no such option: {word} (to leave out {word[1:]}, quote the whole query: "
+                f"finews search '{quoted}')",
+                ctx,
+                param_hint="QUERY",
+            )
     text = " ".join(query)
     c = _ctx(ctx)
     answer = None
@@ -502,7 +515,11 @@ def search(
         if title and result["snippet_html"]:
             out.print(Text("    ").append_text(_marked(result["snippet_html"])))
     shown = f"{offset + 1}–{offset + len(results)}"
-    relaxed = " with most of the words (all of them found too few)" if answer["relaxed"] else ""
+    relaxed = ""
+    if answer["relaxed"]:
+        relaxed = " with most of the words (all of them found too few" + (
+            ": those come first)" if recent else ")"
+        )
     err.print(f"{shown} of {answer['total']} articles{relaxed}")
 
 

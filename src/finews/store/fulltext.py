@@ -322,6 +322,28 @@ def search(
             hits = (_second_pass(conn, query, hits[:top]) + hits[top:])[offset : offset + limit]
         return Ranked(hits, total, relaxed)
 
+    def first_rows(m: str, matches: int, wanted: int) -> list[tuple[int, float]]:
+        """The first ``wanted`` matches of ``m`` (of ``matches``) in the page's order, the
+        first page ranked again (the second pass)."""
+        sql = _page_sql(statements, recent_first, matches > RANK_CANDIDATES, wanted)
+        rows = conn.execute(text(sql), {**bound(m), "limit": wanted, "offset": 0}).all()
+        hits = [(int(r[0]), float(r[1])) for r in rows]
+        return _second_pass(conn, query, hits[:top]) + hits[top:] if second_pass else hits
+
+    def strict_first(strict: str, strict_total: int, answer: str, total: int) -> Ranked:
+        """A relaxed answer newest first (``--recent``): every article with all the words
+        first (fewer than RELAX_BELOW of them, all read), then those with most of the
+        words.  By date alone, the flashes with one of two words (央行 of 央行 降息)
+        buried the few with both.  Ranked by relevance, the two kinds stay mixed: BM25
+        and the second pass order them, and the strict ones first lowered nDCG@10 on the
+        tune half of bench/search_judged (0.933 → 0.925: a strict query that keeps a weak
+        word, 特朗普关税政策 or 英伟达发布财报, puts calendars first)."""
+        exact = first_rows(strict, strict_total, strict_total) if strict_total else []
+        seen = {i for i, _ in exact}
+        wanted = (end if second_pass else offset + limit) + len(exact)
+        rest = [h for h in first_rows(answer, total, wanted) if h[0] not in seen]
+        return Ranked((exact + rest)[offset : offset + limit], total, True)
+
     if postgres and statements.rerank and not recent_first and end <= RANK_CANDIDATES:
         # one statement finds the page and counts the matches: GIN cannot count from the
         # index alone, and a common word's count visited every heap page its matches are
@@ -333,9 +355,12 @@ def search(
         if loose:
             rows = conn.execute(text(sql), bound(answer)).all()
         return finish(rows, total, loose)
-    match, total, loose = answering(match, count(match))
+    strict_total = count(match)
+    answer, total, loose = answering(match, strict_total)
+    if loose and recent_first:
+        return strict_first(match, strict_total, answer, total)
     rows = conn.execute(
-        text(_page_sql(statements, recent_first, total > RANK_CANDIDATES, end)), bound(match)
+        text(_page_sql(statements, recent_first, total > RANK_CANDIDATES, end)), bound(answer)
     ).all()
     return finish(rows, total, loose)
 
