@@ -28,6 +28,12 @@
     return false;
   }
 
+  function mediaShown(list) {
+    // a section's lines name their outlet only when it has several (docs/site.md)
+    if (list.dataset.live.indexOf("section:") === 0) return !!list.querySelector(".media");
+    return !!list.querySelector(".media") || list.dataset.live !== "all";
+  }
+
   function item(a, showMedia) {
     if (a.html) {
       // the line as the site's lists print it, built by the server (escaped there)
@@ -35,6 +41,12 @@
       holder.innerHTML = a.html;
       var made = holder.content.firstElementChild;
       if (made) {
+        // an outlet's own section leaves its name out of its lines (docs/site.md)
+        if (!showMedia) {
+          Array.prototype.forEach.call(made.querySelectorAll(".tags .media"), function (m) {
+            m.remove();
+          });
+        }
         made.classList.add("live-new");
         made.dataset.id = String(a.id);
         return made;
@@ -118,7 +130,7 @@
     var anchor = anchorOf(list);
     var listTop = list.getBoundingClientRect().top;
     var before = anchor ? anchor.getBoundingClientRect().top : 0;
-    var showMedia = !!list.querySelector(".media") || list.dataset.live !== "all";
+    var showMedia = mediaShown(list);
     // newest first: each goes in front of the first item older than it
     state.waiting.sort(function (x, y) { return Date.parse(x.time) - Date.parse(y.time); });
     state.waiting.forEach(function (a) {
@@ -186,7 +198,7 @@
         if (!link || (li.dataset.id !== String(a.id) && link.href !== absolute)) return;
         if (a.html) {
           // the stream line again, as the server builds it (title, text, chips: #12)
-          var showMedia = !!li.querySelector(".media") || list.dataset.live !== "all";
+          var showMedia = !!li.querySelector(".media") || mediaShown(list);
           var made = item(a, showMedia);
           made.classList.remove("live-new");
           made.dataset.complete = String(a.complete);
