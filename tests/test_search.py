@@ -245,6 +245,10 @@ def test_cli_search(tmp_path: Path, store: Store, db_url: str) -> None:
     without = run_cli("search", "西安银行", "-抗疫", "--json", env=env)
     assert without.returncode == 0, without.stderr
     assert SEED_ID not in {r["id"] for r in json.loads(without.stdout)["results"]}
+    unknown = run_cli("search", "银行", "--stock", "西安", env=env)
+    assert unknown.returncode == 2 and "unknown stock '西安'" in unknown.stderr, unknown.stderr
+    named = run_cli("search", "抗疫", "--stock", "西安银行", "--json", env=env)
+    assert SEED_ID in {r["id"] for r in json.loads(named.stdout)["results"]}, named.stderr
     for typo, hint in (("--limt", "no such option: --limt"), ("-Micron", "quote the whole")):
         refused = run_cli("search", "西安银行", typo, env=env)
         assert refused.returncode == 2 and hint in refused.stderr, refused.stderr

@@ -413,6 +413,24 @@ def build(
 _MARK = re.compile(r"(<mark>.*?</mark>)")
 
 
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _known_stock(c: Context, stock: str) -> str:
+    """The code of a stock a user names (600519, 茅台, sh600519), or a usage error with the
+    nearest names — as `finews stocks` says it: a filter on a stock that does not exist
+    would answer "no articles found" and blame the words."""
+    from finews.process.stocks import load_directory, resolve_stock, similar_stocks
+
+    directory = load_directory(c.stock_list)
+    resolved = resolve_stock(stock, directory.names, directory.display)
+    if resolved is None:
+        near = similar_stocks(stock, directory.display)
+        hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
+        raise RequestError(f"unknown stock {stock!r} ({hint})")
+    return resolved
+
+
 def _marked(fragment: str) -> Text:
     """A highlighted HTML fragment (escaped text and ``<mark>``) as Rich text."""
     text = Text()
@@ -465,6 +483,8 @@ def search(
             )
     text = " ".join(query)
     c = _ctx(ctx)
+    if stock:
+        stock = _known_stock(c, stock)
     answer = None
     if not local:
         answer = _search_through_server(
@@ -512,8 +532,12 @@ def search(
         title = result["title"]
         line.append_text(_marked(result["title_html"] if title else result["snippet_html"]))
         out.print(line)
-        if title and result["snippet_html"]:
-            out.print(Text("    ").append_text(_marked(result["snippet_html"])))
+        snippet = result["snippet_html"]
+        if title and _TAG.sub("", snippet).lstrip().startswith("【") and "】" in snippet:
+            # the flash's text opens with its 【headline】, printed just above
+            snippet = snippet[snippet.index("】") + 1 :].lstrip()
+        if title and snippet:
+            out.print(Text("    ").append_text(_marked(snippet)))
     shown = f"{offset + 1}–{offset + len(results)}"
     relaxed = ""
     if answer["relaxed"]:
