@@ -1294,6 +1294,7 @@ def stories(
 
     from finews.model import BEIJING
     from finews.search.service import parse_time
+    from finews.site.stories import lag_minutes
 
     start = parse_time(since)
     end = parse_time(until) if until else int(time.time()) + 1
@@ -1312,7 +1313,8 @@ def stories(
         out.print(head)
         for r in s.reports:
             when = datetime.fromtimestamp(r.published_at, BEIJING).strftime("%m-%d %H:%M")
-            lag = "首发" if r is first else f"+{(r.published_at - first.published_at) // 60} 分钟"
+            minutes = lag_minutes(first.published_at, r.published_at)
+            lag = "首发" if r is first else f"+{minutes} 分钟" if minutes else "同一分钟"
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
 
 

@@ -40,9 +40,12 @@ def changed_after(
     return [(int(i), *found[int(i)], int(s)) for i, s in rows if int(i) in found]
 
 
-def story_heat(store: Store, clusters: list[int]) -> dict[int, tuple[int, int, dict[str, int]]]:
-    """(reports, outlets, each outlet's first report time) of those of ``clusters`` told more
-    than once: what a live line's heat says, as a built line's (issue #12)."""
+def story_heat(
+    store: Store, clusters: list[int]
+) -> dict[int, tuple[int, int, dict[str, tuple[int, int]]]]:
+    """(reports, outlets, each outlet's first report as (time, row id)) of those of
+    ``clusters`` told more than once: what a live line's heat says, as a built line's
+    (issue #12)."""
     if not clusters:
         return {}
     with store.engine.connect() as conn:
