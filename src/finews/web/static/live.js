@@ -164,12 +164,38 @@
     document.dispatchEvent(new CustomEvent("finews:inserted", { detail: { list: list } }));
   }
 
+  // a new report of a story a list already shows: that line's heat chip says it at once
+  // (the report itself is left out of lists that tell each story once, #10)
+  function refreshHeat(a) {
+    if (!a.story || !a.html) return;
+    var holder = document.createElement("template");
+    holder.innerHTML = a.html;
+    var chip = holder.content.querySelector("a.heat");
+    if (!chip) return;
+    var story = new URL(root + a.story, location.href).href;
+    var first = a.story_first ? new URL(root + a.story_first, location.href).href : "";
+    lists.forEach(function (list) {
+      Array.prototype.forEach.call(list.querySelectorAll("li:not(.day)"), function (li) {
+        if (li.dataset.id === String(a.id)) return;
+        var old = li.querySelector("a.heat");
+        var link = li.querySelector("a");
+        var ours = old ? old.href === story : !!first && !!link && link.href === first;
+        var tags = li.querySelector(".tags");
+        if (!ours || !tags) return;
+        var fresh = chip.cloneNode(true);
+        if (old) old.replaceWith(fresh);
+        else tags.appendChild(fresh);
+      });
+    });
+  }
+
   var source = new EventSource(root + "api/stream");
   source.addEventListener("open", function () {
     document.documentElement.dataset.live = "connected";
   });
   source.addEventListener("article", function (event) {
     var a = JSON.parse(event.data);
+    if (a.reprint) refreshHeat(a);
     if (reload) {
       // a page without articles yet: the next build will have them
       setTimeout(function () { location.reload(); }, 4000);
