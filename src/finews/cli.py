@@ -468,19 +468,13 @@ def search(
 
     A ``finews serve`` or ``finews run`` already up on the same database answers it (the
     same results, without this process loading the store: finews.web.rendezvous)."""
-    # `-美联储` leaves a word out (docs/search.md): Click would take it for an option, so
-    # unknown options reach the query, and only those that look like options are refused
-    for word in query:
-        if word.startswith("--"):
-            raise typer.BadParameter(f"no such option: {word}", ctx, param_hint="QUERY")
-        if word[:1] == "-" and word[1:2].isascii() and word[1:2].isalpha():
-            quoted = " ".join(query).replace("'", "")
-            raise typer.BadParameter(
-                f"no such option: {word} (to leave out {word[1:]}, quote the whole query: "
-                f"finews search '{quoted}')",
-                ctx,
-                param_hint="QUERY",
-            )
+    # `-美联储`, `-ETF` leave a word out (docs/search.md): Click would take them for options,
+    # so unknown options reach the query (this command has no short options); a word
+    # with two dashes is a mistyped option, unless the user put `--` before the query
+    if "--" not in sys.argv[1:]:
+        for word in query:
+            if word.startswith("--") and len(word) > 2:
+                raise typer.BadParameter(f"no such option: {word}", ctx, param_hint="QUERY")
     text = " ".join(query)
     c = _ctx(ctx)
     if stock:

@@ -82,8 +82,8 @@ def check_sqlite_path(path: Path, *, create: bool) -> None:
         # SQLite takes an empty file for an empty database: a reader would write finews'
         # schema into a file it was only asked to read
         raise StoreError(
-            f"{path} is an empty file, not a finews database (check the path; "
-            "`finews fetch` or `finews import` makes it one)"
+            f"{path} is an empty file, not a finews database (check the path, or wait if a "
+            "`finews fetch` or `finews import` is creating it right now)"
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

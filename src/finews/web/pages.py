@@ -253,7 +253,7 @@ def search_feed(
         # every word (a subscription to 央行 降息 wants both, not every 央行 flash), and one
         # entry per story, as every other feed (#10): its newest report
         found = service.search(
-            store, text, filters, limit=min(limit * 3, 300), recent_first=True, relax=False
+            store, text, filters, limit=min(limit * 2, 200), recent_first=True, relax=False
         )
         stories: set[int] = set()
         articles = []

@@ -41,9 +41,6 @@ def _section_pages(
     ``offset`` on (a multiple of the page size)."""
     slug = b.slugs[section]
     size = b.o.page_size
-    # the outlet is left out on its own pages (docs/site.md): a section named after the
-    # media of all its articles (财联社); a category of several outlets keeps them
-    own = all(it.media == section for it in items)
     full_chunks = total // size
     prefix = f"c/{slug}/"
 
@@ -67,8 +64,8 @@ def _section_pages(
             newer=newer,
             older=older,
             feed_prefix=None,
-            show_media=not own,
             heat=b.heat_for(conn, chunk_items(k)),
+            own_media=section,
         )
     # feeds first: a page is never published before what it links to (a crash between
     # the two would leave a dead link)
@@ -86,6 +83,8 @@ def _section_pages(
         feed_prefix="",
         live=f"section:{section}",
         tab=section,
-        show_media=not own,
         heat=b.heat_for(conn, newest),
+        # the outlet is left out of its own section's lines (docs/site.md), line by line:
+        # a category of several outlets names the others
+        own_media=section,
     )

@@ -28,9 +28,9 @@
     return false;
   }
 
-  function mediaShown(list) {
-    // a section's lines name their outlet only when it has several (docs/site.md)
-    if (list.dataset.live.indexOf("section:") === 0) return !!list.querySelector(".media");
+  function mediaShown(list, a) {
+    // an outlet's own section leaves its name out of its lines (docs/site.md)
+    if (list.dataset.live.indexOf("section:") === 0) return a.media !== list.dataset.live.slice(8);
     return !!list.querySelector(".media") || list.dataset.live !== "all";
   }
 
@@ -130,7 +130,6 @@
     var anchor = anchorOf(list);
     var listTop = list.getBoundingClientRect().top;
     var before = anchor ? anchor.getBoundingClientRect().top : 0;
-    var showMedia = mediaShown(list);
     // newest first: each goes in front of the first item older than it
     state.waiting.sort(function (x, y) { return Date.parse(x.time) - Date.parse(y.time); });
     state.waiting.forEach(function (a) {
@@ -147,7 +146,7 @@
       if (prev && prev.classList.contains("day") && prev.dataset.day !== a.time.slice(0, 10)) {
         at = prev;
       }
-      list.insertBefore(item(a, showMedia), at);
+      list.insertBefore(item(a, mediaShown(list, a)), at);
     });
     state.waiting = [];
     var added = list.querySelectorAll("li.live-new");
@@ -224,7 +223,8 @@
         if (!link || (li.dataset.id !== String(a.id) && link.href !== absolute)) return;
         if (a.html) {
           // the stream line again, as the server builds it (title, text, chips: #12)
-          var showMedia = !!li.querySelector(".media") || mediaShown(list);
+          var section = list.dataset.live.indexOf("section:") === 0;
+          var showMedia = section ? mediaShown(list, a) : !!li.querySelector(".media") || mediaShown(list, a);
           var made = item(a, showMedia);
           made.classList.remove("live-new");
           made.dataset.complete = String(a.complete);
