@@ -220,8 +220,15 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     assert top["story"] == a["story"] and top["outlets"] == 2 and top["reports"] == 2
     assert [m["media"] for m in top["members"]] == ["财联社", "东方财富"]
     assert top["members"][0]["minutes_after_first"] == 0
+    assert [m["id"] for m in top["members"]] == [
+        "cls.telegraph/2449383",
+        "eastmoney.fast/202608093835956454",
+    ]
     text = run_cli("--db", db_url, "stories", "--since", "2026-05-01")
     assert "首发" in text.stdout and "2 家" in text.stdout
+    # the default last 24 hours of a store of older news: where its news ends
+    empty = run_cli("--db", db_url, "stories")
+    assert empty.returncode == 0 and "the newest article is from 2026-08-" in empty.stderr
 
 
 def test_facts_survive_the_store(store: Store) -> None:

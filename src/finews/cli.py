@@ -476,6 +476,13 @@ def search(
             if word.startswith("--") and len(word) > 2:
                 raise typer.BadParameter(f"no such option: {word}", ctx, param_hint="QUERY")
     text = " ".join(query)
+    if not text.strip():
+        raise typer.BadParameter("give a word to search for", ctx, param_hint="QUERY")
+    if since and until:
+        from finews.search.service import parse_time
+
+        if parse_time(since) >= parse_time(until):
+            raise typer.BadParameter(f"--since {since} is not before --until {until}", ctx)
     c = _ctx(ctx)
     if stock:
         stock = _known_stock(c, stock)
@@ -1294,11 +1301,17 @@ def stories(
     end = parse_time(until) if until else int(time.time()) + 1
     with _ctx(ctx).open_store(write=False) as store:
         found = store.stories(start, end, limit)
+        newest = None if found else store.stats()["newest"]
     if as_json:
         _emit_json({"stories": [s.as_dict() for s in found]})
         return
     if not found:
-        err.print("no stories in that period")
+        hint = ""
+        if newest:
+            # a store of older news (an import, a copy): say where its news ends
+            hint = f" (the newest article is from {newest[:16].replace('T', ' ')}: try --since"
+            hint += f" {newest[:10]} or a longer period)"
+        err.print(f"no stories in that period{hint}")
         return
     for s in found:
         first = s.first
