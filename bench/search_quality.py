@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import SHARED, _flash
 from sqlalchemy import text as sql
+from story_pairs import normalise
 
 from finews.process.pipeline import Processor
 from finews.search import rerank
@@ -116,7 +117,11 @@ def literal_words(q: Judged) -> list[str]:
     return [w.lower() for w in words if not w.isascii()]
 
 
-def load(url: str, records: list[dict[str, object]]) -> None:
+def load(url: str, records: list[dict[str, object]], adapters: bool = False) -> None:
+    """The judged corpus into a fresh store: each record as the archive normalised it
+    (``_flash``: an untitled flash's title is its text's first 60 characters, dateline
+    included), or — ``adapters`` — as finews' own adapters make it of the upstream payload
+    (the headline a reader sees: the first sentence without the dateline)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     else:
@@ -125,14 +130,28 @@ def load(url: str, records: list[dict[str, object]]) -> None:
     process = Processor.default()
     started = time.perf_counter()
     batch = []
+    skipped = 0
     for record in records:
-        batch.append(process(_flash(record)))
+        try:
+            article = (
+                normalise(str(record["source"]), record["raw"])  # type: ignore[arg-type]
+                if adapters
+                else _flash(record)
+            )
+        except (KeyError, ValueError, TypeError):
+            skipped += 1
+            continue
+        batch.append(process(article))
         if len(batch) == 1000:
             store.save(batch)
             batch = []
     store.save(batch)
     store.close()
-    print(f"loaded {len(records):,} flashes in {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"loaded {len(records) - skipped:,} flashes in {time.perf_counter() - started:.0f} s"
+        f" ({skipped} the adapters refused)",
+        flush=True,
+    )
 
 
 def empty_postgres(url: str) -> None:
@@ -171,6 +190,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded store")
     parser.add_argument("--db", default="judged", help="name of the store under _work")
     parser.add_argument("--substring", action="store_true", help="score a substring search")
+    parser.add_argument(
+        "--adapters",
+        action="store_true",
+        help="load the corpus through finews' own adapters (the product's titles) into "
+        "the store named by --db (default judged-adapters)",
+    )
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE (tuning)")
     parser.add_argument("--split", choices=["tune", "test", "all"], default="all")
     parser.add_argument("--json", help="write per-query figures here")
@@ -204,10 +229,12 @@ def main() -> None:
     stamps = [int(datetime.fromisoformat(str(r["datetime"])).timestamp()) for r in records]
     queries = [q for q in read_queries() if args.split in {"all", q.split}]
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.adapters and args.db == "judged":
+        args.db = "judged-adapters"
     db = WORK / f"{args.db}.db"
     url = args.postgres or f"sqlite:///{db}"
     if not args.substring and not (args.reuse and (args.postgres or db.exists())):
-        load(url, records)
+        load(url, records, args.adapters)
     store = None if args.substring else Store.open(url)
     lowered = [
         (key, (title + " " + text).lower(), ts)
@@ -295,7 +322,7 @@ GRID = {
         for grams in (0.0, 0.5, 1.0)
     ],
     "RECENCY_SCALE": [365 * 86400, 1000 * 86400, 3650 * 86400],
-    "RELAX_BELOW": [10, 20],
+    "RELAX_BELOW": [10, 20, 50],
 }
 
 
@@ -315,6 +342,7 @@ def tune(
                 fulltext.WEIGHTS = weights  # type: ignore[misc]
                 fulltext.RECENCY_SCALE = scale  # type: ignore[misc]
                 fulltext.RELAX_BELOW = below  # type: ignore[misc]
+                fts_postgres.RELAX_BELOW = below  # type: ignore[misc]
                 n, r = [], []
                 for q in tuning:
                     g = grades[q.id]

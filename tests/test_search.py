@@ -240,3 +240,23 @@ def test_cli_search(tmp_path: Path, store: Store, db_url: str) -> None:
     assert bad.returncode == 2 and "not a time" in bad.stderr
     nothing = run_cli("search", "'\"(", env=env)
     assert nothing.returncode == 0 and "no articles" in nothing.stderr
+    # -word leaves a word out, typed as its own argument too (docs/search.md); what looks
+    # like a mistyped option is refused with one line
+    without = run_cli("search", "西安银行", "-抗疫", "--json", env=env)
+    assert without.returncode == 0, without.stderr
+    assert SEED_ID not in {r["id"] for r in json.loads(without.stdout)["results"]}
+    unknown = run_cli("search", "银行", "--stock", "西安", env=env)
+    assert unknown.returncode == 2 and "unknown stock '西安'" in unknown.stderr, unknown.stderr
+    named = run_cli("search", "抗疫", "--stock", "西安银行", "--json", env=env)
+    assert SEED_ID in {r["id"] for r in json.loads(named.stdout)["results"]}, named.stderr
+    blank = run_cli("search", "  ", env=env)
+    assert blank.returncode == 2 and "give a word to search for" in blank.stderr
+    backwards = run_cli("search", "银行", "--since", "2026-08-20", "--until", "2026-08-01", env=env)
+    assert backwards.returncode == 2 and "is not before --until" in backwards.stderr
+    zoned = run_cli("search", "西安银行", "--since", "2021-12-29 00:00+08:00", "--json", env=env)
+    assert zoned.returncode == 0 and SEED_ID in zoned.stdout, zoned.stderr
+    refused = run_cli("search", "西安银行", "--limt", "3", env=env)
+    assert refused.returncode == 2 and "no such option: --limt" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    latin = run_cli("search", "西安银行", "-Micron", "--json", env=env)  # an exclusion too
+    assert latin.returncode == 0 and SEED_ID in latin.stdout, latin.stderr

@@ -104,6 +104,30 @@ def test_a_four_word_query_finds_articles_with_three_of_its_words(filled: Store)
         assert have >= 3, a.upstream_id
 
 
+def test_newest_first_a_relaxed_answer_lists_the_articles_with_every_word_first(
+    filled: Store,
+) -> None:
+    query = "央行开展MLF操作"
+    exact = {
+        r.article.upstream_id
+        for r in search(filled, query, limit=100, now=NOW, relax=False).results
+    }
+    answer = search(filled, query, limit=100, now=NOW, recent_first=True)
+    assert answer.relaxed and exact and answer.total > len(exact)
+    got = [r.article.upstream_id for r in answer.results]
+    assert set(got[: len(exact)]) == exact
+    published = [r.article.published for r in answer.results]
+    assert published[: len(exact)] == sorted(published[: len(exact)], reverse=True)
+    assert published[len(exact) :] == sorted(published[len(exact) :], reverse=True)
+    # pages hold the same order
+    pages = [
+        r.article.upstream_id
+        for offset in range(0, answer.total, 3)
+        for r in search(filled, query, limit=3, offset=offset, now=NOW, recent_first=True).results
+    ]
+    assert pages == got
+
+
 def test_a_query_that_finds_enough_stays_strict(filled: Store) -> None:
     answer = search(filled, "财联社", limit=100, now=NOW)
     assert not answer.relaxed and answer.total >= 10

@@ -444,3 +444,43 @@ def test_important_news_has_its_own_page_and_feeds(tmp_path: Path, store: Store)
     assert len(ids) == min(len(important), 50)
     page = (out / "important" / "index.html").read_text(encoding="utf-8")
     assert 'data-live="important"' in page and page.count('<li class="important">') == len(ids)
+
+
+def test_a_section_leaves_out_its_own_outlet_line_by_line(tmp_path: Path, store: Store) -> None:
+    """财联社's section names no outlet on its own lines, but names another outlet whose
+    article declares the category 财联社 — in a full build and in an incremental one."""
+    pairs = {a.key: a for a in story_case_articles("pair")}
+    cls_flash = pairs[("cls.telegraph", "2449383")]
+    store.save([cls_flash])
+    guest = replace(
+        cls_flash,
+        source="eastmoney.fast",
+        upstream_id="guest-in-cls",
+        media="新华社",
+        category="财联社",
+        title="一篇自称属于财联社栏目的新华社稿件",
+        digest="这是测试用的手写文本，与任何真实快讯都不同。",
+        body_html="<p>这是测试用的手写文本，与任何真实快讯都不同。</p>",
+        published=cls_flash.published - timedelta(days=3),
+    )
+    store.save([guest])
+    out = tmp_path / "site"
+    build_site(store, out, OPTIONS)
+    page = (out / "c" / "cai-lian-she" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<span class="media">') == 1 and '<span class="media">新华社</span>' in page
+    # a later report of 财联社: the incremental build keeps the guest's name, line by line
+    store.save(
+        [
+            replace(
+                cls_flash,
+                upstream_id="later",
+                published=cls_flash.published + timedelta(hours=30),
+                title="财联社的另一条快讯",
+                digest="另一条手写的测试快讯。",
+                body_html="<p>另一条手写的测试快讯。</p>",
+            )
+        ]
+    )
+    build_site(store, out, OPTIONS)
+    again = (out / "c" / "cai-lian-she" / "index.html").read_text(encoding="utf-8")
+    assert again.count('<span class="media">') == 1 and "财联社的另一条快讯" in again

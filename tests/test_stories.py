@@ -220,8 +220,15 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     assert top["story"] == a["story"] and top["outlets"] == 2 and top["reports"] == 2
     assert [m["media"] for m in top["members"]] == ["财联社", "东方财富"]
     assert top["members"][0]["minutes_after_first"] == 0
+    assert [m["id"] for m in top["members"]] == [
+        "cls.telegraph/2449383",
+        "eastmoney.fast/202608093835956454",
+    ]
     text = run_cli("--db", db_url, "stories", "--since", "2026-05-01")
     assert "首发" in text.stdout and "2 家" in text.stdout
+    # the default last 24 hours of a store of older news: where its news ends
+    empty = run_cli("--db", db_url, "stories")
+    assert empty.returncode == 0 and "the newest article is from 2026-08-" in empty.stderr
 
 
 def test_facts_survive_the_store(store: Store) -> None:
@@ -460,3 +467,21 @@ def test_shared_rare_words_weigh_more_than_a_shared_template() -> None:
     assert shared_pairs[len(shared_pairs) // 2] >= 5  # they do share wording
     assert templated[len(templated) // 2] < min(reprints)
     assert templated[int(len(templated) * 0.9)] < min(reprints)
+
+
+def test_lags_count_the_minutes_the_page_shows_and_ties_keep_one_order() -> None:
+    """15:45:50 → 15:46:10 reads as a minute later on the page (not 0), the same minute as
+    同一分钟; two outlets out in the same second are named in the order of the story page
+    (time, then row id), not by name."""
+    from finews.site.stories import lag_label, outlet_order
+
+    at = 1_781_000_000 - 1_781_000_000 % 60  # the start of a minute
+    assert lag_label(at + 50, at + 70) == "晚 1 分钟"
+    assert lag_label(at + 5, at + 50) == "同一分钟"
+    assert lag_label(at + 59, at + 120) == "晚 2 分钟"
+    assert lag_label(at, at + 3 * 3600 + 60) == "晚 3 小时 1 分钟"
+    assert outlet_order({"东方财富": (at, 9), "财联社": (at, 4), "同花顺": (at + 1, 1)}) == (
+        "财联社",
+        "东方财富",
+        "同花顺",
+    )

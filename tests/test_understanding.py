@@ -188,3 +188,21 @@ def test_cli_stocks_reprocess_and_export_json(tmp_path: Path) -> None:
     } <= set(records[0])
     assert all(r["canonical"] for r in records)  # two different stories: each stands alone
     assert any(s["code"] == "600928.SH" for r in records for s in r["stocks"])
+
+
+def test_a_damaged_installed_stock_list_falls_back_to_the_packaged_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A list `stocks --refresh` installed and something damaged since (here two bytes of
+    text) would leave every article untagged: the packaged list tags, and a warning says
+    why."""
+    damaged = tmp_path / "a_shares.csv"
+    damaged.write_text("vm\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        directory = load_directory(damaged)
+    assert directory.display.get("300750.SZ") == "宁德时代"
+    assert "installed stock list is not usable" in caplog.text
+    good = tmp_path / "good.csv"
+    good.write_text("ts_code,name\n600519.SH,贵州茅台\n", encoding="utf-8")  # hand-written
+    assert set(load_directory(good).display) >= {"600519.SH"}
+    assert "300750.SZ" not in load_directory(good).display

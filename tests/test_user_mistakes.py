@@ -301,6 +301,14 @@ def test_every_command_with_every_bad_input(
         if "no database at" not in out.stderr or missing.parent.exists():
             failures.append(f"{name}: a missing database not refused: {out.stderr!r}")
             shutil.rmtree(missing.parent, ignore_errors=True)
+        # an empty file (`touch`, a failed copy) is no database either: SQLite would take it
+        # for an empty one, and a reader would write the schema into it
+        empty = world.root / f"empty-{name.replace(' ', '-')}.db"
+        empty.write_bytes(b"")
+        out = case(["--db", str(empty), *args], _env(world), EXIT_FATAL, f"{name} empty db")
+        if "empty file" not in out.stderr or empty.stat().st_size:
+            failures.append(f"{name}: an empty file not refused: {out.stderr!r}")
+        empty.unlink()
     for kind, env in world.bad_settings.items():
         case([*good, *args], _env(world, **env), EXIT_FATAL, f"{name} with {kind}")
     for option, value in out_of_range(command):

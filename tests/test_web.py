@@ -233,6 +233,37 @@ def test_saved_searches_are_feeds(client: httpx.Client) -> None:
     assert len(items) == 7 - sum("解禁" in a.title for a in cls_flashes())
 
 
+def test_a_saved_search_feed_has_every_word_and_each_story_once(
+    site: tuple[str, Store, Path],
+) -> None:
+    """A subscription to 央行 火星 wants both words: the page relaxes to most of them and
+    says so, the feed does not relax; and a story told by two outlets is one entry."""
+    base, store, _ = site
+    told = cls_flashes()[2]  # 外汇管理局局长朱鹤新会见…
+    store.save(
+        [replace(told, source="eastmoney.fast", upstream_id="feed-reprint", media="东方财富")]
+    )
+    with httpx.Client(base_url=base, timeout=10) as c:
+        page = c.get("search", params={"q": "外汇管理局 火星"})
+        assert page.status_code == 200 and "含其中大部分词语" in page.text
+        assert "共 0 条" not in page.text
+        strict = feedparser.parse(
+            c.get("feeds/search.atom", params={"q": "外汇管理局 火星"}).content
+        )
+        assert not strict.bozo and strict.entries == []
+        exact = c.get("search", params={"q": "外汇管理局"}).text
+        assert "含其中大部分词语" not in exact
+        both = feedparser.parse(c.get("feeds/search.atom", params={"q": "朱鹤新 苏德巍"}).content)
+        assert len(both.entries) == 1, [e.title for e in both.entries]
+        assert "共 2 条结果" in c.get("search", params={"q": "朱鹤新 苏德巍"}).text  # both reports
+
+
+def test_a_bad_time_on_the_search_page_is_said_in_chinese(client: httpx.Client) -> None:
+    page = client.get("search", params={"q": "银行", "since": "abc"})
+    assert page.status_code == 400
+    assert "看不懂时间“abc”" in page.text and "not a time" not in page.text
+
+
 def _read_events(
     response: httpx.Response, found: list[dict[str, Any]], stop: threading.Event
 ) -> None:

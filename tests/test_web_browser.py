@@ -189,6 +189,57 @@ def test_home_page_shows_a_new_article_without_reloading(
     assert errors == []
 
 
+def test_a_listed_story_gains_its_heat_when_another_outlet_reports_it(
+    finews_serve: str, browser: Any, store: Store
+) -> None:
+    """The home page tells each story once: a second outlet's report of a listed flash is
+    not a new line, but the listed line shows the story's heat at once (#10, #12)."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors = watch(page)
+    page.goto(finews_serve)
+    page.wait_for_function("() => document.documentElement.dataset.live === 'connected'")
+    # a new flash (hand-written text), put in through the bar: a story told once
+    text = (
+        "某光伏龙头宣布在内蒙古鄂尔多斯建设钙钛矿叠层电池工厂，"
+        "总投资约三百二十亿元，预计二〇二八年投产。"
+    )
+    first = replace(
+        cls_flashes()[2],
+        upstream_id="browser-heat-first",
+        published=datetime.now(BEIJING),
+        title="钙钛矿叠层电池工厂落地鄂尔多斯",
+        digest=text,
+        body_html=f"<p>{text}</p>",
+    )
+    store.save([first])
+    page.wait_for_selector(".live-bar:not([hidden])", timeout=5000)
+    page.locator(".live-bar").first.click()
+    line = page.locator("ul.items[data-live='all'] > li", has_text="钙钛矿叠层电池工厂落地")
+    assert line.count() == 1 and line.locator("a.heat").count() == 0
+    store.save(
+        [
+            replace(
+                first,
+                source="eastmoney.fast",
+                upstream_id="browser-heat",
+                media="东方财富",
+                url="https://finance.eastmoney.com/a/browser-heat.html",
+            )
+        ]
+    )
+    stored = store.find("cls.telegraph", "browser-heat-first")
+    again = store.find("eastmoney.fast", "browser-heat")
+    assert stored and again and stored[2] == again[2]  # one story
+    line.locator("a.heat").wait_for(timeout=5000)
+    chip = line.locator("a.heat")
+    assert chip.inner_text() in {"财联社、东方财富报道", "东方财富、财联社报道"}
+    assert (chip.get_attribute("href") or "").endswith(f"story/{stored[2]}/index.html")
+    lines = page.locator("ul.items[data-live='all'] > li", has_text="钙钛矿叠层电池工厂落地")
+    assert lines.count() == 1, lines.all_inner_texts()
+    assert page.locator(".live-bar:not([hidden])").count() == 0  # no new line waits
+    assert errors == []
+
+
 def test_an_article_shown_before_its_full_text_is_completed_in_place(
     finews_serve: str, browser: Any, store: Store, tmp_path: Path
 ) -> None:

@@ -413,6 +413,24 @@ def build(
 _MARK = re.compile(r"(<mark>.*?</mark>)")
 
 
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _known_stock(c: Context, stock: str) -> str:
+    """The code of a stock a user names (600519, 茅台, sh600519), or a usage error with the
+    nearest names — as `finews stocks` says it: a filter on a stock that does not exist
+    would answer "no articles found" and blame the words."""
+    from finews.process.stocks import load_directory, resolve_stock, similar_stocks
+
+    directory = load_directory(c.stock_list)
+    resolved = resolve_stock(stock, directory.names, directory.display)
+    if resolved is None:
+        near = similar_stocks(stock, directory.display)
+        hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
+        raise RequestError(f"unknown stock {stock!r} ({hint})")
+    return resolved
+
+
 def _marked(fragment: str) -> Text:
     """A highlighted HTML fragment (escaped text and ``<mark>``) as Rich text."""
     text = Text()
@@ -424,7 +442,7 @@ def _marked(fragment: str) -> Text:
     return text
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})
 def search(
     ctx: typer.Context,
     query: Annotated[list[str], typer.Argument(help="What to look for (words, a stock code …).")],
@@ -450,8 +468,24 @@ def search(
 
     A ``finews serve`` or ``finews run`` already up on the same database answers it (the
     same results, without this process loading the store: finews.web.rendezvous)."""
+    # `-美联储`, `-ETF` leave a word out (docs/search.md): Click would take them for options,
+    # so unknown options reach the query (this command has no short options); a word
+    # with two dashes is a mistyped option, unless the user put `--` before the query
+    if "--" not in sys.argv[1:]:
+        for word in query:
+            if word.startswith("--") and len(word) > 2:
+                raise typer.BadParameter(f"no such option: {word}", ctx, param_hint="QUERY")
     text = " ".join(query)
+    if not text.strip():
+        raise typer.BadParameter("give a word to search for", ctx, param_hint="QUERY")
+    if since and until:
+        from finews.search.service import parse_time
+
+        if parse_time(since) >= parse_time(until):
+            raise typer.BadParameter(f"--since {since} is not before --until {until}", ctx)
     c = _ctx(ctx)
+    if stock:
+        stock = _known_stock(c, stock)
     answer = None
     if not local:
         answer = _search_through_server(
@@ -499,10 +533,18 @@ def search(
         title = result["title"]
         line.append_text(_marked(result["title_html"] if title else result["snippet_html"]))
         out.print(line)
-        if title and result["snippet_html"]:
-            out.print(Text("    ").append_text(_marked(result["snippet_html"])))
+        snippet = result["snippet_html"]
+        if title and _TAG.sub("", snippet).lstrip().startswith("【") and "】" in snippet:
+            # the flash's text opens with its 【headline】, printed just above
+            snippet = snippet[snippet.index("】") + 1 :].lstrip()
+        if title and snippet:
+            out.print(Text("    ").append_text(_marked(snippet)))
     shown = f"{offset + 1}–{offset + len(results)}"
-    relaxed = " with most of the words (all of them found too few)" if answer["relaxed"] else ""
+    relaxed = ""
+    if answer["relaxed"]:
+        relaxed = " with most of the words (all of them found too few" + (
+            ": those come first)" if recent else ")"
+        )
     err.print(f"{shown} of {answer['total']} articles{relaxed}")
 
 
@@ -1253,16 +1295,23 @@ def stories(
 
     from finews.model import BEIJING
     from finews.search.service import parse_time
+    from finews.site.stories import lag_minutes
 
     start = parse_time(since)
     end = parse_time(until) if until else int(time.time()) + 1
     with _ctx(ctx).open_store(write=False) as store:
         found = store.stories(start, end, limit)
+        newest = None if found else store.stats()["newest"]
     if as_json:
         _emit_json({"stories": [s.as_dict() for s in found]})
         return
     if not found:
-        err.print("no stories in that period")
+        hint = ""
+        if newest:
+            # a store of older news (an import, a copy): say where its news ends
+            hint = f" (the newest article is from {newest[:16].replace('T', ' ')}: try --since"
+            hint += f" {newest[:10]} or a longer period)"
+        err.print(f"no stories in that period{hint}")
         return
     for s in found:
         first = s.first
@@ -1271,7 +1320,8 @@ def stories(
         out.print(head)
         for r in s.reports:
             when = datetime.fromtimestamp(r.published_at, BEIJING).strftime("%m-%d %H:%M")
-            lag = "首发" if r is first else f"+{(r.published_at - first.published_at) // 60} 分钟"
+            minutes = lag_minutes(first.published_at, r.published_at)
+            lag = "首发" if r is first else f"+{minutes} 分钟" if minutes else "同一分钟"
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
 
 

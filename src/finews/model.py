@@ -161,7 +161,12 @@ def parse_beijing(text: str) -> datetime:
     cleaned = text.strip().replace("/", "-").replace("T", " ")
     if not cleaned:
         raise ValueError("empty time")
-    for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M %z"):
+    for fmt in (
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%d %H:%M %z",
+        "%Y-%m-%d %H:%M%z",
+    ):
         try:
             return datetime.strptime(cleaned, fmt)
         except ValueError:

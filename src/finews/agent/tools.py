@@ -353,7 +353,7 @@ class Tools:
                     url=r.url,
                     link=self._link(r.source, r.upstream_id, r.published_at),
                     important=r.important,
-                    minutes_after_first=(r.published_at - first.published_at) // 60,
+                    minutes_after_first=r.published_at // 60 - first.published_at // 60,
                     first=r is first,
                 )
                 for r in found.reports[:wanted]

@@ -17,6 +17,7 @@ when an upstream tagged the stock.  Codes are never taken from bare numbers.
 from __future__ import annotations
 
 import csv
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -31,6 +32,8 @@ from finews.errors import InputError
 from finews.model import Article, StockTag
 from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker, from_prefixed
 from finews.process.text import titled_text
+
+log = logging.getLogger(__name__)
 
 ORIGIN_RANK = {"upstream": 0, "marker": 1, "code": 2, "name": 3}
 
@@ -166,11 +169,15 @@ def load_directory(override: Path | None = None) -> StockDirectory:
     """The packaged stock list (or ``override``, a newer CSV), its aliases and the
     ambiguous names."""
     data = resources.files("finews") / "data"
-    listed_text = (
-        override.read_text(encoding="utf-8")
-        if override is not None and override.exists()
-        else (data / "a_shares.csv").read_text(encoding="utf-8")
-    )
+    listed_text = (data / "a_shares.csv").read_text(encoding="utf-8")
+    if override is not None and override.exists():
+        # a list installed by `stocks --refresh` was checked then; one damaged or replaced
+        # since would leave every article untagged: the packaged list instead, and say so
+        try:
+            check_stock_list(override)
+            listed_text = override.read_text(encoding="utf-8")
+        except (InputError, OSError) as exc:
+            log.warning("the installed stock list is not usable, the packaged one is: %s", exc)
     aliases = _read_csv((data / "stock_aliases.csv").read_text(encoding="utf-8"), "ts_code", "name")
     ambiguous = [
         line.strip()

@@ -147,16 +147,23 @@ class Query:
         }
         return sorted(seen, key=lambda s: (-len(s), s))
 
-    def tsquery(self) -> str | None:
+    def tsquery(self, *, ranking: bool = False) -> str | None:
         """The same query as a PostgreSQL ``tsquery`` literal (for ``CAST(:q AS tsquery)``),
         or None when there is nothing to look for.  Words are cut into the index's tokens
-        (:func:`lexemes`); a phrase becomes ``<->``, a prefix ``:*``."""
+        (:func:`lexemes`); a phrase becomes ``<->``, a prefix ``:*``.
+
+        ``ranking``: the query ``ts_rank`` scores with, without the literal bigrams.  They
+        find (the never-miss-a-literal fallback) but must not rank, as on SQLite, where
+        they sit in the ``grams`` column of weight 0.  ``ts_rank`` counts every lexeme of
+        its query wherever the document has it, whatever the phrase around it, so a
+        bigram that is a word too (时代 of 宁德时代, 会议 of 国务院常务会议) ranked every
+        article that says it; and each lexeme costs ``ts_rank`` a look-up per candidate."""
         if self.empty:
             return None
         groups = self._groups() or [list(self.required)]
         alternatives = []
         for group in groups:
-            rendered = [_ts_render(t) for t in group]
+            rendered = [_ts_render(t, literal=not ranking) for t in group]
             if any(r is None for r in rendered):
                 continue  # a required term with nothing to match matches nothing
             alternatives.append(" & ".join(r for r in rendered if r))
@@ -234,16 +241,19 @@ def _ts_alternative(text: str, prefix: bool) -> str | None:
     return parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
 
 
-def _ts_render(term: Term) -> str | None:
-    plain = _ts_render_plain(term)
+def _ts_render(term: Term, *, literal: bool = True) -> str | None:
+    plain = _ts_render_plain(term, literal=literal)
     scoring = list(term.scoring)
     if term.literal:
         # the characters of a run (营 收) rank the article on PostgreSQL without being a
         # phrase: see _ts_render_plain
         scoring += [c for a in term.alternatives if _single_char_run(a) for c in a.split()]
-    if plain is None or not scoring:
+    if not scoring:
         return plain
     extra = [p for p in (_ts_alternative(w, False) for w in dict.fromkeys(scoring)) if p]
+    if plain is None:
+        # ranking a term only its literal finds (营 收): its characters rank
+        return None if literal or not extra else "(" + " | ".join(extra) + ")"
     return f"({plain} & ({plain} | {' | '.join(extra)}))" if extra else plain
 
 
@@ -253,7 +263,7 @@ def _single_char_run(text: str) -> bool:
     return len(words) > 1 and all(_single_cjk(w) for w in words)
 
 
-def _ts_render_plain(term: Term) -> str | None:
+def _ts_render_plain(term: Term, *, literal: bool = True) -> str | None:
     # A run of single characters with its literal: the literal (bigrams, at consecutive
     # positions of the grams) finds every article where the characters stand together;
     # the phrase of the characters adds none, and PostgreSQL's GIN index cannot check a
@@ -261,10 +271,10 @@ def _ts_render_plain(term: Term) -> str | None:
     # 华虹宏力 营收 at 18,550 articles).  The characters still rank (_ts_render).
     alternatives = [a for a in term.alternatives if not (term.literal and _single_char_run(a))]
     parts = [p for p in (_ts_alternative(a, term.prefix) for a in alternatives) if p]
-    if term.literal:
-        literal = _ts_alternative(term.literal, False)
-        if literal:
-            parts.append(literal)
+    if term.literal and literal:
+        bigrams = _ts_alternative(term.literal, False)
+        if bigrams:
+            parts.append(bigrams)
     pieces = [p for p in (_ts_alternative(w, False) for w in term.parts) if p]
     if pieces:
         parts.append("(" + " & ".join(pieces) + ")")

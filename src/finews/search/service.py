@@ -115,13 +115,21 @@ def search(
     offset: int = 0,
     recent_first: bool = False,
     now: int | None = None,
+    relax: bool = True,
 ) -> Results:
-    """Search the store for what a user typed.  Never fails on the text itself."""
+    """Search the store for what a user typed.  Never fails on the text itself.
+    ``relax=False``: only articles with every word (see :meth:`Store.search`)."""
     query = parse(text)
     if query.empty:
         return Results(query, [], 0, offset)
     page = store.search(
-        query, filters, limit=limit, offset=offset, recent_first=recent_first, now=now
+        query,
+        filters,
+        limit=limit,
+        offset=offset,
+        recent_first=recent_first,
+        now=now,
+        relax=relax,
     )
     terms = query.highlight_terms()
     results = [

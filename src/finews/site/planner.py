@@ -114,7 +114,9 @@ def _plan_changes(b: Build, conn: Connection, manifest: Manifest, plan: Plan) ->
     plan.touched_stories = set(clusters)
     totals = plan.totals
     earliest: dict[str, int] = {}
-    for section, published_at in [(it.section, it.published_at) for it in changed] + [
+    # every report of a touched story too: its heat on its section's page (#10)
+    reports = [it for group in members.values() for it in group]
+    for section, published_at in [(it.section, it.published_at) for it in changed + reports] + [
         (t.section, t.published_at) for t in tombs
     ]:
         earliest[section] = min(earliest.get(section, published_at), published_at)

@@ -48,14 +48,18 @@ def story_path(cluster: int) -> str:
 
 
 def heat_of(members: Sequence[Item]) -> Heat:
-    first: dict[str, int] = {}
+    first: dict[str, tuple[int, int]] = {}
     for it in members:
-        first[it.media] = min(first.get(it.media, it.published_at), it.published_at)
+        first[it.media] = min(
+            first.get(it.media, (it.published_at, it.id)), (it.published_at, it.id)
+        )
     return Heat(len(members), len(first), outlet_order(first))
 
 
-def outlet_order(first: dict[str, int]) -> tuple[str, ...]:
-    """Outlets by the time of their first report (then by name: the same order from the
+def outlet_order(first: dict[str, tuple[int, int]]) -> tuple[str, ...]:
+    """Outlets by their first report, (publication time, row id) — the order of the story
+    page, `finews stories` and ``first_in_story``, so that two outlets out in the same
+    second are named in the same order everywhere (then by name: the same order from the
     store's rows and from a build's items)."""
     return tuple(sorted(first, key=lambda media: (first[media], media)))
 
@@ -80,9 +84,18 @@ def heat_chip(root: str, cluster: int, heat: Heat) -> str:
     return f'<a class="heat" href="{root}{story_path(cluster)}">{html.escape(heat.chip)}</a>'
 
 
-def lag_label(seconds: int) -> str:
-    """How much later than the first report: ``晚 12 分钟``, ``晚 2 小时 5 分钟``."""
-    minutes = max(0, seconds) // 60
+def lag_minutes(first_at: int, at: int) -> int:
+    """Minutes between two reports as their shown times (HH:MM) differ: 15:45:50 and
+    15:46:10 are a minute apart on the page, 23:05:59 and 23:07:00 two."""
+    return max(0, at // 60 - first_at // 60)
+
+
+def lag_label(first_at: int, at: int) -> str:
+    """How much later than the first report: ``同一分钟``, ``晚 12 分钟``,
+    ``晚 2 小时 5 分钟``."""
+    minutes = lag_minutes(first_at, at)
+    if minutes == 0:
+        return "同一分钟"
     if minutes < 60:
         return f"晚 {minutes} 分钟"
     hours, rest = divmod(minutes, 60)
@@ -120,7 +133,7 @@ def story_view(cluster: int, members: Sequence[Item], root: str) -> dict[str, An
                 # stock pages (whose heat links to them); a chip links to a stock page that
                 # exists unless the stock is new in this build, whose page follows at once
                 "stocks": it.stocks,
-                "lag": "首发" if n == 0 else lag_label(it.published_at - first.published_at),
+                "lag": "首发" if n == 0 else lag_label(first.published_at, it.published_at),
             }
         )
     return {

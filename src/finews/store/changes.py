@@ -40,9 +40,30 @@ def changed_after(
     return [(int(i), *found[int(i)], int(s)) for i, s in rows if int(i) in found]
 
 
-def story_heat(store: Store, clusters: list[int]) -> dict[int, tuple[int, int, dict[str, int]]]:
-    """(reports, outlets, each outlet's first report time) of those of ``clusters`` told more
-    than once: what a live line's heat says, as a built line's (issue #12)."""
+def first_reports(store: Store, clusters: list[int]) -> dict[int, tuple[str, str, int]]:
+    """(source, upstream id, publication time) of the first report of each of these
+    stories — a story's id is its first report's row id: the line a page lists for a story
+    told once, which a live reprint gives its heat (issue #12)."""
+    if not clusters:
+        return {}
+    found: dict[int, tuple[str, str, int]] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(clusters), 500):
+            rows = conn.execute(
+                select(A.c.id, A.c.source, A.c.upstream_id, A.c.published_at).where(
+                    A.c.id.in_(clusters[start : start + 500])
+                )
+            )
+            found.update({int(r[0]): (str(r[1]), str(r[2]), int(r[3])) for r in rows})
+    return found
+
+
+def story_heat(
+    store: Store, clusters: list[int]
+) -> dict[int, tuple[int, int, dict[str, tuple[int, int]]]]:
+    """(reports, outlets, each outlet's first report as (time, row id)) of those of
+    ``clusters`` told more than once: what a live line's heat says, as a built line's
+    (issue #12)."""
     if not clusters:
         return {}
     with store.engine.connect() as conn:

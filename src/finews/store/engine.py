@@ -78,6 +78,13 @@ def check_sqlite_path(path: Path, *, create: bool) -> None:
         raise StoreError(f"database {path} is a folder (give a file path, e.g. {path}/finews.db)")
     if not create and not path.exists():
         raise StoreError(f"no database at {path} (check the path; commands that write create it)")
+    if not create and path.is_file() and path.stat().st_size == 0:
+        # SQLite takes an empty file for an empty database: a reader would write finews'
+        # schema into a file it was only asked to read
+        raise StoreError(
+            f"{path} is an empty file, not a finews database (check the path, or wait if a "
+            "`finews fetch` or `finews import` is creating it right now)"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

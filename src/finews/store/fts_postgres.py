@@ -30,6 +30,14 @@ length term on SQLite) was expected to keep a long digest that names every word 
 below the flash about them; on the tune half of bench/search_judged it lowered events and
 recall (2, 32 and ``ts_rank_cd`` no better: docs/quality.md).  The second pass
 (:mod:`finews.search.rerank`) does that job on both stores."""
+RELAX_BELOW = 10
+"""PostgreSQL answers relaxed below 10 strict matches, not SQLite's 50
+(:data:`finews.store.fulltext.RELAX_BELOW`): ``ts_rank`` has no notion of a word's
+rarity — a query of several words is scored by how close together they stand — so the
+articles that have only the common words of 韩国股市熔断 rank level with those that say
+熔断, and on the tune half of bench/search_judged 50 lowered nDCG@10 from 0.922 to 0.907
+(recall@50 0.892 → 0.890).  Weighing each word by its IDF (``ts_rank`` per word, BM25's
+IDF from the statistics and counts) was tried and lost more (0.917 at 10)."""
 _MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
 _MAX_POSITIONS_PER_LEXEME = 255
 _MAX_LEXEME_BYTES = 500
@@ -117,9 +125,15 @@ class SearchSQL:
     """FROM … WHERE …: the matches when only their ids are needed (default: ``join``)"""
 
 
+def relevance(document: str) -> str:
+    """The first pass's relevance of ``document``: ``ts_rank`` of the ranking query in
+    ``:rq`` (:meth:`Query.tsquery`, ``ranking``), negated (BM25's sign: lower is better)."""
+    return f"-ts_rank('{RANK_WEIGHTS}', {document}, CAST(:rq AS tsquery), {RANK_NORMALIZATION})"
+
+
 def search_sql(conditions: list[str]) -> SearchSQL:
-    """The statements for a ``tsquery`` literal in ``:q``; the relevance is ``ts_rank``
-    negated, so that the best comes first as with BM25 on SQLite."""
+    """The statements for a ``tsquery`` literal in ``:q``; the relevance is
+    :func:`relevance`, so that the best comes first as with BM25 on SQLite."""
     match = "CAST(:q AS tsquery)"
     join = f"FROM {TABLE} s JOIN articles a ON a.id = s.article_id WHERE " + " AND ".join(
         [f"s.document @@ {match}", *conditions]
@@ -127,7 +141,7 @@ def search_sql(conditions: list[str]) -> SearchSQL:
     return SearchSQL(
         join=join,
         id="s.article_id",
-        relevance=f"-ts_rank('{RANK_WEIGHTS}', s.document, {match}, {RANK_NORMALIZATION})",
+        relevance=relevance("s.document"),
         # counting from the index alone when nothing filters: 15 → 5 ms for a common word
         count_all=f"SELECT count(*) FROM {TABLE} WHERE document @@ {match}",
         greatest="GREATEST",
@@ -137,8 +151,7 @@ def search_sql(conditions: list[str]) -> SearchSQL:
         # ts_rank on the capped candidates only: in the statement that finds them it would
         # run before the sort, once per match
         rerank=(
-            f"SELECT n.id AS id{{carried}}, -ts_rank('{RANK_WEIGHTS}', r.document, {match}, "
-            f"{RANK_NORMALIZATION}) AS rel, "
+            f"SELECT n.id AS id{{carried}}, {relevance('r.document')} AS rel, "
             "a.published_at AS published_at FROM ({candidates}) n "
             f"JOIN {TABLE} r ON r.article_id = n.id JOIN articles a ON a.id = n.id"
         ),

@@ -40,6 +40,7 @@ def search(
     offset: int,
     recent_first: bool,
     now: int,
+    relax: bool = True,
 ) -> SearchPage:
     """One page of the articles matching a parsed query (never raw user text: see
     :mod:`finews.search.query`), best first."""
@@ -54,6 +55,7 @@ def search(
             offset=offset,
             recent_first=recent_first,
             now=now,
+            relax=relax,
         )
     except OperationalError as exc:
         raise StoreError(f"search failed: {exc.orig}") from None

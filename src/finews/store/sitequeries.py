@@ -316,23 +316,27 @@ def article_from_row(row: tuple[Any, ...]) -> Published:
     return _published(dict(zip(_PUBLISHED_NAMES, row, strict=True)))
 
 
-def story_heat(conn: Connection, clusters: list[int]) -> dict[int, tuple[int, int, dict[str, int]]]:
-    """(reports, outlets, each outlet's first report time) of each of these stories told
-    more than once (issues #10, #12)."""
-    found: dict[int, tuple[int, int, dict[str, int]]] = {}
+def story_heat(
+    conn: Connection, clusters: list[int]
+) -> dict[int, tuple[int, int, dict[str, tuple[int, int]]]]:
+    """(reports, outlets, each outlet's first report as (time, row id)) of each of these
+    stories told more than once (issues #10, #12)."""
+    found: dict[int, tuple[int, int, dict[str, tuple[int, int]]]] = {}
     unique = sorted(set(clusters))
     for start in range(0, len(unique), 500):
         rows = conn.execute(
-            select(A.c.cluster_id, A.c.media, func.count(), func.min(A.c.published_at))
-            .where(A.c.cluster_id.in_(unique[start : start + 500]))
-            .group_by(A.c.cluster_id, A.c.media)
+            select(A.c.cluster_id, A.c.media, A.c.published_at, A.c.id).where(
+                A.c.cluster_id.in_(unique[start : start + 500])
+            )
         )
         by_story: dict[int, dict[str, tuple[int, int]]] = {}
-        for cluster, media, count, first in rows:
-            by_story.setdefault(int(cluster), {})[str(media)] = (int(count), int(first))
+        counts: dict[int, int] = {}
+        for cluster, media, published_at, row_id in rows:
+            outlets = by_story.setdefault(int(cluster), {})
+            key = (int(published_at), int(row_id))
+            outlets[str(media)] = min(outlets.get(str(media), key), key)
+            counts[int(cluster)] = counts.get(int(cluster), 0) + 1
         for cluster, outlets in by_story.items():
-            reports = sum(count for count, _ in outlets.values())
-            if reports > 1:
-                times = {media: first for media, (_, first) in outlets.items()}
-                found[cluster] = (reports, len(outlets), times)
+            if counts[cluster] > 1:
+                found[cluster] = (counts[cluster], len(outlets), outlets)
     return found

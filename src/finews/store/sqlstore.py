@@ -256,9 +256,11 @@ class Store:
         offset: int = 0,
         recent_first: bool = False,
         now: int | None = None,
+        relax: bool = True,
     ) -> SearchPage:
         """One page of the articles matching a parsed query (never raw user text: see
-        :mod:`finews.search.query`), best first."""
+        :mod:`finews.search.query`), best first.  ``relax=False``: every word or nothing
+        (a search feed: a subscription to 央行 降息 wants both words)."""
         with self.engine.connect() as conn:
             return search.search(
                 conn,
@@ -268,6 +270,7 @@ class Store:
                 offset=offset,
                 recent_first=recent_first,
                 now=int(now if now is not None else time.time()),
+                relax=relax,
             )
 
     # -- listings for the API and the live page ------------------------------------

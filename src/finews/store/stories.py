@@ -84,8 +84,11 @@ class Story:
             "important": self.important,
             "members": [
                 {
+                    # as `finews export json` and the API name an article (the upstream's
+                    # URL is empty for most flashes)
+                    "id": f"{r.source}/{r.upstream_id}",
                     "time": from_epoch(r.published_at).isoformat(),
-                    "minutes_after_first": (r.published_at - first.published_at) // 60,
+                    "minutes_after_first": r.published_at // 60 - first.published_at // 60,
                     "media": r.media,
                     "source": r.source,
                     "title": r.title,

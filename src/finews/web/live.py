@@ -49,11 +49,14 @@ def event_of(
     cluster: int,
     root: str = "/",
     heat: Heat | None = None,
+    first: str = "",
 ) -> dict[str, Any]:
     """What a page needs to show a new article in its lists: its fields, and ``html``, its
     line as the site's streams print it (issue #12), with links from ``root`` (the app's
     path, absolute: the same line serves pages at every depth) — with its story's heat
-    (``heat``: the story told more than once, as :func:`heats` reads it)."""
+    (``heat``: the story told more than once, as :func:`heats` reads it) and the path of
+    its first report (``first``: the line a page shows for the story while it was told
+    once, which the live script gives the heat chip)."""
     ts = int(article.published.timestamp())
     path = paths.article_path(article.source, article.upstream_id, ts)
     line = stream_line(
@@ -87,6 +90,7 @@ def event_of(
         "html": html,
         "heat": heat.label if heat else "",
         "story": story_path(cluster) if heat else "",
+        "story_first": first if heat else "",
     }
 
 
@@ -94,6 +98,12 @@ def heats(store: Store, clusters: list[int]) -> dict[int, Heat]:
     """The heat of those of ``clusters`` told more than once (a read of the store)."""
     found = changes.story_heat(store, sorted(set(clusters)))
     return {c: Heat(n, m, outlet_order(first)) for c, (n, m, first) in found.items()}
+
+
+def first_paths(store: Store, clusters: list[int]) -> dict[int, str]:
+    """The article page of each story's first report (a read of the store)."""
+    found = changes.first_reports(store, sorted(set(clusters)))
+    return {c: paths.article_path(*key) for c, key in found.items()}
 
 
 def format_event(event: dict[str, Any], kind: str = "article") -> str:
@@ -187,10 +197,19 @@ class Hub:
             rows = await anyio.to_thread.run_sync(changes.changed_after, self.store, self.position)
             self.reads += 1
             told = await anyio.to_thread.run_sync(heats, self.store, [r[2] for r in rows])
+            reprinted = [r[2] for r in rows if r[2] != r[0] and r[2] in told]
+            firsts = await anyio.to_thread.run_sync(first_paths, self.store, reprinted)
             horizon = time.time() - UPDATE_HORIZON
             for article_id, article, cluster, seq in rows:
                 self.position = (seq, article_id)
-                event = event_of(article_id, article, cluster, self.root, told.get(cluster))
+                event = event_of(
+                    article_id,
+                    article,
+                    cluster,
+                    self.root,
+                    told.get(cluster),
+                    firsts.get(cluster, ""),
+                )
                 if article_id > self.last_id:
                     self.last_id = article_id
                     self.publish(event)

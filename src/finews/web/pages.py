@@ -176,8 +176,12 @@ def search_page(
                 offset=(page - 1) * PAGE_SIZE,
                 recent_first=params.get("sort") == "recent",
             )
-    except RequestError as exc:
-        error = str(exc)
+    except RequestError:
+        # the one request error of a search is the time: said in the page's language
+        error = (
+            f"看不懂时间“{params.get('since', '')}”：请写成 2026-08-01、2026-08-01 09:30，"
+            "或 24h、7d（一天内、一周内）。"
+        )
     kept = {k: v for k, v in params.items() if k != "page" and v}
 
     def page_link(n: int) -> str:
@@ -191,6 +195,7 @@ def search_page(
         error=error,
         results=[result_view(r) for r in (results.results if results else [])],
         total=total,
+        relaxed=bool(results and results.relaxed),
         page=page,
         newer=page_link(page - 1) if page > 1 else None,
         older=page_link(page + 1) if page * PAGE_SIZE < total else None,
@@ -245,8 +250,19 @@ def search_feed(
     words += [f"-{w}" for w in params.get("filterout", "").split() if w]
     text = " ".join(w for w in words if w.strip())
     if params.get("q") or params.get("filter"):
-        found = service.search(store, text, filters, limit=limit, recent_first=True)
-        articles = [r.article for r in found.results]
+        # every word (a subscription to 央行 降息 wants both, not every 央行 flash), and one
+        # entry per story, as every other feed (#10): its newest report
+        found = service.search(
+            store, text, filters, limit=min(limit * 2, 200), recent_first=True, relax=False
+        )
+        stories: set[int] = set()
+        articles = []
+        for result in found.results:
+            story = result.cluster or -result.id  # no story recorded: its own
+            if story not in stories:
+                stories.add(story)
+                articles.append(result.article)
+        articles = articles[:limit]
     else:
         rows = store.list_articles(filters, limit=limit * 2)
         out = [w for w in params.get("filterout", "").split() if w]

@@ -104,6 +104,7 @@ def view_items(
     root: str,
     show_media: bool,
     heat: dict[int, Heat] | None = None,
+    own_media: str = "",
 ) -> ItemViews:
     """What a listing shows of each item: its fields, and ``html``, its stream line
     (:mod:`finews.site.stream`, issue #12) built here (a listing is mostly items; one
@@ -118,7 +119,7 @@ def view_items(
         # once per item and process: an item is on its section's, its day's, its
         # stocks' pages (one snapshot: an id is the same item on all of them)
         fields, pieces = known.get(it.id) or line_of(b, it)
-        line = pieces.join(root, show_media)
+        line = pieces.join(root, show_media and it.media != own_media)
         told = heat.get(it.cluster) if heat else None
         if told is not None:  # the story's heat, linked to its page (issue #10)
             line = line[: -len(LINE_END)] + heat_chip(root, it.cluster, told) + LINE_END
@@ -165,9 +166,11 @@ def list_page(
     live: str = "",
     heat: dict[int, Heat] | None = None,
     tab: str = "",
+    own_media: str = "",
 ) -> Page:
     """A page of ``list.html``: ``items`` oldest first (shown newest first); ``tab``: the
-    stream filter this page is (see :func:`tabs`), none when empty."""
+    stream filter this page is (see :func:`tabs`), none when empty; ``own_media``: the
+    outlet whose own page this is, left out of its lines (docs/site.md)."""
     ordered = list(reversed(items))
     tab_row = tabs(b, paths.root_of(path), tab) if tab else Markup("")
     key = (
@@ -180,6 +183,7 @@ def list_page(
         feed_prefix,
         live,
         heat_key(ordered, heat) if heat else (),
+        own_media,
     )
 
     def link(target: str | None, label: str) -> dict[str, str] | None:
@@ -195,7 +199,7 @@ def list_page(
             path,
             heading=heading,
             subtitle=subtitle,
-            items=view_items(b, ordered, paths.root_of(path), show_media, heat),
+            items=view_items(b, ordered, paths.root_of(path), show_media, heat, own_media),
             newer=link(newer, labels[0]),
             older=link(older, labels[1]),
             feed_prefix=feed_prefix,

@@ -64,6 +64,8 @@ def _section_pages(
             newer=newer,
             older=older,
             feed_prefix=None,
+            heat=b.heat_for(conn, chunk_items(k)),
+            own_media=section,
         )
     # feeds first: a page is never published before what it links to (a crash between
     # the two would leave a dead link)
@@ -81,4 +83,8 @@ def _section_pages(
         feed_prefix="",
         live=f"section:{section}",
         tab=section,
+        heat=b.heat_for(conn, newest),
+        # the outlet is left out of its own section's lines (docs/site.md), line by line:
+        # a category of several outlets names the others
+        own_media=section,
     )

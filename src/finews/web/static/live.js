@@ -28,6 +28,12 @@
     return false;
   }
 
+  function mediaShown(list, a) {
+    // an outlet's own section leaves its name out of its lines (docs/site.md)
+    if (list.dataset.live.indexOf("section:") === 0) return a.media !== list.dataset.live.slice(8);
+    return !!list.querySelector(".media") || list.dataset.live !== "all";
+  }
+
   function item(a, showMedia) {
     if (a.html) {
       // the line as the site's lists print it, built by the server (escaped there)
@@ -35,6 +41,12 @@
       holder.innerHTML = a.html;
       var made = holder.content.firstElementChild;
       if (made) {
+        // an outlet's own section leaves its name out of its lines (docs/site.md)
+        if (!showMedia) {
+          Array.prototype.forEach.call(made.querySelectorAll(".tags .media"), function (m) {
+            m.remove();
+          });
+        }
         made.classList.add("live-new");
         made.dataset.id = String(a.id);
         return made;
@@ -118,7 +130,6 @@
     var anchor = anchorOf(list);
     var listTop = list.getBoundingClientRect().top;
     var before = anchor ? anchor.getBoundingClientRect().top : 0;
-    var showMedia = !!list.querySelector(".media") || list.dataset.live !== "all";
     // newest first: each goes in front of the first item older than it
     state.waiting.sort(function (x, y) { return Date.parse(x.time) - Date.parse(y.time); });
     state.waiting.forEach(function (a) {
@@ -135,7 +146,7 @@
       if (prev && prev.classList.contains("day") && prev.dataset.day !== a.time.slice(0, 10)) {
         at = prev;
       }
-      list.insertBefore(item(a, showMedia), at);
+      list.insertBefore(item(a, mediaShown(list, a)), at);
     });
     state.waiting = [];
     var added = list.querySelectorAll("li.live-new");
@@ -152,12 +163,38 @@
     document.dispatchEvent(new CustomEvent("finews:inserted", { detail: { list: list } }));
   }
 
+  // a new report of a story a list already shows: that line's heat chip says it at once
+  // (the report itself is left out of lists that tell each story once, #10)
+  function refreshHeat(a) {
+    if (!a.story || !a.html) return;
+    var holder = document.createElement("template");
+    holder.innerHTML = a.html;
+    var chip = holder.content.querySelector("a.heat");
+    if (!chip) return;
+    var story = new URL(root + a.story, location.href).href;
+    var first = a.story_first ? new URL(root + a.story_first, location.href).href : "";
+    lists.forEach(function (list) {
+      Array.prototype.forEach.call(list.querySelectorAll("li:not(.day)"), function (li) {
+        if (li.dataset.id === String(a.id)) return;
+        var old = li.querySelector("a.heat");
+        var link = li.querySelector("a");
+        var ours = old ? old.href === story : !!first && !!link && link.href === first;
+        var tags = li.querySelector(".tags");
+        if (!ours || !tags) return;
+        var fresh = chip.cloneNode(true);
+        if (old) old.replaceWith(fresh);
+        else tags.appendChild(fresh);
+      });
+    });
+  }
+
   var source = new EventSource(root + "api/stream");
   source.addEventListener("open", function () {
     document.documentElement.dataset.live = "connected";
   });
   source.addEventListener("article", function (event) {
     var a = JSON.parse(event.data);
+    if (a.reprint) refreshHeat(a);
     if (reload) {
       // a page without articles yet: the next build will have them
       setTimeout(function () { location.reload(); }, 4000);
@@ -186,7 +223,8 @@
         if (!link || (li.dataset.id !== String(a.id) && link.href !== absolute)) return;
         if (a.html) {
           // the stream line again, as the server builds it (title, text, chips: #12)
-          var showMedia = !!li.querySelector(".media") || list.dataset.live !== "all";
+          var section = list.dataset.live.indexOf("section:") === 0;
+          var showMedia = section ? mediaShown(list, a) : !!li.querySelector(".media") || mediaShown(list, a);
           var made = item(a, showMedia);
           made.classList.remove("live-new");
           made.dataset.complete = String(a.complete);
