@@ -255,7 +255,9 @@ def test_a_saved_search_feed_has_every_word_and_each_story_once(
         assert "含其中大部分词语" not in exact
         both = feedparser.parse(c.get("feeds/search.atom", params={"q": "朱鹤新 苏德巍"}).content)
         assert len(both.entries) == 1, [e.title for e in both.entries]
-        assert "共 2 条结果" in c.get("search", params={"q": "朱鹤新 苏德巍"}).text  # both reports
+        told = c.get("search", params={"q": "朱鹤新 苏德巍"}).text
+        assert "共 2 条结果" in told  # both reports, each with its story's heat
+        assert told.count('<a class="heat" href="story/') == 2, told
 
 
 def test_a_bad_time_on_the_search_page_is_said_in_chinese(client: httpx.Client) -> None:

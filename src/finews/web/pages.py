@@ -22,9 +22,11 @@ from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
 from finews.site.render import STATIC
 from finews.site.stocknames import stock_chip
+from finews.site.stories import Heat, heat_chip
 from finews.site.stream import MAX_CHIPS, shown_text
 from finews.store import Store
 from finews.store.fulltext import Filters
+from finews.web.live import heats
 
 LIVE_SCRIPT = "_finews/live.js"
 PACKAGED_ASSETS = {f"assets/{name}": STATIC / name for name in ("style.css", "favicon.svg")}
@@ -188,12 +190,15 @@ def search_page(
         return "search?" + urlencode({**kept, "page": n})
 
     total = results.total if results else 0
+    found = results.results if results else []
+    # each result's story heat, as every list shows it (docs/site.md): one read
+    told = heats(store, [r.cluster for r in found if r.cluster]) if found else {}
     html = templates.render(
         "search.html",
         q=text,
         params=params,
         error=error,
-        results=[result_view(r) for r in (results.results if results else [])],
+        results=[result_view(r, told.get(r.cluster)) for r in found],
         total=total,
         relaxed=bool(results and results.relaxed),
         page=page,
@@ -204,10 +209,10 @@ def search_page(
     return html, 400 if error else 200
 
 
-def result_view(r: service.Result) -> dict[str, Any]:
+def result_view(r: service.Result, heat: Heat | None = None) -> dict[str, Any]:
     """A search result as a stream line shows it (issue #12): the 【headline】 (marked) unless
     the flash had none, the snippet once — without the 【headline】 it may start with —, the
-    outlet and the stocks' chips."""
+    outlet, the stocks' chips and the story's heat (``heat``: told more than once, #10)."""
     a = r.article
     headline, _ = shown_text(a.title, a.digest)
     snippet = r.snippet_html
@@ -224,6 +229,7 @@ def result_view(r: service.Result) -> dict[str, Any]:
         "media": a.media or a.source,
         "important": a.important,
         "chips": Markup("".join(stock_chip("", s.code, s.name) for s in a.stocks[:MAX_CHIPS])),
+        "heat": Markup(heat_chip("", r.cluster, heat)) if heat is not None else Markup(""),
     }
 
 
