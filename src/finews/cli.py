@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from finews.process.pipeline import Processor
+    from finews.process.stocks import StockDirectory
     from finews.store import Store
 
 
@@ -416,13 +417,12 @@ _MARK = re.compile(r"(<mark>.*?</mark>)")
 _TAG = re.compile(r"<[^>]+>")
 
 
-def _known_stock(c: Context, stock: str) -> str:
+def _known_stock(directory: StockDirectory, stock: str) -> str:
     """The code of a stock a user names (600519, 茅台, sh600519), or a usage error with the
-    nearest names — as `finews stocks` says it: a filter on a stock that does not exist
-    would answer "no articles found" and blame the words."""
-    from finews.process.stocks import load_directory, resolve_stock, similar_stocks
+    nearest names (`finews stocks`, `finews search --stock`: a filter on a stock that does
+    not exist would answer "no articles found" and blame the words)."""
+    from finews.process.stocks import resolve_stock, similar_stocks
 
-    directory = load_directory(c.stock_list)
     resolved = resolve_stock(stock, directory.names, directory.display)
     if resolved is None:
         near = similar_stocks(stock, directory.display)
@@ -485,7 +485,9 @@ def search(
             raise typer.BadParameter(f"--since {since} is not before --until {until}", ctx)
     c = _ctx(ctx)
     if stock:
-        stock = _known_stock(c, stock)
+        from finews.process.stocks import load_directory
+
+        stock = _known_stock(load_directory(c.stock_list), stock)
     answer = None
     if not local:
         answer = _search_through_server(
@@ -1229,8 +1231,6 @@ def stocks(
     from finews.process.stocks import (
         check_stock_list,
         load_directory,
-        resolve_stock,
-        similar_stocks,
     )
 
     c = _ctx(ctx)
@@ -1245,11 +1245,7 @@ def stocks(
     if not code:
         raise typer.BadParameter("name a stock, or use --refresh FILE")
     directory = load_directory(c.stock_list)
-    resolved = resolve_stock(code, directory.names, directory.display)
-    if resolved is None:
-        near = similar_stocks(code, directory.display)
-        hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
-        raise RequestError(f"unknown stock {code!r} ({hint})")
+    resolved = _known_stock(directory, code)
     with c.open_store(write=False) as store:
         timeline = store.stock_timeline(resolved, limit)
     name = directory.display.get(resolved, "")

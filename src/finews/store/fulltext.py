@@ -322,13 +322,11 @@ def search(
             hits = (_second_pass(conn, query, hits[:top]) + hits[top:])[offset : offset + limit]
         return Ranked(hits, total, relaxed)
 
-    def first_rows(m: str, matches: int, wanted: int) -> list[tuple[int, float]]:
-        """The first ``wanted`` matches of ``m`` (of ``matches``) in the page's order, the
-        first page ranked again (the second pass)."""
-        sql = _page_sql(statements, recent_first, matches > RANK_CANDIDATES, wanted)
+    def newest_rows(m: str, wanted: int) -> list[tuple[int, float]]:
+        """The ``wanted`` newest matches of ``m``."""
+        sql = _page_sql(statements, True, False, wanted)
         rows = conn.execute(text(sql), {**bound(m), "limit": wanted, "offset": 0}).all()
-        hits = [(int(r[0]), float(r[1])) for r in rows]
-        return _second_pass(conn, query, hits[:top]) + hits[top:] if second_pass else hits
+        return [(int(r[0]), float(r[1])) for r in rows]
 
     def strict_first(strict: str, strict_total: int, answer: str, total: int) -> Ranked:
         """A relaxed answer newest first (``--recent``): every article with all the words
@@ -338,10 +336,10 @@ def search(
         and the second pass order them, and the strict ones first lowered nDCG@10 on the
         tune half of bench/search_judged (0.933 → 0.925: a strict query that keeps a weak
         word, 特朗普关税政策 or 英伟达发布财报, puts calendars first)."""
-        exact = first_rows(strict, strict_total, strict_total) if strict_total else []
+        # newest first: no second pass, and an order of time needs no ranking cap
+        exact = newest_rows(strict, strict_total) if strict_total else []
         seen = {i for i, _ in exact}
-        wanted = (end if second_pass else offset + limit) + len(exact)
-        rest = [h for h in first_rows(answer, total, wanted) if h[0] not in seen]
+        rest = [h for h in newest_rows(answer, offset + limit + len(exact)) if h[0] not in seen]
         return Ranked((exact + rest)[offset : offset + limit], total, True)
 
     if postgres and statements.rerank and not recent_first and end <= RANK_CANDIDATES:
