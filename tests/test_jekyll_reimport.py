@@ -33,6 +33,12 @@ def test_export_then_import_into_the_same_store_adds_nothing(
     assert run_cli("--db", db, "export", "jekyll", str(out)).returncode == 0
     posts = sorted((out / "_posts").glob("*.md"))
     assert any(p.name.split("-")[3] == "cls" for p in posts)
+    # a 财联社 post links to its telegraph, not to Eastmoney's share page with a 财联社 id
+    for post in (p for p in posts if p.name.split("-")[3] == "cls"):
+        ident = post.stem.split("-")[-1]
+        text = post.read_text(encoding="utf-8")
+        link = text.split("\n\n<", 1)[1].split(">", 1)[0]  # the post's link line
+        assert "cls.cn/" in link and ident in link and "infoCode" not in text
     result = run_cli("--db", db, "import", "jekyll", str(out / "_posts"), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

@@ -136,6 +136,10 @@ def render_post(article: Article, options: JekyllOptions) -> str:
         links = f"[返回{ROLLING_TAG}]({site}/{ROLLING_CATEGORY}/)｜[返回首页]({site}/)"
         return f"{front}{middle}\n\n<{article.url}>\n\n{links}"
     share = options.share_link.replace("{id}", article.upstream_id)
+    if article.source.split(".")[0] not in {"eastmoney", JEKYLL_SOURCE} and article.url:
+        # the share page is Eastmoney's: another outlet's id there opens nothing (or
+        # another article); its own address is the link that works
+        share = article.url
     links = f"[返回{tag}]({site}/category/{category}.html)｜[返回首页]({site}/)"
     return f"{front}{article.body_html}\n\n<{share}>\n\n{links}"
 
