@@ -173,3 +173,32 @@ def test_a_long_telegraph_is_read_whole_in_the_stream() -> None:
     shown = text_of(stream_line(view(a)).join("", show_media=True))
     ending = item["content"].strip()[-20:]
     assert ending in shown, shown[-80:]
+
+
+def test_a_headline_that_opens_with_its_own_brackets_is_not_bracketed_twice() -> None:
+    """The real telegraph 2401400 (the demo's bundled 财联社 flashes) is titled
+    【机构龙虎榜解读】PCB+CPO+…: its line printed 【【机构龙虎榜解读】PCB+CPO…】."""
+    a = next(a for a in flashes() if a.upstream_id == "2401400")
+    assert a.title.startswith("【机构龙虎榜解读】")
+    shown = text_of(stream_line(view(a)).join("", show_media=True))
+    assert "【【" not in shown and shown.count("【机构龙虎榜解读】") == 1
+
+
+def test_a_title_cut_short_of_the_texts_own_headline_prints_the_headline_once() -> None:
+    """HAND-MADE from the real telegraph 2026-08-20 22:22 (纳斯达克综合指数跌幅扩大至1%):
+    a title that lost its last character (as an upstream's cut title does) above a text that
+    opens with the whole 【headline】 printed both, the cut one first.  The line prints the
+    whole headline once, then the text without its dateline."""
+    text = (
+        "【纳斯达克综合指数跌幅扩大至1%】财联社8月20日电，纳斯达克综合指数跌幅扩大至1%，"
+        "报26070.99点；道琼斯指数跌0.79%，标普500指数跌0.43%。"
+    )
+    a = replace(next(iter(flashes())), title="纳斯达克综合指数跌幅扩大至1", digest=text)
+    shown = text_of(stream_line(view(a)).join("", show_media=True))
+    assert "【纳斯达克综合指数跌幅扩大至1%】" in shown
+    assert shown.count("【") == 1 and "财联社8月20日电" not in shown
+    # a text opening with a shorter form of the title loses it too (and its dateline)
+    headline, rest = shown_text(
+        "央行开展MLF操作 利率维持不变", "【央行开展MLF操作】财联社8月20日电，央行今日…"
+    )
+    assert headline and rest == "央行今日…"
