@@ -1332,7 +1332,8 @@ def briefing(
         str | None,
         typer.Option(
             metavar="morning|close|day",
-            help="morning: overnight to 08:00; close: 08:00 to 15:30; day: the whole day.",
+            help="morning: the previous trading day's 15:30 to 08:00; close: 08:00 to 15:30 "
+            "(trading days only); day: the whole day.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
