@@ -20,6 +20,7 @@ from finews.search import quickseg, segment
 from finews.search.aliases import default_aliases
 from finews.search.query import grams, lexemes, literal_of, parse
 from finews.search.service import search
+from finews.site.stocknames import stock_name
 from finews.store import Store
 from test_search import cls_flashes
 
@@ -149,6 +150,16 @@ def test_a_hong_kong_stock_tag_has_its_name() -> None:
     assert {s.code: s.name for s in tagged.stocks}["03750.HK"] == "宁德时代"
     # the H share and the A share are one company: either code finds both
     assert {"03750.HK", "300750", "宁德时代"} <= set(parse("03750").required[0].alternatives)
+
+
+def test_a_beijing_exchange_stock_tag_has_its_name() -> None:
+    """The A-share list has no Beijing-exchange stock: a tag without a name (Eastmoney's
+    codes, a code in the text) showed 920725.BJ bare on chips and stock pages.  The
+    securities master now holds the ones 同花顺 and 财联社 name (wave 8's walk)."""
+    flash = next(a for a in flashes() if a.upstream_id == "202605273750615820")
+    tagged = Processor.default()(replace(flash, stocks=(StockTag("920725.BJ", "", "upstream"),)))
+    assert {s.code: s.name for s in tagged.stocks}["920725.BJ"] == "惠丰钻石"
+    assert stock_name("920725.BJ") == "惠丰钻石"
 
 
 @pytest.mark.parametrize(
