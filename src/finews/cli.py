@@ -1614,11 +1614,13 @@ _TICKS = re.compile(r"``?([^`]+?)``?")
 
 def _tidy_text(text: str | None) -> str | None:
     """Help as a person reads it: a docstring's paragraph on one line (Typer keeps the
-    source's line breaks, mid-sentence), ``code`` without its backticks."""
+    source's line breaks, mid-sentence), ``code`` without its backticks, and ``[run]``,
+    ``[subscribers.NAME]`` shown as written: Typer reads help as Rich markup, where
+    they are tags, and drops them."""
     if not text:
         return text
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-    return _TICKS.sub(r"\1", "\n\n".join(paragraphs))
+    return escape(_TICKS.sub(r"\1", "\n\n".join(paragraphs)))
 
 
 def _tidy_help(command: Any) -> None:
@@ -1634,6 +1636,7 @@ def _tidy_help(command: Any) -> None:
             elif param.metavar is None and not getattr(param, "is_flag", False) and param.name:
                 param.metavar = param.name.upper()
         elif param.name:  # an argument: NAME, NAME... or [NAME] in the usage line
+            param.help = _tidy_text(getattr(param, "help", None))
             name = param.name.upper() + ("..." if param.nargs != 1 else "")
             shown = name if param.required else f"[{name}]"
             param.make_metavar = lambda *_a, _shown=shown, **_k: _shown
