@@ -517,7 +517,7 @@ def _nearest(word: str, candidates: Iterable[str], prefix: str = "") -> list[str
     close = [(r, c) for r, c in scored if r >= 0.75]
     if close:
         return [c for r, c in close[:2] if r >= close[0][0] - 0.05]
-    # a key without its section (FINEWS_PORT): the settings of that name, if few
+    # a key without its section (PORT, meant as SERVE_PORT): the settings of that name, if few
     tail = "_" + word.removeprefix(prefix)
     named = sorted(c for c in pool if c.endswith(tail))
     return named if len(named) <= 2 else []

@@ -120,7 +120,12 @@ class Runner:
 
     # -- entry point -------------------------------------------------------------------
     def run(self) -> RunStats:
-        asyncio.run(self.main())
+        try:
+            asyncio.run(self.main())
+        finally:
+            if self.sock is not None:  # the web app never started (a store that would not
+                self.sock.close()  # open, a stop before it): the port is let go
+                self.sock = None
         return self.stats
 
     async def main(self) -> None:
@@ -170,8 +175,6 @@ class Runner:
                 await self._build()
             if web is not None:
                 await anyio.to_thread.run_sync(web.stop)
-            if self.sock is not None:  # the web app never started: the port is let go
-                self.sock.close()
             self.fetcher.close()
             self.store.close()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
