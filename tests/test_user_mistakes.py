@@ -767,6 +767,10 @@ def test_a_file_where_a_folder_is_wanted_is_said_naming_the_option(
     outcome = invoke([*good, "build"], _env(world, FINEWS_SITE_OUT=str(a_file)))
     check(outcome, EXIT_FATAL, "site.out a file")
     assert outcome.stderr.startswith(f"error: site.out {a_file} is a file, not a folder (")
+    outcome = invoke(["demo", "--port", "0", "--data", "/proc/finews-test/demo"], _env(world))
+    check(outcome, EXIT_USAGE, "demo --data that cannot be created")
+    assert outcome.stderr.startswith("error: cannot create --data /proc/finews-test/demo: ")
+    assert "--db" not in outcome.stderr
     assert a_file.read_text(encoding="utf-8") == "mine\n"
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
 

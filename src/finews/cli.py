@@ -973,6 +973,13 @@ def demo(
     # the port first: a taken one is said before a folder is made or an upstream started
     sock = _web_socket(s, None, port)
     try:
+        if data is not None:
+            try:
+                data.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # /proc/…, no permission: not "choose another --db"
+                raise RequestError(
+                    f"cannot create --data {data}: {exc.strerror or exc} (choose another folder)"
+                ) from None
         folder = data or Path(tempfile.mkdtemp(prefix="finews-demo-"))
         upstreams = Upstreams(initial=40, interval=interval)
         base = upstreams.start()
