@@ -652,6 +652,11 @@ def test_serve_builds_a_missing_site_then_serves_it_on_the_socket_it_bound(
         url = re.findall(r"http://\S+/", banner)[0]
         home = httpx.get(url, timeout=10)
         assert home.status_code == 200 and "金融消息" in home.text
+        # its feeds link to where it is served, not to the default base URL's port 8000
+        # (wave 8's walk: every link of `serve --port 8765`'s feeds was dead)
+        feed = httpx.get(url + "atom.xml", timeout=10).text
+        links = re.findall(r'href="(http://[^"]+)"', feed)
+        assert links and all(link.startswith(url) for link in links), links[:3]
     finally:
         proc.send_signal(signal.SIGINT)
         rest = proc.communicate(timeout=30)[1]

@@ -667,7 +667,8 @@ def serve(
                 _writable_folder(target, "--site" if site_dir else None, _site_setting(s))
                 err.print(f"no site in {target} yet: building it first")
                 with _interrupted_by_sigterm():
-                    build_site(store, target, SiteOptions.from_settings(s))
+                    served = _served_at(s, bind, sock.getsockname()[1])
+                    build_site(store, target, SiteOptions.from_settings(served))
         except BaseException:
             sock.close()
             raise
@@ -884,6 +885,22 @@ def _web_socket(settings: Settings, host: str | None, port: int | None) -> socke
     return listen(host or settings.serve.host, settings.serve.port if port is None else port)
 
 
+def _served_at(settings: Settings, bind: str, port: int) -> Settings:
+    """The settings of a site built to be served on ``bind:port``: its feeds and sitemap
+    link to that address unless ``site.base_url`` says otherwise.  The default base URL
+    names 127.0.0.1:8000, so `serve --port 8765` wrote feeds whose every link was dead
+    (wave 8's walk).  A wildcard address (0.0.0.0) names no host a reader can use: the
+    setting stays, and docs/web.md says to set it."""
+    from dataclasses import replace
+
+    from finews.config import SiteSettings
+
+    if settings.site.base_url != SiteSettings().base_url or bind in {"0.0.0.0", "::", ""}:
+        return settings
+    host = f"[{bind}]" if ":" in bind else bind
+    return replace(settings, site=replace(settings.site, base_url=f"http://{host}:{port}/"))
+
+
 def _run(
     settings: Settings,
     host: str | None,
@@ -902,6 +919,8 @@ def _run(
 
     if sock is None:
         sock = _web_socket(settings, host, port)
+    if sock is not None:
+        settings = _served_at(settings, host or settings.serve.host, sock.getsockname()[1])
     try:
         runner = Runner(settings, host=host, port=port, sock=sock, on_ready=ready)
     except BaseException:

@@ -211,7 +211,10 @@ class SiteSettings:
     title: str = field(default="金融消息", metadata=_doc("site title"))
     base_url: str = field(
         default="http://127.0.0.1:8000/",
-        metadata=_doc("absolute URL of the site root, used in feeds and sitemaps only"),
+        metadata=_doc(
+            "absolute URL of the site root, used in feeds and sitemaps only; left at this "
+            "default, `serve`, `run` and `demo` use the address they serve on"
+        ),
     )
     out: str = field(default="", metadata=_doc("output folder (default: <data_dir>/site)"))
     page_size: int = field(default=50, metadata=_doc("articles per listing page"))
