@@ -91,6 +91,18 @@ def article_text(article: Article) -> str:
     return f"{html.unescape(article.digest)}\n{body_text(article.body_html)}".strip()
 
 
+def said_once_text(article: Article) -> str:
+    """Digest and body as plain text, the digest left out when the body says it: what the
+    search index reads and its snippets show.  A flash's digest is its text (a 财联社
+    telegraph's content since wave 8, an Eastmoney flash's summary): indexed beside the
+    body, every word of it counted twice (BM25's frequency and length) and was segmented
+    and written twice (issue #12's rule for snippets, now the index's too)."""
+    body = body_text(article.body_html).strip()
+    if body and says_the_same(html.unescape(article.digest), body):
+        return body
+    return article_text(article)
+
+
 def titled_text(article: Article) -> str:
     """Title, digest and body as text (chart blocks and tags removed, entities decoded):
     what stock tagging reads."""

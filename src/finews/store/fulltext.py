@@ -27,7 +27,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
-from finews.process.text import article_text
+from finews.process.text import said_once_text
 from finews.search import rerank
 from finews.search.query import Query, grams
 from finews.search.segment import index_text
@@ -100,7 +100,7 @@ Document = tuple[str, str, str, str]
 def document(article: Article) -> Document:
     """The indexed columns of an article: segmented title, body and tags, and the
     character bigrams of title and body."""
-    body = article_text(article)
+    body = said_once_text(article)
     return (
         index_text(article.title),
         index_text(body),
