@@ -523,5 +523,11 @@ def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store
     # (a static host has no status page)
     out = site[2]
     for page in ("index.html", "c/cai-lian-she/index.html", "important/index.html"):
-        assert '/status">来源状态</a></footer>' in client.get(page).text, page
+        served = client.get(page).text
+        assert '/status">来源状态</a>' in served, page
+        # and to the app's other pages, linked from nowhere before (wave 8's walk)
+        assert '/topics">话题</a> · <a href="' in served
+        assert '/calendar">财经日历</a></footer>' in served
+        for linked in re.findall(r'href="([^"]*(?:status|topics|calendar))"', served):
+            assert client.get(linked if linked.startswith("/") else "/" + linked).status_code == 200
         assert "来源状态" not in (out / page).read_text(encoding="utf-8"), page
