@@ -1,7 +1,8 @@
 """The full-text index: an SQLite FTS5 table over jieba-segmented text (issue #6).
 
 ``article_fts`` has one row per article (rowid = ``articles.id``) and four columns,
-weighted in the ranking: ``title``, ``body`` (digest and body text) and ``tags`` (category,
+weighted in the ranking: ``title``, ``body`` (the body text, and the digest when the body does
+not say it: :func:`finews.process.text.said_once_text`) and ``tags`` (category,
 and each tagged stock's code and name — so a stock code finds the articles tagged with
 it even where the text only names the company), and ``grams`` (title and body as
 character bigrams, :func:`finews.search.query.grams`, weight 0: it makes a literal match
