@@ -53,7 +53,7 @@ def plan(b: Build, conn: Connection, manifest: Manifest, force_full: bool) -> Pl
     if full:
         _plan_full(b, conn, manifest, result)
     else:
-        _plan_changes(b, conn, manifest, result)
+        _plan_changes(b, conn, manifest, result, tabs_changed=set(slugs) != set(old_slugs))
     b.phase("changes")
     return result
 
@@ -96,7 +96,10 @@ def _plan_full(b: Build, conn: Connection, manifest: Manifest, plan: Plan) -> No
     plan.sitemap_days = set(plan.days)
 
 
-def _plan_changes(b: Build, conn: Connection, manifest: Manifest, plan: Plan) -> None:
+def _plan_changes(
+    b: Build, conn: Connection, manifest: Manifest, plan: Plan, *, tabs_changed: bool
+) -> None:
+    """``tabs_changed``: a section came or went since the last build."""
     since = manifest.watermark or 0
     changed = q.changed_since(conn, since)
     tombs = q.tombstones_since(conn, since)
@@ -126,6 +129,14 @@ def _plan_changes(b: Build, conn: Connection, manifest: Manifest, plan: Plan) ->
         offset = _first_affected(b, conn, section, published_at, totals.get(section, 0))
         start = chunks.loaded_from(offset, b.o.page_size)
         plan.sections[section] = (offset, q.section_items_from(conn, section, start))
+    if tabs_changed:
+        # every section's newest page shows a tab per section (#12): a section that came
+        # or went changes them all, not only the pages of the sections that changed
+        for section, total in sorted(totals.items()):
+            if section not in plan.sections:
+                offset = chunks.first_offset(total, total, b.o.page_size, b.o.feed_size)
+                start = chunks.loaded_from(offset, b.o.page_size)
+                plan.sections[section] = (offset, q.section_items_from(conn, section, start))
     _plan_important(b, conn, plan, min(earliest.values(), default=None))
     touched_days = {q.beijing_day_number(it.published_at) for it in changed}
     touched_days |= {q.beijing_day_number(t.published_at) for t in tombs}
