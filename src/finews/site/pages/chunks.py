@@ -122,7 +122,7 @@ def chunk_pages(b: Build, conn: Connection, c: Chunked, *, own_media: str = "") 
             newer=newer,
             older=older,
             spans=(newer_when, older_when),
-            latest=f"{c.prefix}index.html" if newer_when != NEWEST else None,
+            latest=f"{c.prefix}index.html",
             feed_prefix=None,
             heat=b.heat_for(conn, items),
             own_media=own_media,
