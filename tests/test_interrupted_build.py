@@ -145,7 +145,9 @@ def interrupt(db: Path, root: Path, command: str, stop: str, when: str) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, (case, stderr)
+    # 130, or ended by SIGINT after saying so (once in a full suite run under load: the
+    # interpreter re-raised the signal on its way out) — a shell reports both as $? = 130
+    assert proc.returncode in (130, -signal.SIGINT), (case, stderr)
     lines = stderr.splitlines()
     assert lines and lines[-1].startswith("error: interrupted"), (case, stderr)
     assert "Traceback" not in stderr, (case, stderr)
