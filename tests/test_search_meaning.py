@@ -234,6 +234,25 @@ def test_every_article_that_contains_the_query_string_is_found(filled: Store) ->
     assert missed == []
 
 
+def test_a_digest_that_goes_on_to_say_more_than_its_body_stays_findable(store: Store) -> None:
+    """The index leaves a flash's digest out when its body says it (wave 8), so that its
+    words count once — only when the body holds it word for word.  HAND-MADE (a review's
+    case): a digest that starts as the body does and then says something else; the stream
+    prints the digest, so a reader who searches its words must find the article."""
+    base = next(iter(every_flash()))
+    article = replace(
+        base,
+        upstream_id="handmade-digest-1",
+        title="宁德时代拟在匈牙利投资建厂",
+        digest="宁德时代公告称公司拟在匈牙利德布勒森市附近投资建设电池工厂，总投资不超过七十三亿欧元",
+        body_html="<p>宁德时代公告称公司拟在匈牙利德布勒森市附近投资建设新的动力电池产业基地项目。</p>",
+    )
+    store.save([article])
+    for query in ("七十三亿欧元", "欧元", "电池工厂", "德布勒森"):
+        found = {r.article.upstream_id for r in search(store, query, now=NOW).results}
+        assert "handmade-digest-1" in found, query
+
+
 def test_grams_and_literals_agree() -> None:
     assert grams("西安银行，抗疫") == "西安 安银 银行 行 抗疫 疫"
     assert grams("A股 Nvidia 5月CPI") == "a股 股 5月 月c cp pi i"

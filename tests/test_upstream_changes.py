@@ -688,3 +688,8 @@ def test_a_telegraph_stored_with_its_brief_takes_its_whole_text_as_no_revision(
         other = replace(article, digest="分析师认为，资金集中流入科技成长方向，短线情绪回暖。")
         assert store.save([other]).counts["updated"] == 1
         assert len(store.revisions(article.source, article.upstream_id)) == 1
+        # and so is one that starts as the text does and then corrects it (a review's case:
+        # the same first 24 letters made it "the same text")
+        corrected = replace(article, digest=article.digest[:40] + "（更正：数据有误，以公告为准）")
+        assert store.save([corrected]).counts["updated"] == 1
+        assert len(store.revisions(article.source, article.upstream_id)) == 2

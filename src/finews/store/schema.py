@@ -90,7 +90,14 @@ lsh_buckets = Table(
     "lsh_buckets",
     metadata,
     Column("band_key", BigInteger, nullable=False),
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "article_id",
+        Integer,
+        # named: migration 14 creates this table beside the renamed old one, whose
+        # constraint keeps PostgreSQL's default name
+        ForeignKey("articles.id", ondelete="CASCADE", name="fk_lsh_buckets_article"),
+        nullable=False,
+    ),
     Column("published_at", BigInteger, nullable=False),
     # the candidate lookup's key (band, time, article) is the table itself: without a rowid
     # on SQLite, a bucket row is written into one B-tree, not a table and a covering index

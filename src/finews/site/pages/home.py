@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection
 
@@ -165,7 +166,9 @@ def _feeds_page(b: Build, plan: Plan) -> Page:
         "sections": sections,
         "stock": stock,
         "base": base,
-        "search_example": search_example,
+        # the query as an address holds it: reserved characters (& + space …) escaped,
+        # Chinese left readable (browsers and readers take it as it is)
+        "search_example": "".join(quote(c, safe="") if c.isascii() else c for c in search_example),
         "feed_size": o.feed_size,
         "stock_feed_size": o.stock_feed_size,
     }

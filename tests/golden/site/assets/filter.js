@@ -93,17 +93,22 @@
   var lists = document.querySelectorAll("ul.items");
   if (!lists.length) return;
 
-  function mark(details) {
-    if (details.open) return;
-    details.classList.remove("whole");
-    var summary = details.firstElementChild;
-    if (summary && summary.scrollHeight <= summary.clientHeight + 2) {
-      details.classList.add("whole");
-    }
-  }
-
   function markAll(root) {
-    Array.prototype.forEach.call(root.querySelectorAll("details.text"), mark);
+    // every class taken off first, then every height read, then the classes put on: one
+    // layout for the list, not one per line
+    var folded = Array.prototype.filter.call(root.querySelectorAll("details.text"), function (d) {
+      return !d.open;
+    });
+    folded.forEach(function (d) {
+      d.classList.remove("whole");
+    });
+    var fits = folded.map(function (d) {
+      var summary = d.firstElementChild;
+      return !!summary && summary.scrollHeight <= summary.clientHeight + 2;
+    });
+    folded.forEach(function (d, i) {
+      if (fits[i]) d.classList.add("whole");
+    });
   }
 
   Array.prototype.forEach.call(lists, function (list) {
