@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from daydata import DAY, NOW, day_store
+from daydata import DAY, NOW, day_store, trading_articles
 from finews.briefing import periods
 from finews.briefing.compose import EXTRACT_CHARS, GROUPS, is_company
 from finews.briefing.service import Made, make
-from finews.config import load_settings
+from finews.config import Settings, load_settings
 from finews.model import BEIJING
 from finews.store import Store
 
@@ -227,3 +227,181 @@ def test_the_site_pages_follow_the_settings_times(day: Store, tmp_path: Path) ->
     assert "2026-06-16 09:00 至 2026-06-16 15:00（北京时间）" in page
     expected = make(day, settings, THE_DAY, "close", now=NOW).briefing
     assert f"{expected.articles} 条消息 · {expected.stories} 个事件" in page
+
+
+# -- trading days (the new-user walk): a real slice around two weekends and 端午 2026 ---------
+
+
+@pytest.fixture(scope="module")
+def trading_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("trading") / "finews.db"
+    store = Store.open(f"sqlite:///{path}")
+    store.save(trading_articles())
+    store.close()
+    return path
+
+
+@pytest.fixture
+def trading(trading_db: Path) -> Store:
+    store = Store.open(f"sqlite:///{trading_db}", create=False)
+    yield store
+    store.close()
+
+
+def beijing(text: str) -> int:
+    return int(datetime.fromisoformat(f"{text}+08:00").timestamp())
+
+
+def stored(store: Store, since: str, until: str) -> dict[str, int]:
+    """upstream id → published_at of the stored flashes in [since, until) (Beijing times)."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT upstream_id, published_at FROM articles").all()
+    return {u: int(t) for u, t in rows if beijing(since) <= t < beijing(until)}
+
+
+def shown(made: Made) -> set[str]:
+    return {r.upstream_id for s in made.briefing.top for r in s.reports}
+
+
+def every_story() -> Settings:
+    """Every story of the period in the top lists, so that what a briefing holds can be
+    listed."""
+    return load_settings(env={"FINEWS_BRIEFING_PER_GROUP": "50"})
+
+
+def test_a_monday_morning_holds_friday_afternoon_and_the_weekend(trading: Store) -> None:
+    friday_afternoon = stored(trading, "2026-05-29T16:00", "2026-05-29T16:30")
+    weekend = stored(trading, "2026-05-30T00:00", "2026-06-01T00:00")
+    friday_close = stored(trading, "2026-05-29T08:00", "2026-05-29T15:30")
+    assert friday_afternoon and weekend and friday_close  # the slice has each
+    made = make(trading, every_story(), date(2026, 6, 1), "morning", now=NOW)
+    assert made.briefing.period.since == beijing("2026-05-29T15:30")
+    assert "2026-05-29 15:30 至 2026-06-01 08:00（北京时间）" in made.markdown()
+    expected = stored(trading, "2026-05-29T15:30", "2026-06-01T08:00")
+    assert shown(made) == set(expected) and made.briefing.articles == len(expected)
+    assert set(friday_afternoon) | set(weekend) <= shown(made)
+    assert not set(friday_close) & shown(made)  # Friday's close briefing has those
+    close = make(trading, every_story(), date(2026, 5, 29), "close", now=NOW)
+    assert shown(close) == set(friday_close)
+
+
+def test_no_close_briefing_on_a_saturday(trading: Store, trading_db: Path) -> None:
+    saturday = date(2026, 5, 30)
+    assert stored(trading, "2026-05-30T08:00", "2026-05-30T15:30")  # it has news
+    for session in ("close", "morning"):
+        with pytest.raises(periods.NotTradingDay, match=r"2026-05-30 \(周六\).*2026-06-01"):
+            make(trading, load_settings(env={}), saturday, session, now=NOW)
+    # the whole day's overview is still there
+    assert make(trading, load_settings(env={}), saturday, "day", now=NOW).briefing.articles
+    # at the weekend the latest briefing is Friday's close
+    at_noon = beijing("2026-05-30T12:00")
+    assert periods.latest(at_noon) == periods.period(date(2026, 5, 29), "close")
+    assert periods.latest(beijing("2026-06-01T07:59")).day == date(2026, 5, 29)
+    assert periods.latest(beijing("2026-06-01T08:00")) == periods.period(
+        date(2026, 6, 1), "morning"
+    )
+    bad = run_cli("--db", str(trading_db), "briefing", "--date", "2026-05-30", "--session", "close")
+    assert bad.returncode == 2, bad.stderr
+    assert bad.stderr.startswith("error: 2026-05-30 (周六) is not a trading day: no close")
+    assert "the morning briefing of 2026-06-01" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not bad.stdout
+
+
+def test_a_holiday_in_the_data_file_is_skipped(trading: Store, tmp_path: Path) -> None:
+    from finews import tradingdays
+    from finews.run.subscribers import ended_periods
+    from finews.site import SiteOptions, build_site
+
+    holiday = date(2026, 6, 19)
+    assert tradingdays.calendar().why_closed(holiday) == "端午节"  # from the data file
+    with pytest.raises(periods.NotTradingDay, match=r"2026-06-19 \(端午节\).*2026-06-22"):
+        make(trading, load_settings(env={}), holiday, "close", now=NOW)
+    made = make(trading, every_story(), date(2026, 6, 22), "morning", now=NOW)
+    assert made.briefing.period.since == beijing("2026-06-18T15:30")
+    thursday_evening = stored(trading, "2026-06-18T15:30", "2026-06-19T00:00")
+    after = stored(trading, "2026-06-20T00:00", "2026-06-22T00:00")
+    assert thursday_evening and after and set(thursday_evening) | set(after) <= shown(made)
+    assert shown(made) == set(stored(trading, "2026-06-18T15:30", "2026-06-22T08:00"))
+    # a subscriber gets nothing on the holiday, Monday's morning at 08:00
+    both = ("morning", "close")
+    assert ended_periods(beijing("2026-06-19T15:31"), both, "08:00", "15:30") == []
+    assert ended_periods(beijing("2026-06-19T08:01"), both, "08:00", "15:30") == []
+    assert ended_periods(beijing("2026-06-22T08:01"), both, "08:00", "15:30") == [
+        periods.period(date(2026, 6, 22), "morning")
+    ]
+
+    # the site: a page per trading day, none for the weekends and the holiday; the pagers go
+    # from trading day to trading day and the index lists trading days only
+    out = tmp_path / "site"
+    build_site(trading, out, SiteOptions())
+    pages = sorted(p.name for p in (out / "briefing").iterdir() if p.is_dir())
+    told_days = {
+        datetime.fromtimestamp(t, BEIJING).date()
+        for t in stored(trading, "2026-01-01T00:00", "2027-01-01T00:00").values()
+    }
+    assert {date(2026, 5, 30), date(2026, 5, 31), date(2026, 6, 20)} <= told_days
+    assert pages and all(tradingdays.is_trading_day(date.fromisoformat(p)) for p in pages)
+    for closed in ("2026-05-30", "2026-05-31", "2026-06-19", "2026-06-20", "2026-06-21"):
+        assert closed not in pages
+    assert {"2026-05-29", "2026-06-01", "2026-06-18", "2026-06-22"} <= set(pages)
+    monday = (out / "briefing" / "2026-06-22" / "index.html").read_text(encoding="utf-8")
+    assert re.search(
+        r'<a rel="prev" href="[./]*briefing/2026-06-18/index.html">← 6月18日</a>', monday
+    )
+    assert "2026-06-18 15:30 至 2026-06-22 08:00（北京时间）" in monday
+    index = (out / "briefing" / "index.html").read_text(encoding="utf-8")
+    listed = re.findall(r"briefing/(\d{4}-\d{2}-\d{2})/index.html", index)
+    assert listed == sorted(pages, reverse=True)
+
+
+# -- the briefing's lines (the new-user walk) -------------------------------------------------
+
+
+def test_single_report_items_have_no_heat_line(day: Store) -> None:
+    """A story of one report shows its time and outlet only: no 首发, no "1 条报道" (the
+    site shows heat only for stories told more than once); a story of several keeps
+    首发 · N 家报道 / N 条报道, linked to its page."""
+    for session in ("morning", "close"):
+        made = briefing(day, session)
+        stories = made.briefing.top
+        single = [s for s in stories if len(s.reports) == 1]
+        several = [s for s in stories if len(s.reports) > 1]
+        assert single and several, session  # both kinds in the real slice
+        html_lines = re.findall(r'<p class="when">(.*?)</p>', made.html())
+        md = made.markdown().splitlines()
+        md_lines = [md[i + 1] for i, line in enumerate(md) if re.match(r"\d+\. \*\*", line)]
+        assert len(html_lines) == len(md_lines) == len(stories)
+        for s, html_line, md_line in zip(stories, html_lines, md_lines, strict=True):
+            for line in (html_line, md_line):
+                assert line.strip().startswith(
+                    f"{datetime.fromtimestamp(s.first.published_at, BEIJING):%H:%M}"
+                )
+                if len(s.reports) == 1:
+                    assert "首发" not in line and "报道" not in line, line
+                else:
+                    heat = f"{s.outlets} 家报道" if s.outlets > 1 else f"{len(s.reports)} 条报道"
+                    assert "首发 · " in line and heat in line, line
+            if len(s.reports) > 1:
+                assert f'href="http://127.0.0.1:8000/story/{s.id}/index.html">' in html_line
+            assert ("· 重要" in md_line) == s.important
+
+
+def test_no_empty_source_line(store: Store) -> None:
+    """Posts of the original site imported without their article's address: no "原文：" line
+    with nothing after it — as on the article pages, the line goes when there is nothing to
+    link (and only http(s) addresses are links)."""
+    from sitedata import populate
+
+    populate(store, fast=0)
+    made = make(store, every_story(), date(2021, 12, 8), "close", now=NOW)
+    stories = made.briefing.top
+    linked = [s for s in stories if any(r.url.startswith("http") for r in s.reports)]
+    assert len(linked) < len(stories)  # the real posts have some without an address
+    html = made.html()
+    lines = re.findall(r'<p class="links">(.*?)</p>', html)
+    assert len(lines) == len(linked)
+    assert all(line.startswith('原文：<a href="http') for line in lines)
+    assert "原文：</p>" not in html
+    md = made.markdown()
+    assert md.count("   链接：[本站](") == len(stories)  # the site's own page is always there
+    assert "]()" not in md

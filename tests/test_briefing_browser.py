@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from conftest import ARTIFACTS, needs_chromium
-from daydata import DAY, day_articles
+from daydata import DAY, day_articles, trading_articles
 from finews.briefing.service import make
 from finews.config import load_settings
 from finews.site import SiteOptions, build_site
@@ -108,3 +108,57 @@ def test_the_briefing_page_in_chromium(served: tuple[str, Store], browser: Any) 
     assert titles[:2] == [f"{DAY}（周二）收盘", f"{DAY}（周二）早报"]
     assert feed.entries[0].link == f"https://news.example.org/briefing/{DAY}/index.html#close"
     assert expected["close"].top[0].headline in feed.entries[0].content[0].value
+
+
+@pytest.fixture
+def served_days(tmp_path: Path, store: Store) -> Iterator[str]:
+    """Both real slices (2026-06-16, and two weekends and 端午 around it): briefing pages
+    with a trading day on either side."""
+    store.save(day_articles() + trading_articles())
+    out = tmp_path / "site"
+    build_site(store, out, SiteOptions(page_size=20))
+    handler = functools.partial(QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+LINES = """el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  const style = getComputedStyle(el);
+  const inner = el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  return {text: el.innerText, lines: lines.size, inner: inner,
+          line: parseFloat(style.lineHeight), top: Math.round(el.getBoundingClientRect().top)};
+}"""
+"""A pager button's text lines (the distinct tops of its text's boxes) and its height
+inside the padding, against one line's height."""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_pager_labels_never_break(served_days: str, browser: Any, width: int) -> None:
+    """The new-user walk: at 390 px the three buttons broke inside their words (全部简/报,
+    ← 2026-08-/16).  Every button is one line high at a phone's width and a desktop's, and at
+    the desktop's all three stand on one row; the labels name the neighbouring trading days
+    (端午 2026-06-19 and the weekend are skipped)."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(served_days + "briefing/2026-06-18/index.html")
+    links = page.locator("nav.pager a")
+    assert links.all_inner_texts() == ["全部简报", "← 6月16日", "6月22日 →"]
+    assert page.locator("nav.pager a[rel=next]").get_attribute("href") == (
+        "../../briefing/2026-06-22/index.html"
+    )
+    boxes = [links.nth(i).evaluate(LINES) for i in range(links.count())]
+    for box in boxes:
+        assert box["lines"] == 1, box
+        assert box["inner"] < 1.5 * box["line"], box
+    if width >= 1000:
+        assert len({b["top"] for b in boxes}) == 1, boxes
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"briefing-pager-{width}.png"))
+    page.close()

@@ -18,7 +18,17 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"finews", "finews.errors", "finews.config", "finews.model", "finews.logs"}),
+    (
+        "foundation",
+        {
+            "finews",
+            "finews.errors",
+            "finews.config",
+            "finews.model",
+            "finews.logs",
+            "finews.tradingdays",  # the exchanges' calendar: briefings and the poll schedule
+        },
+    ),
     (
         "work without a store",
         {

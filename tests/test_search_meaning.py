@@ -20,6 +20,7 @@ from finews.search import quickseg, segment
 from finews.search.aliases import default_aliases
 from finews.search.query import grams, lexemes, literal_of, parse
 from finews.search.service import search
+from finews.site.stocknames import stock_name
 from finews.store import Store
 from test_search import cls_flashes
 
@@ -151,6 +152,16 @@ def test_a_hong_kong_stock_tag_has_its_name() -> None:
     assert {"03750.HK", "300750", "宁德时代"} <= set(parse("03750").required[0].alternatives)
 
 
+def test_a_beijing_exchange_stock_tag_has_its_name() -> None:
+    """The A-share list has no Beijing-exchange stock: a tag without a name (Eastmoney's
+    codes, a code in the text) showed 920725.BJ bare on chips and stock pages.  The
+    securities master now holds the ones 同花顺 and 财联社 name (wave 8's walk)."""
+    flash = next(a for a in flashes() if a.upstream_id == "202605273750615820")
+    tagged = Processor.default()(replace(flash, stocks=(StockTag("920725.BJ", "", "upstream"),)))
+    assert {s.code: s.name for s in tagged.stocks}["920725.BJ"] == "惠丰钻石"
+    assert stock_name("920725.BJ") == "惠丰钻石"
+
+
 @pytest.mark.parametrize(
     ("query", "upstream_id", "context"),
     [
@@ -221,6 +232,25 @@ def test_every_article_that_contains_the_query_string_is_found(filled: Store) ->
         if not expected <= got:
             missed.append(query)
     assert missed == []
+
+
+def test_a_digest_that_goes_on_to_say_more_than_its_body_stays_findable(store: Store) -> None:
+    """The index leaves a flash's digest out when its body says it (wave 8), so that its
+    words count once — only when the body holds it word for word.  HAND-MADE (a review's
+    case): a digest that starts as the body does and then says something else; the stream
+    prints the digest, so a reader who searches its words must find the article."""
+    base = next(iter(every_flash()))
+    article = replace(
+        base,
+        upstream_id="handmade-digest-1",
+        title="宁德时代拟在匈牙利投资建厂",
+        digest="宁德时代公告称公司拟在匈牙利德布勒森市附近投资建设电池工厂，总投资不超过七十三亿欧元",
+        body_html="<p>宁德时代公告称公司拟在匈牙利德布勒森市附近投资建设新的动力电池产业基地项目。</p>",
+    )
+    store.save([article])
+    for query in ("七十三亿欧元", "欧元", "电池工厂", "德布勒森"):
+        found = {r.article.upstream_id for r in search(store, query, now=NOW).results}
+        assert "handmade-digest-1" in found, query
 
 
 def test_grams_and_literals_agree() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +101,55 @@ def test_home_category_and_article_render_cleanly(served_site: str, browser: Any
     assert errors == []
     assert failed == []
     assert all(referer is None for _, referer in external), external
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_reader_finds_the_feeds_and_reads_older_pages_by_date(
+    served_site: str, browser: Any, width: int
+) -> None:
+    """The new reader's walk of wave 8: the header's 订阅 opens a page about the feeds (not
+    a feed's raw XML), whose addresses one click selects; an older page says which dates it
+    covers, as its 较早 link said; every page of a day leads to the day before."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def fits() -> bool:
+        return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+    page.goto(served_site + "index.html")
+    page.locator("header nav a", has_text="订阅").click()
+    assert page.url.endswith("feeds/index.html")
+    assert page.locator("h1").inner_text() == "订阅"
+    assert page.locator("section.feed h2").first.inner_text() == "全站"
+    assert fits()
+    address = page.locator("ul.formats code").first
+    assert address.inner_text().startswith("http://127.0.0.1:8000/")  # site.base_url
+    address.click()
+    assert page.evaluate("String(window.getSelection())") == address.inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"feeds-{width}.png"))
+
+    page.goto(served_site + "c/emnews/index.html")
+    older = page.locator("nav.pager a.older")
+    when = older.locator(".when").inner_text()
+    assert older.locator(".way").inner_text() == "较早 →" and re.match(r"\d{4}年", when)
+    older.click()
+    assert page.locator("h1").inner_text() == f"东财滚动新闻 · {when}"
+    assert "第" not in page.title() and when in page.title()
+    newer = page.locator("nav.pager a.newer")
+    assert newer.locator(".way").inner_text() == "← 较新"
+    for link in page.locator("nav.pager a").all():
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert fits()
+    page.locator("nav.pager").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"older-page-{width}.png"))
+
+    page.goto(served_site + "d/2026-06-16-2.html")
+    day_links = page.locator("nav.daynav").first
+    assert day_links.is_visible()
+    day_links.locator("a", has_text="前一天").click()
+    assert re.search(r"d/\d{4}-\d\d-\d\d\.html$", page.url) and "2026-06-16" not in page.url
+    assert errors == []

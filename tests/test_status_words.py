@@ -7,15 +7,25 @@ import re
 import socket
 import threading
 import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from werkzeug import Response as WResponse
 
+from conftest import JEKYLL_REAL
 from finews.errors import SourceError
 from finews.fetch import Fetcher, FetchPolicy, decode_json
+from finews.jekyll.importer import import_jekyll
+from finews.model import BEIJING
 from finews.run.health import assess, data_clock, report
+from finews.store import Store
 from finews.web.status import duration, error_words, status_view
+from test_search import cls_flashes
+from webserver import serving
 
 HOUR = 3600.0
 
@@ -140,3 +150,44 @@ def test_fetch_errors_read_in_chinese(httpserver: Any) -> None:
     assert error_words(
         "GET a.example/x: HTTP 429, Retry-After 3600 s is longer than http.max_backoff (60 s)"
     ) == ("请求 a.example/x：HTTP 429，服务器要求 3600 秒后再试，超过了 http.max_backoff（60 秒）")
+
+
+def test_a_message_of_the_last_minute_arrived_just_now() -> None:
+    """Not "最新消息在 0 秒前": under a minute it is 刚刚; from a minute on, the duration."""
+    now = 1_800_000_000.0
+
+    def said(age: float) -> str:
+        status = {"last_attempt_at": now, "last_success_at": now, "newest_at": now - age}
+        return str(status_view(assess("cls.telegraph", status, now, HOUR), now)["reason"])
+
+    assert said(0) == said(59) == "刚刚有新消息"
+    assert said(60) == "最新消息在 1 分钟前"
+    assert said(50 * 60 + 5) == "最新消息在 50 分钟前"
+
+
+def test_the_status_page_of_a_store_with_imported_and_fresh_articles(tmp_path: Path) -> None:
+    """The real /status page: imported posts (never polled by this store's runs) are not
+    "尚未抓取过"; a flash stored a moment ago is 刚刚 (the real 财联社 flashes, re-dated to
+    now, and the real posts of the original site)."""
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    with Store.open(db) as store:
+        import_jekyll(store, [JEKYLL_REAL])
+        fresh = replace(cls_flashes()[0], published=datetime.now(BEIJING))
+        store.save([fresh])
+        store.record_poll("cls.telegraph", ok=True, new=1)
+        imported = next(s for s in store.stats()["sources"] if s["name"] == "jekyll")
+        with serving(db, tmp_path / "site") as base:
+            page = httpx.get(base + "status", timeout=10).text
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(
+            r'<th scope="row" title="([^"]+)">.*?class="reason"[^>]*>([^<]*)<', page
+        )
+    }
+    assert rows["cls.telegraph"] == "刚刚有新消息", rows
+    newest = imported["newest"][:16].replace("T", " ")  # its newest post's time, Beijing
+    assert rows["jekyll"] == (
+        f"本库的运行尚未抓取过它，库里已有它的 {imported['articles']} 条消息（最新在 {newest}）"
+    )
+    assert imported["articles"] == 96  # the real posts but the broken one
+    assert rows["ths.flash"] == "尚未抓取过（未启用，或还没有轮到它）"  # nothing of it stored

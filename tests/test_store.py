@@ -218,6 +218,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         11,
         12,
         13,
+        14,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     # migration 10 (#15): the new columns and tables are there and empty
@@ -250,21 +251,31 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
     con.close()
 
 
-def test_migration_16_makes_the_bucket_index_cover_the_candidate_lookup(tmp_path: Path) -> None:
-    """A database made before #10's speed work has the MinHash bucket index on (band,
-    time): migration 13 replaces it by one that also holds the article, and a new report's
-    candidates are then read from the index alone, as in a new database."""
+def test_migrations_13_and_14_key_the_buckets_by_the_candidate_lookup(tmp_path: Path) -> None:
+    """A database made before #10's speed work has the MinHash bucket table with a rowid
+    and an index on (band, time): migration 13 made the index cover the lookup, migration
+    14 makes (band, time, article) the table's own key, without a rowid.  Its bucket rows
+    are carried over (but one whose article is gone), and a new report's candidates are
+    read from the key alone, as in a new database."""
     db = tmp_path / "old.db"
     with Store.open(f"sqlite:///{db}") as s:
         s.save([flash(1, title="央行开展1000亿元MLF操作，利率维持不变"), flash(2)])
     con = sqlite3.connect(db)
+    rows = con.execute("SELECT band_key, article_id, published_at FROM lsh_buckets").fetchall()
+    assert len(rows) % 40 == 0 and rows
     con.executescript(
         """
-        DROP INDEX ix_lsh_buckets_cover;
+        DROP TABLE lsh_buckets;
+        CREATE TABLE lsh_buckets (band_key BIGINT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            published_at BIGINT NOT NULL);
         CREATE INDEX ix_lsh_buckets_key ON lsh_buckets (band_key, published_at);
-        DELETE FROM schema_migrations WHERE version = 13;
+        CREATE INDEX ix_lsh_buckets_article ON lsh_buckets (article_id);
+        DELETE FROM schema_migrations WHERE version >= 13;
         """
     )
+    con.executemany("INSERT INTO lsh_buckets VALUES (?, ?, ?)", rows)
+    con.execute("INSERT INTO lsh_buckets VALUES (7, 999, 0)")  # an orphan (foreign keys off)
     con.commit()
     con.close()
     with Store.open(f"sqlite:///{db}") as s:
@@ -272,12 +283,17 @@ def test_migration_16_makes_the_bucket_index_cover_the_candidate_lookup(tmp_path
         assert s.integrity_check() == "ok"
     con = sqlite3.connect(db)
     indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert "ix_lsh_buckets_cover" in indexes and "ix_lsh_buckets_key" not in indexes
+    assert "ix_lsh_buckets_key" not in indexes and "ix_lsh_buckets_cover" not in indexes
+    assert "ix_lsh_buckets_article" in indexes
+    table = con.execute("SELECT sql FROM sqlite_master WHERE name = 'lsh_buckets'").fetchone()
+    assert "WITHOUT ROWID" in table[0]
+    kept = con.execute("SELECT band_key, article_id, published_at FROM lsh_buckets").fetchall()
+    assert set(rows) < set(kept) and len(kept) == len(rows) + 40 and (7, 999, 0) not in kept
     keys = [r[0] for r in con.execute("SELECT band_key FROM lsh_buckets LIMIT 40")]
     sql = clusters._statements("qmark").neighbours
     plan = str(con.execute(f"EXPLAIN QUERY PLAN {sql}", (*keys, 0, 2**40, 0)).fetchall())
-    assert "COVERING INDEX ix_lsh_buckets_cover" in plan
-    # the two reports of one MLF operation are one story, through the migrated index
+    assert "USING PRIMARY KEY" in plan
+    # the two reports of one MLF operation are one story, through the migrated table
     stories = dict(con.execute("SELECT upstream_id, cluster_id FROM articles"))
     assert stories[flash(3).upstream_id] == stories[flash(1).upstream_id]
     con.close()

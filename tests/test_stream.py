@@ -142,7 +142,10 @@ def test_a_reworded_brief_is_not_printed_above_its_body() -> None:
     flash 2400753 of 2026-06-16 (tests/data/flash/briefing_2026-06-16.jsonl) has a brief
     that is not its content's start (a figure and the sectors changed).  Its page shows the
     text once: the body, the later edit (issue #12)."""
-    a = next(a for a in day_articles() if a.upstream_id == "2400753")
+    stored = next(a for a in day_articles() if a.upstream_id == "2400753")
+    # since wave 8 the digest of a telegraph is its content; an article stored before kept
+    # the upstream's brief as its digest: the page must still show the text once
+    a = replace(stored, digest=json.loads(stored.raw)["brief"])
     body = a.body_html
     assert not body.startswith(f"<p>{a.digest}")  # not the body's start: a rewording
     path = paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
@@ -156,3 +159,46 @@ def test_a_reworded_brief_is_not_printed_above_its_body() -> None:
     assert adds_to(summary, text_of(body))
     kept = article_parts(replace(a, digest=summary), path, "财联社", "cls", [], body)
     assert summary in text_of(str(kept["lead"]))
+
+
+def test_a_long_telegraph_is_read_whole_in_the_stream() -> None:
+    """财联社's ``brief`` stops at 300 characters: the real telegraph 2400656 of 2026-06-16
+    (tests/data/flash/briefing_2026-06-16.jsonl) has 378.  The stream printed the brief,
+    cut mid-sentence, and 展开全文 had nothing more to unfold; a reader of 财联社电报 reads
+    the whole telegraph in the stream."""
+    a = next(a for a in day_articles() if a.upstream_id == "2400656")
+    item = json.loads(a.raw)
+    assert len(item["brief"]) == 300 and len(item["content"]) > 300
+    assert item["content"].startswith(item["brief"])
+    shown = text_of(stream_line(view(a)).join("", show_media=True))
+    ending = item["content"].strip()[-20:]
+    assert ending in shown, shown[-80:]
+
+
+def test_a_headline_that_opens_with_its_own_brackets_is_not_bracketed_twice() -> None:
+    """The real telegraph 2401400 (the demo's bundled 财联社 flashes) is titled
+    【机构龙虎榜解读】PCB+CPO+…: its line printed 【【机构龙虎榜解读】PCB+CPO…】."""
+    a = next(a for a in flashes() if a.upstream_id == "2401400")
+    assert a.title.startswith("【机构龙虎榜解读】")
+    shown = text_of(stream_line(view(a)).join("", show_media=True))
+    assert "【【" not in shown and shown.count("【机构龙虎榜解读】") == 1
+
+
+def test_a_title_cut_short_of_the_texts_own_headline_prints_the_headline_once() -> None:
+    """HAND-MADE from the real telegraph 2026-08-20 22:22 (纳斯达克综合指数跌幅扩大至1%):
+    a title that lost its last character (as an upstream's cut title does) above a text that
+    opens with the whole 【headline】 printed both, the cut one first.  The line prints the
+    whole headline once, then the text without its dateline."""
+    text = (
+        "【纳斯达克综合指数跌幅扩大至1%】财联社8月20日电，纳斯达克综合指数跌幅扩大至1%，"
+        "报26070.99点；道琼斯指数跌0.79%，标普500指数跌0.43%。"
+    )
+    a = replace(next(iter(flashes())), title="纳斯达克综合指数跌幅扩大至1", digest=text)
+    shown = text_of(stream_line(view(a)).join("", show_media=True))
+    assert "【纳斯达克综合指数跌幅扩大至1%】" in shown
+    assert shown.count("【") == 1 and "财联社8月20日电" not in shown
+    # a text opening with a shorter form of the title loses it too (and its dateline)
+    headline, rest = shown_text(
+        "央行开展MLF操作 利率维持不变", "【央行开展MLF操作】财联社8月20日电，央行今日…"
+    )
+    assert headline and rest == "央行今日…"

@@ -112,6 +112,41 @@ def test_long_text_unfolds_in_place(site: tuple[str, list[Article]], browser: An
     assert page.url == url  # unfolded where it is, no navigation
 
 
+def test_展开全文_is_offered_only_where_the_width_hides_text(
+    site: tuple[str, list[Article]], browser: Any
+) -> None:
+    """A text folded at 120 characters takes eight lines on a phone and three on a desktop:
+    the desktop showed 展开全文 under texts it showed whole (a new user's walk, wave 8).  The
+    marker stays where four lines hide text, at either width."""
+    base, _ = site
+
+    def markers(width: int) -> dict[str, tuple[bool, bool]]:
+        """href → (the marker is shown, the clamped text overflows), per folded line."""
+        page = page_at(browser, width)
+        page.goto(base)
+        found = page.evaluate(
+            """() => Array.from(document.querySelectorAll("ul.items details.text")).map(d => {
+                const s = d.firstElementChild;
+                const li = d.closest("li");
+                return [li.querySelector("a.time").getAttribute("href"),
+                        getComputedStyle(d, "::after").display !== "none",
+                        s.scrollHeight > s.clientHeight + 2];
+            })"""
+        )
+        assert page.errors == []
+        page.close()
+        return {href: (shown, hides) for href, shown, hides in found}
+
+    desktop, phone = markers(1280), markers(390)
+    assert desktop and desktop.keys() == phone.keys()
+    for marks in (desktop, phone):
+        assert all(shown == hides for shown, hides in marks.values()), marks
+    whole_on_desktop = [h for h, (shown, _) in desktop.items() if not shown]
+    assert whole_on_desktop, "some folded texts fit four desktop lines"
+    assert any(desktop[h][0] for h in desktop), "a long telegraph stays folded on a desktop"
+    assert all(phone[h][0] for h in whole_on_desktop)  # the phone's width hides their end
+
+
 def test_the_text_appears_once_on_the_article_page(
     site: tuple[str, list[Article]], browser: Any
 ) -> None:

@@ -72,6 +72,9 @@ def test_names_that_are_ordinary_words() -> None:
     assert codes(text_article("连云港(601008)涨停")) == {"601008.SH": "code"}
     assert "601988.SH" not in codes(text_article("中国银行业协会发布报告"))
     assert "601988.SH" in codes(text_article("中国银行发布公告"))
+    # a sentence of the real 同花顺 flash of 华春莹 on 东盟 (wave 8's walk: tagged 动力源)
+    assert codes(text_article("中国始终是全球经济“稳定锚”和“动力源”，中国的发展将")) == {}
+    assert codes(text_article("动力源(600405)涨停")) == {"600405.SH": "code"}
     # an upstream tag confirms an ambiguous name
     confirmed = text_article("机器人涨停", stocks=(StockTag("300024.SZ", "", "upstream"),))
     assert codes(confirmed) == {"300024.SZ": "upstream"}

@@ -663,3 +663,33 @@ def test_topics_arriving_for_an_article_stored_without_them_are_no_revision(
         edited = replace(article, title=article.title + "（更新）")
         assert store.save([edited]).counts["updated"] == 1
         assert len(store.revisions(article.source, article.upstream_id)) == 1
+
+
+def test_a_telegraph_stored_with_its_brief_takes_its_whole_text_as_no_revision(
+    tmp_path: Path,
+) -> None:
+    """A 财联社 telegraph stored before wave 8 has the upstream's ``brief`` (cut at 300
+    characters) as its digest; seen again it takes the telegraph's whole text: the row is
+    updated (the stream shows the whole text), no revision is kept — the story did not
+    change.  A brief that is a text of its own is not this case."""
+    from finews.sources import cls
+
+    item = next(i for i in bundled("cls") if len(i.get("brief") or "") >= 300)
+    article = cls.normalise(item)
+    assert article.digest == item["content"].strip() and len(article.digest) > 300
+    before = replace(article, digest=item["brief"].strip())
+    with Store.open(f"sqlite:///{tmp_path / 't.db'}") as store:
+        store.save([before])
+        assert store.save([article]).counts["updated"] == 1
+        assert store.revisions(article.source, article.upstream_id) == []
+        stored = store.get(article.source, article.upstream_id)
+        assert stored is not None and stored.digest == article.digest
+        # a digest that says something else is still a new version
+        other = replace(article, digest="分析师认为，资金集中流入科技成长方向，短线情绪回暖。")
+        assert store.save([other]).counts["updated"] == 1
+        assert len(store.revisions(article.source, article.upstream_id)) == 1
+        # and so is one that starts as the text does and then corrects it (a review's case:
+        # the same first 24 letters made it "the same text")
+        corrected = replace(article, digest=article.digest[:40] + "（更正：数据有误，以公告为准）")
+        assert store.save([corrected]).counts["updated"] == 1
+        assert len(store.revisions(article.source, article.upstream_id)) == 2

@@ -592,3 +592,206 @@ def test_fetch_offline_fails_within_one_requests_retries_and_says_so(tmp_path: P
     assert "Traceback" not in result.stderr
     # one request's attempts (timeout × (retries + 1)), not once per source (7 sources)
     assert elapsed < 2 * 4 + 5, elapsed
+
+
+# -- a new user's first steps (the w8 walk) -------------------------------------------------
+
+
+def test_a_taken_port_is_said_before_a_site_is_built_or_anything_made(
+    world: World, tmp_path: Path
+) -> None:
+    """`finews serve --site NEW` on a taken port built the whole site (15 s, 226 MB on a
+    big store), then said the port was taken: now the port is bound first, and nothing is
+    made — no site, no demo folder (given or temporary), no database, no data folder."""
+    import socket
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"FINEWS_DATA_DIR": str(tmp_path / "data"), "TMPDIR": str(temp)}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        site = tmp_path / "fresh" / "site"
+        for args in (
+            ["--db", str(world.good_db), "serve", "--port", port, "--site", str(site)],
+            ["demo", "--port", port, "--data", str(tmp_path / "demo")],
+            ["demo", "--port", port],  # a temporary folder: none is made either
+            ["--db", str(tmp_path / "new.db"), "run", "--port", port],
+        ):
+            result = run_cli(*args, env=env, timeout=60)
+            assert result.returncode == EXIT_FATAL, (args, result.stderr)
+            assert result.stderr.startswith(f"error: cannot serve on 127.0.0.1:{port}: ")
+            assert len(result.stderr.splitlines()) == 1, (args, result.stderr)
+    assert sorted(os.listdir(tmp_path)) == ["tmp"] and os.listdir(temp) == []
+
+
+def test_serve_builds_a_missing_site_then_serves_it_on_the_socket_it_bound(
+    world: World, tmp_path: Path
+) -> None:
+    """The normal path of the order above: the port is bound, the site built, then served
+    on that same socket (no moment where another program could take the port)."""
+    import signal
+
+    import httpx
+
+    site = tmp_path / "new" / "site"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0",
+         "--site", str(site)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        first = proc.stderr.readline()
+        assert first.startswith(f"no site in {site} yet: building it first"), first
+        banner = proc.stderr.readline()
+        assert banner.startswith(f"serving {site} on http://127.0.0.1:"), banner
+        url = re.findall(r"http://\S+/", banner)[0]
+        home = httpx.get(url, timeout=10)
+        assert home.status_code == 200 and "金融消息" in home.text
+        # its feeds link to where it is served, not to the default base URL's port 8000
+        # (wave 8's walk: every link of `serve --port 8765`'s feeds was dead)
+        feed = httpx.get(url + "atom.xml", timeout=10).text
+        links = re.findall(r'href="(http://[^"]+)"', feed)
+        assert links and all(link.startswith(url) for link in links), links[:3]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 0 and rest.strip().endswith("stopped"), rest
+
+
+def test_demo_serves_on_the_socket_bound_before_its_first_build(tmp_path: Path) -> None:
+    """`finews demo` binds its port before it makes its folder and starts its stand-ins;
+    the web app's own process then serves on that socket (handed over, not bound again)."""
+    import signal
+
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "demo", "--port", "0", "--data", str(tmp_path / "d")],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert proc.stderr is not None
+    try:
+        lines: list[str] = []
+        while not any("open http://" in line for line in lines):
+            line = proc.stderr.readline()
+            assert line, f"demo ended before it served: {lines}"
+            lines.append(line)
+        url = re.findall(r"open (http://\S+/)", "".join(lines))[0]
+        assert httpx.get(url, timeout=10).status_code == 200
+        assert "来源状态" in httpx.get(url + "status", timeout=10).text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 0 and "Traceback" not in rest, rest
+
+
+TYPOS = {
+    "FINEWS_SITE_TITEL": "FINEWS_SITE_TITLE",
+    "FINEWS_HTTP_TIMOUT": "FINEWS_HTTP_TIMEOUT",
+    "FINEWS_PORT": "FINEWS_MCP_PORT or FINEWS_SERVE_PORT",  # a key without its section
+}
+"""Misspelt variables (the warning's examples in docs/configuration.md too)."""
+
+
+def test_a_misspelt_variable_is_warned_about_and_the_command_still_runs(world: World) -> None:
+    good = ["--db", str(world.good_db)]
+    normal = invoke([*good, "stats", "--json"], _env(world))
+    for typo, meant in TYPOS.items():
+        outcome = invoke([*good, "stats", "--json"], _env(world, **{typo: "x"}))
+        assert outcome.status == EXIT_OK and outcome.stdout == normal.stdout, outcome
+        assert outcome.stderr == (
+            f"warning: {typo} is not a finews setting (did you mean {meant}?)\n"
+        )
+    far = invoke([*good, "stats"], _env(world, FINEWS_NOTHING_LIKE_IT="1"))
+    assert far.status == EXIT_OK
+    assert far.stderr.startswith("warning: FINEWS_NOTHING_LIKE_IT is not a finews setting (")
+    assert "finews config --markdown" in far.stderr
+    # in the settings file an unknown key stays an error; it names the file and the key
+    unknown = world.root / "unknown.toml"
+    said = invoke([*good, "stats"], _env(world, FINEWS_CONFIG=str(unknown)))
+    check(said, EXIT_FATAL, "an unknown key in the file")
+    assert said.stderr == (
+        f"error: config file {unknown}: unknown setting(s) http.timeuot "
+        "(did you mean http.timeout?)\n"
+    )
+
+
+def test_no_variable_finews_reads_is_warned_about() -> None:
+    """Every FINEWS_* name the repository uses (sources, tests, scripts, deployment files,
+    docs, benchmarks, CI) is one finews reads — a setting, an alias, FINEWS_CONFIG or
+    FINEWS_CACHE — so none of them is ever warned about; only the typos above are."""
+    from finews.config import unknown_variables
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "Makefile", root / "README.md", root / "pyproject.toml"]
+    for folder in ("src", "tests", "scripts", "docs", "deploy", "bench", ".ci"):
+        files += [
+            p
+            for p in (root / folder).rglob("*")
+            if p.is_file() and "_work" not in p.parts and p.suffix not in {".gz", ".db", ".png"}
+        ]
+    found: set[str] = set()
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        found |= set(re.findall(r"\bFINEWS_[A-Z0-9_]*[A-Z0-9]\b", text))
+    assert {"FINEWS_DB", "FINEWS_CONFIG", "FINEWS_CACHE", "FINEWS_DATA_DIR"} <= found
+    assert len(found) > 60
+    used = found - set(TYPOS) - {"FINEWS_NOTHING_LIKE_IT"}
+    assert unknown_variables(dict.fromkeys(used, "1")) == []
+
+
+def test_a_file_where_a_folder_is_wanted_is_said_naming_the_option(
+    world: World, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine\n", encoding="utf-8")
+    good = ["--db", str(world.good_db)]
+    for args, option in [
+        ([*good, "build", "--out", str(a_file)], "--out"),
+        (["demo", "--port", "0", "--data", str(a_file)], "--data"),
+        ([*good, "export", "jekyll", str(a_file)], "the export folder"),
+    ]:
+        outcome = invoke(args, _env(world))
+        check(outcome, EXIT_USAGE, " ".join(args))
+        assert outcome.stderr.startswith(f"error: {option} {a_file} is a file, not a folder (")
+        assert "--db" not in outcome.stderr and "File exists" not in outcome.stderr
+    inside = a_file / "site"
+    outcome = invoke([*good, "build", "--out", str(inside)], _env(world))
+    check(outcome, EXIT_USAGE, "build --out inside a file")
+    assert f"--out {inside} is inside {a_file}, which is a file" in outcome.stderr
+    outcome = invoke([*good, "build"], _env(world, FINEWS_SITE_OUT=str(a_file)))
+    check(outcome, EXIT_FATAL, "site.out a file")
+    assert outcome.stderr.startswith(f"error: site.out {a_file} is a file, not a folder (")
+    outcome = invoke(["demo", "--port", "0", "--data", "/proc/finews-test/demo"], _env(world))
+    check(outcome, EXIT_USAGE, "demo --data that cannot be created")
+    assert outcome.stderr.startswith("error: cannot create --data /proc/finews-test/demo: ")
+    assert "--db" not in outcome.stderr
+    assert a_file.read_text(encoding="utf-8") == "mine\n"
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
+def test_help_shows_bracketed_words_as_written() -> None:
+    """Typer reads help texts as Rich markup: `([run] settings)` showed as `( settings)`.
+    Every bracketed word of every command's and parameter's help is shown."""
+    walked = 0
+    for path, command in walk_commands():  # fresh commands: their texts as written
+        texts = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+        words = {w for text in texts for w in re.findall(r"\[[^\]\s]+\]", text)}
+        if not words:
+            continue
+        shown = invoke([*path, "--help"], {})
+        assert shown.status == EXIT_OK, shown
+        for word in words:
+            assert word in shown.stdout, (path, word, shown.stdout)
+            walked += 1
+    assert walked >= 2  # ([run] settings) of scheduler, [subscribers.NAME] of its test

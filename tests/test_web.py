@@ -219,6 +219,22 @@ def test_search_page_works_without_javascript(client: httpx.Client) -> None:
     assert client.get("search", params={"q": "银行", "since": "whenever"}).status_code == 400
 
 
+def test_a_headline_with_its_own_brackets_is_not_bracketed_again_in_search(
+    site: tuple[str, Store, Path], client: httpx.Client
+) -> None:
+    """The real telegraph 2401400 (the demo's bundled flashes) is titled 【机构龙虎榜解读】…:
+    the search page printed 【【…】】 as the stream did before wave 8 (a review's finding)."""
+    from finews.demo.upstreams import bundled
+    from finews.sources import cls
+
+    item = next(i for i in bundled("cls") if str(i["id"]) == "2401400")
+    site[1].save([cls.normalise(item)])
+    page = client.get("search", params={"q": "机构龙虎榜解读"})
+    assert page.status_code == 200
+    text = re.sub(r"<[^>]+>", "", page.text)
+    assert "机构龙虎榜解读" in text and "【【" not in text
+
+
 def test_saved_searches_are_feeds(client: httpx.Client) -> None:
     atom = client.get("feeds/search.atom", params={"q": "央行"})
     assert atom.headers["content-type"].startswith("application/atom+xml")
@@ -523,5 +539,11 @@ def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store
     # (a static host has no status page)
     out = site[2]
     for page in ("index.html", "c/cai-lian-she/index.html", "important/index.html"):
-        assert '/status">来源状态</a></footer>' in client.get(page).text, page
+        served = client.get(page).text
+        assert '/status">来源状态</a>' in served, page
+        # and to the app's other pages, linked from nowhere before (wave 8's walk)
+        assert '/topics">话题</a> · <a href="' in served
+        assert '/calendar">财经日历</a></footer>' in served
+        for linked in re.findall(r'href="([^"]*(?:status|topics|calendar))"', served):
+            assert client.get(linked if linked.startswith("/") else "/" + linked).status_code == 200
         assert "来源状态" not in (out / page).read_text(encoding="utf-8"), page

@@ -164,6 +164,9 @@ def test_home_page_shows_a_new_article_without_reloading(
     page.wait_for_selector(".live-bar:not([hidden])", timeout=3000)
     assert time.monotonic() - started < 3
     assert bar.inner_text().startswith("1 条新消息")
+    # it floats over the foot of the page: no header link (订阅, the search box) behind it
+    header = page.locator("header.site").evaluate("e => e.getBoundingClientRect().bottom")
+    assert bar.evaluate("e => e.getBoundingClientRect().top") > header
     store.save(fresh[1:])
     page.wait_for_function(
         "() => document.querySelector('.live-bar').dataset.count === '3'", timeout=3000

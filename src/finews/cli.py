@@ -24,10 +24,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from finews.config import Settings, check_host, check_port, check_url, load_settings
+from finews.config import (
+    Settings,
+    check_host,
+    check_port,
+    check_url,
+    load_settings,
+    unknown_variables,
+)
 from finews.errors import ConfigError, FinewsError, RequestError, StoreError
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Iterator
 
     from rich.progress import Progress
@@ -118,6 +126,31 @@ class Context:
         return Store.open(url, create=write)
 
 
+def _writable_folder(path: Path, option: str | None, setting: str = "site.out") -> Path:
+    """A folder a command writes into (``--out``, ``--site``, ``--data``; ``option`` None:
+    the ``setting``'s), refused in one line naming where it was given when it, or a folder
+    above it, is a file — rather than the system's "File exists" from a ``mkdir`` deep
+    inside the command."""
+    for place in (path, *path.parents):
+        if not place.exists():
+            continue
+        if place.is_dir():
+            return path
+        if place == path:
+            what = "is a file, not a folder (give a folder: a new one is made; or move the file)"
+        else:
+            what = f"is inside {place}, which is a file, not a folder (give a path in a folder)"
+        if option is None:
+            raise ConfigError(f"{setting} {path} {what}")
+        raise RequestError(f"{option} {path} {what}")
+    return path
+
+
+def _site_setting(settings: Settings) -> str:
+    """The setting that placed the site folder: site.out, else data_dir (<data_dir>/site)."""
+    return "site.out" if settings.site.out else "data_dir"
+
+
 def _ctx(ctx: typer.Context) -> Context:
     obj = ctx.find_root().obj
     assert isinstance(obj, Context)
@@ -157,6 +190,10 @@ def main_options(
         raise typer.BadParameter(f"{log_format!r} is not text or json", param_hint="--log-format")
     configure_logging(logging.WARNING - 10 * min(verbose, 2), log_format)
     ctx.obj = Context(load_settings(config, db=db))
+    import os
+
+    for warning in unknown_variables(os.environ):  # a typo is said; the command still runs
+        err.print(f"warning: {warning}")
 
 
 def _port(value: int | None) -> int | None:
@@ -281,6 +318,7 @@ def export_jekyll_cmd(
     from finews.jekyll.write import JekyllOptions
 
     c = _ctx(ctx)
+    _writable_folder(out_dir, "the export folder")
     j = c.settings.jekyll
     options = JekyllOptions(
         site_url=j.site_url,
@@ -394,9 +432,11 @@ def build(
     from finews.site import SiteOptions, build_site
 
     c = _ctx(ctx)
-    target = out_dir or c.settings.site_path
+    target = _writable_folder(
+        out_dir or c.settings.site_path, "--out" if out_dir else None, _site_setting(c.settings)
+    )
     options = SiteOptions.from_settings(c.settings)
-    with c.open_store(write=False) as store:
+    with c.open_store(write=False) as store, _interrupted_by_sigterm():
         report = build_site(store, target, options, full=full)
     if as_json:
         _emit_json({**report.as_dict(), "out": str(target)})
@@ -617,14 +657,23 @@ def serve(
     c = _ctx(ctx)
     s = c.settings
     target = site_dir or s.site_path
+    bind = host or s.serve.host
     with c.open_store(write=False) as store:  # a database it cannot serve is said first
-        if not (target / "index.html").exists():
-            err.print(f"no site in {target} yet: building it first")
-            build_site(store, target, SiteOptions.from_settings(s))
+        # then a taken port, before a first build that can take a while; the socket is
+        # kept (nobody takes the port meanwhile: a client waits until the site is served)
+        sock = listen(bind, s.serve.port if port is None else port)
+        try:
+            if not (target / "index.html").exists():
+                _writable_folder(target, "--site" if site_dir else None, _site_setting(s))
+                err.print(f"no site in {target} yet: building it first")
+                with _interrupted_by_sigterm():
+                    served = _served_at(s, bind, sock.getsockname()[1])
+                    build_site(store, target, SiteOptions.from_settings(served))
+        except BaseException:
+            sock.close()
+            raise
     app_options = ServeOptions.from_settings(s, target)
     app_ = create_app(app_options)
-    bind = host or s.serve.host
-    sock = listen(bind, s.serve.port if port is None else port)
     err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
     server = uvicorn.Server(
         uvicorn.Config(
@@ -652,6 +701,25 @@ def serve(
     finally:
         announcement.remove()
     err.print("stopped")
+
+
+@contextlib.contextmanager
+def _interrupted_by_sigterm() -> Iterator[None]:
+    """SIGTERM (``kill``, a service stopped) unwinds as Ctrl-C does, as a
+    KeyboardInterrupt, for as long as the block runs: a site build stopped so removes its
+    staging folder (finews.outputs.files.Staging) instead of dying with it left behind.
+    Only in the main thread (where signals are handled); the earlier handler comes back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
@@ -805,7 +873,42 @@ def feeds_export(
 # -- the always-on aggregator --------------------------------------------------
 
 
-def _run(settings: Settings, host: str | None, port: int | None, banner: str) -> None:
+def _web_socket(settings: Settings, host: str | None, port: int | None) -> socket.socket | None:
+    """The web app's listening socket of `finews run` and `finews demo`, bound before
+    anything else: a taken port or a foreign address is said at once, before the first
+    poll (whose retries would delay the message by many seconds) and before the first
+    site build (which can take a while); kept, so nobody takes the port meanwhile."""
+    if not settings.run.serve:
+        return None
+    from finews.web.app import listen
+
+    return listen(host or settings.serve.host, settings.serve.port if port is None else port)
+
+
+def _served_at(settings: Settings, bind: str, port: int) -> Settings:
+    """The settings of a site built to be served on ``bind:port``: its feeds and sitemap
+    link to that address unless ``site.base_url`` says otherwise.  The default base URL
+    names 127.0.0.1:8000, so `serve --port 8765` wrote feeds whose every link was dead
+    (wave 8's walk).  A wildcard address (0.0.0.0) names no host a reader can use: the
+    setting stays, and docs/web.md says to set it."""
+    from dataclasses import replace
+
+    from finews.config import SiteSettings
+
+    if settings.site.base_url != SiteSettings().base_url or bind in {"0.0.0.0", "::", ""}:
+        return settings
+    host = f"[{bind}]" if ":" in bind else bind
+    return replace(settings, site=replace(settings.site, base_url=f"http://{host}:{port}/"))
+
+
+def _run(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    banner: str,
+    sock: socket.socket | None = None,
+) -> None:
+    """``sock``: the web app's socket when the caller bound it already (`finews demo`)."""
     from finews.run.runner import Runner
 
     if logging.getLogger().level > logging.INFO:
@@ -814,13 +917,16 @@ def _run(settings: Settings, host: str | None, port: int | None, banner: str) ->
     def ready(url: str) -> None:
         err.print(banner.format(url=url or "(web app off)"), highlight=False)
 
-    if settings.run.serve:
-        # a taken port or a foreign address is said at once, before the first poll
-        # (whose retries would otherwise delay the message by many seconds)
-        from finews.web.app import listen
-
-        listen(host or settings.serve.host, settings.serve.port if port is None else port).close()
-    runner = Runner(settings, host=host, port=port, on_ready=ready)
+    if sock is None:
+        sock = _web_socket(settings, host, port)
+    if sock is not None:
+        settings = _served_at(settings, host or settings.serve.host, sock.getsockname()[1])
+    try:
+        runner = Runner(settings, host=host, port=port, sock=sock, on_ready=ready)
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
     try:
         stats = runner.run()
     except KeyboardInterrupt:
@@ -880,11 +986,26 @@ def demo(
 
     from finews.demo.upstreams import Upstreams
 
-    base_settings = _ctx(ctx).settings
-    folder = data or Path(tempfile.mkdtemp(prefix="finews-demo-"))
-    upstreams = Upstreams(initial=40, interval=interval)
-    base = upstreams.start()
-    s = base_settings
+    s = _ctx(ctx).settings
+    if data is not None:
+        _writable_folder(data, "--data")
+    # the port first: a taken one is said before a folder is made or an upstream started
+    sock = _web_socket(s, None, port)
+    try:
+        if data is not None:
+            try:
+                data.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # /proc/…, no permission: not "choose another --db"
+                raise RequestError(
+                    f"cannot create --data {data}: {exc.strerror or exc} (choose another folder)"
+                ) from None
+        folder = data or Path(tempfile.mkdtemp(prefix="finews-demo-"))
+        upstreams = Upstreams(initial=40, interval=interval)
+        base = upstreams.start()
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
     settings = dataclasses.replace(
         s,
         db=f"sqlite:///{folder / 'finews.db'}",
@@ -917,6 +1038,7 @@ def demo(
             port,
             f"finews demo: stand-in upstreams at {base}, data in {folder}\n"
             "open {url} — new flashes arrive every few seconds (Ctrl-C stops)",
+            sock,
         )
     finally:
         upstreams.stop()
@@ -1332,7 +1454,8 @@ def briefing(
         str | None,
         typer.Option(
             metavar="morning|close|day",
-            help="morning: overnight to 08:00; close: 08:00 to 15:30; day: the whole day.",
+            help="morning: the previous trading day's 15:30 to 08:00; close: 08:00 to 15:30 "
+            "(trading days only); day: the whole day.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
@@ -1518,11 +1641,13 @@ _TICKS = re.compile(r"``?([^`]+?)``?")
 
 def _tidy_text(text: str | None) -> str | None:
     """Help as a person reads it: a docstring's paragraph on one line (Typer keeps the
-    source's line breaks, mid-sentence), ``code`` without its backticks."""
+    source's line breaks, mid-sentence), ``code`` without its backticks, and ``[run]``,
+    ``[subscribers.NAME]`` shown as written: Typer reads help as Rich markup, where
+    they are tags, and drops them."""
     if not text:
         return text
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-    return _TICKS.sub(r"\1", "\n\n".join(paragraphs))
+    return escape(_TICKS.sub(r"\1", "\n\n".join(paragraphs)))
 
 
 def _tidy_help(command: Any) -> None:
@@ -1538,6 +1663,7 @@ def _tidy_help(command: Any) -> None:
             elif param.metavar is None and not getattr(param, "is_flag", False) and param.name:
                 param.metavar = param.name.upper()
         elif param.name:  # an argument: NAME, NAME... or [NAME] in the usage line
+            param.help = _tidy_text(getattr(param, "help", None))
             name = param.name.upper() + ("..." if param.nargs != 1 else "")
             shown = name if param.required else f"[{name}]"
             param.make_metavar = lambda *_a, _shown=shown, **_k: _shown

@@ -6,7 +6,10 @@ with its type, default and help text.  The loader reads the TOML file
 then lets an environment variable named ``FINEWS_<SECTION>_<KEY>``
 (``FINEWS_HTTP_TIMEOUT``) override each value, then validates.  Short aliases
 exist for the settings users reach for most: ``FINEWS_DB`` and
-``FINEWS_UPSTREAM_OVERRIDE``.  Nothing else in finews reads the environment.
+``FINEWS_UPSTREAM_OVERRIDE``.  Nothing else in finews reads the environment, but for
+``FINEWS_CONFIG`` (here) and ``FINEWS_CACHE`` (:data:`OTHER_VARIABLES`): any other
+``FINEWS_*`` variable is a typo, which the command line warns about
+(:func:`unknown_variables`) — as an unknown key in the file is an error.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import re
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -208,7 +211,10 @@ class SiteSettings:
     title: str = field(default="金融消息", metadata=_doc("site title"))
     base_url: str = field(
         default="http://127.0.0.1:8000/",
-        metadata=_doc("absolute URL of the site root, used in feeds and sitemaps only"),
+        metadata=_doc(
+            "absolute URL of the site root, used in feeds and sitemaps only; left at this "
+            "default, `serve`, `run` and `demo` use the address they serve on"
+        ),
     )
     out: str = field(default="", metadata=_doc("output folder (default: <data_dir>/site)"))
     page_size: int = field(default=50, metadata=_doc("articles per listing page"))
@@ -490,6 +496,62 @@ class Settings:
 
 ALIASES = {"FINEWS_DB": "db", "FINEWS_UPSTREAM_OVERRIDE": "upstream_override"}
 
+OTHER_VARIABLES = {
+    "FINEWS_CONFIG": "the settings file (as --config)",
+    "FINEWS_CACHE": "the cache folder of the search dictionary (finews.search.quickseg)",
+}
+"""``FINEWS_*`` variables that are read but are not settings: never "unknown"."""
+
+
+def _nearest(word: str, candidates: Iterable[str], prefix: str = "") -> list[str]:
+    """The candidates a typo most likely meant: difflib's closest (ratio 0.75 or more),
+    up to two and only those about as close as the best.  ``prefix`` (``FINEWS_``), which
+    every candidate shares, is left out of the comparison: it would make any two names
+    look alike."""
+    import difflib
+
+    def ratio(candidate: str) -> float:
+        return difflib.SequenceMatcher(
+            None, word.removeprefix(prefix), candidate.removeprefix(prefix)
+        ).ratio()
+
+    pool = list(candidates)
+    scored = sorted(((ratio(c), c) for c in pool), key=lambda rc: (-rc[0], rc[1]))
+    close = [(r, c) for r, c in scored if r >= 0.75]
+    if close:
+        return [c for r, c in close[:2] if r >= close[0][0] - 0.05]
+    # a key without its section (PORT, meant as SERVE_PORT): the settings of that name, if few
+    tail = "_" + word.removeprefix(prefix)
+    named = sorted(c for c in pool if c.endswith(tail))
+    return named if len(named) <= 2 else []
+
+
+def setting_variables() -> set[str]:
+    """Every ``FINEWS_*`` variable finews reads: one per setting, the aliases and the few
+    that are not settings (:data:`OTHER_VARIABLES`)."""
+    names = {name for _, name, _, _ in describe_settings() if name.startswith("FINEWS_")}
+    return names | set(ALIASES) | set(OTHER_VARIABLES)
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """A warning for each ``FINEWS_*`` variable that no setting reads (a typo such as
+    ``FINEWS_SITE_TITEL`` would otherwise be ignored without a word), naming the nearest
+    known ones.  Not an error: an older or newer finews's variable left in a shell or a
+    service file must not stop this one."""
+    known = setting_variables()
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith("FINEWS_") or name in known:
+            continue
+        near = _nearest(name, known, "FINEWS_")
+        hint = (
+            f"did you mean {' or '.join(near)}?"
+            if near
+            else "ignored; `finews config --markdown` lists the settings"
+        )
+        warnings.append(f"{name} is not a finews setting ({hint})")
+    return warnings
+
 
 def default_config_path(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -606,7 +668,9 @@ def parse_shapes(value: Any, name: str = "sources.shapes") -> tuple[ShapeSetting
         known = {f.name for f in fields(ShapeSetting)}
         unknown = set(table) - known
         if unknown:
-            raise ConfigError(f"setting {where}: unknown key(s) {', '.join(sorted(unknown))}")
+            near = sorted({n for u in unknown for n in _nearest(u, known)})
+            hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+            raise ConfigError(f"setting {where}: unknown key(s) {', '.join(sorted(unknown))}{hint}")
         for key in ("source", "name", "base"):
             if not isinstance(table.get(key), str) or not table[key].strip():
                 raise ConfigError(f"setting {where}: {key} is required (text)")
@@ -691,12 +755,18 @@ def _coerce(value: Any, kind: Any, name: str) -> Any:
     raise ConfigError(f"setting {name}: unsupported type {kind}")
 
 
-def _build(cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], prefix: str) -> Any:
+def _build(
+    cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], prefix: str, origin: str = ""
+) -> Any:
+    """``origin``: where ``table`` was read (``config file PATH: ``), for its mistakes."""
     hints = typing.get_type_hints(cls)
     known = {f.name for f in fields(cls)}
     unknown = set(table) - known
     if unknown:
-        raise ConfigError(f"unknown setting(s) {', '.join(sorted(prefix + u for u in unknown))}")
+        names = ", ".join(sorted(prefix + u for u in unknown))
+        near = sorted({prefix + n for u in unknown for n in _nearest(u, known)})
+        hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+        raise ConfigError(f"{origin}unknown setting(s) {names}{hint}")
     values: dict[str, Any] = {}
     for f in fields(cls):
         kind = hints[f.name]
@@ -705,7 +775,7 @@ def _build(cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], pre
             sub = table.get(f.name, {})
             if not isinstance(sub, Mapping):
                 raise ConfigError(f"setting {dotted} must be a table")
-            values[f.name] = _build(kind, sub, env, dotted + ".")  # type: ignore[arg-type]
+            values[f.name] = _build(kind, sub, env, dotted + ".", origin)  # type: ignore[arg-type]
             continue
         item = _table_of(kind)
         if item is not None:  # named tables: [subscribers.alice], from the file only
@@ -720,7 +790,8 @@ def _build(cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], pre
                         f"setting {dotted}.{name}: a name is letters, digits, - and _"
                     )
             values[f.name] = {
-                name: _build(item, sub, {}, f"{dotted}.{name}.") for name, sub in named.items()
+                name: _build(item, sub, {}, f"{dotted}.{name}.", origin)
+                for name, sub in named.items()
             }
             continue
         env_name = "FINEWS_" + dotted.replace(".", "_").upper()
@@ -779,7 +850,8 @@ def load_settings(
             ) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {path}: {exc}") from None
-    settings: Settings = _build(Settings, table, env, "")
+    origin = f"config file {path}: " if path is not None else ""
+    settings: Settings = _build(Settings, table, env, "", origin)
     if not settings.data_dir:
         settings = replace(settings, data_dir=str(default_data_dir(env)))
     clean = {k: v for k, v in overrides.items() if v is not None}

@@ -216,9 +216,10 @@ def build_server(tools: Tools) -> MCPServer[Any]:
         "finews://briefing/latest",
         name="briefing-latest",
         title="最新简报",
-        description="The briefing of the latest session that has ended: today's morning "
-        "(overnight to 08:00 Beijing time) from 08:00, today's close (08:00 to 15:30) from "
-        "15:30, yesterday's close before 08:00; Markdown with links",
+        description="The briefing of the latest session that has ended: a trading day's "
+        "morning (the previous trading day's 15:30 to 08:00 Beijing time) from 08:00, its "
+        "close (08:00 to 15:30) from 15:30; before 08:00, at weekends and on exchange "
+        "holidays the previous trading day's close; Markdown with links",
         mime_type="text/markdown",
     )
     def briefing_latest() -> str:
@@ -228,8 +229,9 @@ def build_server(tools: Tools) -> MCPServer[Any]:
         "finews://briefing/{date}/{session}",
         name="briefing",
         title="简报",
-        description="The briefing of a day (2026-06-16) and session: morning (overnight to "
-        "08:00), close (08:00 to 15:30) or day; Markdown with links",
+        description="The briefing of a day (2026-06-16) and session: morning (the previous "
+        "trading day's 15:30 to 08:00) or close (08:00 to 15:30) of a trading day, or day "
+        "(any day, 00:00 to 24:00); Markdown with links",
         mime_type="text/markdown",
     )
     def briefing_of(date: str, session: str) -> str:

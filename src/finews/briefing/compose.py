@@ -132,6 +132,11 @@ class BriefStory(Story):
                 found.append(r)
         return found
 
+    def outlet_links(self) -> list[Report]:
+        """Those of :meth:`outlet_reports` with a web address to link to (an imported post
+        may have none; anything but http(s) is not linked, as on the article pages)."""
+        return [r for r in self.outlet_reports() if r.url.startswith(("http://", "https://"))]
+
 
 @dataclass(frozen=True)
 class Briefing:

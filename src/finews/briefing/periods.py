@@ -1,11 +1,16 @@
 """A briefing's period (issue #14), in Beijing time.  Pure: the clock comes in as a value.
 
-- ``morning`` of day D: overnight and pre-market, from the previous day's close time
-  (``briefing.close``, 15:30) to D's ``briefing.morning`` (08:00);
-- ``close`` of day D: the trading day, from D's morning time to D's close time.
+- ``morning`` of trading day D: overnight and pre-market, from the previous *trading* day's
+  close time (``briefing.close``, 15:30) to D's ``briefing.morning`` (08:00) — so Monday's
+  morning briefing holds Friday afternoon's and the weekend's news, and the day after a
+  holiday holds the holiday's;
+- ``close`` of trading day D: the trading day, from D's morning time to D's close time.
 
-The two sessions tile time: every article is in exactly one briefing.  ``day`` (D 00:00 to
-D+1 00:00) is there for a whole day's overview and the benchmark.
+A day the exchanges do not trade (a weekend, a holiday closure: :mod:`finews.tradingdays`)
+has neither: asking for one is a :class:`NotTradingDay` error that names the briefing that
+holds its news.  The two sessions tile time: every article is in exactly one briefing.
+``day`` (D 00:00 to D+1 00:00, any day) is there for a whole day's overview and the
+benchmark.
 """
 
 from __future__ import annotations
@@ -15,13 +20,20 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from finews import tradingdays
 from finews.config import check_clock
 from finews.errors import RequestError
 from finews.model import BEIJING
 
 SESSIONS = ("morning", "close", "day")
 TITLES = {"morning": "早报", "close": "收盘", "day": "日报"}
+TRADING_SESSIONS = ("morning", "close")
+"""The sessions a trading day has (and a non-trading day has not)."""
 WEEKDAYS = "一二三四五六日"
+
+
+class NotTradingDay(RequestError):
+    """A morning or close briefing of a day the exchanges do not trade."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +56,20 @@ def _at(day: date, clock: str) -> int:
 
 @functools.lru_cache(maxsize=1024)
 def period(day: date, session: str, morning: str = "08:00", close: str = "15:30") -> Period:
+    """The period of ``day``'s ``session``; a morning or close of a non-trading day raises
+    :class:`NotTradingDay`."""
     if session not in SESSIONS:
         raise RequestError(f"session {session!r} is not one of {', '.join(SESSIONS)}")
+    if session in TRADING_SESSIONS and not tradingdays.is_trading_day(day):
+        why = tradingdays.calendar().why_closed(day)
+        after = tradingdays.next_trading_day(day).isoformat()
+        raise NotTradingDay(
+            f"{day.isoformat()} ({why}) is not a trading day: no {session} briefing; its news "
+            f"is in the morning briefing of {after} (session day gives the whole day)"
+        )
     if session == "morning":
-        return Period(day, session, _at(day - timedelta(days=1), close), _at(day, morning))
+        since = _at(tradingdays.previous_trading_day(day), close)
+        return Period(day, session, since, _at(day, morning))
     if session == "close":
         return Period(day, session, _at(day, morning), _at(day, close))
     return Period(day, session, _at(day, "00:00"), _at(day + timedelta(days=1), "00:00"))
@@ -64,13 +86,15 @@ def parse_day(text: str) -> date:
 
 
 def latest(now: float, morning: str = "08:00", close: str = "15:30") -> Period:
-    """The most recent period that has ended at ``now``: today's close after the close time,
-    today's morning after the morning time, else yesterday's close."""
+    """The most recent period that has ended at ``now``: on a trading day, its close after
+    the close time and its morning after the morning time; else the previous trading day's
+    close (before 08:00, at weekends, on holidays)."""
     today = datetime.fromtimestamp(now, BEIJING).date()
-    for candidate in (
-        period(today, "close", morning, close),
-        period(today, "morning", morning, close),
-    ):
-        if candidate.until <= now:
-            return candidate
-    return period(today - timedelta(days=1), "close", morning, close)
+    if tradingdays.is_trading_day(today):
+        for candidate in (
+            period(today, "close", morning, close),
+            period(today, "morning", morning, close),
+        ):
+            if candidate.until <= now:
+                return candidate
+    return period(tradingdays.previous_trading_day(today), "close", morning, close)

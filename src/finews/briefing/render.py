@@ -30,7 +30,20 @@ def _span(b: Briefing) -> str:
 
 
 def heat_label(s: BriefStory) -> str:
+    """``3 家报道`` (outlets), ``2 条报道`` (one outlet twice), as the site's heat chips —
+    and nothing for a story of one report (the site shows no heat for those either)."""
+    if len(s.reports) < 2:
+        return ""
     return f"{s.outlets} 家报道" if s.outlets > 1 else f"{len(s.reports)} 条报道"
+
+
+def when_line(s: BriefStory) -> str:
+    """``07:56 财联社 首发 · 3 家报道 · 重要``; a story of one report: ``07:56 财联社``."""
+    first = s.first
+    heat = heat_label(s)
+    told = f" 首发 · {heat}" if heat else ""
+    flag = " · 重要" if s.important else ""
+    return f"{clock(first.published_at)} {first.media}{told}{flag}"
 
 
 def stock_label(code: str, name: str) -> str:
@@ -53,17 +66,14 @@ def markdown(b: Briefing, link: Link, site_title: str = "金融消息") -> str:
         lines += [f"### {group}", ""]
         for n, s in enumerate(stories, 1):
             first = s.first
-            flag = " · 重要" if s.important else ""
             lines.append(f"{n}. **{_md(s.headline)}**")
-            lines.append(
-                f"   {clock(first.published_at)} {_md(first.media)} 首发 · {heat_label(s)}{flag}"
-            )
+            lines.append(f"   {_md(when_line(s))}")
             if s.extract:
                 lines.append(f"   {_md(s.extract)}")
             if s.stocks:
                 lines.append("   股票：" + "、".join(_md(stock_label(c, n)) for c, n in s.stocks))
             links = [f"[本站]({link(first)})"] + [
-                f"[{_md(r.media)}]({r.url})" for r in s.outlet_reports() if r.url
+                f"[{_md(r.media)}]({r.url})" for r in s.outlet_links()
             ]
             lines.append("   链接：" + " · ".join(links))
             lines.append("")

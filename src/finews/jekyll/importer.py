@@ -90,6 +90,9 @@ def _recognised(
         except (OSError, InputError):
             return False
     family = origin_family(str(path))
+    # a post linking to its outlet's own page has no id in its link: the file name's
+    # (``2026-06-16-cls-2401321.md``) carries the family prefix
+    upstream_id = upstream_id.removeprefix(f"{family}-")
     candidates = [s for s in stored if s == family or s.startswith(family + ".")]
     origin = store.origin_of(candidates, upstream_id) if upstream_id else None
     if origin is None:

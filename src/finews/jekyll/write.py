@@ -136,11 +136,26 @@ def render_post(article: Article, options: JekyllOptions) -> str:
         links = f"[返回{ROLLING_TAG}]({site}/{ROLLING_CATEGORY}/)｜[返回首页]({site}/)"
         return f"{front}{middle}\n\n<{article.url}>\n\n{links}"
     share = options.share_link.replace("{id}", article.upstream_id)
+    if (
+        article.source.split(".")[0] not in {"eastmoney", JEKYLL_SOURCE}
+        and article.url
+        and _safe_id(article.upstream_id) == article.upstream_id
+    ):
+        # the share page is Eastmoney's: another outlet's id there opens nothing (or
+        # another article); its own address is the link that works, and re-import finds
+        # the id in the file name — which holds it only when it needs no escaping (a
+        # feed's id is often a URL: such a post keeps the id in the share link)
+        share = article.url
     links = f"[返回{tag}]({site}/category/{category}.html)｜[返回首页]({site}/)"
     return f"{front}{article.body_html}\n\n<{share}>\n\n{links}"
 
 
 _UNSAFE_ID = re.compile(r"[^0-9A-Za-z_.-]+")
+
+
+def _safe_id(upstream_id: str) -> str:
+    """An upstream id as a file name may hold it."""
+    return _UNSAFE_ID.sub("_", upstream_id).strip("._")
 
 
 def post_filename(article: Article) -> str:
@@ -151,7 +166,7 @@ def post_filename(article: Article) -> str:
     cannot collide in one folder.
     """
     day = article.published_beijing.strftime("%Y-%m-%d")
-    ident = _UNSAFE_ID.sub("_", article.upstream_id).strip("._") or "post"
+    ident = _safe_id(article.upstream_id) or "post"
     family = article.source.split(".")[0]
     if family not in {"eastmoney", JEKYLL_SOURCE}:
         ident = f"{family}-{ident}"

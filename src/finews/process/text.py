@@ -26,7 +26,9 @@ def strip_tags(fragment: str, replacement: str = "") -> str:
     return TAGS.sub(replacement, fragment or "")
 
 
-def _letters(text: str) -> str:
+def letters(text: str) -> str:
+    """``text`` without its white space: two versions of one text compare equal however
+    their lines and spaces were laid out."""
     return "".join(text.split())
 
 
@@ -35,10 +37,10 @@ def says_the_same(digest: str, body: str) -> bool:
     digest is its text, or its start, or the same lead edited a little later (财联社 briefs
     differ from their content by a word) — printing both showed the same text twice.
     Only the body's start is read."""
-    wanted = _letters(digest).removesuffix("…").removesuffix("...")
+    wanted = letters(digest).removesuffix("…").removesuffix("...")
     if not wanted:
         return False
-    start = _letters(body[: len(digest) * 3 + 200])
+    start = letters(body[: len(digest) * 3 + 200])
     return wanted in start[: len(wanted) * 2] or start.startswith(wanted[:24])
 
 
@@ -89,6 +91,21 @@ def article_text(article: Article) -> str:
     """Digest and body as plain text (tags and chart blocks removed, entities decoded):
     what the search index, its snippets and the alerts read."""
     return f"{html.unescape(article.digest)}\n{body_text(article.body_html)}".strip()
+
+
+def said_once_text(article: Article) -> str:
+    """Digest and body as plain text, the digest left out when the body says it: what the
+    search index reads and its snippets show.  A flash's digest is its text (a 财联社
+    telegraph's content since wave 8, an Eastmoney flash's summary): indexed beside the
+    body, every word of it counted twice (BM25's frequency and length) and was segmented
+    and written twice (issue #12's rule for snippets, now the index's too)."""
+    body = body_text(article.body_html).strip()
+    digest = letters(html.unescape(article.digest)).removesuffix("…").removesuffix("...")
+    # only a digest the body holds word for word: one that starts like the body and goes on
+    # to say something else keeps its words findable (a reader sees them in the stream)
+    if body and digest and digest in letters(body):
+        return body
+    return article_text(article)
 
 
 def titled_text(article: Article) -> str:

@@ -32,6 +32,7 @@ import functools
 import logging
 import random
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class Runner:
         sources: list[Source] | None = None,
         host: str | None = None,
         port: int | None = None,
+        sock: socket.socket | None = None,
         on_ready: Callable[[str], None] | None = None,
         processor: Processor | None = None,
         clock: Clock | None = None,
@@ -91,6 +93,9 @@ class Runner:
         self.sources = sources
         self.host = host or settings.serve.host
         self.port = port if port is not None else settings.serve.port
+        self.sock = sock
+        """The web app's socket, bound by the caller before the first build (a taken port
+        is said at once, and nobody takes it meanwhile); it goes to the web app's process."""
         self.on_ready = on_ready
         self.processor = processor
         self.clock = clock or SystemClock()
@@ -115,7 +120,12 @@ class Runner:
 
     # -- entry point -------------------------------------------------------------------
     def run(self) -> RunStats:
-        asyncio.run(self.main())
+        try:
+            asyncio.run(self.main())
+        finally:
+            if self.sock is not None:  # the web app never started (a store that would not
+                self.sock.close()  # open, a stop before it): the port is let go
+                self.sock = None
         return self.stats
 
     async def main(self) -> None:
@@ -446,6 +456,7 @@ class Runner:
         from finews.web.process import WebProcess
 
         options = ServeOptions.from_settings(self.settings, self.settings.site_path)
-        web = await anyio.to_thread.run_sync(WebProcess, options, self.host, self.port)
+        sock, self.sock = self.sock, None  # the web process closes it once started
+        web = await anyio.to_thread.run_sync(WebProcess, options, self.host, self.port, sock)
         self.url = f"http://{self.host}:{web.port}/"
         return web

@@ -6,9 +6,10 @@ News is not spread evenly over the day, so neither are the polls (#17):
   interval in the A-share sessions (09:15–11:30 and 13:00–15:00 Beijing time, Monday to
   Friday; call auction included) and, for the global sources (华尔街见闻, 金十), in the
   US session (09:30–16:00 New York time, Monday to Friday — the clocks' summer time
-  included); its ``day`` interval on weekdays 07:00–23:00 Beijing time outside them; its
-  ``night`` interval at night and at weekends.  Chinese holidays are not known: such a
-  weekday is a quiet weekday, which the adaptation below follows.
+  included); its ``day`` interval on trading days 07:00–23:00 Beijing time outside them; its
+  ``night`` interval at night, at weekends and on the exchanges' holidays (the A-share
+  trading calendar, :mod:`finews.tradingdays`; a year it does not cover counts every
+  weekday as a trading day).
 - **Within those bounds it adapts**: a poll that brought new items halves the interval
   (down to ``busy``); one that brought a burst (``burst_items`` or more; not the first
   poll, whose items are the backlog since the last run) drops it to ``busy`` at once and
@@ -43,6 +44,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from finews.config import Settings, parse_source_interval
+from finews.tradingdays import is_trading_day
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -52,7 +54,7 @@ A_SHARE_SESSIONS = ((9 * 60 + 15, 11 * 60 + 30), (13 * 60, 15 * 60))
 US_SESSION = (9 * 60 + 30, 16 * 60)
 """Minutes after midnight, New York time."""
 DAYTIME = (7 * 60, 23 * 60)
-"""Beijing time: outside it (and at weekends) is night."""
+"""Beijing time: outside it (and on days the exchanges do not trade) is night."""
 
 
 class Clock(Protocol):
@@ -83,14 +85,14 @@ def market_phase(epoch: float, *, global_source: bool = False) -> str:
     """``busy``, ``day`` or ``night`` at this moment, for a source."""
     beijing = datetime.fromtimestamp(epoch, BEIJING)
     minute = beijing.hour * 60 + beijing.minute
-    weekday = beijing.weekday() < 5
-    if weekday and any(_within(minute, s) for s in A_SHARE_SESSIONS):
+    trading = is_trading_day(beijing.date())
+    if trading and any(_within(minute, s) for s in A_SHARE_SESSIONS):
         return "busy"
     if global_source:
         new_york = datetime.fromtimestamp(epoch, NEW_YORK)
         if new_york.weekday() < 5 and _within(new_york.hour * 60 + new_york.minute, US_SESSION):
             return "busy"
-    if weekday and _within(minute, DAYTIME):
+    if trading and _within(minute, DAYTIME):
         return "day"
     return "night"
 
@@ -98,7 +100,7 @@ def market_phase(epoch: float, *, global_source: bool = False) -> str:
 @dataclass(frozen=True)
 class Pace:
     """A source's intervals (seconds): the floor and the bound in its busy hours, the
-    bound on weekdays outside them, the bound at night and at weekends."""
+    bound on trading days outside them, the bound at night, at weekends and on holidays."""
 
     busy: float = 5.0
     day: float = 15.0

@@ -14,7 +14,8 @@ quiet hours and a cap on pushes per hour — and the briefings at 08:00 and 15:3
 - **Briefings**: when a subscribed session's period ends (``briefing.morning``,
   ``briefing.close``) its briefing is pushed once (a unique key per subscriber and period),
   held through quiet hours; one missed while finews was down is sent on start within
-  ``CATCH_UP`` seconds of its end.  Briefings do not count against the cap.
+  ``CATCH_UP`` seconds of its end.  Briefings do not count against the cap.  Trading days
+  only (:mod:`finews.tradingdays`): no briefing on a weekend or an exchange holiday.
 - **Delivery** reuses the alerts' senders (:func:`finews.run.alerts.shaped`, ``accepted``)
   with retries and capped backoff; a failing webhook only delays its own sends.
 
@@ -35,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from finews import tradingdays
 from finews.briefing import periods
 from finews.config import Settings, SubscriberSettings, quiet_hours
 from finews.model import BEIJING, Article
@@ -310,11 +312,14 @@ class Subscriptions:
 def ended_periods(
     now: float, sessions: Iterable[str], morning: str, close: str
 ) -> list[periods.Period]:
-    """The subscribed sessions' periods that ended at most CATCH_UP ago, oldest first."""
+    """The subscribed sessions' periods that ended at most CATCH_UP ago, oldest first (a
+    day the exchanges do not trade has none)."""
     today = datetime.fromtimestamp(now, BEIJING).date()
     found = []
     for day in (today - timedelta(days=1), today):
-        for session in ("morning", "close"):
+        if not tradingdays.is_trading_day(day):
+            continue
+        for session in periods.TRADING_SESSIONS:
             if session not in sessions:
                 continue
             p = periods.period(day, session, morning, close)

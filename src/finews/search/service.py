@@ -6,7 +6,6 @@ The presentation (highlighted title, snippet, site path) is computed here once, 
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from dataclasses import dataclass
@@ -14,8 +13,7 @@ from typing import Any
 
 from finews.errors import RequestError
 from finews.model import Article, parse_beijing
-from finews.process.text import article_text, says_the_same
-from finews.process.text import body_text as plain_body
+from finews.process.text import said_once_text
 from finews.search.query import Query, parse
 from finews.search.snippet import highlight, snippet
 from finews.store import Store
@@ -97,15 +95,6 @@ class Results:
         }
 
 
-def _said_once(a: Article) -> str:
-    """Digest and body as the snippet's text, the digest left out when the body says it
-    (issue #12: a flash's snippet showed its text twice)."""
-    body = plain_body(a.body_html)
-    if body and says_the_same(html.unescape(a.digest), body):
-        return body
-    return article_text(a)
-
-
 def search(
     store: Store,
     text: str,
@@ -139,7 +128,7 @@ def search(
             score=hit.score,
             cluster=hit.cluster,
             title_html=highlight(hit.article.title, terms),
-            snippet_html=snippet(_said_once(hit.article), terms),
+            snippet_html=snippet(said_once_text(hit.article), terms),
         )
         for hit in page.hits
     ]

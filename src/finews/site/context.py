@@ -96,7 +96,10 @@ class Plan:
     article_ids: list[int] = field(default_factory=list)
     """Article pages to render: the changed ones (incremental), every one (parallel)."""
     sections: dict[str, tuple[int, list[Item]]] = field(default_factory=dict)
-    """name -> (absolute position of the first item loaded, items from there on)."""
+    """name -> (absolute position of the first page looked at, the items from a chunk
+    before it on: see :class:`finews.site.pages.chunks.Chunked`)."""
+    important: tuple[int, list[Item]] = (0, [])
+    """要闻: (absolute position of the first page looked at, every entry oldest first)."""
     days: dict[int, list[Item]] = field(default_factory=dict)
     sitemap_days: set[int] = field(default_factory=set)
     stocks: dict[str, list[Item]] = field(default_factory=dict)

@@ -4,7 +4,7 @@ must look at (:class:`Plan`).
 Incremental by default.  The store's change counter says which articles changed since
 the last build (tombstones say which went away or moved); from those the planner
 derives the pages that may change — their article pages, their stories', their
-sections' pages, their days (and the neighbouring days, whose prev/next links may
+sections' pages and 要闻's, their days (and the neighbouring days, whose prev/next links may
 move), their days' sitemaps, their stocks' pages, and the few global pages (home,
 feeds, indexes).  A full build (asked for, the first one, new templates or options,
 a section whose slug moved) looks at everything.
@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from finews.site import paths
 from finews.site.context import Build, Plan
 from finews.site.manifest import Manifest
+from finews.site.pages import chunks
 from finews.site.pages.listing import warm_lines
 from finews.site.pool import workers_for
 from finews.site.stories import one_per_story
@@ -52,7 +53,7 @@ def plan(b: Build, conn: Connection, manifest: Manifest, force_full: bool) -> Pl
     if full:
         _plan_full(b, conn, manifest, result)
     else:
-        _plan_changes(b, conn, manifest, result)
+        _plan_changes(b, conn, manifest, result, tabs_changed=set(slugs) != set(old_slugs))
     b.phase("changes")
     return result
 
@@ -90,11 +91,15 @@ def _plan_full(b: Build, conn: Connection, manifest: Manifest, plan: Plan) -> No
         warm_lines(b, by_id.values())
         b.phase("listing lines")
     plan.sections = {name: (0, items) for name, items in by_section.items()}
+    _plan_important(b, conn, plan, None)
     plan.days = dict(by_day)
     plan.sitemap_days = set(plan.days)
 
 
-def _plan_changes(b: Build, conn: Connection, manifest: Manifest, plan: Plan) -> None:
+def _plan_changes(
+    b: Build, conn: Connection, manifest: Manifest, plan: Plan, *, tabs_changed: bool
+) -> None:
+    """``tabs_changed``: a section came or went since the last build."""
     since = manifest.watermark or 0
     changed = q.changed_since(conn, since)
     tombs = q.tombstones_since(conn, since)
@@ -122,7 +127,17 @@ def _plan_changes(b: Build, conn: Connection, manifest: Manifest, plan: Plan) ->
         earliest[section] = min(earliest.get(section, published_at), published_at)
     for section, published_at in sorted(earliest.items()):
         offset = _first_affected(b, conn, section, published_at, totals.get(section, 0))
-        plan.sections[section] = (offset, q.section_items_from(conn, section, offset))
+        start = chunks.loaded_from(offset, b.o.page_size)
+        plan.sections[section] = (offset, q.section_items_from(conn, section, start))
+    if tabs_changed:
+        # every section's newest page shows a tab per section (#12): a section that came
+        # or went changes them all, not only the pages of the sections that changed
+        for section, total in sorted(totals.items()):
+            if section not in plan.sections:
+                offset = chunks.first_offset(total, total, b.o.page_size, b.o.feed_size)
+                start = chunks.loaded_from(offset, b.o.page_size)
+                plan.sections[section] = (offset, q.section_items_from(conn, section, start))
+    _plan_important(b, conn, plan, min(earliest.values(), default=None))
     touched_days = {q.beijing_day_number(it.published_at) for it in changed}
     touched_days |= {q.beijing_day_number(t.published_at) for t in tombs}
     plan.days = _days_with_neighbours(conn, touched_days, [d for d, _ in plan.day_counts])
@@ -133,14 +148,26 @@ def _plan_changes(b: Build, conn: Connection, manifest: Manifest, plan: Plan) ->
 
 
 def _first_affected(b: Build, conn: Connection, section: str, published_at: int, total: int) -> int:
-    """Where the pages of a section start to change: the chunk before the one
-    holding the earliest changed item (its "newer" link may move), never past
-    what the index page and the feed need.  A multiple of the page size."""
-    size = b.o.page_size
+    """Where the pages of a section start to change (:func:`chunks.first_offset`)."""
     position = q.count_before(conn, section, published_at)
-    chunk = max(0, position // size - 1)
-    last_needed = max(0, min(total // size - 1, (total - b.o.feed_size) // size))
-    return min(chunk, last_needed) * size
+    return chunks.first_offset(position, total, b.o.page_size, b.o.feed_size)
+
+
+def _plan_important(b: Build, conn: Connection, plan: Plan, earliest: int | None) -> None:
+    """要闻's entries — every important article, one per story (its newest important
+    report) — and, in an incremental build, the first of its pages that can change: the
+    chunk before the one holding the earliest change (``earliest``, a time: None, nothing
+    changed).  Read whole, light rows: one story's entry moves when a newer report joins
+    it, which no count of rows says."""
+    entries = list(reversed(one_per_story(reversed(q.important_items(conn)))))
+    total = len(entries)
+    if plan.full:
+        first = 0
+    else:
+        times = [it.published_at for it in entries]
+        position = total if earliest is None else bisect.bisect_left(times, earliest)
+        first = chunks.first_offset(position, total, b.o.page_size, b.o.feed_size)
+    plan.important = (first, entries)
 
 
 def stock_stories(b: Build, conn: Connection, code: str) -> list[Item]:

@@ -135,31 +135,16 @@ def _run_pool(
     ranges = [(ids[i], ids[min(i + BATCH, len(ids)) - 1]) for i in range(0, len(ids), BATCH)]
     step = max(1, len(jobs) // (workers * 4))
     slices = [(start, min(len(jobs), start + step)) for start in range(0, len(jobs), step)]
-    sent_rows = 0
-    report = b.report
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        articles = [(pool.submit(_render_article_range, r), r) for r in ranges]
-        listings: list[tuple[Future[list[bool] | None], tuple[int, int]]] = []
-        if b.writer.staged:  # staged: nobody sees the pages before the end
-            listings = [(pool.submit(_render_job_slice, s, None), s) for s in slices]
-        for future, (first, last) in articles:
-            result = future.result()
-            if result is None:  # that worker's transaction is not the snapshot
-                rows = q.article_rows_between(conn, first, last)
-                sent_rows += len(rows)
-                result = pool.submit(_render_article_batch, rows).result()
-            b.writer.collect(result)
-        if not b.writer.staged:  # in place: listings after the articles
-            listings = [(pool.submit(_render_job_slice, s, None), s) for s in slices]
-        for listing, (start, end) in listings:
-            written = listing.result()
-            if written is None:
-                rows = list(q.article_rows_by_id(conn, _feed_ids(b, start, end)))
-                sent_rows += len(rows)
-                written = pool.submit(_render_job_slice, (start, end), rows).result()
-                assert written is not None
-            report.rendered += len(written)
-            report.written += sum(written)
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_signals
+    ) as pool:
+        try:
+            sent_rows = _render_all(b, conn, pool, ranges, slices)
+        except BaseException:
+            # stopped (Ctrl-C, SIGTERM) or failed: no batch starts any more, and the ones
+            # under way end before the caller removes the folder they write into
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     if sent_rows:
         log.info(
             "build: the store changed while the workers started; %d rows were sent "
@@ -167,3 +152,48 @@ def _run_pool(
             sent_rows,
         )
     return len(ids)
+
+
+def _worker_signals() -> None:
+    """A worker leaves stopping to the build: Ctrl-C (sent to the whole terminal's process
+    group) is the parent's to handle, and the parent's SIGTERM handler (a
+    KeyboardInterrupt, inherited by the fork) would end a worker with a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _render_all(
+    b: Build,
+    conn: Connection,
+    pool: ProcessPoolExecutor,
+    ranges: list[tuple[int, int]],
+    slices: list[tuple[int, int]],
+) -> int:
+    """Every article page and planned page through the pool; the rows sent to workers."""
+    sent_rows = 0
+    report = b.report
+    articles = [(pool.submit(_render_article_range, r), r) for r in ranges]
+    listings: list[tuple[Future[list[bool] | None], tuple[int, int]]] = []
+    if b.writer.staged:  # staged: nobody sees the pages before the end
+        listings = [(pool.submit(_render_job_slice, s, None), s) for s in slices]
+    for future, (first, last) in articles:
+        result = future.result()
+        if result is None:  # that worker's transaction is not the snapshot
+            rows = q.article_rows_between(conn, first, last)
+            sent_rows += len(rows)
+            result = pool.submit(_render_article_batch, rows).result()
+        b.writer.collect(result)
+    if not b.writer.staged:  # in place: listings after the articles
+        listings = [(pool.submit(_render_job_slice, s, None), s) for s in slices]
+    for listing, (start, end) in listings:
+        written = listing.result()
+        if written is None:
+            rows = list(q.article_rows_by_id(conn, _feed_ids(b, start, end)))
+            sent_rows += len(rows)
+            written = pool.submit(_render_job_slice, (start, end), rows).result()
+            assert written is not None
+        report.rendered += len(written)
+        report.written += sum(written)
+    return sent_rows

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, NamedTuple
@@ -73,6 +74,29 @@ def stock_pairs(stocks: Any) -> list[tuple[str, str]]:
     return [(c, n) for c, n in pairs if c]
 
 
+_LEADING_BRACKET = re.compile(r"^\s*【([^】]{1,200})】")
+_SAME_HEADLINE_MIN = 6
+"""Characters a 【headline】 and the title must share for one to be a cut of the other."""
+
+
+def headline_of(title: str, digest: str) -> str:
+    """The headline a line prints: the title, or the text's own 【headline】 when the title
+    is a cut of it (an upstream title that lost its last characters: 【纳斯达克综合指数跌幅
+    扩大至1%】 under the title 纳斯达克综合指数跌幅扩大至1 printed both, the shorter first)."""
+    m = _LEADING_BRACKET.match(digest)
+    if m and len(title) >= _SAME_HEADLINE_MIN:
+        own = m.group(1).strip()
+        if len(own) > len(title) and own.startswith(title.removesuffix("…")):
+            return own
+    return title
+
+
+def bracketed(title: str) -> str:
+    """A headline in 【】 as a stream prints it, once: a title that already opens with
+    【…】 (财联社's 【机构龙虎榜解读】…) is not put in a second pair."""
+    return title if title.startswith("【") else f"【{title}】"
+
+
 def shown_text(title: str, digest: str) -> tuple[bool, str]:
     """(whether the headline is printed, the text printed under it).  The text loses a
     leading 【title】 (printed in bold above it) and its dateline (the line's time and
@@ -82,12 +106,16 @@ def shown_text(title: str, digest: str) -> tuple[bool, str]:
         text = " ".join(text.split())
     if not text:
         return True, ""
-    bracketed = f"【{title}】"
-    if text.startswith(bracketed):  # the upstream's own headline: always in bold
-        return True, strip_dateline(text[len(bracketed) :].lstrip())
+    own = f"【{title}】"
+    if text.startswith(own):  # the upstream's own headline: always in bold
+        return True, strip_dateline(text[len(own) :].lstrip())
     text = strip_dateline(text)
-    if text.startswith(bracketed):  # a dateline, then 【headline】
-        return True, text[len(bracketed) :].lstrip()
+    if text.startswith(own):  # a dateline, then 【headline】
+        return True, text[len(own) :].lstrip()
+    m = _LEADING_BRACKET.match(text)
+    if m and len(m.group(1)) >= _SAME_HEADLINE_MIN and title.startswith(m.group(1)):
+        # a shorter version of the headline printed above it
+        return True, strip_dateline(text[m.end() :].lstrip())
     stem = title.removesuffix("…")
     if stem and text.startswith(stem):
         return False, text
@@ -104,15 +132,16 @@ def stream_line(view: dict[str, Any]) -> StreamLine:
     path = e(view["path"])
     iso = view["iso"]  # finews' own RFC 3339 time: nothing to escape
     important = ' class="important"' if view["important"] else ""
-    title = view["title"]
-    headline, text = shown_text(title, view.get("digest") or "")
+    digest = view.get("digest") or ""
+    title = headline_of(view["title"], digest)
+    headline, text = shown_text(title, digest)
     head = [
         f'<li{important}><a class="time" href="',
         f'{path}"><time datetime="{iso}">{iso[11:16]}</time></a><div class="flash">',
     ]
     if headline or not text:
         head[-1] += '<a class="headline" href="'
-        head.append(f'{path}">【{e(title)}】</a>' if headline else f'{path}">{e(title)}</a>')
+        head.append(f'{path}">{e(bracketed(title) if headline else title)}</a>')
     if text:
         body = e(text)
         head[-1] += (

@@ -54,8 +54,8 @@ _NEIGHBOURS = (
 more MinHash values within ``story.WINDOW`` of it, the most similar first — with their
 facts and stories, and their stories' first reports (facts, time), in one statement.  The
 time comes from the article row, so the window holds even for a first report with no
-stored facts.  The covering index ``ix_lsh_buckets_cover`` (migration 13) answers the
-inner query without reading a bucket row."""
+stored facts.  The bucket table's own key (band, time, article: migration 14) answers the
+inner query, as the covering index of migration 13 did before."""
 _ADD_SIGNATURE = (
     "INSERT INTO article_signatures (article_id, signature, facts) VALUES ({m}, {m}, {m})"
 )

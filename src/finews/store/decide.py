@@ -7,9 +7,11 @@ same transaction.  Keeping this pure makes the update rules testable alone.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, replace
 
 from finews.model import Article
+from finews.process.text import body_text, letters
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ def decide(existing: Stored | None, incoming: Article) -> Intent:
             existing,
             merged,
             content_changed=changed,
-            keep_revision=changed and not completing and not _only_enriched(existing, merged),
+            keep_revision=changed
+            and not completing
+            and not _only_enriched(existing, merged)
+            and not _digest_became_the_text(existing, merged),
         )
     return Unchanged(existing)
 
@@ -103,3 +108,19 @@ def _only_enriched(existing: Stored, merged: Article) -> bool:
         return False
     bare = replace(merged, topics=(), audio_url="")
     return bare.content_hash() == existing.content_hash
+
+
+def _digest_became_the_text(existing: Stored, merged: Article) -> bool:
+    """Only the digest changed, to the body's own text: a 财联社 telegraph stored with its
+    ``brief`` (a preview cut at 300 characters, or a first wording) seen again since its
+    digest is the telegraph itself (wave 8).  The story did not change: an update, not a
+    new revision."""
+    old = existing.article
+    if merged.digest == old.digest or not merged.body_html:
+        return False
+    before = replace(merged, digest=old.digest)
+    if before.content_hash() != existing.content_hash:
+        return False
+    # the same text, letter for letter: a digest sharing only the body's start (a figure
+    # corrected further on, an Eastmoney summary refreshed by a list poll) is a new version
+    return letters(html.unescape(merged.digest)) == letters(body_text(merged.body_html))

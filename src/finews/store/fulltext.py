@@ -1,7 +1,8 @@
 """The full-text index: an SQLite FTS5 table over jieba-segmented text (issue #6).
 
 ``article_fts`` has one row per article (rowid = ``articles.id``) and four columns,
-weighted in the ranking: ``title``, ``body`` (digest and body text) and ``tags`` (category,
+weighted in the ranking: ``title``, ``body`` (the body text, and the digest when the body does
+not say it: :func:`finews.process.text.said_once_text`) and ``tags`` (category,
 and each tagged stock's code and name — so a stock code finds the articles tagged with
 it even where the text only names the company), and ``grams`` (title and body as
 character bigrams, :func:`finews.search.query.grams`, weight 0: it makes a literal match
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from finews.model import Article
 from finews.process.stockcodes import a_share_exchange
-from finews.process.text import article_text
+from finews.process.text import said_once_text
 from finews.search import rerank
 from finews.search.query import Query, grams
 from finews.search.segment import index_text
@@ -100,7 +101,7 @@ Document = tuple[str, str, str, str]
 def document(article: Article) -> Document:
     """The indexed columns of an article: segmented title, body and tags, and the
     character bigrams of title and body."""
-    body = article_text(article)
+    body = said_once_text(article)
     return (
         index_text(article.title),
         index_text(body),

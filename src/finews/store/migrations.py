@@ -87,7 +87,14 @@ def _v3_clusters(conn: Connection) -> None:
         if index.name == "ix_articles_cluster":
             index.create(conn)
     schema.article_signatures.create(conn)
-    schema.lsh_buckets.create(conn)
+    # the bucket table as it was at version 3 (migrations 13 and 14 change it)
+    conn.exec_driver_sql(
+        "CREATE TABLE lsh_buckets (band_key BIGINT NOT NULL,"
+        " article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,"
+        " published_at BIGINT NOT NULL)"
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_lsh_buckets_key ON lsh_buckets (band_key, published_at)")
+    conn.exec_driver_sql("CREATE INDEX ix_lsh_buckets_article ON lsh_buckets (article_id)")
 
 
 def _v4_tombstone_stocks(conn: Connection) -> None:
@@ -253,6 +260,25 @@ def _v13_covering_buckets(conn: Connection) -> None:
     )
 
 
+def _v14_buckets_without_rowid(conn: Connection) -> None:
+    """The bucket rows keyed by what the candidate lookup reads (band, time, article): on
+    SQLite a table without a rowid, so a report's 40 bucket rows are written into one
+    B-tree instead of a table and its covering index (#10's write speed; on PostgreSQL the
+    key is the primary key that replaces the covering index).  Rows whose article is gone
+    (written with foreign keys off) are not carried over."""
+    conn.exec_driver_sql("ALTER TABLE lsh_buckets RENAME TO lsh_buckets_v13")
+    for index in ("ix_lsh_buckets_cover", "ix_lsh_buckets_key", "ix_lsh_buckets_article"):
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
+    schema.lsh_buckets.create(conn)  # the current table (with its article index)
+    conn.exec_driver_sql(
+        "INSERT INTO lsh_buckets (band_key, published_at, article_id)"
+        " SELECT DISTINCT band_key, published_at, article_id FROM lsh_buckets_v13"
+        " WHERE article_id IN (SELECT id FROM articles)"
+        " ORDER BY band_key, published_at, article_id"
+    )
+    conn.exec_driver_sql("DROP TABLE lsh_buckets_v13")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -267,6 +293,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "subscribers: stories given, pushes, sends", _v11_subscribers),
     Migration(12, "source polling pace", _v12_source_schedule),
     Migration(13, "covering index of MinHash buckets", _v13_covering_buckets),
+    Migration(14, "MinHash buckets keyed by band, time, article", _v14_buckets_without_rowid),
 )
 
 

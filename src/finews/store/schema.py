@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -89,15 +90,20 @@ lsh_buckets = Table(
     "lsh_buckets",
     metadata,
     Column("band_key", BigInteger, nullable=False),
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "article_id",
+        Integer,
+        # named: migration 14 creates this table beside the renamed old one, whose
+        # constraint keeps PostgreSQL's default name
+        ForeignKey("articles.id", ondelete="CASCADE", name="fk_lsh_buckets_article"),
+        nullable=False,
+    ),
     Column("published_at", BigInteger, nullable=False),
-)
-# covering: a new report's candidates are read from the index alone (migration 13)
-Index(
-    "ix_lsh_buckets_cover",
-    lsh_buckets.c.band_key,
-    lsh_buckets.c.published_at,
-    lsh_buckets.c.article_id,
+    # the candidate lookup's key (band, time, article) is the table itself: without a rowid
+    # on SQLite, a bucket row is written into one B-tree, not a table and a covering index
+    # (migration 14; the write path's speed, #10)
+    PrimaryKeyConstraint("band_key", "published_at", "article_id", name="pk_lsh_buckets"),
+    sqlite_with_rowid=False,
 )
 Index("ix_lsh_buckets_article", lsh_buckets.c.article_id)
 Index("ix_articles_published", articles.c.published_at)

@@ -239,6 +239,14 @@ def newest_important(conn: Connection, limit: int) -> list[Item]:
     )
 
 
+def important_items(conn: Connection) -> list[Item]:
+    """Every important article, oldest first (要闻's pages, issue w8: its whole history,
+    not only the newest page).  Light rows; the store has no index on ``important``, so
+    this reads the articles' light columns once per build (a few milliseconds a thousand
+    articles)."""
+    return _items(conn.execute(select(*_LIGHT).where(A.c.important.is_(True)).order_by(*_ORDER)))
+
+
 _PUBLISHED = [
     case((A.c.clean_revision == CLEAN_REVISION, literal("")), else_=A.c.body_html).label(
         "body_html"

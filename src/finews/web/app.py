@@ -313,7 +313,11 @@ def create_app(options: ServeOptions) -> FastAPI:
         options.site_dir,
         script_tag.encode(),
         lambda: templates.render("empty.html", site_dir=str(options.site_dir)),
-        f' · <a href="{root}status">来源状态</a>'.encode(),
+        # the pages only the app has (issue #12, #15): linked from every page it serves
+        (
+            f' · <a href="{root}status">来源状态</a> · <a href="{root}topics">话题</a>'
+            f' · <a href="{root}calendar">财经日历</a>'
+        ).encode(),
     )
     app.mount("/", site_files, name="site")
     app.add_middleware(GZipMiddleware, minimum_size=800)

@@ -222,6 +222,8 @@ def result_view(r: service.Result, heat: Heat | None = None) -> dict[str, Any]:
     return {
         "path": r.path,
         "headline": headline,
+        # a title that opens with its own 【…】 is not bracketed again (as stream lines)
+        "bracketed": a.title.startswith("【"),
         "title": Markup(r.title_html),
         "snippet": Markup(snippet),
         "time": a.published_beijing.strftime("%m-%d %H:%M"),

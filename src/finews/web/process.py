@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import signal
+import socket
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -28,7 +29,12 @@ START_TIMEOUT = 60.0
 
 
 def _child(
-    options: ServeOptions, host: str, port: int, conn: Connection, logs: tuple[int, str]
+    options: ServeOptions,
+    host: str,
+    port: int,
+    conn: Connection,
+    logs: tuple[int, str],
+    bound: socket.socket | None = None,
 ) -> None:
     import uvicorn
 
@@ -38,11 +44,14 @@ def _child(
     from finews.web import rendezvous
     from finews.web.app import create_app, listen
 
-    try:
-        sock = listen(host, port)
-    except ConfigError as exc:
-        conn.send(("error", str(exc)))
-        return
+    if bound is not None:
+        sock = bound  # the parent's, bound before its first build: nobody took it meanwhile
+    else:
+        try:
+            sock = listen(host, port)
+        except ConfigError as exc:
+            conn.send(("error", str(exc)))
+            return
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(options),
@@ -85,14 +94,24 @@ def _child(
 class WebProcess:
     """``finews serve``'s app, run by ``finews run`` in a child process."""
 
-    def __init__(self, options: ServeOptions, host: str, port: int) -> None:
+    def __init__(
+        self, options: ServeOptions, host: str, port: int, sock: socket.socket | None = None
+    ) -> None:
+        """``sock``: a socket already listening on ``host:port`` (:func:`listen`), handed
+        to the child (and closed here once it has its copy); else the child binds."""
         context = multiprocessing.get_context("spawn")
         self.conn, child_conn = context.Pipe()
         self.process = context.Process(
-            target=_child, args=(options, host, port, child_conn, chosen()), name="finews-web"
+            target=_child,
+            args=(options, host, port, child_conn, chosen(), sock),
+            name="finews-web",
         )
-        self.process.start()
-        child_conn.close()
+        try:
+            self.process.start()
+        finally:
+            child_conn.close()
+            if sock is not None:
+                sock.close()  # the child has its own copy: the port stays taken by it
         if not self.conn.poll(START_TIMEOUT):
             self.stop()
             raise ConfigError(f"the web app on {host}:{port} did not start")

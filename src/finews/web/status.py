@@ -147,6 +147,12 @@ def reason(h: Health, now: float, data_now: float | None = None) -> str:
     :func:`finews.run.health.assess` (the clock the newest item is measured against)."""
     data_now = now if data_now is None else data_now
     if h.state == "unknown":
+        if h.articles:  # imported, or copied from another store: not "never fetched"
+            newest = ""
+            if h.newest_at:
+                day = datetime.fromtimestamp(h.newest_at, BEIJING).strftime("%Y-%m-%d %H:%M")
+                newest = f"（最新在 {day}）"
+            return f"本库的运行尚未抓取过它，库里已有它的 {h.articles} 条消息{newest}"
         return "尚未抓取过（未启用，或还没有轮到它）"
     if h.state == "failing":
         error = error_words(h.last_error, h.source) if h.last_error else "原因未知"
@@ -166,7 +172,8 @@ def reason(h: Health, now: float, data_now: float | None = None) -> str:
         return f"来源有响应，但已 {duration(data_now - h.newest_at)}没有新消息"
     if h.newest_at is None:
         return "抓取正常"
-    return f"最新消息在 {duration(data_now - h.newest_at)}前"
+    age = data_now - h.newest_at
+    return "刚刚有新消息" if age < 60 else f"最新消息在 {duration(age)}前"
 
 
 def status_view(h: Health, now: float, data_now: float | None = None) -> dict[str, Any]:

@@ -15,7 +15,17 @@ from typing import NamedTuple
 from sqlalchemy import Connection
 
 from finews.site.context import Build, Plan
-from finews.site.pages import articles, briefings, days, home, sections, sitemaps, stocks, stories
+from finews.site.pages import (
+    articles,
+    briefings,
+    days,
+    home,
+    important,
+    sections,
+    sitemaps,
+    stocks,
+    stories,
+)
 from finews.site.writer import Page
 
 
@@ -33,6 +43,7 @@ PAGE_KINDS: tuple[PageKind, ...] = (
     # every page's header links to the briefings' index (#14): before every listing
     PageKind("briefing pages", briefings.pages),
     PageKind("section pages and feeds", sections.pages),
+    PageKind("important news pages", important.pages),
     PageKind("day pages", days.pages),
     PageKind("sitemaps", sitemaps.pages),
     PageKind("home, indexes, feeds", home.pages),

@@ -1,7 +1,9 @@
 """Briefing pages (issue #14): ``briefing/<yyyy-mm-dd>/index.html`` — the day's morning and
-close briefings (:mod:`finews.briefing`) — for the newest ``WINDOW`` days with articles, an
-index ``briefing/index.html`` and an Atom feed ``briefing/atom.xml`` of the newest
-``FEED_SESSIONS`` briefings.
+close briefings (:mod:`finews.briefing`) — for the trading days whose briefings hold the
+articles of the newest ``WINDOW`` days with articles, an index ``briefing/index.html`` and an
+Atom feed ``briefing/atom.xml`` of the newest ``FEED_SESSIONS`` briefings.  A day the
+exchanges do not trade (:mod:`finews.tradingdays`) has no page: its news is in the next
+trading day's morning briefing, and the pagers go from trading day to trading day.
 
 A briefing is composed here, in the build's snapshot, only when its period changed: each
 session's key is the count and the highest change counter of the articles published in its
@@ -14,10 +16,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Connection, func, select
 
+from finews import tradingdays
 from finews.briefing import compose, periods, render
 from finews.briefing.compose import Briefing
 from finews.site import paths
@@ -31,7 +34,7 @@ from finews.store.stories import Report
 WINDOW = 30
 """Days (the newest with articles) that get a briefing page."""
 FEED_SESSIONS = 10
-SESSIONS = ("morning", "close")
+SESSIONS = periods.TRADING_SESSIONS
 
 _CACHE: OrderedDict[tuple[object, ...], Briefing] = OrderedDict()
 _CACHE_SIZE = 2 * WINDOW + 8
@@ -67,9 +70,13 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
         yield _index(b, [])
         yield _feed(b, [])
         return
-    days = [date.fromisoformat(paths.day_name(d)) for d in numbers[-WINDOW:]]
-    # the morning after the newest day holds that day's evening
-    days.append(days[-1] + timedelta(days=1))
+    told = [date.fromisoformat(paths.day_name(d)) for d in numbers[-WINDOW:]]
+    # a trading day's own news is in its briefings; its evening's, and a weekend's or a
+    # holiday's, in the next trading day's morning
+    days = sorted(
+        {d for d in told if tradingdays.is_trading_day(d)}
+        | {tradingdays.next_trading_day(d) for d in told}
+    )
     made: dict[date, list[tuple[Briefing, tuple[int, int]]]] = {}
     for day in days:
         morning, close = b.o.briefing_times
@@ -116,12 +123,21 @@ def _day_page(
             bodies=bodies,
             older=_day_path(older) if older else None,
             newer=_day_path(newer) if newer else None,
-            older_label=older.isoformat() if older else "",
-            newer_label=newer.isoformat() if newer else "",
+            older_label=_pager_label(older, day),
+            newer_label=_pager_label(newer, day),
         )
 
     key = ("briefing", day, [k for _, k in sessions], older, newer)
     return Page(path, key, rendered)
+
+
+def _pager_label(day: date | None, here: date) -> str:
+    """``8月14日`` (the year too when it is not the page's: ``2021年12月8日``): short enough
+    for the pager's three buttons to stand on one row of a phone."""
+    if day is None:
+        return ""
+    year = f"{day.year}年" if day.year != here.year else ""
+    return f"{year}{day.month}月{day.day}日"
 
 
 def _counts(sessions: list[tuple[Briefing, tuple[int, int]]]) -> str:

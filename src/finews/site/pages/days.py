@@ -1,6 +1,6 @@
 """Day pages: every article of a Beijing day, newest first, ``page_size`` a page (issue #12:
 a busy day has hundreds) — ``d/<yyyy-mm-dd>.html`` the newest, ``d/<yyyy-mm-dd>-2.html``
-and on the earlier ones — linked to the days before and after that have articles."""
+and on the earlier ones — every page linked to the days before and after that have articles."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from finews.site import paths
 from finews.site.context import Build, Plan
+from finews.site.pages.chunks import items_span
 from finews.site.pages.listing import list_page
 from finews.site.writer import Page
 from finews.store.sitequeries import Item
@@ -28,38 +29,39 @@ def day_page_path(name: str, page: int) -> str:
 
 
 def _day_pages(b: Build, day: int, items: list[Item], day_numbers: Sequence[int]) -> Iterator[Page]:
-    """``items`` oldest first."""
+    """``items`` oldest first.  Every page of the day links to the days before and after
+    (a busy day has dozens of pages: a reader on the twentieth wants the next day as much
+    as one on the first); the pager goes between the day's own pages, each named by its
+    times."""
     i = bisect.bisect_left(day_numbers, day)
-    prev_day = day_numbers[i - 1] if i > 0 else None
-    next_day = day_numbers[i + 1] if i + 1 < len(day_numbers) else None
+    prev_day = paths.day_name(day_numbers[i - 1]) if i > 0 else None
+    next_day = paths.day_name(day_numbers[i + 1]) if i + 1 < len(day_numbers) else None
     name = paths.day_name(day)
     size = b.o.page_size
     count = max(1, -(-len(items) // size))
     newest_first = list(reversed(items))
+
+    def chunk(page: int) -> list[Item]:
+        return list(reversed(newest_first[(page - 1) * size : page * size]))
+
     for page in range(1, count + 1):
-        chunk = newest_first[(page - 1) * size : page * size]
-        if page > 1:
-            newer, newer_label = day_page_path(name, page - 1), f"第 {page - 1} 页"
-        elif next_day is not None:
-            newer = newer_label = paths.day_name(next_day)
-            newer = f"d/{newer}.html"
-        else:
-            newer, newer_label = None, ""
-        if page < count:
-            older, older_label = day_page_path(name, page + 1), f"第 {page + 1} 页"
-        elif prev_day is not None:
-            older_label = paths.day_name(prev_day)
-            older = f"d/{older_label}.html"
-        else:
-            older, older_label = None, ""
+        items_here = chunk(page)
+        newer = day_page_path(name, page - 1) if page > 1 else None
+        older = day_page_path(name, page + 1) if page < count else None
+        spans = (
+            items_span(chunk(page - 1), times_only=True) if newer else "",
+            items_span(chunk(page + 1), times_only=True) if older else "",
+        )
+        here = items_span(items_here, times_only=True)
         yield list_page(
             b,
             day_page_path(name, page),
-            heading=f"{name} 的消息" + (f"（第 {page} 页）" if count > 1 else ""),
+            heading=f"{name} 的消息" + (f" · {here}" if count > 1 else ""),
             subtitle=f"共 {len(items)} 条" + (f"，第 {page}/{count} 页" if count > 1 else ""),
-            items=list(reversed(chunk)),
+            items=items_here,
             newer=newer,
             older=older,
+            spans=spans,
             feed_prefix=None,
-            labels=(newer_label, older_label),
+            days=(next_day, prev_day),
         )

@@ -163,6 +163,9 @@ def list_page(
     feed_prefix: str | None,
     show_media: bool = True,
     labels: tuple[str, str] = ("较新", "较早"),
+    spans: tuple[str, str] = ("", ""),
+    latest: str | None = None,
+    days: tuple[str | None, str | None] = (None, None),
     live: str = "",
     heat: dict[int, Heat] | None = None,
     tab: str = "",
@@ -170,7 +173,12 @@ def list_page(
 ) -> Page:
     """A page of ``list.html``: ``items`` oldest first (shown newest first); ``tab``: the
     stream filter this page is (see :func:`tabs`), none when empty; ``own_media``: the
-    outlet whose own page this is, left out of its lines (docs/site.md)."""
+    outlet whose own page this is, left out of its lines (docs/site.md).
+
+    The pager: ``newer`` and ``older`` (paths from the site's root), said by ``labels``
+    (which way) and ``spans`` (what the page it leads to covers: its dates); ``latest``,
+    a way back to the newest page.  ``days``: a day page's newer and older days
+    (``yyyy-mm-dd``), linked above and below the list on every page of the day."""
     ordered = list(reversed(items))
     tab_row = tabs(b, paths.root_of(path), tab) if tab else Markup("")
     key = (
@@ -184,12 +192,26 @@ def list_page(
         live,
         heat_key(ordered, heat) if heat else (),
         own_media,
+        labels,
+        spans,
+        latest,
+        days,
     )
+    root = paths.root_of(path)
 
-    def link(target: str | None, label: str) -> dict[str, str] | None:
+    def link(target: str | None, label: str, when: str = "") -> dict[str, str] | None:
         if target is None:
             return None
-        return {"href": paths.root_of(path) + target, "label": label}
+        return {"href": root + target, "label": label, "when": when}
+
+    day_links = None
+    if days != (None, None):
+        newer_day, older_day = days
+        day_links = {
+            "newer": link(newer_day and f"d/{newer_day}.html", "后一天", newer_day or ""),
+            "older": link(older_day and f"d/{older_day}.html", "前一天", older_day or ""),
+            "archive": root + "d/index.html",
+        }
 
     return Page(
         path,
@@ -199,9 +221,11 @@ def list_page(
             path,
             heading=heading,
             subtitle=subtitle,
-            items=view_items(b, ordered, paths.root_of(path), show_media, heat, own_media),
-            newer=link(newer, labels[0]),
-            older=link(older, labels[1]),
+            items=view_items(b, ordered, root, show_media, heat, own_media),
+            newer=link(newer, labels[0], spans[0]),
+            older=link(older, labels[1], spans[1]),
+            latest=root + latest if latest else "",
+            days=day_links,
             feed_prefix=feed_prefix,
             show_media=show_media,
             live=live,

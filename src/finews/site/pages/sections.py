@@ -1,4 +1,5 @@
-"""Section pages: ``c/<slug>/p<k>.html`` chunks, ``index.html`` and the section's feeds."""
+"""Section pages: ``c/<slug>/p<k>.html`` chunks (:mod:`finews.site.pages.chunks`),
+``index.html`` and the section's feeds."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import Connection
 
 from finews.site.context import Build, Plan
 from finews.site.formats import section_title
+from finews.site.pages.chunks import Chunked, chunk_pages, count_line, index_older, loaded_from
 from finews.site.pages.feeds import feed_pages
 from finews.site.pages.listing import list_page
 from finews.site.writer import Page
@@ -34,52 +36,29 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
 def _section_pages(
     b: Build, conn: Connection, section: str, items: list[Item], offset: int, total: int
 ) -> Iterator[Page]:
-    """Pages of a section: fixed chunks counted from its oldest article
-    (``p1.html`` = the oldest ``page_size``), so that new articles change only
-    the newest pages; ``index.html`` shows the newest full chunk and what
-    came after it.  ``items`` are the section's articles from position
-    ``offset`` on (a multiple of the page size)."""
-    slug = b.slugs[section]
+    """Pages of a section (:mod:`finews.site.pages.chunks`): fixed chunks counted from its
+    oldest article, so that new articles change only the newest pages; ``index.html`` shows
+    the newest full chunk and what came after it.  ``items`` are the section's articles
+    from position ``loaded_from(offset)`` on; the pages from ``offset`` on are looked at."""
     size = b.o.page_size
-    full_chunks = total // size
-    prefix = f"c/{slug}/"
-
-    def chunk_path(k: int) -> str:
-        return f"{prefix}p{k}.html"
-
-    def chunk_items(k: int) -> list[Item]:
-        start = (k - 1) * size - offset
-        return items[start : start + size]
-
-    for k in range(offset // size + 1, full_chunks):
-        path = chunk_path(k)
-        newer = chunk_path(k + 1) if k + 1 < full_chunks else f"{prefix}index.html"
-        older = chunk_path(k - 1) if k > 1 else None
-        yield list_page(
-            b,
-            path,
-            heading=f"{section_title(section)}（第 {k} 页）",
-            subtitle="",
-            items=chunk_items(k),
-            newer=newer,
-            older=older,
-            feed_prefix=None,
-            heat=b.heat_for(conn, chunk_items(k)),
-            own_media=section,
-        )
+    prefix = f"c/{b.slugs[section]}/"
+    c = Chunked(prefix, section_title(section), items, loaded_from(offset, size), offset, total)
+    yield from chunk_pages(b, conn, c, own_media=section)
     # feeds first: a page is never published before what it links to (a crash between
     # the two would leave a dead link)
     title = f"{b.o.title} · {section_title(section)}"
     yield from feed_pages(b, conn, prefix, title, items[-b.o.feed_size :])
-    newest = items[max(0, (full_chunks - 1) * size - offset) :] if full_chunks >= 1 else items
+    newest = c.newest(size)
+    older, older_when = index_older(c, size)
     yield list_page(
         b,
         f"{prefix}index.html",
         heading=section_title(section),
-        subtitle=f"共 {total} 条",
+        subtitle=count_line(total, size),
         items=newest,
         newer=None,
-        older=chunk_path(full_chunks - 1) if full_chunks >= 2 else None,
+        older=older,
+        spans=("", older_when),
         feed_prefix="",
         live=f"section:{section}",
         tab=section,

@@ -1,5 +1,6 @@
 """Sitemaps: one per day (its article pages and its day page: small to rewrite, the
-50,000-URL limit per file is never near), one of the sections' pages, and the index."""
+50,000-URL limit per file is never near), one of the sections' pages (and 要闻's, and the
+feeds' page), and the index."""
 
 from __future__ import annotations
 
@@ -55,6 +56,12 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
         section_urls.extend(
             {"loc": f"{base}c/{slug}/p{k}.html"} for k in range(1, count // b.o.page_size)
         )
+    section_urls.append({"loc": f"{base}important/index.html"})
+    important_total = len(plan.important[1])
+    section_urls.extend(
+        {"loc": f"{base}important/p{k}.html"} for k in range(1, important_total // b.o.page_size)
+    )
+    section_urls.append({"loc": f"{base}feeds/index.html"})
     yield Page(
         "sitemaps/sections.xml",
         (tuple(u["loc"] for u in section_urls),),

@@ -83,3 +83,45 @@
     apply();
   }
 })();
+
+// A folded text that the width shows whole anyway (a 150-character flash takes eight lines
+// on a phone, three on a desktop) says no "展开全文": the marker promises more than there
+// is.  Measured, as only the browser knows the width; again when it changes and for the
+// lines the live bar puts in.  Without JavaScript every folded text keeps its marker.
+(function () {
+  "use strict";
+  var lists = document.querySelectorAll("ul.items");
+  if (!lists.length) return;
+
+  function markAll(root) {
+    // every class taken off first, then every height read, then the classes put on: one
+    // layout for the list, not one per line
+    var folded = Array.prototype.filter.call(root.querySelectorAll("details.text"), function (d) {
+      return !d.open;
+    });
+    folded.forEach(function (d) {
+      d.classList.remove("whole");
+    });
+    var fits = folded.map(function (d) {
+      var summary = d.firstElementChild;
+      return !!summary && summary.scrollHeight <= summary.clientHeight + 2;
+    });
+    folded.forEach(function (d, i) {
+      if (fits[i]) d.classList.add("whole");
+    });
+  }
+
+  Array.prototype.forEach.call(lists, function (list) {
+    markAll(list);
+    new MutationObserver(function () {
+      markAll(list);
+    }).observe(list, { childList: true });
+  });
+  var pending = 0;
+  window.addEventListener("resize", function () {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      Array.prototype.forEach.call(lists, markAll);
+    }, 150);
+  });
+})();
