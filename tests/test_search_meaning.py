@@ -253,6 +253,23 @@ def test_a_digest_that_goes_on_to_say_more_than_its_body_stays_findable(store: S
         assert "handmade-digest-1" in found, query
 
 
+def test_a_snippet_shows_a_reworded_digest_once(store: Store) -> None:
+    """The real 财联社 flash 2400753 (tests/data/flash/briefing_2026-06-16.jsonl) stored as
+    before wave 8, with its brief — an earlier wording of its content — as its digest: the
+    index keeps the brief's words (findable), the snippet shows the text once (#12)."""
+    import json as _json
+
+    from daydata import day_articles
+
+    stored = next(a for a in day_articles() if a.upstream_id == "2400753")
+    brief = _json.loads(stored.raw)["brief"]
+    store.save([replace(stored, digest=brief)])
+    found = search(store, "创业板指", now=NOW)
+    shown = next(r.snippet_html for r in found.results if r.article.upstream_id == "2400753")
+    plain = re.sub(r"<[^>]+>", "", shown)
+    assert "1.04%" in brief and "1.04%" not in plain, plain  # the body's later wording
+
+
 def test_grams_and_literals_agree() -> None:
     assert grams("西安银行，抗疫") == "西安 安银 银行 行 抗疫 疫"
     assert grams("A股 Nvidia 5月CPI") == "a股 股 5月 月c cp pi i"

@@ -94,8 +94,9 @@ def article_text(article: Article) -> str:
 
 
 def said_once_text(article: Article) -> str:
-    """Digest and body as plain text, the digest left out when the body says it: what the
-    search index reads and its snippets show.  A flash's digest is its text (a 财联社
+    """Digest and body as plain text, the digest left out when the body holds it word for
+    word: what the search index reads (snippets leave out an earlier wording too:
+    ``search.service``).  A flash's digest is its text (a 财联社
     telegraph's content since wave 8, an Eastmoney flash's summary): indexed beside the
     body, every word of it counted twice (BM25's frequency and length) and was segmented
     and written twice (issue #12's rule for snippets, now the index's too)."""
