@@ -5,9 +5,6 @@ outside, the index lists the day and the feed parses."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from finews.briefing.service import make
 from finews.config import load_settings
 from finews.site import SiteOptions, build_site
 from finews.store import Store
-from test_site_browser import QuietHandler
+from webserver import static_site
 
 pytestmark = needs_chromium
 
@@ -32,13 +29,8 @@ def served(tmp_path: Path, store: Store) -> Iterator[tuple[str, Store]]:
     store.save(day_articles())
     out = tmp_path / "site"
     build_site(store, out, SiteOptions(page_size=20, base_url="https://news.example.org/"))
-    handler = functools.partial(QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", store
-    server.shutdown()
-    server.server_close()
+    with static_site(out) as base:
+        yield base, store
 
 
 def test_the_briefing_page_in_chromium(served: tuple[str, Store], browser: Any) -> None:
@@ -117,13 +109,8 @@ def served_days(tmp_path: Path, store: Store) -> Iterator[str]:
     store.save(day_articles() + trading_articles())
     out = tmp_path / "site"
     build_site(store, out, SiteOptions(page_size=20))
-    handler = functools.partial(QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with static_site(out) as base:
+        yield base
 
 
 LINES = """el => {

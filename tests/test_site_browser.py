@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,15 +13,9 @@ from conftest import ARTIFACTS, needs_chromium
 from finews.site import SiteOptions, build_site
 from finews.store import Store
 from sitedata import populate
+from webserver import static_site
 
 pytestmark = needs_chromium
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """A plain static file server on 127.0.0.1, without a log line per request."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
@@ -32,13 +23,8 @@ def served_site(tmp_path: Path, store: Store) -> Iterator[str]:
     populate(store)
     out = tmp_path / "site"
     build_site(store, out, SiteOptions(page_size=20))
-    handler = functools.partial(QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with static_site(out) as base:
+        yield base
 
 
 def test_home_category_and_article_render_cleanly(served_site: str, browser: Any) -> None:

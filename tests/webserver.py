@@ -1,7 +1,10 @@
-"""The real ``finews serve`` app on a real uvicorn server on 127.0.0.1, for tests."""
+"""The real ``finews serve`` app on a real uvicorn server on 127.0.0.1, for tests; and a
+plain static file server for a built site (what a static host does)."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import threading
 import time
 from collections.abc import Iterator
@@ -34,3 +37,24 @@ def serving(db_url: str, site_dir: Path, **options: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A plain static file server on 127.0.0.1, without a log line per request."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def static_site(site_dir: Path) -> Iterator[str]:
+    """Serve a built site's files as a static host would; yield its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
