@@ -9,6 +9,10 @@ its locale nor a text-search configuration changes what is indexed.  Title words
 weight 0, as the ``grams`` column on SQLite: found, never ranked), body ``D``; columns are
 spaced apart so that a phrase never runs from one into the next.  A query is the
 :meth:`Query.tsquery` of the same parsed query the SQLite store matches with FTS5.
+
+Beside each document, in a narrow table of its own (:data:`RANK_TABLE`, migration 15), its
+ranking vector — the document without the bigrams — and the article's publication time:
+what ranking the newest candidates reads (:func:`search_sql`, docs/design.md, wave 9).
 """
 
 from __future__ import annotations
@@ -22,25 +26,29 @@ from finews.search.query import lexemes, ts_quote
 
 TABLE = "article_search"
 RANK_TABLE = "article_rank"
-"""Each indexed article's ranking vector: its ``document`` without the bigrams
-(:data:`RANKED_WEIGHTS`), and its publication time (migration 15, wave 9 of #11).
-``ts_rank`` of the newest candidates reads it, one primary-key look-up each, instead of
-the document (half of it bigrams, usually TOASTed) and the article row."""
+"""Each indexed article's ranking vector (``ranked``: its ``document`` without the bigrams,
+:data:`RANKED_WEIGHTS`) and its publication time, keyed by the article (migration 15, wave 9
+of #11).  Ranking the newest candidates reads one narrow row each by its primary key,
+instead of the document (3 kB on average, half of it bigrams, TOASTed when over 2 kB) and
+the article's row.  A table of its own, not a column of ``article_search``: that table's
+heap is what the bitmap scan visits for every match, and the wider heap slowed the common
+words (美元, 10,148 matches: 19 → 27 ms; docs/benchmarks.md, wave 9)."""
 RANK_WEIGHTS = "{0.3333, 0, 0.3333, 1.0}"
 """ts_rank's weights for D, C, B, A: body 1, grams 0, tags 1, title 3, as the SQLite
-store's BM25 (:data:`finews.store.fulltext.WEIGHTS`).  The grams (C) weigh 0 and stand
-after every word, so the ranking vector leaves them out; ``ts_rank`` over it gives the
-document's value but where the document's is below :data:`EXACT_BELOW` (see
-:func:`search_sql`)."""
+store's BM25 (:data:`finews.store.fulltext.WEIGHTS`).  The grams (C) weigh 0 and come after
+every word, so ``ts_rank`` over the ranking vector is the document's value, the same float
+— but for an ``&`` query's values below :data:`EXACT_BELOW` and for a query with a prefix,
+whose candidates are ranked over the document (:func:`search_sql`)."""
 RANKED_WEIGHTS = "{a,b,d}"
-"""The weights the ranking vector keeps (``ts_filter`` of the document to them)."""
+"""The weights the ranking vector keeps: it is ``ts_filter(document, '{a,b,d}')``."""
 EXACT_BELOW = 1e-8
 """Below this ``ts_rank`` of the ranking vector, the candidate is ranked over its document
-instead.  A bigram pairs with a word at weight 0, which ``ts_rank`` of an ``&`` query
-(``calc_rank_and``) still counts as a pair: with no pair of words it gives 0 where the
-ranking vector gives 1e-20, and with one pair of far-apart words (a value below 2⁻²⁹ ≈
-1.9e-9) it rounds the value through ``1 − (1 − r)``.  Above 2⁻²⁹ the two are the same
-float, and an ``|`` query (``calc_rank_or``) adds 0 for a bigram: the same sums."""
+instead.  ``ts_rank`` of an ``&`` query (``calc_rank_and``) still counts a bigram's pairs
+with the words, of weight 0: with no pair of words it gives 0 where the ranking vector
+gives 1e-20, and after one pair of words far apart (a value below 2⁻²⁹ ≈ 1.9e-9) it rounds
+the value through ``1 − (1 − r)``.  Above 2⁻²⁹ both give the same float, and an ``|`` query
+(``calc_rank_or``) adds an exact 0 per bigram.  On the 200 fixed queries at 100,000
+articles, 600 of 110,144 matches are below it (20 of them differ)."""
 RANK_NORMALIZATION = 0
 """ts_rank's length normalisation: none.  1 (÷ 1 + log of the document's length, as BM25's
 length term on SQLite) was expected to keep a long digest that names every word many times
@@ -199,7 +207,10 @@ _RERANK = (
 
 def search_sql(conditions: list[str]) -> SearchSQL:
     """The statements for a ``tsquery`` literal in ``:q``; the relevance is
-    :func:`relevance`, so that the best comes first as with BM25 on SQLite."""
+    :func:`relevance`, so that the best comes first as with BM25 on SQLite — of the ranking
+    vector (:data:`RANK_TABLE`) where the newest candidates are ranked apart, of the
+    document where ``ts_rank`` runs in the statement that finds the matches (newest first,
+    a page past the cap: every match, which would add a look-up each)."""
     match = "CAST(:q AS tsquery)"
     join = f"FROM {TABLE} s JOIN articles a ON a.id = s.article_id WHERE " + " AND ".join(
         [f"s.document @@ {match}", *conditions]
