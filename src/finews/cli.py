@@ -1000,7 +1000,7 @@ def demo(
                     f"cannot create --data {data}: {exc.strerror or exc} (choose another folder)"
                 ) from None
         folder = data or Path(tempfile.mkdtemp(prefix="finews-demo-"))
-        upstreams = Upstreams(initial=40, interval=interval)
+        upstreams = Upstreams(initial=40, interval=interval, one_clock=True)
         base = upstreams.start()
     except BaseException:
         if sock is not None:
