@@ -52,6 +52,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "finews.jekyll",
             "finews.site",
             "finews.search.service",
+            "finews.search.filters",  # resolves filters the store reads (wave 9)
             "finews.briefing",  # composed from the store's stories, rendered like pages
         },
     ),

@@ -139,3 +139,53 @@ def test_a_reader_finds_the_feeds_and_reads_older_pages_by_date(
     day_links.locator("a", has_text="前一天").click()
     assert re.search(r"d/\d{4}-\d\d-\d\d\.html$", page.url) and "2026-06-16" not in page.url
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_header_search_on_a_static_host_leads_somewhere_useful(
+    served_site: str, browser: Any, width: int
+) -> None:
+    """Wave 9: a static host has no /search, and the header's search box answered 404 there.
+    It now leads to the build's search page, which says why there is no full-text search,
+    keeps the words typed, and offers the two searches the files can do: the newest
+    messages' filter and the stock index's, which has a filter box of its own."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(served_site + "d/index.html")
+    page.fill("header form.search input[name=q]", "欧菲光")
+    page.press("header form.search input[name=q]", "Enter")
+    page.wait_for_load_state()
+    assert "/search/" in page.url
+    assert page.locator("h1").inner_text() == "搜索"
+    boxes = page.locator("form.static-search input[name=q]")
+    assert boxes.count() == 2
+    assert [boxes.nth(i).input_value() for i in range(2)] == ["欧菲光", "欧菲光"]
+    assert page.locator("header form.search input[name=q]").input_value() == "欧菲光"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / f"static-search-{width}.png"))
+
+    page.locator("form.static-search button", has_text="查找").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("s/index.html?q=%E6%AC%A7%E8%8F%B2%E5%85%89")
+    shown = page.locator("ul.items > li:visible")
+    assert shown.count() == 1
+    assert "002456.SZ" in shown.first.inner_text()
+    total = page.locator("ul.items > li").count()
+    assert page.locator("form.filter output").inner_text() == f"显示 1 / {total} 条"
+    page.fill("form.filter input", "不存在的公司")
+    assert page.locator("form.filter output").inner_text() == "没有符合的股票"
+    assert page.locator("ul.items > li:visible").count() == 0
+    page.screenshot(path=str(ARTIFACTS / f"stock-index-filter-{width}.png"))
+
+    # the other box: the newest messages' filter on the home page
+    page.goto(served_site + "search/?q=%E6%AC%A7%E8%8F%B2%E5%85%89")
+    page.locator("form.static-search button", has_text="筛选").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("index.html?q=%E6%AC%A7%E8%8F%B2%E5%85%89")
+    assert page.locator("form.filter input").input_value() == "欧菲光"
+    assert errors == []

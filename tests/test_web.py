@@ -547,3 +547,56 @@ def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store
         for linked in re.findall(r'href="([^"]*(?:status|topics|calendar))"', served):
             assert client.get(linked if linked.startswith("/") else "/" + linked).status_code == 200
         assert "来源状态" not in (out / page).read_text(encoding="utf-8"), page
+
+
+def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(client: httpx.Client) -> None:
+    """Wave 9's walk: a stock named (西安银行, as the page's own hint says one may) found
+    nothing on the page, the API and the feeds, which matched the name against codes; the
+    page ignored ``until`` and ``important``; ``source=财联社`` (an outlet) found nothing and
+    the advice blamed a time limit nobody set; an empty feed said it was updated in 1970."""
+    by_code = client.get("api/search", params={"q": "抗疫", "stock": "600928"}).json()
+    by_name = client.get("api/search", params={"q": "抗疫", "stock": "西安银行"}).json()
+    assert [r["id"] for r in by_code["results"]] == [SEED_ID]
+    assert [r["id"] for r in by_name["results"]] == [SEED_ID]
+    listed = client.get("api/articles", params={"stock": "西安银行"}).json()["articles"]
+    assert [a["id"] for a in listed] == [SEED_ID]
+    unknown = client.get("api/search", params={"q": "抗疫", "stock": "西安"})
+    assert unknown.status_code == 400 and "西安银行" in unknown.json()["detail"]
+
+    page = client.get("search", params={"q": "抗疫", "stock": "西安银行"})
+    assert page.status_code == 200 and "共 1 条结果" in page.text
+    assert f"jekyll.{SEED_ID}.html" in page.text
+    page = client.get("search", params={"q": "抗疫", "stock": "西安"})
+    assert page.status_code == 400 and "不认识股票“西安”" in page.text
+    assert "西安银行 600928.SH" in page.text
+    feed = feedparser.parse(
+        client.get("feeds/search.atom", params={"q": "抗疫", "stock": "西安银行"}).content
+    )
+    assert [e.title for e in feed.entries] and SEED_ID in feed.entries[0].link
+
+    # the outlet as the source: what media=财联社 finds
+    outlet = client.get("search", params={"q": "央行", "source": "财联社"}).text
+    media = client.get("search", params={"q": "央行", "media": "财联社"}).text
+    total = re.search(r"共 (\d+) 条结果", media)
+    assert total and int(total.group(1)) > 0 and f"共 {total.group(1)} 条结果" in outlet
+
+    # until and important on the page, as in the API
+    everything = client.get("search", params={"q": "银行"}).text
+    old = client.get("search", params={"q": "银行", "until": "2022-01-01"}).text
+    api_old = client.get("api/search", params={"q": "银行", "until": "2022-01-01"}).json()
+    counts = [int(re.search(r"共 (\d+) 条结果", t).group(1)) for t in (everything, old)]  # type: ignore[union-attr]
+    assert counts[1] == api_old["total"] and 0 < counts[1] < counts[0]
+    assert all(r["time"] < "2022-01-01" for r in api_old["results"])
+    important = client.get("search", params={"q": "银行", "important": "true"}).text
+    api_important = client.get("api/search", params={"q": "银行", "important": "true"}).json()
+    assert f"共 {api_important['total']} 条结果" in important
+
+    # an empty result names the filters it was narrowed by, and only those
+    empty = client.get("search", params={"q": "央行", "source": "cls.nothing"}).text
+    assert (
+        "在限定的范围（来源 cls.nothing）里没有找到" in empty
+        and "时间" not in empty.split("在限定的范围")[1].split("</p>")[0]
+    )
+    # an empty feed is not from 1970
+    nothing = feedparser.parse(client.get("feeds/search.atom", params={"q": "无此词语zq"}).content)
+    assert nothing.entries == [] and nothing.feed.updated_parsed.tm_year >= 2026

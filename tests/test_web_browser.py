@@ -116,6 +116,20 @@ def test_type_a_query_and_see_results(finews_serve: str, browser: Any) -> None:
     assert errors == []
 
 
+def test_the_static_search_page_sends_a_reader_on_to_the_real_search(
+    finews_serve: str, browser: Any
+) -> None:
+    """The build's search/index.html (for static hosts: wave 9), reached on `finews serve`
+    (an old link, a typed address), goes on to the archive's search with the same words."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors = watch(page)
+    page.goto(finews_serve + "search/?q=%E8%A5%BF%E5%AE%89%E9%93%B6%E8%A1%8C")
+    page.wait_for_selector("ul.results li")
+    assert page.url == finews_serve + "search?q=%E8%A5%BF%E5%AE%89%E9%93%B6%E8%A1%8C"
+    assert "西安银行" in page.locator("ul.results li").first.inner_text()
+    assert errors == []
+
+
 def test_home_page_shows_a_new_article_without_reloading(
     finews_serve: str, browser: Any, store: Store
 ) -> None:

@@ -528,6 +528,9 @@ def search(
         from finews.process.stocks import load_directory
 
         stock = _known_stock(load_directory(c.stock_list), stock)
+    if source and not source.isascii() and not media:
+        # --source 财联社: an outlet, not a source id (finews.search.filters)
+        source, media = None, source
     answer = None
     if not local:
         answer = _search_through_server(
@@ -567,18 +570,43 @@ def search(
         return
     results = answer["results"]
     if not results:
-        err.print("no articles found")
+        narrowed = [
+            f"{name} {value}"
+            for name, value in (
+                ("--stock", stock),
+                ("--source", source),
+                ("--media", media),
+                ("--since", since),
+                ("--until", until),
+                ("--important", "" if important else None),
+            )
+            if value is not None
+        ]
+        beyond = f" past the first {offset}" if offset and answer["total"] else ""
+        err.print(
+            escape(
+                f"no articles found{beyond}"
+                + (f" with {', '.join(narrowed)} (try without)" if narrowed and not beyond else "")
+            )
+        )
         return
+    from finews.process.headline import strip_dateline
+
     for result in results:
         line = Text(f"{result['time'][:16].replace('T', ' ')}  ", style="dim")
         line.append(f"{result['media'] or result['source']}  ", style="dim")
         title = result["title"]
-        line.append_text(_marked(result["title_html"] if title else result["snippet_html"]))
-        out.print(line)
         snippet = result["snippet_html"]
         if title and _TAG.sub("", snippet).lstrip().startswith("【") and "】" in snippet:
             # the flash's text opens with its 【headline】, printed just above
             snippet = snippet[snippet.index("】") + 1 :].lstrip()
+        plain = html.unescape(_TAG.sub("", snippet)).lstrip()
+        if title and plain.startswith(strip_dateline(title.removesuffix("…"))):
+            # an untitled flash's headline is its text's start: the text alone says it
+            # (as the search page and the stream do), not the same words twice
+            title = ""
+        line.append_text(_marked(result["title_html"] if title else snippet))
+        out.print(line)
         if title and snippet:
             out.print(Text("    ").append_text(_marked(snippet)))
     shown = f"{offset + 1}–{offset + len(results)}"
@@ -1000,7 +1028,7 @@ def demo(
                     f"cannot create --data {data}: {exc.strerror or exc} (choose another folder)"
                 ) from None
         folder = data or Path(tempfile.mkdtemp(prefix="finews-demo-"))
-        upstreams = Upstreams(initial=40, interval=interval)
+        upstreams = Upstreams(initial=40, interval=interval, one_clock=True)
         base = upstreams.start()
     except BaseException:
         if sock is not None:

@@ -224,7 +224,11 @@ class SiteSettings:
     )
     search_form: bool = field(
         default=True,
-        metadata=_doc("a search box in the page header (it needs `finews serve`)"),
+        metadata=_doc(
+            "a search box in the page header: full-text search on `finews serve`; on a "
+            "static host it leads to search/index.html, which filters the newest messages "
+            "or the stock index"
+        ),
     )
 
 

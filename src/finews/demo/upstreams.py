@@ -28,6 +28,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from finews.model import BEIJING
 from finews.sources.cls import sign
 
 HOSTS = {
@@ -45,6 +46,15 @@ def bundled(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines]
 
 
+def _published(name: str, row: dict[str, Any]) -> float:
+    """When a bundled item was published, in seconds (财联社 and 同花顺 give epoch seconds,
+    Eastmoney Beijing time as text)."""
+    if name == "eastmoney":
+        when = datetime.strptime(str(row["showTime"]), "%Y-%m-%d %H:%M:%S")
+        return when.replace(tzinfo=BEIJING).timestamp()
+    return float(row["ctime"])
+
+
 class Upstreams:
     def __init__(
         self,
@@ -54,9 +64,17 @@ class Upstreams:
         clock: Callable[[], float] = time.monotonic,
         items: dict[str, list[dict[str, Any]]] | None = None,
         endless: bool = False,
+        one_clock: bool = False,
     ) -> None:
         """``endless``: once every bundled item is out, go on with copies of them under new
-        ids and later times (for load tests that need news without end)."""
+        ids and later times (for load tests that need news without end).
+
+        ``one_clock`` (``finews demo``): release the sources' items in the order they were
+        published across all sources — ``initial`` per source at the start, then the next
+        item in time each tick — instead of the same number from each.  The bundled 同花顺
+        items start 40 minutes before 财联社's, so forty of each put 同花顺's newest an hour
+        behind, and the status page (staleness against the newest stored item) called a
+        working source stale."""
         data = items or {
             "cls": bundled("cls"),
             "ths": bundled("ths"),
@@ -67,6 +85,13 @@ class Upstreams:
         self.initial = initial
         self.interval = interval
         self.endless = endless
+        self.timeline: list[str] = []
+        """With ``one_clock``: the source of each item, all sources' items in time order."""
+        if one_clock and not endless:
+            dated = [
+                (_published(name, row), name) for name, rows in self.pending.items() for row in rows
+            ]
+            self.timeline = [name for _, name in sorted(dated)]
         self.clock = clock
         self.started = clock()
         self.faults: dict[str, list[int | str]] = {}
@@ -82,6 +107,11 @@ class Upstreams:
         rows = self.pending[name]
         if self.endless:
             rows = _Replicas(name, rows)  # type: ignore[assignment]
+        if self.timeline:
+            ticks = int((self.clock() - self.started) / self.interval) if self.interval > 0 else 0
+            out = self.initial * len(self.pending) + ticks
+            count = self.timeline[:out].count(name)
+            return list(reversed(rows[max(0, count - 2000) : count]))
         extra = 0
         if self.interval > 0:
             ticks = int((self.clock() - self.started) / self.interval)
@@ -94,6 +124,7 @@ class Upstreams:
 
     def release_all(self) -> None:
         self.initial = max(len(rows) for rows in self.pending.values())
+        self.timeline = []
 
     def fail(self, path: str, *faults: int | str) -> None:
         """The next requests to ``path`` misbehave, in turn: an HTTP status (503, or 429 with

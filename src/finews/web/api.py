@@ -22,6 +22,7 @@ from finews.errors import RequestError
 from finews.model import Article
 from finews.process.clean import clean_body
 from finews.search import service
+from finews.search.filters import resolve as resolve_filters
 from finews.site import paths
 from finews.store import Store
 from finews.store.fulltext import Filters
@@ -181,6 +182,7 @@ def _time(value: str | None, name: str) -> int | None:
 
 
 def filters_from(
+    request: Request,
     source: str | None,
     media: str | None,
     stock: str | None,
@@ -188,7 +190,9 @@ def filters_from(
     until: str | None,
     important: bool | None,
 ) -> Filters:
-    return Filters(
+    """The request's filters as the store reads them: a stock by name is its code, a source
+    in Chinese an outlet (:mod:`finews.search.filters`); an unknown name answers 400."""
+    filters = Filters(
         source=source or None,
         media=media or None,
         stock=stock or None,
@@ -196,6 +200,7 @@ def filters_from(
         until=_time(until, "until"),
         important=important,
     )
+    return resolve_filters(filters, getattr(request.app.state, "stock_list", None))
 
 
 def encode_cursor(published_at: int, article_id: int) -> str:
@@ -233,7 +238,7 @@ def list_articles(
     cursor: Annotated[str | None, Query(description="from a previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    filters = filters_from(source, media, stock, since, until, important)
+    filters = filters_from(request, source, media, stock, since, until, important)
     before = decode_cursor(cursor) if cursor else None
     rows = _store(request).list_articles(filters, before=before, limit=limit + 1)
     more = len(rows) > limit
@@ -300,7 +305,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> dict[str, Any]:
-    filters = filters_from(source, media, stock, since, until, important)
+    filters = filters_from(request, source, media, stock, since, until, important)
     store = _store(request)
     # this server answered: `finews search` takes an answer only from the server it
     # found announced (finews.web.rendezvous)

@@ -65,6 +65,8 @@ class ServeOptions:
     """A source with nothing new for this long is reported stale."""
     stale_clock: str = "wall"
     """``newest``: staleness against the newest stored item (a replay), not the clock."""
+    stock_list: Path | None = None
+    """The installed stock list (``finews stocks --refresh``), for stocks named in filters."""
     search_token: str = field(default_factory=lambda: secrets.token_hex(16))
     """Named in each search answer, and in the announcement only the user can read, so
     that ``finews search`` knows it asked this server (:mod:`finews.web.rendezvous`)."""
@@ -82,6 +84,7 @@ class ServeOptions:
             poll_interval=s.serve.poll_interval,
             stale_after=s.run.stale_after,
             stale_clock=s.run.stale_clock,
+            stock_list=s.data_path / "a_shares.csv",
         )
 
 
@@ -181,6 +184,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         app.state.stale_clock = options.stale_clock
         app.state.search_cache = api.ResultCache()
         app.state.search_token = options.search_token
+        app.state.stock_list = options.stock_list
         stopped, searching = threading.Event(), threading.Lock()
         threading.Thread(
             target=_warm_search, args=(store, stopped, searching), daemon=True, name="warm"
@@ -234,7 +238,10 @@ def create_app(options: ServeOptions) -> FastAPI:
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search(request: Request) -> HTMLResponse:
         html, status = search_page(
-            request.app.state.store, templates, dict(request.query_params.items())
+            request.app.state.store,
+            templates,
+            dict(request.query_params.items()),
+            request.app.state.stock_list,
         )
         return HTMLResponse(html, status_code=status)
 
@@ -254,6 +261,7 @@ def create_app(options: ServeOptions) -> FastAPI:
             dict(request.query_params.items()),
             kind,
             str(request.base_url),
+            request.app.state.stock_list,
         )
         return Response(body, media_type=media_types[kind])
 

@@ -4,6 +4,7 @@ script added to its HTML pages), the server-rendered search page and search feed
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from starlette.types import Scope
 from finews.errors import RequestError
 from finews.process.text import strip_tags
 from finews.search import service
+from finews.search.filters import UnknownStock, described
+from finews.search.filters import resolve as resolve_filters
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
 from finews.site.render import STATIC
@@ -152,23 +155,57 @@ def bounded(text: str, default: int, low: int, high: int) -> int:
     return max(low, min(high, int(value)))
 
 
+def _filters(params: dict[str, str], stock_list: Path | None) -> Filters:
+    """The filters of a search page's or feed's query string, as the store reads them
+    (:mod:`finews.search.filters`: a stock by name, an outlet given as the source).  The
+    page took neither ``until`` nor ``important`` before wave 9, the feed no ``until``."""
+    return resolve_filters(
+        Filters(
+            source=params.get("source") or None,
+            media=params.get("media") or None,
+            stock=params.get("stock") or None,
+            since=_when(params, "since"),
+            until=_when(params, "until"),
+            important=True if params.get("important") in {"1", "true"} else None,
+        ),
+        stock_list,
+    )
+
+
+def _when(params: dict[str, str], name: str) -> int | None:
+    value = params.get(name)
+    if not value:
+        return None
+    try:
+        return service.parse_time(value)
+    except RequestError:
+        raise BadTime(name, value) from None
+
+
+class BadTime(RequestError):
+    """A time parameter that is not a time (the page says which one, in Chinese)."""
+
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(
+            f"{name}: not a time: {value!r} (use 2026-08-01, 2026-08-01 09:30 or 24h, 7d)"
+        )
+        self.value = value
+
+
 def search_page(
     store: Store,
     templates: Templates,
     params: dict[str, str],
+    stock_list: Path | None = None,
 ) -> tuple[str, int]:
     """The search page for the query string ``params``: (HTML, status)."""
     text = params.get("q", "").strip()
     page = bounded(params.get("page", ""), 1, 1, 500)
     error = ""
     results: service.Results | None = None
+    filters = Filters()
     try:
-        filters = Filters(
-            source=params.get("source") or None,
-            media=params.get("media") or None,
-            stock=params.get("stock") or None,
-            since=service.parse_time(params["since"]) if params.get("since") else None,
-        )
+        filters = _filters(params, stock_list)
         if text:
             results = service.search(
                 store,
@@ -178,10 +215,14 @@ def search_page(
                 offset=(page - 1) * PAGE_SIZE,
                 recent_first=params.get("sort") == "recent",
             )
-    except RequestError:
-        # the one request error of a search is the time: said in the page's language
+    except UnknownStock as exc:
+        near = "、".join(exc.near)
+        error = f"不认识股票“{exc.given}”：请写代码（600519）或名称（贵州茅台）" + (
+            f"。是不是：{near}？" if near else "。"
+        )
+    except BadTime as exc:
         error = (
-            f"看不懂时间“{params.get('since', '')}”：请写成 2026-08-01、2026-08-01 09:30，"
+            f"看不懂时间“{exc.value}”：请写成 2026-08-01、2026-08-01 09:30，"
             "或 24h、7d（一天内、一周内）。"
         )
     kept = {k: v for k, v in params.items() if k != "page" and v}
@@ -205,6 +246,8 @@ def search_page(
         newer=page_link(page - 1) if page > 1 else None,
         older=page_link(page + 1) if page * PAGE_SIZE < total else None,
         feed_query=urlencode(kept),
+        narrowed="、".join(described(filters)),
+        first_page=page_link(1) if page > 1 and total and not found else None,
     )
     return html, 400 if error else 200
 
@@ -241,19 +284,14 @@ def search_feed(
     params: dict[str, str],
     kind: str,
     base_url: str,
+    stock_list: Path | None = None,
 ) -> str:
     """A saved search (or a filtered listing) as an Atom, RSS or JSON feed.
 
     Like RSSHub's parameters: ``q`` searches, ``filter`` must appear, ``filterout``
     must not (both space-separated words), ``limit`` caps the entries (≤ 100)."""
     limit = bounded(params.get("limit", ""), 50, 1, 100)
-    filters = Filters(
-        source=params.get("source") or None,
-        media=params.get("media") or None,
-        stock=params.get("stock") or None,
-        since=service.parse_time(params["since"]) if params.get("since") else None,
-        important=True if params.get("important") in {"1", "true"} else None,
-    )
+    filters = _filters(params, stock_list)
     words = [params.get("q", ""), params.get("filter", "")]
     words += [f"-{w}" for w in params.get("filterout", "").split() if w]
     text = " ".join(w for w in words if w.strip())
@@ -280,7 +318,9 @@ def search_feed(
     entries = [feed_entry(a, base_url) for a in articles]
     query = urlencode({k: v for k, v in params.items() if v})
     title = f"{templates.site['title']} · 搜索：{text}" if text else str(templates.site["title"])
-    updated = int(articles[0].published.timestamp()) if articles else 0
+    # an empty feed is as new as the request (1970 told a reader it was dead): the time
+    # moves only while nothing matches, and a reader asks again at its own interval
+    updated = int(articles[0].published.timestamp()) if articles else int(time.time())
     feed = {
         "title": title,
         "id": f"{base_url}feeds/search.atom?{query}",

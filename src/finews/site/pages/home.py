@@ -57,6 +57,13 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
     yield from _indexes(b, plan, ordered_sections)
     # after every feed it lists (the header's 订阅 of every page links to it: see docs/site.md)
     yield _feeds_page(b, plan)
+    if o.search_form:
+        # where the header's search box leads on a static host (no /search there): wave 9
+        yield Page(
+            "search/index.html",
+            (),
+            lambda: b.renderer.render("search_static.html", "search/index.html"),
+        )
     root404 = "/" + o.base_url.split("://", 1)[-1].partition("/")[2]
     yield Page("404.html", (root404,), lambda: b.renderer.render_at("404.html", root404))
     for asset in ("style.css", "favicon.svg", "filter.js"):

@@ -17,6 +17,7 @@
   var served = document.querySelector("script[src$='_finews/live.js']");
   var all = served ? form.querySelector("a.all") : null;
   var searchBase = all ? all.getAttribute("data-search") : "";
+  var none = form.getAttribute("data-none") || "这一页没有符合的消息";
   form.hidden = false;
 
   function terms() {
@@ -47,7 +48,7 @@
     if (day) day.hidden = !dayShown;
     var q = input.value.trim();
     count.textContent = wanted.length
-      ? (shown ? "显示 " + shown + " / " + total + " 条" : "这一页没有符合的消息")
+      ? (shown ? "显示 " + shown + " / " + total + " 条" : none)
       : "";
     list.classList.toggle("filtered", wanted.length > 0);
     if (all) {
@@ -82,6 +83,28 @@
     input.value = given;
     apply();
   }
+})();
+
+// The static build's search page (search/index.html, wave 9): the header's search box leads
+// there on a static host, which has no /search.  The words typed come along (?q=…) into its
+// boxes, which filter the newest messages or the stock index.  Opened on `finews serve`
+// (its live script is on the page), the reader goes on to the archive's real search.
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll("form.static-search input[name=q]");
+  if (!boxes.length || !("URLSearchParams" in window)) return;
+  var served = document.querySelector("script[src$='_finews/live.js']");
+  if (served) {
+    location.replace(served.getAttribute("data-root") + "search" + location.search);
+    return;
+  }
+  var given = new URLSearchParams(location.search).get("q") || "";
+  var header = document.querySelector("form.search input[name=q]");
+  Array.prototype.forEach.call(boxes, function (box) {
+    box.value = given;
+  });
+  if (header) header.value = given;
+  boxes[0].focus();
 })();
 
 // A folded text that the width shows whole anyway (a 150-character flash takes eight lines

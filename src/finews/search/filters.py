@@ -1,0 +1,86 @@
+"""What a reader's filters mean, the same on every face of search (wave 9).
+
+The command line turned a stock's name into its code (``--stock 宁德时代``) and the search
+page said names work ("股票请写代码（600519）或名称（贵州茅台）"), but the page, the JSON API
+and the search feeds handed the name to the store, which matched it against codes: 0
+results, and the page then blamed the words.  Likewise ``source=财联社`` (an outlet, where
+sources are upstream ids such as ``cls.telegraph``) silently found nothing.  Every face now
+resolves its filters here first:
+
+- a stock given by name (or alias) becomes its code; a name that is no stock is an
+  :class:`UnknownStock` error with the nearest names; anything code-like (``600519``,
+  ``sh600519``, ``00700.HK``, ``NVDA.US``) goes to the store as before, which knows codes no
+  list has;
+- a ``source`` written in Chinese is an outlet: it filters ``media``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from finews.errors import RequestError
+from finews.process.stocks import StockDirectory, load_directory, resolve_stock, similar_stocks
+from finews.store.fulltext import Filters
+
+_CODE_LIKE = re.compile(r"[A-Za-z]{0,2}\d[\w.]*|[\w]+\.[A-Za-z]{1,3}", re.ASCII)
+
+
+class UnknownStock(RequestError):
+    """A stock filter names no stock this installation knows."""
+
+    def __init__(self, given: str, near: list[str]) -> None:
+        hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
+        super().__init__(f"unknown stock {given!r} ({hint})")
+        self.given = given
+        self.near = near
+
+
+@lru_cache(maxsize=4)
+def _directory(stock_list: str) -> StockDirectory:
+    """The stock list (a user's newer one when installed), read once per process."""
+    return load_directory(Path(stock_list) if stock_list else None)
+
+
+def stock_filter(stock: str, stock_list: Path | None = None) -> str:
+    """The stock a filter means, as the store matches it: a code.  ``stock_list``: the
+    installed list (``<data_dir>/a_shares.csv``) when there is one."""
+    given = stock.strip()
+    if not given or _CODE_LIKE.fullmatch(given):
+        return given
+    directory = _directory(str(stock_list or ""))
+    code = resolve_stock(given, directory.names, directory.display)
+    if code is not None:
+        return code
+    if given.isascii():
+        return given  # a ticker or code the lists do not know: the store may
+    raise UnknownStock(given, similar_stocks(given, directory.display))
+
+
+def resolve(filters: Filters, stock_list: Path | None = None) -> Filters:
+    """``filters`` as the store reads them (see the module's docstring)."""
+    if filters.stock:
+        filters = dataclasses.replace(
+            filters, stock=stock_filter(filters.stock, stock_list) or None
+        )
+    if filters.source and not filters.source.isascii():
+        filters = dataclasses.replace(filters, source=None, media=filters.media or filters.source)
+    return filters
+
+
+def described(filters: Filters) -> list[str]:
+    """The filters in force, in the page's words (for an empty result's advice)."""
+    said = []
+    if filters.stock:
+        said.append(f"股票 {filters.stock}")
+    if filters.source:
+        said.append(f"来源 {filters.source}")
+    if filters.media:
+        said.append(f"媒体 {filters.media}")
+    if filters.since is not None or filters.until is not None:
+        said.append("时间")
+    if filters.important:
+        said.append("只看重要消息")
+    return said
