@@ -219,6 +219,7 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
         12,
         13,
         14,
+        15,
     ]
     assert con.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 3
     # migration 10 (#15): the new columns and tables are there and empty

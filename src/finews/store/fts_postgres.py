@@ -9,6 +9,10 @@ its locale nor a text-search configuration changes what is indexed.  Title words
 weight 0, as the ``grams`` column on SQLite: found, never ranked), body ``D``; columns are
 spaced apart so that a phrase never runs from one into the next.  A query is the
 :meth:`Query.tsquery` of the same parsed query the SQLite store matches with FTS5.
+
+Beside each document, in a narrow table of its own (:data:`RANK_TABLE`, migration 15), its
+ranking vector — the document without the bigrams — and the article's publication time:
+what ranking the newest candidates reads (:func:`search_sql`, docs/design.md, wave 9).
 """
 
 from __future__ import annotations
@@ -21,9 +25,30 @@ from sqlalchemy import Connection, bindparam, text
 from finews.search.query import lexemes, ts_quote
 
 TABLE = "article_search"
+RANK_TABLE = "article_rank"
+"""Each indexed article's ranking vector (``ranked``: its ``document`` without the bigrams,
+:data:`RANKED_WEIGHTS`) and its publication time, keyed by the article (migration 15, wave 9
+of #11).  Ranking the newest candidates reads one narrow row each by its primary key,
+instead of the document (3 kB on average, half of it bigrams, TOASTed when over 2 kB) and
+the article's row.  A table of its own, not a column of ``article_search``: that table's
+heap is what the bitmap scan visits for every match, and the wider heap slowed the common
+words (美元, 10,148 matches: 19 → 27 ms; docs/benchmarks.md, wave 9)."""
 RANK_WEIGHTS = "{0.3333, 0, 0.3333, 1.0}"
 """ts_rank's weights for D, C, B, A: body 1, grams 0, tags 1, title 3, as the SQLite
-store's BM25 (:data:`finews.store.fulltext.WEIGHTS`)."""
+store's BM25 (:data:`finews.store.fulltext.WEIGHTS`).  The grams (C) weigh 0 and come after
+every word, so ``ts_rank`` over the ranking vector is the document's value, the same float
+— but for an ``&`` query's values below :data:`EXACT_BELOW` and for a query with a prefix,
+whose candidates are ranked over the document (:func:`search_sql`)."""
+RANKED_WEIGHTS = "{a,b,d}"
+"""The weights the ranking vector keeps: it is ``ts_filter(document, '{a,b,d}')``."""
+EXACT_BELOW = 1e-8
+"""Below this ``ts_rank`` of the ranking vector, the candidate is ranked over its document
+instead.  ``ts_rank`` of an ``&`` query (``calc_rank_and``) still counts a bigram's pairs
+with the words, of weight 0: with no pair of words it gives 0 where the ranking vector
+gives 1e-20, and after one pair of words far apart (a value below 2⁻²⁹ ≈ 1.9e-9) it rounds
+the value through ``1 − (1 − r)``.  Above 2⁻²⁹ both give the same float, and an ``|`` query
+(``calc_rank_or``) adds an exact 0 per bigram.  On the 200 fixed queries at 100,000
+articles, 600 of 110,144 matches are below it (20 of them differ)."""
 RANK_NORMALIZATION = 0
 """ts_rank's length normalisation: none.  1 (÷ 1 + log of the document's length, as BM25's
 length term on SQLite) was expected to keep a long digest that names every word many times
@@ -48,13 +73,29 @@ _CREATE = (
     " article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
     " document TSVECTOR NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_document ON {TABLE} USING GIN (document)",
+    f"CREATE TABLE IF NOT EXISTS {RANK_TABLE} ("
+    " article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+    " published_at BIGINT NOT NULL,"
+    " ranked TSVECTOR NOT NULL)",
 )
 _UPSERT = text(
-    f"INSERT INTO {TABLE} (article_id, document) VALUES (:id, CAST(:doc AS tsvector)) "
-    "ON CONFLICT (article_id) DO UPDATE SET document = excluded.document"
+    # one statement, the literal parsed once: the ranking vector is ts_filter of the
+    # document, as migration 15 made it (cheaper than a second literal from Python:
+    # docs/benchmarks.md, wave 9)
+    "WITH d AS (SELECT CAST(:doc AS tsvector) AS doc), "
+    f"s AS (INSERT INTO {TABLE} (article_id, document) SELECT :id, doc FROM d "
+    "ON CONFLICT (article_id) DO UPDATE SET document = excluded.document) "
+    f"INSERT INTO {RANK_TABLE} (article_id, published_at, ranked) "
+    f"SELECT a.id, a.published_at, ts_filter(d.doc, '{RANKED_WEIGHTS}') "
+    "FROM d JOIN articles a ON a.id = :id "
+    "ON CONFLICT (article_id) DO UPDATE "
+    "SET published_at = excluded.published_at, ranked = excluded.ranked"
 )
-_DELETE = text(f"DELETE FROM {TABLE} WHERE article_id IN :ids").bindparams(
-    bindparam("ids", expanding=True)
+_DELETE = tuple(
+    text(f"DELETE FROM {table} WHERE article_id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    for table in (RANK_TABLE, TABLE)
 )
 
 
@@ -91,6 +132,8 @@ def document(title: str, body: str, tags: str, grams: str = "") -> str:
 
 
 def index(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, str, str]]]) -> None:
+    """(Re)index articles by id: the document, and its ranking vector with the article's
+    publication time as its row holds it now (every write of an article indexes it)."""
     values = [{"id": article_id, "doc": document(*columns)} for article_id, columns in rows]
     if values:
         conn.execute(_UPSERT, values)
@@ -98,7 +141,14 @@ def index(conn: Connection, rows: Iterable[tuple[int, tuple[str, str, str, str]]
 
 def unindex(conn: Connection, ids: Sequence[int]) -> None:
     if ids:
-        conn.execute(_DELETE, {"ids": list(ids)})
+        for statement in _DELETE:
+            conn.execute(statement, {"ids": list(ids)})
+
+
+def clear(conn: Connection) -> None:
+    """Every article out of the index (before :func:`index` of all of them again)."""
+    conn.exec_driver_sql(f"DELETE FROM {RANK_TABLE}")
+    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
 
 
 @dataclass(frozen=True)
@@ -131,9 +181,36 @@ def relevance(document: str) -> str:
     return f"-ts_rank('{RANK_WEIGHTS}', {document}, CAST(:rq AS tsquery), {RANK_NORMALIZATION})"
 
 
+_RANKED = (
+    # the ranking vector and the publication time: one look-up per candidate.  Over the
+    # document (a prefix, or no row: see _RERANK), NULL.  OFFSET 0 keeps PostgreSQL from
+    # merging this into the statement around it, which names rel twice: ts_rank would
+    # run twice
+    f"SELECT n.id AS id{{carried}}, CASE WHEN strpos(:rq, ':*') = 0 THEN "
+    f"{relevance('r.ranked')} END AS rel, r.published_at AS published_at "
+    f"FROM ({{candidates}}) n LEFT JOIN {RANK_TABLE} r ON r.article_id = n.id OFFSET 0"
+)
+_RERANK = (
+    # ts_rank over the document where the ranking vector's value may not be the same
+    # float (EXACT_BELOW); and over it for a query with a prefix (a lone character, 银:*):
+    # calc_rank_and pairs only the last lexeme a prefix finds with the other words, and
+    # without the bigrams that may be another lexeme.  No ranking row (none is missing
+    # after migration 15; were one, it would cost speed, never a result): the document
+    # and the article's time.
+    f"SELECT n.id AS id{{carried}}, CASE WHEN n.rel IS NULL OR n.rel > {-EXACT_BELOW} "
+    f"THEN (SELECT {relevance('d.document')} FROM {TABLE} d WHERE d.article_id = n.id) "
+    "ELSE n.rel END AS rel, COALESCE(n.published_at, "
+    "(SELECT a.published_at FROM articles a WHERE a.id = n.id)) AS published_at "
+    f"FROM ({_RANKED}) n"
+)
+
+
 def search_sql(conditions: list[str]) -> SearchSQL:
     """The statements for a ``tsquery`` literal in ``:q``; the relevance is
-    :func:`relevance`, so that the best comes first as with BM25 on SQLite."""
+    :func:`relevance`, so that the best comes first as with BM25 on SQLite — of the ranking
+    vector (:data:`RANK_TABLE`) where the newest candidates are ranked apart, of the
+    document where ``ts_rank`` runs in the statement that finds the matches (newest first,
+    a page past the cap: every match, which would add a look-up each)."""
     match = "CAST(:q AS tsquery)"
     join = f"FROM {TABLE} s JOIN articles a ON a.id = s.article_id WHERE " + " AND ".join(
         [f"s.document @@ {match}", *conditions]
@@ -150,11 +227,7 @@ def search_sql(conditions: list[str]) -> SearchSQL:
         newest="s.article_id + 0",
         # ts_rank on the capped candidates only: in the statement that finds them it would
         # run before the sort, once per match
-        rerank=(
-            f"SELECT n.id AS id{{carried}}, {relevance('r.document')} AS rel, "
-            "a.published_at AS published_at FROM ({candidates}) n "
-            f"JOIN {TABLE} r ON r.article_id = n.id JOIN articles a ON a.id = n.id"
-        ),
+        rerank=_RERANK,
         # nothing filters the articles: the newest matches from the index's table alone.
         # Joined first, PostgreSQL hashed every article's publication time to sort the
         # ids (美元 at 100,000 articles: 10,148 matches, 45 → ms of a 60 ms search)

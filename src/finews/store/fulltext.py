@@ -456,7 +456,7 @@ def rebuild(conn: Connection, articles: Iterable[Sequence[tuple[int, Article]]])
     if not available(conn):
         return
     if _postgres(conn):
-        conn.exec_driver_sql(f"DELETE FROM {fts_postgres.TABLE}")
+        fts_postgres.clear(conn)
     else:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
         conn.exec_driver_sql(_CREATE)

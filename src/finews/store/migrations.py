@@ -279,6 +279,32 @@ def _v14_buckets_without_rowid(conn: Connection) -> None:
     conn.exec_driver_sql("DROP TABLE lsh_buckets_v13")
 
 
+def _v15_ranking_vectors(conn: Connection) -> None:
+    """PostgreSQL: each indexed article's ranking vector — its search document without the
+    character bigrams, which weigh 0 in ``ts_rank`` — and its publication time, in a narrow
+    table of their own, so that ranking the newest candidates reads neither the documents
+    (mostly TOASTed, half bigrams) nor the article rows (wave 9 of #11, docs/design.md).
+    Filled from the stored documents in SQL, as the write path fills it.  SQLite ranks
+    with FTS5's own statistics: nothing to do there."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS article_rank ("
+        " article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+        " published_at BIGINT NOT NULL,"
+        " ranked TSVECTOR NOT NULL)"
+    )
+    # migrations 5 and 8 index through the current write path, which fills it already
+    conn.exec_driver_sql("DELETE FROM article_rank")
+    conn.exec_driver_sql(
+        "INSERT INTO article_rank (article_id, published_at, ranked)"
+        " SELECT s.article_id, a.published_at, ts_filter(s.document, '{a,b,d}')"
+        " FROM article_search s JOIN articles a ON a.id = s.article_id"
+        " ORDER BY s.article_id"
+    )
+    conn.exec_driver_sql("ANALYZE article_rank")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, revisions, stocks", _create_v1),
     Migration(2, "sections, change counter, tombstones", _v2_changes),
@@ -294,6 +320,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "source polling pace", _v12_source_schedule),
     Migration(13, "covering index of MinHash buckets", _v13_covering_buckets),
     Migration(14, "MinHash buckets keyed by band, time, article", _v14_buckets_without_rowid),
+    Migration(15, "PostgreSQL: search ranking vectors", _v15_ranking_vectors),
 )
 
 
