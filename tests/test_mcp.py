@@ -301,3 +301,33 @@ def test_source_health_follows_polls_and_writes(store_path: Path, tmp_path: Path
         after = {s.source: s for s in tools.source_health().sources}
         gone = day_articles()[0].source
         assert after[gone].articles == before[gone].articles - 1
+
+
+def test_the_tools_read_filters_as_every_face_does(store_path: Path, tmp_path: Path) -> None:
+    """Wave 9's review: the MCP tools passed a stock's name and an outlet given as the source
+    to the store as they were (0 results), where the page, the API and the feeds now resolve
+    them (finews.search.filters)."""
+    import shutil
+
+    from finews.agent.tools import Tools
+    from finews.config import load_settings
+    from finews.store import Store
+
+    db = tmp_path / "copy.db"
+    shutil.copy(store_path, db)
+    with Store.open(f"sqlite:///{db}") as store:
+        tools = Tools(store, load_settings(env={}), now=NOW_AFTER)
+        by_media = tools.search_news("央行", media="财联社", **DAY)
+        by_source = tools.search_news("央行", source="财联社", **DAY)
+        assert by_media.items and by_source.total == by_media.total
+        latest = tools.latest_news(source="财联社", since=DAY["since"])
+        assert latest.items and all(i.outlet == "财联社" for i in latest.items)
+        tagged = next(
+            i
+            for i in tools.latest_news(since=DAY["since"], limit=50).items
+            if i.stocks and i.stocks[0].name and i.stocks[0].code[0].isdigit()
+        )
+        name, code = tagged.stocks[0].name, tagged.stocks[0].code
+        by_name = tools.search_news(name, stock=name, **DAY)
+        by_code = tools.search_news(name, stock=code, **DAY)
+        assert by_code.items and [i.id for i in by_name.items] == [i.id for i in by_code.items]

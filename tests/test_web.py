@@ -600,3 +600,20 @@ def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(client: httpx.C
     # an empty feed is not from 1970
     nothing = feedparser.parse(client.get("feeds/search.atom", params={"q": "无此词语zq"}).content)
     assert nothing.entries == [] and nothing.feed.updated_parsed.tm_year >= 2026
+
+
+def test_the_review_of_wave_9_filters(client: httpx.Client) -> None:
+    """A yes/no parameter reads as the API reads it (important=false: only the others, as
+    the API; the page took only 1 and true), the form keeps the filters it has no field
+    for, a Hong Kong or US security is found by its exact name, and an outlet given as the
+    source beside another media is refused rather than guessed."""
+    api_not = client.get("api/search", params={"q": "银行", "important": "false"}).json()
+    page_not = client.get("search", params={"q": "银行", "important": "false"}).text
+    assert f"共 {api_not['total']} 条结果" in page_not
+    page = client.get("search", params={"q": "银行", "until": "2022-01-01", "since": "2021-12-01"})
+    assert '<input type="hidden" name="until" value="2022-01-01">' in page.text
+    assert '<option value="2021-12-01" selected>' in page.text
+    for name in ("英伟达", "腾讯控股"):
+        assert client.get("api/search", params={"q": "芯片", "stock": name}).status_code == 200
+    both = client.get("api/search", params={"q": "银行", "source": "财联社", "media": "新华社"})
+    assert both.status_code == 400 and "outlet" in both.json()["detail"]

@@ -461,9 +461,10 @@ def _known_stock(directory: StockDirectory, stock: str) -> str:
     """The code of a stock a user names (600519, 茅台, sh600519), or a usage error with the
     nearest names (`finews stocks`, `finews search --stock`: a filter on a stock that does
     not exist would answer "no articles found" and blame the words)."""
-    from finews.process.stocks import resolve_stock, similar_stocks
+    from finews.process.stocks import similar_stocks
+    from finews.search.filters import known_code
 
-    resolved = resolve_stock(stock, directory.names, directory.display)
+    resolved = known_code(stock, directory)
     if resolved is None:
         near = similar_stocks(stock, directory.display)
         hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
@@ -528,9 +529,13 @@ def search(
         from finews.process.stocks import load_directory
 
         stock = _known_stock(load_directory(c.stock_list), stock)
-    if source and not source.isascii() and not media:
-        # --source 财联社: an outlet, not a source id (finews.search.filters)
-        source, media = None, source
+    if source and not source.isascii():
+        # --source 财联社: an outlet, not a source id — the rule of every face
+        from finews.search.filters import resolve as resolve_filters
+        from finews.store.fulltext import Filters as StoreFilters
+
+        outlet = resolve_filters(StoreFilters(source=source, media=media))
+        source, media = outlet.source, outlet.media
     answer = None
     if not local:
         answer = _search_through_server(

@@ -28,6 +28,7 @@ from finews.errors import RequestError
 from finews.model import Article, StockTag, from_epoch
 from finews.process.text import article_text as body_text
 from finews.run import health as source_health_of
+from finews.search.filters import resolve as resolve_filters
 from finews.search.service import Filters, parse_time
 from finews.search.service import search as run_search
 from finews.site import paths
@@ -226,11 +227,13 @@ class Tools:
         filters = Filters(
             source=source or None,
             media=media or None,
-            stock=stock or None,
+            stock=self._stock_code(stock) if stock else None,
             since=self._time(since, "since"),
             until=self._time(until, "until"),
             important=important or None,
         )
+        # a source in Chinese (财联社) is an outlet, as on every face (finews.search.filters)
+        filters = resolve_filters(filters)
         found = run_search(
             self.store,
             query,
@@ -261,11 +264,13 @@ class Tools:
         limit: int = 20,
     ) -> NewsList:
         code = self._stock_code(stock) if stock else None
-        filters = Filters(
-            source=source or None,
-            stock=code,
-            since=self._time(since, "since"),
-            important=important or None,
+        filters = resolve_filters(
+            Filters(
+                source=source or None,
+                stock=code,
+                since=self._time(since, "since"),
+                important=important or None,
+            )
         )
         wanted = self._limit(limit)
         rows = self.store.list_articles(filters, limit=wanted + 1)
@@ -278,10 +283,11 @@ class Tools:
         )
 
     def _stock_code(self, stock: str) -> str:
-        from finews.process.stocks import load_directory, resolve_stock, similar_stocks
+        from finews.process.stocks import load_directory, similar_stocks
+        from finews.search.filters import known_code
 
         directory = load_directory(self.settings.data_path / "a_shares.csv")
-        code = resolve_stock(stock, directory.names, directory.display)
+        code = known_code(stock, directory)
         if code is None and _FULL_CODE.fullmatch(stock.strip()):
             code = stock.strip().upper()  # a listed code the list no longer has (delisted)
         if code is None:

@@ -22,7 +22,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from finews.errors import RequestError
-from finews.process.stocks import StockDirectory, load_directory, resolve_stock, similar_stocks
+from finews.process.stocks import (
+    StockDirectory,
+    load_directory,
+    normalise_name,
+    resolve_stock,
+    similar_stocks,
+)
 from finews.store.fulltext import Filters
 
 _CODE_LIKE = re.compile(r"[A-Za-z]{0,2}\d[\w.]*|[\w]+\.[A-Za-z]{1,3}", re.ASCII)
@@ -38,9 +44,18 @@ class UnknownStock(RequestError):
         self.near = near
 
 
+def _directory(stock_list: Path | None) -> StockDirectory:
+    """The stock list (a user's newer one when installed), read again only when the file
+    changes (``finews stocks --refresh`` while ``serve`` is up)."""
+    try:
+        stamp = stock_list.stat().st_mtime_ns if stock_list else 0
+    except OSError:
+        stamp = 0
+    return _read_directory(str(stock_list or ""), stamp)
+
+
 @lru_cache(maxsize=4)
-def _directory(stock_list: str) -> StockDirectory:
-    """The stock list (a user's newer one when installed), read once per process."""
+def _read_directory(stock_list: str, _stamp: int) -> StockDirectory:
     return load_directory(Path(stock_list) if stock_list else None)
 
 
@@ -50,13 +65,25 @@ def stock_filter(stock: str, stock_list: Path | None = None) -> str:
     given = stock.strip()
     if not given or _CODE_LIKE.fullmatch(given):
         return given
-    directory = _directory(str(stock_list or ""))
-    code = resolve_stock(given, directory.names, directory.display)
+    directory = _directory(stock_list)
+    code = known_code(given, directory)
     if code is not None:
         return code
     if given.isascii():
         return given  # a ticker or code the lists do not know: the store may
     raise UnknownStock(given, similar_stocks(given, directory.display))
+
+
+def known_code(given: str, directory: StockDirectory) -> str | None:
+    """The code of a stock a reader names (600519, sh600519, 贵州茅台, 英伟达), or None.  A Hong
+    Kong or US security by its exact name too (英伟达, 腾讯控股): the securities master names
+    them for display, not among the A-shares' names and aliases (wave 9's review)."""
+    code = resolve_stock(given, directory.names, directory.display)
+    if code is not None:
+        return code
+    wanted = normalise_name(given.strip())
+    exact = [c for c, name in directory.display.items() if normalise_name(name) == wanted]
+    return exact[0] if len(exact) == 1 else None
 
 
 def resolve(filters: Filters, stock_list: Path | None = None) -> Filters:
@@ -66,8 +93,24 @@ def resolve(filters: Filters, stock_list: Path | None = None) -> Filters:
             filters, stock=stock_filter(filters.stock, stock_list) or None
         )
     if filters.source and not filters.source.isascii():
-        filters = dataclasses.replace(filters, source=None, media=filters.media or filters.source)
+        if filters.media and filters.media != filters.source:
+            raise RequestError(
+                f"source {filters.source!r} is an outlet (a media) and media is "
+                f"{filters.media!r}: give one (sources are ids such as cls.telegraph)"
+            )
+        filters = dataclasses.replace(filters, source=None, media=filters.source)
     return filters
+
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def flag(value: str | None) -> bool | None:
+    """A yes/no query parameter as the API reads one (``important=true``, ``=0`` …): the
+    page and the feeds took only 1 and true, and ignored false (wave 9's review)."""
+    text = (value or "").strip().lower()
+    return True if text in TRUE else False if text in FALSE else None
 
 
 def described(filters: Filters) -> list[str]:

@@ -456,6 +456,9 @@ def rebuild(conn: Connection, articles: Iterable[Sequence[tuple[int, Article]]])
     if not available(conn):
         return
     if _postgres(conn):
+        # a store migrated from before version 8 rebuilds before migration 15 made the
+        # ranking table (the create is IF NOT EXISTS): wave 9's review
+        fts_postgres.create(conn)
         fts_postgres.clear(conn)
     else:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")

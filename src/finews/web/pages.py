@@ -19,7 +19,7 @@ from starlette.types import Scope
 from finews.errors import RequestError
 from finews.process.text import strip_tags
 from finews.search import service
-from finews.search.filters import UnknownStock, described
+from finews.search.filters import UnknownStock, described, flag
 from finews.search.filters import resolve as resolve_filters
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
@@ -166,7 +166,7 @@ def _filters(params: dict[str, str], stock_list: Path | None) -> Filters:
             stock=params.get("stock") or None,
             since=_when(params, "since"),
             until=_when(params, "until"),
-            important=True if params.get("important") in {"1", "true"} else None,
+            important=flag(params.get("important")),
         ),
         stock_list,
     )
