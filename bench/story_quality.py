@@ -100,9 +100,15 @@ def weighted(rows: list[dict], predicted: dict[int, bool]) -> str:
     return f"precision {tp / max(1e-9, tp + fp):.3f}, recall {tp / max(1e-9, tp + fn):.3f}"
 
 
+SPLITS = ("tune", "test")
+"""The halves reported (``--tune-only``: the tuning half alone, for choosing a constant
+without reading the test half)."""
+
+
 def report(title: str, rows: list[dict], predicted: dict[int, bool]) -> None:
     print(f"\n## {title}")
-    for split in ("tune", "test"):
+    rows = [r for r in rows if r["split"] in SPLITS]
+    for split in SPLITS:
         part = [r for r in rows if r["split"] == split]
         print(f"{split:5} ({len(part)} pairs): {scores(*confusion(part, predicted))}")
         print(f"      weighted to the corpus's candidate pairs: {weighted(part, predicted)}")
@@ -199,13 +205,61 @@ def store_run(rows: list[dict]) -> None:
     )
     for t, title in sorted(biggest)[:12]:
         print(f"   {time.strftime('%m-%d %H:%M', time.localtime(t))} {title[:60]}")
+    print(split_reprints(got))
+
+
+def split_reprints(got: list) -> str:
+    """A check no label is needed for (wave 9): two outlets' reports with the same headline
+    (normalised, 8 characters or more) within 5 minutes are one story — how many such pairs
+    the stored stories split."""
+    by_title: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
+    for source, _u, cluster, published, title, _ in got:
+        key = story._norm(title or "")
+        if len(key) >= 8:
+            by_title[key].append((published, source, cluster))
+    pairs = split = 0
+    for reports in by_title.values():
+        reports.sort()
+        for i, (t1, s1, c1) in enumerate(reports):
+            for t2, s2, c2 in reports[i + 1 :]:
+                if t2 - t1 > 300:
+                    break
+                if s1 != s2:
+                    pairs += 1
+                    split += c1 != c2
+    return (
+        f"identical headlines from two outlets within 5 minutes: {pairs:,} pairs, "
+        f"{split} in different stories ({split / max(1, pairs):.2%})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--train", action="store_true")
     parser.add_argument("--corpus", action="store_true")
+    parser.add_argument(
+        "--tune-only", action="store_true", help="report the tuning half only (choosing)"
+    )
+    parser.add_argument(
+        "--twin",
+        type=float,
+        help="story.TWIN for this run (a report this close to one of a story's reports "
+        "joins it; docs/quality.md, wave 9; 0: off)",
+    )
+    parser.add_argument(
+        "--same-headline",
+        type=int,
+        help="story.SAME_HEADLINE_WITHIN for this run, seconds (0: off)",
+    )
     args = parser.parse_args()
+    if args.tune_only:
+        global SPLITS
+        SPLITS = ("tune",)
+    if args.twin is not None:
+        story.TWIN = args.twin if args.twin > 0 else None
+    if args.same_headline is not None:
+        story.SAME_HEADLINE_WITHIN = args.same_headline if args.same_headline > 0 else None
+    print(f"story.TWIN = {story.TWIN}, SAME_HEADLINE_WITHIN = {story.SAME_HEADLINE_WITHIN}")
     rows = labelled()
     arts = articles_named(rows)
     keyed = {

@@ -196,16 +196,20 @@ def choose(
             continue
         if first is not None and all(f is not first for f in found):
             found = [*found, first]
-        total = 0.0
+        scores: list[float] = []
         for other in found:  # most similar first: a member below the floor ends the story
-            p = model.probability(mine, other)
-            if p < story.MIN_LINK:
+            scores.append(model.probability(mine, other))
+            if scores[-1] < story.MIN_LINK and story.TWIN is None:
                 break
-            total += p
-        else:
-            mean = total / len(found)
-            if mean >= model.threshold and (best is None or mean > best[0]):
-                best = (mean, cluster)
+        score = None
+        if min(scores) >= story.MIN_LINK and len(scores) == len(found):
+            mean = sum(scores) / len(found)
+            if mean >= model.threshold:
+                score = mean
+        if score is None and story.TWIN is not None and max(scores) >= story.TWIN:
+            score = max(scores)  # a copy of one of its reports (story.TWIN)
+        if score is not None and (best is None or score > best[0]):
+            best = (score, cluster)
     return best[1] if best else None
 
 
