@@ -224,8 +224,12 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
         "cls.telegraph/2449383",
         "eastmoney.fast/202608093835956454",
     ]
+    assert top["path"] == f"story/{a['story']}/index.html"  # the site's story page
     text = run_cli("--db", db_url, "stories", "--since", "2026-05-01")
     assert "首发" in text.stdout and "2 家" in text.stdout
+    # the later report's lag in the story page's words (晚 N 分钟 / 同一分钟), not "+N 分钟"
+    assert re.search(r"晚 \d+ (分钟|小时)|同一分钟", text.stdout)
+    assert not re.search(r"\+\d+ 分钟", text.stdout)
     # the default last 24 hours of a store of older news: where its news ends
     empty = run_cli("--db", db_url, "stories")
     assert empty.returncode == 0 and "the newest article is from 2026-08-" in empty.stderr

@@ -617,3 +617,16 @@ def test_the_review_of_wave_9_filters(client: httpx.Client) -> None:
         assert client.get("api/search", params={"q": "芯片", "stock": name}).status_code == 200
     both = client.get("api/search", params={"q": "银行", "source": "财联社", "media": "新华社"})
     assert both.status_code == 400 and "outlet" in both.json()["detail"]
+
+
+def test_an_exclusion_alone_and_the_page_number_are_said(client: httpx.Client) -> None:
+    """Wave 9's walk: `-美联储` alone answered "没有找到含“-美联储”的消息", and the pager had
+    no page number."""
+    alone = client.get("search", params={"q": "-美联储"}).text
+    assert "只写了要排除的词" in alone
+    first = client.get("search", params={"q": "公司"}).text  # 42 results: 3 pages
+    assert "第 1 页" in first and "下一页" in first
+    second = client.get("search", params={"q": "公司", "page": "2"}).text
+    assert "第 2 页" in second and "上一页" in second
+    one = client.get("search", params={"q": "央行"}).text  # one page: no number
+    assert "第 1 页" not in one

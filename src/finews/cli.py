@@ -1446,7 +1446,7 @@ def stories(
 
     from finews.model import BEIJING
     from finews.search.service import parse_time
-    from finews.site.stories import lag_minutes
+    from finews.site.stories import lag_label, story_path
 
     start = parse_time(since)
     end = parse_time(until) if until else int(time.time()) + 1
@@ -1454,7 +1454,8 @@ def stories(
         found = store.stories(start, end, limit)
         newest = None if found else store.stats()["newest"]
     if as_json:
-        _emit_json({"stories": [s.as_dict() for s in found]})
+        # the story's page of the site, as search results carry theirs (wave 9's walk)
+        _emit_json({"stories": [{**s.as_dict(), "path": story_path(s.id)} for s in found]})
         return
     if not found:
         hint = ""
@@ -1471,8 +1472,8 @@ def stories(
         out.print(head)
         for r in s.reports:
             when = datetime.fromtimestamp(r.published_at, BEIJING).strftime("%m-%d %H:%M")
-            minutes = lag_minutes(first.published_at, r.published_at)
-            lag = "首发" if r is first else f"+{minutes} 分钟" if minutes else "同一分钟"
+            # the story page's words (晚 6 小时 20 分钟), not "+380 分钟" (wave 9's walk)
+            lag = "首发" if r is first else lag_label(first.published_at, r.published_at)
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
 
 

@@ -247,6 +247,8 @@ def search_page(
         older=page_link(page + 1) if page * PAGE_SIZE < total else None,
         feed_query=urlencode(kept),
         narrowed="、".join(described(filters)),
+        # -美联储 alone: nothing to look for, only what to leave out (wave 9's walk)
+        only_excluded=bool(results and results.query.empty and results.query.excluded),
         first_page=page_link(1) if page > 1 and total and not found else None,
     )
     return html, 400 if error else 200
