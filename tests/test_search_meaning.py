@@ -142,6 +142,15 @@ def test_an_english_name_finds_the_chinese_one(filled: Store) -> None:
     # a name of two words is one name
     assert parse("SK Hynix").required[0].alternatives[0] == "SK Hynix"
     assert "SK海力士" in parse("SK Hynix").required[0].alternatives
+    # central banks by their English names too (wave 9's walk: Federal Reserve found 0,
+    # Fed found 234)
+    for english, chinese in (
+        ("Federal Reserve", "美联储"),
+        ("European Central Bank", "欧洲央行"),
+        ("Bank of Japan", "日本央行"),
+        ("Bank of England", "英格兰银行"),
+    ):
+        assert chinese in parse(english).required[0].alternatives, english
 
 
 def test_a_hong_kong_stock_tag_has_its_name() -> None:
