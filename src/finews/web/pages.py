@@ -232,6 +232,19 @@ def search_page(
 
     total = results.total if results else 0
     found = results.results if results else []
+    # one entry per story on the page, its best-ranked report (as every list and feed tells
+    # a story once: #10); the heat chip leads to the others (wave 9's walk: 美联储降息 showed
+    # 东方财富's and 财联社's same report one under the other).  Within the page only: the
+    # pages stay slices of one ranking, so paging neither repeats nor skips an article
+    shown: list[service.Result] = []
+    stories: set[int] = set()
+    for r in found:
+        if r.cluster and r.cluster in stories:
+            continue
+        stories.add(r.cluster)
+        shown.append(r)
+    folded = len(found) - len(shown)
+    found = shown
     # each result's story heat, as every list shows it (docs/site.md): one read
     told = heats(store, [r.cluster for r in found if r.cluster]) if found else {}
     html = templates.render(
@@ -247,6 +260,7 @@ def search_page(
         older=page_link(page + 1) if page * PAGE_SIZE < total else None,
         feed_query=urlencode(kept),
         narrowed="、".join(described(filters)),
+        folded=folded,
         # -美联储 alone: nothing to look for, only what to leave out (wave 9's walk)
         only_excluded=bool(results and results.query.empty and results.query.excluded),
         first_page=page_link(1) if page > 1 and total and not found else None,
@@ -272,6 +286,8 @@ def result_view(r: service.Result, heat: Heat | None = None) -> dict[str, Any]:
         "title": Markup(r.title_html),
         "snippet": Markup(snippet),
         "time": a.published_beijing.strftime("%m-%d %H:%M"),
+        "date": a.published_beijing.strftime("%m-%d"),
+        "clock": a.published_beijing.strftime("%H:%M"),
         "iso": a.published_beijing.isoformat(),
         "media": a.media or a.source,
         "important": a.important,
