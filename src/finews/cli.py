@@ -1440,7 +1440,7 @@ def stories(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """The period's stories, most widely reported first, each with its reports: which
-    outlet was first and how many minutes later the others followed."""
+    outlet was first and how much later the others followed (晚 12 分钟, as the story page)."""
     import time
     from datetime import datetime
 
@@ -1455,7 +1455,15 @@ def stories(
         newest = None if found else store.stats()["newest"]
     if as_json:
         # the story's page of the site, as search results carry theirs (wave 9's walk)
-        _emit_json({"stories": [{**s.as_dict(), "path": story_path(s.id)} for s in found]})
+        # (a story told once has no page: null)
+        _emit_json(
+            {
+                "stories": [
+                    {**s.as_dict(), "path": story_path(s.id) if len(s.reports) > 1 else None}
+                    for s in found
+                ]
+            }
+        )
         return
     if not found:
         hint = ""

@@ -429,8 +429,11 @@ def _features(a: Facts, b: Facts, lead_j3: float) -> list[float]:
     ]
 
 
-SAME_HEADLINE_P = 0.99
-"""The probability :meth:`Model.probability` gives a pair :func:`same_headline` holds for."""
+SAME_HEADLINE_P = 0.97
+"""The probability :meth:`Model.probability` gives at least a pair :func:`same_headline`
+holds for: above the threshold, below :data:`TWIN` — one headline over two texts makes the
+pair one story, not one text a copy of the other (a twin joins a story whatever its other
+members say; a same-headline pair must agree with them as a whole)."""
 
 
 def same_headline(a: Facts, b: Facts) -> bool:
@@ -447,9 +450,17 @@ def same_headline(a: Facts, b: Facts) -> bool:
     )
 
 
+_NORMALISED_DATELINE = re.compile(r"^\D{0,14}?\d{1,2}月\d{1,2}日(?:电|讯|消息)?")
+
+
 def _opens_text(f: Facts) -> bool:
-    """Whether the headline is the start of the text (an untitled flash's, cut from it)."""
-    return f.text[len(f.title) :].startswith(f.title[: max(SAME_HEADLINE_MIN, len(f.title) - 1)])
+    """Whether the headline is the start of the text (an untitled flash's, cut from it) —
+    also when the derived headline kept a dateline the text lost (新华社北京6月16日电…)."""
+    rest = f.text[len(f.title) :]
+    return any(
+        title and rest.startswith(title[: max(SAME_HEADLINE_MIN, len(title) - 1)])
+        for title in (f.title, _NORMALISED_DATELINE.sub("", f.title))
+    )
 
 
 @dataclass(frozen=True)
@@ -469,8 +480,12 @@ class Model:
         return coef, self.bias - sum(c * m for c, m in zip(coef, self.mean, strict=True))
 
     def probability(self, a: Facts, b: Facts) -> float:
-        if same_headline(a, b):
+        p = self._model_probability(a, b)
+        if p < SAME_HEADLINE_P and same_headline(a, b):
             return SAME_HEADLINE_P
+        return p
+
+    def _model_probability(self, a: Facts, b: Facts) -> float:
         lead_j3 = _jaccard(a.lead3, b.lead3)
         if not _plausible(a, b, lead_j3):
             return 0.0

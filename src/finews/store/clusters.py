@@ -206,8 +206,10 @@ def choose(
             mean = sum(scores) / len(found)
             if mean >= model.threshold:
                 score = mean
-        if score is None and story.TWIN is not None and max(scores) >= story.TWIN:
-            score = max(scores)  # a copy of one of its reports (story.TWIN)
+        if story.TWIN is not None and max(scores) >= story.TWIN:
+            # a copy of one of its reports (story.TWIN): it competes with the stories that
+            # agree as a whole by how close the copy is
+            score = max(score or 0.0, max(scores))
         if score is not None and (best is None or score > best[0]):
             best = (score, cluster)
     return best[1] if best else None
