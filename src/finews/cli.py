@@ -462,13 +462,11 @@ def _known_stock(directory: StockDirectory, stock: str) -> str:
     nearest names (`finews stocks`, `finews search --stock`: a filter on a stock that does
     not exist would answer "no articles found" and blame the words)."""
     from finews.process.stocks import similar_stocks
-    from finews.search.filters import known_code
+    from finews.search.filters import UnknownStock, known_code
 
     resolved = known_code(stock, directory)
     if resolved is None:
-        near = similar_stocks(stock, directory.display)
-        hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
-        raise RequestError(f"unknown stock {stock!r} ({hint})")
+        raise UnknownStock(stock, similar_stocks(stock, directory.display))
     return resolved
 
 

@@ -284,16 +284,14 @@ class Tools:
 
     def _stock_code(self, stock: str) -> str:
         from finews.process.stocks import load_directory, similar_stocks
-        from finews.search.filters import known_code
+        from finews.search.filters import UnknownStock, known_code
 
         directory = load_directory(self.settings.data_path / "a_shares.csv")
         code = known_code(stock, directory)
         if code is None and _FULL_CODE.fullmatch(stock.strip()):
             code = stock.strip().upper()  # a listed code the list no longer has (delisted)
         if code is None:
-            near = similar_stocks(stock, directory.display)
-            hint = f"did you mean {', '.join(near)}?" if near else "a code like 600519, or a name"
-            raise RequestError(f"unknown stock {stock!r} ({hint})")
+            raise UnknownStock(stock, similar_stocks(stock, directory.display))
         return code
 
     def stock_news(
