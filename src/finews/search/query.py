@@ -78,6 +78,15 @@ LIGHT_WORDS = frozenset(
 数据公布 the article that matters may say 英伟达财报超预期 or 美国CPI同比上涨.  Beside other
 words they rank an article but are not required (Lucene's stop words, kept for scoring)."""
 _DATE_UNITS = frozenset("年月日号")
+_DATE_FORMS = {
+    "月": ("月", "月份", "月末", "月初", "月底"),
+    "月份": ("月份", "月", "月末", "月初", "月底"),
+    "年": ("年", "年度"),
+    "年度": ("年度", "年"),
+}
+"""How the news writes a month or a year that a reader types one way: jieba keeps 7月份,
+5月末 and 2025年度 as a number and one word, so the phrase "7 月" alone missed 国家统计局：
+7月份CPI同比上涨 for 国家统计局公布7月CPI, and 5月外汇储备 the 截至5月末 of the data itself."""
 
 
 @dataclass(frozen=True)
@@ -389,10 +398,18 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         run.clear()
 
     for at, word in enumerate(words):
-        if word in _DATE_UNITS and at > 0 and words[at - 1].isdigit() and terms and not run:
-            # 5月, 2025年: one date, not a number and a prefix of every word with 月
-            number = terms.pop()
-            terms.append(Term((f"{number.alternatives[0]} {word}",)))
+        if (
+            (word in _DATE_UNITS or word in _DATE_FORMS)
+            and at > 0
+            and words[at - 1].isdigit()
+            and terms
+            and not run
+        ):
+            # 5月, 2025年: one date, not a number and a prefix of every word with 月; said
+            # any of the ways the news says it (7月 finds 7月份, 5月末)
+            number = terms.pop().alternatives[0]
+            forms = _DATE_FORMS.get(word, (word,))
+            terms.append(Term(tuple(f"{number} {form}" for form in forms)))
             continue
         if _single_cjk(word):
             run.append(word)
