@@ -135,3 +135,61 @@ def test_user_feeds_cannot_reach_internal_addresses_unless_allowed(
         from finews.sources.feeds import private_address
 
         assert private_address(internal), internal
+
+
+DUPLICATED = """<?xml version="1.0" encoding="utf-8"?>
+<opml version="2.0"><head><title>hand-made for this test</title></head><body>
+<outline type="rss" text="测试财经频道" xmlUrl="https://example.com/rss.xml"/>
+<outline text="另一个文件夹">
+  <outline type="rss" text="重复" xmlUrl="https://example.com/rss.xml#again"/>
+</outline>
+</body></opml>
+"""
+
+
+def test_a_feed_keeps_its_name_unless_asked_to_change_it(tmp_path: Path) -> None:
+    """A new user's walk (wave 10): one URL listed twice in an OPML file renamed the feed —
+    and so the media of every one of its articles — to the second entry's name, a
+    ``#fragment`` made a second feed of the same URL, and ``feeds add URL --title`` said
+    "already there" while it renamed the feed."""
+    db = str(tmp_path / "x.db")
+    opml = tmp_path / "subs.opml"
+    opml.write_text(DUPLICATED, encoding="utf-8")
+    imported = run_cli("--db", db, "feeds", "import", str(opml))
+    assert "1 added" in imported.stdout and "listed twice" in imported.stderr
+    listed = json.loads(run_cli("--db", db, "feeds", "list", "--json").stdout)
+    assert [(f["url"], f["title"]) for f in listed] == [
+        ("https://example.com/rss.xml", "测试财经频道")
+    ]
+    # importing the file again, or another reader's name for the feed, renames nothing
+    run_cli("--db", db, "feeds", "import", str(opml))
+    again = run_cli("--db", db, "feeds", "add", "https://example.com/rss.xml#top")
+    assert again.returncode == 0 and "already there: feed.1" in again.stdout
+    listed = json.loads(run_cli("--db", db, "feeds", "list", "--json").stdout)
+    assert [f["title"] for f in listed] == ["测试财经频道"]
+    # asked for, a new name is said as such
+    renamed = run_cli(
+        "--db", db, "feeds", "add", "https://example.com/rss.xml", "--title", "另一个"
+    )
+    assert "renamed feed.1" in renamed.stdout and "另一个" in renamed.stdout
+    listed = json.loads(run_cli("--db", db, "feeds", "list", "--json").stdout)
+    assert [f["title"] for f in listed] == ["另一个"]
+    assert run_cli("--db", db, "feeds", "remove", "https://example.com/rss.xml#x").returncode == 0
+
+
+def test_a_feed_file_is_not_an_opml_file(tmp_path: Path, store: Store) -> None:
+    """``feeds import rss.xml`` said "0 feeds" and succeeded; it names what the file is."""
+    populate(store)
+    build_site(store, tmp_path / "site", SiteOptions(feed_size=5))
+    result = run_cli(
+        "--db", str(tmp_path / "x.db"), "feeds", "import", str(tmp_path / "site" / "rss.xml")
+    )
+    assert result.returncode == 1 and "not OPML: the document is <rss>" in result.stderr
+    assert "finews feeds add" in result.stderr
+
+
+def test_importing_a_missing_path_creates_no_database(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    result = run_cli("--db", str(db), "import", "jekyll", str(tmp_path / "no-such-folder"))
+    assert result.returncode == 2 and "no such file or folder" in result.stderr
+    assert not db.exists()

@@ -239,6 +239,9 @@ def test_health_names_the_silent_failure() -> None:
     quiet = {**ok, "newest_at": now - 5 * 3600}
     stale = assess("a", quiet, now, 3600)
     assert stale.state == "stale" and "nothing new for 5.0 h" in stale.reason
+    # a long silence in days, not "4171.0 h" (wave 10's walk)
+    months = assess("a", {**ok, "newest_at": now - 4171 * 3600}, now + 0, 3600)
+    assert "nothing new for 174 days" in months.reason
     failing = {**ok, "consecutive_failures": 3, "last_error": "HTTP 503"}
     assert assess("a", failing, now, 3600).state == "failing"
     assert "HTTP 503" in assess("a", failing, now, 3600).reason

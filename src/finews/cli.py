@@ -259,6 +259,12 @@ def import_jekyll_cmd(
     """Import posts of the original "金融消息" Jekyll site (every layout it used)."""
     from finews.jekyll.importer import find_posts, import_jekyll
 
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        # before the store is opened: a mistyped path creates no database
+        raise typer.BadParameter(
+            f"{missing[0]}: no such file or folder", param_hint="PATHS"
+        ) from None
     c = _ctx(ctx)
     with c.open_store() as store, _progress(err.is_terminal and not as_json) as bar:
         total = sum(1 for _ in find_posts(paths))
@@ -824,8 +830,16 @@ def feeds_add(
     except ConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="URL") from None
     with _ctx(ctx).open_store() as store:
-        feed, new = feedlist.add(store, url, title)
-    out.print(f"{'added' if new else 'already there:'} {feed.key} {feed.url}")
+        before = {f.url: f.title for f in feedlist.listed(store)}
+        feed, new = feedlist.add(store, url, title, rename=True)
+    if new:
+        out.print(f"added {feed.key} {feed.url}")
+        return
+    old_title = before.get(feed.url, "")
+    if feed.title != old_title:
+        out.print(f"renamed {feed.key} {feed.url}: {old_title or '—'} → {feed.title}")
+    else:
+        out.print(f"already there: {feed.key} {feed.url}")
 
 
 @feeds_app.command("remove")
@@ -871,11 +885,19 @@ def feeds_import(
     from finews.store import feedlist
 
     found, skipped = read_opml_report(opml.read_bytes(), str(opml))
+    unique: dict[str, str] = {}
+    for url, title in found:
+        key = feedlist.feed_url(url)
+        if key in unique:
+            # the same feed twice in one file: the first entry names it
+            skipped.append((url, f"listed twice in the file (kept as {unique[key] or key})"))
+        else:
+            unique[key] = title
     with _ctx(ctx).open_store() as store:
-        added = sum(feedlist.add(store, url, title)[1] for url, title in found)
+        added = sum(feedlist.add(store, url, title)[1] for url, title in unique.items())
     out.print(
-        f"{len(found) + len(skipped)} feeds in {opml}: {added} added, "
-        f"{len(found) - added} already there, {len(skipped)} skipped"
+        f"{len(found) + len(skipped) - (len(found) - len(unique))} feeds in {opml}: "
+        f"{added} added, {len(unique) - added} already there, {len(skipped)} skipped"
     )
     for url, reason in skipped:
         err.print(f"[yellow]skipped[/] {escape(url or '(empty)')}: {escape(reason)}", markup=True)

@@ -196,6 +196,11 @@ def read_opml_report(
         )
     except lxml.etree.XMLSyntaxError as exc:
         raise InputError(f"not OPML: {exc}", where) from None
+    tag = lxml.etree.QName(root).localname if isinstance(root.tag, str) else ""
+    if tag != "opml":
+        # an RSS or Atom file itself said "0 feeds" and succeeded
+        hint = " (a feed itself: finews feeds add URL)" if tag in {"rss", "feed", "RDF"} else ""
+        raise InputError(f"not OPML: the document is <{tag}>{hint}", where)
     found: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
     for outline in root.iter("outline"):

@@ -4,6 +4,7 @@ import and ``finews run`` all see the same list."""
 from __future__ import annotations
 
 import time
+from urllib.parse import urldefrag
 
 from sqlalchemy import delete, insert, select, update
 
@@ -14,14 +15,27 @@ from finews.store.sqlstore import Store
 F = schema.user_feeds
 
 
-def add(store: Store, url: str, title: str = "") -> tuple[UserFeed, bool]:
-    """The feed with this URL, and whether it was new (an existing one keeps its id)."""
+def feed_url(url: str) -> str:
+    """The URL a feed is known by: without a ``#fragment``, which is never sent to the
+    server (``…/rss.xml#x`` is the same feed, not a second one)."""
+    return urldefrag(url.strip()).url
+
+
+def add(store: Store, url: str, title: str = "", *, rename: bool = False) -> tuple[UserFeed, bool]:
+    """The feed with this URL, and whether it was new (an existing one keeps its id).
+
+    An existing feed keeps its title unless ``rename`` (``finews feeds add URL --title``
+    asks for it): the title is the media of every article of the feed, and an OPML file
+    that lists one URL twice, or another reader's name for it, renamed them all."""
+    url = feed_url(url)
     with store._write() as conn:
         row = conn.execute(select(F).where(F.c.url == url)).mappings().first()
         if row is not None:
-            if title and title != row["title"]:
+            kept = row["title"]
+            if rename and title and title != kept:
                 conn.execute(update(F).where(F.c.id == row["id"]).values(title=title))
-            return UserFeed(row["id"], url, title or row["title"], bool(row["enabled"])), False
+                kept = title
+            return UserFeed(row["id"], url, kept, bool(row["enabled"])), False
         result = conn.execute(
             insert(F).values(url=url, title=title, enabled=True, added_at=int(time.time()))
         )
@@ -32,7 +46,7 @@ def add(store: Store, url: str, title: str = "") -> tuple[UserFeed, bool]:
 def remove(store: Store, ident: str) -> bool:
     """Remove by id (``3`` or ``feed.3``) or URL; its stored articles stay."""
     key = ident.removeprefix("feed.")
-    where = F.c.id == int(key) if key.isdigit() else F.c.url == ident
+    where = F.c.id == int(key) if key.isdigit() else F.c.url == feed_url(ident)
     with store._write() as conn:
         return bool(conn.execute(delete(F).where(where)).rowcount)
 
