@@ -265,7 +265,8 @@ def test_cli_search(tmp_path: Path, store: Store, db_url: str) -> None:
 def test_snippets_lose_the_dateline_and_never_cut_a_number_in_two() -> None:
     """Wave 9's walk: "财联社5月22日电，" opened a third of the snippets (the result's time and
     outlet say it, as a stream line's do), and 83 of 2,000 ended inside a number
-    ("比亚迪2002…", "概率为0.…").  Every window over the real texts of these flashes."""
+    ("比亚迪2002…", "概率为0.…"); wave 10's screenshots, a window opening on a comma.  Every
+    window over the real texts of these flashes."""
     import re as regex
 
     from finews.search.snippet import snippet
@@ -294,6 +295,8 @@ def test_snippets_lose_the_dateline_and_never_cut_a_number_in_two() -> None:
                 if shown.startswith("…"):
                     edges += 1
                     assert not _inside_a_run(plain, where), (term, shown)
+                    # nor does it open on a comma (wave 10: "…，属于股票交易…")
+                    assert shown[1] not in "，。、；：,;:", (term, shown)
     assert edges > 500  # the property was exercised
 
 

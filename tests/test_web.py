@@ -546,7 +546,13 @@ def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store
         assert '/status">来源状态</a>' in served, page
         # and to the app's other pages, linked from nowhere before (wave 8's walk)
         assert '/topics">话题</a> · <a href="' in served
-        assert '/calendar">财经日历</a></footer>' in served
+        # in the same place as on the pages the app renders (wave 10: they came last)
+        footer = served[served.index("<footer") : served.index("</footer>")]
+        assert re.search(
+            r"（UTC\+8） · <a [^>]*status\">来源状态</a> .*财经日历</a> · <a [^>]*>归档", footer
+        )
+        search_footer = client.get("search?q=x").text
+        assert "（UTC+8） · <a" in search_footer and "归档</a> · 由 finews 生成" in search_footer
         for linked in re.findall(r'href="([^"]*(?:status|topics|calendar))"', served):
             assert client.get(linked if linked.startswith("/") else "/" + linked).status_code == 200
         assert "来源状态" not in (out / page).read_text(encoding="utf-8"), page

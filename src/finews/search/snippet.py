@@ -69,12 +69,17 @@ def snippet(text: str, terms: Sequence[str], width: int = 120) -> str:
     end = start + width
     if start > 0:
         start = _edge(text, start, forward=True, limit=match.start() if match else start)
+        # "…，属于股票交易异常波动": a window that opens on a mark opens after it
+        while start < (match.start() if match else start) and text[start] in _MARKS:
+            start += 1
     if end < len(text):
         end = _edge(text, end, forward=False, limit=max(start + 1, match.end() if match else 0))
     piece = text[start:end]
     return ("…" if start > 0 else "") + highlight(piece, terms) + ("…" if end < len(text) else "")
 
 
+_MARKS = frozenset("，。、；：！？,.;:!? ）)」』”")
+"""Punctuation a window does not open on (wave 10: "…，属于股票交易…")."""
 _RUN = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,%")
 _MAX_RUN = 16
 """A run of digits and letters longer than this (a URL, a long code) is cut where it is."""

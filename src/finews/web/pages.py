@@ -137,6 +137,10 @@ class SiteFiles(StaticFiles):
                 # the footer's link to the status page, which only the app has (issue #12)
                 end = body.rfind(b"</footer>")
                 if self.status_link and end >= 0 and self.status_link not in body:
+                    # where the pages the app renders have them: after the time note, before
+                    # 归档 (wave 10: a built page listed them last, a served one first)
+                    note = body.rfind(_TIME_NOTE, body.rfind(b"<footer", 0, end), end)
+                    end = note + len(_TIME_NOTE) if note >= 0 else end
                     body = body[:end] + self.status_link + body[end:]
                 if len(self._cache) > 4096:
                     self._cache.clear()
@@ -144,6 +148,10 @@ class SiteFiles(StaticFiles):
             headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
             return Response(cached[1], status_code, headers=headers, media_type="text/html")
         return response
+
+
+_TIME_NOTE = "时间均为北京时间（UTC+8）".encode()
+"""The footer's note on time, after which the app's own links go (site/templates/chrome.html)."""
 
 
 def bounded(text: str, default: int, low: int, high: int) -> int:
