@@ -13,8 +13,9 @@ output schema; results go out as structured content and as its JSON text).  Tran
 
 Errors never reach a client as an exception: arguments that fail the schema, and the
 mistakes the tools detect (:class:`~finews.errors.FinewsError`), come back as MCP tool
-errors (``isError``) with a one-line message; anything unexpected as the SDK's generic
-tool error, logged here with its traceback.
+errors (``isError``) with a one-line message (:class:`FinewsServer`: ``limit: at most 50
+(got 1000)``, not pydantic's dump); anything unexpected as the SDK's generic tool error,
+logged here with its traceback.
 """
 
 # no `from __future__ import annotations`: the SDK reads the tools' annotations, and the
@@ -57,6 +58,7 @@ INSTRUCTIONS = (
     "stock_news gives one stock's timeline; get_article returns one article's full text; "
     "get_story every report of a story and who was first; top_stories the most widely "
     "reported stories of a period; source_health how each upstream is doing. "
+    "An empty answer's note says why and what to try (another period, search_news). "
     "Resources finews://briefing/latest and finews://briefing/{date}/{session} hold the "
     "daily briefings (morning, close) as Markdown."
 )

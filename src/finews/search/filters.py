@@ -8,9 +8,14 @@ sources are upstream ids such as ``cls.telegraph``) silently found nothing.  Eve
 resolves its filters here first:
 
 - a stock given by name (or alias) becomes its code; a name that is no stock is an
-  :class:`UnknownStock` error with the nearest names; anything code-like (``600519``,
-  ``sh600519``, ``00700.HK``, ``NVDA.US``) goes to the store as before, which knows codes no
-  list has;
+  :class:`UnknownStock` error with the nearest names; a typed code is read one way
+  (:func:`~finews.process.stockcodes.typed_code`, wave 10: ``sz600519`` → 600519.SH,
+  ``00700`` → 00700.HK, full-width digits) and goes to the store, which knows codes no
+  list has; the command line and the MCP tools, which have the store at hand, refuse a
+  code neither the list nor a stored tag knows (:func:`stock_code`);
+- the MCP tools also refuse an unknown source or outlet and a backwards period
+  (:func:`checked`), and say where the store's news ends when a period is empty
+  (:func:`where_news_ends`);
 - a ``source`` written in Chinese is an outlet: it filters ``media``.
 """
 
