@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from finews.process.pipeline import Processor
-    from finews.process.stocks import StockDirectory
     from finews.store import Store
 
 
@@ -463,17 +462,19 @@ _MARK = re.compile(r"(<mark>.*?</mark>)")
 _TAG = re.compile(r"<[^>]+>")
 
 
-def _known_stock(directory: StockDirectory, stock: str) -> str:
-    """The code of a stock a user names (600519, 茅台, sh600519), or a usage error with the
-    nearest names (`finews stocks`, `finews search --stock`: a filter on a stock that does
-    not exist would answer "no articles found" and blame the words)."""
-    from finews.process.stocks import similar_stocks
-    from finews.search.filters import UnknownStock, known_code
+def _known_stock(c: Context, stock: str) -> str:
+    """The code of a stock a user names (600519, 茅台, sh600519, ６００５１９, 00700), or a
+    usage error with the nearest stocks (`finews stocks`, `finews search --stock`: a filter
+    on a stock that does not exist would answer "no articles found" and blame the words).
+    The resolver every face uses (finews.search.filters.stock_code); a code no list has is
+    known when the store has articles tagged with it (the store is opened only then)."""
+    from finews.search.filters import stock_code, stock_directory
 
-    resolved = known_code(stock, directory)
-    if resolved is None:
-        raise UnknownStock(stock, similar_stocks(stock, directory.display))
-    return resolved
+    def tagged(code: str) -> bool:
+        with c.open_store(write=False) as store:
+            return store.is_tagged(code)
+
+    return stock_code(stock, stock_directory(c.stock_list), tagged)
 
 
 def _marked(fragment: str) -> Text:
@@ -530,9 +531,7 @@ def search(
             raise typer.BadParameter(f"--since {since} is not before --until {until}", ctx)
     c = _ctx(ctx)
     if stock:
-        from finews.process.stocks import load_directory
-
-        stock = _known_stock(load_directory(c.stock_list), stock)
+        stock = _known_stock(c, stock)
     if source and not source.isascii():
         # --source 财联社: an outlet, not a source id — the rule of every face
         from finews.search.filters import resolve as resolve_filters
@@ -1419,11 +1418,10 @@ def stocks(
         return
     if not code:
         raise typer.BadParameter("name a stock, or use --refresh FILE")
-    directory = load_directory(c.stock_list)
-    resolved = _known_stock(directory, code)
+    resolved = _known_stock(c, code)
     with c.open_store(write=False) as store:
         timeline = store.stock_timeline(resolved, limit)
-    name = directory.display.get(resolved, "")
+    name = load_directory(c.stock_list).display.get(resolved, "")
     if as_json:
         _emit_json(
             {
@@ -1442,6 +1440,13 @@ def stocks(
                 ],
             }
         )
+        return
+    if not timeline:
+        # Hong Kong and US securities are seldom tagged upstream (英伟达 in many headlines,
+        # NVDA.US on few flashes): say so, and where the articles are (wave 10)
+        said = f"{resolved} ({name})" if name else resolved
+        hint = f"search the text: finews search {name or resolved}"
+        err.print(escape(f"no article is tagged with {said}; {hint}"))
         return
     table = _table("time (UTC+8)", "title", "media", "tag from", title=f"{resolved} {name}")
     for a, origin in timeline:
@@ -1472,7 +1477,7 @@ def stories(
     end = parse_time(until) if until else int(time.time()) + 1
     with _ctx(ctx).open_store(write=False) as store:
         found = store.stories(start, end, limit)
-        newest = None if found else store.stats()["newest"]
+        newest = None if found else store.newest()
     if as_json:
         # the story's page of the site, as search results carry theirs (wave 9's walk)
         # (a story told once has no page: null)
@@ -1486,11 +1491,13 @@ def stories(
         )
         return
     if not found:
+        from finews.search.filters import where_news_ends
+
         hint = ""
-        if newest:
-            # a store of older news (an import, a copy): say where its news ends
-            hint = f" (the newest article is from {newest[:16].replace('T', ' ')}: try --since"
-            hint += f" {newest[:10]} or a longer period)"
+        if newest is not None:
+            # a store of older news (an import, a copy): say where its news ends (the MCP
+            # tools' empty answers say it in the same words)
+            hint = f" ({where_news_ends(newest, '--since')})"
         err.print(f"no stories in that period{hint}")
         return
     for s in found:

@@ -13,22 +13,24 @@ output schema; results go out as structured content and as its JSON text).  Tran
 
 Errors never reach a client as an exception: arguments that fail the schema, and the
 mistakes the tools detect (:class:`~finews.errors.FinewsError`), come back as MCP tool
-errors (``isError``) with a one-line message; anything unexpected as the SDK's generic
-tool error, logged here with its traceback.
+errors (``isError``) with a one-line message (:class:`FinewsServer`: ``limit: at most 50
+(got 1000)``, not pydantic's dump); anything unexpected as the SDK's generic tool error,
+logged here with its traceback.
 """
 
 # no `from __future__ import annotations`: the SDK reads the tools' annotations, and the
 # limit's bound (a local, from the settings) must be evaluated where the tools are defined
 import hmac
+import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, TypeVar
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import ToolAnnotations
-from pydantic import Field
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
+from pydantic import Field, ValidationError
 
 from finews.agent.tools import (
     ArticleText,
@@ -56,6 +58,7 @@ INSTRUCTIONS = (
     "stock_news gives one stock's timeline; get_article returns one article's full text; "
     "get_story every report of a story and who was first; top_stories the most widely "
     "reported stories of a period; source_health how each upstream is doing. "
+    "An empty answer's note says why and what to try (another period, search_news). "
     "Resources finews://briefing/latest and finews://briefing/{date}/{session} hold the "
     "daily briefings (morning, close) as Markdown."
 )
@@ -89,13 +92,74 @@ def _guard(call: Callable[[], T]) -> T:
         raise
 
 
+class FinewsServer(MCPServer[Any]):
+    """The SDK's server, its tool errors in one line (wave 10).
+
+    The SDK answers arguments that fail the input schema with pydantic's dump (``1
+    validation error for search_newsArguments … For further information visit
+    https://errors.pydantic.dev/…``) and prefixes every tool error with ``Error executing
+    tool <name>:``.  Both are converted here, the one place every call passes
+    (:meth:`MCPServer.call_tool`, which the SDK's request handler calls): an argument's
+    mistake becomes ``limit: at most 50 (got 1000)``, a mistake a tool finds its own
+    message.  A crash stays the SDK's generic error (its text never reaches the client)."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                raise ToolError(argument_errors(cause)) from cause
+            if isinstance(cause, ToolError | ResourceError):
+                raise ToolError(str(cause)) from cause
+            raise
+
+
+_SAID = {
+    "less_than_equal": "at most {le}",
+    "less_than": "less than {lt}",
+    "greater_than_equal": "at least {ge}",
+    "greater_than": "more than {gt}",
+    "string_too_short": "at least {min_length} characters",
+    "string_too_long": "at most {max_length} characters",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "missing": "required",
+}
+
+
+def argument_errors(exc: ValidationError) -> str:
+    """pydantic's validation errors in one line an agent can act on: ``limit: at most 50
+    (got 1000)``; ``story: a whole number (got "abc")``; several joined by ``; ``."""
+    said = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        kind = error["type"]
+        text = _SAID[kind].format(**error.get("ctx", {})) if kind in _SAID else error["msg"]
+        if kind == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+            text = "must not be empty"
+        if kind != "missing":
+            given = json.dumps(error.get("input"), ensure_ascii=False, default=str)
+            text += f" (got {given if len(given) <= 40 else given[:39] + '…'})"
+        said.append(f"{where}: {text}")
+    return "; ".join(said)
+
+
 def build_server(tools: Tools) -> MCPServer[Any]:
     """The MCPServer with finews' tools and briefing resources."""
 
     most = tools.settings.mcp.max_results
     Limit = Annotated[int, Field(ge=1, le=most, description=f"items to return (1..{most})")]
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-    server: MCPServer[Any] = MCPServer(
+    server = FinewsServer(
         "finews",
         title="finews — 金融消息",
         instructions=INSTRUCTIONS,

@@ -14,10 +14,9 @@ it into an MCP tool error.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -26,16 +25,15 @@ from sqlalchemy import func, select
 from finews.config import Settings
 from finews.errors import RequestError
 from finews.model import Article, StockTag, from_epoch
-from finews.process.text import article_text as body_text
+from finews.process.stocks import StockDirectory
+from finews.process.text import article_text, shown_once_text
 from finews.run import health as source_health_of
-from finews.search.filters import resolve as resolve_filters
+from finews.search import filters as reader_filters
 from finews.search.service import Filters, parse_time
 from finews.search.service import search as run_search
 from finews.site import paths
 from finews.store import Store, schema, storyreads
 from finews.store.stories import Story
-
-_FULL_CODE = re.compile(r"\d{6}\.(?:SH|SZ|BJ|HK)|\d{5}\.HK", re.I)
 
 DIGEST_CHARS = 160
 """A list item's digest is cut here (``…``): lists are for finding, get_article for reading."""
@@ -72,12 +70,18 @@ class NewsList(BaseModel):
     items: list[NewsItem]
     total: int = Field(description="matching articles in all (items holds at most limit)")
     truncated: bool = Field(description="true when more matched than items holds")
-    note: str = ""
+    note: str = Field(
+        default="",
+        description="how to read the answer; for an empty one, why and what to try instead",
+    )
 
 
 class ArticleText(BaseModel):
     item: NewsItem
-    text: str = Field(description="digest and body as cleaned plain text")
+    text: str = Field(
+        description="the article as cleaned plain text: the body, and the digest when it is "
+        "a text of its own (a flash's digest is its body: given once)"
+    )
     chars: int = Field(description="characters of the whole text")
     truncated: bool = Field(description="true when text was cut at max_chars")
 
@@ -124,6 +128,7 @@ class StoryList(BaseModel):
     until: str
     stories: list[StorySummary]
     truncated: bool
+    note: str = Field(default="", description="for an empty answer: why and what to try")
 
 
 class SourceState(BaseModel):
@@ -198,7 +203,7 @@ class Tools:
                     source=a.source,
                     url=a.url,
                     link=self._link(a.source, a.upstream_id, int(a.published.timestamp())),
-                    digest=_cut(a.digest or body_text(a), DIGEST_CHARS),
+                    digest=_cut(a.digest or article_text(a), DIGEST_CHARS),
                     stocks=_stocks(a.stocks),
                     important=a.important,
                     story=cluster,
@@ -206,6 +211,63 @@ class Tools:
                 )
             )
         return items
+
+    def _directory(self) -> StockDirectory:
+        return reader_filters.stock_directory(self.settings.data_path / "a_shares.csv")
+
+    def _stock_code(self, stock: str) -> str:
+        """The code of the stock an agent names, by the resolver every face uses
+        (:func:`finews.search.filters.stock_code`): a typed code read one way (sz600519 →
+        600519.SH, 00700 → 00700.HK, full-width digits), a name, or UnknownStock with the
+        nearest ones; a code no list has is known when the store tagged articles with it."""
+        return reader_filters.stock_code(stock, self._directory(), self.store.is_tagged)
+
+    def _filters(
+        self,
+        *,
+        source: str | None = None,
+        media: str | None = None,
+        stock: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        important: bool = False,
+    ) -> Filters:
+        """The filters as the store reads them, each checked: an unknown source, outlet or
+        stock, a time that is none or a period that ends before it starts is an error that
+        says what is known (finews.search.filters)."""
+        filters = reader_filters.resolve(
+            Filters(
+                source=source or None,
+                media=media or None,
+                since=self._time(since, "since"),
+                until=self._time(until, "until"),
+                important=important or None,
+            )
+        )
+        if stock:
+            filters = replace(filters, stock=self._stock_code(stock))
+        if not filters.source and not filters.media:
+            return reader_filters.checked(filters, sources=(), media=())
+        from finews.sources.registry import known_sources
+        from finews.store import feedlist
+
+        sources = {
+            *known_sources(),
+            *self.settings.sources.enabled,
+            *(f.key for f in feedlist.listed(self.store)),
+            *self.store.sources(),
+        }
+        return reader_filters.checked(filters, sources=sources, media=self.store.media())
+
+    def _empty_note(self, filters: Filters) -> str:
+        """Why an answer is empty, when the store can say: its news ends before the
+        period starts (a store of older news) — or it has none."""
+        newest = self.store.newest()
+        if newest is None:
+            return "no articles: the store holds no articles yet (finews fetch or run fills it)"
+        if filters.since is not None and newest < filters.since:
+            return f"no articles in this period; {reader_filters.where_news_ends(newest)}"
+        return ""
 
     # -- the tools -------------------------------------------------------------------
     def search_news(
@@ -224,16 +286,15 @@ class Tools:
     ) -> NewsList:
         if not query.strip():
             raise RequestError("query is empty: give words, a name or a stock code")
-        filters = Filters(
-            source=source or None,
-            media=media or None,
-            stock=self._stock_code(stock) if stock else None,
-            since=self._time(since, "since"),
-            until=self._time(until, "until"),
-            important=important or None,
-        )
         # a source in Chinese (财联社) is an outlet, as on every face (finews.search.filters)
-        filters = resolve_filters(filters)
+        filters = self._filters(
+            source=source,
+            media=media,
+            stock=stock,
+            since=since,
+            until=until,
+            important=important,
+        )
         found = run_search(
             self.store,
             query,
@@ -247,6 +308,8 @@ class Tools:
         note = (
             "relaxed: all the words found too few, these have most of them" if found.relaxed else ""
         )
+        if not found.total:
+            note = self._empty_note(filters)
         return NewsList(
             items=items,
             total=found.total,
@@ -263,53 +326,44 @@ class Tools:
         stock: str | None = None,
         limit: int = 20,
     ) -> NewsList:
-        code = self._stock_code(stock) if stock else None
-        filters = resolve_filters(
-            Filters(
-                source=source or None,
-                stock=code,
-                since=self._time(since, "since"),
-                important=important or None,
-            )
-        )
+        filters = self._filters(source=source, stock=stock, since=since, important=important)
+        return self._listing(filters, limit, "newest first")
+
+    def _listing(self, filters: Filters, limit: int, note: str) -> NewsList:
+        """The newest articles the filters match, with their exact count (``total``: it
+        was the items and at most one more, a number an agent could not use)."""
         wanted = self._limit(limit)
         rows = self.store.list_articles(filters, limit=wanted + 1)
         items = self._items([(a, cluster) for _, a, cluster in rows[:wanted]])
+        total = self.store.count_articles(filters) if len(rows) > wanted else len(items)
         return NewsList(
             items=items,
-            total=len(items) + (1 if len(rows) > wanted else 0),
+            total=total,
             truncated=len(rows) > wanted,
-            note="newest first; total counts at most one beyond the items",
+            note=note if items else self._empty_note(filters),
         )
-
-    def _stock_code(self, stock: str) -> str:
-        from finews.process.stocks import load_directory, similar_stocks
-        from finews.search.filters import UnknownStock, known_code
-
-        directory = load_directory(self.settings.data_path / "a_shares.csv")
-        code = known_code(stock, directory)
-        if code is None and _FULL_CODE.fullmatch(stock.strip()):
-            code = stock.strip().upper()  # a listed code the list no longer has (delisted)
-        if code is None:
-            raise UnknownStock(stock, similar_stocks(stock, directory.display))
-        return code
 
     def stock_news(
         self, stock: str, *, since: str | None = None, until: str | None = None, limit: int = 20
     ) -> NewsList:
         code = self._stock_code(stock)
-        wanted = self._limit(limit)
-        filters = Filters(
-            stock=code, since=self._time(since, "since"), until=self._time(until, "until")
-        )
-        rows = self.store.list_articles(filters, limit=wanted + 1)
-        items = self._items([(a, cluster) for _, a, cluster in rows[:wanted]])
-        return NewsList(
-            items=items,
-            total=len(items) + (1 if len(rows) > wanted else 0),
-            truncated=len(rows) > wanted,
-            note=f"{code}: newest first",
-        )
+        name = self._directory().display.get(code, "")
+        said = f"{code} {name}".strip()
+        filters = self._filters(since=since, until=until)
+        listing = self._listing(replace(filters, stock=code), limit, f"{said}: newest first")
+        if not listing.items and not self.store.is_tagged(code):
+            # Hong Kong and US securities are seldom tagged upstream (英伟达: NVDA.US on
+            # few flashes, in many headlines): say so, and where the articles are
+            why = (
+                ": the upstreams tag few Hong Kong and US securities"
+                if code.endswith((".HK", ".US"))
+                else ""
+            )
+            listing.note = (
+                f"no article in this store is tagged with {said}{why}; call search_news "
+                f"with query {name or code!r} to find the articles that name it"
+            )
+        return listing
 
     def get_article(self, article_id: str, *, max_chars: int | None = None) -> ArticleText:
         source, sep, upstream_id = article_id.partition("/")
@@ -321,7 +375,8 @@ class Tools:
         if found is None:
             raise RequestError(f"no article {article_id!r} in this store")
         _, article, cluster = found
-        text = body_text(article)
+        # the text once: a flash's digest is its body (wave 10), as its page shows it
+        text = shown_once_text(article)
         cap = min(max_chars or self.settings.mcp.max_chars, self.settings.mcp.max_chars)
         return ArticleText(
             item=self._items([(article, cluster)])[0],
@@ -369,9 +424,10 @@ class Tools:
         self, *, since: str = "24h", until: str | None = None, limit: int = 10
     ) -> StoryList:
         start = self._time(since, "since")
-        end = self._time(until, "until") or int(self._now()) + 1
         if start is None:
             raise RequestError("since: give a time such as 24h, 7d or 2026-08-01")
+        end = self._time(until, "until") or int(self._now()) + 1
+        period = reader_filters.checked(Filters(since=start, until=end), sources=(), media=())
         wanted = self._limit(limit)
         stories = self.store.stories(start, end, wanted + 1)  # heat, importance, newest
         shown = stories[:wanted]
@@ -382,6 +438,7 @@ class Tools:
             until=from_epoch(end).isoformat(),
             stories=[self._summary(s, tags) for s in shown],
             truncated=len(stories) > wanted,
+            note="" if shown else self._empty_note(period),
         )
 
     def _summary(self, s: Story, tags: dict[int, tuple[StockTag, ...]]) -> StorySummary:
@@ -408,7 +465,16 @@ class Tools:
             raise RequestError(f"session {session!r} is not one of {', '.join(SESSIONS)}")
         when = parse_day(day) if day else None
         made = make(self.store, self.settings, when, session, now=self._now(), summarized=False)
-        return made.markdown()
+        note = ""
+        newest = self.store.newest() if not made.briefing.articles else None
+        if newest is not None and newest < made.briefing.period.since:
+            # a store of older news: where it ends, and the briefing that has it
+            day = from_epoch(newest).strftime("%Y-%m-%d")
+            note = (
+                f"存储中最新的消息在 {from_epoch(newest):%Y-%m-%d %H:%M}（北京时间）："
+                f"读 finews://briefing/{day}/day。"
+            )
+        return made.markdown(note)
 
     def source_health(self) -> SourceHealth:
         polls = schema.source_status

@@ -50,7 +50,9 @@ def stock_label(code: str, name: str) -> str:
     return f"{name} {code}" if name else code
 
 
-def markdown(b: Briefing, link: Link, site_title: str = "金融消息") -> str:
+def markdown(b: Briefing, link: Link, site_title: str = "金融消息", empty_note: str = "") -> str:
+    """The briefing as Markdown; ``empty_note``: said after "本时段没有消息。" (the MCP
+    resource tells an agent where the store's news ends: wave 10)."""
     lines = [
         f"# {site_title} {b.period.title}",
         "",
@@ -61,7 +63,7 @@ def markdown(b: Briefing, link: Link, site_title: str = "金融消息") -> str:
         lines += ["## 摘要", "", b.summary.strip(), ""]
     lines += ["## 要闻", ""]
     if not b.groups:
-        lines += ["本时段没有消息。", ""]
+        lines += [f"本时段没有消息。{empty_note}", ""]
     for group, stories in b.groups:
         lines += [f"### {group}", ""]
         for n, s in enumerate(stories, 1):

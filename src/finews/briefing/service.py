@@ -30,8 +30,8 @@ class Made:
     def story_link(self, story: int) -> str:
         return f"{self.base_url}story/{story}/index.html"
 
-    def markdown(self) -> str:
-        return render.markdown(self.briefing, self.link, self.site_title)
+    def markdown(self, empty_note: str = "") -> str:
+        return render.markdown(self.briefing, self.link, self.site_title, empty_note)
 
     def html(self) -> str:
         return render.html_document(self.briefing, self.link, self.story_link, self.site_title)

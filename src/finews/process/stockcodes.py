@@ -8,6 +8,7 @@ raw payload keeps the original either way.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _A_SHARE = re.compile(r"^\d{6}$")
 _HK = re.compile(r"^\d{4,5}$")
@@ -105,4 +106,39 @@ def from_suffixed(value: str) -> str | None:
         return f"{code.zfill(5)}.HK"
     if market == "US" and _US.match(code):
         return f"{code}.US"
+    return None
+
+
+_TYPED_PREFIX = re.compile(r"(SH|SZ|BJ|HK)(\d{4,6})")
+_TYPED_SUFFIX = re.compile(r"(\d{4,6})\.(SH|SS|SZ|BJ|HK)")
+
+
+def typed_code(value: str) -> str | None:
+    """A stock code as a reader types it → the normalised code, or None when it is no
+    code: ``600519``, ``sh600519``, ``600519.SH``, ``６００５１９`` → ``600519.SH``;
+    ``00700``, ``0700``, ``hk00700``, ``700.HK`` → ``00700.HK``; ``NVDA.US``, ``AAPL.O``.
+
+    The one reading of a typed code (wave 10: ``finews stocks sz600519`` gave 600519.SZ,
+    ``600519.SZ`` was unknown, ``00700`` unknown while ``00700.HK`` worked).  Full-width
+    characters are folded (NFKC).  A six-digit A-share code's exchange is its prefix's —
+    a contradicting one (``sz600519``: 600519 is a Shanghai code) is corrected, as the
+    tagger reads codes in text; four or five digits are a Hong Kong code (A-shares have
+    six).  Whether the stock exists is the caller's question (the stock list, the store)."""
+    text = unicodedata.normalize("NFKC", value).strip().upper().replace(" ", "")
+    match = _TYPED_PREFIX.fullmatch(text) or _TYPED_SUFFIX.fullmatch(text)
+    if match:
+        parts = match.groups()
+        digits, market = (parts[1], parts[0]) if parts[0].isalpha() else parts
+    elif text.isdigit():
+        digits, market = text, ""
+    else:
+        return from_suffixed(text) if "." in text else None
+    if len(digits) == 6 and market != "HK":
+        exchange = a_share_exchange(digits)
+        if exchange:
+            return f"{digits}.{exchange}"
+        market = _SUFFIXES.get(market, market)
+        return f"{digits}.{market}" if market in {"SH", "SZ", "BJ"} else None
+    if len(digits) in {4, 5} and market in {"", "HK"}:
+        return f"{digits.zfill(5)}.HK"
     return None

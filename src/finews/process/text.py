@@ -109,6 +109,20 @@ def said_once_text(article: Article) -> str:
     return article_text(article)
 
 
+def shown_once_text(article: Article) -> str:
+    """Digest and body as a reader reads them: the digest left out when the body says it
+    (issue #12) — its text, its start, or an earlier wording of it (财联社's brief beside its
+    edited content), as the article page decides (``site.article.repeats``).  What search
+    snippets and the MCP server's ``get_article`` show (wave 10: ``get_article`` gave a
+    flash's text twice, digest then body).  Unlike :func:`said_once_text` (the index's text)
+    an earlier wording is left out too: its words need to stay findable, not be read twice."""
+    body = body_text(article.body_html).strip()
+    digest = html.unescape(article.digest)
+    if body and (says_the_same(digest, body) or not adds_to(digest, body)):
+        return body
+    return article_text(article)
+
+
 def titled_text(article: Article) -> str:
     """Title, digest and body as text (chart blocks and tags removed, entities decoded):
     what stock tagging reads."""

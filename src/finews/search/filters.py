@@ -8,20 +8,30 @@ sources are upstream ids such as ``cls.telegraph``) silently found nothing.  Eve
 resolves its filters here first:
 
 - a stock given by name (or alias) becomes its code; a name that is no stock is an
-  :class:`UnknownStock` error with the nearest names; anything code-like (``600519``,
-  ``sh600519``, ``00700.HK``, ``NVDA.US``) goes to the store as before, which knows codes no
-  list has;
+  :class:`UnknownStock` error with the nearest names; a typed code is read one way
+  (:func:`~finews.process.stockcodes.typed_code`, wave 10: ``sz600519`` → 600519.SH,
+  ``00700`` → 00700.HK, full-width digits) and goes to the store, which knows codes no
+  list has; the command line and the MCP tools, which have the store at hand, refuse a
+  code neither the list nor a stored tag knows (:func:`stock_code`);
+- the MCP tools also refuse an unknown source or outlet and a backwards period
+  (:func:`checked`), and say where the store's news ends when a period is empty
+  (:func:`where_news_ends`);
 - a ``source`` written in Chinese is an outlet: it filters ``media``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
+import unicodedata
+from collections.abc import Callable, Collection
 from functools import lru_cache
 from pathlib import Path
 
 from finews.errors import RequestError
+from finews.model import from_epoch
+from finews.process.stockcodes import typed_code
 from finews.process.stocks import (
     StockDirectory,
     load_directory,
@@ -44,7 +54,7 @@ class UnknownStock(RequestError):
         self.near = near
 
 
-def _directory(stock_list: Path | None) -> StockDirectory:
+def stock_directory(stock_list: Path | None) -> StockDirectory:
     """The stock list (a user's newer one when installed), read again only when the file
     changes (``finews stocks --refresh`` while ``serve`` is up)."""
     try:
@@ -61,11 +71,16 @@ def _read_directory(stock_list: str, _stamp: int) -> StockDirectory:
 
 def stock_filter(stock: str, stock_list: Path | None = None) -> str:
     """The stock a filter means, as the store matches it: a code.  ``stock_list``: the
-    installed list (``<data_dir>/a_shares.csv``) when there is one."""
-    given = stock.strip()
+    installed list (``<data_dir>/a_shares.csv``) when there is one.  A typed code is read
+    as everywhere (:func:`typed_code`: ``sz600519`` → 600519.SH) and goes to the store
+    even when no list has it (the store knows delisted codes)."""
+    given = unicodedata.normalize("NFKC", stock).strip()
+    code = typed_code(given)
+    if code is not None:
+        return code
     if not given or _CODE_LIKE.fullmatch(given):
         return given
-    directory = _directory(stock_list)
+    directory = stock_directory(stock_list)
     code = known_code(given, directory)
     if code is not None:
         return code
@@ -77,13 +92,50 @@ def stock_filter(stock: str, stock_list: Path | None = None) -> str:
 def known_code(given: str, directory: StockDirectory) -> str | None:
     """The code of a stock a reader names (600519, sh600519, 贵州茅台, 英伟达), or None.  A Hong
     Kong or US security by its exact name too (英伟达, 腾讯控股): the securities master names
-    them for display, not among the A-shares' names and aliases (wave 9's review)."""
+    them for display, not among the A-shares' names and aliases (wave 9's review).  A typed
+    code is read by :func:`typed_code`, whether or not the list has it."""
+    code = typed_code(given)
+    if code is not None:
+        return code
     code = resolve_stock(given, directory.names, directory.display)
     if code is not None:
         return code
     wanted = normalise_name(given.strip())
     exact = [c for c, name in directory.display.items() if normalise_name(name) == wanted]
     return exact[0] if len(exact) == 1 else None
+
+
+def stock_code(
+    given: str, directory: StockDirectory, tagged: Callable[[str], bool] | None = None
+) -> str:
+    """The code of the stock a user names, or :class:`UnknownStock` with the nearest ones:
+    what ``finews stocks``, ``search --stock`` and the MCP tools resolve (wave 10: one
+    resolver).  A code is known when the stock list has it, or when ``tagged(code)`` says
+    the store has articles tagged with it (a delisted stock, a code no list has); a code
+    neither knows is an error naming the nearest listed codes (``920000`` → 920001.BJ …),
+    never an empty timeline under a code that is nobody's."""
+    code = known_code(given, directory)
+    typed = typed_code(given)
+    if code is not None and (
+        typed is None or code in directory.display or (tagged is not None and tagged(code))
+    ):
+        return code
+    if typed is not None:
+        raise UnknownStock(given.strip(), nearest_codes(typed, directory.display))
+    raise UnknownStock(given.strip(), similar_stocks(given, directory.display))
+
+
+def nearest_codes(code: str, display: dict[str, str], limit: int = 3) -> list[str]:
+    """Listed stocks whose code is nearest a code nobody has (a digit mistyped), same
+    market first: 600518 → 贵州茅台 600519.SH."""
+    digits, _, market = code.partition(".")
+    if not digits.isdigit():
+        return similar_stocks(digits, display, limit)
+    ranked = sorted(
+        (c for c in display if c.partition(".")[0].isdigit()),
+        key=lambda c: (c.partition(".")[2] != market, abs(int(c.partition(".")[0]) - int(digits))),
+    )
+    return [f"{display[c]} {c}" for c in ranked[:limit]]
 
 
 def resolve(filters: Filters, stock_list: Path | None = None) -> Filters:
@@ -100,6 +152,64 @@ def resolve(filters: Filters, stock_list: Path | None = None) -> Filters:
             )
         filters = dataclasses.replace(filters, source=None, media=filters.source)
     return filters
+
+
+def checked(filters: Filters, *, sources: Collection[str], media: Collection[str]) -> Filters:
+    """``filters`` (resolved) when each names something the store can have: an unknown
+    source id, an outlet the store has no article of, or a period that ends before it
+    starts is a :class:`RequestError` saying what is known — not an empty answer that
+    blames nothing (wave 10: the MCP tools answered ``source: bloomberg`` with no items and
+    no note).  ``sources``: the ids of the sources (built in, configured, the user's feeds,
+    stored); ``media``: the store's outlets."""
+    if filters.source and filters.source not in sources:
+        raise RequestError(
+            f"unknown source {filters.source!r} (sources are ids: {', '.join(sorted(sources))};"
+            " an outlet such as 财联社 is a media)"
+        )
+    if filters.media and filters.media not in media:
+        near = nearest_media(filters.media, media)
+        hint = (
+            f"did you mean {', '.join(near)}?"
+            if near
+            else "outlets here: "
+            + ", ".join(sorted(media)[:10])
+            + (" …" if len(media) > 10 else "")
+        )
+        raise RequestError(f"unknown media {filters.media!r} ({hint})")
+    if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+        raise RequestError(
+            f"since {_minute(filters.since)} is not before until {_minute(filters.until)}"
+            " (Beijing time): an empty period"
+        )
+    return filters
+
+
+def nearest_media(given: str, media: Collection[str], limit: int = 5) -> list[str]:
+    """Outlets that contain (or are contained in) what was typed, else look like it."""
+    typed = normalise_name(given)
+    within = sorted(m for m in media if typed in normalise_name(m) or normalise_name(m) in typed)
+    alike = difflib.get_close_matches(given, list(media), n=limit, cutoff=0.5)
+    return list(dict.fromkeys([*within, *alike]))[:limit]
+
+
+def _minute(epoch: int) -> str:
+    try:
+        return from_epoch(epoch).strftime("%Y-%m-%d %H:%M")
+    except ValueError:  # a time no clock gives (year 9999): said as it was computed
+        return str(epoch)
+
+
+def where_news_ends(newest: int | None, option: str = "since") -> str:
+    """Where a store's news ends, for an empty answer on a period (a store of older news:
+    an import, a copy): ``the newest article is from 2026-06-16 09:45: try since
+    2026-06-16 or a longer period`` — ``finews stories``' words, the MCP tools' notes
+    (``option``: how the asker writes the period, ``--since`` or ``since``)."""
+    if newest is None:
+        return "the store holds no articles yet"
+    return (
+        f"the newest article is from {_minute(newest)}: try {option}"
+        f" {from_epoch(newest):%Y-%m-%d} or a longer period"
+    )
 
 
 TRUE = frozenset({"1", "true", "yes", "on"})

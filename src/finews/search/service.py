@@ -6,7 +6,6 @@ The presentation (highlighted title, snippet, site path) is computed here once, 
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 
 from finews.errors import RequestError
 from finews.model import Article, parse_beijing
-from finews.process.text import adds_to, article_text, body_text, says_the_same
+from finews.process.text import shown_once_text
 from finews.search.query import Query, parse
 from finews.search.snippet import highlight, snippet
 from finews.store import Store
@@ -96,20 +95,6 @@ class Results:
         }
 
 
-def _shown_once(a: Article) -> str:
-    """Digest and body as the snippet's text, the digest left out when the body says it
-    (issue #12: a flash's snippet showed its text twice) — also when the digest is an
-    earlier wording of it, which the index keeps (``said_once_text``: its words stay
-    findable) but a reader need not read twice (wave 8: as the article page decides)."""
-    body = body_text(a.body_html)
-    digest = html.unescape(a.digest)
-    # the article page's rule (site.article.repeats): the same text or its start, or a
-    # version of it (a brief reworded, its 【headline】 edited)
-    if body and (says_the_same(digest, body) or not adds_to(digest, body)):
-        return body
-    return article_text(a)
-
-
 def search(
     store: Store,
     text: str,
@@ -143,7 +128,7 @@ def search(
             score=hit.score,
             cluster=hit.cluster,
             title_html=highlight(hit.article.title, terms),
-            snippet_html=snippet(_shown_once(hit.article), terms),
+            snippet_html=snippet(shown_once_text(hit.article), terms),
         )
         for hit in page.hits
     ]

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from finews.model import Article
-from finews.process.stockcodes import a_share_exchange
+from finews.process.stockcodes import typed_code
 from finews.process.text import said_once_text
 from finews.search import rerank
 from finews.search.query import Query, grams
@@ -156,15 +156,11 @@ class Filters:
 
 
 def stock_codes(stock: str) -> list[str]:
-    """The stored codes a user's stock filter means: ``600928`` → ``600928.SH``."""
-    text = stock.strip().upper()
-    match = re.fullmatch(r"(SH|SZ|BJ)(\d{6})", text)
-    if match:
-        return [f"{match.group(2)}.{match.group(1)}"]
-    if re.fullmatch(r"\d{6}", text):
-        exchange = a_share_exchange(text)
-        return [f"{text}.{exchange}"] if exchange else [text]
-    return [text]
+    """The stored codes a user's stock filter means: ``600928`` → ``600928.SH``, as every
+    face reads a typed code (:func:`finews.process.stockcodes.typed_code`: ``sz600519`` is
+    600519.SH, ``00700`` is 00700.HK, full-width digits fold)."""
+    code = typed_code(stock)
+    return [code] if code else [stock.strip().upper()]
 
 
 def filter_sql(filters: Filters, params: dict[str, Any], alias: str = "a") -> list[str]:

@@ -31,7 +31,7 @@ from finews.errors import StoreError
 from finews.model import Article
 from finews.search.query import Query
 from finews.store import articles as writes
-from finews.store import fulltext, notify, reads, search, sourcestatus, stats
+from finews.store import extent, fulltext, notify, reads, search, sourcestatus, stats
 from finews.store import stories as story_queries
 from finews.store.articles import SaveReport
 from finews.store.engine import (
@@ -187,6 +187,26 @@ class Store:
         """The sources that have stored articles (the unique index answers it)."""
         with self.engine.connect() as conn:
             return reads.sources(conn)
+
+    def newest(self) -> int | None:
+        """The newest article's publication time (epoch seconds); None when empty."""
+        with self.engine.connect() as conn:
+            return extent.newest(conn)
+
+    def media(self) -> list[str]:
+        """The outlets that have stored articles."""
+        with self.engine.connect() as conn:
+            return extent.media(conn)
+
+    def is_tagged(self, code: str) -> bool:
+        """Whether any article is tagged with this stock code."""
+        with self.engine.connect() as conn:
+            return extent.tagged(conn, code)
+
+    def count_articles(self, filters: fulltext.Filters) -> int:
+        """How many articles the filters match."""
+        with self.engine.connect() as conn:
+            return extent.count(conn, filters)
 
     def origin_of(self, sources: Sequence[str], upstream_id: str) -> str | None:
         """Which of ``sources`` stores an article with this upstream id, if exactly one
