@@ -6,7 +6,11 @@
 - **Once**: the store records (article, webhook) deliveries under a unique key, and a
   watermark of the articles already matched, both in the database — a restart neither
   re-sends nor misses anything.  On a store that has articles but no watermark yet, the
-  watermark starts at the newest article: no flood of alerts for the back catalogue.
+  watermark starts at the newest article: no flood of alerts for the back catalogue; nor
+  for a source's first successful poll into the store (:mod:`finews.store.backlog`).
+- **Content** (wave 10): the news said once and whole, the text cut where a reader can tell
+  (:func:`news_lines`); log lines name the headline and the webhook, secrets out
+  (:func:`hook_label`).
 - **Delivery** runs apart from ingestion, with retries and capped backoff; a failing
   webhook only delays its own messages.
 

@@ -11,11 +11,14 @@ quiet hours and a cap on pushes per hour — and the briefings at 08:00 and 15:3
 - **Pacing** (:func:`pace`): during quiet hours nothing is pushed; what matched waits.  With
   ``max_per_hour`` = N, at most N pushes go out in any hour: when more stories wait than the
   hour has room for, the last push of the hour is one digest of all the rest — never dropped.
+  Pushes and a digest's items go oldest first (:func:`in_time_order`).
 - **Briefings**: when a subscribed session's period ends (``briefing.morning``,
   ``briefing.close``) its briefing is pushed once (a unique key per subscriber and period),
   held through quiet hours; one missed while finews was down is sent on start within
   ``CATCH_UP`` seconds of its end.  Briefings do not count against the cap.  Trading days
-  only (:mod:`finews.tradingdays`): no briefing on a weekend or an exchange holiday.
+  only (:mod:`finews.tradingdays`): no briefing on a weekend or an exchange holiday.  The
+  bots get its short plain form with a link to its page (:mod:`finews.run.messages`), the
+  generic webhook its Markdown.
 - **Delivery** reuses the alerts' senders (:func:`finews.run.alerts.shaped`, ``accepted``)
   with retries and capped backoff; a failing webhook only delays its own sends.
 

@@ -48,12 +48,11 @@ def _name(source: str) -> str:
 def begin(store: Store, source: str) -> bool:
     """A poll of ``source`` starts: open its mark if it never succeeded in this store.
     Returns whether the poll's items are back catalogue."""
-    with store._write() as conn:
-        ok = conn.execute(
-            select(STATUS.c.last_success_at).where(STATUS.c.source == source)
-        ).scalar()
-        if ok is not None:
+    succeeded = select(STATUS.c.last_success_at).where(STATUS.c.source == source)
+    with store.engine.connect() as conn:  # every poll asks: a read, no write lock
+        if conn.execute(succeeded).scalar() is not None:
             return False
+    with store._write() as conn:
         name = _name(source)
         found = conn.execute(select(S.c.value).where(S.c.name == name)).first()
         if found is None:
