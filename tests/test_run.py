@@ -428,6 +428,11 @@ def count(db: Path, sql: str, *args: Any) -> int:
         con.close()
 
 
+WATERMARK_SET = "SELECT count(*) FROM alert_state WHERE name = 'matched_up_to'"
+"""The alerter has looked at the store once (alert_state also holds where each source's back
+catalogue ends: finews.store.backlog)."""
+
+
 def test_a_failing_source_recovers_and_the_others_are_never_held_up(tmp_path: Path) -> None:
     upstreams = Upstreams(initial=30, interval=0)
     base = upstreams.start()
@@ -491,7 +496,7 @@ def test_alerts_go_out_once_across_restarts_and_survive_a_failing_webhook(
     running = Running(settings)
     try:
         wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 30)
-        wait_for(lambda: count(db, "SELECT count(*) FROM alert_state") == 1)
+        wait_for(lambda: count(db, WATERMARK_SET) == 1)
         assert receiver.received == []  # the back catalogue at first start is not alerted
         receiver.refuse = 2  # the webhook fails twice, then takes them
         upstreams.initial = 200  # everything else is published
@@ -682,7 +687,7 @@ def test_a_list_item_is_shown_at_once_and_completed_in_place_with_one_alert(
     events: list[tuple[float, str, dict[str, Any]]] = []
     try:
         wait_for(lambda: count(db, "SELECT count(*) FROM articles WHERE body_complete") == 5)
-        wait_for(lambda: count(db, "SELECT count(*) FROM alert_state") == 1)
+        wait_for(lambda: count(db, WATERMARK_SET) == 1)
         with (
             serving(settings.db_url, site, poll_interval=60.0) as web,
             httpx.stream("GET", web + "api/stream", timeout=30) as response,

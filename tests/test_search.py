@@ -302,7 +302,7 @@ def test_snippets_lose_the_dateline_and_never_cut_a_number_in_two() -> None:
 
 def _inside_a_run(text: str, at: int) -> bool:
     """Whether a cut at ``at`` splits a number or a Latin word of at most 16 characters
-    (a longer run, a URL or a name run together, may be cut: search.snippet._MAX_RUN)."""
+    (a longer run, a URL or a name run together, may be cut: finews.process.text.MAX_RUN)."""
     import re as regex
 
     for run in regex.finditer(r"[0-9A-Za-z.,%]+", text):

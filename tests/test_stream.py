@@ -16,6 +16,7 @@ from typing import Any
 from daydata import day_articles
 from finews.demo.upstreams import bundled
 from finews.model import Article
+from finews.process.headline import shown_text
 from finews.process.text import adds_to
 from finews.site import paths
 from finews.site.article import article_parts
@@ -24,7 +25,6 @@ from finews.site.stream import (
     FOLD_AT,
     LINE_END,
     day_label,
-    shown_text,
     stock_pairs,
     stream_line,
     with_days,

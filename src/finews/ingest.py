@@ -23,7 +23,7 @@ from finews.model import Article, from_epoch
 from finews.sources.base import Source
 from finews.sources.drift import FieldChange
 from finews.sources.shapes import Candidates
-from finews.store import Store, calendar, topics, upstream
+from finews.store import Store, backlog, calendar, topics, upstream
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,9 @@ def poll_source(
     as an ordinary round does."""
     report = SourceReport(source.key)
     started = time.monotonic()
+    # a source's first successful poll into this store brings its back catalogue: marked,
+    # never alerted (wave 10; closed when the poll is recorded: Store.record_poll)
+    backlog.begin(store, source.key)
     seen = 0
     failed_this_round: set[str] = set()
     this_round: set[str] = set()
@@ -333,6 +336,9 @@ def complete_pending(
     for the items whose earlier attempts failed."""
     report = SourceReport(source.key)
     started = time.monotonic()
+    # a source's first successful poll into this store brings its back catalogue: marked,
+    # never alerted (wave 10; closed when the poll is recorded: Store.record_poll)
+    backlog.begin(store, source.key)
     pending = [
         a
         for a in store.pending_fulltext(source.key, max_attempts, limit + len(tried))

@@ -93,3 +93,49 @@ def _word_cut(sentence: str, limit: int) -> str:
         if at > 0 and closing not in kept[at:]:  # an aside cut open: left out
             kept = kept[:at]
     return kept.rstrip(_CLAUSE) or sentence[:limit]
+
+
+# -- a headline and its text, each said once (moved from site.stream: the pushes say them too)
+
+_LEADING_BRACKET = re.compile(r"^\s*【([^】]{1,200})】")
+_SAME_HEADLINE_MIN = 6
+"""Characters a 【headline】 and the title must share for one to be a cut of the other."""
+
+
+def headline_of(title: str, digest: str) -> str:
+    """The headline a line prints: the title, or the text's own 【headline】 when the title
+    is a cut of it (an upstream title that lost its last characters: 【纳斯达克综合指数跌幅
+    扩大至1%】 under the title 纳斯达克综合指数跌幅扩大至1 printed both, the shorter first)."""
+    m = _LEADING_BRACKET.match(digest)
+    if m and len(title) >= _SAME_HEADLINE_MIN:
+        own = m.group(1).strip()
+        if len(own) > len(title) and own.startswith(title.removesuffix("…")):
+            return own
+    return title
+
+
+def shown_text(title: str, digest: str) -> tuple[bool, str]:
+    """(whether the headline is printed, the text printed under it).  The text loses a
+    leading 【title】 (printed in bold above it) and its dateline (the line's time and
+    outlet say it); an untitled flash's derived headline is left out, its text says it."""
+    text = digest.strip()
+    if "\n" in text or "  " in text or "\t" in text:
+        text = " ".join(text.split())
+    if not text:
+        return True, ""
+    own = f"【{title}】"
+    if text.startswith(own):  # the upstream's own headline: always in bold
+        return True, strip_dateline(text[len(own) :].lstrip())
+    text = strip_dateline(text)
+    if text.startswith(own):  # a dateline, then 【headline】
+        return True, text[len(own) :].lstrip()
+    m = _LEADING_BRACKET.match(text)
+    if m and len(m.group(1)) >= _SAME_HEADLINE_MIN and title.startswith(m.group(1)):
+        # a shorter version of the headline printed above it
+        return True, strip_dateline(text[m.end() :].lstrip())
+    stem = title.removesuffix("…")
+    if stem and text.startswith(stem):
+        return False, text
+    if text == title:
+        return True, ""
+    return True, text

@@ -6,7 +6,11 @@
 - **Once**: the store records (article, webhook) deliveries under a unique key, and a
   watermark of the articles already matched, both in the database — a restart neither
   re-sends nor misses anything.  On a store that has articles but no watermark yet, the
-  watermark starts at the newest article: no flood of alerts for the back catalogue.
+  watermark starts at the newest article: no flood of alerts for the back catalogue; nor
+  for a source's first successful poll into the store (:mod:`finews.store.backlog`).
+- **Content** (wave 10): the news said once and whole, the text cut where a reader can tell
+  (:func:`news_lines`); log lines name the headline and the webhook, secrets out
+  (:func:`hook_label`).
 - **Delivery** runs apart from ingestion, with retries and capped backoff; a failing
   webhook only delays its own messages.
 
@@ -18,7 +22,9 @@ the bot token and ``chat_id``).  A webhook is configured as ``format:url``.
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +34,8 @@ import httpx
 
 from finews.errors import ConfigError
 from finews.model import Article
-from finews.process.text import article_text
+from finews.process.headline import headline_of, shown_text
+from finews.process.text import article_text, body_text, shortened
 from finews.search.aliases import default_aliases, fold
 from finews.store.fulltext import stock_codes
 
@@ -92,13 +99,46 @@ class Watchlist:
         return found
 
 
+TEXT_LIMIT = 300
+"""Characters of an article's text a bot message carries (cut at a sentence end, else never
+inside a number, and marked "…": :func:`finews.process.text.shortened`)."""
+
+
+def news_lines(article: Article, limit: int = TEXT_LIMIT) -> list[str]:
+    """The news of a message, said once (wave 10): ``【headline】`` then the text — without
+    the 【headline】 or dateline it opens with — or the text alone when it opens with the
+    headline (an untitled flash's headline is its first sentence).  The headline is the
+    text's own complete 【…】 when the upstream's title is a cut of it (``…扩大至1`` for
+    ``…扩大至1%``), as the 7×24 stream prints it (:mod:`finews.process.headline`)."""
+    digest = html.unescape(article.digest).strip() or body_text(article.body_html).strip()
+    title = headline_of(article.title, digest)
+    show, text = shown_text(title, digest)
+    lines = [f"【{title}】"] if show and title else []
+    if text:
+        lines.append(shortened(text, limit))
+    return lines
+
+
 def alert_text(article: Article, reasons: Iterable[str], link: str) -> str:
-    """One article as a bot message's text."""
+    """One article as a bot message's text: the news, then its time and outlet, its link
+    and why it matched."""
     time = article.published_beijing.strftime("%m-%d %H:%M")
-    return (
-        f"【{article.title}】\n{time} {article.media or article.source}\n"
-        f"{article.digest[:300]}\n{link}\n（{'、'.join(reasons)}）"
+    return "\n".join(
+        [
+            *news_lines(article),
+            f"{time} {article.media or article.source}",
+            link,
+            f"（{'、'.join(reasons)}）",
+        ]
     )
+
+
+def headline(article: Article, limit: int = 30) -> str:
+    """An article's headline for a log line: its complete headline, at most ``limit``
+    characters."""
+    digest = html.unescape(article.digest).strip()
+    title = headline_of(article.title, digest) or digest
+    return shortened(" ".join(title.split()), limit)
 
 
 def article_data(article: Article, reasons: list[str], link: str) -> dict[str, Any]:
@@ -200,3 +240,28 @@ def accepted(response: httpx.Response, hook: Webhook) -> bool:
         except (ValueError, AttributeError):
             return True
     return True
+
+
+_PATH_SECRETS = (
+    (re.compile(r"/bot[^/]+"), "/bot…"),  # Telegram: /bot<token>/sendMessage
+    (re.compile(r"(/hook/)[^/]+"), r"\1…"),  # Feishu: /open-apis/bot/v2/hook/<token>
+)
+
+
+def shown_url(url: str) -> str:
+    """A webhook's URL as a log line may show it: scheme, host and path — no query string
+    (DingTalk's ``access_token``, WeCom's ``key``, Telegram's ``chat_id``), no user or
+    password, and the tokens some bots put in the path masked."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    path = parts.path
+    for pattern, mask in _PATH_SECRETS:
+        path = pattern.sub(mask, path)
+    return f"{parts.scheme}://{host}{path}"
+
+
+def hook_label(hook: Webhook) -> str:
+    """``dingtalk https://oapi.dingtalk.com/robot/send``: which of the webhooks, secrets out."""
+    return f"{hook.format} {shown_url(hook.url)}"

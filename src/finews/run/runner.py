@@ -51,7 +51,7 @@ from finews.run.schedule import Clock, Schedule, SystemClock, schedule_policy
 from finews.site import SiteOptions, build_site, paths
 from finews.sources.base import Source
 from finews.sources.registry import build_sources
-from finews.store import Store, alertqueue, feedlist, freshness
+from finews.store import Store, alertqueue, backlog, feedlist, freshness
 
 if TYPE_CHECKING:
     from finews.web.process import WebProcess
@@ -358,7 +358,11 @@ class Runner:
                 return
             matches = []
             done = 0
+            old = backlog.marks(self.store, {a.source for _, a in rows})
             for article_id, article in rows:
+                if backlog.is_back_catalogue(old, article.source, article_id):
+                    done = article_id  # a source's first poll into the store: not news
+                    continue
                 if self._awaits_fulltext(article_id, article):
                     break  # matched on its full text, a moment later (show first: #17)
                 done = article_id
@@ -418,7 +422,15 @@ class Runner:
                 self.stats.alerts_sent += 1
             elif result.retry_at is None:
                 self.stats.alerts_failed += 1
-                log.warning("alert for %s to %s given up: %s", a.key, hook.format, result.error)
+                log.warning(
+                    'alert "%s" (%s/%s) to %s given up after %d attempts: %s',
+                    alerts.headline(a),
+                    a.source,
+                    a.upstream_id,
+                    alerts.hook_label(hook),
+                    delivery.attempts + 1,
+                    result.error,
+                )
             await anyio.to_thread.run_sync(
                 functools.partial(
                     alertqueue.record,

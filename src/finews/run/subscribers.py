@@ -11,11 +11,14 @@ quiet hours and a cap on pushes per hour — and the briefings at 08:00 and 15:3
 - **Pacing** (:func:`pace`): during quiet hours nothing is pushed; what matched waits.  With
   ``max_per_hour`` = N, at most N pushes go out in any hour: when more stories wait than the
   hour has room for, the last push of the hour is one digest of all the rest — never dropped.
+  Pushes and a digest's items go oldest first (:func:`in_time_order`).
 - **Briefings**: when a subscribed session's period ends (``briefing.morning``,
   ``briefing.close``) its briefing is pushed once (a unique key per subscriber and period),
   held through quiet hours; one missed while finews was down is sent on start within
   ``CATCH_UP`` seconds of its end.  Briefings do not count against the cap.  Trading days
-  only (:mod:`finews.tradingdays`): no briefing on a weekend or an exchange holiday.
+  only (:mod:`finews.tradingdays`): no briefing on a weekend or an exchange holiday.  The
+  bots get its short plain form with a link to its page (:mod:`finews.run.messages`), the
+  generic webhook its Markdown.
 - **Delivery** reuses the alerts' senders (:func:`finews.run.alerts.shaped`, ``accepted``)
   with retries and capped backoff; a failing webhook only delays its own sends.
 
@@ -38,11 +41,13 @@ import httpx
 
 from finews import tradingdays
 from finews.briefing import periods
+from finews.briefing.service import Made
 from finews.config import Settings, SubscriberSettings, quiet_hours
 from finews.model import BEIJING, Article
-from finews.run import alerts
+from finews.process.text import shortened
+from finews.run import alerts, messages
 from finews.site import paths
-from finews.store import Store
+from finews.store import Store, backlog
 from finews.store import subscriptions as state
 
 log = logging.getLogger("finews.subscribers")
@@ -117,14 +122,37 @@ def pace(waiting: int, recent: int, cap: int) -> tuple[int, bool]:
     return room - 1, True
 
 
-def digest_text(items: Sequence[tuple[Article, str]]) -> str:
-    lines = [f"【{len(items)} 条消息汇总】"]
-    for article, link in items[:DIGEST_LINES]:
-        when = article.published_beijing.strftime("%H:%M")
-        lines.append(f"{when} {article.title}（{article.media or article.source}）{link}")
-    if len(items) > DIGEST_LINES:
-        lines.append(f"……另有 {len(items) - DIGEST_LINES} 条")
-    return "\n".join(lines)
+def digest_line(article: Article, link: str) -> str:
+    """One item of a digest: its time, its complete headline, its outlet and its link."""
+    when = article.published_beijing.strftime("%H:%M")
+    title = alerts.headline(article, 80)
+    return f"{when} {title}（{article.media or article.source}）{link}"
+
+
+def digest_text(items: Sequence[tuple[Article, str]], formats: Iterable[str] = ()) -> str:
+    """A digest as a bot message: its items in the order given (dispatch gives them oldest
+    first), as many as fit the bots in ``formats`` and :data:`DIGEST_LINES`, the rest
+    counted."""
+    lines = [digest_line(a, link) for a, link in items]
+    return messages.digest_text(lines, formats, DIGEST_LINES)
+
+
+def push_headline(text: str, limit: int = 30) -> str:
+    """A push's first line, its 【】 taken off, for a log line."""
+    first = text.strip().split("\n", 1)[0].strip().removeprefix("【").removesuffix("】")
+    return shortened(first, limit)
+
+
+def in_time_order(wait: Sequence[state.Waiting], found: dict[int, Article]) -> list[state.Waiting]:
+    """Stories waiting for a push, oldest publication first (wave 10): a first poll stores
+    a list newest first, so the store's order is not the news' order.  A story whose
+    article is gone keeps its place at the start (it is only marked, never sent)."""
+
+    def when(w: state.Waiting) -> tuple[float, int]:
+        article = found.get(w.article_id)
+        return (article.published.timestamp() if article else 0.0, w.article_id)
+
+    return sorted(wait, key=when)
 
 
 @dataclass
@@ -134,7 +162,7 @@ class Subscriptions:
     store: Store
     settings: Settings
     subscribers: list[Subscriber] = field(init=False)
-    _briefings: dict[tuple[object, ...], str] = field(default_factory=dict, init=False)
+    _briefings: dict[tuple[object, ...], Made | None] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.subscribers = [
@@ -157,7 +185,10 @@ class Subscriptions:
                 if not rows:
                     break
                 matches = []
+                old = backlog.marks(self.store, {a.source for _, a, _ in rows})
                 for article_id, article, story in rows:
+                    if backlog.is_back_catalogue(old, article.source, article_id):
+                        continue  # a source's first poll into the store: not news
                     reasons = sub.reasons(article)
                     if reasons:
                         matches.append((article_id, story, reasons))
@@ -178,7 +209,9 @@ class Subscriptions:
             if not alone and not digest:
                 continue
             found = state.articles(self.store, [w.article_id for w in wait])
+            wait = in_time_order(wait, found)
             hooks = [h.key for h in sub.webhooks]
+            formats = [h.format for h in sub.webhooks]
             for w in wait[:alone]:
                 article = found.get(w.article_id)
                 if article is None:  # deleted since: nothing to push
@@ -213,7 +246,7 @@ class Subscriptions:
                     self.store,
                     sub.name,
                     "digest",
-                    digest_text(items),
+                    digest_text(items, formats),
                     data,
                     hooks,
                     stories=[w.id for w in wait[alone:]],
@@ -226,36 +259,40 @@ class Subscriptions:
         """Push each subscribed briefing whose period has ended (once, held in quiet hours)."""
         stamp = time.time() if now is None else now
         b = self.settings.briefing
-        made = 0
+        made_pushes = 0
         for sub in self.subscribers:
             if not sub.briefings or sub.is_quiet(stamp):
                 continue
             for period in ended_periods(stamp, sub.briefings, b.morning, b.close):
                 key = f"briefing:{period.day.isoformat()}:{period.session}"
-                text = self._briefing_text(period)
-                if not text:  # nothing was published in the period: nothing to brief
+                made = self._briefing(period)
+                if made is None:  # nothing was published in the period: nothing to brief
                     continue
                 data = {
                     "kind": "briefing",
                     "subscriber": sub.name,
                     "date": period.day.isoformat(),
                     "session": period.session,
-                    "markdown": text,
+                    "url": messages.briefing_page(made),
+                    "markdown": made.markdown(),
                 }
+                # the bots get its short form, fitted to the smallest of their limits
+                text = messages.briefing_text(made, [h.format for h in sub.webhooks])
                 hooks = [h.key for h in sub.webhooks]
                 pushed = state.add_push(
                     self.store, sub.name, "briefing", text, data, hooks, dedupe=key, now=stamp
                 )
-                made += pushed is not None
-        return made
+                made_pushes += pushed is not None
+        return made_pushes
 
-    def _briefing_text(self, period: periods.Period) -> str:
+    def _briefing(self, period: periods.Period) -> Made | None:
+        """The period's briefing (None: nothing was published in it), made once."""
         from finews.briefing.service import make
 
         key = (period.day, period.session)
         if key not in self._briefings:
             made = make(self.store, self.settings, period.day, period.session, now=period.until)
-            self._briefings[key] = made.markdown() if made.briefing.articles else ""
+            self._briefings[key] = made if made.briefing.articles else None
         return self._briefings[key]
 
     # -- delivery ----------------------------------------------------------------------
@@ -293,7 +330,14 @@ class Subscriptions:
                 sent += 1
             elif result.retry_at is None:
                 log.warning(
-                    "push %d to %s given up: %s", send.push_id, send.subscriber, result.error
+                    'push "%s" (%s %s #%d) to %s given up after %d attempts: %s',
+                    push_headline(send.text),
+                    send.subscriber,
+                    send.kind,
+                    send.push_id,
+                    alerts.hook_label(hook),
+                    send.attempts + 1,
+                    result.error,
                 )
             await anyio.to_thread.run_sync(
                 functools.partial(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from finews.process.headline import strip_dateline
+from finews.process.text import edge
 
 _SPACES = re.compile(r"\s+")
 _HEADLINE = re.compile(r"【[^】]{1,120}】")
@@ -56,7 +57,7 @@ def snippet(text: str, terms: Sequence[str], width: int = 120) -> str:
     The text loses its dateline (财联社5月22日电，: the result's time and outlet say it, as
     a stream line's do), and the window's edges do not cut a number or a Latin word in two
     (wave 9: "比亚迪2002…", "概率为0.…" in 83 of 2,000 snippets): an edge inside one moves
-    to its start, unless the run is longer than :data:`_MAX_RUN`."""
+    to its start, unless the run is longer than :data:`finews.process.text.MAX_RUN`."""
     text = _SPACES.sub(" ", text).strip()
     headline = _HEADLINE.match(text)
     if headline:  # 【headline】财联社5月18日电，…: the dateline after the headline
@@ -68,33 +69,15 @@ def snippet(text: str, terms: Sequence[str], width: int = 120) -> str:
     start = 0 if match is None else max(0, match.start() - width // 4)
     end = start + width
     if start > 0:
-        start = _edge(text, start, forward=True, limit=match.start() if match else start)
+        start = edge(text, start, forward=True, limit=match.start() if match else start)
         # "…，属于股票交易异常波动": a window that opens on a mark opens after it
         while start < (match.start() if match else start) and text[start] in _MARKS:
             start += 1
     if end < len(text):
-        end = _edge(text, end, forward=False, limit=max(start + 1, match.end() if match else 0))
+        end = edge(text, end, forward=False, limit=max(start + 1, match.end() if match else 0))
     piece = text[start:end]
     return ("…" if start > 0 else "") + highlight(piece, terms) + ("…" if end < len(text) else "")
 
 
 _MARKS = frozenset("，。、；：！？,.;:!? ）)」』”")
 """Punctuation a window does not open on (wave 10: "…，属于股票交易…")."""
-_RUN = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,%")
-_MAX_RUN = 16
-"""A run of digits and letters longer than this (a URL, a long code) is cut where it is."""
-
-
-def _edge(text: str, at: int, *, forward: bool, limit: int) -> int:
-    """``at`` moved off the inside of a run of digits and Latin letters: forward past it (a
-    window's start) or back to its start (a window's end), not beyond ``limit``."""
-    if not (text[at - 1] in _RUN and text[at] in _RUN):
-        return at
-    moved = at
-    if forward:
-        while moved < len(text) and text[moved] in _RUN and moved - at < _MAX_RUN:
-            moved += 1
-        return moved if moved - at < _MAX_RUN and moved <= limit else at
-    while moved > 0 and text[moved - 1] in _RUN and at - moved < _MAX_RUN:
-        moved -= 1
-    return moved if at - moved < _MAX_RUN and moved >= limit else at

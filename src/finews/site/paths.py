@@ -34,6 +34,12 @@ def article_path(source: str, upstream_id: str, published_at: int) -> str:
     return f"a/{day_of(published_at)}/{source}.{ident}.html"
 
 
+def briefing_path(day: date) -> str:
+    """The page of a day's briefings (#14), each session an ``<article id="<session>">``:
+    built by the site, linked by the briefings' pushes."""
+    return f"briefing/{day.isoformat()}/index.html"
+
+
 def root_of(path: str) -> str:
     return "../" * path.count("/")
 

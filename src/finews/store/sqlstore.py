@@ -31,7 +31,7 @@ from finews.errors import StoreError
 from finews.model import Article
 from finews.search.query import Query
 from finews.store import articles as writes
-from finews.store import extent, fulltext, notify, reads, search, sourcestatus, stats
+from finews.store import backlog, extent, fulltext, notify, reads, search, sourcestatus, stats
 from finews.store import stories as story_queries
 from finews.store.articles import SaveReport
 from finews.store.engine import (
@@ -331,6 +331,7 @@ class Store:
         stamp = int(now if now is not None else time.time())
         with self._write() as conn:
             sourcestatus.record_poll(conn, source, ok=ok, error=error, new=new, stamp=stamp)
+            backlog.close(conn, source)  # where its back catalogue ends, if it just began
 
     def source_status(self) -> dict[str, dict[str, Any]]:
         """Per source: its latest poll (if any) and its stored articles."""

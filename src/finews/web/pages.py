@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from finews.errors import RequestError
+from finews.process.headline import shown_text
 from finews.process.text import strip_tags
 from finews.search import service
 from finews.search.filters import UnknownStock, described, flag
@@ -26,7 +27,7 @@ from finews.site.formats import iso_time, rfc822_time
 from finews.site.render import STATIC
 from finews.site.stocknames import stock_chip
 from finews.site.stories import Heat, heat_chip
-from finews.site.stream import MAX_CHIPS, shown_text
+from finews.site.stream import MAX_CHIPS
 from finews.store import Store
 from finews.store.fulltext import Filters
 from finews.web.live import heats

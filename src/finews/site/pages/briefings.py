@@ -91,7 +91,7 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
 
 
 def _day_path(day: date) -> str:
-    return f"briefing/{day.isoformat()}/index.html"
+    return paths.briefing_path(day)
 
 
 def _day_page(
