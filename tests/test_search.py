@@ -342,3 +342,21 @@ def test_the_command_line_prints_an_untitled_flash_once(tmp_path: Path) -> None:
     assert len(lines) == 1, done.stdout
     assert "布伦特原油期货跌幅扩大至5%，报78.978美元/桶" in lines[0]
     assert "财联社6月16日电" not in done.stdout
+
+
+def test_the_command_line_names_an_unknown_source_or_outlet(tmp_path: Path) -> None:
+    """``finews search --source bloomberg`` said "no articles found … (try without)"; like
+    the MCP tools (wave 10), it says what is known instead, and exits 2."""
+    from daydata import day_store
+
+    db = tmp_path / "day.db"
+    day_store(f"sqlite:///{db}").close()
+    for option, value, said in (
+        ("--source", "bloomberg", "unknown source 'bloomberg' (sources are ids: cls.telegraph"),
+        ("--media", "财联", "unknown media '财联' (did you mean 财联社?)"),
+    ):
+        result = run_cli("--db", str(db), "search", "央行", option, value, "--local")
+        assert result.returncode == 2 and said in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    fine = run_cli("--db", str(db), "search", "央行", "--media", "财联社", "--local", "--json")
+    assert fine.returncode == 0 and json.loads(fine.stdout)["results"]

@@ -462,6 +462,25 @@ _MARK = re.compile(r"(<mark>.*?</mark>)")
 _TAG = re.compile(r"<[^>]+>")
 
 
+def _check_source_and_media(c: Context, source: str | None, media: str | None) -> None:
+    """Raise RequestError (exit 2) for a source id or an outlet this store cannot have."""
+    from finews.search import filters as reader_filters
+    from finews.sources.registry import known_sources
+    from finews.store import feedlist
+    from finews.store.fulltext import Filters as StoreFilters
+
+    with c.open_store(write=False) as store:
+        sources = {
+            *known_sources(),
+            *c.settings.sources.enabled,
+            *(f.key for f in feedlist.listed(store)),
+            *store.sources(),
+        }
+        reader_filters.checked(
+            StoreFilters(source=source, media=media), sources=sources, media=store.media()
+        )
+
+
 def _known_stock(c: Context, stock: str) -> str:
     """The code of a stock a user names (600519, 茅台, sh600519, ６００５１９, 00700), or a
     usage error with the nearest stocks (`finews stocks`, `finews search --stock`: a filter
@@ -539,6 +558,10 @@ def search(
 
         outlet = resolve_filters(StoreFilters(source=source, media=media))
         source, media = outlet.source, outlet.media
+    if source or media:
+        # an unknown source or outlet is a mistake to name, not "no articles found" (the
+        # MCP tools' rule, finews.search.filters.checked; wave 10)
+        _check_source_and_media(c, source, media)
     answer = None
     if not local:
         answer = _search_through_server(
