@@ -242,7 +242,7 @@ class Lanes:
 
     def start(self, key: str, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` as ``key``'s lane (the caller checked it is not busy)."""
-        self._tasks[key] = asyncio.create_task(work, name=f"webhook {key[:40]}")
+        self._tasks[key] = asyncio.create_task(work, name="webhook lane")
 
     async def wait(self) -> None:
         """Until every lane started so far has finished (tests, one-shot delivery)."""
