@@ -5,9 +5,11 @@ database file (SQLite's full ``integrity_check``, which reads every page — too
 every command, right for a check), its schema version, the built site against the store
 (a site built from another database, pages the manifest lists that are gone, changes not
 yet built), the settings (loaded and validated before any check runs), and whether each
-enabled source and feed answers at all.  Each finding is ``ok``, ``warn`` or ``fail``;
-the exit status is 0 without failures, 1 when the store, settings or site failed, 4 when
-only sources are unreachable (the status ``finews fetch`` uses for failed sources).
+enabled source and feed answers at all, and (wave 10) the webhooks: deliveries given up
+in the last 24 hours are a warning per webhook.  Each finding is ``ok``, ``warn`` or
+``fail``; the exit status is 0 without failures, 1 when the store, settings or site failed,
+4 when only sources are unreachable (the status ``finews fetch`` uses for failed sources);
+a warning does not change it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ OK, WARN, FAIL = "ok", "warn", "fail"
 @dataclass(frozen=True)
 class Finding:
     area: str
-    """``store``, ``settings``, ``site`` or ``source``."""
+    """``store``, ``settings``, ``site``, ``webhook`` or ``source``."""
     name: str
     state: str
     detail: str
@@ -71,6 +73,49 @@ def check_store(url: str) -> tuple[list[Finding], int | None, set[str] | None]:
         version,
         pages,
     )
+
+
+DAY = 24 * 3600
+
+
+def check_webhooks(url: str, now: float) -> list[Finding]:
+    """The alerts' deliveries and the subscribers' sends given up in the last 24 hours, a
+    warning per webhook with the latest error (a ``finews run`` whose webhooks all fail is
+    otherwise healthy to every other check).  Nothing when none failed or the store cannot
+    be read (:func:`check_store` says why)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from finews.errors import StoreError
+    from finews.store import Store, alertqueue, subscriptions
+
+    try:
+        store = Store.open(url, create=False)
+    except StoreError:
+        return []
+    with store:
+        try:
+            failed = [("alerts", f) for f in alertqueue.failed_since(store, now - DAY)]
+            failed += [("subscribers", f) for f in subscriptions.failed_since(store, now - DAY)]
+        except DBAPIError:
+            return []
+    return [
+        Finding(
+            "webhook",
+            f"{kind} {_redacted(f.webhook)}",
+            WARN,
+            f"{f.count} deliveries failed in the last 24 h (given up after the retries); "
+            f"last error: {f.last_error[:200] or '?'}",
+        )
+        for kind, f in failed
+    ]
+
+
+def _redacted(key: str) -> str:
+    """A webhook's ``FORMAT:URL`` as the logs name it (no token)."""
+    from finews.run.alerts import Webhook
+
+    kind, _, url = key.partition(":")
+    return Webhook(kind, url).label
 
 
 def check_site(site: Path, store_version: int | None, articles: set[str] | None) -> list[Finding]:

@@ -188,7 +188,12 @@ def main_options(
     if log_format not in {"text", "json"}:
         raise typer.BadParameter(f"{log_format!r} is not text or json", param_hint="--log-format")
     configure_logging(logging.WARNING - 10 * min(verbose, 2), log_format)
-    ctx.obj = Context(load_settings(config, db=db))
+    settings = load_settings(config, db=db)
+    if settings.alerts.stocks or settings.subscribers:  # names → codes, typos refused
+        from finews.run.watchlists import resolve
+
+        settings = resolve(settings, settings.data_path / "a_shares.csv")
+    ctx.obj = Context(settings)
     import os
 
     for warning in unknown_variables(os.environ):  # a typo is said; the command still runs
@@ -1010,7 +1015,12 @@ def _run(
     err.print(
         f"stopped: {stats.polls} polls ({stats.failed_polls} failed), "
         f"{stats.new_articles} new articles, {stats.builds} site builds, "
-        f"{stats.alerts_sent} alerts sent"
+        f"{stats.alerts_sent} alerts sent, {stats.alerts_failed} failed"
+        + (
+            f", {stats.pushes_sent} pushes sent, {stats.pushes_failed} failed"
+            if settings.subscribers
+            else ""
+        )
     )
 
 
@@ -1384,6 +1394,10 @@ def check(
     store_found, version, pages = checks.check_store(c.settings.db_url)
     findings += store_found
     findings += checks.check_site(site_dir or c.settings.site_path, version, pages)
+    if version is not None:
+        import time
+
+        findings += checks.check_webhooks(c.settings.db_url, time.time())
     if network:
         feeds: list[tuple[str, str]] = []
         if version is not None:
@@ -1402,7 +1416,9 @@ def check(
         for f in findings:
             table.add_row(f.area, f.name, Text(f.state, style=colours[f.state]), f.detail)
         out.print(table)
-        out.print(f"verdict: {verdict}")
+        warned = sum(1 for f in findings if f.state == checks.WARN)
+        said = f" ({warned} warning{'s' if warned > 1 else ''})" if warned else ""
+        out.print(f"verdict: {verdict}{said}")
     if status:
         first = next(f for f in findings if f.state == checks.FAIL)
         _say(f"check: {verdict}: {first.area} {first.name}: {first.detail}")

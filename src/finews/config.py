@@ -357,12 +357,19 @@ class AlertSettings:
         default=(), metadata=_doc("words (and their aliases) that trigger an alert")
     )
     stocks: tuple[str, ...] = field(
-        default=(), metadata=_doc("stock codes whose tagged articles trigger an alert")
+        default=(),
+        metadata=_doc(
+            "stocks (codes or names: 贵州茅台 is 600519.SH) whose tagged articles trigger an "
+            "alert; an unknown one is an error"
+        ),
     )
     important: bool = field(default=False, metadata=_doc("alert on every important article"))
     webhooks: tuple[str, ...] = field(
         default=(),
-        metadata=_doc("FORMAT:URL, FORMAT = generic, dingtalk, feishu, wecom or telegram"),
+        metadata=_doc(
+            "FORMAT:URL, FORMAT = generic, dingtalk, feishu, wecom or telegram; the URL "
+            "http(s) with a host and a port 1..65535 (checked when the settings are read)"
+        ),
     )
     retries: int = field(default=8, metadata=_doc("attempts per alert before giving up"))
     timeout: float = field(default=10.0, metadata=_doc("seconds per webhook request"))
@@ -380,14 +387,19 @@ class SubscriberSettings:
         default=(), metadata=_doc("words that match (with search's aliases and synonyms)")
     )
     stocks: tuple[str, ...] = field(
-        default=(), metadata=_doc("stock codes whose tagged articles match")
+        default=(),
+        metadata=_doc("stocks (codes or names) whose tagged articles match; unknown: an error"),
     )
     important: bool = field(default=False, metadata=_doc("every important article matches"))
     important_only: bool = field(
         default=False, metadata=_doc("only important articles match (with the above)")
     )
     sources: tuple[str, ...] = field(
-        default=(), metadata=_doc("only articles of these sources (empty: every source)")
+        default=(),
+        metadata=_doc(
+            "only articles of these sources: ids such as cls.telegraph, jekyll or "
+            "feed.KEY (empty: every source; an unknown id is an error)"
+        ),
     )
     webhooks: tuple[str, ...] = field(default=(), metadata=_doc("FORMAT:URL, as alerts.webhooks"))
     quiet_hours: str = field(
@@ -633,6 +645,42 @@ def check_url(value: str, name: str, schemes: tuple[str, ...] = ("http", "https"
     return value
 
 
+WEBHOOK_FORMATS = ("generic", "dingtalk", "feishu", "wecom", "telegram")
+
+
+def check_webhook(spec: str, name: str) -> tuple[str, str]:
+    """``FORMAT:URL`` → (format, URL), or one error naming the setting (wave 10).  Here,
+    in the settings' validation, so that every command refuses what ``finews run`` would
+    refuse (``finews check`` said "healthy" for a webhook ``run`` would not start with),
+    and an address httpx cannot send to (a port of 99999) never reaches the sender, where
+    it stopped every webhook's alerts."""
+    kind, sep, url = spec.strip().partition(":")
+    if not sep or kind not in WEBHOOK_FORMATS:
+        raise ConfigError(
+            f"{name}: {spec!r} is not FORMAT:URL with FORMAT one of {', '.join(WEBHOOK_FORMATS)}"
+        )
+    parsed = urlsplit(url)
+    if parsed.scheme.lower() not in {"http", "https"} or not url.lower().startswith(
+        ("http://", "https://")
+    ):
+        raise ConfigError(f"{name}: {spec!r}: the URL must start with http:// or https://")
+    if not parsed.hostname:
+        raise ConfigError(f"{name}: {spec!r}: the URL has no host")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"{name}: {spec!r}: the port must be a number 1..65535")
+    import httpx  # what the sender will make of it (a space in the host, …)
+
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigError(f"{name}: {spec!r}: {exc}") from None
+    return kind, url
+
+
 def parse_override(text: str) -> dict[str, str]:
     """``host=http://base,host2=http://base2`` → a mapping; bases lose a trailing ``/``."""
     result: dict[str, str] = {}
@@ -727,7 +775,8 @@ def _coerce(value: Any, kind: Any, name: str) -> Any:
                 return False
             raise ValueError(value)
         if kind is int:
-            if isinstance(value, bool):
+            # 1.5 is not silently 1 (wave 10): a float is taken only when it is whole
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError(value)
             return int(value)
         if kind is float:
@@ -972,6 +1021,10 @@ def _validate(s: Settings) -> None:
                 raise ConfigError(f"{where}.briefings: {session!r} is not morning or close")
         if not sub.webhooks:
             raise ConfigError(f'{where}: no webhooks (give webhooks = ["generic:https://…"])')
+        for spec in sub.webhooks:
+            check_webhook(spec, f"{where}.webhooks")
+    for spec in s.alerts.webhooks:
+        check_webhook(spec, "alerts.webhooks")
     check_host(s.mcp.host, "mcp.host")
     check_url(s.site.base_url, "site.base_url")
     if not s.worker.redis.startswith("unix://"):

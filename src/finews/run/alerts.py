@@ -11,8 +11,9 @@
 - **Content** (wave 10): the news said once and whole, the text cut where a reader can tell
   (:func:`news_lines`); log lines name the headline and the webhook, secrets out
   (:func:`hook_label`).
-- **Delivery** runs apart from ingestion, with retries and capped backoff; a failing
-  webhook only delays its own messages.
+- **Delivery** runs apart from ingestion, with retries and capped backoff, each webhook
+  in its own lane (:class:`Lanes`, wave 10): a webhook that hangs or fails — whatever the
+  failure, an address httpx refuses included — delays only its own messages.
 
 Webhook formats: ``generic`` (a JSON POST of the article), ``dingtalk``, ``feishu``,
 ``wecom`` (their bot message shapes) and ``telegram`` (``sendMessage``; the URL carries
@@ -21,18 +22,19 @@ the bot token and ``chat_id``).  A webhook is configured as ``format:url``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from finews.errors import ConfigError
+from finews.config import WEBHOOK_FORMATS, check_webhook
 from finews.model import Article
 from finews.process.headline import headline_of, shown_text
 from finews.process.text import article_text, body_text, shortened
@@ -41,7 +43,7 @@ from finews.store.fulltext import stock_codes
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("generic", "dingtalk", "feishu", "wecom", "telegram")
+FORMATS = WEBHOOK_FORMATS
 
 
 @dataclass(frozen=True)
@@ -50,18 +52,20 @@ class Webhook:
     url: str
 
     @classmethod
-    def parse(cls, spec: str) -> Webhook:
-        kind, sep, url = spec.partition(":")
-        if not sep or kind not in FORMATS or not url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"alerts.webhooks: {spec!r} is not FORMAT:URL with FORMAT one of "
-                f"{', '.join(FORMATS)}"
-            )
-        return cls(kind, url)
+    def parse(cls, spec: str, setting: str = "alerts.webhooks") -> Webhook:
+        """``FORMAT:URL``, checked by the settings' own rule (:func:`check_webhook`);
+        ``setting`` names where it was given (``subscribers.desk.webhooks``)."""
+        return cls(*check_webhook(spec, setting))
 
     @property
     def key(self) -> str:
         return f"{self.format}:{self.url}"
+
+    @property
+    def label(self) -> str:
+        """The webhook as a log line names it (:func:`shown_url`): a log is read by more
+        people than the settings file."""
+        return f"{self.format} {shown_url(self.url)}"
 
 
 @dataclass(frozen=True)
@@ -211,12 +215,24 @@ async def send(
         ok = accepted(response, hook)
         if not ok:
             error = f"HTTP {response.status_code}: {response.text[:200]}"
-    except httpx.HTTPError as exc:
-        ok, error = False, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # any failure is this delivery's alone (wave 10): a port of
+        # 99999 raised an ExceptionGroup (OverflowError), no HTTPError, and stopped them all
+        ok, error = False, cause(exc)
+        if not isinstance(exc, httpx.HTTPError):
+            log.warning("webhook %s: sending failed: %s", hook.label, error)
     retry_at = None
     if not ok and attempts + 1 < retries:
         retry_at = now + min(3600.0, 5.0 * 2**attempts)
     return Sent(ok, error, retry_at)
+
+
+def cause(exc: BaseException) -> str:
+    """What went wrong, in one line: the first exception inside an exception group (httpx
+    under anyio raised ``ExceptionGroup: unhandled errors in a TaskGroup``, which names
+    neither the webhook nor the cause)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
 
 
 def accepted(response: httpx.Response, hook: Webhook) -> bool:
@@ -264,4 +280,39 @@ def shown_url(url: str) -> str:
 
 def hook_label(hook: Webhook) -> str:
     """``dingtalk https://oapi.dingtalk.com/robot/send``: which of the webhooks, secrets out."""
-    return f"{hook.format} {shown_url(hook.url)}"
+    return hook.label
+
+
+class Lanes:
+    """One sending task per webhook at a time (wave 10).  Deliveries used to go out one
+    after another in one loop: a webhook that hung for its whole timeout held up every
+    other webhook's messages.  Now each round hands each idle webhook its due messages as
+    its own task and does not wait for it; a busy webhook is skipped until its lane is
+    free (:meth:`busy` is passed to the queue so that its messages do not crowd the
+    others' out of a round)."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def busy(self) -> set[str]:
+        """The webhooks (keys) whose lane is still sending."""
+        for key in [k for k, t in self._tasks.items() if t.done()]:
+            self._tasks.pop(key)
+        return set(self._tasks)
+
+    def start(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as ``key``'s lane (the caller checked it is not busy)."""
+        self._tasks[key] = asyncio.create_task(work, name="webhook lane")
+
+    async def wait(self) -> None:
+        """Until every lane started so far has finished (tests, one-shot delivery)."""
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self.busy()
+
+    async def close(self) -> None:
+        """Stop every lane (shutdown): a message cut off mid-send stays pending and goes
+        out after the restart."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()

@@ -73,6 +73,8 @@ class RunStats:
     alerts_sent: int = 0
     alerts_failed: int = 0
     pushes_sent: int = 0
+    pushes_failed: int = 0
+    """Sent: accepted by a webhook; failed: given up after ``alerts.retries`` attempts."""
     started: float = field(default_factory=time.time)
 
 
@@ -342,14 +344,24 @@ class Runner:
 
     # -- alerts --------------------------------------------------------------------------
     async def _alerter(self) -> None:
-        await anyio.to_thread.run_sync(self._match_alerts)  # sets the watermark on a new store
-        async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._alerts_wanted.wait(), 1.0)
-                self._alerts_wanted.clear()
-                await anyio.to_thread.run_sync(self._match_alerts)
-                await self._deliver(client)
+        lanes = alerts.Lanes()
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+                first = True
+                while True:
+                    if not first:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._alerts_wanted.wait(), 1.0)
+                        self._alerts_wanted.clear()
+                    try:
+                        # the first round sets the watermark on a new store
+                        await anyio.to_thread.run_sync(self._match_alerts)
+                        await self._deliver(client, lanes)
+                    except Exception:  # a bug or a store failure must not end alerting
+                        log.exception("alerts: a round failed (retried)")
+                    first = False
+        finally:
+            await lanes.close()
 
     def _match_alerts(self) -> None:
         while True:
@@ -389,78 +401,109 @@ class Runner:
         self._held.pop(article_id, None)
         return False
 
-    async def _deliver(self, client: httpx.AsyncClient) -> None:
-        pending = await anyio.to_thread.run_sync(alertqueue.due, self.store)
-        hooks = {h.key: h for h in self.webhooks}
-        base = self.settings.site.base_url.rstrip("/") + "/"
+    async def _deliver(self, client: httpx.AsyncClient, lanes: alerts.Lanes) -> None:
+        """Hand each idle webhook its due deliveries, in its own lane (wave 10): a webhook
+        that hangs holds up only its own."""
+        busy = lanes.busy()
+        pending = await anyio.to_thread.run_sync(
+            functools.partial(alertqueue.due, self.store, exclude=busy)
+        )
+        batches: dict[str, list[alertqueue.Delivery]] = {}
         for delivery in pending:
-            hook = hooks.get(delivery.webhook)
-            if hook is None:  # removed from the settings since
+            batches.setdefault(delivery.webhook, []).append(delivery)
+        for key, batch in batches.items():
+            lanes.start(key, self._send_lane(client, key, batch))
+
+    async def _send_lane(
+        self, client: httpx.AsyncClient, key: str, batch: list[alertqueue.Delivery]
+    ) -> None:
+        """One webhook's deliveries, one after another; whatever goes wrong with one is
+        logged and is that delivery's alone."""
+        hook = {h.key: h for h in self.webhooks}.get(key)
+        base = self.settings.site.base_url.rstrip("/") + "/"
+        for delivery in batch:
+            try:
+                if hook is None:  # removed from the settings since
+                    await anyio.to_thread.run_sync(
+                        functools.partial(
+                            alertqueue.record,
+                            self.store,
+                            delivery.id,
+                            ok=False,
+                            error="webhook no longer configured",
+                        )
+                    )
+                    continue
+                a = delivery.article
+                link = base + paths.article_path(
+                    a.source, a.upstream_id, int(a.published.timestamp())
+                )
+                url, body = alerts.payload(hook, a, delivery.reasons, link)
+                result = await alerts.send(
+                    client,
+                    hook,
+                    url,
+                    body,
+                    attempts=delivery.attempts,
+                    retries=self.settings.alerts.retries,
+                    now=time.time(),
+                )
+                if result.ok:
+                    self.stats.alerts_sent += 1
+                elif result.retry_at is None:
+                    self.stats.alerts_failed += 1
+                    log.warning(
+                        'alert "%s" (%s/%s) to %s given up after %d attempts: %s',
+                        alerts.headline(a),
+                        a.source,
+                        a.upstream_id,
+                        hook.label,
+                        delivery.attempts + 1,
+                        result.error,
+                    )
                 await anyio.to_thread.run_sync(
                     functools.partial(
                         alertqueue.record,
                         self.store,
                         delivery.id,
-                        ok=False,
-                        error="webhook no longer configured",
+                        ok=result.ok,
+                        error=result.error,
+                        retry_at=result.retry_at,
                     )
                 )
-                continue
-            a = delivery.article
-            link = base + paths.article_path(a.source, a.upstream_id, int(a.published.timestamp()))
-            url, body = alerts.payload(hook, a, delivery.reasons, link)
-            result = await alerts.send(
-                client,
-                hook,
-                url,
-                body,
-                attempts=delivery.attempts,
-                retries=self.settings.alerts.retries,
-                now=time.time(),
-            )
-            if result.ok:
-                self.stats.alerts_sent += 1
-            elif result.retry_at is None:
-                self.stats.alerts_failed += 1
-                log.warning(
-                    'alert "%s" (%s/%s) to %s given up after %d attempts: %s',
-                    alerts.headline(a),
-                    a.source,
-                    a.upstream_id,
-                    alerts.hook_label(hook),
-                    delivery.attempts + 1,
-                    result.error,
-                )
-            await anyio.to_thread.run_sync(
-                functools.partial(
-                    alertqueue.record,
-                    self.store,
+            except Exception:
+                log.exception(
+                    "alert delivery %d to %s failed (tried again next round)",
                     delivery.id,
-                    ok=result.ok,
-                    error=result.error,
-                    retry_at=result.retry_at,
+                    hook.label if hook else key,
                 )
-            )
 
     # -- subscribers (issue #14) -------------------------------------------------------
     async def _subscribers(self) -> None:
         from finews.run.subscribers import Subscriptions
 
         subs = Subscriptions(self.store, self.settings)
-        async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
-            while True:
-                try:
-                    await anyio.to_thread.run_sync(subs.match)
-                    await anyio.to_thread.run_sync(subs.briefings)
-                    await anyio.to_thread.run_sync(subs.dispatch)
-                    self.stats.pushes_sent += await subs.deliver(client)
-                except Exception:  # a bug or a store failure must not end the process
-                    log.exception("subscribers: a round failed (retried)")
-                # new articles wake it; the clock (quiet hours ending, the hour's cap
-                # freeing up, a briefing's time) is looked at every few seconds
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._subscribers_wanted.wait(), 5.0)
-                self._subscribers_wanted.clear()
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+                while True:
+                    try:
+                        await anyio.to_thread.run_sync(subs.match)
+                        await anyio.to_thread.run_sync(subs.briefings)
+                        await anyio.to_thread.run_sync(subs.dispatch)
+                        await subs.deliver(client, wait=False)  # each webhook in its lane
+                    except Exception:  # a bug or a store failure must not end the process
+                        log.exception("subscribers: a round failed (retried)")
+                    self.stats.pushes_sent = subs.sent
+                    self.stats.pushes_failed = subs.failed
+                    # new articles wake it; the clock (quiet hours ending, the hour's cap
+                    # freeing up, a briefing's time) is looked at every few seconds
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._subscribers_wanted.wait(), 5.0)
+                    self._subscribers_wanted.clear()
+        finally:
+            await subs.lanes.close()
+            self.stats.pushes_sent = subs.sent
+            self.stats.pushes_failed = subs.failed
 
     # -- the web app ---------------------------------------------------------------------
     async def _start_server(self) -> WebProcess:

@@ -19,8 +19,10 @@ quiet hours and a cap on pushes per hour — and the briefings at 08:00 and 15:3
   only (:mod:`finews.tradingdays`): no briefing on a weekend or an exchange holiday.  The
   bots get its short plain form with a link to its page (:mod:`finews.run.messages`), the
   generic webhook its Markdown.
-- **Delivery** reuses the alerts' senders (:func:`finews.run.alerts.shaped`, ``accepted``)
-  with retries and capped backoff; a failing webhook only delays its own sends.
+- **Delivery** reuses the alerts' senders (:func:`finews.run.alerts.shaped`, ``send``)
+  with retries and capped backoff, each webhook in its own lane
+  (:class:`finews.run.alerts.Lanes`): a failing or hanging webhook only delays its own
+  sends.
 
 ``finews subscribers test NAME`` replays the last 24 hours through the same pacing
 (:func:`simulate`), each article arriving at its publication time.
@@ -79,7 +81,9 @@ class Subscriber:
         return cls(
             name=name,
             watchlist=alerts.Watchlist(s.keywords, s.stocks, s.important),
-            webhooks=tuple(alerts.Webhook.parse(w) for w in s.webhooks),
+            webhooks=tuple(
+                alerts.Webhook.parse(w, f"subscribers.{name}.webhooks") for w in s.webhooks
+            ),
             sources=s.sources,
             important_only=s.important_only,
             quiet=quiet_hours(s.quiet_hours, f"subscribers.{name}.quiet_hours")
@@ -163,6 +167,11 @@ class Subscriptions:
     settings: Settings
     subscribers: list[Subscriber] = field(init=False)
     _briefings: dict[tuple[object, ...], Made | None] = field(default_factory=dict, init=False)
+    lanes: alerts.Lanes = field(default_factory=alerts.Lanes, init=False)
+    sent: int = field(default=0, init=False)
+    """sends the webhooks accepted (since this object was made)"""
+    failed: int = field(default=0, init=False)
+    """sends given up after ``alerts.retries`` attempts"""
 
     def __post_init__(self) -> None:
         self.subscribers = [
@@ -296,61 +305,101 @@ class Subscriptions:
         return self._briefings[key]
 
     # -- delivery ----------------------------------------------------------------------
-    async def deliver(self, client: httpx.AsyncClient, now: Callable[[], float] = time.time) -> int:
-        """Send what is due to the webhooks; returns how many were accepted."""
+    async def deliver(
+        self,
+        client: httpx.AsyncClient,
+        now: Callable[[], float] = time.time,
+        *,
+        wait: bool = True,
+    ) -> int:
+        """Hand what is due to the webhooks, each idle webhook its own lane; a busy one is
+        left to its lane.  ``wait``: until the lanes are done (one-shot use and tests;
+        ``finews run`` does not wait, so that a hanging webhook delays no other).  Returns
+        how many sends were accepted meanwhile (0 when not waiting: see :attr:`sent`)."""
         import anyio.to_thread
 
-        pending = await anyio.to_thread.run_sync(state.due, self.store, now())
-        hooks = {h.key: h for s in self.subscribers for h in s.webhooks}
-        sent = 0
+        before = self.sent
+        busy = self.lanes.busy()
+        pending = await anyio.to_thread.run_sync(
+            functools.partial(state.due, self.store, now(), exclude=busy)
+        )
+        batches: dict[str, list[state.Send]] = {}
         for send in pending:
-            hook = hooks.get(send.webhook)
-            if hook is None:
+            batches.setdefault(send.webhook, []).append(send)
+        for key, batch in batches.items():
+            self.lanes.start(key, self._send_lane(client, key, batch, now))
+        if not wait:
+            return 0
+        await self.lanes.wait()
+        return self.sent - before
+
+    async def _send_lane(
+        self,
+        client: httpx.AsyncClient,
+        key: str,
+        batch: list[state.Send],
+        now: Callable[[], float],
+    ) -> None:
+        """One webhook's sends, one after another; whatever goes wrong with one is logged
+        naming the webhook, and is that send's alone."""
+        import anyio.to_thread
+
+        hook = {h.key: h for s in self.subscribers for h in s.webhooks}.get(key)
+        for send in batch:
+            try:
+                if hook is None:
+                    await anyio.to_thread.run_sync(
+                        functools.partial(
+                            state.record,
+                            self.store,
+                            send.id,
+                            ok=False,
+                            error="webhook no longer configured",
+                        )
+                    )
+                    continue
+                url, body = alerts.shaped(hook, send.text, send.data)
+                result = await alerts.send(
+                    client,
+                    hook,
+                    url,
+                    body,
+                    attempts=send.attempts,
+                    retries=self.settings.alerts.retries,
+                    now=now(),
+                )
+                if result.ok:
+                    self.sent += 1
+                elif result.retry_at is None:
+                    self.failed += 1
+                    log.warning(
+                        'push "%s" (%s %s #%d) to %s given up after %d attempts: %s',
+                        push_headline(send.text),
+                        send.subscriber,
+                        send.kind,
+                        send.push_id,
+                        hook.label,
+                        send.attempts + 1,
+                        result.error,
+                    )
                 await anyio.to_thread.run_sync(
                     functools.partial(
                         state.record,
                         self.store,
                         send.id,
-                        ok=False,
-                        error="webhook no longer configured",
+                        ok=result.ok,
+                        error=result.error,
+                        retry_at=result.retry_at,
+                        now=now(),
                     )
                 )
-                continue
-            url, body = alerts.shaped(hook, send.text, send.data)
-            result = await alerts.send(
-                client,
-                hook,
-                url,
-                body,
-                attempts=send.attempts,
-                retries=self.settings.alerts.retries,
-                now=now(),
-            )
-            if result.ok:
-                sent += 1
-            elif result.retry_at is None:
-                log.warning(
-                    'push "%s" (%s %s #%d) to %s given up after %d attempts: %s',
-                    push_headline(send.text),
-                    send.subscriber,
-                    send.kind,
+            except Exception:
+                log.exception(
+                    "push %d to %s via %s failed (tried again next round)",
                     send.push_id,
-                    alerts.hook_label(hook),
-                    send.attempts + 1,
-                    result.error,
+                    send.subscriber,
+                    hook.label if hook else key,
                 )
-            await anyio.to_thread.run_sync(
-                functools.partial(
-                    state.record,
-                    self.store,
-                    send.id,
-                    ok=result.ok,
-                    error=result.error,
-                    retry_at=result.retry_at,
-                    now=now(),
-                )
-            )
-        return sent
 
 
 def ended_periods(

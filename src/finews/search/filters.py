@@ -89,6 +89,26 @@ def stock_filter(stock: str, stock_list: Path | None = None) -> str:
     raise UnknownStock(given, similar_stocks(given, directory.display))
 
 
+def watched_stock(stock: str, stock_list: Path | None = None) -> str:
+    """The code of a stock a watchlist names (``alerts.stocks``, ``subscribers.NAME.stocks``;
+    wave 10), stricter than a search filter: a watchlist never reports what it missed, so a
+    name is its code (贵州茅台 → 600519.SH) and what is no stock at all (``6005199``, a
+    misspelt name) is :class:`UnknownStock` — where a search lets the store try it.  A
+    well-formed code that no list has (a new listing, 00700.HK, NVDA.US) is kept."""
+    given = stock.strip()
+    code = typed_code(given)
+    if code is not None:  # code-shaped: no need to read the lists
+        return code
+    directory = stock_directory(stock_list)
+    code = known_code(given, directory) if given else None
+    if code is not None:
+        return code
+    near = similar_stocks(given, directory.display)
+    if not near and not given.isascii() and len(given) >= 3:  # 贵州茅苔: the names of 贵州…
+        near = similar_stocks(given[:2], directory.display, limit=3)
+    raise UnknownStock(given, near)
+
+
 def known_code(given: str, directory: StockDirectory) -> str | None:
     """The code of a stock a reader names (600519, sh600519, 贵州茅台, 英伟达), or None.  A Hong
     Kong or US security by its exact name too (英伟达, 腾讯控股): the securities master names

@@ -5,6 +5,7 @@ restarts."""
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,13 +104,25 @@ def enqueue(
     return added
 
 
-def due(store: Store, now: float | None = None, limit: int = 50) -> list[Delivery]:
+def due(
+    store: Store,
+    now: float | None = None,
+    limit: int = 50,
+    *,
+    exclude: Collection[str] = (),
+) -> list[Delivery]:
+    """The deliveries to try now, oldest first; ``exclude``: webhooks still busy sending
+    (their lane takes them later), so that a dead webhook's backlog never fills the
+    round's ``limit`` and keeps the others' waiting (wave 10)."""
     stamp = int(now if now is not None else time.time())
+    where = [D.c.status == "pending", D.c.next_attempt_at <= stamp]
+    if exclude:
+        where.append(D.c.webhook.not_in(list(exclude)))
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(D, A)
             .join(A, (A.c.source == D.c.source) & (A.c.upstream_id == D.c.upstream_id))
-            .where(D.c.status == "pending", D.c.next_attempt_at <= stamp)
+            .where(*where)
             .order_by(D.c.next_attempt_at, D.c.id)
             .limit(limit)
         ).mappings()
@@ -134,7 +147,8 @@ def record(
     retry_at: float | None = None,
     now: float | None = None,
 ) -> None:
-    """A delivery's outcome: sent, retried at ``retry_at``, or (no ``retry_at``) given up."""
+    """A delivery's outcome: sent, retried at ``retry_at``, or (no ``retry_at``) given up
+    — then ``next_attempt_at`` keeps the time it was given up (:func:`failed_since`)."""
     stamp = int(now if now is not None else time.time())
     values: dict[str, Any] = {"attempts": D.c.attempts + 1, "last_error": error[:1000]}
     if ok:
@@ -142,7 +156,7 @@ def record(
     elif retry_at is not None:
         values.update(next_attempt_at=int(retry_at))
     else:
-        values.update(status="failed")
+        values.update(status="failed", next_attempt_at=stamp)
     with store._write() as conn:
         conn.execute(update(D).where(D.c.id == delivery_id).values(**values))
 
@@ -153,3 +167,39 @@ def counts(store: Store) -> dict[str, int]:
             status: int(n)
             for status, n in conn.execute(select(D.c.status, func.count()).group_by(D.c.status))
         }
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The deliveries one webhook gave up on in a time span (``finews check``, wave 10)."""
+
+    webhook: str
+    count: int
+    last_error: str
+
+
+def failed_since(store: Store, since: float) -> list[Failed]:
+    """Per webhook, the deliveries given up on since ``since`` and the latest error."""
+    return failed_by_webhook(store, D, since)
+
+
+def failed_by_webhook(store: Store, table: Any, since: float) -> list[Failed]:
+    """Shared with :func:`finews.store.subscriptions.failed_since` (the same columns)."""
+    c = table.c
+    found = []
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(c.webhook, func.count(), func.max(c.next_attempt_at))
+            .where(c.status == "failed", c.next_attempt_at >= int(since))
+            .group_by(c.webhook)
+            .order_by(c.webhook)
+        ).all()
+        for webhook, n, last in rows:
+            error = conn.execute(
+                select(c.last_error)
+                .where(c.webhook == webhook, c.status == "failed", c.next_attempt_at == last)
+                .order_by(c.id.desc())
+                .limit(1)
+            ).scalar()
+            found.append(Failed(webhook, int(n), error or ""))
+    return found

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finews.model import Article
-from finews.store import schema
+from finews.store import alertqueue, schema
 from finews.store.rows import row_to_article
 from finews.store.sqlstore import Store
 
@@ -206,13 +206,24 @@ def add_push(
     return push_id
 
 
-def due(store: Store, now: float | None = None, limit: int = 50) -> list[Send]:
+def due(
+    store: Store,
+    now: float | None = None,
+    limit: int = 50,
+    *,
+    exclude: Collection[str] = (),
+) -> list[Send]:
+    """The sends to try now; ``exclude``: webhooks still busy (as
+    :func:`finews.store.alertqueue.due`)."""
     stamp = _stamp(now)
+    where = [SENDS.c.status == "pending", SENDS.c.next_attempt_at <= stamp]
+    if exclude:
+        where.append(SENDS.c.webhook.not_in(list(exclude)))
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(SENDS, PUSHES.c.subscriber, PUSHES.c.kind, PUSHES.c.text, PUSHES.c.data)
             .join(PUSHES, PUSHES.c.id == SENDS.c.push_id)
-            .where(SENDS.c.status == "pending", SENDS.c.next_attempt_at <= stamp)
+            .where(*where)
             .order_by(SENDS.c.next_attempt_at, SENDS.c.id)
             .limit(limit)
         ).mappings()
@@ -240,14 +251,15 @@ def record(
     retry_at: float | None = None,
     now: float | None = None,
 ) -> None:
-    """A send's outcome: sent, retried at ``retry_at``, or (no ``retry_at``) given up."""
+    """A send's outcome: sent, retried at ``retry_at``, or (no ``retry_at``) given up
+    — then ``next_attempt_at`` keeps the time it was given up (:func:`failed_since`)."""
     values: dict[str, Any] = {"attempts": SENDS.c.attempts + 1, "last_error": error[:1000]}
     if ok:
         values.update(status="sent", sent_at=_stamp(now))
     elif retry_at is not None:
         values.update(next_attempt_at=int(retry_at))
     else:
-        values.update(status="failed")
+        values.update(status="failed", next_attempt_at=_stamp(now))
     with store._write() as conn:
         conn.execute(update(SENDS).where(SENDS.c.id == send_id).values(**values))
 
@@ -261,3 +273,8 @@ def counts(store: Store) -> dict[tuple[str, str], int]:
             )
         )
         return {(s, k): int(n) for s, k, n in rows}
+
+
+def failed_since(store: Store, since: float) -> list[alertqueue.Failed]:
+    """Per webhook, the subscribers' sends given up on since ``since`` (``finews check``)."""
+    return alertqueue.failed_by_webhook(store, SENDS, since)
