@@ -37,7 +37,7 @@ from finews.config import SubscriberSettings
 from finews.demo.upstreams import Upstreams
 from finews.run import alerts
 from finews.store import Store
-from test_run import Running, count, settings_for, wait_for
+from test_run import WATERMARK_SET, Running, count, settings_for, wait_for
 
 KEYWORD = "美元"
 """In some 70 of the bundled flashes: enough alerts to see who waits for whom."""
@@ -123,9 +123,12 @@ def start(tmp_path: Path, settings: Any) -> tuple[Running, Path]:
     db = tmp_path / "run.db"
     running = Running(settings)
     wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 30)
-    wait_for(lambda: count(db, "SELECT count(*) FROM alert_state") == 1)
+    wait_for(lambda: count(db, WATERMARK_SET) == 1)
     wait_for(lambda: count(db, "SELECT count(*) FROM subscriber_state") == 1)
     return running, db
+
+
+FIRST_POLLS_DONE = "SELECT count(*) FROM alert_state WHERE name LIKE 'first_poll:%' AND value >= 0"
 
 
 # -- 2: a slow webhook delays no other ------------------------------------------------------
@@ -220,8 +223,8 @@ def test_a_send_that_breaks_stops_no_other_webhook(
     tried = "SELECT max(attempts) FROM alert_deliveries WHERE webhook = ?"
     assert count(db, tried, f"dingtalk:{broken.url}") >= 1  # failed attempts, counted
     said = [r.getMessage() for r in caplog.records if "sending failed" in r.getMessage()]
-    assert any(f"dingtalk:{broken.url}" in s for s in said)  # the alerts' webhook
-    assert any(f"dingtalk:{broken.push_url}" in s for s in said)  # the subscriber's
+    assert any(f"dingtalk {broken.url}" in s for s in said)  # the alerts' webhook
+    assert any(f"dingtalk {broken.push_url}" in s for s in said)  # the subscriber's
     assert all("TypeError" in s for s in said)
     assert not [r for r in caplog.records if "round failed" in r.getMessage()]
 
@@ -362,7 +365,10 @@ def test_failed_deliveries_are_in_the_run_summary_and_a_check_warning(
     )
     status = "SELECT count(*) FROM alert_deliveries WHERE status = ?"
     try:
-        wait_for(lambda: count(db, "SELECT count(*) FROM alert_state") == 1, 30)
+        wait_for(lambda: count(db, WATERMARK_SET) == 1, 30)
+        # and every source's first poll is over: what it brought is back catalogue
+        # (finews.store.backlog), what comes next is news
+        wait_for(lambda: count(db, FIRST_POLLS_DONE) == 3, 30)
         upstreams.initial = 200
         wait_for(lambda: count(db, status, "failed") >= 3 and count(db, status, "sent") >= 3, 30)
         wait_for(lambda: count(db, status, "pending") == 0, 30)
@@ -382,7 +388,7 @@ def test_failed_deliveries_are_in_the_run_summary_and_a_check_warning(
     assert report["verdict"] == "healthy"
     warned = [f for f in report["findings"] if f["area"] == "webhook"]
     assert len(warned) == 1 and warned[0]["state"] == "warn"
-    assert warned[0]["name"] == f"alerts generic:{failing.url}"
+    assert warned[0]["name"] == f"alerts generic {failing.url}"
     assert warned[0]["detail"].startswith(f"{failed} deliveries failed in the last 24 h")
     assert "HTTP 500" in warned[0]["detail"]
     text = run_cli("--db", str(db), "check", "--no-network")

@@ -269,9 +269,7 @@ def shown_url(url: str) -> str:
     (DingTalk's ``access_token``, WeCom's ``key``, Telegram's ``chat_id``), no user or
     password, and the tokens some bots put in the path masked."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # not .port: it raises on 99999, a URL to log
     path = parts.path
     for pattern, mask in _PATH_SECRETS:
         path = pattern.sub(mask, path)
