@@ -139,10 +139,9 @@ def check_push_links(settings: Settings) -> list[Finding]:
 
 def _redacted(key: str) -> str:
     """A webhook's ``FORMAT:URL`` as the logs name it (no token)."""
-    from finews.run.alerts import Webhook
+    from finews.run.alerts import key_label
 
-    kind, _, url = key.partition(":")
-    return Webhook(kind, url).label
+    return key_label(key)
 
 
 def check_site(site: Path, store_version: int | None, articles: set[str] | None) -> list[Finding]:

@@ -1395,7 +1395,11 @@ def check(
 
     c = _ctx(ctx)
     findings = [checks.Finding("settings", "load", checks.OK, "valid")]
-    findings += checks.check_push_links(c.settings)
+    # the links `finews run` would put in pushes: the address it serves on, unless set
+    served = c.settings
+    if served.run.serve:
+        served = _served_at(served, served.serve.host, served.serve.port)
+    findings += checks.check_push_links(served)
     store_found, version, pages = checks.check_store(c.settings.db_url)
     findings += store_found
     findings += checks.check_site(site_dir or c.settings.site_path, version, pages)
