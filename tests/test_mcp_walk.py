@@ -132,6 +132,9 @@ def test_a_typed_code_is_read_one_way_everywhere(store_path: Path, tmp_path: Pat
     # the store's own reading of a filter agrees with the resolver's
     assert stock_codes("sz600366") == stock_codes("600366.SZ") == ["600366.SH"]
     assert stock_codes("６００３６６") == ["600366.SH"] and stock_codes("1810") == ["01810.HK"]
+    # but a Shanghai index is no Shenzhen share (the review: sh000001 had become 平安银行)
+    assert stock_codes("sh000001") == stock_codes("000001.SH") == ["000001.SH"]
+    assert stock_codes("000001") == ["000001.SZ"] and stock_codes("700.HK") == ["00700.HK"]
     directory = load_directory()
     assert "01810.HK" in directory.display  # tagged in the slice, listed in the master
 

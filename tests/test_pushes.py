@@ -281,7 +281,7 @@ webhooks = ["dingtalk:{url}down?access_token=SECRET"]
         assert re.fullmatch(
             r'push "[^"\n]{1,30}" \(alice item #\d+\) to dingtalk '
             + re.escape(host)
-            + r"/down given up after 1 attempts: HTTP 503: down",
+            + r"/down(?: #[0-9a-f]{6})? given up after 1 attempts: HTTP 503: down",
             line,
         ), line
         assert "SECRET" not in line
@@ -301,9 +301,22 @@ def test_secrets_are_taken_out_of_webhook_urls_in_logs() -> None:
             "feishu https://open.feishu.cn/open-apis/bot/v2/hook/…"
         ),
         "generic:http://user:pw@127.0.0.1:8080/path?token=t": "generic http://127.0.0.1:8080/path",
+        # a token in the path, whatever the service (the review: Discord, Slack)
+        "generic:https://discord.com/api/webhooks/1234567/AbCdEf0123456789xyzQ": (
+            "generic https://discord.com/api/webhooks/1234567/…"
+        ),
     }
     for spec, shown in cases.items():
-        assert alerts.hook_label(alerts.Webhook.parse(spec)) == shown
+        label = alerts.hook_label(alerts.Webhook.parse(spec))
+        assert re.fullmatch(re.escape(shown) + r" #[0-9a-f]{6}", label), label
+    # what was left out is told apart by a hash: two DingTalk groups are two webhooks
+    one, two = (
+        alerts.Webhook.parse(f"dingtalk:https://oapi.dingtalk.com/robot/send?access_token={t}")
+        for t in ("AAA", "BBB")
+    )
+    assert one.label != two.label and "AAA" not in one.label
+    plain = alerts.Webhook.parse("generic:http://127.0.0.1:8080/hook")
+    assert plain.label == "generic http://127.0.0.1:8080/hook"  # nothing left out
 
 
 def test_the_limits_are_measured_as_each_bot_measures() -> None:
@@ -375,7 +388,7 @@ def test_a_first_poll_is_back_catalogue_and_a_given_up_alert_says_what_and_where
         m = re.fullmatch(
             r'alert "([^"\n]{1,30})" \(([\w.]+)/(\d+)\) to generic '
             + re.escape(host)
-            + r"/(hook|other) given up after 1 attempts: HTTP 500: ",
+            + r"/(hook|other)(?: #[0-9a-f]{6})? given up after 1 attempts: HTTP 500: ",
             line,
         )
         assert m, line

@@ -375,6 +375,7 @@ def test_a_month_is_found_however_the_news_writes_it(db_url: str) -> None:
         assert set(ids(store, "5月份 商品住宅")) == set(typed)
         assert all("5月" in full_text(a) for a in found(store, "5月 商品住宅"))
     assert parse("2025年度").required[0].alternatives == ("2025 年度", "2025 年")
+    assert parse("5月末").required[0].alternatives == ("5 月末", "5 月底")
 
 
 def test_a_light_verb_is_the_first_word_a_relaxed_query_drops() -> None:

@@ -393,3 +393,21 @@ def test_failed_deliveries_are_in_the_run_summary_and_a_check_warning(
     assert "HTTP 500" in warned[0]["detail"]
     text = run_cli("--db", str(db), "check", "--no-network")
     assert text.returncode == 0 and "warning" in text.stdout and "HTTP 500" in text.stdout
+
+
+def test_pushes_whose_links_only_this_machine_opens_are_a_warning(tmp_path: Path) -> None:
+    """Wave 10's walk: with webhooks set and ``site.base_url`` left at 127.0.0.1, every link
+    of every push was dead on a phone and nothing said so.  ``check`` warns (exit 0)."""
+    db = str(tmp_path / "x.db")
+    Store.open(f"sqlite:///{db}").close()
+    hooks = {"FINEWS_ALERTS_WEBHOOKS": "dingtalk:https://oapi.dingtalk.com/robot/send?x=1"}
+    warned = run_cli("--db", db, "check", "--no-network", "--json", env=hooks)
+    assert warned.returncode == 0, warned.stderr
+    found = [f for f in json.loads(warned.stdout)["findings"] if f["name"] == "site.base_url"]
+    assert len(found) == 1 and found[0]["state"] == "warn"
+    assert "only this machine can open" in found[0]["detail"]
+    public = {**hooks, "FINEWS_SITE_BASE_URL": "https://news.example.com/"}
+    quiet = run_cli("--db", db, "check", "--no-network", "--json", env=public)
+    assert not [f for f in json.loads(quiet.stdout)["findings"] if f["name"] == "site.base_url"]
+    without = run_cli("--db", db, "check", "--no-network", "--json")
+    assert not [f for f in json.loads(without.stdout)["findings"] if f["name"] == "site.base_url"]

@@ -110,12 +110,38 @@ def check_webhooks(url: str, now: float) -> list[Finding]:
     ]
 
 
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""})
+
+
+def check_push_links(settings: Settings) -> list[Finding]:
+    """A warning when alerts or subscribers push to webhooks while the links in their
+    messages lead to this machine only (``site.base_url`` left at 127.0.0.1): opened on a
+    phone, every link of every push is dead, and nothing said so (wave 10's walk)."""
+    from urllib.parse import urlsplit
+
+    pushing = bool(settings.alerts.webhooks) or any(
+        s.webhooks for s in settings.subscribers.values()
+    )
+    host = urlsplit(settings.site.base_url).hostname or ""
+    if not pushing or (host not in _LOCAL_HOSTS and not host.startswith("127.")):
+        return []
+    return [
+        Finding(
+            "settings",
+            "site.base_url",
+            WARN,
+            f"pushes link to {settings.site.base_url}, which only this machine can open: "
+            "set site.base_url (FINEWS_SITE_BASE_URL) to the address your readers reach "
+            "the site at",
+        )
+    ]
+
+
 def _redacted(key: str) -> str:
     """A webhook's ``FORMAT:URL`` as the logs name it (no token)."""
-    from finews.run.alerts import Webhook
+    from finews.run.alerts import key_label
 
-    kind, _, url = key.partition(":")
-    return Webhook(kind, url).label
+    return key_label(key)
 
 
 def check_site(site: Path, store_version: int | None, articles: set[str] | None) -> list[Finding]:

@@ -1001,6 +1001,10 @@ def _run(
         sock = _web_socket(settings, host, port)
     if sock is not None:
         settings = _served_at(settings, host or settings.serve.host, sock.getsockname()[1])
+    from finews.check import check_push_links
+
+    for finding in check_push_links(settings):
+        err.print(f"warning: {finding.detail}", highlight=False)
     try:
         runner = Runner(settings, host=host, port=port, sock=sock, on_ready=ready)
     except BaseException:
@@ -1391,6 +1395,11 @@ def check(
 
     c = _ctx(ctx)
     findings = [checks.Finding("settings", "load", checks.OK, "valid")]
+    # the links `finews run` would put in pushes: the address it serves on, unless set
+    served = c.settings
+    if served.run.serve:
+        served = _served_at(served, served.serve.host, served.serve.port)
+    findings += checks.check_push_links(served)
     store_found, version, pages = checks.check_store(c.settings.db_url)
     findings += store_found
     findings += checks.check_site(site_dir or c.settings.site_path, version, pages)

@@ -666,13 +666,15 @@ def check_webhook(spec: str, name: str) -> tuple[str, str]:
         raise ConfigError(f"{name}: {spec!r}: the URL must start with http:// or https://")
     if not parsed.hostname:
         raise ConfigError(f"{name}: {spec!r}: the URL has no host")
+    if any(ch.isspace() for ch in url):
+        raise ConfigError(f"{name}: {spec!r}: the URL has a space in it")
     try:
         port = parsed.port
     except ValueError:
         port = -1
     if port is not None and not 1 <= port <= 65535:
         raise ConfigError(f"{name}: {spec!r}: the port must be a number 1..65535")
-    import httpx  # what the sender will make of it (a space in the host, …)
+    import httpx  # what the sender will make of it
 
     try:
         httpx.URL(url)

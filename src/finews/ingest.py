@@ -336,9 +336,6 @@ def complete_pending(
     for the items whose earlier attempts failed."""
     report = SourceReport(source.key)
     started = time.monotonic()
-    # a source's first successful poll into this store brings its back catalogue: marked,
-    # never alerted (wave 10; closed when the poll is recorded: Store.record_poll)
-    backlog.begin(store, source.key)
     pending = [
         a
         for a in store.pending_fulltext(source.key, max_attempts, limit + len(tried))

@@ -109,8 +109,8 @@ def from_suffixed(value: str) -> str | None:
     return None
 
 
-_TYPED_PREFIX = re.compile(r"(SH|SZ|BJ|HK)(\d{4,6})")
-_TYPED_SUFFIX = re.compile(r"(\d{4,6})\.(SH|SS|SZ|BJ|HK)")
+_TYPED_PREFIX = re.compile(r"(SH|SZ|BJ|HK)(\d{1,6})")
+_TYPED_SUFFIX = re.compile(r"(\d{1,6})\.(SH|SS|SZ|BJ|HK)")
 
 
 def typed_code(value: str) -> str | None:
@@ -121,9 +121,10 @@ def typed_code(value: str) -> str | None:
     The one reading of a typed code (wave 10: ``finews stocks sz600519`` gave 600519.SZ,
     ``600519.SZ`` was unknown, ``00700`` unknown while ``00700.HK`` worked).  Full-width
     characters are folded (NFKC).  A six-digit A-share code's exchange is its prefix's —
-    a contradicting one (``sz600519``: 600519 is a Shanghai code) is corrected, as the
-    tagger reads codes in text; four or five digits are a Hong Kong code (A-shares have
-    six).  Whether the stock exists is the caller's question (the stock list, the store)."""
+    a contradicting one (``sz600519``: 600519 is a Shanghai code) is corrected, except
+    ``SH`` with ``000…``: a Shanghai index (``sh000001`` is 上证指数, not 平安银行 000001.SZ);
+    four or five digits are a Hong Kong code (A-shares have six), fewer with ``HK``.
+    Whether the stock exists is the caller's question (the stock list, the store)."""
     text = unicodedata.normalize("NFKC", value).strip().upper().replace(" ", "")
     match = _TYPED_PREFIX.fullmatch(text) or _TYPED_SUFFIX.fullmatch(text)
     if match:
@@ -134,11 +135,15 @@ def typed_code(value: str) -> str | None:
     else:
         return from_suffixed(text) if "." in text else None
     if len(digits) == 6 and market != "HK":
+        market = _SUFFIXES.get(market, market)
+        if market == "SH" and digits.startswith("000"):
+            # a Shanghai index (上证指数 000001.SH, 沪深300 000300.SH), as the upstreams tag
+            # them — not the Shenzhen share the bare digits would be (平安银行 000001.SZ)
+            return f"{digits}.SH"
         exchange = a_share_exchange(digits)
         if exchange:
             return f"{digits}.{exchange}"
-        market = _SUFFIXES.get(market, market)
         return f"{digits}.{market}" if market in {"SH", "SZ", "BJ"} else None
-    if len(digits) in {4, 5} and market in {"", "HK"}:
+    if (market == "HK" and len(digits) <= 5) or (market == "" and len(digits) in {4, 5}):
         return f"{digits.zfill(5)}.HK"
     return None

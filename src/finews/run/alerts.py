@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import html
 import logging
 import re
@@ -64,8 +65,14 @@ class Webhook:
     @property
     def label(self) -> str:
         """The webhook as a log line names it (:func:`shown_url`): a log is read by more
-        people than the settings file."""
-        return f"{self.format} {shown_url(self.url)}"
+        people than the settings file.  When the secret parts are left out, a short hash of
+        the whole address tells two robots of one service apart (two DingTalk groups differ
+        only in their ``access_token``)."""
+        shown = shown_url(self.url)
+        if shown == self.url:
+            return f"{self.format} {shown}"
+        digest = hashlib.sha256(self.key.encode()).hexdigest()[:6]
+        return f"{self.format} {shown} #{digest}"
 
 
 @dataclass(frozen=True)
@@ -220,10 +227,15 @@ async def send(
         ok, error = False, cause(exc)
         if not isinstance(exc, httpx.HTTPError):
             log.warning("webhook %s: sending failed: %s", hook.label, error)
-    retry_at = None
-    if not ok and attempts + 1 < retries:
-        retry_at = now + min(3600.0, 5.0 * 2**attempts)
-    return Sent(ok, error, retry_at)
+    return Sent(ok, error, None if ok else retry_after(attempts, retries, now))
+
+
+def retry_after(attempts: int, retries: int, now: float) -> float | None:
+    """When a message that failed its ``attempts + 1``-th attempt is tried again (5 s,
+    doubling, ≤ 1 h), or None: given up after ``retries`` attempts."""
+    if attempts + 1 < retries:
+        return now + min(3600.0, 5.0 * 2.0**attempts)
+    return None
 
 
 def cause(exc: BaseException) -> str:
@@ -261,6 +273,9 @@ def accepted(response: httpx.Response, hook: Webhook) -> bool:
 _PATH_SECRETS = (
     (re.compile(r"/bot[^/]+"), "/bot…"),  # Telegram: /bot<token>/sendMessage
     (re.compile(r"(/hook/)[^/]+"), r"\1…"),  # Feishu: /open-apis/bot/v2/hook/<token>
+    # a long segment of letters and digits is a token whatever the service (Discord's
+    # /api/webhooks/<id>/<token>, Slack's /services/T…/B…/<secret>)
+    (re.compile(r"/(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{16,}(?=/|$)"), "/…"),
 )
 
 
@@ -274,6 +289,12 @@ def shown_url(url: str) -> str:
     for pattern, mask in _PATH_SECRETS:
         path = pattern.sub(mask, path)
     return f"{parts.scheme}://{host}{path}"
+
+
+def key_label(key: str) -> str:
+    """A stored webhook key (``FORMAT:URL``) as a log line may name it (:attr:`Webhook.label`)."""
+    kind, _, url = key.partition(":")
+    return Webhook(kind, url).label
 
 
 def hook_label(hook: Webhook) -> str:

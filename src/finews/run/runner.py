@@ -345,8 +345,10 @@ class Runner:
     # -- alerts --------------------------------------------------------------------------
     async def _alerter(self) -> None:
         lanes = alerts.Lanes()
-        try:
-            async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+        # the lanes stop before the client closes: a lane cut off mid-send leaves its
+        # message pending for the restart, not failed against a closed client
+        async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+            try:
                 first = True
                 while True:
                     if not first:
@@ -360,8 +362,8 @@ class Runner:
                     except Exception:  # a bug or a store failure must not end alerting
                         log.exception("alerts: a round failed (retried)")
                     first = False
-        finally:
-            await lanes.close()
+            finally:
+                await lanes.close()
 
     def _match_alerts(self) -> None:
         while True:
@@ -471,20 +473,35 @@ class Runner:
                         retry_at=result.retry_at,
                     )
                 )
-            except Exception:
+            except Exception as exc:
                 log.exception(
-                    "alert delivery %d to %s failed (tried again next round)",
+                    "alert delivery %d to %s failed (counted as an attempt)",
                     delivery.id,
-                    hook.label if hook else key,
+                    hook.label if hook else alerts.key_label(key),
                 )
+                # an attempt like any other: retried with backoff, given up after the
+                # retries — not tried again every round for ever (wave 10's review)
+                with contextlib.suppress(Exception):
+                    await anyio.to_thread.run_sync(
+                        functools.partial(
+                            alertqueue.record,
+                            self.store,
+                            delivery.id,
+                            ok=False,
+                            error=alerts.cause(exc),
+                            retry_at=alerts.retry_after(
+                                delivery.attempts, self.settings.alerts.retries, time.time()
+                            ),
+                        )
+                    )
 
     # -- subscribers (issue #14) -------------------------------------------------------
     async def _subscribers(self) -> None:
         from finews.run.subscribers import Subscriptions
 
         subs = Subscriptions(self.store, self.settings)
-        try:
-            async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+        async with httpx.AsyncClient(timeout=self.settings.alerts.timeout) as client:
+            try:
                 while True:
                     try:
                         await anyio.to_thread.run_sync(subs.match)
@@ -500,10 +517,10 @@ class Runner:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._subscribers_wanted.wait(), 5.0)
                     self._subscribers_wanted.clear()
-        finally:
-            await subs.lanes.close()
-            self.stats.pushes_sent = subs.sent
-            self.stats.pushes_failed = subs.failed
+            finally:
+                await subs.lanes.close()
+                self.stats.pushes_sent = subs.sent
+                self.stats.pushes_failed = subs.failed
 
     # -- the web app ---------------------------------------------------------------------
     async def _start_server(self) -> WebProcess:

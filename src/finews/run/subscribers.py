@@ -31,6 +31,7 @@ quiet hours and a cap on pushes per hour — and the briefings at 08:00 and 15:3
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import logging
 import time
@@ -393,13 +394,28 @@ class Subscriptions:
                         now=now(),
                     )
                 )
-            except Exception:
+            except Exception as exc:
                 log.exception(
-                    "push %d to %s via %s failed (tried again next round)",
+                    "push %d to %s via %s failed (counted as an attempt)",
                     send.push_id,
                     send.subscriber,
-                    hook.label if hook else key,
+                    hook.label if hook else alerts.key_label(key),
                 )
+                # an attempt like any other, not a retry every round for ever
+                with contextlib.suppress(Exception):
+                    await anyio.to_thread.run_sync(
+                        functools.partial(
+                            state.record,
+                            self.store,
+                            send.id,
+                            ok=False,
+                            error=alerts.cause(exc),
+                            retry_at=alerts.retry_after(
+                                send.attempts, self.settings.alerts.retries, now()
+                            ),
+                            now=now(),
+                        )
+                    )
 
 
 def ended_periods(
