@@ -334,3 +334,45 @@ def test_settings_mistakes_are_one_line(tmp_path: Path, toml: str, said: str) ->
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("error: ") and said in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_subscribers_list_says_what_each_watches_and_what_it_was_sent(tmp_path: Path) -> None:
+    """Wave 10's walk: nothing showed a subscriber's state — only ``subscribers test``.
+    ``subscribers list`` gives the settings (webhooks without their secrets) and the last
+    24 hours of sends, per subscriber, from the store."""
+    import time
+
+    from finews.store import subscriptions
+
+    db = tmp_path / "s.db"
+    hook = "dingtalk:https://oapi.dingtalk.com/robot/send?access_token=SECRET"
+    other = "generic:http://127.0.0.1:9/hook"
+    config = tmp_path / "finews.toml"
+    config.write_text(
+        f'[subscribers.desk]\nkeywords = ["央行"]\nstocks = ["600519"]\nwebhooks = ["{hook}"]\n'
+        'quiet_hours = "23:00-07:00"\nmax_per_hour = 5\n'
+        f'[subscribers.night]\nimportant = true\nwebhooks = ["{other}"]\n',
+        encoding="utf-8",
+    )
+    with Store.open(f"sqlite:///{db}") as store:
+        now = time.time()
+        for ok in (True, True, False):
+            push = subscriptions.add_push(store, "desk", "item", "【央行】…", {}, [hook], now=now)
+            assert push is not None
+            send = subscriptions.due(store, now=now + 1)[0]
+            subscriptions.record(store, send.id, ok=ok, now=now + 2)
+        subscriptions.add_push(store, "desk", "item", "pending", {}, [hook], now=now)
+    done = run_cli("--db", str(db), "--config", str(config), "subscribers", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {r["name"]: r for r in json.loads(done.stdout)}
+    desk = rows["desk"]
+    assert desk["watches"] == ["关键词 央行", "股票 600519"]
+    assert desk["webhooks"][0].startswith("dingtalk https://oapi.dingtalk.com/robot/send #")
+    assert "SECRET" not in done.stdout
+    assert desk["quiet_hours"] == "23:00-07:00" and desk["max_per_hour"] == 5
+    last = desk["last_24h"]
+    assert (last["sent"], last["failed"], last["pending"]) == (2, 1, 1)
+    assert last["last_sent_at"] is not None
+    assert rows["night"]["watches"] == ["重要消息"] and rows["night"]["last_24h"]["sent"] == 0
+    text = run_cli("--db", str(db), "--config", str(config), "subscribers", "list")
+    assert text.returncode == 0 and "2 sent, 1 failed, 1 pending" in text.stdout

@@ -996,21 +996,23 @@ def _run(
 
     def ready(url: str) -> None:
         err.print(banner.format(url=url or "(web app off)"), highlight=False)
+        from finews.check import check_push_links
+
+        # once running (the store opened): a mistake in --db stays one error line
+        for finding in check_push_links(settings):
+            err.print(f"warning: {finding.detail}", highlight=False)
 
     if sock is None:
         sock = _web_socket(settings, host, port)
     if sock is not None:
         settings = _served_at(settings, host or settings.serve.host, sock.getsockname()[1])
-    from finews.check import check_push_links
-
-    for finding in check_push_links(settings):
-        err.print(f"warning: {finding.detail}", highlight=False)
     try:
         runner = Runner(settings, host=host, port=port, sock=sock, on_ready=ready)
     except BaseException:
         if sock is not None:
             sock.close()
         raise
+
     try:
         stats = runner.run()
     except KeyboardInterrupt:
@@ -1610,6 +1612,65 @@ def briefing(
         sys.stdout.write(made.html())
     else:
         sys.stdout.write(made.markdown())
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """The subscribers of the settings: what each watches, where it is pushed, its quiet
+    hours and cap, and what its webhooks were sent in the last 24 hours."""
+    import time
+
+    from finews.run.alerts import Webhook
+
+    c = _ctx(ctx)
+    s = c.settings
+    since = time.time() - 86_400
+    from finews.store import subscriptions
+
+    with c.open_store(write=False) as store:  # a mistyped or damaged --db is said
+        sends = subscriptions.activity(store, since)
+    quiet = {"sent": 0, "failed": 0, "pending": 0, "last_sent_at": None}
+    rows: list[dict[str, Any]] = []
+    for name, sub in sorted(s.subscribers.items()):
+        watches = [
+            *(f"关键词 {k}" for k in sub.keywords),
+            *(f"股票 {code}" for code in sub.stocks),
+            *(["重要消息"] if sub.important or sub.important_only else []),
+        ]
+        rows.append(
+            {
+                "name": name,
+                "watches": watches,
+                "sources": list(sub.sources),
+                "webhooks": [Webhook(*w.split(":", 1)).label for w in sub.webhooks],
+                "quiet_hours": sub.quiet_hours,
+                "max_per_hour": sub.max_per_hour,
+                "briefings": list(sub.briefings),
+                "last_24h": sends.get(name, quiet),
+            }
+        )
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        err.print("no subscribers: add a [subscribers.NAME] table to the settings (docs/run.md)")
+        return
+    table = _table("subscriber", "watches", "webhooks", "quiet · cap", "last 24 h")
+    for row in rows:
+        done = row["last_24h"]
+        last = done["last_sent_at"]
+        table.add_row(
+            row["name"],
+            "\n".join(row["watches"]) or "—",
+            "\n".join(row["webhooks"]) or "—",
+            f"{row['quiet_hours'] or '—'} · {row['max_per_hour'] or '∞'}/h",
+            f"{done['sent']} sent, {done['failed']} failed, {done['pending']} pending"
+            + (f"\nlast {datetime_iso(last)[5:16].replace('T', ' ')}" if last else ""),
+        )
+    out.print(table)
 
 
 @subscribers_app.command("test")

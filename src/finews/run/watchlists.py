@@ -62,7 +62,12 @@ def check_stocks(stocks: tuple[str, ...], setting: str, stock_list: Path | None)
         try:
             code = watched_stock(stock, stock_list)
         except UnknownStock as exc:
-            raise ConfigError(f"{setting}: {exc}") from None
+            # a listing newer than the packaged list is known by its code: say so (the
+            # list that would know the name is installed by a command this error stops)
+            raise ConfigError(
+                f"{setting}: {exc}; a stock the list does not have yet is given by its code"
+                " (kept as written)"
+            ) from None
         found.append(stock.strip() if stock_codes(stock) == [code] else code)
     return tuple(found)
 

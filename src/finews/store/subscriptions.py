@@ -278,3 +278,25 @@ def counts(store: Store) -> dict[tuple[str, str], int]:
 def failed_since(store: Store, since: float) -> list[alertqueue.Failed]:
     """Per webhook, the subscribers' sends given up on since ``since`` (``finews check``)."""
     return alertqueue.failed_by_webhook(store, SENDS, since)
+
+
+def activity(store: Store, since: float) -> dict[str, dict[str, Any]]:
+    """Per subscriber, its webhook sends of pushes made since ``since``: how many are
+    sent, failed (given up) and pending, and when the last one went out (``finews
+    subscribers list``; wave 10: nothing showed whether a subscriber was being served)."""
+    found: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(PUSHES.c.subscriber, SENDS.c.status, func.count(), func.max(SENDS.c.sent_at))
+            .select_from(SENDS.join(PUSHES, PUSHES.c.id == SENDS.c.push_id))
+            .where(PUSHES.c.created_at >= int(since))
+            .group_by(PUSHES.c.subscriber, SENDS.c.status)
+        )
+        for subscriber, status, n, last in rows:
+            entry = found.setdefault(
+                subscriber, {"sent": 0, "failed": 0, "pending": 0, "last_sent_at": None}
+            )
+            entry[status if status in entry else "pending"] += int(n)
+            if status == "sent" and last is not None:
+                entry["last_sent_at"] = int(last)
+    return found
