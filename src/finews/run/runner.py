@@ -36,7 +36,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import httpx
@@ -424,17 +424,15 @@ class Runner:
         hook = {h.key: h for h in self.webhooks}.get(key)
         base = self.settings.site.base_url.rstrip("/") + "/"
         for delivery in batch:
+
+            async def record(delivery_id: int = delivery.id, **outcome: Any) -> None:
+                await anyio.to_thread.run_sync(
+                    functools.partial(alertqueue.record, self.store, delivery_id, **outcome)
+                )
+
             try:
                 if hook is None:  # removed from the settings since
-                    await anyio.to_thread.run_sync(
-                        functools.partial(
-                            alertqueue.record,
-                            self.store,
-                            delivery.id,
-                            ok=False,
-                            error="webhook no longer configured",
-                        )
-                    )
+                    await record(ok=False, error="webhook no longer configured")
                     continue
                 a = delivery.article
                 link = base + paths.article_path(
@@ -463,16 +461,7 @@ class Runner:
                         delivery.attempts + 1,
                         result.error,
                     )
-                await anyio.to_thread.run_sync(
-                    functools.partial(
-                        alertqueue.record,
-                        self.store,
-                        delivery.id,
-                        ok=result.ok,
-                        error=result.error,
-                        retry_at=result.retry_at,
-                    )
-                )
+                await record(ok=result.ok, error=result.error, retry_at=result.retry_at)
             except Exception as exc:
                 log.exception(
                     "alert delivery %d to %s failed (counted as an attempt)",
@@ -482,17 +471,12 @@ class Runner:
                 # an attempt like any other: retried with backoff, given up after the
                 # retries — not tried again every round for ever (wave 10's review)
                 with contextlib.suppress(Exception):
-                    await anyio.to_thread.run_sync(
-                        functools.partial(
-                            alertqueue.record,
-                            self.store,
-                            delivery.id,
-                            ok=False,
-                            error=alerts.cause(exc),
-                            retry_at=alerts.retry_after(
-                                delivery.attempts, self.settings.alerts.retries, time.time()
-                            ),
-                        )
+                    await record(
+                        ok=False,
+                        error=alerts.cause(exc),
+                        retry_at=alerts.retry_after(
+                            delivery.attempts, self.settings.alerts.retries, time.time()
+                        ),
                     )
 
     # -- subscribers (issue #14) -------------------------------------------------------

@@ -347,17 +347,15 @@ class Subscriptions:
 
         hook = {h.key: h for s in self.subscribers for h in s.webhooks}.get(key)
         for send in batch:
+
+            async def record(send_id: int = send.id, **outcome: Any) -> None:
+                await anyio.to_thread.run_sync(
+                    functools.partial(state.record, self.store, send_id, **outcome)
+                )
+
             try:
                 if hook is None:
-                    await anyio.to_thread.run_sync(
-                        functools.partial(
-                            state.record,
-                            self.store,
-                            send.id,
-                            ok=False,
-                            error="webhook no longer configured",
-                        )
-                    )
+                    await record(ok=False, error="webhook no longer configured")
                     continue
                 url, body = alerts.shaped(hook, send.text, send.data)
                 result = await alerts.send(
@@ -383,17 +381,7 @@ class Subscriptions:
                         send.attempts + 1,
                         result.error,
                     )
-                await anyio.to_thread.run_sync(
-                    functools.partial(
-                        state.record,
-                        self.store,
-                        send.id,
-                        ok=result.ok,
-                        error=result.error,
-                        retry_at=result.retry_at,
-                        now=now(),
-                    )
-                )
+                await record(ok=result.ok, error=result.error, retry_at=result.retry_at, now=now())
             except Exception as exc:
                 log.exception(
                     "push %d to %s via %s failed (counted as an attempt)",
@@ -403,18 +391,13 @@ class Subscriptions:
                 )
                 # an attempt like any other, not a retry every round for ever
                 with contextlib.suppress(Exception):
-                    await anyio.to_thread.run_sync(
-                        functools.partial(
-                            state.record,
-                            self.store,
-                            send.id,
-                            ok=False,
-                            error=alerts.cause(exc),
-                            retry_at=alerts.retry_after(
-                                send.attempts, self.settings.alerts.retries, now()
-                            ),
-                            now=now(),
-                        )
+                    await record(
+                        ok=False,
+                        error=alerts.cause(exc),
+                        retry_at=alerts.retry_after(
+                            send.attempts, self.settings.alerts.retries, now()
+                        ),
+                        now=now(),
                     )
 
 
