@@ -470,19 +470,13 @@ _TAG = re.compile(r"<[^>]+>")
 def _check_source_and_media(c: Context, source: str | None, media: str | None) -> None:
     """Raise RequestError (exit 2) for a source id or an outlet this store cannot have."""
     from finews.search import filters as reader_filters
-    from finews.sources.registry import known_sources
-    from finews.store import feedlist
     from finews.store.fulltext import Filters as StoreFilters
 
     with c.open_store(write=False) as store:
-        sources = {
-            *known_sources(),
-            *c.settings.sources.enabled,
-            *(f.key for f in feedlist.listed(store)),
-            *store.sources(),
-        }
         reader_filters.checked(
-            StoreFilters(source=source, media=media), sources=sources, media=store.media()
+            StoreFilters(source=source, media=media),
+            sources=reader_filters.filter_sources(store, c.settings.sources.enabled),
+            media=store.media(),
         )
 
 

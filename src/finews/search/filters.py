@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from finews.errors import RequestError
 from finews.model import from_epoch
@@ -40,6 +41,9 @@ from finews.process.stocks import (
     similar_stocks,
 )
 from finews.store.fulltext import Filters
+
+if TYPE_CHECKING:
+    from finews.store import Store
 
 _CODE_LIKE = re.compile(r"[A-Za-z]{0,2}\d[\w.]*|[\w]+\.[A-Za-z]{1,3}", re.ASCII)
 
@@ -202,6 +206,22 @@ def checked(filters: Filters, *, sources: Collection[str], media: Collection[str
             " (Beijing time): an empty period"
         )
     return filters
+
+
+def filter_sources(store: Store, enabled: Collection[str]) -> set[str]:
+    """The source ids a filter may name, for :func:`checked`: the built-in sources, the
+    ones the settings enable, the user's feeds and whatever the store holds (an import's
+    ``jekyll``, a source since removed).  One list for the command line and the MCP tools
+    (the wave 10 review found two copies of it)."""
+    from finews.sources.registry import known_sources
+    from finews.store import feedlist
+
+    return {
+        *known_sources(),
+        *enabled,
+        *(f.key for f in feedlist.listed(store)),
+        *store.sources(),
+    }
 
 
 def nearest_media(given: str, media: Collection[str], limit: int = 5) -> list[str]:
