@@ -181,7 +181,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     shutil.copy(good, newer)
     with sqlite3.connect(newer) as conn:
         conn.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', 0)")
+    # someone else's data (wave 11's walk: `finews search` wrote 60 tables into it, and into
+    # one with an `articles` table of its own, half of them before it failed)
+    for name, table in (("theirs", "mydata (x)"), ("their-articles", "articles (id, title)")):
+        with contextlib.closing(sqlite3.connect(root / f"{name}.db")) as conn:
+            conn.execute(f"CREATE TABLE {table}")
+            conn.commit()
     w.bad_dbs = {
+        "someone else's SQLite database": str(root / "theirs.db"),
+        "an SQLite database with an articles table": str(root / "their-articles.db"),
         "random bytes": str(root / "random.db"),
         "a text file": str(root / "text.db"),
         "a truncated copy": str(root / "truncated.db"),
