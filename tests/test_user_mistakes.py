@@ -418,6 +418,24 @@ def test_a_missing_database_is_refused_by_readers_and_created_by_writers(
     assert run_cli("--db", str(db), "stats").returncode == 0
 
 
+def test_a_data_dir_mistake_is_said_as_the_data_dirs(tmp_path: Path) -> None:
+    """Without --db the store is data_dir's: a data_dir that is a file, or that has no store
+    yet, is said naming data_dir (FINEWS_DATA_DIR), not --db (wave 11's walk)."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine\n", encoding="utf-8")
+    env = {"FINEWS_DATA_DIR": str(a_file), "FINEWS_DB": ""}
+    for command in (["stats"], ["fetch", "cls.telegraph"]):
+        result = run_cli(*command, env=env)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(f"error: data_dir {a_file} is not a folder"), result.stderr
+        assert result.stderr.count("\n") == 1
+    assert a_file.read_text(encoding="utf-8") == "mine\n"
+    empty = tmp_path / "fresh"
+    result = run_cli("stats", env={"FINEWS_DATA_DIR": str(empty), "FINEWS_DB": ""})
+    assert result.returncode == 1 and "the default store of data_dir" in result.stderr
+    assert "--db / FINEWS_DB" not in result.stderr and not empty.exists()
+
+
 # -- finews check ----------------------------------------------------------------------
 
 
