@@ -233,6 +233,9 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     # the default last 24 hours of a store of older news: where its news ends
     empty = run_cli("--db", db_url, "stories")
     assert empty.returncode == 0 and "the newest article is from 2026-08-" in empty.stderr
+    # a period that ends before it starts is a mistake, said as `finews search` says it
+    backwards = run_cli("--db", db_url, "stories", "--since", "2026-08-10", "--until", "2026-08-01")
+    assert backwards.returncode == 2 and "is not before --until" in backwards.stderr
 
 
 def test_facts_survive_the_store(store: Store) -> None:
