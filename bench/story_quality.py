@@ -16,6 +16,7 @@ the sizes and spans of stories, and the store's speed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -251,6 +252,11 @@ def main() -> None:
         type=int,
         help="story.SAME_HEADLINE_WITHIN for this run, seconds (0: off)",
     )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="the pair judgement's threshold for this run (the model's own: unchanged)",
+    )
     args = parser.parse_args()
     if args.tune_only:
         global SPLITS
@@ -270,6 +276,9 @@ def main() -> None:
     counts = Counter((r["split"], r["label"]) for r in rows)
     print(f"{len(rows)} labelled pairs: {dict(sorted(counts.items()))}")
     model = train(rows, facts) if args.train else story.model()
+    if args.threshold is not None:
+        model = dataclasses.replace(model, threshold=args.threshold)
+        print(f"threshold {args.threshold} for this run (the model's: {story.model().threshold})")
     predicted = {n: model.same_story(*f) for n, f in facts.items()}
     report("pair judgement (the model on each labelled pair)", rows, predicted)
     if args.corpus:

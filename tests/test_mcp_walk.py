@@ -324,3 +324,24 @@ def test_the_walk_over_stdio(store_path: Path, tmp_path: Path) -> None:
             assert text.count("香港恒生指数下跌1%") == 1
 
     asyncio.run(main())
+
+
+def test_a_mistyped_stock_is_answered_with_the_stocks_meant() -> None:
+    """Wave 11's walk: 60051 (600519 a digit short, read as a Hong Kong code) suggested
+    吉利汽车-R 80175.HK; 999999 and 贵州茅苔 suggested nothing; NVDA was unknown where
+    NVDA.US and `search NVDA` were not.  The packaged list, the resolver every face uses."""
+    from finews.search.filters import UnknownStock, stock_code, stock_directory
+
+    directory = stock_directory(None)
+
+    def near(typed: str) -> list[str]:
+        with pytest.raises(UnknownStock) as caught:
+            stock_code(typed, directory)
+        return caught.value.near
+
+    assert all(re.search(r" 60051\d\.SH$", s) for s in near("60051")), near("60051")
+    assert near("999999") and all(s.rpartition(" ")[2] in directory.display for s in near("999999"))
+    assert "贵州茅台 600519.SH" in near("贵州茅苔")
+    assert near("920000")[0] == f"{directory.display['920001.BJ']} 920001.BJ"
+    for ticker in ("NVDA", "nvda", " NVDA "):
+        assert stock_code(ticker, directory) == "NVDA.US"

@@ -107,6 +107,9 @@ def test_a_reader_finds_the_feeds_and_reads_older_pages_by_date(
 
     page.goto(served_site + "index.html")
     page.locator("header nav a", has_text="订阅").click()
+    # a click waits for the navigation to commit, not for the stylesheet: measured before
+    # it applied, the unstyled page was wider than 390 px (once in a fresh-clone CI run)
+    page.wait_for_load_state("load")
     assert page.url.endswith("feeds/index.html")
     assert page.locator("h1").inner_text() == "订阅"
     assert page.locator("section.feed h2").first.inner_text() == "全站"
@@ -122,6 +125,7 @@ def test_a_reader_finds_the_feeds_and_reads_older_pages_by_date(
     when = older.locator(".when").inner_text()
     assert older.locator(".way").inner_text() == "较早 →" and re.match(r"\d{4}年", when)
     older.click()
+    page.wait_for_load_state("load")
     assert page.locator("h1").inner_text() == f"东财滚动新闻 · {when}"
     assert "第" not in page.title() and when in page.title()
     newer = page.locator("nav.pager a.newer")

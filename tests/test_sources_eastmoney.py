@@ -248,5 +248,7 @@ def test_library_round_and_unknown_source(tmp_path: Path, upstream_env: dict[str
     ):
         reports = fetch_round(store, fetcher, build_sources(settings), fulltext=False)
         assert [r.new for r in reports] == [150, 60]
-    result = run_cli("--db", str(tmp_path / "x.db"), "fetch", "nosuch.source")
-    assert result.returncode == 1 and "unknown source" in result.stderr
+    # a source typed on the command line is a usage error (exit 2), as `search --source`
+    result = run_cli("--db", str(tmp_path / "x.db"), "fetch", "eastmoney.fst")
+    assert result.returncode == 2 and "unknown source(s) eastmoney.fst" in result.stderr
+    assert "did you mean eastmoney.fast?" in result.stderr and result.stderr.count("\n") == 1

@@ -233,6 +233,9 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     # the default last 24 hours of a store of older news: where its news ends
     empty = run_cli("--db", db_url, "stories")
     assert empty.returncode == 0 and "the newest article is from 2026-08-" in empty.stderr
+    # a period that ends before it starts is a mistake, said as `finews search` says it
+    backwards = run_cli("--db", db_url, "stories", "--since", "2026-08-10", "--until", "2026-08-01")
+    assert backwards.returncode == 2 and "is not before --until" in backwards.stderr
 
 
 def test_facts_survive_the_store(store: Store) -> None:
@@ -500,6 +503,37 @@ def test_a_copy_of_a_report_lands_in_its_story(store: Store) -> None:
     save_in_time_order(store, case_articles("twin"))
     found = stories_of(store)
     assert len(found) == 1, found
+
+
+def test_one_fixing_told_by_two_outlets_is_one_story(store: Store) -> None:
+    """同花顺 and 财联社 gave the same morning's central parity, 人民币兑美元中间价报6.7898, 30 s
+    apart in differently worded short texts: the model alone gave 0.49.  The price has no
+    unit; since wave 11 a number written to two decimals or more is a figure the two agree on
+    — and one that differs is a conflict (another day's fixing, another tally)."""
+    arts = case_articles("fixing")
+    fa, fb = (story.facts(a) for a in arts)
+    assert story.Figure(6.7898, "num", 4) in fa.headline_figures
+    assert story.Figure(6.7898, "num", 4) in fb.figures
+    assert story.model().same_story(fa, fb)
+    save_in_time_order(store, arts)
+    assert len(stories_of(store)) == 1
+    # another fixing in the same words is a conflict, not an agreement
+    a = arts[0]
+    other = story.facts(
+        replace(
+            a,
+            title=a.title.replace("6.7898", "6.7917"),
+            body_html=a.body_html.replace("6.7898", "6.7917"),
+            digest=a.digest.replace("6.7898", "6.7917"),
+        )
+    )
+    conflict, agree = story._figures_compare(other, fb)
+    assert conflict >= 1 and agree == 0
+    # a precise number with a unit stays that unit's figure, once; a code is no figure
+    assert story.figures("报7.1234元，代码600519，涨0.25%") == (
+        story.Figure(7.1234, "money", 4),
+        story.Figure(0.25, "%", 2),
+    )
 
 
 def test_one_headline_from_two_outlets_within_minutes_is_one_story(store: Store) -> None:

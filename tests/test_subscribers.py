@@ -191,6 +191,38 @@ def test_a_failing_webhook_is_retried_and_delays_only_itself(
     store.close()
 
 
+def test_sends_to_a_webhook_taken_out_of_the_settings_are_counted_and_said(
+    tmp_path: Path, db_url: str, receiver: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pushes queued for a webhook the user then removed are given up, not left pending for
+    ever: counted among the run's failed sends and said in one log line per webhook (wave
+    10's review: they were given up silently, and the run's summary left them out)."""
+    url = receiver.url_for("/")
+    store = Store.open(db_url)
+    before = Subscriptions(store, load_settings(config(tmp_path, url), env={}))
+    before.match(at("07:00"))
+    store.save(day_articles())
+    before.match(at("10:00"))
+    before.dispatch(at("10:00"))  # queued, not sent: the run stopped here
+    queued = state.due(store, now=at("10:00"))
+    gone = [s for s in queued if s.webhook == f"dingtalk:{url}bob-ding"]
+    assert gone and len(gone) < len(queued)
+    edited = config(tmp_path, url)
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace(f', "dingtalk:{url}bob-ding"', ""),
+        encoding="utf-8",
+    )
+    after = Subscriptions(store, load_settings(edited, env={}))
+    with caplog.at_level("WARNING", logger="finews.subscribers"):
+        sent = deliver(after, at("10:00"))
+    assert after.failed == len(gone) and sent == len(queued) - len(gone)
+    assert "bob-ding" not in received(receiver)
+    said = [r.getMessage() for r in caplog.records if "no longer in the settings" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{len(gone)} push(es) for dingtalk "), said
+    assert state.due(store, now=at("10:00") + 86400) == []  # nothing left to retry
+    store.close()
+
+
 def test_pace() -> None:
     assert pace(5, 0, 0) == (5, False)  # no cap
     assert pace(2, 0, 3) == (2, False)

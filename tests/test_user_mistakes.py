@@ -181,7 +181,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     shutil.copy(good, newer)
     with sqlite3.connect(newer) as conn:
         conn.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', 0)")
+    # someone else's data (wave 11's walk: `finews search` wrote 60 tables into it, and into
+    # one with an `articles` table of its own, half of them before it failed)
+    for name, table in (("theirs", "mydata (x)"), ("their-articles", "articles (id, title)")):
+        with contextlib.closing(sqlite3.connect(root / f"{name}.db")) as conn:
+            conn.execute(f"CREATE TABLE {table}")
+            conn.commit()
     w.bad_dbs = {
+        "someone else's SQLite database": str(root / "theirs.db"),
+        "an SQLite database with an articles table": str(root / "their-articles.db"),
         "random bytes": str(root / "random.db"),
         "a text file": str(root / "text.db"),
         "a truncated copy": str(root / "truncated.db"),
@@ -408,6 +416,24 @@ def test_a_missing_database_is_refused_by_readers_and_created_by_writers(
     assert "the default is" in result.stderr and not db.parent.exists()
     assert run_cli("--db", str(db), "import", "jekyll", str(SEED)).returncode == 0
     assert run_cli("--db", str(db), "stats").returncode == 0
+
+
+def test_a_data_dir_mistake_is_said_as_the_data_dirs(tmp_path: Path) -> None:
+    """Without --db the store is data_dir's: a data_dir that is a file, or that has no store
+    yet, is said naming data_dir (FINEWS_DATA_DIR), not --db (wave 11's walk)."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine\n", encoding="utf-8")
+    env = {"FINEWS_DATA_DIR": str(a_file), "FINEWS_DB": ""}
+    for command in (["stats"], ["fetch", "cls.telegraph"]):
+        result = run_cli(*command, env=env)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(f"error: data_dir {a_file} is not a folder"), result.stderr
+        assert result.stderr.count("\n") == 1
+    assert a_file.read_text(encoding="utf-8") == "mine\n"
+    empty = tmp_path / "fresh"
+    result = run_cli("stats", env={"FINEWS_DATA_DIR": str(empty), "FINEWS_DB": ""})
+    assert result.returncode == 1 and "the default store of data_dir" in result.stderr
+    assert "--db / FINEWS_DB" not in result.stderr and not empty.exists()
 
 
 # -- finews check ----------------------------------------------------------------------

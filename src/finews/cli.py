@@ -114,15 +114,37 @@ class Context:
         from finews.store import Store  # SQLAlchemy is a quarter of a second to import
 
         url = self.settings.db_url
+        data_dir = Path(self.settings.data_dir).expanduser()
+        if not self.settings.db:
+            # the default store, in data_dir: a mistake there is the data_dir's, not --db's
+            # (wave 11's walk: FINEWS_DATA_DIR naming a file was blamed on --db)
+            _data_dir_usable(data_dir)
         if not write and url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             if url != "sqlite:///:memory:" and not path.exists():
-                default = Path(self.settings.data_dir).expanduser() / "finews.db"
+                if not self.settings.db:
+                    raise StoreError(
+                        f"no database at {path}, the default store of data_dir (FINEWS_DATA_DIR):"
+                        " `finews fetch` or `finews import` creates it; or give --db"
+                    )
                 raise StoreError(
-                    f"no database at {path} (check --db / FINEWS_DB; the default is {default}; "
-                    "`finews fetch` or `finews import` creates one)"
+                    f"no database at {path} (check --db / FINEWS_DB; the default is "
+                    f"{data_dir / 'finews.db'}; `finews fetch` or `finews import` creates one)"
                 )
         return Store.open(url, create=write)
+
+
+def _data_dir_usable(data_dir: Path) -> None:
+    """Refuse, naming the setting, a data_dir that is a file or lies inside one."""
+    for place in (data_dir, *data_dir.parents):
+        if place.exists():
+            if place.is_dir():
+                return
+            inside = "" if place == data_dir else f" (inside {place}, a file)"
+            raise ConfigError(
+                f"data_dir {data_dir} is not a folder{inside}: set FINEWS_DATA_DIR or "
+                "data_dir in the config to a folder (a new one is made), or give --db"
+            )
 
 
 def _writable_folder(path: Path, option: str | None, setting: str = "site.out") -> Path:
@@ -470,19 +492,13 @@ _TAG = re.compile(r"<[^>]+>")
 def _check_source_and_media(c: Context, source: str | None, media: str | None) -> None:
     """Raise RequestError (exit 2) for a source id or an outlet this store cannot have."""
     from finews.search import filters as reader_filters
-    from finews.sources.registry import known_sources
-    from finews.store import feedlist
     from finews.store.fulltext import Filters as StoreFilters
 
     with c.open_store(write=False) as store:
-        sources = {
-            *known_sources(),
-            *c.settings.sources.enabled,
-            *(f.key for f in feedlist.listed(store)),
-            *store.sources(),
-        }
         reader_filters.checked(
-            StoreFilters(source=source, media=media), sources=sources, media=store.media()
+            StoreFilters(source=source, media=media),
+            sources=reader_filters.filter_sources(store, c.settings.sources.enabled),
+            media=store.media(),
         )
 
 
@@ -544,7 +560,12 @@ def search(
     if "--" not in sys.argv[1:]:
         for word in query:
             if word.startswith("--") and len(word) > 2:
-                raise typer.BadParameter(f"no such option: {word}", ctx, param_hint="QUERY")
+                import difflib
+
+                options = [o for p in ctx.command.params for o in p.opts if o.startswith("--")]
+                near = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]}?)" if near else ""
+                raise typer.BadParameter(f"no such option: {word}{hint}", ctx, param_hint="QUERY")
     text = " ".join(query)
     if not text.strip():
         raise typer.BadParameter("give a word to search for", ctx, param_hint="QUERY")
@@ -1525,6 +1546,9 @@ def stories(
 
     start = parse_time(since)
     end = parse_time(until) if until else int(time.time()) + 1
+    if until and start >= end:  # as `finews search` says it (wave 11's walk: an empty
+        # period answered "no stories", and suggested the --since given)
+        raise typer.BadParameter(f"--since {since} is not before --until {until}", ctx)
     with _ctx(ctx).open_store(write=False) as store:
         found = store.stories(start, end, limit)
         newest = None if found else store.newest()

@@ -248,15 +248,7 @@ class Tools:
             filters = replace(filters, stock=self._stock_code(stock))
         if not filters.source and not filters.media:
             return reader_filters.checked(filters, sources=(), media=())
-        from finews.sources.registry import known_sources
-        from finews.store import feedlist
-
-        sources = {
-            *known_sources(),
-            *self.settings.sources.enabled,
-            *(f.key for f in feedlist.listed(self.store)),
-            *self.store.sources(),
-        }
+        sources = reader_filters.filter_sources(self.store, self.settings.sources.enabled)
         return reader_filters.checked(filters, sources=sources, media=self.store.media())
 
     def _empty_note(self, filters: Filters) -> str:

@@ -207,10 +207,18 @@ class Facts:
         )
 
 
+_PRECISE = re.compile(r"(?<![\d.])(\d{1,6}\.\d{2,})(?![\d.])")
+"""A number written to two decimals or more, with no unit: a price or a rate (人民币兑美元中间价
+报6.7898), which two reports give alike only when they tell the same fixing."""
+
+
 def figures(text: str) -> tuple[Figure, ...]:
-    """The numbers of ``text`` that carry a unit (dates, times and bare counts left out)."""
+    """The numbers of ``text`` that carry a unit, and the precise ones that need none
+    (dates, times and bare counts left out)."""
     found = []
+    taken = set()
     for m in _NUMBER.finditer(text):
+        taken.add(m.start(1))
         raw, unit = m.group(1).replace(",", ""), m.group(2)
         value = float(raw)
         decimals = len(raw.split(".")[1]) if "." in raw else 0
@@ -222,6 +230,10 @@ def figures(text: str) -> tuple[Figure, ...]:
             found.append(Figure(value, "money", decimals))
             continue
         found.append(Figure(value, _UNIT_CLASS[unit], decimals))
+    for m in _PRECISE.finditer(text):
+        if m.start(1) not in taken:
+            raw = m.group(1)
+            found.append(Figure(float(raw), "num", len(raw.split(".")[1])))
     return tuple(found)
 
 

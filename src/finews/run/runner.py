@@ -422,6 +422,12 @@ class Runner:
         """One webhook's deliveries, one after another; whatever goes wrong with one is
         logged and is that delivery's alone."""
         hook = {h.key: h for h in self.webhooks}.get(key)
+        if hook is None:
+            log.warning(
+                "%d alert(s) for %s given up: that webhook is no longer in the settings",
+                len(batch),
+                alerts.key_label(key),
+            )
         base = self.settings.site.base_url.rstrip("/") + "/"
         for delivery in batch:
 
@@ -431,7 +437,8 @@ class Runner:
                 )
 
             try:
-                if hook is None:  # removed from the settings since
+                if hook is None:  # removed from the settings since: counted, said above
+                    self.stats.alerts_failed += 1
                     await record(ok=False, error="webhook no longer configured")
                     continue
                 a = delivery.article

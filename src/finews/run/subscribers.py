@@ -346,6 +346,12 @@ class Subscriptions:
         import anyio.to_thread
 
         hook = {h.key: h for s in self.subscribers for h in s.webhooks}.get(key)
+        if hook is None:
+            log.warning(
+                "%d push(es) for %s given up: that webhook is no longer in the settings",
+                len(batch),
+                alerts.key_label(key),
+            )
         for send in batch:
 
             async def record(send_id: int = send.id, **outcome: Any) -> None:
@@ -354,7 +360,8 @@ class Subscriptions:
                 )
 
             try:
-                if hook is None:
+                if hook is None:  # removed from the settings since: counted, said above
+                    self.failed += 1
                     await record(ok=False, error="webhook no longer configured")
                     continue
                 url, body = alerts.shaped(hook, send.text, send.data)

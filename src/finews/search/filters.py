@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from finews.errors import RequestError
 from finews.model import from_epoch
@@ -40,6 +41,9 @@ from finews.process.stocks import (
     similar_stocks,
 )
 from finews.store.fulltext import Filters
+
+if TYPE_CHECKING:
+    from finews.store import Store
 
 _CODE_LIKE = re.compile(r"[A-Za-z]{0,2}\d[\w.]*|[\w]+\.[A-Za-z]{1,3}", re.ASCII)
 
@@ -103,10 +107,7 @@ def watched_stock(stock: str, stock_list: Path | None = None) -> str:
     code = known_code(given, directory) if given else None
     if code is not None:
         return code
-    near = similar_stocks(given, directory.display)
-    if not near and not given.isascii() and len(given) >= 3:  # 贵州茅苔: the names of 贵州…
-        near = similar_stocks(given[:2], directory.display, limit=3)
-    raise UnknownStock(given, near)
+    raise UnknownStock(given, _similar_names(given, directory))
 
 
 def known_code(given: str, directory: StockDirectory) -> str | None:
@@ -120,6 +121,9 @@ def known_code(given: str, directory: StockDirectory) -> str | None:
     code = resolve_stock(given, directory.names, directory.display)
     if code is not None:
         return code
+    ticker = given.strip().upper()
+    if ticker.isascii() and ticker.isalpha() and f"{ticker}.US" in directory.display:
+        return f"{ticker}.US"  # NVDA: a US ticker as the news and `search` write it
     wanted = normalise_name(given.strip())
     exact = [c for c, name in directory.display.items() if normalise_name(name) == wanted]
     return exact[0] if len(exact) == 1 else None
@@ -142,7 +146,18 @@ def stock_code(
         return code
     if typed is not None:
         raise UnknownStock(given.strip(), nearest_codes(typed, directory.display))
-    raise UnknownStock(given.strip(), similar_stocks(given, directory.display))
+    if given.strip().isdigit():  # digits that are no code of any market (999999)
+        raise UnknownStock(given.strip(), nearest_codes(given.strip(), directory.display))
+    raise UnknownStock(given.strip(), _similar_names(given.strip(), directory))
+
+
+def _similar_names(given: str, directory: StockDirectory) -> list[str]:
+    """Stocks named like ``given``; for a misspelt Chinese name (贵州茅苔), those sharing its
+    first two characters (the names of 贵州…)."""
+    near = similar_stocks(given, directory.display)
+    if not near and not given.isascii() and len(given) >= 3:
+        near = similar_stocks(given[:2], directory.display, limit=3)
+    return near
 
 
 def nearest_codes(code: str, display: dict[str, str], limit: int = 3) -> list[str]:
@@ -151,11 +166,29 @@ def nearest_codes(code: str, display: dict[str, str], limit: int = 3) -> list[st
     digits, _, market = code.partition(".")
     if not digits.isdigit():
         return similar_stocks(digits, display, limit)
+    # fewest digits changed, dropped or added first (60051, a 600519 short of a digit, read
+    # as a Hong Kong code, had suggested 吉利汽车-R 80175.HK: wave 11's walk), then the
+    # same market, then the nearest number
     ranked = sorted(
         (c for c in display if c.partition(".")[0].isdigit()),
-        key=lambda c: (c.partition(".")[2] != market, abs(int(c.partition(".")[0]) - int(digits))),
+        key=lambda c: (
+            _edits(c.partition(".")[0], digits),
+            c.partition(".")[2] != market,
+            not c.startswith(digits),  # a digit short at the end: 60051 → 60051x
+            abs(int(c.partition(".")[0]) - int(digits)),
+        ),
     )
     return [f"{display[c]} {c}" for c in ranked[:limit]]
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance of two short strings (codes: six digits at most)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
 
 
 def resolve(filters: Filters, stock_list: Path | None = None) -> Filters:
@@ -202,6 +235,22 @@ def checked(filters: Filters, *, sources: Collection[str], media: Collection[str
             " (Beijing time): an empty period"
         )
     return filters
+
+
+def filter_sources(store: Store, enabled: Collection[str]) -> set[str]:
+    """The source ids a filter may name, for :func:`checked`: the built-in sources, the
+    ones the settings enable, the user's feeds and whatever the store holds (an import's
+    ``jekyll``, a source since removed).  One list for the command line and the MCP tools
+    (the wave 10 review found two copies of it)."""
+    from finews.sources.registry import known_sources
+    from finews.store import feedlist
+
+    return {
+        *known_sources(),
+        *enabled,
+        *(f.key for f in feedlist.listed(store)),
+        *store.sources(),
+    }
 
 
 def nearest_media(given: str, media: Collection[str], limit: int = 5) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable, Sequence
 
 from finews.config import Settings
-from finews.errors import ConfigError
+from finews.errors import ConfigError, RequestError
 from finews.model import UserFeed
 from finews.sources import cls, eastmoney, jin10, wscn
 from finews.sources.base import Source
@@ -142,7 +143,13 @@ def build_sources(
     ]
     unknown = [k for k in wanted if k not in made]
     if unknown:
-        raise ConfigError(
-            f"unknown source(s) {', '.join(unknown)}; known: {', '.join(known_sources())}"
+        near = [m for k in unknown for m in difflib.get_close_matches(k, list(made), n=1)]
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        message = (
+            f"unknown source(s) {', '.join(unknown)} ({hint}sources are ids: "
+            f"{', '.join(made)}; an outlet such as 财联社 is not a source id)"
         )
+        # typed on the command line: a usage error (exit 2), as `search --source` says it;
+        # from the settings (sources.enabled): the settings' error
+        raise RequestError(message) if keys else ConfigError(f"sources.enabled: {message}")
     return [made[k]() for k in dict.fromkeys(wanted)]

@@ -5,7 +5,7 @@ the write transaction writers take turns on."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,35 @@ def check_sqlite_path(path: Path, *, create: bool) -> None:
                 f"{path} is not an SQLite database (not made by finews, or damaged: "
                 "restore a backup or choose another --db)"
             )
+        if head:
+            _refuse_foreign_tables(path)
+
+
+def _refuse_foreign_tables(path: Path) -> None:
+    """Refuse an SQLite database that holds tables but no finews schema: someone else's
+    data.  Read-only, before finews connects (its connection would switch the file to WAL
+    and the migrations would write 60 tables into it: a walk of wave 11 saw ``finews
+    search`` do both to a file of one table).  A file SQLite cannot read is left to the
+    open, which says so."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            tables = [
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+    except sqlite3.Error:
+        return
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(tables[:3]) + (f" and {len(tables) - 3} more" if len(tables) > 3 else "")
+        raise StoreError(
+            f"{path} is an SQLite database but not a finews store (it holds {shown}); "
+            "finews leaves it as it is: give another --db (a new file is created)"
+        )
 
 
 def driver_hint(url: Any) -> str:
