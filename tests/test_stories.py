@@ -534,6 +534,10 @@ def test_one_fixing_told_by_two_outlets_is_one_story(store: Store) -> None:
         story.Figure(7.1234, "money", 4),
         story.Figure(0.25, "%", 2),
     )
+    assert story.figures("营收1,234.56亿元，收报3,456.78，2026.06.16") == (
+        story.Figure(1234.56e8, "money", 2),
+        story.Figure(3456.78, "num", 2),
+    )
 
 
 def test_one_headline_from_two_outlets_within_minutes_is_one_story(store: Store) -> None:
