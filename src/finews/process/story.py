@@ -207,9 +207,12 @@ class Facts:
         )
 
 
-_PRECISE = re.compile(r"(?<![\d.,])((?:\d{1,3}(?:,\d{3})+|\d{1,7})\.\d{2,})(?![\d.])")
+_PRECISE = re.compile(
+    r"(?<![\d.,A-Za-z])((?:\d{1,3}(?:,\d{3})+|\d{1,7})\.\d{2,})(?![\d.]|\s*(?:版|大促|晚会|购物节))"
+)
 """A number written to two decimals or more, with no unit: a price or a rate (人民币兑美元中间价
-报6.7898), which two reports give alike only when they tell the same fixing."""
+报6.7898), which two reports give alike only when they tell the same fixing.  Not a version
+(v2.10, 1.10版) nor a date of a shopping festival (6.18大促, 3.15晚会)."""
 
 
 def figures(text: str) -> tuple[Figure, ...]:
