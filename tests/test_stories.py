@@ -236,6 +236,9 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     # a period that ends before it starts is a mistake, said as `finews search` says it
     backwards = run_cli("--db", db_url, "stories", "--since", "2026-08-10", "--until", "2026-08-01")
     assert backwards.returncode == 2 and "is not before --until" in backwards.stderr
+    defaulted = run_cli("--db", db_url, "stories", "--until", "2026-08-01")  # since: 24h
+    assert defaulted.returncode == 2, defaulted.stderr
+    assert "--since (by default 24h) is not before --until 2026-08-01" in defaulted.stderr
 
 
 def test_facts_survive_the_store(store: Store) -> None:

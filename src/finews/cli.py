@@ -1548,7 +1548,10 @@ def stories(
     end = parse_time(until) if until else int(time.time()) + 1
     if until and start >= end:  # as `finews search` says it (wave 11's walk: an empty
         # period answered "no stories", and suggested the --since given)
-        raise typer.BadParameter(f"--since {since} is not before --until {until}", ctx)
+        source = ctx.get_parameter_source("since")  # typer's own click: compared by name
+        given = source is None or source.name != "DEFAULT"
+        said = f"--since {since}" if given else f"--since (by default {since})"
+        raise typer.BadParameter(f"{said} is not before --until {until}", ctx)
     with _ctx(ctx).open_store(write=False) as store:
         found = store.stories(start, end, limit)
         newest = None if found else store.newest()
