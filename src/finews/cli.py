@@ -396,6 +396,10 @@ def fetch(
     from finews.store.feedlist import listed
 
     c = _ctx(ctx)
+    if sources and not all(k.startswith("feed.") for k in sources):
+        # the built-in ids are checked before the store is opened (created): an unknown one
+        # is a usage error with no database left behind (wave 11's review)
+        build_sources(c.settings, [k for k in sources if not k.startswith("feed.")], [])
     with (
         c.open_store() as store,
         Fetcher(policy_from_settings(c.settings)) as fetcher,
