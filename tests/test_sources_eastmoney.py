@@ -252,3 +252,6 @@ def test_library_round_and_unknown_source(tmp_path: Path, upstream_env: dict[str
     result = run_cli("--db", str(tmp_path / "x.db"), "fetch", "eastmoney.fst")
     assert result.returncode == 2 and "unknown source(s) eastmoney.fst" in result.stderr
     assert "did you mean eastmoney.fast?" in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "x.db").exists()  # checked before the store is created
+    short = run_cli("--db", str(tmp_path / "x.db"), "fetch", "cls")
+    assert short.returncode == 2 and "did you mean cls.telegraph?" in short.stderr

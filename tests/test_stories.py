@@ -236,6 +236,9 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     # a period that ends before it starts is a mistake, said as `finews search` says it
     backwards = run_cli("--db", db_url, "stories", "--since", "2026-08-10", "--until", "2026-08-01")
     assert backwards.returncode == 2 and "is not before --until" in backwards.stderr
+    defaulted = run_cli("--db", db_url, "stories", "--until", "2026-08-01")  # since: 24h
+    assert defaulted.returncode == 2, defaulted.stderr
+    assert "--since (by default 24h) is not before --until 2026-08-01" in defaulted.stderr
 
 
 def test_facts_survive_the_store(store: Store) -> None:
@@ -533,6 +536,10 @@ def test_one_fixing_told_by_two_outlets_is_one_story(store: Store) -> None:
     assert story.figures("报7.1234元，代码600519，涨0.25%") == (
         story.Figure(7.1234, "money", 4),
         story.Figure(0.25, "%", 2),
+    )
+    assert story.figures("营收1,234.56亿元，收报3,456.78，2026.06.16") == (
+        story.Figure(1234.56e8, "money", 2),
+        story.Figure(3456.78, "num", 2),
     )
 
 

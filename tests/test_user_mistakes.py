@@ -183,13 +183,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         conn.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', 0)")
     # someone else's data (wave 11's walk: `finews search` wrote 60 tables into it, and into
     # one with an `articles` table of its own, half of them before it failed)
-    for name, table in (("theirs", "mydata (x)"), ("their-articles", "articles (id, title)")):
+    # (the review: one in WAL mode, whose reading must leave no -shm behind; one of Rails,
+    # whose migrations table has finews's name)
+    for name, tables, wal in (
+        ("theirs", ["mydata (x)"], False),
+        ("their-articles", ["articles (id, title)"], False),
+        ("their-wal", ["mydata (x)"], True),
+        ("rails", ["schema_migrations (version varchar)", "users (id)"], False),
+    ):
         with contextlib.closing(sqlite3.connect(root / f"{name}.db")) as conn:
-            conn.execute(f"CREATE TABLE {table}")
+            if wal:
+                conn.execute("PRAGMA journal_mode=WAL")
+            for table in tables:
+                conn.execute(f"CREATE TABLE {table}")
             conn.commit()
     w.bad_dbs = {
         "someone else's SQLite database": str(root / "theirs.db"),
         "an SQLite database with an articles table": str(root / "their-articles.db"),
+        "someone else's SQLite database in WAL mode": str(root / "their-wal.db"),
+        "a Rails database (a schema_migrations of its own)": str(root / "rails.db"),
         "random bytes": str(root / "random.db"),
         "a text file": str(root / "text.db"),
         "a truncated copy": str(root / "truncated.db"),
@@ -299,10 +311,11 @@ def test_every_command_with_every_bad_input(
     good = ["--db", str(world.good_db)]
     if path[0] not in NO_STORE:
         for kind, db in world.bad_dbs.items():
-            before = _digest(Path(db))
+            before = _digest(Path(db)), _digest(Path(db + "-shm")), _digest(Path(db + "-wal"))
             case(["--db", db, *args], _env(world), EXIT_FATAL, f"{name} on {kind}")
-            if _digest(Path(db)) != before:
-                failures.append(f"{name} changed {kind}")
+            after = _digest(Path(db)), _digest(Path(db + "-shm")), _digest(Path(db + "-wal"))
+            if after != before:
+                failures.append(f"{name} changed {kind} (or its -shm / -wal)")
     if name in READ_ONLY:
         missing = world.root / "typo" / "x.db"
         out = case(["--db", str(missing), *args], _env(world), EXIT_FATAL, f"{name} no db")

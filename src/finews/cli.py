@@ -396,6 +396,10 @@ def fetch(
     from finews.store.feedlist import listed
 
     c = _ctx(ctx)
+    if sources and not all(k.startswith("feed.") for k in sources):
+        # the built-in ids are checked before the store is opened (created): an unknown one
+        # is a usage error with no database left behind (wave 11's review)
+        build_sources(c.settings, [k for k in sources if not k.startswith("feed.")], [])
     with (
         c.open_store() as store,
         Fetcher(policy_from_settings(c.settings)) as fetcher,
@@ -1548,7 +1552,10 @@ def stories(
     end = parse_time(until) if until else int(time.time()) + 1
     if until and start >= end:  # as `finews search` says it (wave 11's walk: an empty
         # period answered "no stories", and suggested the --since given)
-        raise typer.BadParameter(f"--since {since} is not before --until {until}", ctx)
+        source = ctx.get_parameter_source("since")  # typer's own click: compared by name
+        given = source is None or source.name != "DEFAULT"
+        said = f"--since {since}" if given else f"--since (by default {since})"
+        raise typer.BadParameter(f"{said} is not before --until {until}", ctx)
     with _ctx(ctx).open_store(write=False) as store:
         found = store.stories(start, end, limit)
         newest = None if found else store.newest()

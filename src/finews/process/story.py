@@ -207,18 +207,21 @@ class Facts:
         )
 
 
-_PRECISE = re.compile(r"(?<![\d.])(\d{1,6}\.\d{2,})(?![\d.])")
+_PRECISE = re.compile(
+    r"(?<![\d.,A-Za-z])((?:\d{1,3}(?:,\d{3})+|\d{1,7})\.\d{2,})(?![\d.]|\s*(?:版|大促|晚会|购物节))"
+)
 """A number written to two decimals or more, with no unit: a price or a rate (人民币兑美元中间价
-报6.7898), which two reports give alike only when they tell the same fixing."""
+报6.7898), which two reports give alike only when they tell the same fixing.  Not a version
+(v2.10, 1.10版) nor a date of a shopping festival (6.18大促, 3.15晚会)."""
 
 
 def figures(text: str) -> tuple[Figure, ...]:
     """The numbers of ``text`` that carry a unit, and the precise ones that need none
     (dates, times and bare counts left out)."""
     found = []
-    taken = set()
+    taken: list[tuple[int, int]] = []  # the spans of numbers read with their unit
     for m in _NUMBER.finditer(text):
-        taken.add(m.start(1))
+        taken.append(m.span())
         raw, unit = m.group(1).replace(",", ""), m.group(2)
         value = float(raw)
         decimals = len(raw.split(".")[1]) if "." in raw else 0
@@ -231,8 +234,9 @@ def figures(text: str) -> tuple[Figure, ...]:
             continue
         found.append(Figure(value, _UNIT_CLASS[unit], decimals))
     for m in _PRECISE.finditer(text):
-        if m.start(1) not in taken:
-            raw = m.group(1)
+        # not a part of one read with its unit (the 234.56 of 1,234.56亿)
+        if not any(start <= m.start(1) < end for start, end in taken):
+            raw = m.group(1).replace(",", "")
             found.append(Figure(float(raw), "num", len(raw.split(".")[1])))
     return tuple(found)
 

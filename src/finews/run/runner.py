@@ -438,8 +438,8 @@ class Runner:
 
             try:
                 if hook is None:  # removed from the settings since: counted, said above
-                    self.stats.alerts_failed += 1
                     await record(ok=False, error="webhook no longer configured")
+                    self.stats.alerts_failed += 1  # once recorded: never counted twice
                     continue
                 a = delivery.article
                 link = base + paths.article_path(

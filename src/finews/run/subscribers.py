@@ -361,8 +361,8 @@ class Subscriptions:
 
             try:
                 if hook is None:  # removed from the settings since: counted, said above
-                    self.failed += 1
                     await record(ok=False, error="webhook no longer configured")
+                    self.failed += 1  # once recorded: never counted twice
                     continue
                 url, body = alerts.shaped(hook, send.text, send.data)
                 result = await alerts.send(

@@ -174,7 +174,8 @@ def nearest_codes(code: str, display: dict[str, str], limit: int = 3) -> list[st
         key=lambda c: (
             _edits(c.partition(".")[0], digits),
             c.partition(".")[2] != market,
-            not c.startswith(digits),  # a digit short at the end: 60051 → 60051x
+            # a digit short or too many at the end: 60051 → 60051x, 6005190 → 600519
+            not (c.startswith(digits) or digits.startswith(c.partition(".")[0])),
             abs(int(c.partition(".")[0]) - int(digits)),
         ),
     )

@@ -143,7 +143,14 @@ def build_sources(
     ]
     unknown = [k for k in wanted if k not in made]
     if unknown:
-        near = [m for k in unknown for m in difflib.get_close_matches(k, list(made), n=1)]
+        near = [
+            m
+            for k in unknown
+            for m in (
+                [m for m in made if m.startswith(k + ".")][:1]  # cls → cls.telegraph
+                or difflib.get_close_matches(k, list(made), n=1)
+            )
+        ]
         hint = f"did you mean {', '.join(near)}? " if near else ""
         message = (
             f"unknown source(s) {', '.join(unknown)} ({hint}sources are ids: "

@@ -113,27 +113,35 @@ def _refuse_foreign_tables(path: Path) -> None:
     """Refuse an SQLite database that holds tables but no finews schema: someone else's
     data.  Read-only, before finews connects (its connection would switch the file to WAL
     and the migrations would write 60 tables into it: a walk of wave 11 saw ``finews
-    search`` do both to a file of one table).  A file SQLite cannot read is left to the
-    open, which says so."""
+    search`` do both to a file of one table).  A finews store is known by its own
+    ``schema_migrations`` (version, name, applied_at) beside ``articles``: Rails, dbmate and
+    golang-migrate name a table ``schema_migrations`` too.  Without a ``-wal`` file beside
+    it, the file is read as immutable, so that reading it leaves no ``-shm`` behind (the
+    main file then holds everything); with one, as a reader of a store in use.  A file
+    SQLite cannot read is left to the open, which says so."""
     import sqlite3
 
+    wal = path.with_name(path.name + "-wal")
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if wal.exists() else "&immutable=1")
     try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
             tables = [
                 str(row[0])
                 for row in conn.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                    "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
                 )
             ]
+            ledger = {str(row[1]) for row in conn.execute("PRAGMA table_info(schema_migrations)")}
     except sqlite3.Error:
         return
-    if tables and "schema_migrations" not in tables:
-        shown = ", ".join(tables[:3]) + (f" and {len(tables) - 3} more" if len(tables) > 3 else "")
-        raise StoreError(
-            f"{path} is an SQLite database but not a finews store (it holds {shown}); "
-            "finews leaves it as it is: give another --db (a new file is created)"
-        )
+    if not tables or ("articles" in tables and {"version", "name", "applied_at"} <= ledger):
+        return
+    shown = ", ".join(tables[:3]) + (f" and {len(tables) - 3} more" if len(tables) > 3 else "")
+    raise StoreError(
+        f"{path} is an SQLite database but not a finews store (it holds {shown}); "
+        "finews leaves it as it is: give another --db (a new file is created)"
+    )
 
 
 def driver_hint(url: Any) -> str:
