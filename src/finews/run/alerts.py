@@ -23,12 +23,13 @@ the bot token and ``chat_id``).  A webhook is configured as ``format:url``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import html
 import logging
 import re
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -236,6 +237,24 @@ def retry_after(attempts: int, retries: int, now: float) -> float | None:
     if attempts + 1 < retries:
         return now + min(3600.0, 5.0 * 2.0**attempts)
     return None
+
+
+async def record_failed_attempt(
+    record: Callable[..., Awaitable[None]],
+    exc: BaseException,
+    attempts: int,
+    retries: int,
+    at: float,
+    **extra: Any,
+) -> None:
+    """Record a send that raised as an attempt like any other: retried with backoff, given
+    up after ``retries`` — not tried again every round for ever (wave 10's review); ``at``:
+    the time of the attempt.  A failure to record it is left for the next round (the send
+    is still due)."""
+    with contextlib.suppress(Exception):
+        await record(
+            ok=False, error=cause(exc), retry_at=retry_after(attempts, retries, at), **extra
+        )
 
 
 def cause(exc: BaseException) -> str:

@@ -475,16 +475,9 @@ class Runner:
                     delivery.id,
                     hook.label if hook else alerts.key_label(key),
                 )
-                # an attempt like any other: retried with backoff, given up after the
-                # retries — not tried again every round for ever (wave 10's review)
-                with contextlib.suppress(Exception):
-                    await record(
-                        ok=False,
-                        error=alerts.cause(exc),
-                        retry_at=alerts.retry_after(
-                            delivery.attempts, self.settings.alerts.retries, time.time()
-                        ),
-                    )
+                await alerts.record_failed_attempt(
+                    record, exc, delivery.attempts, self.settings.alerts.retries, time.time()
+                )
 
     # -- subscribers (issue #14) -------------------------------------------------------
     async def _subscribers(self) -> None:

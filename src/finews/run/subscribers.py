@@ -31,7 +31,6 @@ quiet hours and a cap on pushes per hour — and the briefings at 08:00 and 15:3
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import logging
 import time
@@ -396,16 +395,9 @@ class Subscriptions:
                     send.subscriber,
                     hook.label if hook else alerts.key_label(key),
                 )
-                # an attempt like any other, not a retry every round for ever
-                with contextlib.suppress(Exception):
-                    await record(
-                        ok=False,
-                        error=alerts.cause(exc),
-                        retry_at=alerts.retry_after(
-                            send.attempts, self.settings.alerts.retries, now()
-                        ),
-                        now=now(),
-                    )
+                await alerts.record_failed_attempt(
+                    record, exc, send.attempts, self.settings.alerts.retries, now(), now=now()
+                )
 
 
 def ended_periods(
