@@ -22,7 +22,18 @@ def serving(db_url: str, site_dir: Path, **options: object) -> Iterator[str]:
     chosen: dict[str, object] = {"poll_interval": 0.2, **options}
     app = create_app(ServeOptions(db_url=db_url, site_dir=site_dir, **chosen))  # type: ignore[arg-type]
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            # as `finews serve` bounds its own (3 s): a test's event-stream reader blocked in
+            # recv() in a thread keeps its socket open after the client is closed, so the
+            # server never hears the disconnect and, unbounded, waited for the next
+            # keep-alive (15 s) — 10 s of every such test's teardown, a thread left running
+            timeout_graceful_shutdown=1,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -37,6 +48,7 @@ def serving(db_url: str, site_dir: Path, **options: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+        assert not thread.is_alive(), "the web app did not stop within 10 s"
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
