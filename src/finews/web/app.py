@@ -289,9 +289,11 @@ def create_app(options: ServeOptions) -> FastAPI:
         )
 
     @app.get("/topics", response_class=HTMLResponse, include_in_schema=False)
-    def topics_view(request: Request, id: str = "") -> HTMLResponse:
-        """The upstreams' topics (财联社 subjects …), or one topic's articles (issue #15)."""
-        html, code = upstream_pages.topics_page(request.app.state.store, templates, id)
+    def topics_view(request: Request, id: str = "", page: str = "1") -> HTMLResponse:
+        """The upstreams' topics (财联社 subjects …), or one topic's articles (issue #15),
+        a page at a time (a page number that is no number is the first page)."""
+        number = int(page) if page.isdigit() and len(page) < 7 else 1
+        html, code = upstream_pages.topics_page(request.app.state.store, templates, id, number)
         return HTMLResponse(html, status_code=code)
 
     @app.get("/feeds/topic.{kind}", include_in_schema=False)
