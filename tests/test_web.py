@@ -315,6 +315,34 @@ def _read_events(
             raise
 
 
+def test_an_article_stored_after_the_build_has_its_page_at_once(
+    site: tuple[str, Store, Path],
+) -> None:
+    """Wave 12's walk: with `finews serve`, a flash pushed to an open page linked to a page
+    the build had not written yet (404 until the next `finews build`).  The app now
+    answers with the page the build will write, its story's other reports included."""
+    base, store, out = site
+    first = cls_flashes()[1]
+    again = replace(first, source="ths.flash", upstream_id="after-build-1", media="同花顺")
+    store.save([again])
+    path = f"a/{again.published_beijing.date().isoformat()}/ths.flash.after-build-1.html"
+    assert not (out / path).exists()
+    with httpx.Client(base_url=base, timeout=10) as client:
+        page = client.get(path)
+        assert page.status_code == 200, page.text[:300]
+        assert page.headers["cache-control"] == "no-cache"
+        assert first.title in page.text
+        assert "也报道了此事" in page.text and "财联社" in page.text  # its story's first report
+        # the page the build then writes, served: the same bytes
+        build_site(store, out, SiteOptions(base_url=BASE_URL))
+        assert (out / path).exists()
+        assert client.get(path).text == page.text
+        # an address that names no stored article, or the right one on another date: 404
+        assert client.get("a/2026-01-01/ths.flash.no-such-id.html").status_code == 404
+        other_day = path.replace(path[2:12], "2020-01-01")
+        assert client.get(other_day).status_code == 404
+
+
 def test_new_articles_are_pushed_to_open_streams(site: tuple[str, Store, Path]) -> None:
     base, store, _ = site
     found: list[dict[str, Any]] = []
