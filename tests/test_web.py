@@ -605,7 +605,13 @@ def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(client: httpx.C
     assert f"jekyll.{SEED_ID}.html" in page.text
     page = client.get("search", params={"q": "抗疫", "stock": "西安"})
     assert page.status_code == 400 and "不认识股票“西安”" in page.text
-    assert "西安银行 600928.SH" in page.text
+    # each stock offered is the search it would be (wave 12's walk: they were plain text)
+    assert (
+        '<a href="search?q=%E6%8A%97%E7%96%AB&amp;stock=600928.SH">西安银行 600928.SH</a>'
+        in page.text
+    )
+    empty = client.get("search").text  # no query yet: what one can type
+    assert "可以搜公司简称、股票代码、英文名或财经词语" in empty
     feed = feedparser.parse(
         client.get("feeds/search.atom", params={"q": "抗疫", "stock": "西安银行"}).content
     )

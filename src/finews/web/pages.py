@@ -234,6 +234,7 @@ def search_page(
     text = params.get("q", "").strip()
     page = bounded(params.get("page", ""), 1, 1, 500)
     error = ""
+    near: list[str] = []
     results: service.Results | None = None
     filters = Filters()
     try:
@@ -248,10 +249,8 @@ def search_page(
                 recent_first=params.get("sort") == "recent",
             )
     except UnknownStock as exc:
-        near = "、".join(exc.near)
-        error = f"不认识股票“{exc.given}”：请写代码（600519）或名称（贵州茅台）" + (
-            f"。是不是：{near}？" if near else "。"
-        )
+        error = f"不认识股票“{exc.given}”：请写代码（600519）或名称（贵州茅台）。"
+        near = exc.near  # "西安旅游 000610.SZ": each offered as the search it would be
     except BadTime as exc:
         error = (
             f"看不懂时间“{exc.value}”：请写成 2026-08-01、2026-08-01 09:30，"
@@ -296,6 +295,9 @@ def search_page(
         # -美联储 alone: nothing to look for, only what to leave out (wave 9's walk)
         only_excluded=bool(results and results.query.empty and results.query.excluded),
         first_page=page_link(1) if page > 1 and total and not found else None,
+        suggestions=[
+            (label, "search?" + urlencode({**kept, "stock": label.split()[-1]})) for label in near
+        ],
     )
     return html, 400 if error else 200
 
