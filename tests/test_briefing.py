@@ -283,6 +283,18 @@ def test_a_monday_morning_holds_friday_afternoon_and_the_weekend(trading: Store)
     assert not set(friday_close) & shown(made)  # Friday's close briefing has those
     close = make(trading, every_story(), date(2026, 5, 29), "close", now=NOW)
     assert shown(close) == set(friday_close)
+    # each item's time says its date when it is not the briefing's (wave 12's walk: a
+    # Saturday 10:34 read as Monday morning's), in the Markdown and on the page alike
+    times = re.findall(r"^   ((?:\d\d-\d\d )?\d\d:\d\d) ", made.markdown(), re.M)
+    firsts = [s.first.published_at for _, group in made.briefing.groups for s in group]
+    assert len(times) == len(firsts) > 0
+    for shown_time, first in zip(times, firsts, strict=True):
+        when = datetime.fromtimestamp(first, BEIJING)
+        monday = when.date() == date(2026, 6, 1)
+        assert shown_time == when.strftime("%H:%M" if monday else "%m-%d %H:%M")
+    assert any(" " in t for t in times)  # the weekend's carry their dates
+    page = made.html()
+    assert '<p class="when">05-30 ' in page or "<time>05-30 " in page
 
 
 def test_no_close_briefing_on_a_saturday(trading: Store, trading_db: Path) -> None:

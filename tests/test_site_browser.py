@@ -193,3 +193,51 @@ def test_the_header_search_on_a_static_host_leads_somewhere_useful(
     assert page.url.endswith("index.html?q=%E6%AC%A7%E8%8F%B2%E5%85%89")
     assert page.locator("form.filter input").input_value() == "欧菲光"
     assert errors == []
+
+
+PAGE_KINDS = {
+    "home": r"index\.html$",
+    "section": r"/c/[^/]+/index\.html$",
+    "important": r"/important/",
+    "article": r"/a/\d{4}-\d\d-\d\d/eastmoney\.",
+    "story": r"/story/",
+    "day": r"/d/\d{4}-\d\d-\d\d",
+    "archive": r"/d/index\.html$",
+    "stocks": r"/s/index\.html$",
+    "stock": r"/s/[^/]+\.html$",
+    "feeds": r"/feeds/",
+    "briefings": r"/briefing/",
+}
+"""A page of each kind the build writes, by its address (an 东方财富 article: the longest
+原文 addresses, which did not wrap: wave 12's walk)."""
+
+
+def test_no_page_kind_is_wider_than_a_phone(served_site: str, browser: Any) -> None:
+    """Every kind of page fits 390 px: no sideways scrolling, whatever the text or the
+    upstream's address (wave 12: every 东方财富 and 同花顺 article page was 421–447 px wide,
+    its 原文 link one unbreakable line)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    found: dict[str, str] = {}
+    queue = [served_site + "index.html"]
+    seen: set[str] = set()
+    while queue and len(found) < len(PAGE_KINDS):
+        url = queue.pop(0)
+        if url in seen or len(seen) >= 60:
+            continue
+        seen.add(url)
+        page.goto(url)
+        page.wait_for_load_state("load")
+        for kind, pattern in PAGE_KINDS.items():
+            if kind not in found and re.search(pattern, url):
+                found[kind] = url
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= 390, f"{kind} page {url} is {wide} px wide at 390"
+                page.screenshot(path=str(ARTIFACTS / f"phone-{kind}.png"))
+        hrefs = page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)")
+        queue += [
+            h.split("#")[0]
+            for h in hrefs
+            if h.startswith(served_site) and h.split("#")[0] not in seen
+        ]
+    assert set(found) == set(PAGE_KINDS), f"not reached: {set(PAGE_KINDS) - set(found)}"

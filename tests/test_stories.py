@@ -508,6 +508,36 @@ def test_a_copy_of_a_report_lands_in_its_story(store: Store) -> None:
     assert len(found) == 1, found
 
 
+def test_one_text_under_two_headlines_is_one_story(store: Store) -> None:
+    """Wave 12's walk: 财联社's untitled telegraph and 东方财富's copy of it under a headline
+    of its own (【英伟达股价上涨1.05%】…), the same second, stood side by side on the home
+    page as two stories: the model gave 0.76 (a short template's words are common ones,
+    so no rare word is shared).  The same normalised lead within ten minutes is one story
+    (story.same_lead); another tally in the same words is not."""
+    arts = case_articles("copy")
+    assert {a.source for a in arts} == {"cls.telegraph", "eastmoney.fast"}
+    fa, fb = (story.facts(a) for a in arts)
+    assert fa.title != fb.title and fa.lead == fb.lead
+    assert story.same_lead(fa, fb) and story.model().same_story(fa, fb)
+    save_in_time_order(store, arts)
+    assert len(stories_of(store)) == 1
+    # the next tally in the same words: another lead, another story
+    a = arts[0]
+    later = replace(
+        a,
+        upstream_id=f"{a.upstream_id}-later",
+        published=a.published + timedelta(minutes=5),
+        title=a.title.replace("1.05%", "1.52%").replace("227.525", "228.580"),
+        digest=a.digest.replace("1.05%", "1.52%").replace("227.525", "228.580"),
+        body_html=a.body_html.replace("1.05%", "1.52%").replace("227.525", "228.580"),
+    )
+    assert not story.same_lead(story.facts(later), fb)
+    assert not story.model().same_story(story.facts(later), fb)
+    # nor the same words an hour on (a template's next day, a repeat): the rule is for copies
+    hour = replace(fa, published=fa.published + 3600)
+    assert not story.same_lead(hour, fb)
+
+
 def test_one_fixing_told_by_two_outlets_is_one_story(store: Store) -> None:
     """同花顺 and 财联社 gave the same morning's central parity, 人民币兑美元中间价报6.7898, 30 s
     apart in differently worded short texts: the model alone gave 0.49.  The price has no

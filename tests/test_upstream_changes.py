@@ -589,6 +589,53 @@ def test_a_data_release_is_updated_in_place_when_its_figure_arrives(tmp_path: Pa
 
 
 @needs_chromium
+def test_a_topic_page_says_the_topics_total_and_leads_to_the_rest(tmp_path: Path) -> None:
+    """Wave 12's walk: the list of topics said 111 where the topic's page said 共 100 条,
+    showed 100 and had no way to the other eleven.  The seven real 财联社 flashes of
+    tests/data/flash/cls_search.jsonl, twenty times over under new ids and times, filed by
+    hand under one topic: 140 articles, two pages, each line with its text."""
+    from datetime import timedelta
+
+    from finews.model import Topic
+    from finews.store import topics
+    from test_search import cls_flashes
+
+    base = cls_flashes()
+    made = [
+        replace(
+            a,
+            upstream_id=f"{a.upstream_id}t{n}",
+            published=a.published - timedelta(minutes=n),
+            topics=(Topic("1556", "环球市场情报"),),
+        )
+        for n in range(20)
+        for a in base
+    ]
+    db = tmp_path / "t.db"
+    with Store.open(f"sqlite:///{db}") as store:
+        store.save(made)
+        topics.index_topics(store, made)  # as a poll does after storing (finews.ingest)
+    with (
+        serving(f"sqlite:///{db}", tmp_path / "site") as root,
+        httpx.Client(base_url=root, timeout=10) as client,
+    ):
+        listed = client.get("topics").text
+        assert re.search(r'环球市场情报</a></td><td data-label="消息">140 条</td>', listed)
+        first = client.get("topics", params={"id": "1556"}).text
+        assert "共 140 条，第 1/2 页" in first
+        assert first.count('<a class="time"') == 100
+        assert '<p class="text">' in first or '<details class="text">' in first
+        older = re.search(r'<a href="([^"]+)">较早 →</a>', first)
+        assert older and older.group(1) == "topics?id=1556&amp;page=2"
+        second = client.get("topics", params={"id": "1556", "page": "2"}).text
+        assert "共 140 条，第 2/2 页" in second and "较早 →" not in second
+        assert second.count('<a class="time"') == 40
+        assert '<a href="topics?id=1556">← 较新</a>' in second
+        # a page number that is no number, or past the last, is no error
+        assert client.get("topics", params={"id": "1556", "page": "x"}).status_code == 200
+        assert "第 2/2 页" in client.get("topics", params={"id": "1556", "page": "99"}).text
+
+
 def test_the_calendar_topics_and_status_pages_in_chromium(
     tmp_path: Path, cls_edited: tuple[ClsEdited, dict[str, str]], httpserver: Any, browser: Any
 ) -> None:
@@ -633,7 +680,7 @@ def test_the_calendar_topics_and_status_pages_in_chromium(
         page.screenshot(path=str(ARTIFACTS / "calendar.png"))
         page.goto(base + "topics")
         page.click(f"text={subject['subject_name']}")
-        page.wait_for_selector("ol.results li")
+        page.wait_for_selector("ul.results li")
         assert page.locator("h1").inner_text() == f"话题：{subject['subject_name']}"
         page.screenshot(path=str(ARTIFACTS / "topic.png"))
         page.goto(base + "status")

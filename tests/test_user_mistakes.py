@@ -700,6 +700,32 @@ def test_serve_builds_a_missing_site_then_serves_it_on_the_socket_it_bound(
         proc.send_signal(signal.SIGINT)
         rest = proc.communicate(timeout=30)[1]
     assert proc.returncode == 0 and rest.strip().endswith("stopped"), rest
+    assert "note:" not in rest  # it built the site for where it serves
+    # a site `finews build` made, served on another port: its feeds name port 8000, and
+    # serve says so and what to do (wave 12's walk: the feeds page pointed readers at 8000)
+    built = tmp_path / "built" / "site"
+    made = run_cli("--db", str(world.good_db), "build", "--out", str(built))
+    assert made.returncode == 0, made.stderr
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0",
+         "--site", str(built)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        banner = proc.stderr.readline()
+        url = re.findall(r"http://\S+/", banner)[0]
+        note = proc.stderr.readline()
+        assert note.startswith(
+            "note: the site's feeds link to http://127.0.0.1:8000/ (site.base_url when it "
+            f"was built); for links to this address, set FINEWS_SITE_BASE_URL={url} and run "
+            "finews build again"
+        ), note
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
 
 
 def test_demo_serves_on_the_socket_bound_before_its_first_build(tmp_path: Path) -> None:

@@ -315,6 +315,34 @@ def _read_events(
             raise
 
 
+def test_an_article_stored_after_the_build_has_its_page_at_once(
+    site: tuple[str, Store, Path],
+) -> None:
+    """Wave 12's walk: with `finews serve`, a flash pushed to an open page linked to a page
+    the build had not written yet (404 until the next `finews build`).  The app now
+    answers with the page the build will write, its story's other reports included."""
+    base, store, out = site
+    first = cls_flashes()[1]
+    again = replace(first, source="ths.flash", upstream_id="after-build-1", media="同花顺")
+    store.save([again])
+    path = f"a/{again.published_beijing.date().isoformat()}/ths.flash.after-build-1.html"
+    assert not (out / path).exists()
+    with httpx.Client(base_url=base, timeout=10) as client:
+        page = client.get(path)
+        assert page.status_code == 200, page.text[:300]
+        assert page.headers["cache-control"] == "no-cache"
+        assert first.title in page.text
+        assert "也报道了此事" in page.text and "财联社" in page.text  # its story's first report
+        # the page the build then writes, served: the same bytes
+        build_site(store, out, SiteOptions(base_url=BASE_URL))
+        assert (out / path).exists()
+        assert client.get(path).text == page.text
+        # an address that names no stored article, or the right one on another date: 404
+        assert client.get("a/2026-01-01/ths.flash.no-such-id.html").status_code == 404
+        other_day = path.replace(path[2:12], "2020-01-01")
+        assert client.get(other_day).status_code == 404
+
+
 def test_new_articles_are_pushed_to_open_streams(site: tuple[str, Store, Path]) -> None:
     base, store, _ = site
     found: list[dict[str, Any]] = []
@@ -577,7 +605,13 @@ def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(client: httpx.C
     assert f"jekyll.{SEED_ID}.html" in page.text
     page = client.get("search", params={"q": "抗疫", "stock": "西安"})
     assert page.status_code == 400 and "不认识股票“西安”" in page.text
-    assert "西安银行 600928.SH" in page.text
+    # each stock offered is the search it would be (wave 12's walk: they were plain text)
+    assert (
+        '<a href="search?q=%E6%8A%97%E7%96%AB&amp;stock=600928.SH">西安银行 600928.SH</a>'
+        in page.text
+    )
+    empty = client.get("search").text  # no query yet: what one can type
+    assert "可以搜公司简称、股票代码、英文名或财经词语" in empty
     feed = feedparser.parse(
         client.get("feeds/search.atom", params={"q": "抗疫", "stock": "西安银行"}).content
     )

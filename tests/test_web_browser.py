@@ -193,7 +193,20 @@ def test_home_page_shows_a_new_article_without_reloading(
     assert "实时推送测试" not in page.locator("ul.items[data-live='all']").inner_text()
     bar.click()
     assert bar.is_hidden()
-    assert page.locator("ul.items[data-live='all'] > li").count() == rows_before + 3
+    # the three, under a line of their own day (the stored ones are of June and August:
+    # wave 12's walk saw flashes after midnight put under the previous day's line)
+    assert page.locator("ul.items[data-live='all'] > li").count() == rows_before + 4
+    today = datetime.now(BEIJING).date()
+    top = page.locator("ul.items[data-live='all'] > li").first
+    assert top.get_attribute("class") == "day"
+    assert top.get_attribute("data-day") == today.isoformat()
+    weekday = "一二三四五六日"[today.weekday()]
+    assert top.inner_text() == f"{today.year}年{today.month}月{today.day}日 星期{weekday}"
+    assert page.locator("ul.items[data-live='all'] > li.day").count() == 1 + page.evaluate(
+        "new Set([...document.querySelectorAll(\"ul.items[data-live='all'] > li:not(.day)\")]"
+        ".slice(3).map(li => li.querySelector('time').getAttribute('datetime').slice(0, 10)))"
+        ".size"
+    )
     # inserted above the reader: the line they were reading has not moved on the screen
     assert abs(reading.evaluate("e => e.getBoundingClientRect().top") - top_before) < 2
     assert page.evaluate("window.__loaded") is True

@@ -764,6 +764,16 @@ def serve(
     app_options = ServeOptions.from_settings(s, target)
     app_ = create_app(app_options)
     err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
+    here = _served_at(s, bind, sock.getsockname()[1]).site.base_url
+    built_for = _site_base_url(target)
+    if built_for and here != s.site.base_url and built_for != here:
+        # a site `finews build` made keeps site.base_url: its feeds page and feeds named
+        # port 8000 while this served on another, without a word (wave 12's walk)
+        err.print(
+            f"note: the site's feeds link to {built_for} (site.base_url when it was built); "
+            f"for links to this address, set FINEWS_SITE_BASE_URL={here} and run "
+            "finews build again"
+        )
     server = uvicorn.Server(
         uvicorn.Config(
             app_,
@@ -988,6 +998,17 @@ def _web_socket(settings: Settings, host: str | None, port: int | None) -> socke
     from finews.web.app import listen
 
     return listen(host or settings.serve.host, settings.serve.port if port is None else port)
+
+
+def _site_base_url(site: Path) -> str | None:
+    """The address a built site's feeds link to (its RSS feed's own address, less
+    ``rss.xml``), or None."""
+    try:
+        head = (site / "rss.xml").read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return None
+    found = re.search(r'<atom:link href="([^"]+)rss\.xml"', head)
+    return html.unescape(found.group(1)) if found else None
 
 
 def _served_at(settings: Settings, bind: str, port: int) -> Settings:

@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from finews.briefing.periods import Period
@@ -338,9 +338,12 @@ def compose(
     )
 
 
-def clock(published_at: int) -> str:
-    """``07:56`` (Beijing time)."""
-    return datetime.fromtimestamp(published_at, BEIJING).strftime("%H:%M")
+def clock(published_at: int, day: date | None = None) -> str:
+    """``07:56`` (Beijing time) on the briefing's ``day``, ``06-15 21:59`` on another: a
+    morning briefing holds the evening before, Monday's the whole weekend (wave 12's walk:
+    Saturday's 10:34 read as Monday morning's)."""
+    when = datetime.fromtimestamp(published_at, BEIJING)
+    return when.strftime("%H:%M" if day is None or when.date() == day else "%m-%d %H:%M")
 
 
 def as_dict(b: Briefing, link: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ and as HTML (``finews briefing --html`` and the site's ``/briefing/<date>/``).  
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -37,13 +37,14 @@ def heat_label(s: BriefStory) -> str:
     return f"{s.outlets} 家报道" if s.outlets > 1 else f"{len(s.reports)} 条报道"
 
 
-def when_line(s: BriefStory) -> str:
-    """``07:56 财联社 首发 · 3 家报道 · 重要``; a story of one report: ``07:56 财联社``."""
+def when_line(s: BriefStory, day: date | None = None) -> str:
+    """``07:56 财联社 首发 · 3 家报道 · 重要``; a story of one report: ``07:56 财联社``; a
+    report of another date than the briefing's ``day``: ``06-15 21:59 财联社``."""
     first = s.first
     heat = heat_label(s)
     told = f" 首发 · {heat}" if heat else ""
     flag = " · 重要" if s.important else ""
-    return f"{clock(first.published_at)} {first.media}{told}{flag}"
+    return f"{clock(first.published_at, day)} {first.media}{told}{flag}"
 
 
 def stock_label(code: str, name: str) -> str:
@@ -69,7 +70,7 @@ def markdown(b: Briefing, link: Link, site_title: str = "金融消息", empty_no
         for n, s in enumerate(stories, 1):
             first = s.first
             lines.append(f"{n}. **{_md(s.headline)}**")
-            lines.append(f"   {_md(when_line(s))}")
+            lines.append(f"   {_md(when_line(s, b.period.day))}")
             if s.extract:
                 lines.append(f"   {_md(s.extract)}")
             if s.stocks:
@@ -85,7 +86,7 @@ def markdown(b: Briefing, link: Link, site_title: str = "金融消息", empty_no
     for s in b.important:
         first = s.first
         item = f"[{_md(s.headline)}]({link(first)})"
-        lines.append(f"- {clock(first.published_at)} {item}（{_md(first.media)}）")
+        lines.append(f"- {clock(first.published_at, b.period.day)} {item}（{_md(first.media)}）")
     if b.important:
         lines.append("")
     lines += ["## 热门股票", ""]

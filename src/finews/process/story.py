@@ -466,6 +466,25 @@ def same_headline(a: Facts, b: Facts) -> bool:
     )
 
 
+SAME_LEAD_MIN = 16
+"""Characters of normalised lead two reports must both have for :func:`same_lead`."""
+
+
+def same_lead(a: Facts, b: Facts) -> bool:
+    """The same lead, character for character once normalised (headline repeats,
+    datelines and punctuation gone), within :data:`SAME_HEADLINE_WITHIN` seconds: one
+    outlet's copy of another's flash, whatever headline each put on it — 东方财富's
+    【英伟达股价上涨1.05%】英伟达股价上涨1.05%，报227.525美元/股… over 财联社's untitled telegraph
+    of the same second (the model: 0.76, a short template's words being common; wave 12's
+    walk).  Numbers are part of the lead, so another tally is another lead."""
+    return (
+        SAME_HEADLINE_WITHIN is not None
+        and len(a.lead) >= SAME_LEAD_MIN
+        and a.lead == b.lead
+        and abs(a.published - b.published) <= SAME_HEADLINE_WITHIN
+    )
+
+
 _NORMALISED_DATELINE = re.compile(r"^\D{0,14}?\d{1,2}月\d{1,2}日(?:电|讯|消息)?")
 
 
@@ -497,7 +516,7 @@ class Model:
 
     def probability(self, a: Facts, b: Facts) -> float:
         p = self._model_probability(a, b)
-        if p < SAME_HEADLINE_P and same_headline(a, b):
+        if p < SAME_HEADLINE_P and (same_headline(a, b) or same_lead(a, b)):
             return SAME_HEADLINE_P
         return p
 

@@ -140,6 +140,8 @@ def _plan_changes(
     _plan_important(b, conn, plan, min(earliest.values(), default=None))
     touched_days = {q.beijing_day_number(it.published_at) for it in changed}
     touched_days |= {q.beijing_day_number(t.published_at) for t in tombs}
+    # every report of a touched story: its heat on its day's page
+    touched_days |= {q.beijing_day_number(it.published_at) for it in reports}
     plan.days = _days_with_neighbours(conn, touched_days, [d for d, _ in plan.day_counts])
     plan.sitemap_days = touched_days
     plan.removed_article_paths = {

@@ -71,8 +71,20 @@ def topics(store: Store, limit: int = 200) -> list[TopicCount]:
     return [TopicCount(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0)) for r in rows]
 
 
-def topic_articles(store: Store, topic_id: str, limit: int = 100) -> tuple[str, list[Article]]:
-    """A topic's name and its articles, newest first ("" and [] for an unknown topic)."""
+def topic_count(store: Store, topic_id: str) -> int:
+    """How many articles were filed under a topic."""
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(func.count()).select_from(T).where(T.c.topic_id == topic_id)
+        ).scalar_one()
+    return int(found)
+
+
+def topic_articles(
+    store: Store, topic_id: str, limit: int = 100, offset: int = 0
+) -> tuple[str, list[Article]]:
+    """A topic's name and its articles, newest first, ``offset`` of them skipped ("" and []
+    for an unknown topic or past its last)."""
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(A, T.c.name.label("topic_name"))
@@ -80,6 +92,7 @@ def topic_articles(store: Store, topic_id: str, limit: int = 100) -> tuple[str, 
             .where(T.c.topic_id == topic_id)
             .order_by(A.c.published_at.desc(), A.c.id.desc())
             .limit(limit)
+            .offset(offset)
         ).mappings()
         found = [(r["topic_name"], row_to_article(r)) for r in rows]
     return (found[0][0] if found else ""), [a for _, a in found]

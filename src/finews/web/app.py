@@ -36,6 +36,9 @@ from finews.config import Settings
 from finews.errors import ConfigError, RequestError, StoreError
 from finews.search import service
 from finews.search.query import parse
+from finews.site.options import SiteOptions
+from finews.site.pages.articles import page_from_store
+from finews.site.render import Renderer
 from finews.store import Store
 from finews.web import api, upstream_pages
 from finews.web.live import Hub
@@ -289,9 +292,11 @@ def create_app(options: ServeOptions) -> FastAPI:
         )
 
     @app.get("/topics", response_class=HTMLResponse, include_in_schema=False)
-    def topics_view(request: Request, id: str = "") -> HTMLResponse:
-        """The upstreams' topics (财联社 subjects …), or one topic's articles (issue #15)."""
-        html, code = upstream_pages.topics_page(request.app.state.store, templates, id)
+    def topics_view(request: Request, id: str = "", page: str = "1") -> HTMLResponse:
+        """The upstreams' topics (财联社 subjects …), or one topic's articles (issue #15),
+        a page at a time (a page number that is no number is the first page)."""
+        number = int(page) if page.isdigit() and len(page) < 7 else 1
+        html, code = upstream_pages.topics_page(request.app.state.store, templates, id, number)
         return HTMLResponse(html, status_code=code)
 
     @app.get("/feeds/topic.{kind}", include_in_schema=False)
@@ -317,6 +322,18 @@ def create_app(options: ServeOptions) -> FastAPI:
     def live_script() -> FileResponse:
         return FileResponse(live_js, media_type="text/javascript")
 
+    article_renderer = Renderer(
+        SiteOptions(
+            title=options.title, search_form=options.search_form, templates=options.templates
+        )
+    )
+
+    def unbuilt_page(path: str) -> str | None:
+        """An article stored since the site was built: its page, rendered as the build
+        would (the live lines link to it at once)."""
+        with app.state.store.engine.connect() as conn:
+            return page_from_store(conn, article_renderer, path)
+
     site_files = SiteFiles(
         options.site_dir,
         script_tag.encode(),
@@ -326,6 +343,7 @@ def create_app(options: ServeOptions) -> FastAPI:
             f' · <a href="{root}status">来源状态</a> · <a href="{root}topics">话题</a>'
             f' · <a href="{root}calendar">财经日历</a>'
         ).encode(),
+        unbuilt_page,
     )
     app.mount("/", site_files, name="site")
     app.add_middleware(GZipMiddleware, minimum_size=800)

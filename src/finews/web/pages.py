@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -81,12 +82,15 @@ class SiteFiles(StaticFiles):
         script_tag: bytes,
         empty_page: Callable[[], str] | None = None,
         status_link: bytes = b"",
+        unbuilt_page: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__(directory=directory, html=True, check_dir=False)
         self.site_dir = Path(directory)
         self.script_tag = script_tag
         self.empty_page = empty_page
         self.status_link = status_link
+        self.unbuilt_page = unbuilt_page
+        """An article page the build has not written yet, from the store (or None)."""
         self._cache: dict[str, tuple[tuple[int, int], bytes]] = {}
 
     async def check_config(self) -> None:
@@ -117,7 +121,36 @@ class SiteFiles(StaticFiles):
             return Response(
                 body, 200, media_type="text/html", headers={"Cache-Control": "no-cache"}
             )
+        if (
+            self.unbuilt_page is not None
+            and path.startswith("a/")
+            and path.endswith(".html")
+            and not (self.site_dir / path).exists()
+        ):
+            # stored since the last build: the page the next build writes, rendered now
+            made = await run_in_threadpool(self.unbuilt_page, path)
+            if made is not None:
+                return Response(
+                    self._served(made.encode("utf-8")),
+                    200,
+                    media_type="text/html",
+                    headers={"Cache-Control": "no-cache"},
+                )
         return await super().get_response(path, scope)
+
+    def _served(self, body: bytes) -> bytes:
+        """A page as the app serves it: the live script before ``</body>``, and the
+        footer's links to the pages only the app has (issue #12)."""
+        at = body.rfind(b"</body>")
+        body = body[:at] + self.script_tag + body[at:] if at >= 0 else body
+        end = body.rfind(b"</footer>")
+        if self.status_link and end >= 0 and self.status_link not in body:
+            # where the pages the app renders have them: after the time note, before
+            # 归档 (wave 10: a built page listed them last, a served one first)
+            note = body.rfind(_TIME_NOTE, body.rfind(b"<footer", 0, end), end)
+            end = note + len(_TIME_NOTE) if note >= 0 else end
+            body = body[:end] + self.status_link + body[end:]
+        return body
 
     def file_response(
         self,
@@ -132,17 +165,7 @@ class SiteFiles(StaticFiles):
             key = (stat_result.st_mtime_ns, stat_result.st_size)
             cached = self._cache.get(path)
             if cached is None or cached[0] != key:
-                body = Path(path).read_bytes()
-                at = body.rfind(b"</body>")
-                body = body[:at] + self.script_tag + body[at:] if at >= 0 else body
-                # the footer's link to the status page, which only the app has (issue #12)
-                end = body.rfind(b"</footer>")
-                if self.status_link and end >= 0 and self.status_link not in body:
-                    # where the pages the app renders have them: after the time note, before
-                    # 归档 (wave 10: a built page listed them last, a served one first)
-                    note = body.rfind(_TIME_NOTE, body.rfind(b"<footer", 0, end), end)
-                    end = note + len(_TIME_NOTE) if note >= 0 else end
-                    body = body[:end] + self.status_link + body[end:]
+                body = self._served(Path(path).read_bytes())
                 if len(self._cache) > 4096:
                     self._cache.clear()
                 self._cache[path] = cached = (key, body)
@@ -211,6 +234,7 @@ def search_page(
     text = params.get("q", "").strip()
     page = bounded(params.get("page", ""), 1, 1, 500)
     error = ""
+    near: list[str] = []
     results: service.Results | None = None
     filters = Filters()
     try:
@@ -225,10 +249,8 @@ def search_page(
                 recent_first=params.get("sort") == "recent",
             )
     except UnknownStock as exc:
-        near = "、".join(exc.near)
-        error = f"不认识股票“{exc.given}”：请写代码（600519）或名称（贵州茅台）" + (
-            f"。是不是：{near}？" if near else "。"
-        )
+        error = f"不认识股票“{exc.given}”：请写代码（600519）或名称（贵州茅台）。"
+        near = exc.near  # "西安旅游 000610.SZ": each offered as the search it would be
     except BadTime as exc:
         error = (
             f"看不懂时间“{exc.value}”：请写成 2026-08-01、2026-08-01 09:30，"
@@ -273,6 +295,9 @@ def search_page(
         # -美联储 alone: nothing to look for, only what to leave out (wave 9's walk)
         only_excluded=bool(results and results.query.empty and results.query.excluded),
         first_page=page_link(1) if page > 1 and total and not found else None,
+        suggestions=[
+            (label, "search?" + urlencode({**kept, "stock": label.split()[-1]})) for label in near
+        ],
     )
     return html, 400 if error else 200
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from finews.model import BEIJING, Article
+from finews.process.headline import headline_of, shown_text
 from finews.site import paths
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
+from finews.site.stream import FOLD_AT
 from finews.store import Store, calendar, topics
 from finews.web.pages import Templates
 
@@ -24,9 +27,17 @@ TOPIC_PAGE = 100
 
 def _article(a: Article) -> dict[str, Any]:
     ts = int(a.published.timestamp())
+    title = headline_of(a.title, a.digest)
+    headline, text = shown_text(title, a.digest)
     return {
         "path": paths.article_path(a.source, a.upstream_id, ts),
-        "title": a.title,
+        "title": title,
+        "headline": headline,  # printed in bold; an untitled flash's text says it
+        "bracketed": title.startswith("【"),
+        "text": text,
+        "fold": len(text) > FOLD_AT,
+        "date": a.published_beijing.strftime("%m-%d"),
+        "clock": a.published_beijing.strftime("%H:%M"),
         "time": a.published_beijing.strftime("%Y-%m-%d %H:%M"),
         "iso": a.published_beijing.isoformat(),
         "media": a.media or a.source,
@@ -36,19 +47,35 @@ def _article(a: Article) -> dict[str, Any]:
     }
 
 
-def topics_page(store: Store, templates: Templates, topic_id: str) -> tuple[str, int]:
-    """Every topic, or one topic's articles (404 for a topic nobody filed under)."""
+def topics_page(
+    store: Store, templates: Templates, topic_id: str, page: int = 1
+) -> tuple[str, int]:
+    """Every topic, or one page of a topic's articles, newest first, as stream lines (404
+    for a topic nobody filed under).  The total is the topic's, not the page's: the list of
+    topics said 111 where the topic's page said 共 100 条 and offered no way to the rest
+    (wave 12's walk)."""
     if topic_id:
-        name, articles = topics.topic_articles(store, topic_id, TOPIC_PAGE)
+        total = topics.topic_count(store, topic_id)
+        pages = max(1, -(-total // TOPIC_PAGE))
+        page = min(max(1, page), pages)
+        name, articles = topics.topic_articles(
+            store, topic_id, TOPIC_PAGE, offset=(page - 1) * TOPIC_PAGE
+        )
         if not articles:
             html = templates.render("topics.html", topic=None, topics=[], articles=[])
             return html, 404
+        here = "topics?id=" + quote(topic_id, safe="")
         return (
             templates.render(
                 "topics.html",
                 topic={"id": topic_id, "name": name},
                 articles=[_article(a) for a in articles],
                 topics=[],
+                total=total,
+                page=page,
+                pages=pages,
+                newer=(here if page == 2 else f"{here}&page={page - 1}") if page > 1 else "",
+                older=f"{here}&page={page + 1}" if page < pages else "",
             ),
             200,
         )
@@ -74,7 +101,6 @@ def topic_feed(
         return None
     entries = [feed_entry(a, base_url, enclosures=True) for a in articles]
     updated = int(articles[0].published.timestamp())
-    from urllib.parse import quote
 
     query = "id=" + quote(topic_id, safe="")
     feed = {

@@ -4,16 +4,17 @@ template's skeleton with the stored clean body (no cleaning at build time)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from finews.site import paths
 from finews.site.article import article_parts
 from finews.site.context import Build, Plan
-from finews.site.render import digest
-from finews.site.stories import MAX_PEERS
+from finews.site.render import Renderer, digest
+from finews.site.stories import MAX_PEERS, Heat, outlet_order
 from finews.site.writer import Page
 from finews.store import sitequeries as q
 
@@ -67,3 +68,42 @@ def render_one(b: Build, published: q.Published) -> tuple[str, str, bool]:
     hashed = digest(b.writer.config_hash, path, key)
     data = _page(b, path, context()).encode("utf-8")
     return path, hashed, b.writer.write_data(path, data)
+
+
+_ARTICLE_PAGE = re.compile(r"a/\d{4}-\d\d-\d\d/([^/]+)\.html")
+_ROW = text("SELECT id, cluster_id FROM articles WHERE source = :source AND upstream_id = :id")
+
+
+def page_from_store(conn: Connection, renderer: Renderer, path: str) -> str | None:
+    """The page of a stored article the build has not written yet, as the build would
+    write it (its story's other reports and heat included); None when ``path`` names no
+    stored article.  For ``finews serve``: a flash pushed to an open page links to its page
+    before the next build writes it, and answered 404 (wave 12's walk)."""
+    found = _ARTICLE_PAGE.fullmatch(path)
+    if found is None:
+        return None
+    name = found.group(1)
+    for at in [i for i, c in enumerate(name) if c == "."]:  # source ids hold dots
+        row = conn.execute(_ROW, {"source": name[:at], "id": name[at + 1 :]}).first()
+        if row is not None:
+            break
+    else:
+        return None
+    row_id, cluster = int(row[0]), int(row[1] or row[0])
+    published = next(q.articles_by_id(conn, [row_id]), None)
+    if published is None:
+        return None
+    _, a, _, body = published
+    if paths.article_path(a.source, a.upstream_id, int(a.published.timestamp())) != path:
+        return None  # another date: not this article's address
+    section = a.category or a.media or a.source
+    slug = paths.section_slugs(name for name, _, _ in q.section_counts(conn)).get(section, "")
+    members = q.cluster_members(conn, [cluster]).get(cluster, [])
+    peers = [it for it in members if it.id != row_id][:MAX_PEERS]
+    story = None
+    heat = q.story_heat(conn, [cluster]).get(cluster) if peers else None
+    if heat is not None:
+        reports, outlets, first = heat
+        story = (cluster, Heat(reports, outlets, outlet_order(first)))
+    parts = article_parts(a, path, section, slug, peers, body, story)
+    return renderer.filled("article.html", paths.root_of(path), "a", parts)

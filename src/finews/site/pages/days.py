@@ -21,14 +21,16 @@ def pages(b: Build, conn: Connection, plan: Plan) -> Iterator[Page]:
     day_numbers = [d for d, _ in plan.day_counts]
     for day in sorted(plan.days):
         if plan.days[day]:
-            yield from _day_pages(b, day, plan.days[day], day_numbers)
+            yield from _day_pages(b, conn, day, plan.days[day], day_numbers)
 
 
 def day_page_path(name: str, page: int) -> str:
     return f"d/{name}.html" if page == 1 else f"d/{name}-{page}.html"
 
 
-def _day_pages(b: Build, day: int, items: list[Item], day_numbers: Sequence[int]) -> Iterator[Page]:
+def _day_pages(
+    b: Build, conn: Connection, day: int, items: list[Item], day_numbers: Sequence[int]
+) -> Iterator[Page]:
     """``items`` oldest first.  Every page of the day links to the days before and after
     (a busy day has dozens of pages: a reader on the twentieth wants the next day as much
     as one on the first); the pager goes between the day's own pages, each named by its
@@ -64,4 +66,7 @@ def _day_pages(b: Build, day: int, items: list[Item], day_numbers: Sequence[int]
             spans=spans,
             feed_prefix=None,
             days=(next_day, prev_day),
+            # a story's heat beside its reports, as on every list (wave 12: the day pages
+            # showed none, and one story's three reports stood unlinked in a row)
+            heat=b.heat_for(conn, items_here),
         )

@@ -125,6 +125,29 @@
     return null;
   }
 
+  var WEEKDAYS = "日一二三四五六";
+
+  // "2026年8月18日 星期二", as the site's lists write a day's line (Beijing dates)
+  function dayLabel(day) {
+    var p = day.split("-").map(Number);
+    var weekday = new Date(Date.UTC(p[0], p[1] - 1, p[2])).getUTCDay();
+    return p[0] + "年" + p[1] + "月" + p[2] + "日 星期" + WEEKDAYS.charAt(weekday);
+  }
+
+  // a list that separates its days gets a line for the day of an item put in above every
+  // line of that day (wave 12: flashes after midnight sat under the previous day's line)
+  function dayLineAbove(list, made, day) {
+    if (!list.querySelector("li.day")) return;
+    var above = made.previousElementSibling;
+    while (above && !above.classList.contains("day")) above = above.previousElementSibling;
+    if (above && above.dataset.day === day) return;
+    var line = document.createElement("li");
+    line.className = "day";
+    line.dataset.day = day;
+    line.textContent = dayLabel(day);
+    list.insertBefore(line, made);
+  }
+
   function flush(state) {
     var list = state.list;
     var anchor = anchorOf(list);
@@ -146,7 +169,9 @@
       if (prev && prev.classList.contains("day") && prev.dataset.day !== a.time.slice(0, 10)) {
         at = prev;
       }
-      list.insertBefore(item(a, mediaShown(list, a)), at);
+      var made = item(a, mediaShown(list, a));
+      list.insertBefore(made, at);
+      dayLineAbove(list, made, a.time.slice(0, 10));
     });
     state.waiting = [];
     var added = list.querySelectorAll("li.live-new");
