@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -433,7 +434,10 @@ WATERMARK_SET = "SELECT count(*) FROM alert_state WHERE name = 'matched_up_to'"
 catalogue ends: finews.store.backlog)."""
 
 
-def test_a_failing_source_recovers_and_the_others_are_never_held_up(tmp_path: Path) -> None:
+def test_a_failing_source_recovers_and_the_others_are_never_held_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="finews.run")
     upstreams = Upstreams(initial=30, interval=0)
     base = upstreams.start()
     upstreams.fail("/v1/roll/get_roll_list", *([503] * 6))  # 财联社 down for a while
@@ -461,6 +465,11 @@ def test_a_failing_source_recovers_and_the_others_are_never_held_up(tmp_path: Pa
         upstreams.initial = 35  # five more per source are published upstream
         wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 105)
         wait_for(lambda: (tmp_path / "site" / "index.html").exists())
+        # down again, and back with nothing new: the recovery is said all the same
+        upstreams.fail("/v1/roll/get_roll_list", 503, 503)
+        failed = "SELECT consecutive_failures FROM source_status WHERE source='cls.telegraph'"
+        wait_for(lambda: count(db, failed) >= 1)
+        wait_for(lambda: count(db, failed) == 0)
     finally:
         running.stop()
         upstreams.stop()
@@ -475,6 +484,17 @@ def test_a_failing_source_recovers_and_the_others_are_never_held_up(tmp_path: Pa
     assert (
         count(db, "SELECT max(published_at) FROM articles WHERE source='cls.telegraph'") == newest
     )
+    # the log: news, a recovery and failures are said; a poll that found nothing is a
+    # debug line (-v), not one of an info line per source every few seconds
+    polls = [
+        r for r in caplog.records if r.name == "finews.run" and "next poll in" in r.getMessage()
+    ]
+    said = [r for r in polls if r.levelno == logging.INFO]
+    assert all(r.levelno in (logging.INFO, logging.DEBUG) for r in polls)
+    assert [r for r in polls if r.levelno == logging.DEBUG], "no quiet poll in the run"
+    assert all(": 0 new, 0 updated" in r.getMessage() for r in polls if r not in said)
+    recovered = [r for r in said if ": 0 new, 0 updated" in r.getMessage()]
+    assert [r.getMessage().split(":")[0] for r in recovered] == ["cls.telegraph"]
 
 
 def test_alerts_go_out_once_across_restarts_and_survive_a_failing_webhook(

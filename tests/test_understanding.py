@@ -12,6 +12,7 @@ import pytest
 from conftest import JEKYLL_HANDMADE, SEED, run_cli
 from finews.jekyll.read import parse_post
 from finews.model import Article, StockTag
+from finews.outputs.files import replaced_when_complete
 from finews.process.pipeline import Processor
 from finews.process.stocks import StockTagger, load_directory
 from finews.store import Store
@@ -191,6 +192,33 @@ def test_cli_stocks_reprocess_and_export_json(tmp_path: Path) -> None:
     } <= set(records[0])
     assert all(r["canonical"] for r in records)  # two different stories: each stands alone
     assert any(s["code"] == "600928.SH" for r in records for s in r["stocks"])
+    # into a file: the same lines, and a line saying how many went where
+    target = tmp_path / "articles.jsonl"
+    target.write_text("an older export\n", encoding="utf-8")
+    to_file = run_cli("--db", db, "export", "json", str(target))
+    assert to_file.returncode == 0, to_file.stderr
+    assert to_file.stdout.strip() == f"2 articles written to {target}"
+    assert target.read_text(encoding="utf-8").splitlines() == lines
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")) == []
+    typo = run_cli("--db", db, "export", "json", str(tmp_path / "nosuch" / "a.jsonl"))
+    assert typo.returncode == 1 and not (tmp_path / "nosuch").exists()
+    assert typo.stderr.startswith(f"error: No such file or directory: {tmp_path / 'nosuch'}")
+
+
+def test_an_export_stopped_half_way_leaves_the_previous_file(tmp_path: Path) -> None:
+    """What `export json` writes a file through: the old file stays whole until the new one
+    is complete, and a failed one leaves no temporary file behind."""
+    target = tmp_path / "articles.jsonl"
+    target.write_text("the previous export\n", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), replaced_when_complete(target) as handle:
+        handle.write("the first line of a new one\n")
+        raise KeyboardInterrupt  # Ctrl-C half-way
+    assert target.read_text(encoding="utf-8") == "the previous export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["articles.jsonl"]
+    with replaced_when_complete(target) as handle:
+        handle.write("a whole new one\n")
+    assert target.read_text(encoding="utf-8") == "a whole new one\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["articles.jsonl"]
 
 
 def test_a_damaged_installed_stock_list_falls_back_to_the_packaged_one(

@@ -320,15 +320,22 @@ def export_json_cmd(
 ) -> None:
     """One JSON object per line per article: id, source, media, title, time, url,
     stocks with their origin, story (id, size, first report), importance."""
+    from finews.outputs.files import replaced_when_complete
+
     c = _ctx(ctx)
     with c.open_store(write=False) as store:
-        handle = sys.stdout if str(out_file) == "-" else out_file.open("w", encoding="utf-8")
-        try:
+        if str(out_file) == "-":
+            for record in store.export_rows():
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        # the file appears when every line is written: an export stopped half-way leaves
+        # the previous file (or none), not the first part of one
+        with replaced_when_complete(out_file) as handle:
+            written = 0
             for record in store.export_rows():
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        finally:
-            if handle is not sys.stdout:
-                handle.close()
+                written += 1
+    out.print(f"{written} articles written to {escape(str(out_file))}")
 
 
 @export_app.command("jekyll")

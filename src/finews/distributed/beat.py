@@ -145,6 +145,7 @@ class Beat:
         if report.skipped:
             self.schedule.abandoned(report.source, now=now, rand=self.rand())
             return
+        recovering = self.schedule.states[report.source].failures > 0
         delay = self.schedule.finished(
             report.source,
             now=now,
@@ -153,8 +154,14 @@ class Beat:
             rand=self.rand(),
             epoch=self.clock.time(),
         )
-        if report.ok:
-            log.info("%s: %d new; next poll in %.1f s", report.source, report.new, delay)
+        if report.ok:  # nothing new: a debug line, as in `finews run`
+            log.log(
+                logging.INFO if report.new or recovering else logging.DEBUG,
+                "%s: %d new; next poll in %.1f s",
+                report.source,
+                report.new,
+                delay,
+            )
         else:
             log.warning("%s: the poll failed; next in %.0f s", report.source, delay)
         if self.on_done is not None:

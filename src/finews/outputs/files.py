@@ -15,7 +15,10 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from finews.errors import OutputError
 
@@ -58,6 +61,29 @@ def write_atomic(path: Path, data: bytes) -> bool:
         tmp.unlink(missing_ok=True)
         raise
     return True
+
+
+@contextmanager
+def replaced_when_complete(path: Path) -> Iterator[TextIO]:
+    """A text file written beside ``path`` that replaces it only when the ``with`` block
+    ends without an error: an export stopped half-way (Ctrl-C, a full disk, a store
+    error) leaves the previous file as it was, or none, never a part of one.  The folder
+    must exist: a mistyped path is the user's to fix, not a folder to make."""
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    tmp = path.parent / f".tmp-{os.getpid()}-{next(_counter)}-{path.name}"
+    try:
+        handle = open(tmp, "x", encoding="utf-8")  # noqa: SIM115 — closed below, then renamed
+    except OSError as exc:  # said of the file the user named, not of the temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+    try:
+        yield handle
+        handle.close()
+        os.replace(tmp, path)
+    except BaseException:
+        handle.close()
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_new(path: Path | str, data: bytes) -> bool:

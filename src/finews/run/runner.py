@@ -214,6 +214,7 @@ class Runner:
     async def _poll(self, schedule: Schedule, source: Source, limit: asyncio.Semaphore) -> None:
         async with limit:
             report = await anyio.to_thread.run_sync(self._poll_blocking, source)
+        recovering = schedule.states[source.key].failures > 0
         delay = schedule.finished(
             source.key,
             now=self.clock.monotonic(),
@@ -232,7 +233,11 @@ class Runner:
         self.stats.polls += 1
         self.stats.new_articles += report.new
         if report.ok:
-            log.info(
+            # a poll that found nothing is a debug line (-v): at one source every 2 s to
+            # a minute, "0 new" lines buried the ones that say something; news, a
+            # recovery and a failure stay in the log
+            log.log(
+                logging.INFO if report.new or report.updated or recovering else logging.DEBUG,
                 "%s: %d new, %d updated (%.1f s); next poll in %.0f s",
                 source.key,
                 report.new,
