@@ -20,7 +20,7 @@ from finews.jekyll.read import parse_post
 from finews.jekyll.write import JekyllOptions, post_filename, render_post
 from finews.store.rows import row_to_article
 
-POSTS = 2000
+POSTS = 2500
 
 
 def make_posts(folder: Path) -> None:

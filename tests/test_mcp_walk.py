@@ -346,3 +346,7 @@ def test_a_mistyped_stock_is_answered_with_the_stocks_meant() -> None:
     assert near("920000")[0] == f"{directory.display['920001.BJ']} 920001.BJ"
     for ticker in ("NVDA", "nvda", " NVDA "):
         assert stock_code(ticker, directory) == "NVDA.US"
+    # digits str.isdigit takes and int() does not: an unknown stock, not a traceback (the
+    # wave 12 review: `finews stocks ²²²²²²` ended in a ValueError)
+    for odd in ("²²²²²²", "①②③④⑤⑥", "²"):
+        near(odd)

@@ -240,6 +240,8 @@ briefings = ["morning"]
         assert text.rstrip().endswith(f"全文：{page}")
         assert not re.search(r"^#|\*\*|\]\(|\\", text, re.M), text  # no Markdown shown raw
         assert "1. " in text
+        # the span says its dates: the morning starts the day before (wave 12's review)
+        assert "06-15 15:30 至 08:00 ·" in text
     # the telegram one has room for every story; WeCom's counts what it leaves out
     assert "……另有" not in telegram and "……另有" in wecom
     assert telegram.count("\n") > wecom.count("\n")

@@ -204,7 +204,7 @@ PAGE_KINDS = {
     "day": r"/d/\d{4}-\d\d-\d\d",
     "archive": r"/d/index\.html$",
     "stocks": r"/s/index\.html$",
-    "stock": r"/s/[^/]+\.html$",
+    "stock": r"/s/[^/]+/index\.html$",
     "feeds": r"/feeds/",
     "briefings": r"/briefing/",
 }

@@ -533,6 +533,16 @@ def test_one_text_under_two_headlines_is_one_story(store: Store) -> None:
     )
     assert not story.same_lead(story.facts(later), fb)
     assert not story.model().same_story(story.facts(later), fb)
+    # nor a figure the normalised lead cannot tell apart: 1.05% and 10.5% both read 105
+    tenfold = replace(
+        a,
+        upstream_id=f"{a.upstream_id}-tenfold",
+        title=a.title.replace("1.05%", "10.5%"),
+        digest=a.digest.replace("1.05%", "10.5%"),
+        body_html=a.body_html.replace("1.05%", "10.5%"),
+    )
+    assert story.facts(tenfold).lead == fb.lead
+    assert not story.same_lead(story.facts(tenfold), fb)
     # nor the same words an hour on (a template's next day, a repeat): the rule is for copies
     hour = replace(fa, published=fa.published + 3600)
     assert not story.same_lead(hour, fb)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -219,6 +222,25 @@ def test_an_export_stopped_half_way_leaves_the_previous_file(tmp_path: Path) -> 
         handle.write("a whole new one\n")
     assert target.read_text(encoding="utf-8") == "a whole new one\n"
     assert [p.name for p in tmp_path.iterdir()] == ["articles.jsonl"]
+    # what the replaced file was stays so (the wave 12 review: a 0600 export became 0644,
+    # a link became a file, and /dev/stdout was "replaced" by a file in /dev)
+    target.chmod(0o600)
+    with replaced_when_complete(target) as handle:
+        handle.write("private\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target.name)
+    with replaced_when_complete(link) as handle:
+        handle.write("through the link\n")
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "through the link\n"
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    reader = subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE, text=True)
+    with replaced_when_complete(pipe) as handle:
+        handle.write("into a pipe\n")
+    assert reader.communicate(timeout=10)[0] == "into a pipe\n"
+    assert pipe.exists() and stat.S_ISFIFO(pipe.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl", "latest.jsonl", "pipe"]
 
 
 def test_a_damaged_installed_stock_list_falls_back_to_the_packaged_one(

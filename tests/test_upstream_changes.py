@@ -632,7 +632,9 @@ def test_a_topic_page_says_the_topics_total_and_leads_to_the_rest(tmp_path: Path
         assert second.count('<a class="time"') == 40
         assert '<a href="topics?id=1556">← 较新</a>' in second
         # a page number that is no number, or past the last, is no error
-        assert client.get("topics", params={"id": "1556", "page": "x"}).status_code == 200
+        for odd in ("x", "²", "-1", "9" * 40):  # "²" passed str.isdigit and failed int()
+            assert client.get("topics", params={"id": "1556", "page": odd}).status_code == 200
+            assert client.get("search", params={"q": "央行", "page": odd}).status_code == 200
         assert "第 2/2 页" in client.get("topics", params={"id": "1556", "page": "99"}).text
 
 

@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -726,6 +727,56 @@ def test_serve_builds_a_missing_site_then_serves_it_on_the_socket_it_bound(
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_ctrl_c_ends_open_event_streams_whole_and_at_once(world: World, tmp_path: Path) -> None:
+    """A page left open holds an event stream (/api/stream).  Ctrl-C stopped `finews serve`
+    only after its graceful timeout (3 s), cutting the stream off half-sent (the browser:
+    net::ERR_INCOMPLETE_CHUNKED_ENCODING).  The streams now end first, whole."""
+    import signal
+    import threading
+
+    import httpx
+
+    site = tmp_path / "site"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0",
+         "--site", str(site)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
+    )  # fmt: skip
+    assert proc.stderr is not None
+    ended: list[str] = []
+    try:
+        while not (line := proc.stderr.readline()).startswith("serving "):
+            assert line, "serve ended before serving"
+        url = re.findall(r"http://\S+/", line)[0]
+
+        def read() -> None:
+            try:
+                with httpx.stream("GET", url + "api/stream", timeout=30) as response:
+                    for _ in response.iter_lines():
+                        pass
+                ended.append("whole")
+            except httpx.HTTPError as exc:
+                ended.append(type(exc).__name__)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        time.sleep(1.0)  # connected
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+        stopped_in = time.monotonic() - started
+        reader.join(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0 and rest.strip().endswith("stopped"), rest
+    assert ended == ["whole"], ended
+    assert stopped_in < 2.5, f"stopped {stopped_in:.1f} s after Ctrl-C"
 
 
 def test_demo_serves_on_the_socket_bound_before_its_first_build(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import BACKENDS, backend_url
 from finews.model import BEIJING
-from finews.site import SiteOptions, build_site
+from finews.site import SiteOptions, build_site, paths
 from finews.store import Store
 from sitedata import BASE_URL, populate
 from test_search import SEED_ID, cls_flashes
@@ -337,6 +337,19 @@ def test_an_article_stored_after_the_build_has_its_page_at_once(
         build_site(store, out, SiteOptions(base_url=BASE_URL))
         assert (out / path).exists()
         assert client.get(path).text == page.text
+        # an id the address had to clean (a feed item's URL is its id): found all the same
+        odd = replace(
+            first,
+            source="feed.example",
+            upstream_id="https://example.com/post/1?x=1",
+            media="例子",
+            title="地址里的编号要整理",
+        )
+        store.save([odd])
+        odd_path = paths.article_path(odd.source, odd.upstream_id, int(odd.published.timestamp()))
+        assert "https_example.com_post_1_x_1" in odd_path
+        shown = client.get(odd_path)
+        assert shown.status_code == 200 and "地址里的编号要整理" in shown.text
         # an address that names no stored article, or the right one on another date: 404
         assert client.get("a/2026-01-01/ths.flash.no-such-id.html").status_code == 404
         other_day = path.replace(path[2:12], "2020-01-01")
@@ -610,6 +623,8 @@ def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(client: httpx.C
         '<a href="search?q=%E6%8A%97%E7%96%AB&amp;stock=600928.SH">西安银行 600928.SH</a>'
         in page.text
     )
+    no_words = client.get("search", params={"stock": "西安"}).text  # the stock's own page
+    assert '<a href="s/600928.SH/index.html">西安银行 600928.SH</a>' in no_words
     empty = client.get("search").text  # no query yet: what one can type
     assert "可以搜公司简称、股票代码、英文名或财经词语" in empty
     feed = feedparser.parse(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from finews.web.app import ServeOptions, create_app
+from finews.web.app import ServeOptions, create_app, ending_streams_first
 
 
 @contextmanager
@@ -35,6 +35,7 @@ def serving(db_url: str, site_dir: Path, **options: object) -> Iterator[str]:
             timeout_graceful_shutdown=1,
         )
     )
+    ending_streams_first(server)  # as `finews serve` stops: open streams end whole
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -45,10 +46,13 @@ def serving(db_url: str, site_dir: Path, **options: object) -> Iterator[str]:
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}/"
-    finally:
+    except BaseException:
         server.should_exit = True
         thread.join(10)
-        assert not thread.is_alive(), "the web app did not stop within 10 s"
+        raise  # the test's own failure, not the server's slow stop
+    server.should_exit = True
+    thread.join(10)
+    assert not thread.is_alive(), "the web app did not stop within 10 s"
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -748,7 +748,7 @@ def serve(
 
     from finews.site import SiteOptions, build_site
     from finews.web import rendezvous
-    from finews.web.app import ServeOptions, create_app, listen
+    from finews.web.app import ServeOptions, create_app, ending_streams_first, listen
 
     c = _ctx(ctx)
     s = c.settings
@@ -773,7 +773,7 @@ def serve(
     err.print(f"serving {target} on http://{bind}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
     here = _served_at(s, bind, sock.getsockname()[1]).site.base_url
     built_for = _site_base_url(target)
-    if built_for and here != s.site.base_url and built_for != here:
+    if built_for and here != s.site.base_url and _loopback(built_for) != _loopback(here):
         # a site `finews build` made keeps site.base_url: its feeds page and feeds named
         # port 8000 while this served on another, without a word (wave 12's walk)
         err.print(
@@ -790,6 +790,7 @@ def serve(
             timeout_graceful_shutdown=3,
         )
     )
+    ending_streams_first(server)
     announcement = rendezvous.Announcement(
         s.db_url, bind, sock.getsockname()[1], app_options.search_token
     )
@@ -1005,6 +1006,11 @@ def _web_socket(settings: Settings, host: str | None, port: int | None) -> socke
     from finews.web.app import listen
 
     return listen(host or settings.serve.host, settings.serve.port if port is None else port)
+
+
+def _loopback(url: str) -> str:
+    """``url`` with this machine's names for itself made one (localhost, 127.0.0.1, ::1)."""
+    return re.sub(r"^http://(localhost|127\.0\.0\.1|\[::1\])(?=[:/])", "http://127.0.0.1", url)
 
 
 def _site_base_url(site: Path) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,18 +69,33 @@ def replaced_when_complete(path: Path) -> Iterator[TextIO]:
     """A text file written beside ``path`` that replaces it only when the ``with`` block
     ends without an error: an export stopped half-way (Ctrl-C, a full disk, a store
     error) leaves the previous file as it was, or none, never a part of one.  The folder
-    must exist: a mistyped path is the user's to fix, not a folder to make."""
+    must exist: a mistyped path is the user's to fix, not a folder to make.
+
+    The file replaced keeps its permissions (a private export stays private), a symbolic
+    link is followed (its target is replaced, the link stays), and what is no regular
+    file — ``/dev/stdout``, a named pipe — is written to directly: it cannot be replaced."""
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", str(path))
-    tmp = path.parent / f".tmp-{os.getpid()}-{next(_counter)}-{path.name}"
+    real = path.resolve() if path.is_symlink() else path
+    try:
+        existing: os.stat_result | None = real.stat()
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with open(real, "w", encoding="utf-8") as direct:
+            yield direct
+        return
+    tmp = real.parent / f".tmp-{os.getpid()}-{next(_counter)}-{real.name}"
     try:
         handle = open(tmp, "x", encoding="utf-8")  # noqa: SIM115 — closed below, then renamed
     except OSError as exc:  # said of the file the user named, not of the temporary one
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
+        if existing is not None:
+            os.chmod(tmp, stat.S_IMODE(existing.st_mode))
         yield handle
         handle.close()
-        os.replace(tmp, path)
+        os.replace(tmp, real)
     except BaseException:
         handle.close()
         tmp.unlink(missing_ok=True)

@@ -476,12 +476,24 @@ def same_lead(a: Facts, b: Facts) -> bool:
     outlet's copy of another's flash, whatever headline each put on it — 东方财富's
     【英伟达股价上涨1.05%】英伟达股价上涨1.05%，报227.525美元/股… over 财联社's untitled telegraph
     of the same second (the model: 0.76, a short template's words being common; wave 12's
-    walk).  Numbers are part of the lead, so another tally is another lead."""
+    walk).  Numbers are part of the lead, so another tally is another lead — and as the
+    normalised lead has lost its decimal points (涨1.05% and 涨10.5% both read 涨105), the
+    figures must not differ either."""
     return (
         SAME_HEADLINE_WITHIN is not None
         and len(a.lead) >= SAME_LEAD_MIN
         and a.lead == b.lead
         and abs(a.published - b.published) <= SAME_HEADLINE_WITHIN
+        and not _figures_differ(a, b)
+    )
+
+
+def _figures_differ(a: Facts, b: Facts) -> bool:
+    """A figure of one report whose kind the other gives, none of them agreeing with it."""
+    return any(
+        any(g.unit == f.unit for g in theirs) and not any(f.agrees(g) for g in theirs)
+        for mine, theirs in ((a.figures, b.figures), (b.figures, a.figures))
+        for f in mine
     )
 
 

@@ -76,7 +76,9 @@ def briefing_text(made: Made, formats: Iterable[str]) -> str:
     headlines group by group (Markdown's marks and links left out), as many as fit, and the
     link to the full briefing on the site."""
     b = made.briefing
-    since, until = clock(b.period.since), clock(b.period.until)
+    # times of another date than the briefing's say their date (Monday's 早报 holds the
+    # weekend: wave 12), the span's start included (15:30 of the day before)
+    since, until = clock(b.period.since, b.period.day), clock(b.period.until, b.period.day)
     head = [
         f"【{made.site_title} {b.period.title}】",
         f"{since} 至 {until} · {b.articles} 条消息 · {b.stories} 个事件",
@@ -84,7 +86,8 @@ def briefing_text(made: Made, formats: Iterable[str]) -> str:
     blocks: list[list[str]] = []
     for group, stories in b.groups:
         for n, s in enumerate(stories, 1):
-            line = f"{n}. {clock(s.first.published_at)} {' '.join(s.headline.split())}"
+            when = clock(s.first.published_at, b.period.day)
+            line = f"{n}. {when} {' '.join(s.headline.split())}"
             if s.important:
                 line += "（重要）"
             blocks.append([f"— {group} —", line] if n == 1 else [line])

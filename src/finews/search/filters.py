@@ -146,7 +146,7 @@ def stock_code(
         return code
     if typed is not None:
         raise UnknownStock(given.strip(), nearest_codes(typed, directory.display))
-    if given.strip().isdigit():  # digits that are no code of any market (999999)
+    if _ascii_digits(given.strip()):  # digits that are no code of any market (999999)
         raise UnknownStock(given.strip(), nearest_codes(given.strip(), directory.display))
     raise UnknownStock(given.strip(), _similar_names(given.strip(), directory))
 
@@ -164,13 +164,13 @@ def nearest_codes(code: str, display: dict[str, str], limit: int = 3) -> list[st
     """Listed stocks whose code is nearest a code nobody has (a digit mistyped), same
     market first: 600518 → 贵州茅台 600519.SH."""
     digits, _, market = code.partition(".")
-    if not digits.isdigit():
+    if not _ascii_digits(digits):  # "²" is a digit to str.isdigit, not to int()
         return similar_stocks(digits, display, limit)
     # fewest digits changed, dropped or added first (60051, a 600519 short of a digit, read
     # as a Hong Kong code, had suggested 吉利汽车-R 80175.HK: wave 11's walk), then the
     # same market, then the nearest number
     ranked = sorted(
-        (c for c in display if c.partition(".")[0].isdigit()),
+        (c for c in display if _ascii_digits(c.partition(".")[0])),
         key=lambda c: (
             _edits(c.partition(".")[0], digits),
             c.partition(".")[2] != market,
@@ -180,6 +180,10 @@ def nearest_codes(code: str, display: dict[str, str], limit: int = 3) -> list[st
         ),
     )
     return [f"{display[c]} {c}" for c in ranked[:limit]]
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _edits(a: str, b: str) -> int:

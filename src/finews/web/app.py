@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -42,7 +43,14 @@ from finews.site.render import Renderer
 from finews.store import Store
 from finews.web import api, upstream_pages
 from finews.web.live import Hub
-from finews.web.pages import LIVE_SCRIPT, SiteFiles, Templates, search_feed, search_page
+from finews.web.pages import (
+    LIVE_SCRIPT,
+    SiteFiles,
+    Templates,
+    bounded,
+    search_feed,
+    search_page,
+)
 from finews.web.status import status_view
 
 CSP = (
@@ -143,6 +151,22 @@ def _listen_hint(exc: OSError) -> str:
     return f"{reason} (not an address of this machine: --host 127.0.0.1, or one it has)"
 
 
+def ending_streams_first(server: Any) -> None:
+    """Make a uvicorn server end its app's event streams before it shuts down (the app's
+    :meth:`Hub.end_streams`): Ctrl-C with a page open stopped after the graceful timeout
+    (3 s) and left the browser a half-sent response; now at once, and whole."""
+    shutdown = server.shutdown
+
+    async def shutdown_after_streams(sockets: Any = None) -> None:
+        app = server.config.app  # the FastAPI app given to uvicorn.Config
+        hub = getattr(getattr(app, "state", None), "hub", None)
+        if hub is not None:
+            hub.end_streams()
+        await shutdown(sockets=sockets)
+
+    server.shutdown = shutdown_after_streams
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket, or a :class:`ConfigError` saying why not (the port is taken,
     the address is not this machine's) — uvicorn itself would exit the process."""
@@ -233,7 +257,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         last = request.headers.get("last-event-id", "")
         hub: Hub = request.app.state.hub
         return StreamingResponse(
-            hub.stream(int(last) if last.isdigit() and len(last) < 19 else None),
+            hub.stream(int(last) if last.isascii() and last.isdigit() and len(last) < 19 else None),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -295,7 +319,7 @@ def create_app(options: ServeOptions) -> FastAPI:
     def topics_view(request: Request, id: str = "", page: str = "1") -> HTMLResponse:
         """The upstreams' topics (财联社 subjects …), or one topic's articles (issue #15),
         a page at a time (a page number that is no number is the first page)."""
-        number = int(page) if page.isdigit() and len(page) < 7 else 1
+        number = bounded(page, 1, 1, 999_999)
         html, code = upstream_pages.topics_page(request.app.state.store, templates, id, number)
         return HTMLResponse(html, status_code=code)
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -182,8 +182,9 @@ def bounded(text: str, default: int, low: int, high: int) -> int:
     """A small number from a query parameter; anything else is the default (a 5,000-digit
     "number" would otherwise cost Python's int() a ValueError)."""
     value = text.strip()
-    if not value.isdigit() or len(value) > 6:
-        return default if not value.isdigit() else high
+    digits = value.isascii() and value.isdigit()  # "²" and "١" are digits int() refuses
+    if not digits or len(value) > 6:
+        return default if not digits else high
     return max(low, min(high, int(value)))
 
 
@@ -295,8 +296,16 @@ def search_page(
         # -美联储 alone: nothing to look for, only what to leave out (wave 9's walk)
         only_excluded=bool(results and results.query.empty and results.query.excluded),
         first_page=page_link(1) if page > 1 and total and not found else None,
+        # the search with that stock, or — no words to search for — that stock's page (a
+        # search without words finds nothing: wave 12's review)
         suggestions=[
-            (label, "search?" + urlencode({**kept, "stock": label.split()[-1]})) for label in near
+            (
+                label,
+                "search?" + urlencode({**kept, "stock": label.split()[-1]})
+                if text
+                else f"s/{quote(label.split()[-1])}/index.html",
+            )
+            for label in near
         ],
     )
     return html, 400 if error else 200

@@ -42,7 +42,7 @@ def _child(
 
     configure_logging(*logs)
     from finews.web import rendezvous
-    from finews.web.app import create_app, listen
+    from finews.web.app import create_app, ending_streams_first, listen
 
     if bound is not None:
         sock = bound  # the parent's, bound before its first build: nobody took it meanwhile
@@ -61,6 +61,8 @@ def _child(
             timeout_graceful_shutdown=3,
         )
     )
+
+    ending_streams_first(server)
 
     def watch_parent() -> None:
         with contextlib.suppress(EOFError, OSError):

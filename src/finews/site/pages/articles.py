@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from finews.model import BEIJING
 from finews.site import paths
 from finews.site.article import article_parts
 from finews.site.context import Build, Plan
@@ -70,8 +72,33 @@ def render_one(b: Build, published: q.Published) -> tuple[str, str, bool]:
     return path, hashed, b.writer.write_data(path, data)
 
 
-_ARTICLE_PAGE = re.compile(r"a/\d{4}-\d\d-\d\d/([^/]+)\.html")
-_ROW = text("SELECT id, cluster_id FROM articles WHERE source = :source AND upstream_id = :id")
+_ARTICLE_PAGE = re.compile(r"a/(\d{4})-(\d\d)-(\d\d)/([^/]+)\.html")
+_OF_THE_DAY = text(
+    "SELECT id, cluster_id, upstream_id, published_at FROM articles "
+    "WHERE source = :source AND published_at >= :start AND published_at < :end"
+)
+
+
+def _stored_at(conn: Connection, path: str) -> tuple[int, int] | None:
+    """(row id, story) of the stored article whose page is ``path``, or None.  The address
+    holds the source and the id as :func:`paths.article_path` cleaned it (a feed item's
+    URL for an id), so the day's articles of each source the name can start with are
+    read and their addresses compared: a few hundred rows, for a page not built yet."""
+    found = _ARTICLE_PAGE.fullmatch(path)
+    if found is None:
+        return None
+    year, month, day, name = found.groups()
+    try:
+        start = int(datetime(int(year), int(month), int(day), tzinfo=BEIJING).timestamp())
+    except ValueError:
+        return None
+    for at in [i for i, c in enumerate(name) if c == "."]:  # source ids hold dots
+        source = name[:at]
+        rows = conn.execute(_OF_THE_DAY, {"source": source, "start": start, "end": start + 86_400})
+        for row_id, cluster, upstream_id, published_at in rows:
+            if paths.article_path(source, str(upstream_id), int(published_at)) == path:
+                return int(row_id), int(cluster or row_id)
+    return None
 
 
 def page_from_store(conn: Connection, renderer: Renderer, path: str) -> str | None:
@@ -79,23 +106,14 @@ def page_from_store(conn: Connection, renderer: Renderer, path: str) -> str | No
     write it (its story's other reports and heat included); None when ``path`` names no
     stored article.  For ``finews serve``: a flash pushed to an open page links to its page
     before the next build writes it, and answered 404 (wave 12's walk)."""
-    found = _ARTICLE_PAGE.fullmatch(path)
-    if found is None:
+    stored = _stored_at(conn, path)
+    if stored is None:
         return None
-    name = found.group(1)
-    for at in [i for i, c in enumerate(name) if c == "."]:  # source ids hold dots
-        row = conn.execute(_ROW, {"source": name[:at], "id": name[at + 1 :]}).first()
-        if row is not None:
-            break
-    else:
-        return None
-    row_id, cluster = int(row[0]), int(row[1] or row[0])
+    row_id, cluster = stored
     published = next(q.articles_by_id(conn, [row_id]), None)
     if published is None:
         return None
     _, a, _, body = published
-    if paths.article_path(a.source, a.upstream_id, int(a.published.timestamp())) != path:
-        return None  # another date: not this article's address
     section = a.category or a.media or a.source
     slug = paths.section_slugs(name for name, _, _ in q.section_counts(conn)).get(section, "")
     members = q.cluster_members(conn, [cluster]).get(cluster, [])
