@@ -666,6 +666,19 @@ def test_a_taken_port_is_said_before_a_site_is_built_or_anything_made(
     assert sorted(os.listdir(tmp_path)) == ["tmp"] and os.listdir(temp) == []
 
 
+def _serve(world: World, site: Path, tmp_path: Path) -> subprocess.Popen[str]:
+    """`finews serve --port 0 --site SITE` on the good store, standard error piped."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0",
+         "--site", str(site)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
+    )  # fmt: skip
+    assert proc.stderr is not None
+    return proc
+
+
 def test_serve_builds_a_missing_site_then_serves_it_on_the_socket_it_bound(
     world: World, tmp_path: Path
 ) -> None:
@@ -676,14 +689,7 @@ def test_serve_builds_a_missing_site_then_serves_it_on_the_socket_it_bound(
     import httpx
 
     site = tmp_path / "new" / "site"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0",
-         "--site", str(site)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
-    )  # fmt: skip
-    assert proc.stderr is not None
+    proc = _serve(world, site, tmp_path)
     try:
         first = proc.stderr.readline()
         assert first.startswith(f"no site in {site} yet: building it first"), first
@@ -707,14 +713,7 @@ def test_serve_builds_a_missing_site_then_serves_it_on_the_socket_it_bound(
     built = tmp_path / "built" / "site"
     made = run_cli("--db", str(world.good_db), "build", "--out", str(built))
     assert made.returncode == 0, made.stderr
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0",
-         "--site", str(built)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
-    )  # fmt: skip
-    assert proc.stderr is not None
+    proc = _serve(world, built, tmp_path)
     try:
         banner = proc.stderr.readline()
         url = re.findall(r"http://\S+/", banner)[0]
@@ -739,14 +738,7 @@ def test_ctrl_c_ends_open_event_streams_whole_and_at_once(world: World, tmp_path
     import httpx
 
     site = tmp_path / "site"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "finews", "--db", str(world.good_db), "serve", "--port", "0",
-         "--site", str(site)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")},
-    )  # fmt: skip
-    assert proc.stderr is not None
+    proc = _serve(world, site, tmp_path)
     ended: list[str] = []
     try:
         while not (line := proc.stderr.readline()).startswith("serving "):

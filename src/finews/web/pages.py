@@ -182,7 +182,7 @@ def bounded(text: str, default: int, low: int, high: int) -> int:
     """A small number from a query parameter; anything else is the default (a 5,000-digit
     "number" would otherwise cost Python's int() a ValueError)."""
     value = text.strip()
-    digits = value.isascii() and value.isdigit()  # "²" and "١" are digits int() refuses
+    digits = value.isascii() and value.isdigit()  # "²" is a digit to isdigit, not to int()
     if not digits or len(value) > 6:
         return default if not digits else high
     return max(low, min(high, int(value)))
