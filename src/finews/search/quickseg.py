@@ -85,7 +85,11 @@ class QuickDictionary:
         from finews.search.aliases import AliasTable
 
         total, aliases = self.db.execute("SELECT total, aliases FROM meta").fetchone()
+        self.total = int(total)
         self.logtotal = math.log(total)
+        self.lookups = 0
+        """Words read from the file so far (the cost :func:`finews.search.segment` weighs
+        against loading jieba's whole dictionary)."""
         self.aliases: AliasTable = AliasTable.from_json(aliases)
         self._seen: dict[str, int | None] = {}
         self._lock = threading.Lock()
@@ -96,6 +100,7 @@ class QuickDictionary:
             return self._seen[word]
         with self._lock:  # one connection, shared by a server's threads
             row = self.db.execute("SELECT n FROM freq WHERE w = ?", (word,)).fetchone()
+            self.lookups += 1
         value = None if row is None else int(row[0])
         if len(self._seen) > _MAX_REMEMBERED:
             self._seen.clear()  # a long-running server sees endless substrings
