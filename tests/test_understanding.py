@@ -56,6 +56,10 @@ def test_upstream_code_forms() -> None:
     assert from_eastmoney("116.00700") == "00700.HK"
     assert from_eastmoney("105.AAPL") == "AAPL.US"
     assert from_eastmoney("90.BK0800") is None and from_eastmoney("garbage") is None
+    assert from_eastmoney("1.000001") == "000001.SH"  # 上证指数
+    # funds and convertible bonds Eastmoney tags by theme (real values of the corpus)
+    for fund in ("0.161631", "0.159945", "1.513880", "1.515980", "1.113050", "0.123100"):
+        assert from_eastmoney(fund) is None, fund
     assert from_prefixed("SZ000001") == "000001.SZ" and from_prefixed("sh600519") == "600519.SH"
     assert from_sina("cn", "sh600030") == "600030.SH"
     assert from_sina("hk", "06030") == "06030.HK"
@@ -82,6 +86,23 @@ def test_names_that_are_ordinary_words() -> None:
     # an upstream tag confirms an ambiguous name
     confirmed = text_article("机器人涨停", stocks=(StockTag("300024.SZ", "", "upstream"),))
     assert codes(confirmed) == {"300024.SZ": "upstream"}
+
+
+def test_a_fund_tagged_by_theme_is_no_stock_even_when_stored_before() -> None:
+    """Eastmoney tags AI flashes with an AI fund (0.161631) and others with ETFs and
+    bonds, with no name anywhere: the adapter no longer reads them, and tags stored before
+    are dropped when the store is processed again (``finews reprocess``) — unless an
+    upstream named it."""
+    stored = text_article(
+        "广东省新增14款已完成登记的生成式人工智能服务",
+        stocks=(
+            StockTag("161631.SZ", "", "upstream"),
+            StockTag("513880.SH", "", "upstream"),
+            StockTag("600519.SH", "", "upstream"),
+            StockTag("980030.SZ", "消费电子", "upstream"),
+        ),
+    )
+    assert codes(stored) == {"600519.SH": "upstream", "980030.SZ": "upstream"}
 
 
 def test_real_fast_items_keep_upstream_tags_and_add_text_ones() -> None:
