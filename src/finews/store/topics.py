@@ -59,16 +59,28 @@ def index_topics(store: Store, articles: Iterable[Article]) -> int:
 
 
 def topics(store: Store, limit: int = 200) -> list[TopicCount]:
-    """Topics by their number of articles, most first."""
+    """Topics by their number of articles, most first.  A topic renamed upstream (the
+    same id, another name) is one topic, named as its newest article files it — as its
+    page names it (:func:`topic_articles`); wave 12's walk saw two rows."""
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(T.c.topic_id, T.c.name, func.count(), func.max(A.c.published_at))
             .join(A, A.c.id == T.c.article_id)
             .group_by(T.c.topic_id, T.c.name)
-            .order_by(func.count().desc(), func.max(A.c.published_at).desc())
-            .limit(limit)
         ).all()
-    return [TopicCount(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0)) for r in rows]
+    merged: dict[str, TopicCount] = {}
+    for topic_id, name, count, newest in rows:
+        key, newest = str(topic_id), int(newest or 0)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = TopicCount(key, str(name), int(count), newest)
+            continue
+        latest = str(name) if (newest, str(name)) > (seen.newest_at, seen.name) else seen.name
+        merged[key] = TopicCount(
+            key, latest, seen.articles + int(count), max(newest, seen.newest_at)
+        )
+    ordered = sorted(merged.values(), key=lambda t: (-t.articles, -t.newest_at, t.id))
+    return ordered[:limit]
 
 
 def topic_count(store: Store, topic_id: str) -> int:
