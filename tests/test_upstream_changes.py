@@ -602,8 +602,7 @@ def test_a_topic_renamed_upstream_is_one_topic_under_its_newest_name(tmp_path: P
         for n, a in enumerate(made)
     ] + [replace(made[0], upstream_id="other", topics=(Topic("7", "其他"),))]
     with Store.open(f"sqlite:///{tmp_path / 't.db'}") as store:
-        store.save(made)
-        topics.index_topics(store, made)
+        store.save(made)  # the topics indexed in the same write
         listed = topics.topics(store)
         name, newest_first = topics.topic_articles(store, "1556")
     assert [(t.id, t.name, t.articles) for t in listed] == [
@@ -623,7 +622,6 @@ def test_a_topic_page_says_the_topics_total_and_leads_to_the_rest(tmp_path: Path
     from datetime import timedelta
 
     from finews.model import Topic
-    from finews.store import topics
     from test_search import cls_flashes
 
     base = cls_flashes()
@@ -639,8 +637,7 @@ def test_a_topic_page_says_the_topics_total_and_leads_to_the_rest(tmp_path: Path
     ]
     db = tmp_path / "t.db"
     with Store.open(f"sqlite:///{db}") as store:
-        store.save(made)
-        topics.index_topics(store, made)  # as a poll does after storing (finews.ingest)
+        store.save(made)  # the topics indexed in the same write
     with (
         serving(f"sqlite:///{db}", tmp_path / "site") as root,
         httpx.Client(base_url=root, timeout=10) as client,
