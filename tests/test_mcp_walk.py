@@ -217,6 +217,17 @@ def test_bad_arguments_are_one_actionable_line(store_path: Path) -> None:
         }
         for text, (name, args) in said.items():
             assert _error_text(await call(name, args)) == text
+        # an argument a tool does not take (the SDK dropped it: wave 13's walk got 1,014
+        # articles for a window of one minute, `until` being no argument of latest_news)
+        window = {"since": "2026-06-16 09:00", "until": "2026-06-16 09:01"}
+        assert _error_text(await call("latest_news", window)) == (
+            "until: no such argument; latest_news takes important, limit, since, source, stock"
+        )
+        typo = _error_text(await call("search_news", {"query": "回购", "stocks": "腾讯控股"}))
+        assert typo.startswith("stocks: no such argument (did you mean stock?); search_news takes")
+        assert _error_text(await call("source_health", {"x": 1})) == (
+            "x: no such argument; source_health takes no arguments"
+        )
         # a mistake a tool finds: its own message, without the SDK's prefix
         missing = _error_text(await call("get_article", {"id": "cls.telegraph/0"}))
         assert missing == "no article 'cls.telegraph/0' in this store"
