@@ -116,6 +116,28 @@ def test_the_briefing_follows_its_rules(day: Store, session: str) -> None:
     assert md.count("[本站](http://127.0.0.1:8000/a/") == len(b.top)
 
 
+@pytest.mark.parametrize("session", ["morning", "close"])
+def test_more_important_stories_than_fit_are_the_most_told_and_said_so(
+    day: Store, session: str
+) -> None:
+    """Wave 13's walk: a close briefing listed the day's first 30 important stories and
+    ended at 09:39, the afternoon's left out without a word.  With room for 2: the 2 most
+    told (the briefing's rank), in time order, and the total said."""
+    whole = briefing(day, session).briefing
+    assert len(whole.important) == whole.important_total > 2
+    made = briefing(day, session, important="2")
+    b = made.briefing
+    assert b.important_total == whole.important_total
+    ranked = sorted(whole.important, key=lambda s: (-s.score, -s.reports[-1].published_at, s.id))
+    assert {s.id for s in b.important} == {s.id for s in ranked[:2]}
+    times = [s.first.published_at for s in b.important]
+    assert times == sorted(times)
+    said = f"共 {b.important_total} 条重要消息，以下是报道最多的 2 条（按时间排列）。"
+    assert said in made.markdown() and said in made.html()
+    assert said not in briefing(day, session).markdown()
+    assert made.as_dict()["important_total"] == b.important_total
+
+
 def test_groups_sort_the_kinds_of_news(day: Store) -> None:
     """A company's filing, the statistics bureau, a foreign leader, a sector's move: each
     where a reader looks for it."""

@@ -148,6 +148,8 @@ class Briefing:
     """reports published in the period"""
     stories: int
     """stories with a report in the period"""
+    important_total: int = 0
+    """important stories in the period; ``important`` lists at most 30 of them"""
     summary: str = ""
     """what the configured summarizer said of it (empty: none)"""
 
@@ -315,9 +317,13 @@ def compose(
     for s in stories:
         if len(grouped[s.group]) < per_group:
             grouped[s.group].append(s)
+    # more than fit: the most told of them (``stories`` is by rank), shown in time order —
+    # not the first 30 of the day (wave 13's walk: a close briefing ended at 09:39)
     flagged = sorted(
-        (s for s in stories if s.important), key=lambda s: (s.first.published_at, s.id)
+        [s for s in stories if s.important][:important],
+        key=lambda s: (s.first.published_at, s.id),
     )
+    important_total = sum(1 for s in stories if s.important)
     counts: Counter[str] = Counter()
     named: dict[str, str] = dict(names or {})
     for s in stories:
@@ -329,7 +335,8 @@ def compose(
     return Briefing(
         period=period,
         groups=tuple((g, tuple(grouped[g])) for g in GROUPS if grouped[g]),
-        important=tuple(flagged[:important]),
+        important=tuple(flagged),
+        important_total=important_total,
         stocks=tuple(StockCount(c, named.get(c, ""), n) for c, n in ranked),
         articles=sum(
             1 for members in told.values() for r in members if r.published_at >= period.since
@@ -386,5 +393,6 @@ def as_dict(b: Briefing, link: Any) -> dict[str, Any]:
         "summary": b.summary,
         "groups": [{"group": g, "stories": [story(s) for s in ss]} for g, ss in b.groups],
         "important": [story(s) for s in b.important],
+        "important_total": b.important_total,
         "stocks": [{"code": s.code, "name": s.name, "stories": s.stories} for s in b.stocks],
     }
