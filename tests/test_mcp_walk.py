@@ -279,7 +279,7 @@ def test_empty_answers_say_where_the_news_ends(store_path: Path) -> None:
     newest = max(int(a.published.timestamp()) for a in articles)
     hint = (
         f"the newest article is from {from_epoch(newest):%Y-%m-%d %H:%M}: try since "
-        f"{from_epoch(newest):%Y-%m-%d} or a longer period"
+        f'"{from_epoch(newest - 86400):%Y-%m-%d %H:%M}" (its last 24 hours) or a longer period'
     )
 
     async def body(call: Call) -> None:

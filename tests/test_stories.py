@@ -233,6 +233,12 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     # the default last 24 hours of a store of older news: where its news ends
     empty = run_cli("--db", db_url, "stories")
     assert empty.returncode == 0 and "the newest article is from 2026-08-" in empty.stderr
+    # … and the period it suggests holds the store's last day of news (wave 13's walk: it
+    # suggested the newest article's date, 6 articles of a store that ended after midnight)
+    suggested = re.search(r'try --since "([^"]+)" \(its last 24 hours\)', empty.stderr)
+    assert suggested, empty.stderr
+    followed = run_cli("--db", db_url, "stories", "--since", suggested.group(1))
+    assert followed.returncode == 0 and "首发" in followed.stdout, followed.stderr
     # a period that ends before it starts is a mistake, said as `finews search` says it
     backwards = run_cli("--db", db_url, "stories", "--since", "2026-08-10", "--until", "2026-08-01")
     assert backwards.returncode == 2 and "is not before --until" in backwards.stderr
