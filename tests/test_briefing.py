@@ -236,6 +236,34 @@ def test_the_command_line(day_db: Path, tmp_path: Path) -> None:
         assert len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_a_briefing_of_a_store_of_older_news_says_where_to_read(
+    day_db: Path, tmp_path: Path
+) -> None:
+    """The MCP's latest briefing said where a store's news ends; the command printed only
+    本时段没有消息。 (wave 13's walk).  It now says it, naming the day that holds the news:
+    with one more flash just after midnight, still the day before, not the newest one's."""
+    import shutil
+    from dataclasses import replace
+
+    db = tmp_path / "older.db"
+    shutil.copy(day_db, db)
+    latest = run_cli("--db", str(db), "briefing")
+    assert latest.returncode == 0 and "本时段没有消息。" in latest.stdout
+    assert f"try --date {DAY} --session day" in latest.stderr, latest.stderr
+    with Store.open(f"sqlite:///{db}", create=False) as store:
+        first = next(store.iter_articles(newest_first=True))
+        late = datetime.fromisoformat(f"{DAY}T00:10:00+08:00").replace(day=THE_DAY.day + 1)
+        store.save([replace(first, upstream_id=f"{first.upstream_id}-late", published=late)])
+    after_midnight = run_cli("--db", str(db), "briefing")
+    said = re.search(
+        r"the newest article is from (\S+ \S+): try --date (\S+) --session day",
+        after_midnight.stderr,
+    )
+    assert said and said.groups() == (f"{late:%Y-%m-%d %H:%M}", DAY), after_midnight.stderr
+    followed = run_cli("--db", str(db), "briefing", "--date", DAY, "--session", "day")
+    assert "本时段没有消息。" not in followed.stdout and not followed.stderr
+
+
 def test_the_site_pages_follow_the_settings_times(day: Store, tmp_path: Path) -> None:
     from finews.site import SiteOptions, build_site
 

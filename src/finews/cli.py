@@ -1659,7 +1659,8 @@ def briefing(
     import time
 
     from finews.briefing import periods
-    from finews.briefing.service import make
+    from finews.briefing.service import make, where_news_ends
+    from finews.model import from_epoch
 
     if as_json + as_markdown + as_html > 1:
         raise typer.BadParameter("give one of --json, --markdown, --html", param_hint="--json")
@@ -1671,6 +1672,13 @@ def briefing(
     c = _ctx(ctx)
     with c.open_store(write=False) as store:
         made = make(store, c.settings, when, session, now=time.time(), summarized=summary)
+        ends = where_news_ends(store, made)
+    if ends is not None:  # a store of older news: where it ends (the MCP resource says it)
+        newest, last = ends
+        err.print(
+            f"no articles in this period (the newest article is from "
+            f"{from_epoch(newest):%Y-%m-%d %H:%M}: try --date {last:%Y-%m-%d} --session day)"
+        )
     if as_json:
         _emit_json(made.as_dict())
     elif as_html:
