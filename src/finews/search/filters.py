@@ -156,7 +156,15 @@ def _similar_names(given: str, directory: StockDirectory) -> list[str]:
     first two characters (the names of 贵州…)."""
     near = similar_stocks(given, directory.display)
     if not near and not given.isascii() and len(given) >= 3:
-        near = similar_stocks(given[:2], directory.display, limit=3)
+        # nearest first: 贵州茅台 (one character off) before 贵州轮胎 (two; wave 13's walk)
+        sharing = similar_stocks(given[:2], directory.display, limit=1000)
+        typed = normalise_name(given)
+
+        def likeness(entry: str) -> float:
+            name = normalise_name(entry.rsplit(" ", 1)[0])
+            return difflib.SequenceMatcher(None, typed, name).ratio()
+
+        near = sorted(sharing, key=lambda e: -likeness(e))[:3]
     return near
 
 
