@@ -83,6 +83,10 @@ def test_names_that_are_ordinary_words() -> None:
     # a sentence of the real 同花顺 flash of 华春莹 on 东盟 (wave 8's walk: tagged 动力源)
     assert codes(text_article("中国始终是全球经济“稳定锚”和“动力源”，中国的发展将")) == {}
     assert codes(text_article("动力源(600405)涨停")) == {"600405.SH": "code"}
+    # wave 13's walk: 数字人 (920670.BJ) inside 数字人民币, 鄂尔多斯 (600295.SH) the city
+    assert codes(text_article("中国人民银行新增8家数字人民币业务运营机构")) == {}
+    assert codes(text_article("推进内蒙古鄂尔多斯、陕西榆林等地建设")) == {}
+    assert codes(text_article("鄂尔多斯(600295)涨停")) == {"600295.SH": "code"}
     # an upstream tag confirms an ambiguous name
     confirmed = text_article("机器人涨停", stocks=(StockTag("300024.SZ", "", "upstream"),))
     assert codes(confirmed) == {"300024.SZ": "upstream"}
