@@ -1838,8 +1838,15 @@ def config_cmd(
         bool, typer.Option("--markdown", help="Print the settings reference as Markdown.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets", help="Print tokens, passwords and webhook addresses in full."
+        ),
+    ] = False,
 ) -> None:
-    """Show the effective settings (file, environment and flags applied)."""
+    """Show the effective settings (file, environment and flags applied); secrets hidden
+    unless asked for."""
     from dataclasses import asdict
 
     from finews.config import describe_settings
@@ -1849,10 +1856,49 @@ def config_cmd(
         return
     data = asdict(_ctx(ctx).settings)
     data["db_url"] = _ctx(ctx).settings.db_url
+    if not show_secrets:
+        data = _secrets_hidden(data)
     if as_json:
         _emit_json(data)
     else:
         out.print_json(data=data)
+
+
+HIDDEN = "(hidden: --show-secrets)"
+
+
+def _secrets_hidden(data: dict[str, Any]) -> dict[str, Any]:
+    """The settings as ``finews config`` prints them by default: what would let someone
+    else use the reader's services hidden (wave 13's walk: the MCP token was printed in
+    clear, and settings are pasted into bug reports) — the MCP token, a URL's password
+    (the database, Redis), and every webhook address past its host (a DingTalk, Feishu or
+    WeCom hook's token is in its path or query, a Telegram bot's in its path)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    def url(value: str) -> str:
+        try:
+            made = make_url(value)
+        except (ArgumentError, ValueError):
+            return value
+        return made.render_as_string(hide_password=True) if made.password else value
+
+    def hook(spec: str) -> str:
+        kind, _, address = spec.partition(":")
+        scheme, sep, rest = address.partition("://")
+        host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+        return f"{kind}:{scheme}{sep}{host}/{HIDDEN}" if sep else f"{kind}:{HIDDEN}"
+
+    shown = copy.deepcopy(data)
+    if shown["mcp"].get("token"):
+        shown["mcp"]["token"] = HIDDEN
+    shown["db_url"] = url(shown["db_url"])
+    shown["db"] = url(shown["db"]) if "://" in shown["db"] else shown["db"]
+    shown["worker"]["redis"] = url(shown["worker"]["redis"])
+    shown["alerts"]["webhooks"] = [hook(h) for h in shown["alerts"]["webhooks"]]
+    for subscriber in shown["subscribers"].values():
+        subscriber["webhooks"] = [hook(h) for h in subscriber["webhooks"]]
+    return shown
 
 
 def settings_reference(rows: list[tuple[str, str, str, str]]) -> str:
