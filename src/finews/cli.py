@@ -1478,6 +1478,8 @@ def check(
         findings += checks.check_sources(c.settings, checks.source_urls(c.settings, feeds))
     status = checks.exit_status(findings)
     verdict = {0: "healthy", 1: "broken", 4: "some sources unreachable"}[status]
+    if status == 4 and any(f.detail == checks.OFFLINE for f in findings):
+        verdict = "offline"
     if as_json:
         _emit_json({"verdict": verdict, "findings": [f.as_dict() for f in findings]})
     else:
