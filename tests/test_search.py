@@ -245,6 +245,10 @@ def test_cli_search(tmp_path: Path, store: Store, db_url: str) -> None:
     data = json.loads(result.stdout)
     assert data["results"][0]["id"] == SEED_ID
     assert data["results"][0]["path"].startswith("a/2021-12-29/")
+    # the keys the other faces give an article and its story (wave 13's walk)
+    first = data["results"][0]
+    assert first["article"] == f"{first['source']}/{SEED_ID}"
+    assert first["story"] == first["cluster"] and isinstance(first["story"], int)
     plain = run_cli("search", "西安银行", env=env)
     assert plain.returncode == 0 and "西安银行" in plain.stdout and "of 1 articles" in plain.stderr
     bad = run_cli("search", "银行", "--since", "yesterday-ish", env=env)

@@ -688,7 +688,7 @@ def search(
 
 # what `finews search --json` gives for each result, in this order (service.Result.as_dict)
 _RESULT_KEYS = (
-    "source", "id", "title", "time", "media", "url", "path", "stocks",
+    "source", "id", "article", "story", "title", "time", "media", "url", "path", "stocks",
     "important", "cluster", "score", "title_html", "snippet_html",
 )  # fmt: skip
 
