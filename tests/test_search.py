@@ -271,10 +271,11 @@ def test_cli_search(tmp_path: Path, store: Store, db_url: str) -> None:
     zoned = run_cli("search", "西安银行", "--since", "2021-12-29 00:00+08:00", "--json", env=env)
     assert zoned.returncode == 0 and SEED_ID in zoned.stdout, zoned.stderr
     refused = run_cli("search", "西安银行", "--limt", "3", env=env)
-    assert refused.returncode == 2 and "no such option: --limt" in refused.stderr
+    assert refused.returncode == 2 and "No such option: --limt" in refused.stderr
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
     typo = run_cli("search", "--sinse", "7d", "银行", env=env)
-    assert typo.returncode == 2 and "no such option: --sinse (did you mean --since?)" in typo.stderr
+    assert typo.returncode == 2
+    assert "No such option: --sinse (Possible options: --since)" in typo.stderr
     latin = run_cli("search", "西安银行", "-Micron", "--json", env=env)  # an exclusion too
     assert latin.returncode == 0 and SEED_ID in latin.stdout, latin.stderr
 

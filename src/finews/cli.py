@@ -573,10 +573,13 @@ def search(
             if word.startswith("--") and len(word) > 2:
                 import difflib
 
+                from typer._click.exceptions import NoSuchOption  # Typer's own Click
+
                 options = [o for p in ctx.command.params for o in p.opts if o.startswith("--")]
                 near = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-                hint = f" (did you mean {near[0]}?)" if near else ""
-                raise typer.BadParameter(f"no such option: {word}{hint}", ctx, param_hint="QUERY")
+                # said as Click says it for every other command (it said "Invalid value for
+                # QUERY: no such option", blaming the query: wave 13's walk)
+                raise NoSuchOption(word, possibilities=near, ctx=ctx)
     text = " ".join(query)
     if not text.strip():
         raise typer.BadParameter("give a word to search for", ctx, param_hint="QUERY")
