@@ -229,7 +229,7 @@ def test_the_command_line(day_db: Path, tmp_path: Path) -> None:
     for args, message in [
         (["--session", "noon"], "'noon' is not one of morning, close, day"),
         (["--date", "2026-02-30"], "not a date: '2026-02-30'"),
-        (["--json", "--html"], "give one of --json, --markdown, --html"),
+        (["--json", "--html"], "--json, --markdown and --html are one or another: give one"),
     ]:
         bad = run_cli(*db, "briefing", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr

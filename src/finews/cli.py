@@ -1668,7 +1668,9 @@ def briefing(
     from finews.model import from_epoch
 
     if as_json + as_markdown + as_html > 1:
-        raise typer.BadParameter("give one of --json, --markdown, --html", param_hint="--json")
+        from typer._click.exceptions import UsageError  # a conflict, not a bad value
+
+        raise UsageError("--json, --markdown and --html are one or another: give one", ctx)
     if session is not None and session not in periods.SESSIONS:
         raise typer.BadParameter(
             f"{session!r} is not one of {', '.join(periods.SESSIONS)}", param_hint="--session"
