@@ -227,6 +227,10 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     assert top["path"] == f"story/{a['story']}/index.html"  # the site's story page
     text = run_cli("--db", db_url, "stories", "--since", "2026-05-01")
     assert "首发" in text.stdout and "2 家" in text.stdout
+    assert "hottest" not in text.stderr  # all of them
+    cut = run_cli("--db", db_url, "stories", "--since", "2026-05-01", "--limit", "1")
+    assert cut.stdout.count("首发") == 1
+    assert "the 1 hottest stories of the period (--limit N for more)" in cut.stderr
     # the later report's lag in the story page's words (晚 N 分钟 / 同一分钟), not "+N 分钟"
     assert re.search(r"晚 \d+ (分钟|小时)|同一分钟", text.stdout)
     assert not re.search(r"\+\d+ 分钟", text.stdout)

@@ -1630,6 +1630,8 @@ def stories(
             # the story page's words (晚 6 小时 20 分钟), not "+380 分钟" (wave 9's walk)
             lag = "首发" if r is first else lag_label(first.published_at, r.published_at)
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
+    if len(found) == limit:  # the list may be cut: say so (wave 13's walk)
+        err.print(f"the {limit} hottest stories of the period (--limit N for more)")
 
 
 @app.command()
