@@ -189,3 +189,23 @@ def test_a_polls_worth_of_articles_is_indexed_without_loading_jieba(
     assert len(first) == 60
     assert quick == first
     assert switched == first
+
+
+def test_a_damaged_dictionary_file_is_rewritten_and_nothing_is_lost(
+    first_store: tuple[Path, bool, list[tuple]], tmp_path: Path
+) -> None:
+    """Wave 13's review: a quick dictionary file damaged after it was written (a third of
+    its pages overwritten here) failed every fetch, for good, with a traceback.  The
+    process answers from jieba instead (the same words), says so, and removes the file;
+    the next process writes it again."""
+    (written,) = (first_store[0] / "cache").glob("jieba-*.sqlite")
+    damaged = bytearray(written.read_bytes())
+    for at in range(len(damaged) // 3, 2 * len(damaged) // 3, 4096 * 3):
+        damaged[at : at + 4096] = b"\xff" * 4096
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / written.name).write_bytes(bytes(damaged))
+    loaded, index = _store_in_a_new_process(tmp_path, "damaged")
+    assert loaded and index == first_store[2]
+    assert not (tmp_path / "cache" / written.name).exists()
+    _, again = _store_in_a_new_process(tmp_path, "again")
+    assert again == first_store[2] and (tmp_path / "cache" / written.name).exists()

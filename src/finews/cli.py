@@ -1666,8 +1666,7 @@ def briefing(
     import time
 
     from finews.briefing import periods
-    from finews.briefing.service import make, where_news_ends
-    from finews.model import from_epoch
+    from finews.briefing.service import empty_note, make
 
     if as_json + as_markdown + as_html > 1:
         from typer._click.exceptions import UsageError  # a conflict, not a bad value
@@ -1681,19 +1680,14 @@ def briefing(
     c = _ctx(ctx)
     with c.open_store(write=False) as store:
         made = make(store, c.settings, when, session, now=time.time(), summarized=summary)
-        ends = where_news_ends(store, made)
-    if ends is not None:  # a store of older news: where it ends (the MCP resource says it)
-        newest, last = ends
-        err.print(
-            f"no articles in this period (the newest article is from "
-            f"{from_epoch(newest):%Y-%m-%d %H:%M}: try --date {last:%Y-%m-%d} --session day)"
-        )
+        # a store of older news: where it ends and what to ask for, as the MCP resource says
+        note = empty_note(store, made, "试 --date {day:%Y-%m-%d} --session day")
     if as_json:
         _emit_json(made.as_dict())
     elif as_html:
         sys.stdout.write(made.html())
     else:
-        sys.stdout.write(made.markdown())
+        sys.stdout.write(made.markdown(note))
 
 
 @subscribers_app.command("list")

@@ -293,6 +293,26 @@ def _story(story_id: int, rows: Sequence[Row]) -> BriefStory:
     )
 
 
+def _most_told(stories: list[BriefStory], room: int) -> list[BriefStory]:
+    """The important stories a briefing lists when more are flagged than fit: the most told
+    (``stories`` is in rank order) — not the period's first (wave 13's walk: a close briefing
+    ended at 09:39); those tied at the last score that fits spread evenly over the period,
+    not its latest (wave 13's review: 42 tied at the top of a day, the 30 shown all after
+    13:40)."""
+    ranked = [s for s in stories if s.important]
+    if len(ranked) <= room:
+        return ranked
+    if room <= 0:
+        return []
+    last = ranked[room - 1].score
+    sure = [s for s in ranked if s.score > last]
+    tied = sorted(
+        (s for s in ranked if s.score == last), key=lambda s: (s.first.published_at, s.id)
+    )
+    left = room - len(sure)
+    return sure + [tied[i * len(tied) // left] for i in range(left)]
+
+
 def compose(
     rows: Sequence[Row],
     period: Period,
@@ -317,12 +337,7 @@ def compose(
     for s in stories:
         if len(grouped[s.group]) < per_group:
             grouped[s.group].append(s)
-    # more than fit: the most told of them (``stories`` is by rank), shown in time order —
-    # not the first 30 of the day (wave 13's walk: a close briefing ended at 09:39)
-    flagged = sorted(
-        [s for s in stories if s.important][:important],
-        key=lambda s: (s.first.published_at, s.id),
-    )
+    flagged = sorted(_most_told(stories, important), key=lambda s: (s.first.published_at, s.id))
     important_total = sum(1 for s in stories if s.important)
     counts: Counter[str] = Counter()
     named: dict[str, str] = dict(names or {})

@@ -79,12 +79,13 @@ def make(
     return made
 
 
-def where_news_ends(store: Store, made: Made) -> tuple[int, date] | None:
+def where_to_read(store: Store, made: Made) -> tuple[int, date] | None:
     """For an empty briefing of a store whose news ends before its period (an import, a
     copy): the newest article's time and the day to read instead — of the newest article's
     day and the day before, the one that holds more news (a store that ends just after
     midnight would otherwise be sent to a day of six articles; wave 13's walk).  None when
-    the briefing has news or the store has none before the period."""
+    the briefing has news or the store has none before the period.  (The period hints of
+    ``stories`` and the MCP tools: :func:`finews.search.filters.where_news_ends`.)"""
     if made.briefing.articles:
         return None
     newest = store.newest()
@@ -99,3 +100,14 @@ def where_news_ends(store: Store, made: Made) -> tuple[int, date] | None:
 
     counts = [held(d) for d in days]
     return newest, days[0] if counts[0] > counts[1] else days[1]
+
+
+def empty_note(store: Store, made: Made, how: str) -> str:
+    """What an empty briefing says after 本时段没有消息。 — where the store's news ends and
+    what to read instead (``how`` the reader asks for it: a resource, an option), or ""."""
+    found = where_to_read(store, made)
+    if found is None:
+        return ""
+    newest, day = found
+    when = from_epoch(newest).strftime("%Y-%m-%d %H:%M")
+    return f"存储中最新的消息在 {when}（北京时间）：{how.format(day=day)}。"
