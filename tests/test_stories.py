@@ -243,6 +243,9 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     assert suggested, empty.stderr
     followed = run_cli("--db", db_url, "stories", "--since", suggested.group(1))
     assert followed.returncode == 0 and "首发" in followed.stdout, followed.stderr
+    # a period before the store's news begins: no hint that points past --until
+    before = run_cli("--db", db_url, "stories", "--since", "2020-01-01", "--until", "2020-01-02")
+    assert before.stderr.strip() == "no stories in that period", before.stderr
     # a period that ends before it starts is a mistake, said as `finews search` says it
     backwards = run_cli("--db", db_url, "stories", "--since", "2026-08-10", "--until", "2026-08-01")
     assert backwards.returncode == 2 and "is not before --until" in backwards.stderr

@@ -57,6 +57,7 @@ def test_upstream_code_forms() -> None:
     assert from_eastmoney("105.AAPL") == "AAPL.US"
     assert from_eastmoney("90.BK0800") is None and from_eastmoney("garbage") is None
     assert from_eastmoney("1.000001") == "000001.SH"  # 上证指数
+    assert from_eastmoney("0.399006") == "399006.SZ"  # 创业板指
     # funds and convertible bonds Eastmoney tags by theme (real values of the corpus)
     for fund in ("0.161631", "0.159945", "1.513880", "1.515980", "1.113050", "0.123100"):
         assert from_eastmoney(fund) is None, fund

@@ -1614,9 +1614,10 @@ def stories(
         from finews.search.filters import where_news_ends
 
         hint = ""
-        if newest is not None:
+        if newest is not None and newest < start:
             # a store of older news (an import, a copy): say where its news ends (the MCP
-            # tools' empty answers say it in the same words)
+            # tools' empty answers say it in the same words) — not for a period before the
+            # store's news begins, where the hint led backwards (wave 13's review)
             hint = f" ({where_news_ends(newest, '--since')})"
         err.print(f"no stories in that period{hint}")
         return
@@ -1870,21 +1871,51 @@ def config_cmd(
 HIDDEN = "(hidden: --show-secrets)"
 
 
+_SECRET_NAME = re.compile(r"pass|pwd|token|secret|key|auth|cookie|sig|session|cred", re.I)
+"""A parameter, header or option name whose value is a credential."""
+_SECRET_OPTION = re.compile(
+    r"^(-{1,2}[\w-]*(?:pass|pwd|token|secret|key|auth|cred)[\w-]*)(=.*)?$", re.I
+)
+
+
 def _secrets_hidden(data: dict[str, Any]) -> dict[str, Any]:
     """The settings as ``finews config`` prints them by default: what would let someone
     else use the reader's services hidden (wave 13's walk: the MCP token was printed in
-    clear, and settings are pasted into bug reports) — the MCP token, a URL's password
-    (the database, Redis), and every webhook address past its host (a DingTalk, Feishu or
-    WeCom hook's token is in its path or query, a Telegram bot's in its path)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    clear, and settings are pasted into bug reports).  Everywhere in the tree, a URL's
+    password and the values of query parameters named like a credential (``password=``,
+    ``access_token=``); every webhook address past its host (a DingTalk, Feishu or WeCom
+    hook's token is in its path or query, a Telegram bot's in its path); the MCP token; a
+    request shape's headers (``Authorization``, ``Cookie``) and its credential-named
+    parameters; the summarizer command's options named like a credential and the value
+    after them (``--key sk-…``)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
     def url(value: str) -> str:
         try:
-            made = make_url(value)
-        except (ArgumentError, ValueError):
+            parts = urlsplit(value)
+        except ValueError:
             return value
-        return made.render_as_string(hide_password=True) if made.password else value
+        if not parts.scheme or "://" not in value:
+            return value
+        netloc = parts.netloc
+        if parts.password:
+            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode(
+                [(k, "***" if _SECRET_NAME.search(k) else v) for k, v in pairs], safe="*"
+            )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return url(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        return value
 
     def hook(spec: str) -> str:
         kind, _, address = spec.partition(":")
@@ -1892,16 +1923,37 @@ def _secrets_hidden(data: dict[str, Any]) -> dict[str, Any]:
         host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
         return f"{kind}:{scheme}{sep}{host}/{HIDDEN}" if sep else f"{kind}:{HIDDEN}"
 
-    shown = copy.deepcopy(data)
+    def command(line: str) -> str:
+        words = line.split()
+        shown: list[str] = []
+        hide_next = False
+        for word in words:
+            option = _SECRET_OPTION.match(word)
+            if hide_next:
+                shown.append("***")
+                hide_next = False
+            elif option and option.group(2):
+                shown.append(f"{option.group(1)}=***")
+            elif option:
+                shown.append(word)
+                hide_next = True
+            else:
+                shown.append(url(word))
+        return " ".join(shown)
+
+    shown = walk(copy.deepcopy(data))
     if shown["mcp"].get("token"):
         shown["mcp"]["token"] = HIDDEN
-    shown["db_url"] = url(shown["db_url"])
-    shown["db"] = url(shown["db"]) if "://" in shown["db"] else shown["db"]
-    shown["worker"]["redis"] = url(shown["worker"]["redis"])
-    shown["alerts"]["webhooks"] = [hook(h) for h in shown["alerts"]["webhooks"]]
-    for subscriber in shown["subscribers"].values():
-        subscriber["webhooks"] = [hook(h) for h in subscriber["webhooks"]]
-    return shown
+    shown["alerts"]["webhooks"] = [hook(h) for h in data["alerts"]["webhooks"]]
+    for name, subscriber in shown["subscribers"].items():
+        subscriber["webhooks"] = [hook(h) for h in data["subscribers"][name]["webhooks"]]
+    for shape in shown["sources"]["shapes"]:
+        shape["headers"] = {k: HIDDEN for k in shape["headers"]}
+        shape["params"] = {
+            k: HIDDEN if _SECRET_NAME.search(k) else v for k, v in shape["params"].items()
+        }
+    shown["briefing"]["summarizer"] = command(data["briefing"]["summarizer"])
+    return dict(shown)
 
 
 def settings_reference(rows: list[tuple[str, str, str, str]]) -> str:

@@ -49,7 +49,7 @@ def from_eastmoney(value: str) -> str | None:
 
 
 def is_share_code(code: str) -> bool:
-    """Whether a normalised code names a share (or a Shanghai index: 上证指数 000001.SH)
+    """Whether a normalised code names a share (or an index: 上证指数 000001.SH, 创业板指 399006.SZ)
     rather than a fund (ETF/LOF 15…, 16…, 5…) or a convertible bond (11…, 12…).  Eastmoney
     attaches those to flashes by theme, with no name anywhere: 0.161631, an AI fund, on 353
     flashes of the corpus; 2,804 of its 7,833 Shanghai/Shenzhen tags.  Codes of other
@@ -58,7 +58,11 @@ def is_share_code(code: str) -> bool:
     if market not in {"SH", "SZ", "BJ"}:
         return True
     exchange = a_share_exchange(digits)
-    return exchange == market or (market == "SH" and digits.startswith("000"))
+    # an index: Shanghai's 000… (上证指数 000001.SH), Shenzhen's 399… (深证成指 399001.SZ)
+    index = (market == "SH" and digits.startswith("000")) or (
+        market == "SZ" and digits.startswith("399")
+    )
+    return exchange == market or index
 
 
 def from_prefixed(value: str) -> str | None:
