@@ -28,7 +28,11 @@ lint: install
 	$(BIN)/mypy
 
 ## test: lint, types and the whole test suite
+# The package's bytecode is written first: where PYTHONDONTWRITEBYTECODE is set (our CI
+# machines set it), each of the few hundred `finews` processes the suite starts compiled
+# the whole package again (0.2 s each).
 test: lint
+	$(BIN)/python -m compileall -q src
 	$(BIN)/pytest
 
 ## docs: regenerate the generated parts of docs/

@@ -116,6 +116,38 @@ def test_the_briefing_follows_its_rules(day: Store, session: str) -> None:
     assert md.count("[本站](http://127.0.0.1:8000/a/") == len(b.top)
 
 
+@pytest.mark.parametrize("session", ["morning", "close"])
+def test_more_important_stories_than_fit_are_the_most_told_and_said_so(
+    day: Store, session: str
+) -> None:
+    """Wave 13's walk: a close briefing listed the day's first 30 important stories and
+    ended at 09:39, the afternoon's left out without a word.  With room for 2: the 2 most
+    told (the briefing's rank), in time order, and the total said."""
+    whole = briefing(day, session).briefing
+    assert len(whole.important) == whole.important_total > 2
+    made = briefing(day, session, important="2")
+    b = made.briefing
+    assert b.important_total == whole.important_total
+    # the most told: every one scoring above the last that fits; those tied at it spread
+    # over the period (the first of them in time among them), not the latest
+    last = sorted(s.score for s in whole.important)[-2]
+    above = {s.id for s in whole.important if s.score > last}
+    tied = sorted(
+        (s for s in whole.important if s.score == last), key=lambda s: s.first.published_at
+    )
+    shown = {s.id for s in b.important}
+    assert above <= shown and len(shown) == 2
+    assert shown - above <= {s.id for s in tied}
+    if len(above) < 2:
+        assert tied[0].id in shown
+    times = [s.first.published_at for s in b.important]
+    assert times == sorted(times)
+    said = f"共 {b.important_total} 条重要消息，以下是报道最多的 2 条（按时间排列）。"
+    assert said in made.markdown() and said in made.html()
+    assert said not in briefing(day, session).markdown()
+    assert made.as_dict()["important_total"] == b.important_total
+
+
 def test_groups_sort_the_kinds_of_news(day: Store) -> None:
     """A company's filing, the statistics bureau, a foreign leader, a sector's move: each
     where a reader looks for it."""
@@ -207,11 +239,40 @@ def test_the_command_line(day_db: Path, tmp_path: Path) -> None:
     for args, message in [
         (["--session", "noon"], "'noon' is not one of morning, close, day"),
         (["--date", "2026-02-30"], "not a date: '2026-02-30'"),
-        (["--json", "--html"], "give one of --json, --markdown, --html"),
+        (["--json", "--html"], "--json, --markdown and --html are one or another: give one"),
     ]:
         bad = run_cli(*db, "briefing", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_briefing_of_a_store_of_older_news_says_where_to_read(
+    day_db: Path, tmp_path: Path
+) -> None:
+    """The MCP's latest briefing said where a store's news ends; the command printed only
+    本时段没有消息。 (wave 13's walk).  It now says it in the briefing, as the MCP resource
+    does, naming the day that holds the news: with one more flash just after midnight, still
+    the day before, not the newest one's."""
+    import shutil
+    from dataclasses import replace
+
+    db = tmp_path / "older.db"
+    shutil.copy(day_db, db)
+    latest = run_cli("--db", str(db), "briefing")
+    assert latest.returncode == 0 and not latest.stderr, latest.stderr
+    assert f"本时段没有消息。存储中最新的消息在 {DAY} " in latest.stdout
+    assert f"试 --date {DAY} --session day。" in latest.stdout
+    with Store.open(f"sqlite:///{db}", create=False) as store:
+        first = next(store.iter_articles(newest_first=True))
+        late = datetime.fromisoformat(f"{DAY}T00:10:00+08:00").replace(day=THE_DAY.day + 1)
+        store.save([replace(first, upstream_id=f"{first.upstream_id}-late", published=late)])
+    after_midnight = run_cli("--db", str(db), "briefing").stdout
+    said = re.search(
+        r"存储中最新的消息在 (\S+ \S+)（北京时间）：试 --date (\S+) --session day", after_midnight
+    )
+    assert said and said.groups() == (f"{late:%Y-%m-%d %H:%M}", DAY), after_midnight
+    followed = run_cli("--db", str(db), "briefing", "--date", DAY, "--session", "day")
+    assert "本时段没有消息。" not in followed.stdout and not followed.stderr
 
 
 def test_the_site_pages_follow_the_settings_times(day: Store, tmp_path: Path) -> None:

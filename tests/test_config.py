@@ -77,3 +77,54 @@ def test_every_setting_is_documented() -> None:
         assert help_text, dotted
         assert f"`{dotted}`" in doc, f"{dotted} missing from docs/configuration.md"
         assert f"`{env_name}`" in doc
+
+
+def test_config_hides_secrets_unless_asked(tmp_path: Path) -> None:
+    """Wave 13's walk: `finews config` printed the MCP token in clear, and settings get
+    pasted into bug reports.  The token, a database or Redis password and webhook
+    addresses past their host are hidden; ``--show-secrets`` prints them (all made-up)."""
+    import json
+
+    from conftest import run_cli
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        # what wave 13's review found still printed: an override's password, a summarizer's
+        # key, a request shape's headers and token
+        'upstream_override = { "www.cls.cn" = "https://bob:0verride@proxy.example" }\n'
+        '[subscribers.desk]\nwebhooks = ["feishu:https://open.feishu.cn/open-apis/bot/v2/hook/'
+        'f00d-cafe"]\n'
+        '[briefing]\nsummarizer = "llm -m gpt-4o --key sk-SUMM4RY"\n'
+        '[[sources.shapes]]\nsource = "cls.telegraph"\nname = "mine"\n'
+        'base = "https://www.cls.cn"\nparams = { token = "P4RAM", page = "1" }\n'
+        'headers = { Authorization = "Bearer H3ADER", Cookie = "sid=C00KIE" }\n',
+        encoding="utf-8",
+    )
+    env = {
+        "FINEWS_MCP_TOKEN": "s3cret-token",
+        "FINEWS_DB": "postgresql+psycopg://finews:pa55word@127.0.0.1:5432/finews?password=qu3ry",
+        "FINEWS_WORKER_REDIS": "redis://:r3dis-pass@127.0.0.1:6379/0",
+        "FINEWS_ALERTS_WEBHOOKS": (
+            "dingtalk:https://oapi.dingtalk.com/robot/send?access_token=d1ng,"
+            "telegram:https://api.telegram.org/bot123:T0KEN/sendMessage?chat_id=42"
+        ),
+    }
+    secrets = (
+        "s3cret-token", "pa55word", "qu3ry", "r3dis-pass", "f00d-cafe", "d1ng", "T0KEN",
+        "0verride", "sk-SUMM4RY", "P4RAM", "H3ADER", "C00KIE",
+    )  # fmt: skip
+    for args in ((), ("--json",)):
+        shown = run_cli("--config", str(config), "config", *args, env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert not [s for s in secrets if s in shown.stdout], shown.stdout
+    data = json.loads(run_cli("--config", str(config), "config", "--json", env=env).stdout)
+    assert data["db_url"] == "postgresql+psycopg://finews:***@127.0.0.1:5432/finews?password=***"
+    assert data["briefing"]["summarizer"] == "llm -m gpt-4o --key ***"
+    assert data["sources"]["shapes"][0]["params"]["page"] == "1"
+    assert data["alerts"]["webhooks"] == [
+        "dingtalk:https://oapi.dingtalk.com/(hidden: --show-secrets)",
+        "telegram:https://api.telegram.org/(hidden: --show-secrets)",
+    ]
+    assert data["mcp"]["token"] == "(hidden: --show-secrets)"
+    full = run_cli("--config", str(config), "config", "--json", "--show-secrets", env=env)
+    assert all(s in full.stdout for s in secrets), full.stdout

@@ -227,12 +227,25 @@ def test_export_and_stories_command_give_the_story(db_url: str) -> None:
     assert top["path"] == f"story/{a['story']}/index.html"  # the site's story page
     text = run_cli("--db", db_url, "stories", "--since", "2026-05-01")
     assert "首发" in text.stdout and "2 家" in text.stdout
+    assert "hottest" not in text.stderr  # all of them
+    cut = run_cli("--db", db_url, "stories", "--since", "2026-05-01", "--limit", "1")
+    assert cut.stdout.count("首发") == 1
+    assert "the 1 hottest stories of the period (--limit N for more)" in cut.stderr
     # the later report's lag in the story page's words (晚 N 分钟 / 同一分钟), not "+N 分钟"
     assert re.search(r"晚 \d+ (分钟|小时)|同一分钟", text.stdout)
     assert not re.search(r"\+\d+ 分钟", text.stdout)
     # the default last 24 hours of a store of older news: where its news ends
     empty = run_cli("--db", db_url, "stories")
     assert empty.returncode == 0 and "the newest article is from 2026-08-" in empty.stderr
+    # … and the period it suggests holds the store's last day of news (wave 13's walk: it
+    # suggested the newest article's date, 6 articles of a store that ended after midnight)
+    suggested = re.search(r'try --since "([^"]+)" \(its last 24 hours\)', empty.stderr)
+    assert suggested, empty.stderr
+    followed = run_cli("--db", db_url, "stories", "--since", suggested.group(1))
+    assert followed.returncode == 0 and "首发" in followed.stdout, followed.stderr
+    # a period before the store's news begins: no hint that points past --until
+    before = run_cli("--db", db_url, "stories", "--since", "2020-01-01", "--until", "2020-01-02")
+    assert before.stderr.strip() == "no stories in that period", before.stderr
     # a period that ends before it starts is a mistake, said as `finews search` says it
     backwards = run_cli("--db", db_url, "stories", "--since", "2026-08-10", "--until", "2026-08-01")
     assert backwards.returncode == 2 and "is not before --until" in backwards.stderr

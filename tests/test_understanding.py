@@ -56,6 +56,11 @@ def test_upstream_code_forms() -> None:
     assert from_eastmoney("116.00700") == "00700.HK"
     assert from_eastmoney("105.AAPL") == "AAPL.US"
     assert from_eastmoney("90.BK0800") is None and from_eastmoney("garbage") is None
+    assert from_eastmoney("1.000001") == "000001.SH"  # 上证指数
+    assert from_eastmoney("0.399006") == "399006.SZ"  # 创业板指
+    # funds and convertible bonds Eastmoney tags by theme (real values of the corpus)
+    for fund in ("0.161631", "0.159945", "1.513880", "1.515980", "1.113050", "0.123100"):
+        assert from_eastmoney(fund) is None, fund
     assert from_prefixed("SZ000001") == "000001.SZ" and from_prefixed("sh600519") == "600519.SH"
     assert from_sina("cn", "sh600030") == "600030.SH"
     assert from_sina("hk", "06030") == "06030.HK"
@@ -79,9 +84,30 @@ def test_names_that_are_ordinary_words() -> None:
     # a sentence of the real 同花顺 flash of 华春莹 on 东盟 (wave 8's walk: tagged 动力源)
     assert codes(text_article("中国始终是全球经济“稳定锚”和“动力源”，中国的发展将")) == {}
     assert codes(text_article("动力源(600405)涨停")) == {"600405.SH": "code"}
+    # wave 13's walk: 数字人 (920670.BJ) inside 数字人民币, 鄂尔多斯 (600295.SH) the city
+    assert codes(text_article("中国人民银行新增8家数字人民币业务运营机构")) == {}
+    assert codes(text_article("推进内蒙古鄂尔多斯、陕西榆林等地建设")) == {}
+    assert codes(text_article("鄂尔多斯(600295)涨停")) == {"600295.SH": "code"}
     # an upstream tag confirms an ambiguous name
     confirmed = text_article("机器人涨停", stocks=(StockTag("300024.SZ", "", "upstream"),))
     assert codes(confirmed) == {"300024.SZ": "upstream"}
+
+
+def test_a_fund_tagged_by_theme_is_no_stock_even_when_stored_before() -> None:
+    """Eastmoney tags AI flashes with an AI fund (0.161631) and others with ETFs and
+    bonds, with no name anywhere: the adapter no longer reads them, and tags stored before
+    are dropped when the store is processed again (``finews reprocess``) — unless an
+    upstream named it."""
+    stored = text_article(
+        "广东省新增14款已完成登记的生成式人工智能服务",
+        stocks=(
+            StockTag("161631.SZ", "", "upstream"),
+            StockTag("513880.SH", "", "upstream"),
+            StockTag("600519.SH", "", "upstream"),
+            StockTag("980030.SZ", "消费电子", "upstream"),
+        ),
+    )
+    assert codes(stored) == {"600519.SH": "upstream", "980030.SZ": "upstream"}
 
 
 def test_real_fast_items_keep_upstream_tags_and_add_text_ones() -> None:

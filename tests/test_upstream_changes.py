@@ -588,6 +588,31 @@ def test_a_data_release_is_updated_in_place_when_its_figure_arrives(tmp_path: Pa
             calendar.events_on(store, "16/06/2026")
 
 
+def test_a_topic_renamed_upstream_is_one_topic_under_its_newest_name(tmp_path: Path) -> None:
+    """Wave 12's walk: a 财联社 subject renamed upstream (the same id, a new name) was two
+    rows of the topics list.  The seven real flashes of tests/data/flash/cls_search.jsonl,
+    the older four filed by hand under the old name, the newer three under the new."""
+    from finews.model import Topic
+    from finews.store import topics
+    from test_search import cls_flashes
+
+    made = sorted(cls_flashes(), key=lambda a: a.published)
+    made = [
+        replace(a, topics=(Topic("1556", "环球市场情报" if n < 4 else "全球市场情报"),))
+        for n, a in enumerate(made)
+    ] + [replace(made[0], upstream_id="other", topics=(Topic("7", "其他"),))]
+    with Store.open(f"sqlite:///{tmp_path / 't.db'}") as store:
+        store.save(made)  # the topics indexed in the same write
+        listed = topics.topics(store)
+        name, newest_first = topics.topic_articles(store, "1556")
+    assert [(t.id, t.name, t.articles) for t in listed] == [
+        ("1556", "全球市场情报", 7),
+        ("7", "其他", 1),
+    ]
+    assert name == "全球市场情报" and len(newest_first) == 7
+    assert listed[0].newest_at == int(made[-2].published.timestamp())
+
+
 @needs_chromium
 def test_a_topic_page_says_the_topics_total_and_leads_to_the_rest(tmp_path: Path) -> None:
     """Wave 12's walk: the list of topics said 111 where the topic's page said 共 100 条,
@@ -597,7 +622,6 @@ def test_a_topic_page_says_the_topics_total_and_leads_to_the_rest(tmp_path: Path
     from datetime import timedelta
 
     from finews.model import Topic
-    from finews.store import topics
     from test_search import cls_flashes
 
     base = cls_flashes()
@@ -613,8 +637,7 @@ def test_a_topic_page_says_the_topics_total_and_leads_to_the_rest(tmp_path: Path
     ]
     db = tmp_path / "t.db"
     with Store.open(f"sqlite:///{db}") as store:
-        store.save(made)
-        topics.index_topics(store, made)  # as a poll does after storing (finews.ingest)
+        store.save(made)  # the topics indexed in the same write
     with (
         serving(f"sqlite:///{db}", tmp_path / "site") as root,
         httpx.Client(base_url=root, timeout=10) as client,

@@ -632,6 +632,14 @@ def test_fetch_offline_fails_within_one_requests_retries_and_says_so(tmp_path: P
     assert "Traceback" not in result.stderr
     # one request's attempts (timeout × (retries + 1)), not once per source (7 sources)
     assert elapsed < 2 * 4 + 5, elapsed
+    # `check` says the same (wave 13's walk: "some sources unreachable", naming one of them)
+    checked = run_cli("--db", str(tmp_path / "f.db"), "check", env=env)
+    assert checked.returncode == 4 and "verdict: offline" in checked.stdout, checked.stdout
+    assert checked.stderr.strip() == (
+        "error: check: offline: source network: no source could be reached: this machine "
+        "looks offline (no host name resolves or no route); check the network, a proxy or "
+        "upstream_override"
+    ), checked.stderr
 
 
 # -- a new user's first steps (the w8 walk) -------------------------------------------------

@@ -225,7 +225,9 @@ def check_sources(settings: Settings, targets: list[tuple[str, str]]) -> list[Fi
     no retries, within ``http.timeout``."""
     import httpx
 
-    from finews.fetch.http import apply_override, short_url
+    from finews.fetch.http import apply_override, offline, short_url
+
+    unresolved: list[str] = []
 
     def probe(target: tuple[str, str]) -> Finding:
         key, url = target
@@ -234,6 +236,8 @@ def check_sources(settings: Settings, targets: list[tuple[str, str]]) -> list[Fi
             with httpx.Client(timeout=settings.http.timeout, follow_redirects=False) as client:
                 response = client.get(real, headers={"User-Agent": settings.http.user_agent})
         except httpx.HTTPError as exc:
+            if offline(exc):
+                unresolved.append(key)
             return Finding("source", key, FAIL, f"{short_url(real)}: {type(exc).__name__}: {exc}")
         return Finding(
             "source", key, OK, f"{short_url(real)} answers (HTTP {response.status_code})"
@@ -242,7 +246,18 @@ def check_sources(settings: Settings, targets: list[tuple[str, str]]) -> list[Fi
     if not targets:
         return []
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-        return list(pool.map(probe, targets))
+        found = list(pool.map(probe, targets))
+    if len(unresolved) == len(found):
+        # every one a name that does not resolve or no route: the machine, not the sources
+        # (wave 13's walk: seven failures, said as "some sources unreachable" and one of them)
+        found.insert(0, Finding("source", "network", FAIL, OFFLINE))
+    return found
+
+
+OFFLINE = (
+    "no source could be reached: this machine looks offline (no host name resolves or no "
+    "route); check the network, a proxy or upstream_override"
+)
 
 
 def exit_status(findings: list[Finding]) -> int:

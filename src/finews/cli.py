@@ -573,10 +573,13 @@ def search(
             if word.startswith("--") and len(word) > 2:
                 import difflib
 
+                from typer._click.exceptions import NoSuchOption  # Typer's own Click
+
                 options = [o for p in ctx.command.params for o in p.opts if o.startswith("--")]
                 near = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-                hint = f" (did you mean {near[0]}?)" if near else ""
-                raise typer.BadParameter(f"no such option: {word}{hint}", ctx, param_hint="QUERY")
+                # said as Click says it for every other command (it said "Invalid value for
+                # QUERY: no such option", blaming the query: wave 13's walk)
+                raise NoSuchOption(word, possibilities=near, ctx=ctx)
     text = " ".join(query)
     if not text.strip():
         raise typer.BadParameter("give a word to search for", ctx, param_hint="QUERY")
@@ -688,7 +691,7 @@ def search(
 
 # what `finews search --json` gives for each result, in this order (service.Result.as_dict)
 _RESULT_KEYS = (
-    "source", "id", "title", "time", "media", "url", "path", "stocks",
+    "source", "id", "article", "story", "title", "time", "media", "url", "path", "stocks",
     "important", "cluster", "score", "title_html", "snippet_html",
 )  # fmt: skip
 
@@ -1478,6 +1481,8 @@ def check(
         findings += checks.check_sources(c.settings, checks.source_urls(c.settings, feeds))
     status = checks.exit_status(findings)
     verdict = {0: "healthy", 1: "broken", 4: "some sources unreachable"}[status]
+    if status == 4 and any(f.detail == checks.OFFLINE for f in findings):
+        verdict = "offline"
     if as_json:
         _emit_json({"verdict": verdict, "findings": [f.as_dict() for f in findings]})
     else:
@@ -1609,9 +1614,10 @@ def stories(
         from finews.search.filters import where_news_ends
 
         hint = ""
-        if newest is not None:
+        if newest is not None and newest < start:
             # a store of older news (an import, a copy): say where its news ends (the MCP
-            # tools' empty answers say it in the same words)
+            # tools' empty answers say it in the same words) — not for a period before the
+            # store's news begins, where the hint led backwards (wave 13's review)
             hint = f" ({where_news_ends(newest, '--since')})"
         err.print(f"no stories in that period{hint}")
         return
@@ -1625,6 +1631,8 @@ def stories(
             # the story page's words (晚 6 小时 20 分钟), not "+380 分钟" (wave 9's walk)
             lag = "首发" if r is first else lag_label(first.published_at, r.published_at)
             out.print(Text(f"    {when}  {r.media}  {lag}  ", style="dim").append(r.title))
+    if len(found) == limit:  # the list may be cut: say so (wave 13's walk)
+        err.print(f"the {limit} hottest stories of the period (--limit N for more)")
 
 
 @app.command()
@@ -1659,10 +1667,12 @@ def briefing(
     import time
 
     from finews.briefing import periods
-    from finews.briefing.service import make
+    from finews.briefing.service import empty_note, make
 
     if as_json + as_markdown + as_html > 1:
-        raise typer.BadParameter("give one of --json, --markdown, --html", param_hint="--json")
+        from typer._click.exceptions import UsageError  # a conflict, not a bad value
+
+        raise UsageError("--json, --markdown and --html are one or another: give one", ctx)
     if session is not None and session not in periods.SESSIONS:
         raise typer.BadParameter(
             f"{session!r} is not one of {', '.join(periods.SESSIONS)}", param_hint="--session"
@@ -1671,12 +1681,14 @@ def briefing(
     c = _ctx(ctx)
     with c.open_store(write=False) as store:
         made = make(store, c.settings, when, session, now=time.time(), summarized=summary)
+        # a store of older news: where it ends and what to ask for, as the MCP resource says
+        note = empty_note(store, made, "试 --date {day:%Y-%m-%d} --session day")
     if as_json:
         _emit_json(made.as_dict())
     elif as_html:
         sys.stdout.write(made.html())
     else:
-        sys.stdout.write(made.markdown())
+        sys.stdout.write(made.markdown(note))
 
 
 @subscribers_app.command("list")
@@ -1830,8 +1842,15 @@ def config_cmd(
         bool, typer.Option("--markdown", help="Print the settings reference as Markdown.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets", help="Print tokens, passwords and webhook addresses in full."
+        ),
+    ] = False,
 ) -> None:
-    """Show the effective settings (file, environment and flags applied)."""
+    """Show the effective settings (file, environment and flags applied); secrets hidden
+    unless asked for."""
     from dataclasses import asdict
 
     from finews.config import describe_settings
@@ -1841,10 +1860,100 @@ def config_cmd(
         return
     data = asdict(_ctx(ctx).settings)
     data["db_url"] = _ctx(ctx).settings.db_url
+    if not show_secrets:
+        data = _secrets_hidden(data)
     if as_json:
         _emit_json(data)
     else:
         out.print_json(data=data)
+
+
+HIDDEN = "(hidden: --show-secrets)"
+
+
+_SECRET_NAME = re.compile(r"pass|pwd|token|secret|key|auth|cookie|sig|session|cred", re.I)
+"""A parameter, header or option name whose value is a credential."""
+_SECRET_OPTION = re.compile(
+    r"^(-{1,2}[\w-]*(?:pass|pwd|token|secret|key|auth|cred)[\w-]*)(=.*)?$", re.I
+)
+
+
+def _secrets_hidden(data: dict[str, Any]) -> dict[str, Any]:
+    """The settings as ``finews config`` prints them by default: what would let someone
+    else use the reader's services hidden (wave 13's walk: the MCP token was printed in
+    clear, and settings are pasted into bug reports).  Everywhere in the tree, a URL's
+    password and the values of query parameters named like a credential (``password=``,
+    ``access_token=``); every webhook address past its host (a DingTalk, Feishu or WeCom
+    hook's token is in its path or query, a Telegram bot's in its path); the MCP token; a
+    request shape's headers (``Authorization``, ``Cookie``) and its credential-named
+    parameters; the summarizer command's options named like a credential and the value
+    after them (``--key sk-…``)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    def url(value: str) -> str:
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return value
+        if not parts.scheme or "://" not in value:
+            return value
+        netloc = parts.netloc
+        if parts.password:
+            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode(
+                [(k, "***" if _SECRET_NAME.search(k) else v) for k, v in pairs], safe="*"
+            )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return url(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        return value
+
+    def hook(spec: str) -> str:
+        kind, _, address = spec.partition(":")
+        scheme, sep, rest = address.partition("://")
+        host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+        return f"{kind}:{scheme}{sep}{host}/{HIDDEN}" if sep else f"{kind}:{HIDDEN}"
+
+    def command(line: str) -> str:
+        words = line.split()
+        shown: list[str] = []
+        hide_next = False
+        for word in words:
+            option = _SECRET_OPTION.match(word)
+            if hide_next:
+                shown.append("***")
+                hide_next = False
+            elif option and option.group(2):
+                shown.append(f"{option.group(1)}=***")
+            elif option:
+                shown.append(word)
+                hide_next = True
+            else:
+                shown.append(url(word))
+        return " ".join(shown)
+
+    shown = walk(copy.deepcopy(data))
+    if shown["mcp"].get("token"):
+        shown["mcp"]["token"] = HIDDEN
+    shown["alerts"]["webhooks"] = [hook(h) for h in data["alerts"]["webhooks"]]
+    for name, subscriber in shown["subscribers"].items():
+        subscriber["webhooks"] = [hook(h) for h in data["subscribers"][name]["webhooks"]]
+    for shape in shown["sources"]["shapes"]:
+        shape["headers"] = {k: HIDDEN for k in shape["headers"]}
+        shape["params"] = {
+            k: HIDDEN if _SECRET_NAME.search(k) else v for k, v in shape["params"].items()
+        }
+    shown["briefing"]["summarizer"] = command(data["briefing"]["summarizer"])
+    return dict(shown)
 
 
 def settings_reference(rows: list[tuple[str, str, str, str]]) -> str:

@@ -23,7 +23,7 @@ from finews.model import Article, from_epoch
 from finews.sources.base import Source
 from finews.sources.drift import FieldChange
 from finews.sources.shapes import Candidates
-from finews.store import Store, backlog, calendar, topics, upstream
+from finews.store import Store, backlog, calendar, upstream
 
 log = logging.getLogger(__name__)
 
@@ -251,9 +251,7 @@ def poll_source(
                     articles = [_not_in_the_future(store, a, report) for a in articles]
                     # show first: stored (so pushed to open pages) with what the list gives
                     processed = [process(a) for a in articles]
-                    counts = store.save(processed).counts
-                    if any(a.topics for a in processed):
-                        topics.index_topics(store, [a for a in processed if a.topics])
+                    counts = store.save(processed).counts  # with their topics
                     report.new += counts["new"]
                     report.updated += counts["updated"]
                     report.unchanged += counts["unchanged"]
@@ -314,8 +312,6 @@ def _complete_and_save(
             continue
         complete = process(_not_in_the_future(store, done[0], report))
         store.save([complete])
-        if complete.topics:
-            topics.index_topics(store, [complete])
     store.note_fulltext_failure(source.key, failed)
     return failed
 

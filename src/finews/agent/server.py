@@ -20,6 +20,7 @@ logged here with its traceback.
 
 # no `from __future__ import annotations`: the SDK reads the tools' annotations, and the
 # limit's bound (a local, from the settings) must be evaluated where the tools are defined
+import difflib
 import hmac
 import json
 import logging
@@ -103,9 +104,14 @@ class FinewsServer(MCPServer[Any]):
     mistake becomes ``limit: at most 50 (got 1000)``, a mistake a tool finds its own
     message.  A crash stays the SDK's generic error (its text never reaches the client)."""
 
+    _parameters: dict[str, list[str]] | None = None
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        unknown = await self._unknown_arguments(name, arguments or {})
+        if unknown:
+            raise ToolError(unknown)
         try:
             return await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
@@ -117,6 +123,30 @@ class FinewsServer(MCPServer[Any]):
             if isinstance(cause, ToolError | ResourceError):
                 raise ToolError(str(cause)) from cause
             raise
+
+    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> str:
+        """An argument the tool does not take, said (``until: no such argument; latest_news
+        takes limit, since, source``), or "".  The SDK drops unknown names silently: a
+        mistyped filter (``stocks`` for ``stock``, ``until`` on a tool that has none) gave
+        unfiltered answers without a word (wave 13's walk: 1,014 articles for a window of
+        one minute)."""
+        if self._parameters is None:
+            listed = await self.list_tools()
+            self._parameters = {
+                t.name: sorted(t.input_schema.get("properties", {})) for t in listed
+            }
+        known = self._parameters.get(name)
+        if known is None:
+            return ""  # an unknown tool: the SDK's own error
+        said = []
+        for given in sorted(set(arguments) - set(known)):
+            near = difflib.get_close_matches(given, known, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            said.append(f"{given}: no such argument{hint}")
+        if not said:
+            return ""
+        takes = ", ".join(known) if known else "no arguments"
+        return "; ".join(said) + f"; {name} takes {takes}"
 
 
 _SAID = {

@@ -451,22 +451,16 @@ class Tools:
     def briefing(self, day: str | None = None, session: str | None = None) -> str:
         """A briefing's Markdown (no summarizer: a resource read stays quick and local)."""
         from finews.briefing.periods import SESSIONS, parse_day
-        from finews.briefing.service import make
+        from finews.briefing.service import empty_note, make
 
         if session is not None and session not in SESSIONS:
             raise RequestError(f"session {session!r} is not one of {', '.join(SESSIONS)}")
         when = parse_day(day) if day else None
         made = make(self.store, self.settings, when, session, now=self._now(), summarized=False)
-        note = ""
-        newest = self.store.newest() if not made.briefing.articles else None
-        if newest is not None and newest < made.briefing.period.since:
-            # a store of older news: where it ends, and the briefing that has it
-            day = from_epoch(newest).strftime("%Y-%m-%d")
-            note = (
-                f"存储中最新的消息在 {from_epoch(newest):%Y-%m-%d %H:%M}（北京时间）："
-                f"读 finews://briefing/{day}/day。"
-            )
-        return made.markdown(note)
+        # a store of older news: where it ends, and what to read instead
+        return made.markdown(
+            empty_note(self.store, made, "读 finews://briefing/{day:%Y-%m-%d}/day")
+        )
 
     def source_health(self) -> SourceHealth:
         polls = schema.source_status

@@ -148,6 +148,8 @@ class Briefing:
     """reports published in the period"""
     stories: int
     """stories with a report in the period"""
+    important_total: int = 0
+    """important stories in the period; ``important`` lists at most 30 of them"""
     summary: str = ""
     """what the configured summarizer said of it (empty: none)"""
 
@@ -291,6 +293,26 @@ def _story(story_id: int, rows: Sequence[Row]) -> BriefStory:
     )
 
 
+def _most_told(stories: list[BriefStory], room: int) -> list[BriefStory]:
+    """The important stories a briefing lists when more are flagged than fit: the most told
+    (``stories`` is in rank order) — not the period's first (wave 13's walk: a close briefing
+    ended at 09:39); those tied at the last score that fits spread evenly over the period,
+    not its latest (wave 13's review: 42 tied at the top of a day, the 30 shown all after
+    13:40)."""
+    ranked = [s for s in stories if s.important]
+    if len(ranked) <= room:
+        return ranked
+    if room <= 0:
+        return []
+    last = ranked[room - 1].score
+    sure = [s for s in ranked if s.score > last]
+    tied = sorted(
+        (s for s in ranked if s.score == last), key=lambda s: (s.first.published_at, s.id)
+    )
+    left = room - len(sure)
+    return sure + [tied[i * len(tied) // left] for i in range(left)]
+
+
 def compose(
     rows: Sequence[Row],
     period: Period,
@@ -315,9 +337,8 @@ def compose(
     for s in stories:
         if len(grouped[s.group]) < per_group:
             grouped[s.group].append(s)
-    flagged = sorted(
-        (s for s in stories if s.important), key=lambda s: (s.first.published_at, s.id)
-    )
+    flagged = sorted(_most_told(stories, important), key=lambda s: (s.first.published_at, s.id))
+    important_total = sum(1 for s in stories if s.important)
     counts: Counter[str] = Counter()
     named: dict[str, str] = dict(names or {})
     for s in stories:
@@ -329,7 +350,8 @@ def compose(
     return Briefing(
         period=period,
         groups=tuple((g, tuple(grouped[g])) for g in GROUPS if grouped[g]),
-        important=tuple(flagged[:important]),
+        important=tuple(flagged),
+        important_total=important_total,
         stocks=tuple(StockCount(c, named.get(c, ""), n) for c, n in ranked),
         articles=sum(
             1 for members in told.values() for r in members if r.published_at >= period.since
@@ -386,5 +408,6 @@ def as_dict(b: Briefing, link: Any) -> dict[str, Any]:
         "summary": b.summary,
         "groups": [{"group": g, "stories": [story(s) for s in ss]} for g, ss in b.groups],
         "important": [story(s) for s in b.important],
+        "important_total": b.important_total,
         "stocks": [{"code": s.code, "name": s.name, "stories": s.stories} for s in b.stocks],
     }

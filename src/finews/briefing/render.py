@@ -47,6 +47,14 @@ def when_line(s: BriefStory, day: date | None = None) -> str:
     return f"{clock(first.published_at, day)} {first.media}{told}{flag}"
 
 
+def important_shown(b: Briefing) -> str:
+    """What the list of important stories leaves out, when it does: 共 106 条重要消息，
+    以下是报道最多的 30 条（按时间排列）。"""
+    return (
+        f"共 {b.important_total} 条重要消息，以下是报道最多的 {len(b.important)} 条（按时间排列）。"
+    )
+
+
 def stock_label(code: str, name: str) -> str:
     return f"{name} {code}" if name else code
 
@@ -83,6 +91,8 @@ def markdown(b: Briefing, link: Link, site_title: str = "金融消息", empty_no
     lines += ["## 重要消息", ""]
     if not b.important:
         lines += ["本时段没有标为重要的消息。", ""]
+    elif len(b.important) < b.important_total:
+        lines += [important_shown(b), ""]
     for s in b.important:
         first = s.first
         item = f"[{_md(s.headline)}]({link(first)})"
@@ -106,7 +116,9 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.globals.update(clock=clock, heat_label=heat_label, stock_label=stock_label)
+_ENV.globals.update(
+    clock=clock, heat_label=heat_label, stock_label=stock_label, important_shown=important_shown
+)
 
 
 def html_body(b: Briefing, link: Link, story_link: Callable[[int], str]) -> str:

@@ -124,7 +124,7 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _offline(exc: BaseException) -> bool:
+def offline(exc: BaseException) -> bool:
     """Whether a transport error means this machine reaches nothing: a name that does
     not resolve, no route to the network (rather than one server refusing or timing out)."""
     seen: BaseException | None = exc
@@ -284,7 +284,7 @@ class Fetcher:
                 last_error = f"timed out after {self.policy.timeout:g} s"
             except httpx.TransportError as exc:
                 last_error = f"connection failed: {type(exc).__name__}: {exc}"
-                if _offline(exc):
+                if offline(exc):
                     if self.network_down:
                         raise FetchError(
                             f"GET {shown}: {last_error} (the network looks down: an earlier "

@@ -76,12 +76,12 @@ def _inside_number(text: str, at: int) -> bool:
 
 
 def _word_cut(sentence: str, limit: int) -> str:
-    # imported here: jieba's dictionary costs a second to load, and most headlines are
-    # settled above without it
-    from finews.search.segment import tokenizer
+    # imported here: the segmenter's dictionary, and most headlines are settled above
+    # without it
+    from finews.search.segment import precise_cut
 
     kept = ""
-    for word in tokenizer().cut(sentence, HMM=False):
+    for word in precise_cut(sentence):
         if len(kept) + len(word) > limit:
             break
         kept += word

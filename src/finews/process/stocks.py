@@ -30,7 +30,12 @@ import ahocorasick
 
 from finews.errors import InputError
 from finews.model import Article, StockTag
-from finews.process.stockcodes import a_share_exchange, from_eastmoney_marker, from_prefixed
+from finews.process.stockcodes import (
+    a_share_exchange,
+    from_eastmoney_marker,
+    from_prefixed,
+    is_share_code,
+)
 from finews.process.text import titled_text
 
 log = logging.getLogger(__name__)
@@ -254,6 +259,8 @@ class StockTagger:
 
         for tag in article.stocks:
             name = tag.name or self.directory.display.get(tag.code, "")
+            if not name and not is_share_code(tag.code):
+                continue  # a fund or bond tagged by theme (and stored before wave 13)
             add(tag.code, name, tag.origin, tag.move)
         for code in marker_codes(article.body_html):
             add(code, "", "marker")

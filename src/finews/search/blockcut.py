@@ -25,14 +25,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from finews.search.quickseg import RE_ENG, RE_HAN, blocks
-
-if TYPE_CHECKING:
-    import jieba
 
 _WORD_CHAR = re.compile(r"\w")
 
@@ -40,12 +36,18 @@ REMEMBERED = 32_768
 """Blocks whose indexed words are kept (a few MB): the last days' recurring phrases."""
 
 
-class SearchCut:
-    """jieba's search-mode cut over one tokenizer's dictionary (built with its words)."""
+Lookup = Callable[[str], "int | None"]
+"""A word's frequency in the dictionary: 0 for a prefix of a word, None when unknown."""
 
-    def __init__(self, tokenizer: jieba.Tokenizer) -> None:
-        self._freq: dict[str, int] = tokenizer.FREQ
-        self._logtotal = math.log(tokenizer.total)
+
+class SearchCut:
+    """jieba's search-mode cut over one dictionary: a tokenizer's own (``FREQ.get`` and
+    ``total``, built with its words) or the same dictionary read from the quick file
+    (:class:`finews.search.quickseg.QuickDictionary`) without loading jieba."""
+
+    def __init__(self, lookup: Lookup, total: int) -> None:
+        self._lookup = lookup
+        self._logtotal = math.log(total)
         self._weights: dict[str, float] = {}
         self.indexed_block = lru_cache(maxsize=REMEMBERED)(self._indexed_block)
 
@@ -77,13 +79,13 @@ class SearchCut:
     def _weight(self, word: str) -> float:
         w = self._weights.get(word)
         if w is None:
-            w = math.log(self._freq.get(word) or 1) - self._logtotal
+            w = math.log(self._lookup(word) or 1) - self._logtotal
             self._weights[word] = w
         return w
 
     def block(self, block: str) -> tuple[str, ...]:
         """A block's search-mode words, as jieba gives them."""
-        freq = self._freq
+        freq = self._lookup
         weights = self._weights
         weight = self._weight
         n = len(block)
@@ -98,7 +100,7 @@ class SearchCut:
             i = k
             frag = block[k]
             while i < n:
-                f = freq.get(frag)
+                f = freq(frag)
                 if f is None:
                     break
                 if f:
@@ -132,16 +134,16 @@ class SearchCut:
 
     def _expand(self, word: str, out: list[str]) -> None:
         """jieba's ``cut_for_search``: a long word's dictionary 2- and 3-grams, then it."""
-        freq = self._freq
+        freq = self._lookup
         n = len(word)
         if n > 2:
             for i in range(n - 1):
                 gram = word[i : i + 2]
-                if freq.get(gram):
+                if freq(gram):
                     out.append(gram)
         if n > 3:
             for i in range(n - 2):
                 gram = word[i : i + 3]
-                if freq.get(gram):
+                if freq(gram):
                     out.append(gram)
         out.append(word)

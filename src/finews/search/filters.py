@@ -156,7 +156,15 @@ def _similar_names(given: str, directory: StockDirectory) -> list[str]:
     first two characters (the names of 贵州…)."""
     near = similar_stocks(given, directory.display)
     if not near and not given.isascii() and len(given) >= 3:
-        near = similar_stocks(given[:2], directory.display, limit=3)
+        # nearest first: 贵州茅台 (one character off) before 贵州轮胎 (two; wave 13's walk)
+        sharing = similar_stocks(given[:2], directory.display, limit=1000)
+        typed = normalise_name(given)
+
+        def likeness(entry: str) -> float:
+            name = normalise_name(entry.rsplit(" ", 1)[0])
+            return difflib.SequenceMatcher(None, typed, name).ratio()
+
+        near = sorted(sharing, key=lambda e: -likeness(e))[:3]
     return near
 
 
@@ -275,14 +283,17 @@ def _minute(epoch: int) -> str:
 
 def where_news_ends(newest: int | None, option: str = "since") -> str:
     """Where a store's news ends, for an empty answer on a period (a store of older news:
-    an import, a copy): ``the newest article is from 2026-06-16 09:45: try since
-    2026-06-16 or a longer period`` — ``finews stories``' words, the MCP tools' notes
-    (``option``: how the asker writes the period, ``--since`` or ``since``)."""
+    an import, a copy): ``the newest article is from 2026-08-18 00:17: try since
+    "2026-08-17 00:17" (its last 24 hours) or a longer period`` — ``finews stories``' words,
+    the MCP tools' notes (``option``: how the asker writes the period, ``--since`` or
+    ``since``).  The day of the newest article was suggested until wave 13's walk: a store
+    whose news ended just after midnight got a day of 6 articles."""
     if newest is None:
         return "the store holds no articles yet"
+    day_before = _minute(newest - 24 * 3600)
     return (
-        f"the newest article is from {_minute(newest)}: try {option}"
-        f" {from_epoch(newest):%Y-%m-%d} or a longer period"
+        f'the newest article is from {_minute(newest)}: try {option} "{day_before}"'
+        " (its last 24 hours) or a longer period"
     )
 
 

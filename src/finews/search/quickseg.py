@@ -17,13 +17,16 @@ compares the two on every sentence of the test corpus.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import math
 import os
 import re
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from importlib.metadata import version
@@ -42,12 +45,16 @@ _DATA_FILES = (
     "search_aliases.txt",
     "search_synonyms.txt",
 )
+_BUILDERS = ("segment.py", "aliases.py", "quickseg.py")
+"""The modules beside this one that decide what the dictionary holds."""
 # jieba 0.42's patterns (jieba/__init__.py)
 RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
 RE_SKIP = re.compile("(\r\n|\\s)", re.U)
 RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
 
 _MAX_REMEMBERED = 100_000
+_UNSEEN = object()
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _opened: QuickDictionary | None = None
 
@@ -74,6 +81,10 @@ def cache_key() -> str:
     if spec and spec.origin:
         stat = (Path(spec.origin).parent / "dict.txt").stat()
         digest.update(f"{stat.st_size}:{int(stat.st_mtime)}".encode())
+    # and the code that builds it (the words added, their weight, the alias table): since
+    # wave 13 the file decides the index's words, not only a query's (wave 13's review)
+    for module in _BUILDERS:
+        digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()[:24]
 
 
@@ -81,26 +92,52 @@ class QuickDictionary:
     """jieba's finished dictionary on disk: frequency lookups by SQL."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
+        self._instead: dict[str, int] | None = None
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         from finews.search.aliases import AliasTable
 
         total, aliases = self.db.execute("SELECT total, aliases FROM meta").fetchone()
+        self.total = int(total)
         self.logtotal = math.log(total)
+        self.lookups = 0
+        """Words read from the file so far (the cost :func:`finews.search.segment` weighs
+        against loading jieba's whole dictionary)."""
         self.aliases: AliasTable = AliasTable.from_json(aliases)
         self._seen: dict[str, int | None] = {}
         self._lock = threading.Lock()
 
     def freq(self, word: str) -> int | None:
         """The word's frequency; 0 for a prefix of a word; None when unknown."""
-        if word in self._seen:
-            return self._seen[word]
-        with self._lock:  # one connection, shared by a server's threads
-            row = self.db.execute("SELECT n FROM freq WHERE w = ?", (word,)).fetchone()
+        known = self._seen.get(word, _UNSEEN)  # one read: a clear() may come between two
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
+        if self._instead is not None:
+            return self._instead.get(word)
+        try:
+            with self._lock:  # one connection, shared by a server's threads
+                row = self.db.execute("SELECT n FROM freq WHERE w = ?", (word,)).fetchone()
+                self.lookups += 1
+        except sqlite3.Error as exc:
+            return self._damaged(word, exc)
         value = None if row is None else int(row[0])
         if len(self._seen) > _MAX_REMEMBERED:
             self._seen.clear()  # a long-running server sees endless substrings
         self._seen[word] = value
         return value
+
+    def _damaged(self, word: str, exc: sqlite3.Error) -> int | None:
+        """A file damaged after it was opened (a disk error, a partial copy): this process
+        answers from jieba's dictionary itself — the same words, a second later — and the
+        file is removed so that the next process writes it again (wave 13's review: every
+        fetch failed, for good, on a damaged page)."""
+        from finews.search.segment import tokenizer
+
+        log.warning("search dictionary %s is damaged (%s): removed, jieba loaded", self.path, exc)
+        self._instead = tokenizer().FREQ
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        return self._instead.get(word)
 
     def _dag(self, sentence: str) -> dict[int, list[int]]:
         dag: dict[int, list[int]] = {}
@@ -190,6 +227,20 @@ def write(path: Path, freq: dict[str, int], total: int, aliases: AliasTable) -> 
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    _remove_older(path)
+
+
+def _remove_older(path: Path) -> None:
+    """The dictionaries of other versions or data (9 MB each) and what killed writers left
+    (an hour old): a cache of one file, not of every version ever run."""
+    for other in path.parent.glob("jieba-*.sqlite"):
+        if other != path:
+            with contextlib.suppress(OSError):
+                other.unlink()  # a process still reading it keeps its open file
+    for left in path.parent.glob("tmp*.tmp"):
+        with contextlib.suppress(OSError):
+            if left.stat().st_mtime < time.time() - 3600:
+                left.unlink()
 
 
 def dictionary() -> QuickDictionary | None:
@@ -201,6 +252,9 @@ def dictionary() -> QuickDictionary | None:
             return _opened
         try:
             path = cache_folder() / f"jieba-{cache_key()}.sqlite"
+        except OSError:
+            return None
+        try:
             if not path.exists():
                 from finews.search.aliases import default_aliases
                 from finews.search.segment import tokenizer
@@ -208,6 +262,10 @@ def dictionary() -> QuickDictionary | None:
                 full = tokenizer()
                 write(path, full.FREQ, full.total, default_aliases())
             _opened = QuickDictionary(path)
+        except sqlite3.DatabaseError:  # a damaged file: written again by the next process
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
         except (OSError, sqlite3.Error, ValueError):
             return None
         return _opened

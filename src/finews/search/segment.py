@@ -71,17 +71,44 @@ def index_text(text: str) -> str:
     return _search_cut().indexed(text)
 
 
+QUICK_LOOKUPS = 60_000
+"""Words a process may read from the quick dictionary file for the index before it loads
+jieba's whole dictionary instead.  Reading the file costs about 1.4 ms more an article
+than the dictionary in memory, whose load costs about 1.5 s: a poll's few dozen flashes
+(a ``finews fetch`` from cron) read a few thousand words and never load jieba; a process
+that goes on indexing passes the mark after about a thousand articles — having spent on
+the file about what the load costs, as a rent-or-buy rule does (docs/benchmarks.md, wave
+13).  A batch of hundreds loads it at once (:func:`finews.store.articles.prepare`)."""
+
 _cut: blockcut.SearchCut | None = None
+_cut_file: quickseg.QuickDictionary | None = None
+"""The quick dictionary the cut reads, or None when it reads jieba's own in memory."""
 
 
 def _search_cut() -> blockcut.SearchCut:
-    global _cut
-    if _cut is None:
-        made = blockcut.SearchCut(tokenizer())
-        with _lock:
-            if _cut is None:
-                _cut = made
-    return _cut
+    global _cut, _cut_file
+    cut, file = _cut, _cut_file
+    if cut is not None and (file is None or (file.lookups < QUICK_LOOKUPS and _tokenizer is None)):
+        return cut
+    quick = quickseg.dictionary() if cut is None and _tokenizer is None else None
+    if quick is not None and _tokenizer is None:  # (writing the file first loads jieba)
+        made = blockcut.SearchCut(quick.freq, quick.total)
+    else:
+        quick = None
+        full = tokenizer()
+        made = blockcut.SearchCut(full.FREQ.get, full.total)
+    with _lock:
+        _cut, _cut_file = made, quick
+    return made
+
+
+def precise_cut(sentence: str) -> Iterator[str]:
+    """jieba's precise cut without HMM, every piece (punctuation and spaces too): from the
+    quick dictionary when jieba is not loaded in this process."""
+    quick = None if _tokenizer is not None else quickseg.dictionary()
+    if quick is not None:
+        return quick.cut(sentence)
+    return iter(tokenizer().cut(sentence, HMM=False))
 
 
 def parts(word: str) -> tuple[str, ...]:

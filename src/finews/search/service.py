@@ -63,6 +63,10 @@ class Result:
         return {
             "source": a.source,
             "id": a.upstream_id,
+            # the keys export json, stories --json and the MCP tools give an article and its
+            # story (wave 13's walk: a script could not join search results to them)
+            "article": f"{a.source}/{a.upstream_id}",
+            "story": self.cluster,
             "title": a.title,
             "time": a.published_beijing.isoformat(),
             "media": a.media,
@@ -70,7 +74,7 @@ class Result:
             "path": self.path,
             "stocks": [s.as_dict() for s in a.stocks],
             "important": a.important,
-            "cluster": self.cluster,
+            "cluster": self.cluster,  # ``story`` under its older name
             "score": round(self.score, 4),
             "title_html": self.title_html,
             "snippet_html": self.snippet_html,

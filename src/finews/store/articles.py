@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from finews.model import Article, StockTag
 from finews.process import dedup
 from finews.process.clean import CLEAN_REVISION, clean_body
+from finews.search import segment
 from finews.store import clusters, derivehelper, fulltext, schema
 from finews.store.decide import Insert, Intent, Stored, Unchanged, Update, decide
 from finews.store.rows import (
@@ -179,6 +180,10 @@ def prepare(conn: Connection, batch: list[Article]) -> Prepared:
         for article in batch
         if (written := _written(decide(existing.get(article.key), article))) is not None
     ]
+    if len(to_write) >= derivehelper.MIN_ARTICLES:
+        # a big batch: jieba's whole dictionary in memory pays for its load (about a
+        # second) within it; a poll's few dozen read the quick file (search.segment)
+        segment.tokenizer()
     if derivehelper.wanted(len(to_write)):
         return derivehelper.Derivations(to_write, derive).start()
     return {written: derive(written) for written in to_write}

@@ -31,7 +31,17 @@ from finews.errors import StoreError
 from finews.model import Article
 from finews.search.query import Query
 from finews.store import articles as writes
-from finews.store import backlog, extent, fulltext, notify, reads, search, sourcestatus, stats
+from finews.store import (
+    backlog,
+    extent,
+    fulltext,
+    notify,
+    reads,
+    search,
+    sourcestatus,
+    stats,
+    topics,
+)
 from finews.store import stories as story_queries
 from finews.store.articles import SaveReport
 from finews.store.engine import (
@@ -142,6 +152,7 @@ class Store:
         try:
             with self._write() as conn:
                 report = writes.save(conn, batch, prepared, stamp)
+                topics.write_topics(conn, batch)  # the topic pages' index, in the same write
                 changed = report.counts["new"] + report.counts["updated"] > 0
                 if changed:
                     notify.in_transaction(conn)  # PostgreSQL: sent with the commit (#17)
