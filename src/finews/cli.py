@@ -1901,8 +1901,8 @@ def _secrets_hidden(data: dict[str, Any]) -> dict[str, Any]:
         if parts.password:
             netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
         query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_SECRET_NAME.search(k) for k, _ in pairs):  # else as it was written
             query = urlencode(
                 [(k, "***" if _SECRET_NAME.search(k) else v) for k, v in pairs], safe="*"
             )
