@@ -797,3 +797,42 @@ def test_host_spacing_holds_under_the_busy_schedule(tmp_path: Path) -> None:
         spans = [c - a for a, _, c in zip(times[1:], times[2:], times[3:], strict=False)]
         assert min(spans) >= 0.5, f"{site}: three requests within {min(spans):.3f} s"
         assert (times[-1] - times[0]) / (len(times) - 1) >= 0.29
+
+
+def test_a_build_in_flight_is_finished_not_abandoned_at_shutdown(tmp_path: Path) -> None:
+    """Shutdown cancels the builder; a build it had started went on in its thread while
+    the final build wrote the same folder (wave 13: once, under load, the home page linked a
+    story page that was not there).  A cancelled builder leaves its build running to the
+    end, and shutdown waits for it before building again.  The real articles of the site
+    tests, a real first build (about a second) on this machine's disk."""
+    from finews.store import Store
+    from sitedata import populate
+
+    settings = dataclasses.replace(
+        load_settings(env={}),
+        db=f"sqlite:///{tmp_path / 'run.db'}",
+        data_dir=str(tmp_path),
+        site=dataclasses.replace(load_settings(env={}).site, out=str(tmp_path / "site")),
+    )
+    with Store.open(settings.db_url) as store:
+        populate(store)
+
+    async def scenario() -> tuple[bool, int, int]:
+        runner = Runner(settings)
+        runner.store = Store.open(settings.db_url)
+        try:
+            builder = asyncio.create_task(runner._build())
+            while not (tmp_path / "site").exists() and not any(tmp_path.glob(".site*")):
+                await asyncio.sleep(0.01)  # the build's thread has begun writing
+            builder.cancel()
+            await asyncio.gather(builder, return_exceptions=True)
+            going_on = runner._building is not None and not runner._building.done()
+            before = runner.stats.builds
+            await runner._build_finished()
+            return going_on, before, runner.stats.builds
+        finally:
+            runner.store.close()
+
+    going_on, before, after = asyncio.run(scenario())
+    assert going_on and before == 0 and after == 1
+    assert (tmp_path / "site" / "index.html").exists()

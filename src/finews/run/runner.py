@@ -110,6 +110,7 @@ class Runner:
         self._alerts_wanted = asyncio.Event()
         self._subscribers_wanted = asyncio.Event()
         self._polls: set[asyncio.Task[None]] = set()
+        self._building: asyncio.Future[None] | None = None
         self._completing: dict[str, asyncio.Task[None]] = {}
         self._complete_again: set[str] = set()
         self._retried: dict[str, float] = {}
@@ -173,6 +174,7 @@ class Runner:
             if self._polls:
                 log.info("stopping: waiting for %d poll(s) in flight", len(self._polls))
             await asyncio.gather(*self._polls, return_exceptions=True)
+            await self._build_finished()  # never two builds writing the site at once
             if clean and self.settings.run.build and self._build_wanted.is_set():
                 await self._build()
             if web is not None:
@@ -333,7 +335,22 @@ class Runner:
             await self._build()
 
     async def _build(self) -> None:
+        """Build the site; a build once started is never cut off.  Cancelling the builder
+        at shutdown abandoned the build's thread, which went on writing while the final
+        build wrote the same folder — two builds at once, in place (wave 13: the home page
+        once linked a story page that was not there).  The thread's work is a task of its
+        own, shielded; shutdown waits for it (:meth:`_build_finished`)."""
         self._build_wanted.clear()
+        running = asyncio.ensure_future(self._build_now())
+        self._building = running
+        await asyncio.shield(running)
+
+    async def _build_finished(self) -> None:
+        """Wait for a build in flight, if any (its builder may have been cancelled)."""
+        if self._building is not None:
+            await asyncio.gather(self._building, return_exceptions=True)
+
+    async def _build_now(self) -> None:
         try:
             report = await anyio.to_thread.run_sync(
                 lambda: build_site(
