@@ -90,7 +90,7 @@ def _search_cut() -> blockcut.SearchCut:
     cut, file = _cut, _cut_file
     if cut is not None and (file is None or (file.lookups < QUICK_LOOKUPS and _tokenizer is None)):
         return cut
-    quick = quickseg.dictionary() if cut is None and _tokenizer is None else None
+    quick = _quick() if cut is None else None
     if quick is not None and _tokenizer is None:  # (writing the file first loads jieba)
         made = blockcut.SearchCut(quick.freq, quick.total)
     else:
@@ -102,10 +102,15 @@ def _search_cut() -> blockcut.SearchCut:
     return made
 
 
+def _quick() -> quickseg.QuickDictionary | None:
+    """The quick dictionary file, when jieba is not loaded in this process (else None)."""
+    return None if _tokenizer is not None else quickseg.dictionary()
+
+
 def precise_cut(sentence: str) -> Iterator[str]:
     """jieba's precise cut without HMM, every piece (punctuation and spaces too): from the
     quick dictionary when jieba is not loaded in this process."""
-    quick = None if _tokenizer is not None else quickseg.dictionary()
+    quick = _quick()
     if quick is not None:
         return quick.cut(sentence)
     return iter(tokenizer().cut(sentence, HMM=False))
@@ -137,14 +142,11 @@ def query_words(text: str) -> list[str]:
     """The words of a piece of query text, in order (precise mode).  Without jieba loaded
     in this process, cut by :mod:`finews.search.quickseg` (the same words, without the
     second it takes to load jieba)."""
-    quick = None if _tokenizer is not None else quickseg.dictionary()
-    if quick is not None:
-        return list(_words(quick.cut(text)))
-    return list(_words(tokenizer().cut(text, HMM=False)))
+    return list(_words(precise_cut(text)))
 
 
 def _query_freq() -> Callable[[str], int | None]:
-    quick = None if _tokenizer is not None else quickseg.dictionary()
+    quick = _quick()
     if quick is not None:
         return quick.freq
     freq: dict[str, int] = tokenizer().FREQ
@@ -172,5 +174,5 @@ def word_weight(word: str) -> float:
 def query_aliases() -> AliasTable:
     """The alias table for parsing a query: the quick dictionary's copy when jieba is not
     loaded in this process (building the table takes a fifth of a second)."""
-    quick = None if _tokenizer is not None else quickseg.dictionary()
+    quick = _quick()
     return quick.aliases if quick is not None else default_aliases()
