@@ -15,6 +15,7 @@ import pytest
 
 from finews.store import Store
 from standin import HOSTS, EastmoneyStandin, real_posts
+from zygote import run_finews
 
 DATA = Path(__file__).parent / "data"
 JEKYLL_REAL = DATA / "jekyll" / "real"
@@ -146,8 +147,12 @@ def store(db_url: str) -> Iterator[Store]:
 def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """The real ``finews`` command in a subprocess, as a user runs it."""
+    """The real ``finews`` command in a process of its own, as a user runs it (forked from
+    one that has imported the package already: ``tests/zygote.py``)."""
     full_env = {**os.environ, **(env or {})}
+    forked = run_finews(list(args), full_env, timeout)
+    if forked is not None:
+        return forked
     return subprocess.run(
         [sys.executable, "-m", "finews", *args],
         capture_output=True,
