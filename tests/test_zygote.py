@@ -52,7 +52,7 @@ def test_a_forked_run_answers_as_a_fresh_one(
             **os.environ,
             "FINEWS_DATA_DIR": str(tmp_path / f"data-{how}"),
             "FINEWS_HTTP_TIMEOUT": "7",
-            "FINEWS_NO_SUCH_SETTING": "1",  # a warning on stderr
+            "FINEWS_HTTP_TIMOUT": "1",  # misspelt: a warning on stderr
         }
         forked = run_finews(args, env, 120) if how == "forked" else _fresh(args, env)
         assert forked is not None
@@ -65,4 +65,4 @@ def test_a_forked_run_answers_as_a_fresh_one(
         )
     assert answers[0] == answers[1]
     if args[0] == "config":  # the child's environment is the one it was given
-        assert '"timeout": 7.0' in answers[0][1] and "FINEWS_NO_SUCH_SETTING" in answers[0][2]
+        assert '"timeout": 7.0' in answers[0][1] and "FINEWS_HTTP_TIMOUT" in answers[0][2]
