@@ -79,14 +79,15 @@ def _worker_number() -> int:
     return int(XDIST_WORKER.removeprefix("gw")) if XDIST_WORKER.startswith("gw") else -1
 
 
-def _worker_postgres_url(url: str) -> str:
-    """This xdist worker's own database beside the given one (created on first use)."""
+def _worker_postgres_url(url: str, suffix: str = "") -> str:
+    """This xdist worker's own database beside the given one (created on first use);
+    ``suffix`` names another of its own (a store shared by a module's tests)."""
     from sqlalchemy import create_engine
 
-    if _worker_number() < 0:
+    if _worker_number() < 0 and not suffix:
         return url
     base, _, name = url.rpartition("/")
-    own = f"{name}_{XDIST_WORKER}"
+    own = f"{name}_{XDIST_WORKER or 'main'}{suffix}"
     engine = create_engine(
         url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
     )
@@ -109,11 +110,12 @@ def _worker_redis_url(url: str) -> str:
     return f"{base}/{start + 1 + _worker_number()}"
 
 
-def postgres_url() -> str:
-    """A PostgreSQL database emptied for this test (its public schema dropped)."""
+def postgres_url(suffix: str = "") -> str:
+    """A PostgreSQL database emptied for this test (its public schema dropped); with a
+    ``suffix``, another database of this worker's, which no other test empties."""
     from sqlalchemy import create_engine
 
-    url = _worker_postgres_url(_service(POSTGRES_URL, "PostgreSQL"))
+    url = _worker_postgres_url(_service(POSTGRES_URL, "PostgreSQL"), suffix)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
