@@ -9,6 +9,8 @@ folder, the arguments and a failure's exit status.
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +68,55 @@ def test_a_forked_run_answers_as_a_fresh_one(
     assert answers[0] == answers[1]
     if args[0] == "config":  # the child's environment is the one it was given
         assert '"timeout": 7.0' in answers[0][1] and "FINEWS_HTTP_TIMOUT" in answers[0][2]
+
+
+def test_a_run_cut_short_leaves_the_next_one_its_own_answer(tmp_path: Path) -> None:
+    """A run that times out, and one interrupted from outside (pytest-timeout raises in
+    the waiting test), take their child with them: the next run gets its own exit status
+    and output, not the late answer of the one before."""
+    env = {**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data")}
+    db = str(tmp_path / "finews.db")
+    made = run_finews(["--db", db, "import", "jekyll", str(SEED.parent)], env, 120)
+    assert made is not None and made.returncode in {0, 3}, made  # 3: one broken post
+    serve = ["--db", db, "serve", "--port", "0"]
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_finews([*serve, "--site", str(tmp_path / "a")], env, 4)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(4)
+    try:
+        with pytest.raises(Interrupted):
+            run_finews([*serve, "--site", str(tmp_path / "b")], env, 60)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    after = run_finews(["nonsense"], env, 60)
+    assert after is not None
+    assert (after.returncode, after.stdout, after.stderr) == (
+        2,
+        "",
+        "error: No such command 'nonsense'. (see `finews --help`)\n",
+    )
+
+
+def test_what_an_interpreter_reads_as_it_starts_is_read_again_or_run_fresh(
+    tmp_path: Path,
+) -> None:
+    """TZ is read again by each child (a log line's time); a colour forced for Rich, read
+    as the package is imported, sends the run to a fresh interpreter."""
+    seed = str(SEED.parent)
+    env = {**os.environ, "FINEWS_DATA_DIR": str(tmp_path / "data"), "TZ": "Asia/Shanghai"}
+    forked = run_finews(["--verbose", "import", "jekyll", seed], env, 120)
+    assert forked is not None and forked.returncode in {0, 3}, forked  # 3: one broken post
+    stamps = re.findall(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+-]\d\d:\d\d) ", forked.stderr, re.M)
+    assert stamps and set(stamps) == {"+08:00"}
+    coloured = {**env, "FORCE_COLOR": "1"}
+    assert run_finews(["nonsense"], coloured, 60) is None
+    fresh = _fresh(["nonsense"], coloured)
+    assert "\x1b[" in fresh.stderr  # what a forked child would not have written
