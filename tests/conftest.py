@@ -15,6 +15,7 @@ import pytest
 
 from finews.store import Store
 from standin import HOSTS, EastmoneyStandin, real_posts
+from zygote import run_finews
 
 DATA = Path(__file__).parent / "data"
 JEKYLL_REAL = DATA / "jekyll" / "real"
@@ -78,14 +79,15 @@ def _worker_number() -> int:
     return int(XDIST_WORKER.removeprefix("gw")) if XDIST_WORKER.startswith("gw") else -1
 
 
-def _worker_postgres_url(url: str) -> str:
-    """This xdist worker's own database beside the given one (created on first use)."""
+def _worker_postgres_url(url: str, suffix: str = "") -> str:
+    """This xdist worker's own database beside the given one (created on first use);
+    ``suffix`` names another of its own (a store shared by a module's tests)."""
     from sqlalchemy import create_engine
 
-    if _worker_number() < 0:
+    if _worker_number() < 0 and not suffix:
         return url
     base, _, name = url.rpartition("/")
-    own = f"{name}_{XDIST_WORKER}"
+    own = f"{name}_{XDIST_WORKER or 'main'}{suffix}"
     engine = create_engine(
         url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
     )
@@ -108,11 +110,12 @@ def _worker_redis_url(url: str) -> str:
     return f"{base}/{start + 1 + _worker_number()}"
 
 
-def postgres_url() -> str:
-    """A PostgreSQL database emptied for this test (its public schema dropped)."""
+def postgres_url(suffix: str = "") -> str:
+    """A PostgreSQL database emptied for this test (its public schema dropped); with a
+    ``suffix``, another database of this worker's, which no other test empties."""
     from sqlalchemy import create_engine
 
-    url = _worker_postgres_url(_service(POSTGRES_URL, "PostgreSQL"))
+    url = _worker_postgres_url(_service(POSTGRES_URL, "PostgreSQL"), suffix)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
@@ -146,8 +149,12 @@ def store(db_url: str) -> Iterator[Store]:
 def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """The real ``finews`` command in a subprocess, as a user runs it."""
+    """The real ``finews`` command in a process of its own, as a user runs it (forked from
+    one that has imported the package already: ``tests/zygote.py``)."""
     full_env = {**os.environ, **(env or {})}
+    forked = run_finews(list(args), full_env, timeout)
+    if forked is not None:
+        return forked
     return subprocess.run(
         [sys.executable, "-m", "finews", *args],
         capture_output=True,

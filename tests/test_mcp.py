@@ -151,10 +151,12 @@ async def exercise(client: Client) -> dict[str, Any]:
     assert read.contents[0].mime_type == "text/markdown"
     latest = await client.read_resource("finews://briefing/latest")
     assert latest.contents[0].text.startswith("# 金融消息 ")  # type: ignore[union-attr]
-    with pytest.raises(MCPError, match="not a date: '2026-02-30'"):
+    # the client's mistakes in a URI: invalid params (-32602), not an internal error
+    with pytest.raises(MCPError, match="not a date: '2026-02-30'") as bad_date:
         await client.read_resource("finews://briefing/2026-02-30/close")
-    with pytest.raises(MCPError, match="session 'noon' is not one of"):
+    with pytest.raises(MCPError, match="session 'noon' is not one of") as bad_session:
         await client.read_resource("finews://briefing/2026-06-16/noon")
+    assert bad_date.value.error.code == bad_session.value.error.code == -32602
     return seen
 
 

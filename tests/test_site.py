@@ -196,6 +196,11 @@ def test_template_override_and_config_change_rebuild(tmp_path: Path, store: Stor
     report = build_site(store, out, replace(OPTIONS, templates=str(custom)))
     assert report.full  # templates changed: everything again
     assert (out / "404.html").read_text(encoding="utf-8") == "<p>自定义 404</p>\n"
+    # edited in place, with the same length: templates are compiled once a process, and
+    # the compiled code of the old text must not be used for the new
+    (custom / "404.html").write_text("<p>自定义 405</p>\n", encoding="utf-8")
+    build_site(store, out, replace(OPTIONS, templates=str(custom)))
+    assert (out / "404.html").read_text(encoding="utf-8") == "<p>自定义 405</p>\n"
 
 
 def test_a_template_looping_over_listing_items_prints_the_same(

@@ -285,3 +285,7 @@ def test_a_damaged_installed_stock_list_falls_back_to_the_packaged_one(
     good.write_text("ts_code,name\n600519.SH,贵州茅台\n", encoding="utf-8")  # hand-written
     assert set(load_directory(good).display) >= {"600519.SH"}
     assert "300750.SZ" not in load_directory(good).display
+    # read once a process, and again when the file changes (`stocks --refresh` while
+    # `serve` is up)
+    good.write_text("ts_code,name\n300750.SZ,宁德时代\n", encoding="utf-8")  # hand-written
+    assert set(load_directory(good).display) >= {"300750.SZ"}

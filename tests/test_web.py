@@ -4,6 +4,7 @@ live updates over SSE, headers (issue #6)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -17,7 +18,7 @@ import feedparser
 import httpx
 import pytest
 
-from conftest import BACKENDS, backend_url
+from conftest import BACKENDS, backend_url, postgres_url
 from finews.model import BEIJING
 from finews.site import SiteOptions, build_site, paths
 from finews.store import Store
@@ -45,6 +46,44 @@ def site(tmp_path: Path, store: Store, db_url: str) -> Iterator[tuple[str, Store
 @pytest.fixture
 def client(site: tuple[str, Store, Path]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=site[0], timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Store, Path]]:
+    """The same store, site and server, made once for the tests that only read them (each
+    of the others makes its own: it stores, deletes or records polls).  Its PostgreSQL
+    database is one no other test empties."""
+    folder = tmp_path_factory.mktemp("shared-site")
+    with pytest.MonkeyPatch.context() as env:  # what _clean_env does for one test
+        for name in list(os.environ):
+            if name.startswith("FINEWS_"):
+                env.delenv(name)
+        env.setenv("XDG_CONFIG_HOME", str(folder / "xdg-config"))
+        env.setenv("XDG_DATA_HOME", str(folder / "xdg-data"))
+        url = (
+            postgres_url("_shared")
+            if request.param == "postgresql"
+            else f"sqlite:///{folder / 'finews.db'}"
+        )
+        store = Store.open(url)
+        try:
+            populate(store)
+            store.save(cls_flashes())
+            out = folder / "site"
+            build_site(store, out, SiteOptions(base_url=BASE_URL))
+            with serving(url, out) as base:
+                yield base, store, out
+        finally:
+            store.close()
+
+
+@pytest.fixture
+def reader(shared_site: tuple[str, Store, Path]) -> Iterator[httpx.Client]:
+    """A client of the shared site: for a test that changes nothing."""
+    with httpx.Client(base_url=shared_site[0], timeout=10) as c:
         yield c
 
 
@@ -108,26 +147,26 @@ def check(client: httpx.Client, openapi: dict[str, Any], path: str, **params: An
     return response.json()
 
 
-def test_every_endpoint_answers_as_its_schema_says(client: httpx.Client) -> None:
-    openapi = client.get("api/openapi.json").json()
+def test_every_endpoint_answers_as_its_schema_says(reader: httpx.Client) -> None:
+    openapi = reader.get("api/openapi.json").json()
     assert {
         "/api/articles",
         "/api/articles/{source}/{upstream_id}",
         "/api/search",
         "/api/sources",
     } <= set(openapi["paths"])
-    page = check(client, openapi, "/api/articles", limit=5)
+    page = check(reader, openapi, "/api/articles", limit=5)
     assert len(page["articles"]) == 5 and page["next_cursor"]
-    one = check(client, openapi, f"/api/articles/jekyll/{SEED_ID}")
+    one = check(reader, openapi, f"/api/articles/jekyll/{SEED_ID}")
     assert one["title"].endswith("西安银行抗疫在行动") and "<p>" in one["body_html"]
-    found = check(client, openapi, "/api/search", q="西安银行 抗疫")
+    found = check(reader, openapi, "/api/search", q="西安银行 抗疫")
     assert found["results"][0]["id"] == SEED_ID
-    sources = check(client, openapi, "/api/sources")
+    sources = check(reader, openapi, "/api/sources")
     assert {s["source"] for s in sources} >= {"eastmoney.fast", "jekyll", "cls.telegraph"}
 
 
 def test_cursor_pagination_visits_every_article_once_newest_first(
-    client: httpx.Client, site: tuple[str, Store, Path]
+    reader: httpx.Client, shared_site: tuple[str, Store, Path]
 ) -> None:
     seen: list[tuple[str, str]] = []
     times: list[str] = []
@@ -136,33 +175,33 @@ def test_cursor_pagination_visits_every_article_once_newest_first(
         params: dict[str, Any] = {"limit": 17}
         if cursor:
             params["cursor"] = cursor
-        page = client.get("api/articles", params=params).json()
+        page = reader.get("api/articles", params=params).json()
         seen += [(a["source"], a["id"]) for a in page["articles"]]
         times += [a["time"] for a in page["articles"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == len(set(seen)) == site[1].count()
+    assert len(seen) == len(set(seen)) == shared_site[1].count()
     epochs = [time.mktime(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) for t in times]
     assert epochs == sorted(epochs, reverse=True)
 
 
-def test_filters_and_bad_parameters(client: httpx.Client) -> None:
-    cls = client.get("api/articles", params={"source": "cls.telegraph", "limit": 200}).json()
+def test_filters_and_bad_parameters(reader: httpx.Client) -> None:
+    cls = reader.get("api/articles", params={"source": "cls.telegraph", "limit": 200}).json()
     assert len(cls["articles"]) == 7 and cls["next_cursor"] is None
-    stock = client.get("api/articles", params={"stock": "600928"}).json()["articles"]
+    stock = reader.get("api/articles", params={"stock": "600928"}).json()["articles"]
     assert [a["id"] for a in stock] == [SEED_ID]
-    important = client.get("api/articles", params={"important": "true", "limit": 200}).json()
+    important = reader.get("api/articles", params={"important": "true", "limit": 200}).json()
     assert all(a["important"] for a in important["articles"])
-    since = client.get("api/articles", params={"since": "2026-06-01", "limit": 200}).json()
+    since = reader.get("api/articles", params={"since": "2026-06-01", "limit": 200}).json()
     assert since["articles"] and all(a["time"] >= "2026-06-01" for a in since["articles"])
     for params in ({"cursor": "not-a-cursor"}, {"since": "soon"}, {"limit": 0}, {"limit": 1000}):
-        response = client.get("api/articles", params=params)
+        response = reader.get("api/articles", params=params)
         assert response.status_code in {400, 422}, params
         assert "detail" in response.json()
-    assert client.get("api/articles/jekyll/nope").status_code == 404
-    assert client.get("api/search", params={"q": "银行", "sort": "weird"}).status_code == 422
-    assert client.get("api/search", params={"q": "' OR 1=1 -- \"(*"}).status_code == 200
+    assert reader.get("api/articles/jekyll/nope").status_code == 404
+    assert reader.get("api/search", params={"q": "银行", "sort": "weird"}).status_code == 422
+    assert reader.get("api/search", params={"q": "' OR 1=1 -- \"(*"}).status_code == 200
 
 
 def test_article_bodies_come_out_clean(client: httpx.Client, site: tuple[str, Store, Path]) -> None:
@@ -178,45 +217,45 @@ def test_article_bodies_come_out_clean(client: httpx.Client, site: tuple[str, St
     assert "正文" in body
 
 
-def test_headers_compression_and_caching(client: httpx.Client) -> None:
-    home = client.get("", headers={"Accept-Encoding": "gzip"})
+def test_headers_compression_and_caching(reader: httpx.Client) -> None:
+    home = reader.get("", headers={"Accept-Encoding": "gzip"})
     assert home.status_code == 200
     csp = home.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert home.headers["content-encoding"] == "gzip"
     assert home.headers["cache-control"] == "no-cache" and home.headers["etag"]
-    revalidated = client.get("", headers={"If-None-Match": home.headers["etag"]})
+    revalidated = reader.get("", headers={"If-None-Match": home.headers["etag"]})
     assert revalidated.status_code == 304
     assert home.headers["x-content-type-options"] == "nosniff"
-    assert client.get("api/articles").headers["cache-control"] == "no-cache"
-    css = client.get("assets/style.css")
+    assert reader.get("api/articles").headers["cache-control"] == "no-cache"
+    css = reader.get("assets/style.css")
     assert css.headers["cache-control"] == "public, max-age=3600"
-    again = client.get("assets/style.css", headers={"If-None-Match": css.headers["etag"]})
+    again = reader.get("assets/style.css", headers={"If-None-Match": css.headers["etag"]})
     assert again.status_code == 304
-    assert client.get("no/such/page.html").status_code == 404
+    assert reader.get("no/such/page.html").status_code == 404
 
 
 def test_served_pages_get_the_live_script_the_files_on_disk_do_not(
-    client: httpx.Client, site: tuple[str, Store, Path]
+    reader: httpx.Client, shared_site: tuple[str, Store, Path]
 ) -> None:
-    served = client.get("").text
+    served = reader.get("").text
     assert '<script src="/_finews/live.js" data-root="/" defer></script>' in served
-    on_disk = (site[2] / "index.html").read_text(encoding="utf-8")
+    on_disk = (shared_site[2] / "index.html").read_text(encoding="utf-8")
     # on disk: the filter box's own script from the site's assets (#12), no live script
     assert re.findall(r"<script[^>]*>", on_disk) == ['<script src="assets/filter.js" defer>']
     assert 'data-live="all"' in on_disk
-    assert client.get("_finews/live.js").headers["content-type"].startswith("text/javascript")
+    assert reader.get("_finews/live.js").headers["content-type"].startswith("text/javascript")
 
 
-def test_search_page_works_without_javascript(client: httpx.Client) -> None:
-    page = client.get("search", params={"q": "西安银行 抗疫"})
+def test_search_page_works_without_javascript(reader: httpx.Client) -> None:
+    page = reader.get("search", params={"q": "西安银行 抗疫"})
     assert page.status_code == 200
     assert "<mark>西安银行</mark>" in page.text
     assert f"a/2021-12-29/jekyll.{SEED_ID}.html" in page.text
     assert "feeds/search.atom?q=" in page.text
-    hostile = client.get("search", params={"q": "<script>alert(1)</script>"})
+    hostile = reader.get("search", params={"q": "<script>alert(1)</script>"})
     assert hostile.status_code == 200 and "<script>alert" not in hostile.text
-    assert client.get("search", params={"q": "银行", "since": "whenever"}).status_code == 400
+    assert reader.get("search", params={"q": "银行", "since": "whenever"}).status_code == 400
 
 
 def test_a_headline_with_its_own_brackets_is_not_bracketed_again_in_search(
@@ -235,15 +274,15 @@ def test_a_headline_with_its_own_brackets_is_not_bracketed_again_in_search(
     assert "机构龙虎榜解读" in text and "【【" not in text
 
 
-def test_saved_searches_are_feeds(client: httpx.Client) -> None:
-    atom = client.get("feeds/search.atom", params={"q": "央行"})
+def test_saved_searches_are_feeds(reader: httpx.Client) -> None:
+    atom = reader.get("feeds/search.atom", params={"q": "央行"})
     assert atom.headers["content-type"].startswith("application/atom+xml")
     parsed = feedparser.parse(atom.content)
     assert not parsed.bozo, parsed.bozo_exception
     assert parsed.entries and all(e.id.startswith("tag:finews,2021:") for e in parsed.entries)
-    rss = feedparser.parse(client.get("feeds/search.rss", params={"q": "央行", "limit": 2}).content)
+    rss = feedparser.parse(reader.get("feeds/search.rss", params={"q": "央行", "limit": 2}).content)
     assert not rss.bozo and len(rss.entries) == 2
-    out = client.get("feeds/search.json", params={"source": "cls.telegraph", "filterout": "解禁"})
+    out = reader.get("feeds/search.json", params={"source": "cls.telegraph", "filterout": "解禁"})
     items = out.json()["items"]
     assert items and all("解禁" not in i["title"] for i in items)
     assert len(items) == 7 - sum("解禁" in a.title for a in cls_flashes())
@@ -279,8 +318,8 @@ def test_a_saved_search_feed_has_every_word_and_each_story_once(
         assert "本页合并了 1 篇同一事件的其他报道" in told
 
 
-def test_a_bad_time_on_the_search_page_is_said_in_chinese(client: httpx.Client) -> None:
-    page = client.get("search", params={"q": "银行", "since": "abc"})
+def test_a_bad_time_on_the_search_page_is_said_in_chinese(reader: httpx.Client) -> None:
+    page = reader.get("search", params={"q": "银行", "since": "abc"})
     assert page.status_code == 400
     assert "看不懂时间“abc”" in page.text and "not a time" not in page.text
 
@@ -537,8 +576,8 @@ def test_source_health_follows_the_polls(
     assert page.status_code == 200 and "eastmoney.fast" in page.text and "health-ok" in page.text
 
 
-def test_gzip_of_the_api(client: httpx.Client) -> None:
-    raw = client.get("api/articles", params={"limit": 100}, headers={"Accept-Encoding": "gzip"})
+def test_gzip_of_the_api(reader: httpx.Client) -> None:
+    raw = reader.get("api/articles", params={"limit": 100}, headers={"Accept-Encoding": "gzip"})
     assert raw.headers["content-encoding"] == "gzip"
     assert json.loads(raw.content)["articles"]  # httpx decodes; the body was compressed
 
@@ -558,11 +597,11 @@ def test_cached_searches_follow_changes_to_the_articles(
     assert client.get("api/search", params={"q": "缓存测试"}).json()["total"] == 0
 
 
-def test_absurd_numbers_in_query_strings_are_clamped(client: httpx.Client) -> None:
+def test_absurd_numbers_in_query_strings_are_clamped(reader: httpx.Client) -> None:
     huge = "9" * 5000
-    assert client.get("search", params={"q": "银行", "page": huge}).status_code == 200
-    assert client.get("feeds/search.atom", params={"q": "银行", "limit": huge}).status_code == 200
-    assert client.get("api/articles", params={"limit": huge}).status_code == 422
+    assert reader.get("search", params={"q": "银行", "page": huge}).status_code == 200
+    assert reader.get("feeds/search.atom", params={"q": "银行", "limit": huge}).status_code == 200
+    assert reader.get("api/articles", params={"limit": huge}).status_code == 422
 
 
 def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store, Path]) -> None:
@@ -599,92 +638,92 @@ def test_status_page_speaks_chinese(client: httpx.Client, site: tuple[str, Store
         assert "来源状态" not in (out / page).read_text(encoding="utf-8"), page
 
 
-def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(client: httpx.Client) -> None:
+def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(reader: httpx.Client) -> None:
     """Wave 9's walk: a stock named (西安银行, as the page's own hint says one may) found
     nothing on the page, the API and the feeds, which matched the name against codes; the
     page ignored ``until`` and ``important``; ``source=财联社`` (an outlet) found nothing and
     the advice blamed a time limit nobody set; an empty feed said it was updated in 1970."""
-    by_code = client.get("api/search", params={"q": "抗疫", "stock": "600928"}).json()
-    by_name = client.get("api/search", params={"q": "抗疫", "stock": "西安银行"}).json()
+    by_code = reader.get("api/search", params={"q": "抗疫", "stock": "600928"}).json()
+    by_name = reader.get("api/search", params={"q": "抗疫", "stock": "西安银行"}).json()
     assert [r["id"] for r in by_code["results"]] == [SEED_ID]
     assert [r["id"] for r in by_name["results"]] == [SEED_ID]
-    listed = client.get("api/articles", params={"stock": "西安银行"}).json()["articles"]
+    listed = reader.get("api/articles", params={"stock": "西安银行"}).json()["articles"]
     assert [a["id"] for a in listed] == [SEED_ID]
-    unknown = client.get("api/search", params={"q": "抗疫", "stock": "西安"})
+    unknown = reader.get("api/search", params={"q": "抗疫", "stock": "西安"})
     assert unknown.status_code == 400 and "西安银行" in unknown.json()["detail"]
 
-    page = client.get("search", params={"q": "抗疫", "stock": "西安银行"})
+    page = reader.get("search", params={"q": "抗疫", "stock": "西安银行"})
     assert page.status_code == 200 and "共 1 条结果" in page.text
     assert f"jekyll.{SEED_ID}.html" in page.text
-    page = client.get("search", params={"q": "抗疫", "stock": "西安"})
+    page = reader.get("search", params={"q": "抗疫", "stock": "西安"})
     assert page.status_code == 400 and "不认识股票“西安”" in page.text
     # each stock offered is the search it would be (wave 12's walk: they were plain text)
     assert (
         '<a href="search?q=%E6%8A%97%E7%96%AB&amp;stock=600928.SH">西安银行 600928.SH</a>'
         in page.text
     )
-    no_words = client.get("search", params={"stock": "西安"}).text  # the stock's own page
+    no_words = reader.get("search", params={"stock": "西安"}).text  # the stock's own page
     assert '<a href="s/600928.SH/index.html">西安银行 600928.SH</a>' in no_words
-    empty = client.get("search").text  # no query yet: what one can type
+    empty = reader.get("search").text  # no query yet: what one can type
     assert "可以搜公司简称、股票代码、英文名或财经词语" in empty
     feed = feedparser.parse(
-        client.get("feeds/search.atom", params={"q": "抗疫", "stock": "西安银行"}).content
+        reader.get("feeds/search.atom", params={"q": "抗疫", "stock": "西安银行"}).content
     )
     assert [e.title for e in feed.entries] and SEED_ID in feed.entries[0].link
 
     # the outlet as the source: what media=财联社 finds
-    outlet = client.get("search", params={"q": "央行", "source": "财联社"}).text
-    media = client.get("search", params={"q": "央行", "media": "财联社"}).text
+    outlet = reader.get("search", params={"q": "央行", "source": "财联社"}).text
+    media = reader.get("search", params={"q": "央行", "media": "财联社"}).text
     total = re.search(r"共 (\d+) 条结果", media)
     assert total and int(total.group(1)) > 0 and f"共 {total.group(1)} 条结果" in outlet
 
     # until and important on the page, as in the API
-    everything = client.get("search", params={"q": "银行"}).text
-    old = client.get("search", params={"q": "银行", "until": "2022-01-01"}).text
-    api_old = client.get("api/search", params={"q": "银行", "until": "2022-01-01"}).json()
+    everything = reader.get("search", params={"q": "银行"}).text
+    old = reader.get("search", params={"q": "银行", "until": "2022-01-01"}).text
+    api_old = reader.get("api/search", params={"q": "银行", "until": "2022-01-01"}).json()
     counts = [int(re.search(r"共 (\d+) 条结果", t).group(1)) for t in (everything, old)]  # type: ignore[union-attr]
     assert counts[1] == api_old["total"] and 0 < counts[1] < counts[0]
     assert all(r["time"] < "2022-01-01" for r in api_old["results"])
-    important = client.get("search", params={"q": "银行", "important": "true"}).text
-    api_important = client.get("api/search", params={"q": "银行", "important": "true"}).json()
+    important = reader.get("search", params={"q": "银行", "important": "true"}).text
+    api_important = reader.get("api/search", params={"q": "银行", "important": "true"}).json()
     assert f"共 {api_important['total']} 条结果" in important
 
     # an empty result names the filters it was narrowed by, and only those
-    empty = client.get("search", params={"q": "央行", "source": "cls.nothing"}).text
+    empty = reader.get("search", params={"q": "央行", "source": "cls.nothing"}).text
     assert (
         "在限定的范围（来源 cls.nothing）里没有找到" in empty
         and "时间" not in empty.split("在限定的范围")[1].split("</p>")[0]
     )
     # an empty feed is not from 1970
-    nothing = feedparser.parse(client.get("feeds/search.atom", params={"q": "无此词语zq"}).content)
+    nothing = feedparser.parse(reader.get("feeds/search.atom", params={"q": "无此词语zq"}).content)
     assert nothing.entries == [] and nothing.feed.updated_parsed.tm_year >= 2026
 
 
-def test_the_review_of_wave_9_filters(client: httpx.Client) -> None:
+def test_the_review_of_wave_9_filters(reader: httpx.Client) -> None:
     """A yes/no parameter reads as the API reads it (important=false: only the others, as
     the API; the page took only 1 and true), the form keeps the filters it has no field
     for, a Hong Kong or US security is found by its exact name, and an outlet given as the
     source beside another media is refused rather than guessed."""
-    api_not = client.get("api/search", params={"q": "银行", "important": "false"}).json()
-    page_not = client.get("search", params={"q": "银行", "important": "false"}).text
+    api_not = reader.get("api/search", params={"q": "银行", "important": "false"}).json()
+    page_not = reader.get("search", params={"q": "银行", "important": "false"}).text
     assert f"共 {api_not['total']} 条结果" in page_not
-    page = client.get("search", params={"q": "银行", "until": "2022-01-01", "since": "2021-12-01"})
+    page = reader.get("search", params={"q": "银行", "until": "2022-01-01", "since": "2021-12-01"})
     assert '<input type="hidden" name="until" value="2022-01-01">' in page.text
     assert '<option value="2021-12-01" selected>' in page.text
     for name in ("英伟达", "腾讯控股"):
-        assert client.get("api/search", params={"q": "芯片", "stock": name}).status_code == 200
-    both = client.get("api/search", params={"q": "银行", "source": "财联社", "media": "新华社"})
+        assert reader.get("api/search", params={"q": "芯片", "stock": name}).status_code == 200
+    both = reader.get("api/search", params={"q": "银行", "source": "财联社", "media": "新华社"})
     assert both.status_code == 400 and "outlet" in both.json()["detail"]
 
 
-def test_an_exclusion_alone_and_the_page_number_are_said(client: httpx.Client) -> None:
+def test_an_exclusion_alone_and_the_page_number_are_said(reader: httpx.Client) -> None:
     """Wave 9's walk: `-美联储` alone answered "没有找到含“-美联储”的消息", and the pager had
     no page number."""
-    alone = client.get("search", params={"q": "-美联储"}).text
+    alone = reader.get("search", params={"q": "-美联储"}).text
     assert "只写了要排除的词" in alone
-    first = client.get("search", params={"q": "公司"}).text  # 42 results: 3 pages
+    first = reader.get("search", params={"q": "公司"}).text  # 42 results: 3 pages
     assert "第 1 页" in first and "下一页" in first
-    second = client.get("search", params={"q": "公司", "page": "2"}).text
+    second = reader.get("search", params={"q": "公司", "page": "2"}).text
     assert "第 2 页" in second and "上一页" in second
-    one = client.get("search", params={"q": "央行"}).text  # one page: no number
+    one = reader.get("search", params={"q": "央行"}).text  # one page: no number
     assert "第 1 页" not in one

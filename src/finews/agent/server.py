@@ -30,7 +30,8 @@ from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from finews.agent.tools import (
@@ -42,7 +43,7 @@ from finews.agent.tools import (
     Tools,
 )
 from finews.config import Settings
-from finews.errors import FinewsError
+from finews.errors import FinewsError, InputError, RequestError
 
 log = logging.getLogger("finews.mcp")
 
@@ -335,9 +336,13 @@ def build_server(tools: Tools) -> MCPServer[Any]:
 
 
 def _resource(call: Callable[[], str]) -> str:
-    """A resource's text, or a resource error with the user's mistake as its message."""
+    """A resource's text, or a resource error with the user's mistake as its message:
+    a date or session the URI got wrong is the client's (-32602, invalid params), as
+    JSON-RPC says; anything else — the store unreadable — the server's (-32603)."""
     try:
         return call()
+    except (RequestError, InputError) as exc:
+        raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
     except FinewsError as exc:
         raise ResourceError(str(exc)) from None
 

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -172,7 +172,25 @@ def load_securities() -> tuple[Security, ...]:
 
 def load_directory(override: Path | None = None) -> StockDirectory:
     """The packaged stock list (or ``override``, a newer CSV), its aliases and the
-    ambiguous names."""
+    ambiguous names.
+
+    Read once a process for each state of ``override`` (its file, time and size): the directory
+    is immutable, and every processor, filter and page of the process can share it
+    (reading the 5,000-row list and its aliases took ~0.1 s each time); a list installed by
+    ``finews stocks --refresh`` while ``serve`` or ``run`` is up is read again."""
+    stamp: tuple[int, int, int] | None = None
+    if override is not None:
+        try:
+            stat = override.stat()
+            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            pass
+    return _read_directory(None if override is None else str(override), stamp)
+
+
+@lru_cache(maxsize=4)
+def _read_directory(where: str | None, _stamp: tuple[int, int, int] | None) -> StockDirectory:
+    override = None if where is None else Path(where)
     data = resources.files("finews") / "data"
     listed_text = (data / "a_shares.csv").read_text(encoding="utf-8")
     if override is not None and override.exists():

@@ -26,7 +26,6 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Collection
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,17 +59,8 @@ class UnknownStock(RequestError):
 
 def stock_directory(stock_list: Path | None) -> StockDirectory:
     """The stock list (a user's newer one when installed), read again only when the file
-    changes (``finews stocks --refresh`` while ``serve`` is up)."""
-    try:
-        stamp = stock_list.stat().st_mtime_ns if stock_list else 0
-    except OSError:
-        stamp = 0
-    return _read_directory(str(stock_list or ""), stamp)
-
-
-@lru_cache(maxsize=4)
-def _read_directory(stock_list: str, _stamp: int) -> StockDirectory:
-    return load_directory(Path(stock_list) if stock_list else None)
+    changes (``finews stocks --refresh`` while ``serve`` is up): :func:`load_directory`."""
+    return load_directory(stock_list)
 
 
 def stock_filter(stock: str, stock_list: Path | None = None) -> str:
