@@ -239,6 +239,7 @@ def test_the_command_line(day_db: Path, tmp_path: Path) -> None:
     for args, message in [
         (["--session", "noon"], "'noon' is not one of morning, close, day"),
         (["--date", "2026-02-30"], "not a date: '2026-02-30'"),
+        (["--date", "9999-12-31", "--session", "day"], "a year from 1900 to 9998"),
         (["--json", "--html"], "--json, --markdown and --html are one or another: give one"),
     ]:
         bad = run_cli(*db, "briefing", *args)

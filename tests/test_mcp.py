@@ -157,6 +157,11 @@ async def exercise(client: Client) -> dict[str, Any]:
     with pytest.raises(MCPError, match="session 'noon' is not one of") as bad_session:
         await client.read_resource("finews://briefing/2026-06-16/noon")
     assert bad_date.value.error.code == bad_session.value.error.code == -32602
+    assert bad_date.value.error.data == {"uri": "finews://briefing/2026-02-30/close"}
+    # a year past Python's dates (a period reaches a day either side): no traceback
+    with pytest.raises(MCPError, match="a year from 1900 to 9998") as far:
+        await client.read_resource("finews://briefing/9999-12-31/day")
+    assert far.value.error.code == -32602
     return seen
 
 

@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,47 @@ def test_what_an_interpreter_reads_as_it_starts_is_read_again_or_run_fresh(
     assert run_finews(["nonsense"], coloured, 60) is None
     fresh = _fresh(["nonsense"], coloured)
     assert "\x1b[" in fresh.stderr  # what a forked child would not have written
+
+
+_DYING_WORKER = """
+import os, sys, threading
+sys.path.insert(0, sys.argv[1])
+from zygote import _ZYGOTE, run_finews
+_ZYGOTE._started()
+print(_ZYGOTE.process.pid, flush=True)
+threading.Timer(4, lambda: os._exit(1)).start()  # dies without its exit handlers
+run_finews(sys.argv[2:], dict(os.environ), 60)
+"""
+
+
+def test_a_run_does_not_outlive_a_test_worker_that_dies(tmp_path: Path) -> None:
+    """A worker that dies mid-run (a crash, SIGKILL, ``os._exit``) runs no exit handler:
+    the forking process sees its channel close, kills the run's child and ends."""
+    db = tmp_path / "finews.db"
+    made = _fresh(["--db", str(db), "import", "jekyll", str(SEED.parent)], dict(os.environ))
+    assert made.returncode in {0, 3}, made
+    site = tmp_path / "dying-worker-site"
+    serve = ["--db", str(db), "serve", "--port", "0", "--site", str(site)]
+    worker = subprocess.run(
+        [sys.executable, "-c", _DYING_WORKER, str(Path(__file__).parent), *serve],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    forking = int(worker.stdout.split()[0])
+
+    def left() -> list[int]:
+        pids = []
+        for proc in Path("/proc").iterdir():
+            try:
+                command = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if proc.name.isdigit() and str(site).encode() in command:
+                pids.append(int(proc.name))
+        return pids
+
+    deadline = time.monotonic() + 15
+    while (left() or Path(f"/proc/{forking}").exists()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left() == [] and not Path(f"/proc/{forking}").exists()

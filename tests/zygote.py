@@ -32,6 +32,7 @@ import io
 import json
 import locale
 import os
+import select
 import selectors
 import signal
 import socket
@@ -69,6 +70,9 @@ def _child(request: dict[str, Any], out: int, err: int, noise: tuple[bytes, byte
         os.environ.clear()
         os.environ.update(request["env"])
         time.tzset()  # TZ is read again, as a new process reads it
+        import tempfile
+
+        tempfile.tempdir = None  # and TMPDIR (the parent's imports fixed its own)
         for fd, written in zip((1, 2), noise, strict=True):
             if written:
                 os.write(fd, written)
@@ -155,9 +159,36 @@ def _serve(channel: socket.socket) -> None:
             os.setpgid(pid, pid)
         os.close(out)
         os.close(err)
-        channel.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-        _, status = os.waitpid(pid, 0)
-        channel.sendall(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+        try:
+            channel.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            status = _wait(pid, channel)
+            if status is None:
+                return
+            channel.sendall(json.dumps({"status": status}).encode() + b"\n")
+        except OSError:  # the worker closed the channel as we answered: as in _wait
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            return
+
+
+def _wait(pid: int, channel: socket.socket) -> int | None:
+    """The child's exit status; or, when the test worker closes the channel first (it gave
+    up on the run, or died), None after the child's group is killed: no run outlives the
+    worker that asked for it."""
+    exited = os.pidfd_open(pid)
+    try:
+        while True:
+            ready, _, _ = select.select([exited, channel], [], [])
+            if exited in ready:
+                return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+    finally:
+        os.close(exited)
 
 
 # ------------------------------------------------------------------------------ the client
@@ -264,11 +295,12 @@ class _Zygote:
         )
 
     def _abandon(self, pid: int | None) -> None:
+        """Give up on a run: its child (when its pid is known) is killed; the channel is
+        closed, and the forking process, seeing that, kills a child whose pid never reached
+        us (an interrupt between the fork and the answer) and ends."""
         if pid is not None:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
         self.stop()
 
 

@@ -318,7 +318,7 @@ def build_server(tools: Tools) -> MCPServer[Any]:
         mime_type="text/markdown",
     )
     def briefing_latest() -> str:
-        return _resource(tools.briefing)
+        return _resource(tools.briefing, "finews://briefing/latest")
 
     @server.resource(
         "finews://briefing/{date}/{session}",
@@ -330,19 +330,21 @@ def build_server(tools: Tools) -> MCPServer[Any]:
         mime_type="text/markdown",
     )
     def briefing_of(date: str, session: str) -> str:
-        return _resource(lambda: tools.briefing(date, session))
+        return _resource(
+            lambda: tools.briefing(date, session), f"finews://briefing/{date}/{session}"
+        )
 
     return server
 
 
-def _resource(call: Callable[[], str]) -> str:
+def _resource(call: Callable[[], str], uri: str) -> str:
     """A resource's text, or a resource error with the user's mistake as its message:
     a date or session the URI got wrong is the client's (-32602, invalid params), as
     JSON-RPC says; anything else — the store unreadable — the server's (-32603)."""
     try:
         return call()
     except (RequestError, InputError) as exc:
-        raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+        raise MCPError(code=INVALID_PARAMS, message=str(exc), data={"uri": uri}) from None
     except FinewsError as exc:
         raise ResourceError(str(exc)) from None
 

@@ -75,14 +75,23 @@ def period(day: date, session: str, morning: str = "08:00", close: str = "15:30"
     return Period(day, session, _at(day, "00:00"), _at(day + timedelta(days=1), "00:00"))
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+"""The days a briefing can be asked for (a period spans into the days either side)."""
+
+
 def parse_day(text: str) -> date:
     value = text.strip()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise RequestError(f"not a date: {text!r} (use 2026-06-16)")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise RequestError(f"not a date: {text!r} (use 2026-06-16)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        # a period reaches a day either side (the previous trading day, the next midnight):
+        # 0001-01-01 and 9999-12-31 overflowed Python's dates with a traceback
+        raise RequestError(f"no briefing for {text!r}: a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return day
 
 
 def latest(now: float, morning: str = "08:00", close: str = "15:30") -> Period:

@@ -177,7 +177,8 @@ def load_directory(override: Path | None = None) -> StockDirectory:
     Read once a process for each state of ``override`` (its file, time and size): the directory
     is immutable, and every processor, filter and page of the process can share it
     (reading the 5,000-row list and its aliases took ~0.1 s each time); a list installed by
-    ``finews stocks --refresh`` while ``serve`` or ``run`` is up is read again."""
+    ``finews stocks --refresh`` while ``serve`` is up is read again by its filters (``run``
+    and the workers tag with the list they started with, as before)."""
     stamp: tuple[int, int, int] | None = None
     if override is not None:
         try:
