@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -33,14 +34,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request.param, tmp_path)
 
 
-@pytest.fixture
-def site(tmp_path: Path, store: Store, db_url: str) -> Iterator[tuple[str, Store, Path]]:
+@contextmanager
+def _served(store: Store, url: str, folder: Path) -> Iterator[tuple[str, Store, Path]]:
+    """The test articles stored, their site built into ``folder``/site and served."""
     populate(store)
     store.save(cls_flashes())
-    out = tmp_path / "site"
+    out = folder / "site"
     build_site(store, out, SiteOptions(base_url=BASE_URL))
-    with serving(db_url, out) as base:
+    with serving(url, out) as base:
         yield base, store, out
+
+
+@pytest.fixture
+def site(tmp_path: Path, store: Store, db_url: str) -> Iterator[tuple[str, Store, Path]]:
+    with _served(store, db_url, tmp_path) as served:
+        yield served
 
 
 @pytest.fixture
@@ -70,12 +78,8 @@ def shared_site(
         )
         store = Store.open(url)
         try:
-            populate(store)
-            store.save(cls_flashes())
-            out = folder / "site"
-            build_site(store, out, SiteOptions(base_url=BASE_URL))
-            with serving(url, out) as base:
-                yield base, store, out
+            with _served(store, url, folder) as served:
+                yield served
         finally:
             store.close()
 
