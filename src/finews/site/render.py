@@ -1,8 +1,9 @@
 """Rendering a page: Jinja2 templates, the header and footer rendered once per page
 depth, and skeletons filled in where a template qualifies (:mod:`finews.site.skeleton`).
 
-One :class:`Renderer` per build (workers inherit it): its caches — compiled templates,
-chrome, skeletons — are the reason it is an object and not a function.
+One :class:`Renderer` per build (workers inherit it): its caches — templates, chrome,
+skeletons — are the reason it is an object and not a function.  The templates' compiled code
+outlives a build (:class:`_CompiledTemplates`).
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ class _CompiledTemplates(BytecodeCache):
     """Templates compiled once a process, not once a build.
 
     Each build has its own :class:`Renderer` and Jinja2 environment, which compiled every
-    template again: ~0.2 s of CPU a build, paid on every poll by ``finews run`` and
-    ``serve``'s incremental builds.  Jinja2 checks each entry against its template's source
-    (a checksum) before using it, so an edited template — a user's ``templates`` folder —
-    is compiled again."""
+    template it rendered again: up to ~0.2 s of CPU a build (the profile of the suite's site
+    tests), paid again by every incremental build of ``finews run`` and ``serve``.  Jinja2
+    checks each entry against its template's source (a checksum) before using it, so an
+    edited template — a user's ``templates`` folder — is compiled again."""
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
