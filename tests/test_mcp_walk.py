@@ -341,9 +341,9 @@ def test_a_mistyped_stock_is_answered_with_the_stocks_meant() -> None:
     """Wave 11's walk: 60051 (600519 a digit short, read as a Hong Kong code) suggested
     吉利汽车-R 80175.HK; 999999 and 贵州茅苔 suggested nothing; NVDA was unknown where
     NVDA.US and `search NVDA` were not.  The packaged list, the resolver every face uses."""
-    from finews.search.filters import UnknownStock, stock_code, stock_directory
+    from finews.search.filters import UnknownStock, stock_code
 
-    directory = stock_directory(None)
+    directory = load_directory(None)
 
     def near(typed: str) -> list[str]:
         with pytest.raises(UnknownStock) as caught:

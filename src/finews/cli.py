@@ -519,13 +519,14 @@ def _known_stock(c: Context, stock: str) -> str:
     on a stock that does not exist would answer "no articles found" and blame the words).
     The resolver every face uses (finews.search.filters.stock_code); a code no list has is
     known when the store has articles tagged with it (the store is opened only then)."""
-    from finews.search.filters import stock_code, stock_directory
+    from finews.process.stocks import load_directory
+    from finews.search.filters import stock_code
 
     def tagged(code: str) -> bool:
         with c.open_store(write=False) as store:
             return store.is_tagged(code)
 
-    return stock_code(stock, stock_directory(c.stock_list), tagged)
+    return stock_code(stock, load_directory(c.stock_list), tagged)
 
 
 def _marked(fragment: str) -> Text:

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from finews.config import Settings
 from finews.errors import RequestError
 from finews.model import Article, StockTag, from_epoch
-from finews.process.stocks import StockDirectory
+from finews.process.stocks import StockDirectory, load_directory
 from finews.process.text import article_text, shown_once_text
 from finews.run import health as source_health_of
 from finews.search import filters as reader_filters
@@ -213,7 +213,7 @@ class Tools:
         return items
 
     def _directory(self) -> StockDirectory:
-        return reader_filters.stock_directory(self.settings.data_path / "a_shares.csv")
+        return load_directory(self.settings.data_path / "a_shares.csv")
 
     def _stock_code(self, stock: str) -> str:
         """The code of the stock an agent names, by the resolver every face uses

@@ -57,12 +57,6 @@ class UnknownStock(RequestError):
         self.near = near
 
 
-def stock_directory(stock_list: Path | None) -> StockDirectory:
-    """The stock list (a user's newer one when installed), read again only when the file
-    changes (``finews stocks --refresh`` while ``serve`` is up): :func:`load_directory`."""
-    return load_directory(stock_list)
-
-
 def stock_filter(stock: str, stock_list: Path | None = None) -> str:
     """The stock a filter means, as the store matches it: a code.  ``stock_list``: the
     installed list (``<data_dir>/a_shares.csv``) when there is one.  A typed code is read
@@ -74,7 +68,7 @@ def stock_filter(stock: str, stock_list: Path | None = None) -> str:
         return code
     if not given or _CODE_LIKE.fullmatch(given):
         return given
-    directory = stock_directory(stock_list)
+    directory = load_directory(stock_list)
     code = known_code(given, directory)
     if code is not None:
         return code
@@ -93,7 +87,7 @@ def watched_stock(stock: str, stock_list: Path | None = None) -> str:
     code = typed_code(given)
     if code is not None:  # code-shaped: no need to read the lists
         return code
-    directory = stock_directory(stock_list)
+    directory = load_directory(stock_list)
     code = known_code(given, directory) if given else None
     if code is not None:
         return code
