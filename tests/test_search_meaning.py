@@ -388,6 +388,37 @@ def test_a_light_verb_is_the_first_word_a_relaxed_query_drops() -> None:
     assert [t.alternatives[0] for t in relaxed.required] == ["英伟达", "财报"]
 
 
+def test_two_words_of_the_vocabulary_may_stand_in_any_order(filled: Store) -> None:
+    """净利润 增长 had become the phrase 净利润增长 (a synonym group's word), so the order typed
+    decided what was found (a trader's walk, wave 15): 同花顺's 净利润9.52亿元，同比增长89.7%
+    was found by 增长 净利润 only."""
+    half_year = "679180528"
+    assert half_year in ids(filled, "增长 净利润")
+    one, other = parse("净利润 增长"), parse("增长 净利润")
+    assert set(one.required) == set(other.required)
+    assert set(ids(filled, "净利润 增长")) == set(ids(filled, "增长 净利润"))
+    # a name of several words is still one name, in the order typed
+    assert parse("SK Hynix").required[0].name
+
+
+def test_a_light_verb_and_one_word_relax_into_the_word(filled: Store) -> None:
+    """宣布回购 found only what says both; 回购 is the news (a trader's walk, wave 15: 2
+    articles where 33 say 回购).  The article that says both stays among them."""
+    answer = search(filled, "宣布回购", limit=100, now=NOW)
+    found_ids = [r.article.upstream_id for r in answer.results]
+    assert answer.relaxed
+    assert {"2459477", "2445288", "2379476"} <= set(found_ids)  # 2459477: 宣布……回购计划
+    assert all("回购" in full_text(r.article) for r in answer.results)
+    assert parse("发布").relaxed() is None  # a light verb alone is what was asked
+
+
+def test_a_loss_is_not_a_smaller_profit() -> None:
+    """首亏 (a first loss) was a synonym of 净利润下降 (wave 15's walk)."""
+    alternatives = parse("首亏").required[0].alternatives
+    assert "预亏" in alternatives
+    assert "净利润下降" not in alternatives and "业绩预减" not in alternatives
+
+
 def test_a_common_word_ranks_its_newest_matches_and_pages_without_gaps(
     filled: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
