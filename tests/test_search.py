@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -378,3 +379,34 @@ def test_the_command_line_names_an_unknown_source_or_outlet(tmp_path: Path) -> N
         assert "Traceback" not in result.stderr
     fine = run_cli("--db", str(db), "search", "央行", "--media", "财联社", "--local", "--json")
     assert fine.returncode == 0 and json.loads(fine.stdout)["results"]
+
+
+def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
+    """Wave 15's walk: only words to leave out said "no articles found"; a page past the
+    last said "no articles found past the first 100" of 69; --since past the store's news
+    did not say where it ends; a company's other name (腾讯, Tesla) was an unknown stock."""
+    from daydata import day_store
+
+    db = tmp_path / "day.db"
+    day_store(f"sqlite:///{db}").close()
+
+    def search_(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli("--db", str(db), "search", "--local", *args)
+
+    excluded = search_("--", "-央行", "-美联储")
+    assert excluded.returncode == 2 and "only says what to leave out" in excluded.stderr
+    total = json.loads(search_("央行", "--json").stdout)["total"]
+    assert total > 0
+    past = search_("央行", "--offset", "10000")
+    assert past.returncode == 0
+    assert f"only {total} articles: --offset 10000 is past the last of them" in past.stderr
+    late = search_("央行", "--since", "24h")
+    assert late.returncode == 0 and "the newest article is from 2026-06-1" in late.stderr
+    assert '--since "2026-06-1' in late.stderr, late.stderr
+    for name, code in (("腾讯", "00700.HK"), ("Tesla", "TSLA.US"), ("茅台", "600519.SH")):
+        said = search_("zzqqzz", "--stock", name)  # no article: the message names the filter
+        assert said.returncode == 0, said.stderr
+        assert f"no articles found with --stock {code} (try without)" in said.stderr
+    two = search_("央行", "--stock", "CATL")
+    assert two.returncode == 2
+    assert "宁德时代 300750.SZ, 宁德时代 03750.HK" in two.stderr, two.stderr

@@ -596,6 +596,26 @@ def test_one_fixing_told_by_two_outlets_is_one_story(store: Store) -> None:
     )
 
 
+def test_the_midday_and_the_close_review_are_two_stories(store: Store) -> None:
+    """财联社's 午评 (科创50指数半日涨超3%) and its 收评 of that afternoon share the market's
+    words and figures (p 0.87): a trader's walk found the close hidden under the midday
+    review (wave 15).  Reviews of another session or another market are other news."""
+    arts = case_articles("sessions")
+    midday, close = sorted((story.facts(a) for a in arts), key=lambda f: f.published)
+    assert (midday.subject, close.subject) == ("午评", "收评")
+    assert story.market_reviews_differ(midday, close)
+    assert not story.model().same_story(midday, close)
+    save_in_time_order(store, arts)
+    assert len(stories_of(store)) == 2
+    # the same session of two markets differs too; of one market, it is for the model
+    a = min(arts, key=lambda x: x.published)
+    hong_kong = story.facts(replace(a, title="港股" + a.title))
+    a_shares = story.facts(replace(a, title="A股" + a.title))
+    assert story.market_reviews_differ(hong_kong, a_shares)
+    assert not story.market_reviews_differ(a_shares, story.facts(replace(a, title="A股" + a.title)))
+    assert not story.market_reviews_differ(midday, midday)
+
+
 def test_one_headline_from_two_outlets_within_minutes_is_one_story(store: Store) -> None:
     """财联社 and 同花顺 both headlined 韩国总统李在明会见王毅 70 s apart, over texts that share
     a quarter of their 3-grams (the model alone: 0.77 < 0.83); story.SAME_HEADLINE_WITHIN."""

@@ -88,6 +88,12 @@ def test_names_that_are_ordinary_words() -> None:
     assert codes(text_article("中国人民银行新增8家数字人民币业务运营机构")) == {}
     assert codes(text_article("推进内蒙古鄂尔多斯、陕西榆林等地建设")) == {}
     assert codes(text_article("鄂尔多斯(600295)涨停")) == {"600295.SH": "code"}
+    # a name followed by 国际 is its namesake (a 财联社 flash of 2026-08-17): 中国黄金国际 is
+    # 2099.HK, not 中国黄金 600916.SH; 国际化 is still the company (财联社, 2026-08-07)
+    quoted = "截至发稿，紫金黄金国际(02259.HK)涨4.39%，中国黄金国际(02099.HK)涨3.26%"
+    assert "600916.SH" not in codes(text_article(quoted))
+    assert "600916.SH" in codes(text_article("中国黄金发布公告"))
+    assert "601211.SH" in codes(text_article("国泰君安国际拟私有化退市 国泰海通国际化战略步伐加快"))
     # an upstream tag confirms an ambiguous name
     confirmed = text_article("机器人涨停", stocks=(StockTag("300024.SZ", "", "upstream"),))
     assert codes(confirmed) == {"300024.SZ": "upstream"}

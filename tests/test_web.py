@@ -328,6 +328,22 @@ def test_a_bad_time_on_the_search_page_is_said_in_chinese(reader: httpx.Client) 
     assert "看不懂时间“abc”" in page.text and "not a time" not in page.text
 
 
+def test_an_unknown_source_or_outlet_is_said_not_searched(reader: httpx.Client) -> None:
+    """Wave 15's walk: the page and the API answered source=foo with 共 0 条结果 / total 0,
+    where the command line names an unknown source; now every face says it."""
+    page = reader.get("search", params={"q": "银行", "source": "foo"})
+    assert page.status_code == 400
+    assert "没有叫“foo”的来源" in page.text and "共 0 条" not in page.text
+    outlet = reader.get("search", params={"q": "银行", "media": "新浪"})
+    assert outlet.status_code == 400 and "没有来自“新浪”的消息" in outlet.text
+    for params in ({"source": "foo"}, {"media": "新浪"}):
+        api = reader.get("api/search", params={"q": "银行", **params})
+        assert api.status_code == 400, api.text
+        assert "unknown" in api.json()["detail"]
+    known = reader.get("api/search", params={"q": "银行", "media": "财联社"})
+    assert known.status_code == 200
+
+
 def _read_events(
     response: httpx.Response, found: list[dict[str, Any]], stop: threading.Event
 ) -> None:

@@ -584,6 +584,15 @@ def search(
     text = " ".join(query)
     if not text.strip():
         raise typer.BadParameter("give a word to search for", ctx, param_hint="QUERY")
+    if all(word.startswith("-") for word in text.split()):
+        # only words to leave out: nothing to find (the search page says so; the command
+        # said "no articles found": a trader's walk, wave 15)
+        raise typer.BadParameter(
+            f"{text.strip()!r} only says what to leave out: add a word to search for"
+            f" (降息 {text.strip()})",
+            ctx,
+            param_hint="QUERY",
+        )
     if since and until:
         from finews.search.service import parse_time
 
@@ -654,13 +663,22 @@ def search(
             )
             if value is not None
         ]
-        beyond = f" past the first {offset}" if offset and answer["total"] else ""
-        err.print(
-            escape(
-                f"no articles found{beyond}"
-                + (f" with {', '.join(narrowed)} (try without)" if narrowed and not beyond else "")
-            )
-        )
+        total = answer["total"]
+        if offset and total:
+            # 69 articles and --offset 100 (it said "no articles found past the first 100")
+            err.print(f"only {total} articles: --offset {offset} is past the last of them")
+            return
+        hint = f" with {', '.join(narrowed)} (try without)" if narrowed else ""
+        if since and not total:
+            from finews.search.filters import where_news_ends
+            from finews.search.service import parse_time
+
+            with c.open_store(write=False) as store:
+                newest = store.newest()
+            if newest is not None and newest < parse_time(since):
+                # a store of older news: where it ends, as `stories` says (wave 15's walk)
+                hint = f" with {', '.join(narrowed)} ({where_news_ends(newest, '--since')})"
+        err.print(escape(f"no articles found{hint}"))
         return
     from finews.process.headline import strip_dateline
 

@@ -51,6 +51,12 @@ _CODE = re.compile(
 )
 # A stock name directly followed by these is part of a longer word: 中国银行业协会, 银行间.
 _BAD_NEXT = ("业", "间", "保险", "监督", "研究院", "研究所", "协会")
+# ... and followed by 国际 it is another company: its Hong Kong or overseas namesake or arm
+# (中国黄金国际 2099.HK is not 中国黄金 600916.SH; 中信证券国际, 南山铝业国际, 中国软件国际) —
+# counted over the corpus's flashes, nearly every "<name>国际" is such a company.  国际化
+# (a company's going abroad: 国泰海通国际化战略) is still the company.
+_NAMESAKE_NEXT = "国际"
+_STILL_THE_COMPANY = "国际化"
 
 
 def normalise_name(name: str) -> str:
@@ -249,6 +255,8 @@ def text_names(text: str, directory: StockDirectory, confirmed: set[str]) -> lis
     for end, (name, code) in directory.automaton.iter_long(text):
         following = text[end + 1 : end + 4]
         if following.startswith(_BAD_NEXT):
+            continue
+        if following.startswith(_NAMESAKE_NEXT) and not following.startswith(_STILL_THE_COMPANY):
             continue
         if name in directory.ambiguous and code not in confirmed:
             near = text[end + 1 : end + 12]

@@ -310,6 +310,28 @@ def _subjects_differ(a: str, b: str) -> bool:
     return shared / min(len(set(a)), len(set(b))) < 0.5
 
 
+_SESSION = re.compile(r"(开盘|午评|午盘|收评|收盘|盘前|夜盘)")
+_SESSION_OF = {"午盘": "午评", "收盘": "收评"}
+_MARKET = re.compile(r"(港股|a股|美股|etf|期货|科创板|创业板)", re.IGNORECASE)
+
+
+def market_reviews_differ(a: Facts, b: Facts) -> bool:
+    """Two market reviews of another session or market: 午评：… and 收评：… are the midday and
+    the close, 港股午评 and A股午评 two markets — whatever their figures share.  A reader's
+    walk (wave 15) found 财联社's 午评 (科创50指数半日涨超3%) and its 收评 of that afternoon
+    in one story, p 0.87: the same market in the same words, 3.5 hours apart."""
+    sessions = [_SESSION.search(f.subject) for f in (a, b)]
+    if not (sessions[0] and sessions[1]):
+        return False
+    first, second = (_SESSION_OF.get(m.group(1), m.group(1)) for m in sessions if m)
+    if first != second:
+        return True
+    markets = [_MARKET.search(f.subject) for f in (a, b)]
+    return bool(
+        markets[0] and markets[1] and markets[0].group(1).lower() != markets[1].group(1).lower()
+    )
+
+
 def _figures_compare(a: Facts, b: Facts) -> tuple[float, float]:
     """(conflict, agreement): headline figures of one report that the other contradicts
     (it gives the same kind of figure in its headline, none agreeing) or confirms."""
@@ -527,6 +549,8 @@ class Model:
         return coef, self.bias - sum(c * m for c, m in zip(coef, self.mean, strict=True))
 
     def probability(self, a: Facts, b: Facts) -> float:
+        if market_reviews_differ(a, b):
+            return 0.0
         p = self._model_probability(a, b)
         if p < SAME_HEADLINE_P and (same_headline(a, b) or same_lead(a, b)):
             return SAME_HEADLINE_P

@@ -57,6 +57,27 @@ class UnknownStock(RequestError):
         self.near = near
 
 
+class UnknownFilter(RequestError):
+    """A source or outlet filter that names none the store can have (:func:`checked`)."""
+
+    def __init__(self, kind: str, given: str, near: list[str], message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """``source`` or ``media``"""
+        self.given = given
+        self.near = near
+
+
+def known_filters(filters: Filters, store: Store) -> Filters:
+    """``filters`` (resolved) when the source and outlet they name are ones the store can
+    have, else :class:`UnknownFilter` — for the faces that have no settings at hand (the
+    JSON API and the search page answered ``source=foo`` with 0 results where the command
+    line said it is unknown: a trader's walk, wave 15)."""
+    if not (filters.source or filters.media):
+        return filters
+    return checked(filters, sources=filter_sources(store, ()), media=store.media())
+
+
 def stock_filter(stock: str, stock_list: Path | None = None) -> str:
     """The stock a filter means, as the store matches it: a code.  ``stock_list``: the
     installed list (``<data_dir>/a_shares.csv``) when there is one.  A typed code is read
@@ -74,7 +95,7 @@ def stock_filter(stock: str, stock_list: Path | None = None) -> str:
         return code
     if given.isascii():
         return given  # a ticker or code the lists do not know: the store may
-    raise UnknownStock(given, similar_stocks(given, directory.display))
+    raise UnknownStock(given, _similar_names(given, directory))
 
 
 def watched_stock(stock: str, stock_list: Path | None = None) -> str:
@@ -110,7 +131,28 @@ def known_code(given: str, directory: StockDirectory) -> str | None:
         return f"{ticker}.US"  # NVDA: a US ticker as the news and `search` write it
     wanted = normalise_name(given.strip())
     exact = [c for c, name in directory.display.items() if normalise_name(name) == wanted]
-    return exact[0] if len(exact) == 1 else None
+    if len(exact) == 1:
+        return exact[0]
+    named = alias_codes(given, directory)
+    return named[0] if len(named) == 1 else None
+
+
+def alias_codes(given: str, directory: StockDirectory) -> list[str]:
+    """The listed codes a company's other name means in search's alias table — 腾讯 and
+    Tencent 00700.HK, 茅台 600519.SH, Tesla TSLA.US (a trader's walk, wave 15: a query
+    found 腾讯 and the filter refused it) — or several when it names more than one listing
+    (CATL: 300750.SZ and 03750.HK), for the reader to choose."""
+    from finews.search.segment import query_aliases  # the alias table: search's own
+
+    key = normalise_name(given.strip())
+    if not key:
+        return []
+    found: list[str] = []
+    for other in query_aliases().expand(key):
+        code = typed_code(other) if not other.isalpha() else None
+        if code is not None and code in directory.display and code not in found:
+            found.append(code)
+    return found
 
 
 def stock_code(
@@ -136,6 +178,15 @@ def stock_code(
 
 
 def _similar_names(given: str, directory: StockDirectory) -> list[str]:
+    """Stocks named like ``given``: first the listings an other name of a company means
+    (CATL: its A and H shares), then names spelt like it."""
+    listings = alias_codes(given, directory)
+    if listings:
+        return [f"{directory.display[c]} {c}" for c in listings]
+    return _spelt_like(given, directory)
+
+
+def _spelt_like(given: str, directory: StockDirectory) -> list[str]:
     """Stocks named like ``given``; for a misspelt Chinese name (贵州茅苔), those sharing its
     first two characters (the names of 贵州…)."""
     near = similar_stocks(given, directory.display)
@@ -212,9 +263,12 @@ def checked(filters: Filters, *, sources: Collection[str], media: Collection[str
     no note).  ``sources``: the ids of the sources (built in, configured, the user's feeds,
     stored); ``media``: the store's outlets."""
     if filters.source and filters.source not in sources:
-        raise RequestError(
+        raise UnknownFilter(
+            "source",
+            filters.source,
+            [],
             f"unknown source {filters.source!r} (sources are ids: {', '.join(sorted(sources))};"
-            " an outlet such as 财联社 is a media)"
+            " an outlet such as 财联社 is a media)",
         )
     if filters.media and filters.media not in media:
         near = nearest_media(filters.media, media)
@@ -225,7 +279,9 @@ def checked(filters: Filters, *, sources: Collection[str], media: Collection[str
             + ", ".join(sorted(media)[:10])
             + (" …" if len(media) > 10 else "")
         )
-        raise RequestError(f"unknown media {filters.media!r} ({hint})")
+        raise UnknownFilter(
+            "media", filters.media, near, f"unknown media {filters.media!r} ({hint})"
+        )
     if filters.since is not None and filters.until is not None and filters.since >= filters.until:
         raise RequestError(
             f"since {_minute(filters.since)} is not before until {_minute(filters.until)}"

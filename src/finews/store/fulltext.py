@@ -30,7 +30,7 @@ from finews.model import Article
 from finews.process.stockcodes import typed_code
 from finews.process.text import said_once_text
 from finews.search import rerank
-from finews.search.query import Query, grams
+from finews.search.query import Query, grams, verbatim_forms
 from finews.search.segment import index_text
 from finews.store import fts_postgres
 
@@ -191,6 +191,25 @@ def filter_sql(filters: Filters, params: dict[str, Any], alias: str = "a") -> li
     return where
 
 
+def verbatim_sql(query: Query, params: dict[str, Any], postgres: bool) -> list[str]:
+    """SQL conditions that an article holds each of the query's quoted phrases with signs
+    as typed (:attr:`Query.verbatims`) in its title, digest or body — lower case, half- or
+    full-width.  Read from the article rows of the index's matches only."""
+    where: list[str] = []
+    for i, phrase in enumerate(query.verbatims):
+        held = []
+        for j, form in enumerate(verbatim_forms(phrase)):
+            name = f"verbatim{i}_{j}"
+            params[name] = form
+            for column in ("title", "digest", "body_html"):
+                value = f"lower(a.{column})"
+                held.append(
+                    f"strpos({value}, :{name}) > 0" if postgres else f"instr({value}, :{name})"
+                )
+        where.append("(" + " OR ".join(held) + ")")
+    return where
+
+
 def _sqlite_sql(conditions: list[str]) -> fts_postgres.SearchSQL:
     """FTS5's statements for an expression in ``:q``."""
     # The index drives (CROSS JOIN keeps SQLite from starting at an articles index and
@@ -239,6 +258,7 @@ def search(
     params: dict[str, Any] = {"now": now, "scale": RECENCY_SCALE}
     conditions = filter_sql(filters, params)
     postgres = _postgres(conn)
+    conditions += verbatim_sql(query, params, postgres)
     if postgres:
         fts_postgres.before_search(conn)
         statements = fts_postgres.search_sql(conditions)

@@ -22,6 +22,7 @@ from finews.errors import RequestError
 from finews.model import Article
 from finews.process.clean import clean_body
 from finews.search import service
+from finews.search.filters import known_filters
 from finews.search.filters import resolve as resolve_filters
 from finews.site import paths
 from finews.store import Store
@@ -200,7 +201,8 @@ def filters_from(
         until=_time(until, "until"),
         important=important,
     )
-    return resolve_filters(filters, getattr(request.app.state, "stock_list", None))
+    resolved = resolve_filters(filters, getattr(request.app.state, "stock_list", None))
+    return known_filters(resolved, _store(request))
 
 
 def encode_cursor(published_at: int, article_id: int) -> str:

@@ -21,7 +21,7 @@ from finews.errors import RequestError
 from finews.process.headline import shown_text
 from finews.process.text import strip_tags
 from finews.search import service
-from finews.search.filters import UnknownStock, described, flag
+from finews.search.filters import UnknownFilter, UnknownStock, described, flag, known_filters
 from finews.search.filters import resolve as resolve_filters
 from finews.site.feeds import feed_entry, json_feed, with_entries
 from finews.site.formats import iso_time, rfc822_time
@@ -240,6 +240,7 @@ def search_page(
     filters = Filters()
     try:
         filters = _filters(params, stock_list)
+        filters = known_filters(filters, store)
         if text:
             results = service.search(
                 store,
@@ -252,6 +253,17 @@ def search_page(
     except UnknownStock as exc:
         error = f"不认识股票“{exc.given}”：请写代码（600519）或名称（贵州茅台）。"
         near = exc.near  # "西安旅游 000610.SZ": each offered as the search it would be
+    except UnknownFilter as exc:
+        # source=foo said "共 0 条结果" as if the words had found nothing (wave 15's walk)
+        if exc.kind == "source":
+            error = (
+                f"没有叫“{exc.given}”的来源："
+                "来源写 id（如 cls.telegraph），媒体写名称（如 财联社）。"
+            )
+        else:
+            nearest = "、".join(exc.near)
+            error = f"没有来自“{exc.given}”的消息" + (f"：是不是 {nearest}？" if nearest else "。")
+        filters = Filters()
     except BadTime as exc:
         error = (
             f"看不懂时间“{exc.value}”：请写成 2026-08-01、2026-08-01 09:30，"
