@@ -384,7 +384,8 @@ def test_the_command_line_names_an_unknown_source_or_outlet(tmp_path: Path) -> N
 def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
     """Wave 15's walk: only words to leave out said "no articles found"; a page past the
     last said "no articles found past the first 100" of 69; --since past the store's news
-    did not say where it ends; a company's other name (腾讯, Tesla) was an unknown stock."""
+    did not say where it ends; a company's other name (腾讯, Tesla) was an unknown stock, and
+    a Hong Kong code without its leading zeros (9988) no stock at all."""
     from daydata import day_store
 
     db = tmp_path / "day.db"
@@ -403,7 +404,8 @@ def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
     late = search_("央行", "--since", "24h")
     assert late.returncode == 0 and "the newest article is from 2026-06-1" in late.stderr
     assert '--since "2026-06-1' in late.stderr, late.stderr
-    for name, code in (("腾讯", "00700.HK"), ("Tesla", "TSLA.US"), ("茅台", "600519.SH")):
+    typed = (("腾讯", "00700.HK"), ("Tesla", "TSLA.US"), ("茅台", "600519.SH"), ("9988", "09988.HK"))
+    for name, code in typed:
         said = search_("zzqqzz", "--stock", name)  # no article: the message names the filter
         assert said.returncode == 0, said.stderr
         assert f"no articles found with --stock {code} (try without)" in said.stderr

@@ -87,9 +87,11 @@ def stock_filter(stock: str, stock_list: Path | None = None) -> str:
     code = typed_code(given)
     if code is not None:
         return code
-    if not given or _CODE_LIKE.fullmatch(given):
+    if not given:
         return given
     directory = load_directory(stock_list)
+    if _CODE_LIKE.fullmatch(given):
+        return known_code(given, directory) or given
     code = known_code(given, directory)
     if code is not None:
         return code
@@ -123,6 +125,9 @@ def known_code(given: str, directory: StockDirectory) -> str | None:
     code = typed_code(given)
     if code is not None:
         return code
+    digits = given.strip()
+    if _ascii_digits(digits) and len(digits) < 5 and f"{int(digits):05d}.HK" in directory.display:
+        return f"{int(digits):05d}.HK"  # 700, 9988: a Hong Kong code as traders say it
     code = resolve_stock(given, directory.names, directory.display)
     if code is not None:
         return code
