@@ -404,7 +404,12 @@ def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
     late = search_("央行", "--since", "24h")
     assert late.returncode == 0 and "the newest article is from 2026-06-1" in late.stderr
     assert '--since "2026-06-1' in late.stderr, late.stderr
-    typed = (("腾讯", "00700.HK"), ("Tesla", "TSLA.US"), ("茅台", "600519.SH"), ("9988", "09988.HK"))
+    typed = (
+        ("腾讯", "00700.HK"),
+        ("Tesla", "TSLA.US"),
+        ("茅台", "600519.SH"),
+        ("9988", "09988.HK"),
+    )
     for name, code in typed:
         said = search_("zzqqzz", "--stock", name)  # no article: the message names the filter
         assert said.returncode == 0, said.stderr
