@@ -400,7 +400,8 @@ def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
     assert total > 0
     past = search_("央行", "--offset", "10000")
     assert past.returncode == 0
-    assert f"only {total} articles: --offset 10000 is past the last of them" in past.stderr
+    counted = f"{total} article" + ("s" if total != 1 else "")
+    assert f"only {counted}: --offset 10000 is past the last of them" in past.stderr
     late = search_("央行", "--since", "24h")
     assert late.returncode == 0 and "the newest article is from 2026-06-1" in late.stderr
     assert '--since "2026-06-1' in late.stderr, late.stderr
@@ -417,3 +418,21 @@ def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
     two = search_("央行", "--stock", "CATL")
     assert two.returncode == 2
     assert "宁德时代 300750.SZ, 宁德时代 03750.HK" in two.stderr, two.stderr
+    # a name other listings' names begin with is theirs too (the review of wave 15: 万科 had
+    # become the H share alone); another company's name that begins so is not (腾讯音乐)
+    vanke = search_("央行", "--stock", "万科")
+    assert vanke.returncode == 2 and "万科A 000002.SZ" in vanke.stderr, vanke.stderr
+    assert "万科企业 02202.HK" in vanke.stderr
+    left_out = search_("--", '-"美联储 降息"')
+    assert left_out.returncode == 2 and "only says what to leave out" in left_out.stderr
+
+
+def test_every_face_reads_a_company_name_as_the_command_line_does() -> None:
+    """The page and the API passed CATL (an A and an H share) to the store as a code and
+    answered 0; they refuse it as the command line does (the review of wave 15)."""
+    from finews.search.filters import UnknownStock, stock_filter
+
+    assert stock_filter("腾讯") == "00700.HK" and stock_filter("７００") == "00700.HK"
+    for ambiguous in ("CATL", "万科"):
+        with pytest.raises(UnknownStock):
+            stock_filter(ambiguous)
