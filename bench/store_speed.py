@@ -31,7 +31,7 @@ from story_pairs import normalise
 
 import finews
 from finews.process.stocks import StockTagger, load_directory
-from finews.store import Store
+from finews.store import Store, clusters
 
 HERE = Path(__file__).resolve().parent / "quality"
 
@@ -74,8 +74,13 @@ def main() -> None:
         "instead of bench/quality.py's first N (mostly one source)",
     )
     parser.add_argument("--profile", help="write a cProfile of the first run's writes here")
+    parser.add_argument(
+        "--candidates", type=int, help="clusters.MAX_CANDIDATES for this run (wave 15)"
+    )
     args = parser.parse_args()
     recs = records()
+    if args.candidates is not None:
+        clusters.MAX_CANDIDATES = args.candidates
     if args.newest:
         recs = sorted(recs, key=lambda r: (str(r["datetime"]), r["source"], str(r["id"])))
         recs = recs[-args.n :]

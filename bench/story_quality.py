@@ -31,6 +31,7 @@ from story_pairs import EXCLUDED_DAYS, corpus
 from finews.model import Article
 from finews.process import story
 from finews.process.pipeline import Processor
+from finews.store import clusters
 
 HERE = Path(__file__).resolve().parent
 PAIRS = HERE / "quality" / "story_pairs.jsonl"
@@ -253,6 +254,11 @@ def main() -> None:
         help="story.SAME_HEADLINE_WITHIN for this run, seconds (0: off)",
     )
     parser.add_argument(
+        "--candidates",
+        type=int,
+        help="clusters.MAX_CANDIDATES for this run (candidates read per article; wave 15)",
+    )
+    parser.add_argument(
         "--threshold",
         type=float,
         help="the pair judgement's threshold for this run (the model's own: unchanged)",
@@ -265,7 +271,12 @@ def main() -> None:
         story.TWIN = args.twin if args.twin > 0 else None
     if args.same_headline is not None:
         story.SAME_HEADLINE_WITHIN = args.same_headline if args.same_headline > 0 else None
-    print(f"story.TWIN = {story.TWIN}, SAME_HEADLINE_WITHIN = {story.SAME_HEADLINE_WITHIN}")
+    if args.candidates is not None:
+        clusters.MAX_CANDIDATES = args.candidates
+    print(
+        f"story.TWIN = {story.TWIN}, SAME_HEADLINE_WITHIN = {story.SAME_HEADLINE_WITHIN},"
+        f" MAX_CANDIDATES = {clusters.MAX_CANDIDATES}"
+    )
     rows = labelled()
     arts = articles_named(rows)
     keyed = {

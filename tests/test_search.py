@@ -384,7 +384,8 @@ def test_the_command_line_names_an_unknown_source_or_outlet(tmp_path: Path) -> N
 def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
     """Wave 15's walk: only words to leave out said "no articles found"; a page past the
     last said "no articles found past the first 100" of 69; --since past the store's news
-    did not say where it ends; a company's other name (腾讯, Tesla) was an unknown stock."""
+    did not say where it ends; a company's other name (腾讯, Tesla) was an unknown stock, and
+    a Hong Kong code without its leading zeros (9988) no stock at all."""
     from daydata import day_store
 
     db = tmp_path / "day.db"
@@ -399,14 +400,39 @@ def test_the_command_line_answers_a_traders_typing(tmp_path: Path) -> None:
     assert total > 0
     past = search_("央行", "--offset", "10000")
     assert past.returncode == 0
-    assert f"only {total} articles: --offset 10000 is past the last of them" in past.stderr
+    counted = f"{total} article" + ("s" if total != 1 else "")
+    assert f"only {counted}: --offset 10000 is past the last of them" in past.stderr
     late = search_("央行", "--since", "24h")
     assert late.returncode == 0 and "the newest article is from 2026-06-1" in late.stderr
     assert '--since "2026-06-1' in late.stderr, late.stderr
-    for name, code in (("腾讯", "00700.HK"), ("Tesla", "TSLA.US"), ("茅台", "600519.SH")):
+    typed = (
+        ("腾讯", "00700.HK"),
+        ("Tesla", "TSLA.US"),
+        ("茅台", "600519.SH"),
+        ("9988", "09988.HK"),
+    )
+    for name, code in typed:
         said = search_("zzqqzz", "--stock", name)  # no article: the message names the filter
         assert said.returncode == 0, said.stderr
         assert f"no articles found with --stock {code} (try without)" in said.stderr
     two = search_("央行", "--stock", "CATL")
     assert two.returncode == 2
     assert "宁德时代 300750.SZ, 宁德时代 03750.HK" in two.stderr, two.stderr
+    # a name other listings' names begin with is theirs too (the review of wave 15: 万科 had
+    # become the H share alone); another company's name that begins so is not (腾讯音乐)
+    vanke = search_("央行", "--stock", "万科")
+    assert vanke.returncode == 2 and "万科A 000002.SZ" in vanke.stderr, vanke.stderr
+    assert "万科企业 02202.HK" in vanke.stderr
+    left_out = search_("--", '-"美联储 降息"')
+    assert left_out.returncode == 2 and "only says what to leave out" in left_out.stderr
+
+
+def test_every_face_reads_a_company_name_as_the_command_line_does() -> None:
+    """The page and the API passed CATL (an A and an H share) to the store as a code and
+    answered 0; they refuse it as the command line does (the review of wave 15)."""
+    from finews.search.filters import UnknownStock, stock_filter
+
+    assert stock_filter("腾讯") == "00700.HK" and stock_filter("７００") == "00700.HK"
+    for ambiguous in ("CATL", "万科"):
+        with pytest.raises(UnknownStock):
+            stock_filter(ambiguous)

@@ -219,6 +219,11 @@ def test_a_quoted_phrase_stays_strict(filled: Store) -> None:
     assert plus == {"2455917", "202608183843834741"}, plus
     assert "2455468" in ids(filled, "人工智能")  # 人工智能 without the +
     assert {a.upstream_id for a in found(filled, '"人工智能＋"')} == plus
+    # and leaving it out leaves out the sign, not the words (the review of wave 15)
+    without = set(ids(filled, '人工智能 -"人工智能+"'))
+    assert "2455468" in without and not without & plus
+    # a dash only separates: "1-7月" is left to the words (NBS writes 1—7月)
+    assert not parse('"1-7月"').verbatims and parse('"A&B"').verbatims == ("A&B",)
 
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
@@ -416,6 +421,9 @@ def test_a_light_verb_and_one_word_relax_into_the_word(filled: Store) -> None:
     assert {"2459477", "2445288", "2379476"} <= set(found_ids)  # 2459477: 宣布……回购计划
     assert all("回购" in full_text(r.article) for r in answer.results)
     assert parse("发布").relaxed() is None  # a light verb alone is what was asked
+    # beside a name, the name alone (the review of wave 15: 腾讯 宣布 found nothing)
+    beside = parse("同花顺 宣布").relaxed()
+    assert beside is not None and [t.alternatives[0] for t in beside.required] == ["同花顺"]
 
 
 def test_a_loss_is_not_a_smaller_profit() -> None:

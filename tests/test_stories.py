@@ -596,6 +596,37 @@ def test_one_fixing_told_by_two_outlets_is_one_story(store: Store) -> None:
     )
 
 
+def test_another_outlets_report_is_judged_past_one_outlets_templates(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An hour of half-year results (2026-08-17 16:00–17:00, every flash of the three outlets
+    saying 净利润 early on): 新联电子's report by 财联社, 东方财富 and 同花顺 in three wordings was
+    two stories — the same outlet's templated flashes of other companies shared more of a
+    lead and took every one of the 12 places (a trader's walk, wave 15).  Reports of other
+    outlets are judged past those places (clusters.OTHER_OUTLETS)."""
+    arts = sorted(case_articles("results-crowd"), key=lambda a: a.published)
+    assert len(arts) > 50
+
+    def xinlian(target: Store) -> set[int]:
+        save_in_time_order(target, arts)
+        return {
+            story_id(target, (a.source, a.upstream_id))
+            for a in arts
+            if a.title.startswith("新联电子")
+        }
+
+    assert len(xinlian(store)) == 1
+    # the same hour with the 12 places alone splits it (so this test can fail)
+    monkeypatch.setattr(clusters, "OTHER_OUTLETS", 0)
+    clusters._statements.cache_clear()
+    try:
+        with Store.open(f"sqlite:///{tmp_path / 'twelve.db'}") as twelve:
+            assert len(xinlian(twelve)) == 2
+    finally:
+        monkeypatch.undo()
+        clusters._statements.cache_clear()
+
+
 def test_the_midday_and_the_close_review_are_two_stories(store: Store) -> None:
     """财联社's 午评 (科创50指数半日涨超3%) and its 收评 of that afternoon share the market's
     words and figures (p 0.87): a trader's walk found the close hidden under the midday

@@ -94,6 +94,9 @@ def test_names_that_are_ordinary_words() -> None:
     assert "600916.SH" not in codes(text_article(quoted))
     assert "600916.SH" in codes(text_article("中国黄金发布公告"))
     assert "601211.SH" in codes(text_article("国泰君安国际拟私有化退市 国泰海通国际化战略步伐加快"))
+    # ... and so is a business it names (the review of wave 15)
+    assert "002594.SZ" in codes(text_article("比亚迪国际市场销量同比增长"))
+    assert "601111.SH" in codes(text_article("中国国航国际航线恢复"))
     # an upstream tag confirms an ambiguous name
     confirmed = text_article("机器人涨停", stocks=(StockTag("300024.SZ", "", "upstream"),))
     assert codes(confirmed) == {"300024.SZ": "upstream"}

@@ -584,7 +584,7 @@ def search(
     text = " ".join(query)
     if not text.strip():
         raise typer.BadParameter("give a word to search for", ctx, param_hint="QUERY")
-    if all(word.startswith("-") for word in text.split()):
+    if any(word.startswith("-") for word in text.split()) and _only_left_out(text):
         # only words to leave out: nothing to find (the search page says so; the command
         # said "no articles found": a trader's walk, wave 15)
         raise typer.BadParameter(
@@ -666,7 +666,8 @@ def search(
         total = answer["total"]
         if offset and total:
             # 69 articles and --offset 100 (it said "no articles found past the first 100")
-            err.print(f"only {total} articles: --offset {offset} is past the last of them")
+            counted = f"{total} article{'s' if total != 1 else ''}"
+            err.print(f"only {counted}: --offset {offset} is past the last of them")
             return
         hint = f" with {', '.join(narrowed)} (try without)" if narrowed else ""
         if since and not total:
@@ -706,6 +707,15 @@ def search(
             ": those come first)" if recent else ")"
         )
     err.print(f"{shown} of {answer['total']} articles{relaxed}")
+
+
+def _only_left_out(text: str) -> bool:
+    """Whether a query only says what to leave out (``-英伟达``, ``-"美联储 降息"``), read as
+    the search reads it."""
+    from finews.search.query import parse
+
+    query = parse(text)
+    return query.empty and bool(query.excluded)
 
 
 # what `finews search --json` gives for each result, in this order (service.Result.as_dict)

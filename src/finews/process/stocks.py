@@ -51,12 +51,12 @@ _CODE = re.compile(
 )
 # A stock name directly followed by these is part of a longer word: 中国银行业协会, 银行间.
 _BAD_NEXT = ("业", "间", "保险", "监督", "研究院", "研究所", "协会")
-# ... and followed by 国际 it is another company: its Hong Kong or overseas namesake or arm
-# (中国黄金国际 2099.HK is not 中国黄金 600916.SH; 中信证券国际, 南山铝业国际, 中国软件国际) —
-# counted over the corpus's flashes, nearly every "<name>国际" is such a company.  国际化
-# (a company's going abroad: 国泰海通国际化战略) is still the company.
-_NAMESAKE_NEXT = "国际"
-_STILL_THE_COMPANY = "国际化"
+# ... and "<name>国际" said as a name of its own — followed by a sign, the text's end or a
+# word that follows a company's name — is another company: its Hong Kong or overseas
+# namesake or arm (中国黄金国际(02099.HK), 中信建投国际。, 南山铝业国际涨7%, 中信证券国际董事).
+# Followed by another word it is the company's own business (比亚迪国际市场, 中国国航国际航线,
+# 国泰海通国际化战略: the review of wave 15).
+_NAMESAKE = re.compile(r"国际(?:$|[^\w]|有限|控股|集团|董事|公告|发布|涨|跌|和|与|为|等|、)")
 
 
 def normalise_name(name: str) -> str:
@@ -256,7 +256,7 @@ def text_names(text: str, directory: StockDirectory, confirmed: set[str]) -> lis
         following = text[end + 1 : end + 4]
         if following.startswith(_BAD_NEXT):
             continue
-        if following.startswith(_NAMESAKE_NEXT) and not following.startswith(_STILL_THE_COMPANY):
+        if _NAMESAKE.match(text, end + 1):
             continue
         if name in directory.ambiguous and code not in confirmed:
             near = text[end + 1 : end + 12]

@@ -73,7 +73,17 @@ def known_filters(filters: Filters, store: Store) -> Filters:
     have, else :class:`UnknownFilter` — for the faces that have no settings at hand (the
     JSON API and the search page answered ``source=foo`` with 0 results where the command
     line said it is unknown: a trader's walk, wave 15)."""
-    if not (filters.source or filters.media):
+    from finews.sources.registry import known_sources
+
+    source_held = not filters.source or filters.source in known_sources()
+    if not source_held:
+        source_held = bool(store.list_articles(Filters(source=filters.source), limit=1))
+    media_held = not filters.media or bool(
+        store.list_articles(Filters(media=filters.media), limit=1)
+    )
+    if source_held and media_held:
+        # one indexed look-up each (the review of wave 15: every API poll with a media filter
+        # read the distinct sources and outlets of the whole store)
         return filters
     return checked(filters, sources=filter_sources(store, ()), media=store.media())
 
@@ -87,12 +97,16 @@ def stock_filter(stock: str, stock_list: Path | None = None) -> str:
     code = typed_code(given)
     if code is not None:
         return code
-    if not given or _CODE_LIKE.fullmatch(given):
+    if not given:
         return given
     directory = load_directory(stock_list)
+    if _CODE_LIKE.fullmatch(given):
+        return known_code(given, directory) or given
     code = known_code(given, directory)
     if code is not None:
         return code
+    if len(alias_codes(given, directory)) > 1:  # CATL: its A and its H share (review, wave 15)
+        raise UnknownStock(given, _similar_names(given, directory))
     if given.isascii():
         return given  # a ticker or code the lists do not know: the store may
     raise UnknownStock(given, _similar_names(given, directory))
@@ -123,6 +137,9 @@ def known_code(given: str, directory: StockDirectory) -> str | None:
     code = typed_code(given)
     if code is not None:
         return code
+    digits = unicodedata.normalize("NFKC", given).strip()
+    if _ascii_digits(digits) and len(digits) < 5 and f"{int(digits):05d}.HK" in directory.display:
+        return f"{int(digits):05d}.HK"  # 700, 9988: a Hong Kong code as traders say it
     code = resolve_stock(given, directory.names, directory.display)
     if code is not None:
         return code
@@ -138,21 +155,41 @@ def known_code(given: str, directory: StockDirectory) -> str | None:
 
 
 def alias_codes(given: str, directory: StockDirectory) -> list[str]:
-    """The listed codes a company's other name means in search's alias table — 腾讯 and
-    Tencent 00700.HK, 茅台 600519.SH, Tesla TSLA.US (a trader's walk, wave 15: a query
-    found 腾讯 and the filter refused it) — or several when it names more than one listing
-    (CATL: 300750.SZ and 03750.HK), for the reader to choose."""
+    """The listed codes a company's other name means — 腾讯 and Tencent 00700.HK, 茅台
+    600519.SH, Tesla TSLA.US (a trader's walk, wave 15: a query found 腾讯 and the filter
+    refused it) — or several, for the reader to choose: the name is an other name of more
+    than one listing (CATL: 300750.SZ and 03750.HK), or other listings' names begin with it
+    (万科: 万科A 000002.SZ beside the alias table's 万科企业 02202.HK; 通用: 通用股份 601500.SH
+    beside GM.US — the review of wave 15).  Only names of companies and institutions in
+    search's alias table count, not its vocabulary."""
+    from finews.search.aliases import fold
     from finews.search.segment import query_aliases  # the alias table: search's own
 
     key = normalise_name(given.strip())
-    if not key:
+    table = query_aliases()
+    if not key or fold(key) not in table.names:
         return []
     found: list[str] = []
-    for other in query_aliases().expand(key):
+    for other in table.expand(key):
         code = typed_code(other) if not other.isalpha() else None
         if code is not None and code in directory.display and code not in found:
             found.append(code)
+    if found:
+        for code, name in directory.display.items():
+            full = normalise_name(name)
+            if full.startswith(key) and _another_listing(full[len(key) :]) and code not in found:
+                found.append(code)
     return found
+
+
+def _another_listing(rest: str) -> bool:
+    """Whether a listed name that begins with a reader's name (万科) and goes on with
+    ``rest`` is that name's listing too: a share class (万科A, -W) or a company word (通用股份)
+    — not another company (腾讯音乐 is not 腾讯)."""
+    return rest.upper() in {"A", "B", "H"} or rest.startswith("-") or rest in _COMPANY_WORDS
+
+
+_COMPANY_WORDS = frozenset({"股份", "集团", "控股", "企业"})
 
 
 def stock_code(

@@ -29,6 +29,7 @@ characters, and a lone character a prefix, so that an unknown word still finds i
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import unicodedata
@@ -70,8 +71,9 @@ class Term:
     """words that change nothing in what matches but count in the ranking: the words of a
     Chinese phrase, whose literal match alone (``grams``, weight 0) would rank nothing"""
     verbatim: str = ""
-    """a quoted phrase with signs the index does not keep (``"人工智能+"``, ``"A+H"``): the
-    text an article must hold as typed (:func:`verbatim_forms`), beside the words"""
+    """a quoted phrase with a sign the index does not keep (``"人工智能+"``, ``"AI+"``; see
+    :data:`_KEPT_SIGNS`): the text an article must hold as typed (:func:`verbatim_forms`),
+    beside the words"""
 
 
 LIGHT_WORDS = frozenset(
@@ -114,6 +116,17 @@ class Query:
         return tuple(t.verbatim for t in self.required if t.verbatim)
 
     @property
+    def excluded_verbatims(self) -> tuple[str, ...]:
+        """The texts the answer's articles must not hold (``-"人工智能+"``): left out by
+        the text, not the index, whose words (人工智能) would leave out every article that
+        says them without the sign."""
+        return tuple(t.verbatim for t in self.excluded if t.verbatim)
+
+    @property
+    def _index_excluded(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.excluded if not t.verbatim)
+
+    @property
     def optional(self) -> tuple[Term, ...]:
         """The terms a relaxed query may do without (not a phrase, code or name)."""
         return tuple(t for t in self.required if not (t.strict or t.name))
@@ -135,7 +148,9 @@ class Query:
         query = replace(self, required=tuple(dict.fromkeys(content or finer)))
         n = len(query.optional)
         if n == 0:
-            return None
+            # 腾讯 宣布: the name alone, once the light verb is dropped (review, wave 15)
+            light_dropped = bool(content) and len(content) < len(finer)
+            return query if light_dropped else None
         anchored = len(query.required) > n
         # beside a name, a single other word may go (欧佩克增产: OPEC's news, 增产 first)
         need = 0 if anchored and n == 1 else max(2, math.floor(RELAX_SHARE * n + 0.5))
@@ -201,7 +216,7 @@ class Query:
         boost = [p for p in (_ts_alternative(w, False) for w in self.boost) if p]
         if boost:
             expression = f"({expression}) & (({expression}) | {' | '.join(boost)})"
-        excluded = [r for r in (_ts_render(t) for t in self.excluded) if r]
+        excluded = [r for r in (_ts_render(t) for t in self._index_excluded) if r]
         if excluded:
             expression = f"({expression}) & !({' | '.join(excluded)})"
         return expression
@@ -221,8 +236,9 @@ class Query:
             # (E) AND (E OR w): matches what E matches; BM25 counts w
             extra = " OR ".join(_quote(w) for w in self.boost)
             expression = f"({expression}) AND (({expression}) OR {extra})"
-        if self.excluded:
-            expression = f"({expression}) NOT ({' OR '.join(_render(t) for t in self.excluded)})"
+        if self._index_excluded:
+            left_out = " OR ".join(_render(t) for t in self._index_excluded)
+            expression = f"({expression}) NOT ({left_out})"
         return expression
 
 
@@ -343,12 +359,20 @@ def _bigrams(token: str) -> list[str]:
     return [token[i : i + 2] for i in range(len(token) - 1)]
 
 
+_KEPT_SIGNS = frozenset("+＋&＆#＃%％")
+"""Signs that say something in a phrase (人工智能+, A&B, 5%) and that the index drops.  A
+dash, a tilde, a dot or a slash only separates (1-7月 is written 1—7月 and 1～7月 too): a
+phrase with those is left to the index's words, which ignore them alike."""
+
+
 def verbatim_forms(text: str) -> tuple[str, ...]:
     """The ways the news writes a phrase with signs, lower case: as typed in half-width
-    (人工智能+) and with full-width signs (人工智能＋: 29 of the corpus's 876)."""
+    (人工智能+), with full-width signs (人工智能＋: 29 of the corpus's 876), and either as
+    escaped in an article's HTML (a&amp;b)."""
     half = unicodedata.normalize("NFKC", text).lower()
     full = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and not c.isalnum() else c for c in half)
-    return tuple(dict.fromkeys((half, full)))
+    escaped = [html.escape(form, quote=True) for form in (half, full)]
+    return tuple(dict.fromkeys((half, full, *escaped)))
 
 
 def grams(text: str) -> str:
@@ -411,7 +435,7 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         scoring = tuple(dict.fromkeys(w for w in words if len(w) > 1)) if literal else ()
         # the index keeps words, not signs: "人工智能+" found all 83 articles that say
         # 人工智能, where 10 say 人工智能+ (left open since wave 13) — the sign must be there too
-        signs = any(not (c.isalnum() or c.isspace()) for c in joined)
+        signs = any(c in _KEPT_SIGNS for c in joined)
         return [
             Term(
                 (" ".join(words),),

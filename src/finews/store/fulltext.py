@@ -194,9 +194,12 @@ def filter_sql(filters: Filters, params: dict[str, Any], alias: str = "a") -> li
 def verbatim_sql(query: Query, params: dict[str, Any], postgres: bool) -> list[str]:
     """SQL conditions that an article holds each of the query's quoted phrases with signs
     as typed (:attr:`Query.verbatims`) in its title, digest or body — lower case, half- or
-    full-width.  Read from the article rows of the index's matches only."""
+    full-width — and none of those it leaves out.  Read from the article rows of the
+    index's matches only.  A substring: "1.5%" is also inside 11.5% (the index's words
+    still require a 1 and a 5 of their own)."""
     where: list[str] = []
-    for i, phrase in enumerate(query.verbatims):
+    phrases = [(p, "") for p in query.verbatims] + [(p, "NOT ") for p in query.excluded_verbatims]
+    for i, (phrase, negation) in enumerate(phrases):
         held = []
         for j, form in enumerate(verbatim_forms(phrase)):
             name = f"verbatim{i}_{j}"
@@ -206,7 +209,7 @@ def verbatim_sql(query: Query, params: dict[str, Any], postgres: bool) -> list[s
                 held.append(
                     f"strpos({value}, :{name}) > 0" if postgres else f"instr({value}, :{name})"
                 )
-        where.append("(" + " OR ".join(held) + ")")
+        where.append(f"{negation}(" + " OR ".join(held) + ")")
     return where
 
 
