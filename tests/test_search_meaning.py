@@ -467,3 +467,37 @@ def test_the_quick_path_of_lexemes_keeps_what_the_full_one_keeps() -> None:
     assert len(inside) > 28_000  # the ideographs alone are 27,584
     assert not [c for c in inside if unicodedata.combining(c)]
     assert lexemes("央行开展６０００亿元ＭＬＦ操作，Café") == ["央行开展6000亿元mlf操作", "cafe"]
+
+
+def test_a_pair_of_places_finds_both_spellings_and_both_names(filled: Store) -> None:
+    """美伊谈判 as headlines and readers write it: 伊美谈判 (the other order) and 美国 …
+    伊朗 … 谈判 (the names in full) are the same talks; 美国's talks with Denmark are not
+    (search_pairs.txt, wave 16)."""
+    query = parse("美伊谈判")
+    pair = query.required[0]
+    assert pair.pair and pair.parts == ("美国", "伊朗")
+    got = ids(filled, "美伊谈判")
+    assert "2379616" in got  # 伊朗外交部发言人：当前伊美谈判不涉及核问题
+    assert "2388851" in got  # 鲁比奥称美国正与伊朗谈判
+    assert "2385611" not in got  # 美国、丹麦和格陵兰岛三方代表在华盛顿举行新一轮谈判
+    for a in found(filled, "美伊谈判"):
+        text = full_text(a)
+        assert "美伊" in text or "伊美" in text or ("美国" in text and "伊朗" in text)
+
+
+def test_a_pair_of_places_beside_one_word_holds_like_a_name(filled: Store) -> None:
+    """以黎冲突: few articles say 冲突 beside Israel and Lebanon; relaxed, the pair stays
+    (Israel and Lebanon's news, the conflict first) and 冲突 may go — never 以色列 or
+    冲突 alone.  Beside more words the pair is one of them: 中美经贸磋商 relaxed never
+    keeps 美国 without 中国."""
+    relaxed = parse("以黎冲突").relaxed()
+    assert relaxed is not None and relaxed.minimum == 0
+    answer = search(filled, "以黎冲突", limit=100, now=NOW)
+    got = [r.article.upstream_id for r in answer.results]
+    assert answer.relaxed and "2373311" in got  # 以色列大规模空袭黎巴嫩南部
+    for a in answer.results:
+        text = full_text(a.article)
+        assert "以黎" in text or "黎以" in text or ("以色列" in text and "黎巴嫩" in text)
+    loose = parse("中美经贸磋商").relaxed()
+    assert loose is not None and loose.minimum == 2
+    assert all(t.pair or "美国" not in t.alternatives for t in loose.optional)

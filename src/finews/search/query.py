@@ -34,6 +34,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
 from itertools import combinations
 
 from finews.search import segment
@@ -70,6 +72,10 @@ class Term:
     scoring: tuple[str, ...] = ()
     """words that change nothing in what matches but count in the ranking: the words of a
     Chinese phrase, whose literal match alone (``grams``, weight 0) would rank nothing"""
+    pair: bool = False
+    """two places written one character each (美伊): its two names (美国, 伊朗) are one
+    alternative, and a relaxed query keeps the pair whole — one of the two names alone
+    (美国 … 磋商) is another story"""
     verbatim: str = ""
     """a quoted phrase with a sign the index does not keep (``"人工智能+"``, ``"AI+"``; see
     :data:`_KEPT_SIGNS`): the text an article must hold as typed (:func:`verbatim_forms`),
@@ -138,13 +144,18 @@ class Query:
         a code or a phrase stays required; without one, at least two words must match."""
         finer: list[Term] = []
         for term in self.required:
-            if term.strict or term.name or not term.parts:
+            if term.strict or term.name or not term.parts or term.pair:
                 finer.append(term)
             else:
                 finer += [Term((part,)) for part in term.parts]
         # a light word (发布, 公布) goes first: the strict query, or'ed with this one by the
         # store, keeps it in the ranking
         content = [t for t in finer if not _light(t)]
+        if len(content) == 2 and sum(t.pair for t in content) == 1:
+            # a pair of places beside one word holds like a name (以黎冲突: Israel and
+            # Lebanon's news, 冲突 first); beside more words it is one of them (中美经贸磋商)
+            content = [replace(t, name=True) if t.pair else t for t in content]
+            finer = [replace(t, name=True) if t.pair else t for t in finer]
         query = replace(self, required=tuple(dict.fromkeys(content or finer)))
         n = len(query.optional)
         if n == 0:
@@ -311,10 +322,8 @@ def _ts_render_plain(term: Term, *, literal: bool = True) -> str | None:
     # 华虹宏力 营收 at 18,550 articles).  The characters still rank (_ts_render).
     alternatives = [a for a in term.alternatives if not (term.literal and _single_char_run(a))]
     parts = [p for p in (_ts_alternative(a, term.prefix) for a in alternatives) if p]
-    if term.literal and literal:
-        bigrams = _ts_alternative(term.literal, False)
-        if bigrams:
-            parts.append(bigrams)
+    if literal:
+        parts += [p for p in (_ts_alternative(x, False) for x in _run_literals(term)) if p]
     pieces = [p for p in (_ts_alternative(w, False) for w in term.parts) if p]
     if pieces:
         parts.append("(" + " & ".join(pieces) + ")")
@@ -340,10 +349,18 @@ def _render(term: Term) -> str:
     return f"({plain} AND ({plain} OR {extra}))"
 
 
+def _run_literals(term: Term) -> list[str]:
+    """The literal (bigrams) of the term, and of each other spelling that is a run of
+    single characters (伊 美 of 美伊): each finds its string however jieba cut it."""
+    if not term.literal:
+        return []
+    runs = [literal_of("".join(a.split())) for a in term.alternatives if _single_char_run(a)]
+    return list(dict.fromkeys([term.literal, *(r for r in runs if r)]))
+
+
 def _render_plain(term: Term) -> str:
     parts = [_quote(a) + ("*" if term.prefix else "") for a in term.alternatives]
-    if term.literal:
-        parts.append(_quote(term.literal))
+    parts += [_quote(literal) for literal in _run_literals(term)]
     if term.parts:
         parts.append("(" + " AND ".join(_quote(w) for w in term.parts) + ")")
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
@@ -449,10 +466,31 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     run: list[str] = []
 
     def flush() -> None:
+        # a pair of places at either end of a longer run (美伊在瑞士谈判: 美 伊 在) is a term
+        # of its own; a particle left beside it (在, 与) says nothing
+        if len(run) > 2 and "".join(run[:2]) in pairs():
+            rest = [c for c in run[2:] if c not in _PARTICLES]
+            run[:] = run[:2]
+            flush()
+            run.extend(rest)
+        elif len(run) > 2 and "".join(run[-2:]) in pairs():
+            first = [c for c in run[:-2] if c not in _PARTICLES]
+            pair = run[-2:]
+            run[:] = first
+            flush()
+            run.extend(pair)
         if len(run) == 1:
             terms.append(Term((run[0],), prefix=True))
         elif run:
-            terms.append(Term((" ".join(run),), literal=literal_of("".join(run))))
+            joined = "".join(run)
+            terms.append(
+                Term(
+                    tuple(" ".join(spelling) for spelling in _spellings(joined)),
+                    literal=literal_of(joined),
+                    parts=pairs().get(joined, ()),
+                    pair=joined in pairs(),
+                )
+            )
         run.clear()
 
     for at, word in enumerate(words):
@@ -481,6 +519,33 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         terms.append(Term(expanded, literal=_word_literal(word), parts=pieces, name=named))
     flush()
     return terms
+
+
+@lru_cache(maxsize=1)
+def pairs() -> dict[str, tuple[str, ...]]:
+    """Two countries or blocs written one character each (美伊, 伊美, 俄乌) → the two
+    names they stand for (``data/search_pairs.txt``)."""
+    table: dict[str, tuple[str, ...]] = {}
+    text = (resources.files("finews") / "data" / "search_pairs.txt").read_text("utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            spellings, *names = line.split()
+            for spelling in spellings.split("|"):
+                table[spelling] = tuple(names)
+    return table
+
+
+_PARTICLES = frozenset("在与和同及对向的了将被把从")
+"""Single characters that join the words of a query without saying anything of their own
+(美伊在瑞士谈判), dropped beside a pair of places."""
+
+
+def _spellings(joined: str) -> tuple[str, ...]:
+    """A run of single characters as typed, and — a pair of places (美伊) — the other
+    order the news writes it in too (伊美)."""
+    if joined in pairs():
+        return tuple(dict.fromkeys((joined, joined[::-1])))
+    return (joined,)
 
 
 _MAX_NAME_WORDS = 4
