@@ -501,3 +501,28 @@ def test_a_pair_of_places_beside_one_word_holds_like_a_name(filled: Store) -> No
     loose = parse("中美经贸磋商").relaxed()
     assert loose is not None and loose.minimum == 2
     assert all(t.pair or "美国" not in t.alternatives for t in loose.optional)
+
+
+def test_a_number_and_its_unit_are_one_quantity(filled: Store) -> None:
+    """成交额突破3万亿 means 3万亿, not a 3 anywhere (财联社6月3日电) beside a 1万亿
+    (wave 16)."""
+    strict = search(filled, "成交额突破3万亿", limit=100, now=NOW, relax=False)
+    got = [r.article.upstream_id for r in strict.results]
+    assert "202605263749565859" in got  # 沪深两市成交额突破3万亿 较上一日此时放量超300亿
+    assert "2389173" not in got  # 沪深两市成交额突破1万亿 … 财联社6月3日电
+    assert [str(t.alternatives[0]) for t in parse("现货黄金突破4500美元").required][-1] == (
+        "4500 美元"
+    )
+    # 3.5万亿 is one number; 6月 stays a date
+    assert parse("3.5万亿").required[0].alternatives == ("3 5 万亿",)
+    assert parse("6月").required[0].alternatives[0] == "6 月"
+
+
+def test_the_units_of_a_quantity_are_cut_as_the_index_cuts_them() -> None:
+    """query._QUANTITY_UNITS gives, for each unit, the words the index keeps after a
+    number (3亿美元: 3, 美元, 亿美元) — else a quantity's phrase would find nothing."""
+    from finews.search.query import _QUANTITY_UNITS
+    from finews.search.segment import index_text
+
+    for unit, words in _QUANTITY_UNITS.items():
+        assert index_text(f"收入3{unit}，") == f"收入 3 {words}", unit
