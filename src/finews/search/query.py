@@ -88,40 +88,15 @@ LIGHT_WORDS = frozenset(
 """Verbs that say an event happened without saying which: in 英伟达发布财报 or 美国5月CPI
 数据公布 the article that matters may say 英伟达财报超预期 or 美国CPI同比上涨.  Beside other
 words they rank an article but are not required (Lucene's stop words, kept for scoring)."""
+# fmt: off
+_PLAIN_UNITS = (
+    "万亿", "亿", "万", "亿元", "万元", "元", "美元", "港元", "日元", "欧元", "英镑", "点",
+    "基点", "吨", "万吨", "桶", "盎司", "倍", "股", "亿股", "万股", "家", "只", "辆", "架", "艘",
+    "人", "例",
+)
+# fmt: on
 _QUANTITY_UNITS = {
-    **{
-        u: u
-        for u in [
-            "万亿",
-            "亿",
-            "万",
-            "亿元",
-            "万元",
-            "元",
-            "美元",
-            "港元",
-            "日元",
-            "欧元",
-            "英镑",
-            "点",
-            "基点",
-            "吨",
-            "万吨",
-            "桶",
-            "盎司",
-            "倍",
-            "股",
-            "亿股",
-            "万股",
-            "家",
-            "只",
-            "辆",
-            "架",
-            "艘",
-            "人",
-            "例",
-        ]
-    },
+    **{unit: unit for unit in _PLAIN_UNITS},
     "万亿元": "万亿 亿元 万亿元",
     "亿美元": "美元 亿美元",
     "万美元": "美元 万美元",
