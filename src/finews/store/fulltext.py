@@ -362,13 +362,21 @@ def search(
         rest = [h for h in newest_rows(answer, offset + limit + len(exact)) if h[0] not in seen]
         return Ranked((exact + rest)[offset : offset + limit], total, True)
 
-    def strict_then_loose(strict_sql: str, answer_sql: str, answer: str, total: int) -> Ranked:
+    def strict_then_loose(
+        strict_sql: str,
+        answer_sql: str,
+        answer: str,
+        total: int,
+        strict: Sequence[Any] | None = None,
+    ) -> Ranked:
         """A relaxed answer on PostgreSQL: the strict matches first, then the others, each
         in its own order (:data:`fts_postgres.STRICT_FIRST`).  Both read from the first
-        row, so that every page cuts the same list."""
+        row, so that every page cuts the same list (``strict``: those rows, read already)."""
         upto = {"limit": end if second_pass else offset + limit, "offset": 0}
         rows = _tiered(
-            conn.execute(text(strict_sql), {**bound(match), **upto}).all(),
+            strict
+            if strict is not None
+            else conn.execute(text(strict_sql), {**bound(match), **upto}).all(),
             conn.execute(text(answer_sql), {**bound(answer), **upto}).all(),
         )
         return finish(rows if second_pass else rows[offset : offset + limit], total, True)
@@ -382,7 +390,8 @@ def search(
         total = int(rows[0][2]) if rows else count(match) if offset else 0
         answer, total, loose = answering(match, total)
         if loose and fts_postgres.STRICT_FIRST:
-            return strict_then_loose(sql, sql, answer, total)
+            # the first page's statement read the strict matches from the first row already
+            return strict_then_loose(sql, sql, answer, total, rows if second_pass else None)
         if loose:
             rows = conn.execute(text(sql), bound(answer)).all()
         return finish(rows, total, loose)
