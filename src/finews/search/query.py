@@ -483,19 +483,12 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     run: list[str] = []
 
     def flush() -> None:
-        # a pair of places at either end of a longer run (美伊在瑞士谈判: 美 伊 在) is a term
-        # of its own; a particle left beside it (在, 与) says nothing
-        if len(run) > 2 and "".join(run[:2]) in pairs():
-            rest = [c for c in run[2:] if c not in _PARTICLES]
-            run[:] = run[:2]
-            flush()
-            run.extend(rest)
-        elif len(run) > 2 and "".join(run[-2:]) in pairs():
-            first = [c for c in run[:-2] if c not in _PARTICLES]
-            pair = run[-2:]
-            run[:] = first
-            flush()
-            run.extend(pair)
+        # a pair of places beside particles only (美伊在瑞士谈判: 美 伊 在) is the pair: the
+        # particle says nothing; beside another character (美伊以) the run stays as typed
+        if len(run) > 2 and "".join(run[:2]) in pairs() and _PARTICLES.issuperset(run[2:]):
+            del run[2:]
+        elif len(run) > 2 and "".join(run[-2:]) in pairs() and _PARTICLES.issuperset(run[:-2]):
+            del run[:-2]
         if len(run) == 1:
             terms.append(Term((run[0],), prefix=True))
         elif run:
@@ -577,7 +570,7 @@ def pairs() -> dict[str, tuple[str, ...]]:
 
 _PARTICLES = frozenset("在与和同及对向的了将被把从")
 """Single characters that join the words of a query without saying anything of their own
-(美伊在瑞士谈判), dropped beside a pair of places."""
+(美伊在瑞士谈判, 在美伊), dropped beside a pair of places."""
 
 
 def _spellings(joined: str) -> tuple[str, ...]:
