@@ -476,6 +476,7 @@ def test_a_pair_of_places_finds_both_spellings_and_both_names(filled: Store) -> 
     query = parse("美伊谈判")
     pair = query.required[0]
     assert pair.pair and pair.parts == ("美国", "伊朗")
+    assert {"美伊", "伊美", "美国", "伊朗"} <= set(query.highlight_terms())
     got = ids(filled, "美伊谈判")
     assert "2379616" in got  # 伊朗外交部发言人：当前伊美谈判不涉及核问题
     assert "2388851" in got  # 鲁比奥称美国正与伊朗谈判

@@ -212,6 +212,8 @@ class Query:
             for term in self.required
             for alt in term.alternatives
         }
+        # a pair of places is found by its two names too (美伊: 美国 … 伊朗)
+        seen.update(name for term in self.required if term.pair for name in term.parts)
         return sorted(seen, key=lambda s: (-len(s), s))
 
     def tsquery(self, *, ranking: bool = False) -> str | None:
