@@ -476,6 +476,10 @@ def test_a_pair_of_places_finds_both_spellings_and_both_names(filled: Store) -> 
     query = parse("美伊谈判")
     pair = query.required[0]
     assert pair.pair and pair.parts == ("美国", "伊朗")
+    # a pair jieba keeps as one word is the same term; an order the file does not list
+    # (欧美, "the West") is not added
+    assert parse("美韩").required[0].pair and parse("中日").required[0].pair
+    assert "欧美" not in parse("美欧").highlight_terms()
     assert {"美伊", "伊美", "美国", "伊朗"} <= set(query.highlight_terms())
     got = ids(filled, "美伊谈判")
     assert "2379616" in got  # 伊朗外交部发言人：当前伊美谈判不涉及核问题
@@ -514,8 +518,11 @@ def test_a_number_and_its_unit_are_one_quantity(filled: Store) -> None:
     assert [str(t.alternatives[0]) for t in parse("现货黄金突破4500美元").required][-1] == (
         "4500 美元"
     )
-    # 3.5万亿 is one number; 6月 stays a date
+    # 3.5万亿 is one number; 6月 stays a date; a snippet marks them as written
     assert parse("3.5万亿").required[0].alternatives == ("3 5 万亿",)
+    assert parse("3.5万亿").highlight_terms() == ["3.5万亿"]
+    assert parse("3万亿元").highlight_terms() == ["3万亿元"]
+    assert "6.3" in parse("6.3级地震").highlight_terms()
     assert parse("6月").required[0].alternatives[0] == "6 月"
 
 

@@ -208,7 +208,7 @@ class Query:
     def highlight_terms(self) -> list[str]:
         """The strings to mark in a snippet, longest first."""
         seen = {
-            alt.replace(" ", "") if _is_cjk_phrase(alt) else alt
+            _shown(alt) if _is_cjk_phrase(alt) or alt.replace(" ", "").isdigit() else alt
             for term in self.required
             for alt in term.alternatives
         }
@@ -349,6 +349,19 @@ def _ts_render_plain(term: Term, *, literal: bool = True) -> str | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
+
+
+def _shown(phrase: str) -> str:
+    """A phrase of the index's words as the text writes it: the spaces gone, and a number
+    with its unit as typed (3 万亿 亿元 万亿元 → 3万亿元, 3 5 万亿 → 3.5万亿)."""
+    words = phrase.split()
+    digits = 0
+    while digits < len(words) and words[digits].isdigit():
+        digits += 1
+    if digits == 0:
+        return "".join(words)
+    unit = words[-1] if digits < len(words) else ""
+    return ".".join(words[:digits]) + unit
 
 
 def _is_cjk_phrase(text: str) -> bool:
@@ -546,6 +559,12 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
             run.append(word)
             continue
         flush()
+        if word in pairs() and fold(word) not in aliases.names:
+            # a pair jieba keeps as one word (中日, 美韩): the same term as a run's
+            terms.append(
+                Term(_spellings(word), parts=pairs()[word], pair=True, literal=_word_literal(word))
+            )
+            continue
         expanded = aliases.expand(word)
         # a name (西安银行) is not its parts (西安 … 银行); a compound word of the
         # vocabulary (下调评级) may be said with its parts apart
@@ -578,8 +597,8 @@ _PARTICLES = frozenset("在与和同及对向的了将被把从")
 def _spellings(joined: str) -> tuple[str, ...]:
     """A run of single characters as typed, and — a pair of places (美伊) — the other
     order the news writes it in too (伊美)."""
-    if joined in pairs():
-        return tuple(dict.fromkeys((joined, joined[::-1])))
+    if joined in pairs() and pairs().get(joined[::-1]) == pairs()[joined]:
+        return (joined, joined[::-1])  # only an order the file lists (美欧 is not 欧美)
     return (joined,)
 
 
