@@ -198,6 +198,13 @@ def main() -> None:
     )
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE (tuning)")
     parser.add_argument("--split", choices=["tune", "test", "all"], default="all")
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        default=QUERIES,
+        help="the judged queries (default: search_judged/queries.tsv; the second judge's "
+        "independent set: search_judged/queries2.tsv)",
+    )
     parser.add_argument("--json", help="write per-query figures here")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
     parser.add_argument(
@@ -227,7 +234,7 @@ def main() -> None:
         for r in records
     ]
     stamps = [int(datetime.fromisoformat(str(r["datetime"])).timestamp()) for r in records]
-    queries = [q for q in read_queries() if args.split in {"all", q.split}]
+    queries = [q for q in read_queries(args.queries) if args.split in {"all", q.split}]
     WORK.mkdir(parents=True, exist_ok=True)
     if args.adapters and args.db == "judged":
         args.db = "judged-adapters"

@@ -205,6 +205,24 @@ def test_the_index_follows_updates_deletes_and_reprocessing(store: Store) -> Non
         assert conn.execute(text(f"SELECT count(*) FROM {index_table}")).scalar_one() == 0
 
 
+def test_reprocess_reindex_writes_every_articles_index_again(store: Store) -> None:
+    """A store whose index lacks an article (as one written before a dictionary word
+    existed lacks that word): plain reprocessing leaves the index of an article whose
+    stocks did not change alone; ``reindex`` writes it again (wave 16)."""
+    from finews.store import fulltext
+
+    flash = cls_flashes()[0]
+    store.save([flash])
+    with store.engine.begin() as conn:
+        article_id = conn.execute(text("SELECT id FROM articles")).scalar_one()
+        fulltext.unindex(conn, [article_id])
+    assert ids(store, "解禁") == []
+    store.reprocess(lambda a: a)
+    assert ids(store, "解禁") == []
+    store.reprocess(lambda a: a, reindex=True)
+    assert ids(store, "解禁") == [flash.upstream_id]
+
+
 def test_ranking_prefers_recent_articles_among_equals(store: Store) -> None:
     """Two articles equal but for their age: the newer one ranks first."""
     base = cls_flashes()[0]

@@ -467,3 +467,70 @@ def test_the_quick_path_of_lexemes_keeps_what_the_full_one_keeps() -> None:
     assert len(inside) > 28_000  # the ideographs alone are 27,584
     assert not [c for c in inside if unicodedata.combining(c)]
     assert lexemes("央行开展６０００亿元ＭＬＦ操作，Café") == ["央行开展6000亿元mlf操作", "cafe"]
+
+
+def test_a_pair_of_places_finds_both_spellings_and_both_names(filled: Store) -> None:
+    """美伊谈判 as headlines and readers write it: 伊美谈判 (the other order) and 美国 …
+    伊朗 … 谈判 (the names in full) are the same talks; 美国's talks with Denmark are not
+    (search_pairs.txt, wave 16)."""
+    query = parse("美伊谈判")
+    pair = query.required[0]
+    assert pair.pair and pair.parts == ("美国", "伊朗")
+    # a pair jieba keeps as one word is the same term; an order the file does not list
+    # (欧美, "the West") is not added
+    assert parse("美韩").required[0].pair and parse("中日").required[0].pair
+    assert "欧美" not in parse("美欧").highlight_terms()
+    assert {"美伊", "伊美", "美国", "伊朗"} <= set(query.highlight_terms())
+    got = ids(filled, "美伊谈判")
+    assert "2379616" in got  # 伊朗外交部发言人：当前伊美谈判不涉及核问题
+    assert "2388851" in got  # 鲁比奥称美国正与伊朗谈判
+    assert "2385611" not in got  # 美国、丹麦和格陵兰岛三方代表在华盛顿举行新一轮谈判
+    for a in found(filled, "美伊谈判"):
+        text = full_text(a)
+        assert "美伊" in text or "伊美" in text or ("美国" in text and "伊朗" in text)
+
+
+def test_a_pair_of_places_beside_one_word_holds_like_a_name(filled: Store) -> None:
+    """以黎冲突: few articles say 冲突 beside Israel and Lebanon; relaxed, the pair stays
+    (Israel and Lebanon's news, the conflict first) and 冲突 may go — never 以色列 or
+    冲突 alone.  Beside more words the pair is one of them: 中美经贸磋商 relaxed never
+    keeps 美国 without 中国."""
+    relaxed = parse("以黎冲突").relaxed()
+    assert relaxed is not None and relaxed.minimum == 0
+    answer = search(filled, "以黎冲突", limit=100, now=NOW)
+    got = [r.article.upstream_id for r in answer.results]
+    assert answer.relaxed and "2373311" in got  # 以色列大规模空袭黎巴嫩南部
+    for a in answer.results:
+        text = full_text(a.article)
+        assert "以黎" in text or "黎以" in text or ("以色列" in text and "黎巴嫩" in text)
+    loose = parse("中美经贸磋商").relaxed()
+    assert loose is not None and loose.minimum == 2
+    assert all(t.pair or "美国" not in t.alternatives for t in loose.optional)
+
+
+def test_a_number_and_its_unit_are_one_quantity(filled: Store) -> None:
+    """成交额突破3万亿 means 3万亿, not a 3 anywhere (财联社6月3日电) beside a 1万亿
+    (wave 16)."""
+    strict = search(filled, "成交额突破3万亿", limit=100, now=NOW, relax=False)
+    got = [r.article.upstream_id for r in strict.results]
+    assert "202605263749565859" in got  # 沪深两市成交额突破3万亿 较上一日此时放量超300亿
+    assert "2389173" not in got  # 沪深两市成交额突破1万亿 … 财联社6月3日电
+    assert [str(t.alternatives[0]) for t in parse("现货黄金突破4500美元").required][-1] == (
+        "4500 美元"
+    )
+    # 3.5万亿 is one number; 6月 stays a date; a snippet marks them as written
+    assert parse("3.5万亿").required[0].alternatives == ("3 5 万亿",)
+    assert parse("3.5万亿").highlight_terms() == ["3.5万亿"]
+    assert parse("3万亿元").highlight_terms() == ["3万亿元"]
+    assert "6.3" in parse("6.3级地震").highlight_terms()
+    assert parse("6月").required[0].alternatives[0] == "6 月"
+
+
+def test_the_units_of_a_quantity_are_cut_as_the_index_cuts_them() -> None:
+    """query._QUANTITY_UNITS gives, for each unit, the words the index keeps after a
+    number (3亿美元: 3, 美元, 亿美元) — else a quantity's phrase would find nothing."""
+    from finews.search.query import _QUANTITY_UNITS
+    from finews.search.segment import index_text
+
+    for unit, words in _QUANTITY_UNITS.items():
+        assert index_text(f"收入3{unit}，") == f"收入 3 {words}", unit

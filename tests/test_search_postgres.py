@@ -179,3 +179,24 @@ def test_a_store_from_before_version_8_upgrades() -> None:
             versions = [r[0] for r in conn.execute(text("SELECT version FROM schema_migrations"))]
         assert max(versions) == 15
         assert _rank_rows_match_the_documents(store) == store.count() > 150
+
+
+def test_a_relaxed_answer_ranks_the_articles_with_every_word_first() -> None:
+    """PostgreSQL relaxes a query below 50 strict matches, as SQLite does, and — ts_rank
+    knowing no word's rarity — lists every article with all the words before those with
+    most of them (fts_postgres.STRICT_FIRST, wave 16); pages cut that one list.  Ranked
+    together, the one article with all of A股, 三大指数 and 收涨 came second."""
+    with _filled(postgres_url()) as store:
+        for query in ("A股 三大指数 收涨", "公司 公告 股份", "央行开展MLF操作"):
+            strict = search(store, query, limit=100, now=NOW, relax=False).results
+            exact = {r.article.upstream_id for r in strict}
+            answer = search(store, query, limit=100, now=NOW)
+            assert answer.relaxed and exact and answer.total > len(exact), query
+            got = [r.article.upstream_id for r in answer.results]
+            assert set(got[: len(exact)]) == exact, query
+            pages = [
+                r.article.upstream_id
+                for offset in range(0, answer.total, 3)
+                for r in search(store, query, limit=3, offset=offset, now=NOW).results
+            ]
+            assert pages == got, query

@@ -213,6 +213,9 @@ def test_cli_stocks_reprocess_and_export_json(tmp_path: Path) -> None:
     unknown = run_cli("--db", db, "stocks", "不存在的公司")
     assert unknown.returncode == 2 and "unknown stock" in unknown.stderr  # a usage error
     assert run_cli("--db", db, "reprocess").returncode == 0
+    again = run_cli("--db", db, "reprocess", "--reindex")
+    assert again.returncode == 0 and "search index written again" in again.stdout
+    assert json.loads(run_cli("--db", db, "stocks", "600928", "--json").stdout)["articles"]
     lines = run_cli("--db", db, "export", "json", "-").stdout.splitlines()
     records = [json.loads(line) for line in lines]
     assert len(records) == 2

@@ -1853,15 +1853,26 @@ def datetime_iso(stamp: float) -> str:
 
 
 @app.command()
-def reprocess(ctx: typer.Context) -> None:
+def reprocess(
+    ctx: typer.Context,
+    reindex: Annotated[
+        bool,
+        typer.Option(
+            "--reindex",
+            help="Also write every article's search index again: after an upgrade that "
+            "added names or words to the search dictionary (docs/search.md).",
+        ),
+    ] = False,
+) -> None:
     """Run stock tagging, story grouping and body cleaning again over every stored
     article."""
     c = _ctx(ctx)
     process = c.processor()
     with c.open_store() as store, _progress(err.is_terminal) as bar:
         task = bar.add_task("reprocessing", total=store.count())
-        changed = store.reprocess(process, progress=lambda n: bar.advance(task, n))
-    out.print(f"stocks changed on {changed} articles; stories regrouped")
+        changed = store.reprocess(process, progress=lambda n: bar.advance(task, n), reindex=reindex)
+    again = "; search index written again" if reindex else ""
+    out.print(f"stocks changed on {changed} articles; stories regrouped{again}")
 
 
 @app.command("config")

@@ -34,6 +34,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
 from itertools import combinations
 
 from finews.search import segment
@@ -70,6 +72,10 @@ class Term:
     scoring: tuple[str, ...] = ()
     """words that change nothing in what matches but count in the ranking: the words of a
     Chinese phrase, whose literal match alone (``grams``, weight 0) would rank nothing"""
+    pair: bool = False
+    """two places written one character each (美伊): its two names (美国, 伊朗) are one
+    alternative, and a relaxed query keeps the pair whole — one of the two names alone
+    (美国 … 磋商) is another story"""
     verbatim: str = ""
     """a quoted phrase with a sign the index does not keep (``"人工智能+"``, ``"AI+"``; see
     :data:`_KEPT_SIGNS`): the text an article must hold as typed (:func:`verbatim_forms`),
@@ -82,6 +88,23 @@ LIGHT_WORDS = frozenset(
 """Verbs that say an event happened without saying which: in 英伟达发布财报 or 美国5月CPI
 数据公布 the article that matters may say 英伟达财报超预期 or 美国CPI同比上涨.  Beside other
 words they rank an article but are not required (Lucene's stop words, kept for scoring)."""
+# fmt: off
+_PLAIN_UNITS = (
+    "万亿", "亿", "万", "亿元", "万元", "元", "美元", "港元", "日元", "欧元", "英镑", "点",
+    "基点", "吨", "万吨", "桶", "盎司", "倍", "股", "亿股", "万股", "家", "只", "辆", "架", "艘",
+    "人", "例",
+)
+# fmt: on
+_QUANTITY_UNITS = {
+    **{unit: unit for unit in _PLAIN_UNITS},
+    "万亿元": "万亿 亿元 万亿元",
+    "亿美元": "美元 亿美元",
+    "万美元": "美元 万美元",
+    "亿港元": "港元 亿港元",
+}
+"""Units a number typed before them belongs to — the quantity is one term — and the words
+the index keeps for each after its number (jieba's search mode cuts 3亿美元 as 3, 美元,
+亿美元: a test holds this table to the index)."""
 _DATE_UNITS = frozenset("年月日号")
 _DATE_FORMS = {
     "月": ("月", "月份", "月末", "月初", "月底"),
@@ -138,13 +161,18 @@ class Query:
         a code or a phrase stays required; without one, at least two words must match."""
         finer: list[Term] = []
         for term in self.required:
-            if term.strict or term.name or not term.parts:
+            if term.strict or term.name or not term.parts or term.pair:
                 finer.append(term)
             else:
                 finer += [Term((part,)) for part in term.parts]
         # a light word (发布, 公布) goes first: the strict query, or'ed with this one by the
         # store, keeps it in the ranking
         content = [t for t in finer if not _light(t)]
+        if len(content) == 2 and sum(t.pair for t in content) == 1:
+            # a pair of places beside one word holds like a name (以黎冲突: Israel and
+            # Lebanon's news, 冲突 first); beside more words it is one of them (中美经贸磋商)
+            content = [replace(t, name=True) if t.pair else t for t in content]
+            finer = [replace(t, name=True) if t.pair else t for t in finer]
         query = replace(self, required=tuple(dict.fromkeys(content or finer)))
         n = len(query.optional)
         if n == 0:
@@ -180,10 +208,12 @@ class Query:
     def highlight_terms(self) -> list[str]:
         """The strings to mark in a snippet, longest first."""
         seen = {
-            alt.replace(" ", "") if _is_cjk_phrase(alt) else alt
+            _shown(alt) if _is_cjk_phrase(alt) or alt.replace(" ", "").isdigit() else alt
             for term in self.required
             for alt in term.alternatives
         }
+        # a pair of places is found by its two names too (美伊: 美国 … 伊朗)
+        seen.update(name for term in self.required if term.pair for name in term.parts)
         return sorted(seen, key=lambda s: (-len(s), s))
 
     def tsquery(self, *, ranking: bool = False) -> str | None:
@@ -311,16 +341,27 @@ def _ts_render_plain(term: Term, *, literal: bool = True) -> str | None:
     # 华虹宏力 营收 at 18,550 articles).  The characters still rank (_ts_render).
     alternatives = [a for a in term.alternatives if not (term.literal and _single_char_run(a))]
     parts = [p for p in (_ts_alternative(a, term.prefix) for a in alternatives) if p]
-    if term.literal and literal:
-        bigrams = _ts_alternative(term.literal, False)
-        if bigrams:
-            parts.append(bigrams)
+    if literal:
+        parts += [p for p in (_ts_alternative(x, False) for x in _run_literals(term)) if p]
     pieces = [p for p in (_ts_alternative(w, False) for w in term.parts) if p]
     if pieces:
         parts.append("(" + " & ".join(pieces) + ")")
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
+
+
+def _shown(phrase: str) -> str:
+    """A phrase of the index's words as the text writes it: the spaces gone, and a number
+    with its unit as typed (3 万亿 亿元 万亿元 → 3万亿元, 3 5 万亿 → 3.5万亿)."""
+    words = phrase.split()
+    digits = 0
+    while digits < len(words) and words[digits].isdigit():
+        digits += 1
+    if digits == 0:
+        return "".join(words)
+    unit = words[-1] if digits < len(words) else ""
+    return ".".join(words[:digits]) + unit
 
 
 def _is_cjk_phrase(text: str) -> bool:
@@ -340,10 +381,18 @@ def _render(term: Term) -> str:
     return f"({plain} AND ({plain} OR {extra}))"
 
 
+def _run_literals(term: Term) -> list[str]:
+    """The literal (bigrams) of the term, and of each other spelling that is a run of
+    single characters (伊 美 of 美伊): each finds its string however jieba cut it."""
+    if not term.literal:
+        return []
+    runs = [literal_of("".join(a.split())) for a in term.alternatives if _single_char_run(a)]
+    return list(dict.fromkeys([term.literal, *(r for r in runs if r)]))
+
+
 def _render_plain(term: Term) -> str:
     parts = [_quote(a) + ("*" if term.prefix else "") for a in term.alternatives]
-    if term.literal:
-        parts.append(_quote(term.literal))
+    parts += [_quote(literal) for literal in _run_literals(term)]
     if term.parts:
         parts.append("(" + " AND ".join(_quote(w) for w in term.parts) + ")")
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
@@ -449,13 +498,50 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
     run: list[str] = []
 
     def flush() -> None:
+        # a pair of places beside particles only (美伊在瑞士谈判: 美 伊 在) is the pair: the
+        # particle says nothing; beside another character (美伊以) the run stays as typed
+        if len(run) > 2 and "".join(run[:2]) in pairs() and _PARTICLES.issuperset(run[2:]):
+            del run[2:]
+        elif len(run) > 2 and "".join(run[-2:]) in pairs() and _PARTICLES.issuperset(run[:-2]):
+            del run[:-2]
         if len(run) == 1:
             terms.append(Term((run[0],), prefix=True))
         elif run:
-            terms.append(Term((" ".join(run),), literal=literal_of("".join(run))))
+            joined = "".join(run)
+            terms.append(
+                Term(
+                    tuple(" ".join(spelling) for spelling in _spellings(joined)),
+                    literal=literal_of(joined),
+                    parts=pairs().get(joined, ()),
+                    pair=joined in pairs(),
+                )
+            )
         run.clear()
 
+    def number_before(at: int) -> bool:
+        """Whether the term just made is the number typed right before ``words[at]``."""
+        return (
+            at > 0
+            and words[at - 1].isdigit()
+            and bool(terms)
+            and not run
+            and terms[-1].alternatives[0].replace(" ", "").isdigit()
+        )
+
     for at, word in enumerate(words):
+        if word.isdigit() and number_before(at) and f"{words[at - 1]}.{word}" in text:
+            # 3.5: the index cuts it as 3 and 5 side by side, one number
+            number = terms.pop().alternatives[0]
+            terms.append(Term((f"{number} {word}",)))
+            continue
+        if word in _QUANTITY_UNITS and number_before(at):
+            # 3万亿, 4500美元: one quantity, not a 3 anywhere and a 万亿 anywhere (连续第3个
+            # 交易日突破1.5万亿 is not 突破3万亿)
+            number = terms.pop().alternatives[0]
+            typed = number.replace(" ", ".") + word
+            unit = _QUANTITY_UNITS[word]
+            terms.append(Term((f"{number} {unit}",), literal=_word_literal(typed)))
+            continue
         if (
             (word in _DATE_UNITS or word in _DATE_FORMS)
             and at > 0
@@ -473,6 +559,12 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
             run.append(word)
             continue
         flush()
+        if word in pairs() and fold(word) not in aliases.names:
+            # a pair jieba keeps as one word (中日, 美韩): the same term as a run's
+            terms.append(
+                Term(_spellings(word), parts=pairs()[word], pair=True, literal=_word_literal(word))
+            )
+            continue
         expanded = aliases.expand(word)
         # a name (西安银行) is not its parts (西安 … 银行); a compound word of the
         # vocabulary (下调评级) may be said with its parts apart
@@ -481,6 +573,33 @@ def _terms_of(text: str, aliases: AliasTable, *, phrase: bool) -> list[Term]:
         terms.append(Term(expanded, literal=_word_literal(word), parts=pieces, name=named))
     flush()
     return terms
+
+
+@lru_cache(maxsize=1)
+def pairs() -> dict[str, tuple[str, ...]]:
+    """Two countries or blocs written one character each (美伊, 伊美, 俄乌) → the two
+    names they stand for (``data/search_pairs.txt``)."""
+    table: dict[str, tuple[str, ...]] = {}
+    text = (resources.files("finews") / "data" / "search_pairs.txt").read_text("utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            spellings, *names = line.split()
+            for spelling in spellings.split("|"):
+                table[spelling] = tuple(names)
+    return table
+
+
+_PARTICLES = frozenset("在与和同及对向的了将被把从")
+"""Single characters that join the words of a query without saying anything of their own
+(美伊在瑞士谈判, 在美伊), dropped beside a pair of places."""
+
+
+def _spellings(joined: str) -> tuple[str, ...]:
+    """A run of single characters as typed, and — a pair of places (美伊) — the other
+    order the news writes it in too (伊美)."""
+    if joined in pairs() and pairs().get(joined[::-1]) == pairs()[joined]:
+        return (joined, joined[::-1])  # only an order the file lists (美欧 is not 欧美)
+    return (joined,)
 
 
 _MAX_NAME_WORDS = 4

@@ -416,12 +416,16 @@ def reprocess_batch(
     process: Callable[[Article], Article],
     last: tuple[int, int],
     batch: int,
+    *,
+    reindex: bool = False,
 ) -> tuple[int, int, tuple[int, int]]:
     """Process again the ``batch`` articles after ``last`` (published_at, id), oldest
     first: (articles read, articles whose stocks changed, the new ``last``).  Changed
     stocks update the article in place (no revision: the upstream content did not
     change); every article gets a new change counter so the site follows, and its
-    published body is cleaned again (after the cleaner changed)."""
+    published body is cleaned again (after the cleaner changed).  The search index is
+    written again for the re-tagged articles, or — ``reindex`` — for every article (a
+    new word or name in the segmenter's dictionary reaches stored text only so)."""
     rows = (
         conn.execute(
             select(A)
@@ -440,6 +444,8 @@ def reprocess_batch(
     for row in rows:
         before = row_to_article(row)
         after = replace(process(before), media=before.media)  # sections stay
+        if reindex and after.stocks == before.stocks:
+            retag.append((row["id"], after))
         if after.stocks != before.stocks:
             changed += 1
             retag.append((row["id"], after))

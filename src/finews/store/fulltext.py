@@ -362,6 +362,25 @@ def search(
         rest = [h for h in newest_rows(answer, offset + limit + len(exact)) if h[0] not in seen]
         return Ranked((exact + rest)[offset : offset + limit], total, True)
 
+    def strict_then_loose(
+        strict_sql: str,
+        answer_sql: str,
+        answer: str,
+        total: int,
+        strict: Sequence[Any] | None = None,
+    ) -> Ranked:
+        """A relaxed answer on PostgreSQL: the strict matches first, then the others, each
+        in its own order (:data:`fts_postgres.STRICT_FIRST`).  Both read from the first
+        row, so that every page cuts the same list (``strict``: those rows, read already)."""
+        upto = {"limit": end if second_pass else offset + limit, "offset": 0}
+        rows = _tiered(
+            strict
+            if strict is not None
+            else conn.execute(text(strict_sql), {**bound(match), **upto}).all(),
+            conn.execute(text(answer_sql), {**bound(answer), **upto}).all(),
+        )
+        return finish(rows if second_pass else rows[offset : offset + limit], total, True)
+
     if postgres and statements.rerank and not recent_first and end <= RANK_CANDIDATES:
         # one statement finds the page and counts the matches: GIN cannot count from the
         # index alone, and a common word's count visited every heap page its matches are
@@ -370,6 +389,9 @@ def search(
         rows = conn.execute(text(sql), bound(match)).all()
         total = int(rows[0][2]) if rows else count(match) if offset else 0
         answer, total, loose = answering(match, total)
+        if loose and fts_postgres.STRICT_FIRST:
+            # the first page's statement read the strict matches from the first row already
+            return strict_then_loose(sql, sql, answer, total, rows if second_pass else None)
         if loose:
             rows = conn.execute(text(sql), bound(answer)).all()
         return finish(rows, total, loose)
@@ -377,10 +399,18 @@ def search(
     answer, total, loose = answering(match, strict_total)
     if loose and recent_first:
         return strict_first(match, strict_total, answer, total)
-    rows = conn.execute(
-        text(_page_sql(statements, recent_first, total > RANK_CANDIDATES, end)), bound(answer)
-    ).all()
+    page = _page_sql(statements, recent_first, total > RANK_CANDIDATES, end)
+    if loose and postgres and fts_postgres.STRICT_FIRST:
+        return strict_then_loose(_page_sql(statements, False, False, end), page, answer, total)
+    rows = conn.execute(text(page), bound(answer)).all()
     return finish(rows, total, loose)
+
+
+def _tiered(strict: Sequence[Any], answer: Sequence[Any]) -> list[Any]:
+    """The rows of a relaxed answer with the strict query's rows first, each list in its
+    own order, none twice."""
+    seen = {r[0] for r in strict}
+    return [*strict, *(r for r in answer if r[0] not in seen)]
 
 
 _TAGS = re.compile(r"<[^>]*>")

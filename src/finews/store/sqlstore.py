@@ -261,17 +261,21 @@ class Store:
         *,
         batch: int = 500,
         progress: Callable[[int], None] | None = None,
+        reindex: bool = False,
     ) -> int:
         """Run the processing again over every stored article (after the stock list or
         the rules changed) and rebuild the reprint clusters from scratch, oldest first,
-        one transaction per ``batch`` (see :func:`.articles.reprocess_batch`)."""
+        one transaction per ``batch`` (see :func:`.articles.reprocess_batch`); with
+        ``reindex``, write every article's search index again too."""
         with self._write() as conn:
             writes.forget_signatures(conn)
         last: tuple[int, int] = (-(2**62), 0)
         changed = 0
         while True:
             with self._write() as conn:
-                read, retagged, last = writes.reprocess_batch(conn, process, last, batch)
+                read, retagged, last = writes.reprocess_batch(
+                    conn, process, last, batch, reindex=reindex
+                )
                 if not read:
                     return changed
                 changed += retagged
