@@ -171,8 +171,8 @@ class Query:
         if len(content) == 2 and sum(t.pair for t in content) == 1:
             # a pair of places beside one word holds like a name (以黎冲突: Israel and
             # Lebanon's news, 冲突 first); beside more words it is one of them (中美经贸磋商)
-            content = [replace(t, name=True) if t.pair else t for t in content]
             finer = [replace(t, name=True) if t.pair else t for t in finer]
+            content = [t for t in finer if not _light(t)]
         query = replace(self, required=tuple(dict.fromkeys(content or finer)))
         n = len(query.optional)
         if n == 0:

@@ -444,11 +444,11 @@ def reprocess_batch(
     for row in rows:
         before = row_to_article(row)
         after = replace(process(before), media=before.media)  # sections stay
-        if reindex and after.stocks == before.stocks:
+        retagged = after.stocks != before.stocks
+        if retagged or reindex:
             retag.append((row["id"], after))
-        if after.stocks != before.stocks:
+        if retagged:
             changed += 1
-            retag.append((row["id"], after))
             _replace_stocks(conn, row["id"], after.stocks)
             tombstone(conn, before, seq, int(time.time()), row["id"])
         conn.execute(
