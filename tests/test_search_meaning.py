@@ -21,7 +21,7 @@ from finews.search.aliases import default_aliases
 from finews.search.query import grams, lexemes, literal_of, parse
 from finews.search.service import search
 from finews.site.stocknames import stock_name
-from finews.store import Store
+from finews.store import Store, fulltext
 from test_search import cls_flashes
 
 SOURCES = {"cls": "cls.telegraph", "eastmoney": "eastmoney.fast", "ths": "ths.flash"}
@@ -534,3 +534,27 @@ def test_the_units_of_a_quantity_are_cut_as_the_index_cuts_them() -> None:
 
     for unit, words in _QUANTITY_UNITS.items():
         assert index_text(f"收入3{unit}，") == f"收入 3 {words}", unit
+
+
+def test_a_rare_word_beside_a_common_one_answers_alone(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """汉坦病毒疫情 (wave 17): two words that do not relax; 汉坦病毒 is rare, so it alone
+    answers, the flash that also says 疫情 first — 加拿大确诊一例汉坦病毒感染病例 and
+    西班牙新增一例… never say 疫情.  A word no rarer than the bound never stands alone."""
+    assert parse("汉坦病毒疫情").relaxed() is None
+    answer = search(filled, "汉坦病毒疫情", limit=100, now=NOW)
+    got = [r.article.upstream_id for r in answer.results]
+    assert answer.relaxed and got[0] == "2370644"  # 欧盟召开紧急会议 协调应对汉坦病毒疫情
+    assert {"2373514", "2381137"} <= set(got)
+    assert all("汉坦病毒" in full_text(r.article) for r in answer.results)
+    monkeypatch.setattr(fulltext, "RARE_BELOW", 3)  # 汉坦病毒 is in 3 of these flashes
+    strict = search(filled, "汉坦病毒疫情", limit=100, now=NOW)
+    assert not strict.relaxed and [r.article.upstream_id for r in strict.results] == ["2370644"]
+
+
+def test_a_new_listing_is_found_by_its_short_name() -> None:
+    """宇树 is 宇树科技 (688836, tagged N宇树-W on its first day): a name the relaxed query
+    keeps, not 宇 and 树上 of 宇树上市."""
+    name = parse("宇树上市").required[0]
+    assert name.name and {"宇树科技", "688836"} <= set(name.alternatives)

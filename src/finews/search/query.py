@@ -193,6 +193,25 @@ class Query:
             need = n
         return replace(query, minimum=need)
 
+    def two_words(self) -> tuple[Term, Term] | None:
+        """The query's two words when it is two words and no more, none of which a
+        relaxed query keeps (a name, a code, a phrase, a pair of places) or drops (a light
+        word): the queries :meth:`relaxed` leaves strict (汉坦病毒疫情, 央行 降息)."""
+        content = [t for t in self.required if not _light(t)]
+        if len(content) != 2 or len(content) != len(self.required):
+            return None
+        if any(t.strict or t.name or t.pair for t in content):
+            return None
+        return content[0], content[1]
+
+    def holding(self, term: Term) -> Query | None:
+        """The query relaxed with ``term`` held like a name: ``term`` alone answers, the
+        other word ranks (:meth:`relaxed`'s rule for a name beside one other word).  The
+        store holds a word so when it is rare (``fulltext.RARE_BELOW``): 汉坦病毒 of
+        汉坦病毒疫情 is in 16 flashes, all about the outbreak, and 9 of them say 疫情."""
+        held = tuple(replace(t, name=True) if t == term else t for t in self.required)
+        return replace(self, required=held).relaxed()
+
     def _groups(self) -> list[list[Term]] | None:
         """The alternatives of a relaxed query: each a list of terms that must all
         match (the strict ones and one subset of the optional ones); None when strict."""
