@@ -290,6 +290,9 @@ def test_saved_searches_are_feeds(reader: httpx.Client) -> None:
     items = out.json()["items"]
     assert items and all("解禁" not in i["title"] for i in items)
     assert len(items) == 7 - sum("解禁" in a.title for a in cls_flashes())
+    # a source no article can have is an error a feed reader shows when subscribing
+    wrong = reader.get("feeds/search.atom", params={"q": "央行", "source": "cls"})
+    assert wrong.status_code == 400 and "cls.telegraph" in wrong.json()["detail"]
 
 
 def test_a_saved_search_feed_has_every_word_and_each_story_once(

@@ -364,7 +364,9 @@ def search_feed(
     Like RSSHub's parameters: ``q`` searches, ``filter`` must appear, ``filterout``
     must not (both space-separated words), ``limit`` caps the entries (≤ 100)."""
     limit = bounded(params.get("limit", ""), 50, 1, 100)
-    filters = _filters(params, stock_list)
+    # a source or outlet no article can have is an error (400), as an unknown stock is: an
+    # empty feed for a typo (source=cls) looked to a feed reader like a quiet subscription
+    filters = known_filters(_filters(params, stock_list), store)
     words = [params.get("q", ""), params.get("filter", "")]
     words += [f"-{w}" for w in params.get("filterout", "").split() if w]
     text = " ".join(w for w in words if w.strip())
