@@ -59,7 +59,7 @@ def archived_flashes(path: Path, *, digest_from_content: bool = False) -> list[A
 
 
 def flashes() -> list[Article]:
-    """21 real flashes of the three 7×24 sources, as the archive normalised them."""
+    """33 real flashes of the three 7×24 sources, as the archive normalised them."""
     return archived_flashes(DATA / "flash" / "search_meaning.jsonl")
 
 
