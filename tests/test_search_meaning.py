@@ -21,7 +21,7 @@ from finews.search.aliases import default_aliases
 from finews.search.query import grams, lexemes, literal_of, parse
 from finews.search.service import search
 from finews.site.stocknames import stock_name
-from finews.store import Store
+from finews.store import Store, fulltext
 from test_search import cls_flashes
 
 SOURCES = {"cls": "cls.telegraph", "eastmoney": "eastmoney.fast", "ths": "ths.flash"}
@@ -59,7 +59,7 @@ def archived_flashes(path: Path, *, digest_from_content: bool = False) -> list[A
 
 
 def flashes() -> list[Article]:
-    """21 real flashes of the three 7×24 sources, as the archive normalised them."""
+    """33 real flashes of the three 7×24 sources, as the archive normalised them."""
     return archived_flashes(DATA / "flash" / "search_meaning.jsonl")
 
 
@@ -534,3 +534,45 @@ def test_the_units_of_a_quantity_are_cut_as_the_index_cuts_them() -> None:
 
     for unit, words in _QUANTITY_UNITS.items():
         assert index_text(f"收入3{unit}，") == f"收入 3 {words}", unit
+
+
+def test_a_rare_word_before_a_generic_head_answers_alone(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """汉坦病毒疫情 (wave 17): a word and a generic head, which do not relax; where 汉坦病毒
+    is rare (here in 3 flashes, 疫情 in 4), it alone answers, the flash that also says 疫情
+    first — 加拿大确诊一例汉坦病毒感染病例 and 西班牙新增一例… never say 疫情.  A word no rarer
+    than the bound never stands alone, and two words without a head (台风登陆, 融资余额) or
+    a word cut short (港股通: 港股 and 通) never relax so (a trader's walk, wave 17)."""
+    assert parse("汉坦病毒疫情").relaxed() is None
+    assert parse("汉坦病毒疫情").word_and_head() is not None
+    for plain in ("台风登陆", "融资余额", "港股通", "比亚笛", "上海 疫情 防控"):
+        assert parse(plain).word_and_head() is None, plain
+    monkeypatch.setattr(fulltext, "RARE_BELOW", 4)
+    answer = search(filled, "汉坦病毒疫情", limit=100, now=NOW)
+    got = [r.article.upstream_id for r in answer.results]
+    assert answer.relaxed and got[0] == "2370644"  # 欧盟召开紧急会议 协调应对汉坦病毒疫情
+    assert {"2373514", "2381137"} <= set(got)
+    assert all("汉坦病毒" in full_text(r.article) for r in answer.results)
+    monkeypatch.setattr(fulltext, "RARE_BELOW", 3)  # 汉坦病毒 is in 3 of these flashes
+    strict = search(filled, "汉坦病毒疫情", limit=100, now=NOW)
+    assert not strict.relaxed and [r.article.upstream_id for r in strict.results] == ["2370644"]
+    # and so under the shipped bound
+    monkeypatch.setattr(fulltext, "RARE_BELOW", 50)
+    assert search(filled, "汉坦病毒疫情", limit=100, now=NOW).relaxed
+
+
+def test_a_new_listing_is_found_by_its_short_name() -> None:
+    """宇树 is 宇树科技 (688836, tagged N宇树-W on its first day): a name the relaxed query
+    keeps, not 宇 and 树上 of 宇树上市."""
+    name = parse("宇树上市").required[0]
+    assert name.name and {"宇树科技", "688836"} <= set(name.alternatives)
+
+
+def test_a_hong_kong_code_is_found_as_traders_write_it() -> None:
+    """0700.HK, 700.HK and HK00700 are 00700.HK in a query, as ``--stock`` took them (a
+    trader's walk, wave 17: the query found nothing); a bare 700 stays a number."""
+    for typed in ("0700.HK", "700.HK", "HK00700", "hk00700"):
+        term = parse(typed).required[0]
+        assert term.name and "00700.HK" in term.alternatives, typed
+    assert "00700.HK" not in parse("700").required[0].alternatives

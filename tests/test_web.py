@@ -290,6 +290,9 @@ def test_saved_searches_are_feeds(reader: httpx.Client) -> None:
     items = out.json()["items"]
     assert items and all("解禁" not in i["title"] for i in items)
     assert len(items) == 7 - sum("解禁" in a.title for a in cls_flashes())
+    # a source no article can have is an error a feed reader shows when subscribing
+    wrong = reader.get("feeds/search.atom", params={"q": "央行", "source": "cls"})
+    assert wrong.status_code == 400 and "cls.telegraph" in wrong.json()["detail"]
 
 
 def test_a_saved_search_feed_has_every_word_and_each_story_once(
@@ -719,6 +722,18 @@ def test_filters_mean_the_same_on_the_page_the_api_and_the_feeds(reader: httpx.C
     # an empty feed is not from 1970
     nothing = feedparser.parse(reader.get("feeds/search.atom", params={"q": "无此词语zq"}).content)
     assert nothing.entries == [] and nothing.feed.updated_parsed.tm_year >= 2026
+
+    # wave 17's walk: a period after the store's news says where its news ends; one quoted
+    # phrase is quoted once; a feed of one stock says which
+    late = reader.get("search", params={"q": "银行", "since": "2099-01-01"}).text
+    assert re.search(r"库里最新的消息是 \d{4}-\d\d-\d\d \d\d:\d\d 的", late)
+    assert "库里最新的消息" not in empty  # a source, not a period: no such hint
+    quoted = reader.get("search", params={"q": '"无此词语zq"'}).text
+    assert "没有找到含“无此词语zq”的消息" in quoted
+    one_stock = feedparser.parse(
+        reader.get("feeds/search.atom", params={"stock": "西安银行"}).content
+    )
+    assert one_stock.feed.title.endswith("股票：西安银行")
 
 
 def test_the_review_of_wave_9_filters(reader: httpx.Client) -> None:

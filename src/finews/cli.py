@@ -735,28 +735,29 @@ def _search_through_server(
         return None
     from finews.web import rendezvous
 
-    answer = rendezvous.ask_server(db_url, {"q": text, **filters, "limit": limit, "offset": offset})
-    if answer is None:
-        return None
-    try:
-        results = []
-        for item in answer["results"]:
-            result = {key: item[key] for key in _RESULT_KEYS}
-            # a tag's move only where there is one (model.Stock.as_dict)
-            result["stocks"] = [
-                {k: v for k, v in tag.items() if k != "move" or v is not None}
-                for tag in item["stocks"]
-            ]
-            results.append(result)
-        return {
-            "query": text,
-            "total": answer["total"],
-            "offset": answer["offset"],
-            "relaxed": answer["relaxed"],
-            "results": results,
-        }
-    except (KeyError, TypeError, AttributeError):
-        return None  # not the answer this version expects: search here
+    def accept(answer: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            results = []
+            for item in answer["results"]:
+                result = {key: item[key] for key in _RESULT_KEYS}
+                # a tag's move only where there is one (model.Stock.as_dict)
+                result["stocks"] = [
+                    {k: v for k, v in tag.items() if k != "move" or v is not None}
+                    for tag in item["stocks"]
+                ]
+                results.append(result)
+            return {
+                "query": text,
+                "total": answer["total"],
+                "offset": answer["offset"],
+                "relaxed": answer["relaxed"],
+                "results": results,
+            }
+        except (KeyError, TypeError, AttributeError):
+            return None  # not the answer this version expects: search here
+
+    params = {"q": text, **filters, "limit": limit, "offset": offset}
+    return rendezvous.ask_server(db_url, params, accept)
 
 
 @app.command()

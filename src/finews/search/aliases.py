@@ -120,7 +120,8 @@ company's own names still find it)."""
 
 
 def security_groups() -> list[list[str]]:
-    """One group per Hong Kong or US security: its code (00700.HK, and 00700 alone), its
+    """One group per Hong Kong or US security: its code (00700.HK, and 00700 alone; a Hong
+    Kong code also as 0700.HK, 700.HK and HK00700), its
     ticker, its names as tagged (without the -W/-SW class suffix too), and the curated short
     and English names."""
     groups = []
@@ -129,6 +130,11 @@ def security_groups() -> list[list[str]]:
         names = [security.code, *security.names]
         if market == "HK" or (len(code) >= 2 and code not in _NO_TICKER):
             names.append(code)
+        if market == "HK" and code.isdigit():
+            # 0700.HK, 700.HK and HK00700 as traders and quote sites write it (a walk, wave
+            # 17: --stock took them, a query found nothing); a bare 700 stays a number
+            short = str(int(code))
+            names += [f"HK{code}", f"{int(code):04d}.HK", f"{short}.HK"]
         groups.append(names)
     return groups
 

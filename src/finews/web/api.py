@@ -53,6 +53,12 @@ class TopicOut(BaseModel):
 class ArticleOut(BaseModel):
     source: str = Field(examples=["eastmoney.fast"])
     id: str = Field(description="the upstream's id, unique within the source")
+    article: str = Field(
+        description="source/id: the article's key in export json, stories --json, the MCP "
+        "tools and finews search --json",
+        examples=["eastmoney.fast/202606233779561413"],
+    )
+    story: int = Field(description="the story the article is one report of (= cluster)")
     title: str
     time: str = Field(description="RFC 3339, Beijing time", examples=["2021-12-29T21:45:37+08:00"])
     media: str
@@ -152,6 +158,8 @@ def article_out(article_id: int, a: Article, cluster: int) -> dict[str, Any]:
     return {
         "source": a.source,
         "id": a.upstream_id,
+        "article": f"{a.source}/{a.upstream_id}",
+        "story": cluster,
         "title": a.title,
         "time": a.published_beijing.isoformat(),
         "media": a.media,

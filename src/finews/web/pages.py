@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from finews.errors import RequestError
+from finews.model import from_epoch
 from finews.process.headline import shown_text
 from finews.process.text import strip_tags
 from finews.search import service
@@ -294,6 +295,8 @@ def search_page(
     html = templates.render(
         "search.html",
         q=text,
+        # one quoted phrase is said inside the page's own quotes once: “美联储降息”
+        q_shown=_unquoted(text),
         params=params,
         error=error,
         results=[result_view(r, told.get(r.cluster)) for r in found],
@@ -304,6 +307,9 @@ def search_page(
         older=page_link(page + 1) if page * PAGE_SIZE < total else None,
         feed_query=urlencode(kept),
         narrowed="、".join(described(filters)),
+        # a store of older news asked for a recent period: where its news ends, in the
+        # command line's words (a trader's walk, wave 17: the page gave no hint)
+        news_ends=_news_ends(store, filters) if text and not total and not error else "",
         folded=folded,
         # -美联储 alone: nothing to look for, only what to leave out (wave 9's walk)
         only_excluded=bool(results and results.query.empty and results.query.excluded),
@@ -351,6 +357,26 @@ def result_view(r: service.Result, heat: Heat | None = None) -> dict[str, Any]:
     }
 
 
+def _unquoted(text: str) -> str:
+    """A query that is one quoted phrase without its quotes (the page puts its own around
+    it: 没有找到含“美联储降息”的消息, not “"美联储降息"”); any other query as typed."""
+    inner = text[1:-1]
+    if len(text) > 2 and text[0] == text[-1] == '"' and '"' not in inner:
+        return inner
+    return text
+
+
+def _news_ends(store: Store, filters: Filters) -> str:
+    """The minute of the store's newest article when it is older than the period asked
+    for (``since``), else empty."""
+    if filters.since is None:
+        return ""
+    newest = store.newest()
+    if newest is None or newest >= filters.since:
+        return ""
+    return from_epoch(newest).strftime("%Y-%m-%d %H:%M")
+
+
 def search_feed(
     store: Store,
     templates: Templates,
@@ -364,7 +390,9 @@ def search_feed(
     Like RSSHub's parameters: ``q`` searches, ``filter`` must appear, ``filterout``
     must not (both space-separated words), ``limit`` caps the entries (≤ 100)."""
     limit = bounded(params.get("limit", ""), 50, 1, 100)
-    filters = _filters(params, stock_list)
+    # a source or outlet no article can have is an error (400), as an unknown stock is: an
+    # empty feed for a typo (source=cls) looked to a feed reader like a quiet subscription
+    filters = known_filters(_filters(params, stock_list), store)
     words = [params.get("q", ""), params.get("filter", "")]
     words += [f"-{w}" for w in params.get("filterout", "").split() if w]
     text = " ".join(w for w in words if w.strip())
@@ -390,7 +418,16 @@ def search_feed(
         ]
     entries = [feed_entry(a, base_url) for a in articles]
     query = urlencode({k: v for k, v in params.items() if v})
-    title = f"{templates.site['title']} · 搜索：{text}" if text else str(templates.site["title"])
+    # what the feed is narrowed to, as typed: a feed of one stock was titled 金融消息 alone,
+    # like every other subscription in a reader's list (a trader's walk, wave 17)
+    said = [f"搜索：{text}"] if text else []
+    for key, label in (("stock", "股票"), ("source", "来源"), ("media", "媒体")):
+        if params.get(key):
+            said.append(f"{label}：{params[key]}")
+    if filters.important:
+        said.append("重要消息")
+    site_title = str(templates.site["title"])
+    title = f"{site_title} · {'，'.join(said)}" if said else site_title
     # an empty feed is as new as the request (1970 told a reader it was dead): the time
     # moves only while nothing matches, and a reader asks again at its own interval
     updated = int(articles[0].published.timestamp()) if articles else int(time.time())

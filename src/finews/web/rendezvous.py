@@ -28,14 +28,17 @@ import http.client
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from finews import __version__
 from finews.search.quickseg import cache_folder
 
 log = logging.getLogger("finews.search")
+
+T = TypeVar("T")
 
 HEADER = "X-Finews-Token"
 TIMEOUT = 5.0
@@ -97,9 +100,14 @@ class Announcement:
             self.written = False
 
 
-def ask_server(db_url: str, params: dict[str, Any]) -> dict[str, Any] | None:
+def ask_server(
+    db_url: str, params: dict[str, Any], accept: Callable[[dict[str, Any]], T | None]
+) -> T | None:
     """The JSON API's answer to ``/api/search`` with ``params`` from a server of ``db_url``
-    (the newest announced first), or None when there is none to ask or none answered well."""
+    (the newest announced first), as ``accept`` reads it, or None when there is none to ask
+    or none answered well.  ``accept`` gives None for an answer it cannot read: that server
+    is passed over, as one that did not answer (wave 17: the command line's result keys
+    grew two the API did not give, and every search quietly ran in the process again)."""
     try:
         announced = sorted(
             _folder(db_url).glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True
@@ -107,13 +115,15 @@ def ask_server(db_url: str, params: dict[str, Any]) -> dict[str, Any] | None:
     except OSError:
         return None
     for path in announced:
-        answer = _ask(path, params)
+        answer = _ask(path, params, accept)
         if answer is not None:
             return answer
     return None
 
 
-def _ask(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+def _ask(
+    path: Path, params: dict[str, Any], accept: Callable[[dict[str, Any]], T | None]
+) -> T | None:
     connection = None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -133,7 +143,14 @@ def _ask(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
     finally:
         if connection is not None:
             connection.close()
-    if not isinstance(answer, dict):
+    taken = accept(answer) if isinstance(answer, dict) else None
+    if taken is None:
+        log.warning(
+            "the finews server at http://%s:%d/ gave an answer this command cannot read:"
+            " searching here",
+            host,
+            port,
+        )
         return None
     log.info("answered by the finews server at http://%s:%d/ (--local: search here)", host, port)
-    return answer
+    return taken
