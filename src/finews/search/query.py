@@ -213,6 +213,8 @@ class Query:
             return None
         if len(word.alternatives[0]) < 2 or head.alternatives[0] not in GENERIC_HEADS:
             return None
+        if word.alternatives[0].replace(" ", "").isdigit():
+            return None  # 312事件: a number is in few articles, none of them about it
         return word, head
 
     def holding(self, term: Term) -> Query | None:

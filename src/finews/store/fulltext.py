@@ -50,9 +50,9 @@ RARE_BELOW: int | None = 50
 """A word followed by a generic head (汉坦病毒疫情: :data:`finews.search.query.GENERIC_HEADS`),
 which :meth:`Query.relaxed` leaves strict, is answered, when the two find fewer than the
 relaxing threshold, by the word alone (the head ranks) if the word is in fewer stored
-articles than this and than the head: 汉坦病毒疫情 found 9 of the 16 flashes about the
-outbreak, 汉坦病毒 alone finds all 16 and puts the 9 first, where 上海疫情 never becomes all
-of Shanghai's news.  Counted from the index, unfiltered.  None: off."""
+articles than this while the head is in at least this many: 汉坦病毒疫情 found 9 of the 16
+flashes about the outbreak, 汉坦病毒 alone finds all 16 and puts the 9 first, where 上海疫情
+never becomes all of Shanghai's news.  Counted from the index, unfiltered.  None: off."""
 SEARCH_INDEX = "ix_articles_search"
 """A covering index of the article columns search ranks and filters by."""
 RANK_CANDIDATES = 1000
@@ -316,7 +316,7 @@ def search(
     def around_rare_word() -> Query | None:
         """A rare word and a generic head after it (:meth:`Query.word_and_head`): the query
         held by the word when the index has it in fewer than :data:`RARE_BELOW` articles and
-        fewer than the head, or None."""
+        the head in at least as many, or None."""
         pair = query.word_and_head()
         if pair is None or RARE_BELOW is None:
             return None
@@ -331,7 +331,9 @@ def search(
                 return None
             counted.append(int(conn.execute(text(upto), {"q": alone}).scalar_one()))
         word, head = counted
-        return query.holding(pair[0]) if word < RARE_BELOW and word < head else None
+        # the head common (the bound reached), the word rare: on a store of a few days
+        # every word is under the bound, and 深圳事件 became every 深圳 flash (review, wave 17)
+        return query.holding(pair[0]) if word < RARE_BELOW <= head else None
 
     def answering(match: str, total: int) -> tuple[str, int, bool]:
         """The match that answers: the strict one, or — it found fewer than RELAX_BELOW and
