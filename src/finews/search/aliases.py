@@ -133,8 +133,8 @@ def security_groups() -> list[list[str]]:
         if market == "HK" and code.isdigit():
             # 0700.HK, 700.HK and HK00700 as traders and quote sites write it (a walk, wave
             # 17: --stock took them, a query found nothing); a bare 700 stays a number
-            short = str(int(code))
-            names += [f"HK{code}", f"{int(code):04d}.HK", f"{short}.HK"]
+            number = int(code)
+            names += [f"HK{code}", f"{number:04d}.HK", f"{number}.HK"]
         groups.append(names)
     return groups
 
